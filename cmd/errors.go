@@ -1,0 +1,101 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, documented in `carve help exit-codes`.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitInput   = 2
+	exitDiffers = 3
+)
+
+// usageError marks bad usage or bad input (exit 2): a wrong flag, a missing file, a config or
+// module that cannot be used. The message says what to fix.
+type usageError struct {
+	err error
+	cmd string
+}
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// inputErr wraps err as bad input (exit 2).
+func inputErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err: err}
+}
+
+// differsError reports that a check ran and found a difference (exit 3): drift, a mismatch.
+type differsError struct{ err error }
+
+func (e differsError) Error() string { return e.err.Error() }
+func (e differsError) Unwrap() error { return e.err }
+
+// exitCode maps an error returned by a command to the process exit code.
+func exitCode(err error) int {
+	var ue usageError
+	var de differsError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &de):
+		return exitDiffers
+	case errors.As(err, &ue):
+		return exitInput
+	case isCobraUsage(err):
+		return exitInput
+	default:
+		return exitFailure
+	}
+}
+
+// isCobraUsage recognises cobra's own argument errors, which it returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// reportError prints err for the operator and returns the exit code.
+func reportError(w io.Writer, err error) int {
+	code := exitCode(err)
+	if err == nil {
+		return code
+	}
+	fmt.Fprintf(w, "carve: %v\n", err)
+	if isCobraUsage(err) {
+		fmt.Fprintln(w, "Run 'carve --help' for usage.")
+	}
+	return code
+}
+
+func newExitCodesTopic() *cobra.Command {
+	return &cobra.Command{
+		Use:   "exit-codes",
+		Short: "What carve's exit codes mean",
+		Long: `carve exits with:
+
+  0  success
+  1  failure: something went wrong while running (a service unreachable, a write failed)
+  2  bad usage or bad input: an unknown flag, a path that does not exist, a module that
+     cannot be loaded, an invalid config, plan or truth file; the message says what to fix
+  3  a check ran and found a difference: 'carve sync verify' found drift,
+     'carve analyze --truth' with --min-ari found a decomposition below the bar
+
+Errors are printed to stderr as "carve: <what failed>: <why>"; stdout carries only data.`,
+	}
+}

