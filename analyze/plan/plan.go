@@ -107,11 +107,13 @@ type Metrics struct {
 
 // Package is one package of the module and where the plan puts it.
 type Package struct {
-	Path    string `json:"path"`
-	Service string `json:"service,omitempty"` // empty for kernel packages
-	Kernel  bool   `json:"kernel,omitempty"`
-	Main    bool   `json:"main,omitempty"`
-	Lines   int    `json:"lines"`
+	Path    string  `json:"path"`
+	Service string  `json:"service,omitempty"` // empty for kernel packages
+	Kernel  bool    `json:"kernel,omitempty"`
+	Main    bool    `json:"main,omitempty"`
+	Lines   int     `json:"lines"`
+	Routes  []Route `json:"routes,omitempty"` // routes whose handler is in this package
+	Tables  []Table `json:"tables,omitempty"` // tables this package reads or writes
 }
 
 // PackageEdge is the coupling between two packages, by signal.
