@@ -1,0 +1,106 @@
+package render
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/carve-dev/carve/analyze/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func readFixture(t *testing.T) *plan.Plan {
+	t.Helper()
+	p, err := plan.ReadFile(filepath.Join("testdata", "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestGolden(t *testing.T) {
+	p := readFixture(t)
+	for _, tc := range []struct {
+		format string
+		opts   Options
+		golden string
+	}{
+		{"text", Options{}, "plan.txt"},
+		{"text", Options{Color: true}, "plan.color.txt"},
+		{"dot", Options{}, "plan.dot"},
+		{"mermaid", Options{}, "plan.mmd"},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, tc.format, p, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", tc.golden)
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got := buf.String(); got != string(want) {
+				t.Errorf("%s output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", tc.format, path, got, want)
+			}
+		})
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	p := readFixture(t)
+	var buf bytes.Buffer
+	if err := Render(&buf, "json", p, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := plan.Read(&buf)
+	if err != nil {
+		t.Fatalf("JSON output does not read back as a plan: %v", err)
+	}
+	if len(back.Services) != 2 || back.Services[0].Name != "orders" || *back.Metrics.ARI != 0.9 {
+		t.Errorf("round trip lost data: %+v", back)
+	}
+}
+
+func TestTextNoColorHasNoEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, readFixture(t), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "\x1b[") {
+		t.Error("text without Color contains ANSI escapes")
+	}
+	for _, want := range []string{"orders", "users", "shop(rw)", "orders → users: 3 calls", "ARI 0.900", "platform/httpx"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("text report lacks %q", want)
+		}
+	}
+}
+
+func TestUnknownFormat(t *testing.T) {
+	err := Render(&bytes.Buffer{}, "yaml", readFixture(t), Options{})
+	if err == nil || !strings.Contains(err.Error(), "text, json, dot, mermaid") {
+		t.Errorf("want an error listing the formats, got %v", err)
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestWriteErrorsReported(t *testing.T) {
+	for _, f := range Formats {
+		if err := Render(failWriter{}, f, readFixture(t), Options{}); err == nil {
+			t.Errorf("%s: a failing writer gave no error", f)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/carve-dev/carve/analyze/plan"
+)
+
+const (
+	ansiBold  = "\x1b[1m"
+	ansiDim   = "\x1b[2m"
+	ansiReset = "\x1b[0m"
+)
+
+// Text writes a readable report of p: the services as a table, then the kernel, the shared
+// tables, the dependencies that would become network calls, and the scores.
+func Text(w io.Writer, p *plan.Plan, opts Options) error {
+	tw := &errWriter{w: w}
+	bold := func(s string) string {
+		if opts.Color {
+			return ansiBold + s + ansiReset
+		}
+		return s
+	}
+	dim := func(s string) string {
+		if opts.Color {
+			return ansiDim + s + ansiReset
+		}
+		return s
+	}
+	fmt.Fprintf(tw, "%s %s: %d services, %d kernel packages, %d packages\n\n",
+		bold("Module"), p.Module, len(p.Services), len(p.Kernel), len(p.Packages))
+
+	t := tabwriter.NewWriter(tw, 0, 4, 2, ' ', 0)
+	// Escapes inside cells would count toward tabwriter's column widths: the table stays plain.
+	fmt.Fprintln(t, "SERVICE\tPACKAGES\tROUTES\tTABLES\tCOHESION\tCOUPLING")
+	for _, s := range p.Services {
+		tables := make([]string, 0, len(s.Tables))
+		for _, tb := range s.Tables {
+			tables = append(tables, tb.Name+accessMark(tb.Access))
+		}
+		fmt.Fprintf(t, "%s\t%d\t%d\t%s\t%.2f\t%.2f\n", s.Name, len(s.Packages), len(s.Routes), orDash(strings.Join(tables, " ")), s.Cohesion, s.Coupling)
+	}
+	t.Flush()
+
+	fmt.Fprintln(tw)
+	for _, s := range p.Services {
+		fmt.Fprintf(tw, "%s\n", bold(s.Name))
+		for _, pkg := range s.Packages {
+			fmt.Fprintf(tw, "  %s\n", shortPath(p.Module, pkg))
+		}
+		limit := 4
+		if opts.Verbose {
+			limit = len(s.Routes)
+		}
+		for i, r := range s.Routes {
+			if i == limit {
+				fmt.Fprintf(tw, "  %s\n", dim(fmt.Sprintf("… %d more routes (-v lists all)", len(s.Routes)-limit)))
+				break
+			}
+			fmt.Fprintf(tw, "  %s\n", dim(routeString(r)))
+		}
+	}
+	if len(p.Kernel) > 0 {
+		short := make([]string, len(p.Kernel))
+		for i, k := range p.Kernel {
+			short[i] = shortPath(p.Module, k)
+		}
+		fmt.Fprintf(tw, "\n%s (shared library, not a service): %s\n", bold("Kernel"), strings.Join(short, ", "))
+	}
+	if len(p.SharedTables) > 0 {
+		fmt.Fprintf(tw, "\n%s\n", bold("Shared tables"))
+		for _, st := range p.SharedTables {
+			parts := make([]string, len(st.Services))
+			for i, a := range st.Services {
+				parts[i] = a.Service + accessMark(a.Access)
+			}
+			fmt.Fprintf(tw, "  %s (%s): %s\n", st.Name, st.Store, strings.Join(parts, ", "))
+		}
+	}
+	if len(p.Edges) > 0 {
+		fmt.Fprintf(tw, "\n%s\n", bold("Dependencies that would become network calls"))
+		for _, e := range sortedEdges(p) {
+			ex := ""
+			if len(e.Sites) > 0 {
+				ex = "  e.g. " + e.Sites[0]
+			}
+			fmt.Fprintf(tw, "  %s → %s: %d calls, %d other refs%s\n", e.From, e.To, e.Calls, e.Refs, dim(ex))
+		}
+	}
+	m := p.Metrics
+	fmt.Fprintf(tw, "\n%s modularity %.3f · cross-service calls (ICP) %.1f%% · interface number (IFN) %.2f",
+		bold("Scores"), m.Modularity, 100*m.ICP, m.IFN)
+	if m.ARI != nil {
+		fmt.Fprintf(tw, " · ARI %.3f", *m.ARI)
+	}
+	if m.MoJoFM != nil {
+		fmt.Fprintf(tw, " · MoJoFM %.1f", *m.MoJoFM)
+	}
+	fmt.Fprintln(tw)
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(tw, "warning: %s\n", warn)
+	}
+	return tw.err
+}
+
+func routeString(r plan.Route) string {
+	s := r.Pattern
+	if r.Host != "" {
+		s = r.Host + s
+	}
+	if r.Method != "" {
+		s = r.Method + " " + s
+	}
+	return s
+}
+
+func accessMark(a string) string {
+	switch a {
+	case "read":
+		return "(r)"
+	case "write":
+		return "(w)"
+	case "readwrite":
+		return "(rw)"
+	}
+	return ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// errWriter keeps the first write error so the renderer can report it once at the end.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return len(b), nil
+	}
+	n, err := e.w.Write(b)
+	if err != nil {
+		e.err = err
+	}
+	return n, nil
+}
