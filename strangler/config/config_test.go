@@ -1,0 +1,75 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+const goodConfig = `listen: ":8080"
+admin: {listen: "127.0.0.1:9901", token_env: CARVE_ADMIN_TOKEN}
+upstreams:
+  monolith: {targets: ["http://127.0.0.1:9000"], health: {path: /healthz, interval: 2s}}
+  orders:   {targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}
+routes:
+  - name: orders
+    match: {paths: ["/orders/", "GET /api/orders/{id}"], hosts: ["shop.example.com"], headers: {X-Beta: "1"}}
+    split: {orders: 25, monolith: 75}
+    sticky: {cookie: carve-orders}
+default: monolith
+`
+
+func TestParseGood(t *testing.T) {
+	c, err := Parse("s.yaml", []byte(goodConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Upstreams["monolith"].Health.Healthy != 2 || c.Upstreams["orders"].Balance != "least_requests" || *c.Routes[0].Retries != 1 {
+		t.Errorf("defaults not filled: %+v", c.Upstreams["monolith"].Health)
+	}
+	if c.Line("routes[0].split.orders") != 9 {
+		t.Errorf("line of routes[0].split.orders = %d, want 9", c.Line("routes[0].split.orders"))
+	}
+}
+
+// Each bad config is refused with an error naming the line and saying what is wrong.
+func TestParseBad(t *testing.T) {
+	cases := []struct {
+		name, edit, want string
+	}{
+		{"unknown key", "listen: \":8080\"\nlisten_addr: x\n", "line 2: field listen_addr not found"},
+		{"unknown nested key", strings.Replace(goodConfig, "sticky: {cookie: carve-orders}", "sticky: {cookies: carve-orders}", 1), "line 10: field cookies not found"},
+		{"bad weight", strings.Replace(goodConfig, "orders: 25", "orders: -5", 1), "s.yaml:9: routes[0].split.orders: bad weight -5"},
+		{"weight not a number", strings.Replace(goodConfig, "orders: 25", "orders: lots", 1), "line 9"},
+		{"all zero", strings.Replace(strings.Replace(goodConfig, "orders: 25", "orders: 0", 1), "monolith: 75", "monolith: 0", 1), "s.yaml:9: routes[0].split: all weights are 0"},
+		{"unknown upstream", strings.Replace(goodConfig, "orders: 25", "payments: 25", 1), "s.yaml:9: routes[0].split.payments: unknown upstream \"payments\""},
+		{"unknown default", strings.Replace(goodConfig, "default: monolith", "default: mono", 1), "s.yaml:11: default: unknown upstream \"mono\""},
+		{"bad pattern", strings.Replace(goodConfig, "GET /api/orders/{id}", "GET /api/orders/{id", 1), "s.yaml:8: routes[0].match.paths[1]: bad pattern"},
+		{"duplicate route", goodConfig + "routes2: x", "field routes2 not found"},
+		{"duplicate names", strings.Replace(goodConfig, "default: monolith", "  - name: orders\n    match: {paths: [\"/x/\"]}\n    split: {monolith: 1}\ndefault: monolith", 1), "s.yaml:11: routes[1].name: duplicate route name \"orders\" (also routes[0] at line 7)"},
+		{"conflicting patterns", strings.Replace(goodConfig, "default: monolith", "  - name: other\n    match: {paths: [\"/orders/\"], hosts: [\"shop.example.com\"], headers: {X-Beta: \"1\"}}\n    split: {monolith: 1}\ndefault: monolith", 1), "s.yaml:12: routes[1].match.paths[0]: pattern \"/orders/\" conflicts with \"/orders/\" at line 8"},
+		{"admin non-loopback without token", strings.Replace(goodConfig, `admin: {listen: "127.0.0.1:9901", token_env: CARVE_ADMIN_TOKEN}`, `admin: {listen: "0.0.0.0:9901"}`, 1), "s.yaml:2: admin.listen: \"0.0.0.0:9901\" is not a loopback address and admin.token_env is not set"},
+		{"bad duration", strings.Replace(goodConfig, "interval: 2s", "interval: 2 seconds", 1), "line 4: bad duration \"2 seconds\""},
+		{"bad target", strings.Replace(goodConfig, "http://127.0.0.1:9000", "ftp://127.0.0.1:9000", 1), "s.yaml:4: upstreams.monolith.targets[0]: bad target URL"},
+		{"two sticky keys", strings.Replace(goodConfig, "{cookie: carve-orders}", "{cookie: c, header: X-User}", 1), "s.yaml:10: routes[0].sticky: set exactly one"},
+		{"bad balance", strings.Replace(goodConfig, "least_requests", "fastest", 1), "s.yaml:5: upstreams.orders.balance: unknown \"fastest\""},
+		{"missing listen", strings.Replace(goodConfig, "listen: \":8080\"\n", "", 1), "listen: missing"},
+		{"empty", "", "empty config"},
+		{"two documents", goodConfig + "---\nlisten: x\n", "more than one YAML document"},
+		{"bad sample", goodConfig + "access_log: {sample: 2}\n", "s.yaml:12: access_log.sample: 2 is not a fraction"},
+		{"bad trusted cidr", goodConfig + "trusted_proxies: [10.0.0.0/33]\n", "s.yaml:12: trusted_proxies[0]: bad CIDR"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", []byte(c.edit))
+			if err == nil {
+				t.Fatalf("accepted; want an error containing %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q\ndoes not contain %q", err, c.want)
+			}
+			if !strings.HasPrefix(err.Error(), "s.yaml") {
+				t.Errorf("error %q does not start with the file name", err)
+			}
+		})
+	}
+}
