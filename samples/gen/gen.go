@@ -1,0 +1,358 @@
+// Package gen writes synthetic Go monoliths with a planted decomposition, to measure how well
+// carve's analysis recovers services it did not see being designed.
+//
+// A generated monolith is a complete Go module (standard library only) of K services with P
+// packages each, a few kernel packages (utilities imported by most packages: a shared library,
+// not a service) and one main package that serves every service's HTTP routes. The planted
+// decomposition is written to truth.json (package import path → service name), in the format of
+// `carve analyze --truth`; kernel packages and the main package belong to no service and are
+// absent from it. carve-gen.json records the rest: kernel, main, tables and their owners, the
+// options and what was realised.
+//
+// # Coupling
+//
+// Packages of a service are coupled with each other and, in proportion Mixing (μ, the mixing
+// parameter of the LFR benchmarks), with packages of other services. The generator first draws
+// an undirected planted-partition graph: every package starts on average Degree/2 edges, each of
+// which goes to another service with probability μ and stays inside the package's service
+// otherwise. Each edge is then oriented by a random topological order (entry packages first), so
+// that the lower package imports the higher one and the import graph has no cycle, and made
+// into one to three coupling units, each a piece of Go code of one kind:
+//
+//   - call: a call of an exported function of the other package (which may itself be a
+//     function holding further calls, giving call chains);
+//   - method: a constructor call and a method call on the other package's exported type;
+//   - field: a struct field of the other package's type, read by a method;
+//   - var: a read of the other package's exported package-level variable;
+//   - implements: the other package declares an interface and a function taking it; this
+//     package declares a type implementing the interface and passes it (an implicit Go
+//     interface: the implementing type itself needs no import).
+//
+// Cross-service and intra-service units are drawn from the same mix of kinds, so the share of
+// coupling units that cross services is μ whatever a signal counts. Data coupling follows the
+// same rule: each service owns TablesPerService tables, about a third of its packages read or
+// write tables with SQL passed to database/sql (*sql.DB QueryContext/ExecContext with a literal
+// query) and with the kernel database package's Put/Get, and each access goes to another
+// service's table with probability μ.
+//
+// Each service has an entry package: an HTTP handler registering Go 1.22 ServeMux patterns
+// ("GET /invoices/{id}"); the main package imports every entry package and registers them all
+// on one mux. Kernel packages import only the standard library and are imported by most
+// packages.
+//
+// Package names do not reveal the service unless Naming is Meaningful: by default every package
+// is example.com/synth/pNNN with NNN a random permutation. Output is a function of the options:
+// the same seed writes the same bytes.
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Naming says how packages are named.
+type Naming string
+
+// Namings.
+const (
+	// Anonymous names every package pNNN with a shuffled number: the name says nothing about the
+	// service. It is the default.
+	Anonymous Naming = "anonymous"
+	// Meaningful names packages service/role ("orders/store", "orders/api") and kernel packages
+	// platform/name ("platform/dbx"), with service names in routes and tables.
+	Meaningful Naming = "meaningful"
+)
+
+// Options describe a monolith to generate. The zero value of a field means its default.
+type Options struct {
+	Module             string  `json:"module"`               // module path; default example.com/synth
+	Services           int     `json:"services"`             // K, number of services; default 8
+	PackagesPerService int     `json:"packages_per_service"` // P, packages per service (at least 2); default 10
+	Mixing             float64 `json:"mixing"`               // μ in [0, 1): share of a package's coupling that crosses services
+	Kernel             int     `json:"kernel"`               // kernel packages; negative means none; default 3
+	Seed               uint64  `json:"seed"`                 // the output is a function of the options, seed included
+	Naming             Naming  `json:"naming"`               // default Anonymous
+	LinesPerPackage    int     `json:"lines_per_package"`    // approximate lines of Go per service package; default 200
+	Degree             int     `json:"degree"`               // mean number of packages a package is coupled with; default 6
+	TablesPerService   int     `json:"tables_per_service"`   // tables each service owns; negative means none; default 2
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultModule           = "example.com/synth"
+	DefaultServices         = 8
+	DefaultPackages         = 10
+	DefaultKernel           = 3
+	DefaultLinesPerPackage  = 200
+	DefaultDegree           = 6
+	DefaultTablesPerService = 2
+)
+
+func (o Options) withDefaults() Options {
+	if o.Module == "" {
+		o.Module = DefaultModule
+	}
+	if o.Services == 0 {
+		o.Services = DefaultServices
+	}
+	if o.PackagesPerService == 0 {
+		o.PackagesPerService = DefaultPackages
+	}
+	switch {
+	case o.Kernel == 0:
+		o.Kernel = DefaultKernel
+	case o.Kernel < 0:
+		o.Kernel = 0
+	}
+	if o.Naming == "" {
+		o.Naming = Anonymous
+	}
+	if o.LinesPerPackage == 0 {
+		o.LinesPerPackage = DefaultLinesPerPackage
+	}
+	if o.Degree == 0 {
+		o.Degree = DefaultDegree
+	}
+	switch {
+	case o.TablesPerService == 0:
+		o.TablesPerService = DefaultTablesPerService
+	case o.TablesPerService < 0:
+		o.TablesPerService = 0
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	var errs []error
+	if o.Services < 1 {
+		errs = append(errs, fmt.Errorf("services must be at least 1, got %d", o.Services))
+	}
+	if o.Services == 1 && o.Mixing > 0 {
+		errs = append(errs, errors.New("mixing needs at least 2 services"))
+	}
+	if o.PackagesPerService < 2 {
+		errs = append(errs, fmt.Errorf("packages per service must be at least 2, got %d", o.PackagesPerService))
+	}
+	if o.Mixing < 0 || o.Mixing >= 1 {
+		errs = append(errs, fmt.Errorf("mixing must be in [0, 1), got %g", o.Mixing))
+	}
+	if o.Degree < 2 {
+		errs = append(errs, fmt.Errorf("degree must be at least 2, got %d", o.Degree))
+	}
+	if o.LinesPerPackage < 0 {
+		errs = append(errs, fmt.Errorf("lines per package must not be negative, got %d", o.LinesPerPackage))
+	}
+	if o.Naming != Anonymous && o.Naming != Meaningful {
+		errs = append(errs, fmt.Errorf("naming must be %q or %q, got %q", Anonymous, Meaningful, o.Naming))
+	}
+	if n := o.Services * o.PackagesPerService; n > 100000 {
+		errs = append(errs, fmt.Errorf("%d packages is more than this generator writes (100000)", n))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("gen: bad options: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Result describes a generated monolith.
+type Result struct {
+	Module  string            `json:"module"`
+	Options Options           `json:"options"`
+	Truth   map[string]string `json:"-"`      // service package import path → service name (truth.json)
+	Kernel  []string          `json:"kernel"` // kernel package import paths
+	Main    string            `json:"main"`   // the main package's import path
+	Entries map[string]string `json:"entries"`
+	Tables  map[string]string `json:"tables"` // table name → owning service
+	Stats   Stats             `json:"stats"`
+}
+
+// Stats are counts over what was generated.
+type Stats struct {
+	Packages int `json:"packages"` // all packages, kernel and main included
+	Files    int `json:"files"`    // Go files
+	Lines    int `json:"lines"`    // lines of Go
+
+	Edges      int `json:"edges"`       // coupled package pairs between service packages
+	CrossEdges int `json:"cross_edges"` // of which across services
+	Units      int `json:"units"`       // coupling units (see the package doc)
+	CrossUnits int `json:"cross_units"` // of which across services
+	// UnitsByKind counts coupling units by kind (call, method, field, var, implements).
+	UnitsByKind map[string]int `json:"units_by_kind"`
+
+	TableAccesses      int `json:"table_accesses"`
+	CrossTableAccesses int `json:"cross_table_accesses"`
+	Routes             int `json:"routes"`
+
+	// Mixing is the realised share of coupling units that cross services; PackageMixing is the
+	// mean over service packages of each package's own share (LFR's per-node μ).
+	Mixing        float64 `json:"mixing"`
+	PackageMixing float64 `json:"package_mixing"`
+}
+
+// TruthFile and LayoutFile are the names of the files Generate writes beside go.mod.
+const (
+	TruthFile  = "truth.json"
+	LayoutFile = "carve-gen.json"
+)
+
+// Generate writes the monolith described by opts into dir, which must not exist or be empty,
+// and returns what it wrote.
+func Generate(dir string, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkEmpty(dir); err != nil {
+		return nil, err
+	}
+	m := build(opts)
+	files, err := m.render()
+	if err != nil {
+		return nil, fmt.Errorf("gen: render: %w", err)
+	}
+	res := m.result(files)
+	truth, err := marshal(res.Truth)
+	if err != nil {
+		return nil, err
+	}
+	layout, err := marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, file{path: TruthFile, data: truth}, file{path: LayoutFile, data: layout})
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, fmt.Errorf("gen: %w", err)
+		}
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return nil, fmt.Errorf("gen: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// ReadTruth reads a truth.json written by Generate.
+func ReadTruth(name string) (map[string]string, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
+	}
+	var truth map[string]string
+	if err := json.Unmarshal(data, &truth); err != nil {
+		return nil, fmt.Errorf("gen: %s: %w", name, err)
+	}
+	return truth, nil
+}
+
+func marshal(v any) ([]byte, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("gen: %w", err)
+	}
+	return append(data, '\n'), nil
+}
+
+func checkEmpty(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("gen: output directory: %w", err)
+	case len(entries) > 0:
+		return fmt.Errorf("gen: output directory %s is not empty", dir)
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// result describes the rendered model.
+func (m *model) result(files []file) *Result {
+	r := &Result{
+		Module:  m.opts.Module,
+		Options: m.opts,
+		Truth:   map[string]string{},
+		Main:    m.main.path,
+		Entries: map[string]string{},
+		Tables:  map[string]string{},
+		Stats:   Stats{Packages: len(m.pkgs), UnitsByKind: map[string]int{}},
+	}
+	for _, svc := range m.services {
+		for _, p := range svc.pkgs {
+			r.Truth[p.path] = svc.name
+		}
+		r.Entries[svc.name] = svc.pkgs[0].path
+		r.Stats.Routes += len(svc.pkgs[0].decls.drivers)
+	}
+	for _, k := range m.kernel {
+		r.Kernel = append(r.Kernel, k.path)
+	}
+	for _, t := range m.tables {
+		r.Tables[t.name] = m.services[t.service].name
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.path, ".go") {
+			r.Stats.Files++
+			r.Stats.Lines += bytes.Count(f.data, []byte("\n"))
+		}
+	}
+	st := &r.Stats
+	for _, e := range m.edges {
+		st.Edges++
+		if e.cross {
+			st.CrossEdges++
+		}
+		for _, u := range e.units {
+			st.Units++
+			st.UnitsByKind[u.kind.String()]++
+			if e.cross {
+				st.CrossUnits++
+			}
+		}
+	}
+	if st.Units > 0 {
+		st.Mixing = float64(st.CrossUnits) / float64(st.Units)
+	}
+	var sum float64
+	var counted int
+	for _, p := range m.pkgs {
+		var units, cross int
+		for _, e := range append(append([]*edge(nil), p.out...), p.in...) {
+			units += len(e.units)
+			if e.cross {
+				cross += len(e.units)
+			}
+		}
+		if units > 0 {
+			sum += float64(cross) / float64(units)
+			counted++
+		}
+		for _, a := range p.accesses {
+			st.TableAccesses++
+			if a.table.service != p.service {
+				st.CrossTableAccesses++
+			}
+		}
+	}
+	if counted > 0 {
+		st.PackageMixing = sum / float64(counted)
+	}
+	return r
+}

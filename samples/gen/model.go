@@ -1,0 +1,418 @@
+package gen
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// kind is the kind of a coupling unit: one piece of code in one package that depends on another.
+type kind int
+
+const (
+	kindCall kind = iota
+	kindMethod
+	kindField
+	kindVar
+	kindImpl
+	numKinds
+)
+
+var kindNames = [numKinds]string{"call", "method", "field", "var", "implements"}
+
+func (k kind) String() string { return kindNames[k] }
+
+// kindWeights is the mix of unit kinds, the same for intra- and cross-service units.
+var kindWeights = [numKinds]int{kindCall: 40, kindMethod: 20, kindField: 15, kindVar: 10, kindImpl: 15}
+
+// role is what a package is in the monolith.
+type role int
+
+const (
+	roleService role = iota // an ordinary package of a service
+	roleEntry               // the service's HTTP handler package
+	roleKernel              // a shared utility package
+	roleMain                // the program
+)
+
+// Kernel package kinds by index: the first three have a fixed API.
+const (
+	kernelDB     = 0
+	kernelLog    = 1
+	kernelConfig = 2
+)
+
+// pkg is one package of the generated module.
+type pkg struct {
+	id      int
+	role    role
+	service int // index of the service; -1 for kernel and main
+	kernel  int // index among kernel packages; -1 otherwise
+	path    string
+	dir     string // relative to the module root, slash-separated
+	name    string // package name
+	qual    string // identifier other files use for it (name, or an alias if name is ambiguous)
+	noun    string // the package's domain noun
+	rank    int    // topological rank: a package imports only packages of higher rank
+
+	out      []*edge  // edges to packages this one imports
+	in       []*edge  // edges from packages importing this one
+	accesses []access // table accesses
+	kernels  []*pkg   // kernel packages this one uses
+
+	decls decls // exported declarations other packages use (filled by resolve)
+}
+
+// edge is a coupled pair of service packages: from imports to.
+type edge struct {
+	from, to *pkg
+	units    []*unit
+	cross    bool
+}
+
+// unit is one coupling unit; resolve fills in the declaration of edge.to it uses.
+type unit struct {
+	kind kind
+	edge *edge
+	fn   *function // call: the function; implements: the function taking the interface
+	typ  *structType
+	meth string // method: the method called
+	v    *variable
+	ifc  *iface
+}
+
+type table struct {
+	name    string
+	service int
+	noun    string // singular noun, e.g. "Order" for table orders
+}
+
+type access struct {
+	table *table
+	write bool
+	fn    *function
+}
+
+type service struct {
+	name     string
+	resource string // route prefix, e.g. "invoices"
+	pkgs     []*pkg
+	tables   []*table
+}
+
+// model is a generated monolith before it is rendered.
+type model struct {
+	opts     Options
+	rng      *rand.Rand
+	services []*service
+	pkgs     []*pkg // service packages first (by service), then kernel, then main
+	kernel   []*pkg
+	main     *pkg
+	edges    []*edge
+	tables   []*table
+	// ifaceMethods holds every interface method name in the module, to keep them unique.
+	ifaceMethods map[string]bool
+}
+
+// build draws the monolith's structure: packages, names, the coupling graph and table use.
+func build(opts Options) *model {
+	m := &model{
+		opts:         opts,
+		rng:          rand.New(rand.NewPCG(opts.Seed, 0x63617276652d6765)),
+		ifaceMethods: map[string]bool{},
+	}
+	m.makePackages()
+	m.name()
+	m.rankPackages()
+	m.couple()
+	m.makeTables()
+	m.useKernel()
+	m.resolve()
+	return m
+}
+
+func (m *model) makePackages() {
+	o := m.opts
+	names := pickNames(m.rng, serviceWords, o.Services, "")
+	resources := pickNames(m.rng, pluralNouns(), o.Services, "")
+	for s := range o.Services {
+		svc := &service{name: names[s], resource: resources[s]}
+		if o.Naming == Meaningful {
+			svc.resource = svc.name
+		}
+		for i := range o.PackagesPerService {
+			p := &pkg{id: len(m.pkgs), role: roleService, service: s, kernel: -1, noun: pick(m.rng, nouns)}
+			if i == 0 {
+				p.role = roleEntry
+			}
+			svc.pkgs = append(svc.pkgs, p)
+			m.pkgs = append(m.pkgs, p)
+		}
+		m.services = append(m.services, svc)
+	}
+	for k := range o.Kernel {
+		p := &pkg{id: len(m.pkgs), role: roleKernel, service: -1, kernel: k}
+		m.kernel = append(m.kernel, p)
+		m.pkgs = append(m.pkgs, p)
+	}
+	m.main = &pkg{id: len(m.pkgs), role: roleMain, service: -1, kernel: -1, name: "main", dir: "cmd/server"}
+	m.pkgs = append(m.pkgs, m.main)
+}
+
+// name gives every package its directory, name and qualifier.
+func (m *model) name() {
+	named := m.pkgs[:len(m.pkgs)-1] // all but main
+	switch m.opts.Naming {
+	case Anonymous:
+		width := len(fmt.Sprint(len(named) - 1))
+		if width < 3 {
+			width = 3
+		}
+		for i, n := range m.rng.Perm(len(named)) {
+			named[i].dir = fmt.Sprintf("p%0*d", width, n)
+		}
+	case Meaningful:
+		for _, svc := range m.services {
+			roles := pickNames(m.rng, roleWords, len(svc.pkgs)-1, "")
+			for i, p := range svc.pkgs {
+				r := "api"
+				if i > 0 {
+					r = roles[i-1]
+				}
+				p.dir = svc.name + "/" + r
+			}
+		}
+		for _, p := range m.kernel {
+			p.dir = "platform/" + pickNames(nil, kernelWords, p.kernel+1, "util")[p.kernel]
+		}
+	}
+	count := map[string]int{}
+	for _, p := range m.pkgs {
+		p.path = m.opts.Module + "/" + p.dir
+		if p.role != roleMain {
+			p.name = p.dir[strings.LastIndex(p.dir, "/")+1:]
+		}
+		count[p.name]++
+	}
+	for _, p := range m.pkgs {
+		p.qual = p.name
+		if count[p.name] > 1 && p.role != roleMain {
+			p.qual = strings.ReplaceAll(p.dir, "/", "")
+		}
+	}
+}
+
+// rankPackages orders service packages topologically: entry packages first, so that no package
+// imports an entry package, then the others at random, across services.
+func (m *model) rankPackages() {
+	var entries, others []*pkg
+	for _, p := range m.pkgs {
+		switch p.role {
+		case roleEntry:
+			entries = append(entries, p)
+		case roleService:
+			others = append(others, p)
+		}
+	}
+	m.rng.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
+	m.rng.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+	for i, p := range append(entries, others...) {
+		p.rank = i
+	}
+}
+
+// couple draws the planted-partition graph: every service package starts on average Degree/2
+// edges, each crossing to another service with probability Mixing; every package gets at least
+// one edge inside its service. Edges are oriented by rank.
+func (m *model) couple() {
+	o := m.opts
+	byPair := map[[2]int]*edge{}
+	add := func(a, b *pkg) {
+		if a.rank > b.rank {
+			a, b = b, a
+		}
+		e := byPair[[2]int{a.id, b.id}]
+		if e == nil {
+			e = &edge{from: a, to: b, cross: a.service != b.service}
+			byPair[[2]int{a.id, b.id}] = e
+			m.edges = append(m.edges, e)
+			a.out = append(a.out, e)
+			b.in = append(b.in, e)
+		}
+		for range 1 + m.rng.IntN(3) {
+			e.units = append(e.units, &unit{kind: m.drawKind(), edge: e})
+		}
+	}
+	for _, svc := range m.services {
+		for _, p := range svc.pkgs {
+			for range 1 + m.rng.IntN(o.Degree-1) { // mean Degree/2
+				if m.rng.Float64() < o.Mixing {
+					s := m.rng.IntN(o.Services - 1)
+					if s >= p.service {
+						s++
+					}
+					add(p, pick(m.rng, m.services[s].pkgs))
+				} else {
+					add(p, m.sibling(p))
+				}
+			}
+		}
+	}
+	for _, p := range m.pkgs {
+		if p.role != roleService && p.role != roleEntry {
+			continue
+		}
+		intra := false
+		for _, e := range append(append([]*edge(nil), p.out...), p.in...) {
+			intra = intra || !e.cross
+		}
+		if !intra {
+			add(p, m.sibling(p))
+		}
+	}
+}
+
+// sibling returns another package of p's service, at random.
+func (m *model) sibling(p *pkg) *pkg {
+	pkgs := m.services[p.service].pkgs
+	for {
+		if q := pick(m.rng, pkgs); q != p {
+			return q
+		}
+	}
+}
+
+func (m *model) drawKind() kind {
+	total := 0
+	for _, w := range kindWeights {
+		total += w
+	}
+	r := m.rng.IntN(total)
+	for k, w := range kindWeights {
+		if r < w {
+			return kind(k)
+		}
+		r -= w
+	}
+	panic("unreachable")
+}
+
+// makeTables gives each service its tables and picks the packages that access tables: about a
+// third of each service's non-entry packages, one to three accesses each, each to another
+// service's table with probability Mixing. Every table gets an access from its own service.
+func (m *model) makeTables() {
+	o := m.opts
+	if o.TablesPerService == 0 {
+		return
+	}
+	width := max(2, len(fmt.Sprint(o.Services*o.TablesPerService-1)))
+	numbers := m.rng.Perm(o.Services * o.TablesPerService)
+	for s, svc := range m.services {
+		for _, noun := range pickNames(m.rng, nouns, o.TablesPerService, "") {
+			t := &table{service: s, noun: noun}
+			plural := strings.ToLower(plural(noun))
+			if o.Naming == Meaningful {
+				t.name = svc.name + "_" + plural
+			} else {
+				t.name = fmt.Sprintf("t%0*d_%s", width, numbers[len(m.tables)], plural)
+			}
+			svc.tables = append(svc.tables, t)
+			m.tables = append(m.tables, t)
+		}
+	}
+	for s, svc := range m.services {
+		inner := svc.pkgs[1:]
+		n := max(1, (len(inner)+1)/3)
+		var data []*pkg
+		for _, i := range m.rng.Perm(len(inner))[:n] {
+			data = append(data, inner[i])
+		}
+		for _, p := range data {
+			for range 1 + m.rng.IntN(3) {
+				owner := s
+				if m.rng.Float64() < o.Mixing {
+					owner = m.rng.IntN(o.Services - 1)
+					if owner >= s {
+						owner++
+					}
+				}
+				t := pick(m.rng, m.services[owner].tables)
+				p.accesses = append(p.accesses, access{table: t, write: m.rng.IntN(2) == 0})
+			}
+		}
+		for _, t := range svc.tables {
+			owned := false
+			for _, p := range data {
+				for _, a := range p.accesses {
+					owned = owned || a.table == t
+				}
+			}
+			if !owned {
+				p := pick(m.rng, data)
+				p.accesses = append(p.accesses, access{table: t, write: true})
+			}
+		}
+	}
+}
+
+// useKernel decides which kernel packages each service package uses: the database helper when it
+// accesses tables, otherwise each kernel package with probability 0.85 (a kernel package is
+// imported by most of the module).
+func (m *model) useKernel() {
+	for _, p := range m.pkgs {
+		if p.role != roleService && p.role != roleEntry {
+			continue
+		}
+		for _, k := range m.kernel {
+			if (k.kernel == kernelDB && len(p.accesses) > 0) || m.rng.Float64() < 0.85 {
+				p.kernels = append(p.kernels, k)
+			}
+		}
+	}
+	m.main.kernels = m.kernel
+}
+
+func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
+
+// pickNames returns n distinct names drawn from words (in order if rng is nil), numbering them
+// ("orders2") once the words run out. A non-empty stem names the extra ones stem1, stem2...
+func pickNames(rng *rand.Rand, words []string, n int, stem string) []string {
+	order := make([]int, len(words))
+	for i := range order {
+		order[i] = i
+	}
+	if rng != nil {
+		order = rng.Perm(len(words))
+	}
+	out := make([]string, 0, n)
+	for i := 0; len(out) < n; i++ {
+		round, w := i/len(words), words[order[i%len(words)]]
+		switch {
+		case round == 0:
+			out = append(out, w)
+		case stem != "":
+			out = append(out, fmt.Sprintf("%s%d", stem, len(out)-len(words)+1))
+		default:
+			out = append(out, fmt.Sprintf("%s%d", w, round+1))
+		}
+	}
+	return out
+}
+
+func plural(noun string) string {
+	switch {
+	case strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey"):
+		return noun[:len(noun)-1] + "ies"
+	case strings.HasSuffix(noun, "s"), strings.HasSuffix(noun, "ch"):
+		return noun + "es"
+	}
+	return noun + "s"
+}
+
+func pluralNouns() []string {
+	out := make([]string, len(nouns))
+	for i, n := range nouns {
+		out[i] = strings.ToLower(plural(n))
+	}
+	return out
+}
