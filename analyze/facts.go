@@ -42,7 +42,10 @@ type Dep struct {
 	// implementation: a DTO or message type, a client, an interface. Contract couplings bind two
 	// packages less than implementation couplings.
 	Contract bool
-	Sites    []Site // up to MaxSites examples
+	// Writes is how many of Count are writes, for the state signal (assignments to B's
+	// package-level variables); 0 for other signals.
+	Writes int
+	Sites  []Site // up to MaxSites examples
 }
 
 // Access says how a package uses a table.
