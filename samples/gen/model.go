@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 )
@@ -221,13 +222,15 @@ func (m *model) rankPackages() {
 	}
 }
 
-// couple draws the planted-partition graph: every service package starts on average Degree/2
-// edges, each crossing to another service with probability Mixing; every package gets at least
-// one edge inside its service. Edges are oriented by rank.
+// couple draws the planted-partition graph. Every service package starts on average Degree/2
+// edges ("stubs") of one to three coupling units each; stubs holding a share Mixing of all units,
+// chosen at random, go to a package of another service, the others to a package of the same
+// service. Every package then gets at least one edge inside its service. Edges are oriented by
+// rank.
 func (m *model) couple() {
 	o := m.opts
 	byPair := map[[2]int]*edge{}
-	add := func(a, b *pkg) {
+	add := func(a, b *pkg, units int) {
 		if a.rank > b.rank {
 			a, b = b, a
 		}
@@ -239,24 +242,49 @@ func (m *model) couple() {
 			a.out = append(a.out, e)
 			b.in = append(b.in, e)
 		}
-		for range 1 + m.rng.IntN(3) {
+		for range units {
 			e.units = append(e.units, &unit{kind: m.drawKind(), edge: e})
 		}
 	}
+	type stub struct {
+		p     *pkg
+		units int
+		cross bool
+	}
+	var (
+		stubs []stub
+		total int
+	)
 	for _, svc := range m.services {
 		for _, p := range svc.pkgs {
 			for range 1 + m.rng.IntN(o.Degree-1) { // mean Degree/2
-				if m.rng.Float64() < o.Mixing {
-					s := m.rng.IntN(o.Services - 1)
-					if s >= p.service {
-						s++
-					}
-					add(p, pick(m.rng, m.services[s].pkgs))
-				} else {
-					add(p, m.sibling(p))
-				}
+				s := stub{p: p, units: 1 + m.rng.IntN(3)}
+				stubs = append(stubs, s)
+				total += s.units
 			}
 		}
+	}
+	target, cross := int(math.Round(o.Mixing*float64(total))), 0
+	for _, i := range m.rng.Perm(len(stubs)) {
+		if cross+stubs[i].units <= target {
+			stubs[i].cross = true
+			cross += stubs[i].units
+		}
+	}
+	for _, s := range stubs {
+		if !s.cross {
+			add(s.p, m.sibling(s.p), s.units)
+			continue
+		}
+		other := m.rng.IntN(o.Services - 1)
+		if other >= s.p.service {
+			other++
+		}
+		targets := m.services[other].pkgs
+		if s.p.role == roleEntry {
+			targets = targets[1:] // entry packages are only imported by main
+		}
+		add(s.p, pick(m.rng, targets), s.units)
 	}
 	for _, p := range m.pkgs {
 		if p.role != roleService && p.role != roleEntry {
@@ -267,7 +295,7 @@ func (m *model) couple() {
 			intra = intra || !e.cross
 		}
 		if !intra {
-			add(p, m.sibling(p))
+			add(p, m.sibling(p), 1)
 		}
 	}
 }
@@ -320,38 +348,47 @@ func (m *model) makeTables() {
 			m.tables = append(m.tables, t)
 		}
 	}
+	// Every table is accessed by a package of its own service; each data package has up to two
+	// more accesses, of which a share Mixing of all accesses, chosen at random, go to tables of
+	// other services.
+	type slot struct {
+		p       *pkg
+		service int
+	}
+	var (
+		slots []slot
+		all   int
+	)
 	for s, svc := range m.services {
 		inner := svc.pkgs[1:]
-		n := max(1, (len(inner)+1)/3)
 		var data []*pkg
-		for _, i := range m.rng.Perm(len(inner))[:n] {
+		for _, i := range m.rng.Perm(len(inner))[:max(1, (len(inner)+1)/3)] {
 			data = append(data, inner[i])
 		}
-		for _, p := range data {
-			for range 1 + m.rng.IntN(3) {
-				owner := s
-				if m.rng.Float64() < o.Mixing {
-					owner = m.rng.IntN(o.Services - 1)
-					if owner >= s {
-						owner++
-					}
-				}
-				t := pick(m.rng, m.services[owner].tables)
-				p.accesses = append(p.accesses, access{table: t, write: m.rng.IntN(2) == 0})
-			}
-		}
 		for _, t := range svc.tables {
-			owned := false
-			for _, p := range data {
-				for _, a := range p.accesses {
-					owned = owned || a.table == t
-				}
-			}
-			if !owned {
-				p := pick(m.rng, data)
-				p.accesses = append(p.accesses, access{table: t, write: true})
+			p := pick(m.rng, data)
+			p.accesses = append(p.accesses, access{table: t, write: m.rng.IntN(2) == 0})
+			all++
+		}
+		for _, p := range data {
+			for range m.rng.IntN(3) {
+				slots = append(slots, slot{p: p, service: s})
 			}
 		}
+	}
+	all += len(slots)
+	cross := int(math.Round(o.Mixing * float64(all)))
+	for i, j := range m.rng.Perm(len(slots)) {
+		sl := slots[j]
+		owner := sl.service
+		if i < cross {
+			owner = m.rng.IntN(o.Services - 1)
+			if owner >= sl.service {
+				owner++
+			}
+		}
+		t := pick(m.rng, m.services[owner].tables)
+		sl.p.accesses = append(sl.p.accesses, access{table: t, write: m.rng.IntN(2) == 0})
 	}
 }
 

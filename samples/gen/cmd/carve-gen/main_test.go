@@ -1,0 +1,36 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "synth")
+	var out, errb bytes.Buffer
+	if code := run([]string{"-k", "2", "-p", "3", "-mu", "0.2", "-kernel", "0", "-tables", "0", "-seed", "4", "-out", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "7 packages (2 services × 3, 0 kernel, 1 main)") {
+		t.Errorf("summary: %s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "truth.json")); err != nil {
+		t.Error(err)
+	}
+	// The directory is not empty any more: a second run refuses to write into it.
+	if code := run([]string{"-out", dir}, &out, &errb); code != 1 {
+		t.Errorf("second run into %s: exit %d, want 1", dir, code)
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"-k", "x", "-out", "d"}, {"-out", "d", "extra"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 2 {
+			t.Errorf("run(%q) = %d, want 2", args, code)
+		}
+	}
+}
