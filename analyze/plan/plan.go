@@ -41,6 +41,12 @@ type Settings struct {
 	Resolution float64            `json:"resolution"`
 	Services   int                `json:"services,omitempty"` // requested count; 0: what modularity picks
 	Signals    map[string]float64 `json:"signals"`            // signal name → weight
+	// Contract is the factor applied to couplings through another package's contract (DTO,
+	// client, interface) rather than its implementation.
+	Contract float64 `json:"contract,omitempty"`
+	// KernelShare is the share of the module's packages that must use a package for it to be
+	// detected as shared kernel.
+	KernelShare float64 `json:"kernel_share,omitempty"`
 }
 
 // Service is one proposed service.
@@ -213,6 +219,20 @@ func (p *Plan) Service(name string) *Service {
 		}
 	}
 	return nil
+}
+
+// Move puts the package at path into the named service, or into the kernel when service is "".
+// It changes only p.Packages: call analyze.Score afterwards to bring the services, edges and
+// metrics up to date.
+func (p *Plan) Move(path, service string) error {
+	for i := range p.Packages {
+		if p.Packages[i].Path == path {
+			p.Packages[i].Service = service
+			p.Packages[i].Kernel = service == ""
+			return nil
+		}
+	}
+	return fmt.Errorf("plan has no package %s", path)
 }
 
 // ServiceNames returns the services' names, sorted.

@@ -1,0 +1,322 @@
+package analyze
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/carve-dev/carve/analyze/plan"
+)
+
+// DefaultContract is the factor applied to a coupling that goes through a contract of the package
+// depended upon (a DTO, a client, an interface: Dep.Contract) rather than its implementation.
+// Services talk to each other through contracts, so a contract binds two packages a quarter as
+// much as reaching into the implementation does.
+const DefaultContract = 0.25
+
+// DefaultSignals returns the default weight of each signal, a fresh map the caller may change.
+//
+// The weights multiply the damped count of each coupling (1+ln(count): the first call site
+// counts 1, ten call sites 3.3, a hundred 5.6), so one package cannot outweigh the rest of the
+// module by calling another a thousand times.
+//
+//   - calls 1: a call into another package's implementation is the coupling that becomes a
+//     network call when the two are split; it is the reference unit.
+//   - implements 2: a type implementing an interface declared elsewhere is an adapter of that
+//     port. In Go it is invisible in the import graph (an adapter need not import the package
+//     whose port it implements), so it is weighted above calls to keep adapters with their owner.
+//   - state 1: reading or writing another package's variables ties the two as hard as a call.
+//   - types 0.5: type use often goes through shared DTOs; it is real but weaker than behaviour.
+//   - imports 0.5: every call or type use already implies an import; the import alone adds a
+//     small base so that packages linked only by imports (init side effects) still cluster.
+//   - data 1: two packages writing the same table belong together unless many share it (the
+//     weight is divided among the packages sharing the table, see buildGraph).
+//   - cochange 0.5: commits that touch both packages hint at one team and one change cadence,
+//     but history is noisy (mass renames, formatting).
+func DefaultSignals() map[string]float64 {
+	return map[string]float64{
+		SignalImports:    0.5,
+		SignalCalls:      1,
+		SignalTypes:      0.5,
+		SignalImplements: 2,
+		SignalState:      1,
+		SignalData:       1,
+		SignalCoChange:   0.5,
+	}
+}
+
+// signalOrder fixes the order in which signals are summed, so that weights are bit-for-bit the
+// same whatever the order of Facts.Deps.
+var signalOrder = [...]string{SignalImports, SignalCalls, SignalTypes, SignalImplements, SignalState, SignalData, SignalCoChange}
+
+// KnownSignal reports whether name is one of the signal names.
+func KnownSignal(name string) bool { return slices.Contains(signalOrder[:], name) }
+
+// useSignals are the signals by which one package uses another: the direction means "From
+// depends on To". Data and co-change are symmetric and say nothing about use.
+func isUseSignal(s string) bool {
+	switch s {
+	case SignalImports, SignalCalls, SignalTypes, SignalImplements, SignalState:
+		return true
+	}
+	return false
+}
+
+// damp turns a count into a weight: 0 for none, 1 for one, growing with the logarithm after.
+func damp(n int) float64 {
+	if n <= 0 {
+		return 0
+	}
+	return 1 + math.Log(float64(n))
+}
+
+// dirEdge is everything the signals found from one package to another.
+type dirEdge struct {
+	from, to int
+	plain    map[string]int // count per signal, implementation couplings
+	contract map[string]int // count per signal, contract couplings
+	data     int            // tables shared (stored on the pair's lower index → higher index)
+	dataW    float64        // data weight already multiplied by the data signal's weight
+	weight   float64        // combined weight of this direction
+	calls    int
+	callSite []Site
+	other    []Site
+}
+
+// pkgGraph is the module's packages and the couplings between them.
+type pkgGraph struct {
+	paths  []string // sorted import paths
+	index  map[string]int
+	info   []PackageInfo
+	routes [][]RouteDecl
+	tables [][]TableUse
+	edges  map[[2]int]*dirEdge // directed, keyed by (from, to)
+	// adj is the undirected combined weight between two packages: both directions summed.
+	adj []map[int]float64
+	// uses[to] lists the packages that use to (use signals only, either kind).
+	uses [][]int
+	// impl[from][to] counts implements couplings.
+	impl []map[int]int
+	// ignored counts deps that name a package outside the module.
+	ignored int
+}
+
+// buildGraph combines the facts into a weighted package graph. weights maps signal → weight;
+// contract is the factor for contract couplings.
+func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGraph, error) {
+	g := &pkgGraph{index: map[string]int{}, edges: map[[2]int]*dirEdge{}}
+	infos := slices.Clone(f.Packages)
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Path < infos[j].Path })
+	for _, p := range infos {
+		if p.Path == "" {
+			return nil, fmt.Errorf("facts: a package has an empty import path (dir %q)", p.Dir)
+		}
+		if _, dup := g.index[p.Path]; dup {
+			return nil, fmt.Errorf("facts: package %s is listed twice", p.Path)
+		}
+		g.index[p.Path] = len(g.paths)
+		g.paths = append(g.paths, p.Path)
+		g.info = append(g.info, p)
+	}
+	n := len(g.paths)
+	g.routes = make([][]RouteDecl, n)
+	g.tables = make([][]TableUse, n)
+	g.adj = make([]map[int]float64, n)
+	g.uses = make([][]int, n)
+	g.impl = make([]map[int]int, n)
+	for i := range n {
+		g.adj[i] = map[int]float64{}
+		g.impl[i] = map[int]int{}
+	}
+	for _, r := range f.Routes {
+		if i, ok := g.index[r.Package]; ok {
+			g.routes[i] = append(g.routes[i], r)
+		}
+	}
+	for _, t := range f.Tables {
+		if i, ok := g.index[t.Package]; ok {
+			g.tables[i] = append(g.tables[i], t)
+		}
+	}
+
+	edge := func(a, b int) *dirEdge {
+		k := [2]int{a, b}
+		e := g.edges[k]
+		if e == nil {
+			e = &dirEdge{from: a, to: b, plain: map[string]int{}, contract: map[string]int{}}
+			g.edges[k] = e
+		}
+		return e
+	}
+	for _, d := range f.Deps {
+		a, okA := g.index[d.From]
+		b, okB := g.index[d.To]
+		if !okA || !okB {
+			g.ignored++
+			continue
+		}
+		if a == b || d.Count <= 0 {
+			continue
+		}
+		if !KnownSignal(d.Signal) || d.Signal == SignalData {
+			// Data coupling is derived from Tables below; a dep that claims it is ignored so
+			// that tables are not counted twice.
+			continue
+		}
+		e := edge(a, b)
+		if d.Contract {
+			e.contract[d.Signal] += d.Count
+		} else {
+			e.plain[d.Signal] += d.Count
+		}
+		if d.Signal == SignalCalls {
+			e.calls += d.Count
+			e.callSite = append(e.callSite, d.Sites...)
+		} else {
+			e.other = append(e.other, d.Sites...)
+		}
+		if d.Signal == SignalImplements {
+			g.impl[a][b] += d.Count
+		}
+	}
+
+	// Data: packages touching the same table are coupled. Each package's coupling through one
+	// table is worth one data unit in total, shared among the other packages touching it, so a
+	// table every package touches does not glue the module into one lump.
+	byTable := map[string][]int{}
+	for i, ts := range g.tables {
+		for _, t := range ts {
+			k := t.Store + "\x00" + t.Table
+			if l := byTable[k]; len(l) == 0 || l[len(l)-1] != i {
+				byTable[k] = append(byTable[k], i)
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(byTable)) {
+		ps := byTable[k]
+		if len(ps) < 2 {
+			continue
+		}
+		share := weights[SignalData] / float64(len(ps)-1)
+		for x := range ps {
+			for y := x + 1; y < len(ps); y++ {
+				e := edge(ps[x], ps[y])
+				e.data++
+				e.dataW += share
+			}
+		}
+	}
+
+	// Combine, in a fixed order, and fill the undirected adjacency.
+	keys := slices.SortedFunc(maps.Keys(g.edges), func(a, b [2]int) int {
+		if a[0] != b[0] {
+			return a[0] - b[0]
+		}
+		return a[1] - b[1]
+	})
+	for _, k := range keys {
+		e := g.edges[k]
+		w := 0.0
+		for _, s := range signalOrder {
+			if s == SignalData {
+				continue
+			}
+			w += weights[s] * (damp(e.plain[s]) + contract*damp(e.contract[s]))
+		}
+		w += e.dataW
+		e.weight = w
+		if w > 0 {
+			g.adj[e.from][e.to] += w
+			g.adj[e.to][e.from] += w
+		}
+		used := false
+		for s, c := range e.plain {
+			used = used || (c > 0 && isUseSignal(s))
+		}
+		for s, c := range e.contract {
+			used = used || (c > 0 && isUseSignal(s))
+		}
+		if used {
+			g.uses[e.to] = append(g.uses[e.to], e.from)
+		}
+	}
+	return g, nil
+}
+
+// planGraph returns the package edges of the plan: one per directed pair with any coupling,
+// sorted by From then To.
+func (g *pkgGraph) planGraph() []plan.PackageEdge {
+	keys := slices.SortedFunc(maps.Keys(g.edges), func(a, b [2]int) int {
+		if c := cmpString(g.paths[a[0]], g.paths[b[0]]); c != 0 {
+			return c
+		}
+		return cmpString(g.paths[a[1]], g.paths[b[1]])
+	})
+	out := make([]plan.PackageEdge, 0, len(keys))
+	for _, k := range keys {
+		e := g.edges[k]
+		sig := map[string]float64{}
+		for _, s := range signalOrder {
+			if c := e.plain[s] + e.contract[s]; c > 0 {
+				sig[s] = float64(c)
+			}
+		}
+		if e.data > 0 {
+			sig[SignalData] = float64(e.data)
+		}
+		if len(sig) == 0 {
+			continue
+		}
+		out = append(out, plan.PackageEdge{
+			From:    g.paths[e.from],
+			To:      g.paths[e.to],
+			Weight:  round6(e.weight),
+			Signals: sig,
+			Calls:   e.calls,
+			Sites:   siteStrings(e.callSite, e.other),
+		})
+	}
+	return out
+}
+
+// siteStrings returns up to MaxSites distinct sites, call sites first, sorted within each kind.
+func siteStrings(first, then []Site) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, group := range [][]Site{first, then} {
+		ss := slices.Clone(group)
+		sort.Slice(ss, func(i, j int) bool {
+			if ss[i].File != ss[j].File {
+				return ss[i].File < ss[j].File
+			}
+			return ss[i].Line < ss[j].Line
+		})
+		for _, s := range ss {
+			if len(out) == MaxSites {
+				return out
+			}
+			str := s.String()
+			if s.File == "" || seen[str] {
+				continue
+			}
+			seen[str] = true
+			out = append(out, str)
+		}
+	}
+	return out
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// round6 keeps six decimals: enough for any weight, and stable JSON.
+func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }

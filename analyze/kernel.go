@@ -1,0 +1,71 @@
+package analyze
+
+import "math"
+
+// Kernel detection defaults. A shared kernel is a set of leaf utility packages used by most of
+// the module (Bunch's "omnipresent modules"): logging, config, HTTP helpers, a shared model.
+// Left in the graph, such a package is a hub that glues every service to every other; taken out,
+// it is the library the services will share.
+const (
+	// DefaultKernelShare is the share of the module's other packages that must use a package
+	// directly (by any use signal: imports, calls, types, implements, state) for it to be kernel.
+	DefaultKernelShare = 0.5
+	// KernelMinFanIn is the least number of packages that must use a kernel package, so that a
+	// module of three packages does not call its one shared helper a kernel.
+	KernelMinFanIn = 3
+	// KernelMaxFanOut is the most packages outside the kernel a kernel package may use: a kernel
+	// package is a leaf (it may use other kernel packages).
+	KernelMaxFanOut = 2
+)
+
+// detectKernel returns which packages are kernel. forced marks packages the user declared kernel;
+// barred marks packages that cannot be kernel (pinned to a service, kept together with others).
+// share is the fan-in share (0: DefaultKernelShare).
+func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
+	if share <= 0 {
+		share = DefaultKernelShare
+	}
+	n := len(g.paths)
+	kernel := make([]bool, n)
+	if n == 0 {
+		return kernel
+	}
+	need := max(KernelMinFanIn, int(math.Ceil(share*float64(n-1))))
+	// fanOut[i] lists the packages i uses.
+	fanOut := make([][]int, n)
+	for to, users := range g.uses {
+		for _, from := range users {
+			fanOut[from] = append(fanOut[from], to)
+		}
+	}
+	for i := range n {
+		switch {
+		case forced[i]:
+			kernel[i] = true
+		case barred[i] || g.info[i].Main || len(g.routes[i]) > 0:
+		case len(g.uses[i]) >= need:
+			kernel[i] = true
+		}
+	}
+	// A candidate that uses more than KernelMaxFanOut packages outside the kernel is not a leaf:
+	// drop it and look again, since dropping one can break another's leafness.
+	for changed := true; changed; {
+		changed = false
+		for i := range n {
+			if !kernel[i] || forced[i] {
+				continue
+			}
+			out := 0
+			for _, j := range fanOut[i] {
+				if !kernel[j] {
+					out++
+				}
+			}
+			if out > KernelMaxFanOut {
+				kernel[i] = false
+				changed = true
+			}
+		}
+	}
+	return kernel
+}

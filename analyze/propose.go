@@ -1,0 +1,186 @@
+package analyze
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/carve-dev/carve/analyze/plan"
+)
+
+// ErrNoPackages is returned by Propose when the facts hold no package: there is nothing to split.
+var ErrNoPackages = errors.New("no Go packages to analyse")
+
+// Options steer Propose. The zero value asks for the defaults.
+type Options struct {
+	// Signals overrides signal weights, after DefaultSignals and the config's signals; a signal
+	// absent here keeps its weight, a weight of 0 turns the signal off.
+	Signals map[string]float64
+	// Contract is the factor applied to contract couplings (Dep.Contract), in (0, 1]; 0 means
+	// DefaultContract.
+	Contract float64
+	// Seed makes clustering deterministic: the same facts, options and seed give the same plan.
+	Seed int64
+	// Resolution is the modularity resolution γ: above 1 favours more, smaller services; below 1
+	// fewer, bigger ones. 0 means 1.
+	Resolution float64
+	// Services is the number of services wanted; 0 lets modularity decide.
+	Services int
+	// KernelShare is the share of the module's packages that must use a package for it to be
+	// shared kernel; 0 means DefaultKernelShare.
+	KernelShare float64
+	// Config holds carve.yaml's constraints; nil for none.
+	Config *Config
+	// Truth is a known decomposition (package → service) to score the plan against; nil for none.
+	Truth map[string]string
+}
+
+// Propose turns facts about a module into a plan: the weighted package graph, the shared kernel,
+// the services found by clustering under the config's constraints, their names and the metrics.
+func Propose(f *Facts, opts Options) (*plan.Plan, error) {
+	if f == nil || len(f.Packages) == 0 {
+		return nil, fmt.Errorf("%w: the module has no package with Go files; is the directory the module root, and do its packages build?", ErrNoPackages)
+	}
+	switch {
+	case opts.Services < 0:
+		return nil, fmt.Errorf("services: %d is not a count; use 0 to let modularity decide", opts.Services)
+	case opts.Resolution < 0 || opts.Resolution != opts.Resolution:
+		return nil, fmt.Errorf("resolution: %v must be more than 0 (1 is standard modularity)", opts.Resolution)
+	case opts.Contract < 0 || opts.Contract > 1:
+		return nil, fmt.Errorf("contract factor: %v must be in (0, 1]", opts.Contract)
+	case opts.KernelShare < 0 || opts.KernelShare > 1:
+		return nil, fmt.Errorf("kernel share: %v must be in (0, 1]", opts.KernelShare)
+	}
+	gamma := opts.Resolution
+	if gamma == 0 {
+		gamma = 1
+	}
+	contract := opts.Contract
+	if contract == 0 {
+		contract = DefaultContract
+	}
+	share := opts.KernelShare
+	if share == 0 {
+		share = DefaultKernelShare
+	}
+	weights, err := signalWeights(opts.Config, opts.Signals)
+	if err != nil {
+		return nil, err
+	}
+	g, err := buildGraph(f, weights, contract)
+	if err != nil {
+		return nil, err
+	}
+	cons, err := opts.Config.resolve(g.paths)
+	if err != nil {
+		return nil, err
+	}
+	barred := make([]bool, len(g.paths))
+	for i := range barred {
+		barred[i] = cons.pin[i] != ""
+	}
+	for _, grp := range cons.together {
+		for _, i := range grp {
+			barred[i] = true
+		}
+	}
+	for _, pair := range cons.apart {
+		barred[pair[0]], barred[pair[1]] = true, true
+	}
+	kernel := detectKernel(g, share, cons.kernel, barred)
+	labels, warnings, err := cluster(g, kernel, cons, gamma, opts.Seed, opts.Services)
+	if err != nil {
+		return nil, err
+	}
+	names := nameServices(g, labels, cons.pin, f.Modules)
+
+	module := ""
+	if len(f.Modules) > 0 {
+		module = f.Modules[0]
+	}
+	p := plan.New(module)
+	if len(f.Modules) > 1 {
+		p.Modules = append([]string(nil), f.Modules...)
+	}
+	p.Settings = plan.Settings{Seed: opts.Seed, Resolution: gamma, Services: opts.Services, Signals: weights, Contract: contract, KernelShare: share}
+	for i, path := range g.paths {
+		pkg := plan.Package{Path: path, Main: g.info[i].Main, Lines: g.info[i].Lines, Kernel: labels[i] < 0}
+		if labels[i] >= 0 {
+			pkg.Service = names[labels[i]]
+		}
+		for _, r := range g.routes[i] {
+			pr := plan.Route{Method: r.Method, Pattern: r.Pattern, Host: r.Host, Handler: r.Handler, Package: r.Package}
+			if r.Site.File != "" {
+				pr.Site = r.Site.String()
+			}
+			pkg.Routes = append(pkg.Routes, pr)
+		}
+		pkg.Tables = packageTables(g.tables[i])
+		p.Packages = append(p.Packages, pkg)
+	}
+	p.Graph = g.planGraph()
+
+	for i, info := range g.info {
+		if len(info.Errors) > 0 {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("package %s has %d load error(s), analysed as far as possible; first: %s", g.paths[i], len(info.Errors), info.Errors[0]))
+		}
+	}
+	if g.ignored > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d coupling(s) name packages outside the analysed packages and were ignored", g.ignored))
+	}
+	p.Warnings = append(p.Warnings, warnings...)
+	if opts.Truth != nil {
+		var missing []string
+		for path := range opts.Truth {
+			if _, ok := g.index[path]; !ok {
+				missing = append(missing, path)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			shown := missing[:min(len(missing), 3)]
+			more := ""
+			if len(missing) > 3 {
+				more = fmt.Sprintf(" and %d more", len(missing)-3)
+			}
+			p.Warnings = append(p.Warnings, fmt.Sprintf("truth: %d package(s) of the truth file are not in the module and were not scored: %s%s", len(missing), strings.Join(shown, ", "), more))
+		}
+	}
+	if err := Score(p, opts.Truth); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// packageTables merges a package's uses of each table.
+func packageTables(uses []TableUse) []plan.Table {
+	type key struct{ store, name string }
+	byKey := map[key]*plan.Table{}
+	var keys []key
+	for _, u := range uses {
+		k := key{u.Store, u.Table}
+		t, ok := byKey[k]
+		if !ok {
+			t = &plan.Table{Name: u.Table, Store: u.Store}
+			byKey[k] = t
+			keys = append(keys, k)
+		}
+		t.Access = string(Access(t.Access).Merge(u.Access))
+		t.KeyPrefixes = mergeStrings(t.KeyPrefixes, u.KeyPrefixes)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].name != keys[j].name {
+			return keys[i].name < keys[j].name
+		}
+		return keys[i].store < keys[j].store
+	})
+	out := make([]plan.Table, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *byKey[k])
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
