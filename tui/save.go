@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -29,7 +30,7 @@ func (s *Session) Save(planPath, configPath string) error {
 		return fmt.Errorf("save plan: %w", err)
 	}
 	if configPath != "" {
-		if err := WriteConstraints(configPath, s.Constraints()); err != nil {
+		if err := WriteConstraints(configPath, s.Constraints(), s.paths()); err != nil {
 			return err
 		}
 	}
@@ -37,11 +38,13 @@ func (s *Session) Save(planPath, configPath string) error {
 	return nil
 }
 
-// WriteConstraints merges c into the carve.yaml at path, creating it when missing: the "pin"
-// mapping (package: service) gains or updates c's pins and the "kernel" list gains c's kernel
-// packages; a pin of a package now in the kernel is dropped. Every other key, and the comments,
-// are kept as they were.
-func WriteConstraints(path string, c Constraints) error {
+// WriteConstraints merges c into the carve.yaml at path (the format of analyze.LoadConfig),
+// creating the file when missing: each pinned package is listed under its service in
+// "services", each kernel package in "kernel", and removed from wherever else the file put it.
+// A pattern ("example.com/shop/orders/...") that matched a package now placed elsewhere is
+// replaced by the packages of all it still matches, so the rest keep their constraint. Every
+// other key, and the comments, are kept.
+func WriteConstraints(path string, c Constraints, all []string) error {
 	var doc yaml.Node
 	data, err := os.ReadFile(path)
 	switch {
@@ -53,15 +56,14 @@ func WriteConstraints(path string, c Constraints) error {
 			return fmt.Errorf("%s is not valid YAML: %w", path, err)
 		}
 	}
-	if doc.Kind == 0 {
+	if doc.Kind == 0 || len(doc.Content) == 0 || doc.Content[0].Tag == "!!null" {
 		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return fmt.Errorf("%s:%d: carve.yaml must be a mapping of settings", path, root.Line)
 	}
-
-	pins, err := mappingValue(root, "pin", yaml.MappingNode)
+	services, err := mappingValue(root, "services", yaml.MappingNode)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -69,41 +71,100 @@ func WriteConstraints(path string, c Constraints) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	inKernel := map[string]bool{}
-	for _, n := range kernel.Content {
-		inKernel[n.Value] = true
-	}
-	for _, k := range c.Kernel {
-		if !inKernel[k] {
-			kernel.Content = append(kernel.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k})
-			inKernel[k] = true
-		}
-	}
-	// Drop pins of kernel packages, then set c's pins, in a stable order.
-	kept := pins.Content[:0]
-	for i := 0; i+1 < len(pins.Content); i += 2 {
-		if !inKernel[pins.Content[i].Value] {
-			kept = append(kept, pins.Content[i], pins.Content[i+1])
-		}
-	}
-	pins.Content = kept
-	paths := make([]string, 0, len(c.Pins))
+
+	placed := map[string]bool{}
 	for p := range c.Pins {
-		paths = append(paths, p)
+		placed[p] = true
 	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		set := false
-		for i := 0; i+1 < len(pins.Content); i += 2 {
-			if pins.Content[i].Value == p {
-				pins.Content[i+1].Value = c.Pins[p]
-				set = true
+	for _, p := range c.Kernel {
+		placed[p] = true
+	}
+	// Take the placed packages out of every list, expanding patterns that matched them.
+	lists := []*yaml.Node{kernel}
+	for i := 0; i+1 < len(services.Content); i += 2 {
+		if services.Content[i+1].Kind != yaml.SequenceNode {
+			return fmt.Errorf("%s:%d: services.%s must be a list of packages", path, services.Content[i+1].Line, services.Content[i].Value)
+		}
+		lists = append(lists, services.Content[i+1])
+	}
+	for _, l := range lists {
+		var kept []*yaml.Node
+		for _, n := range l.Content {
+			pat := n.Value
+			prefix, isPattern := strings.CutSuffix(pat, "/...")
+			switch {
+			case !isPattern && placed[pat]:
+			case !isPattern:
+				kept = append(kept, n)
+			default:
+				var matched, others []string
+				for _, p := range all {
+					if p == prefix || strings.HasPrefix(p, prefix+"/") {
+						matched = append(matched, p)
+						if !placed[p] {
+							others = append(others, p)
+						}
+					}
+				}
+				if len(others) == len(matched) {
+					kept = append(kept, n)
+					continue
+				}
+				for _, p := range others {
+					kept = append(kept, &yaml.Node{Kind: yaml.ScalarNode, Value: p})
+				}
 			}
 		}
-		if !set {
-			pins.Content = append(pins.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p}, &yaml.Node{Kind: yaml.ScalarNode, Value: c.Pins[p]})
+		l.Content = kept
+		l.Style = 0 // block style: one package a line
+	}
+	// Add the pins, service by service, and the kernel packages.
+	byService := map[string][]string{}
+	for p, s := range c.Pins {
+		byService[s] = append(byService[s], p)
+	}
+	names := make([]string, 0, len(byService))
+	for s := range byService {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	for _, s := range names {
+		pkgs := byService[s]
+		sort.Strings(pkgs)
+		var list *yaml.Node
+		for i := 0; i+1 < len(services.Content); i += 2 {
+			if services.Content[i].Value == s {
+				list = services.Content[i+1]
+			}
+		}
+		if list == nil {
+			list = &yaml.Node{Kind: yaml.SequenceNode}
+			services.Content = append(services.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: s}, list)
+		}
+		for _, p := range pkgs {
+			list.Content = append(list.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p})
 		}
 	}
+	for _, p := range c.Kernel {
+		kernel.Content = append(kernel.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: p})
+	}
+	// A service left with no package, and empty keys, would not load: drop them.
+	var svcKept []*yaml.Node
+	for i := 0; i+1 < len(services.Content); i += 2 {
+		if len(services.Content[i+1].Content) > 0 {
+			svcKept = append(svcKept, services.Content[i], services.Content[i+1])
+		}
+	}
+	services.Content = svcKept
+	var rootKept []*yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if (v == services || v == kernel) && len(v.Content) == 0 {
+			continue
+		}
+		rootKept = append(rootKept, k, v)
+	}
+	root.Content = rootKept
 
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
@@ -132,7 +193,7 @@ func mappingValue(m *yaml.Node, key string, kind yaml.Kind) (*yaml.Node, error) 
 			*v = yaml.Node{Kind: kind}
 		}
 		if v.Kind != kind {
-			want := "a mapping of package: service"
+			want := "a mapping of service: [packages]"
 			if kind == yaml.SequenceNode {
 				want = "a list of packages"
 			}

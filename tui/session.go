@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -175,15 +176,28 @@ func (s *Session) hasService(name string) bool {
 	return false
 }
 
+// serviceName is what carve.yaml accepts as a service name, so that every edit can be written
+// back as a constraint.
+var serviceName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
 // checkName validates a service name typed by the user.
 func checkName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
 		return errors.New("a service needs a name")
-	case name != strings.TrimSpace(name) || strings.ContainsAny(name, " \t\n\"'/"):
-		return fmt.Errorf("service name %q: use letters, digits, '-' or '_' (no spaces, quotes or slashes)", name)
+	case !serviceName.MatchString(name):
+		return fmt.Errorf("service name %q: start with a lower-case letter, then lower-case letters, digits and '-'", name)
 	}
 	return nil
+}
+
+// paths are the import paths of the plan's packages.
+func (s *Session) paths() []string {
+	out := make([]string, len(s.plan.Packages))
+	for i, p := range s.plan.Packages {
+		out[i] = p.Path
+	}
+	return out
 }
 
 // Move puts a package into a service, which is created when it does not exist yet. A kernel
