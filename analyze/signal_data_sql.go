@@ -56,7 +56,7 @@ func parseSQL(q string) []sqlRef {
 		if i >= len(toks) || !isSQLName(toks[i]) || sqlKeywords[lower[i]] {
 			return i
 		}
-		if i+1 < len(toks) && toks[i+1] == "(" { // a table function
+		if access == Read && i+1 < len(toks) && toks[i+1] == "(" { // a table function
 			return i
 		}
 		name := sqlName(toks[i])

@@ -1,0 +1,45 @@
+package analyze
+
+import "testing"
+
+func TestCalls(t *testing.T) {
+	f := collect(t, "shop", Calls{})
+	checkDeps(t, f, SignalCalls, "example.com/shop/", []depWant{
+		// A static method call, resolved through the field's type.
+		{from: "orders", to: "inventory", count: 1},
+		// Interface call s.store.Save with two implementations: half a site each, rounded up
+		// to the minimum of 1, and a contract coupling (through a port).
+		{from: "orders", to: "ordersdb", contract: true, count: 1},
+		{from: "orders", to: "memstore", contract: true, count: 1},
+		{from: "orders", to: "ordersdb"},
+		// s.notify.Notify reaches notify, which does not import orders.
+		{from: "orders", to: "notify", contract: true, count: 1},
+		// Constructors are implementation calls; Order.Key is a trivial method of a DTO.
+		{from: "cmd/shop", to: "orders", count: 2},
+		{from: "cmd/shop", to: "orders", contract: true, count: 1},
+		{from: "cart", to: "orders", contract: true, count: 1},
+		{from: "cart", to: "orders"},
+		// The shared wrapper is called, its package variables are not calls.
+		{from: "catalog", to: "platform/store", count: 1},
+		{from: "inventory", to: "platform/store"},
+	})
+	d := dep(f, SignalCalls, "example.com/shop/orders", "example.com/shop/inventory", false)
+	if d != nil && (len(d.Sites) != 1 || d.Sites[0] != (Site{File: "orders/orders.go", Line: 47})) {
+		t.Errorf("call site: got %v, want [orders/orders.go:47]", d.Sites)
+	}
+}
+
+func TestCallsInterfaceWeight(t *testing.T) {
+	// Three call sites through a port with two adapters weigh 1.5 → 2 per adapter, not 3.
+	ds := newDepSet(SignalCalls)
+	for range 3 {
+		for _, to := range []string{"b", "c"} {
+			ds.add("a", to, true, 0.5, Site{File: "a.go", Line: 1})
+		}
+	}
+	var f Facts
+	ds.emit(&f)
+	if len(f.Deps) != 2 || f.Deps[0].Count != 2 || f.Deps[1].Count != 2 {
+		t.Fatalf("got %+v, want two deps of count 2", f.Deps)
+	}
+}

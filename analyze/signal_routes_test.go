@@ -1,0 +1,74 @@
+package analyze
+
+import "testing"
+
+func TestRoutes(t *testing.T) {
+	f := collect(t, "shop", Routes{})
+	const p = "example.com/shop/"
+	want := []RouteDecl{
+		{Package: p + "users", Method: "GET", Pattern: "/admin/users", Handler: "(*example.com/shop/users.Handler).List", Router: "gorilla/mux", Site: Site{"users/users.go", 23}},
+		{Package: p + "users", Method: "POST", Pattern: "/admin/users", Handler: "(*example.com/shop/users.Handler).List", Router: "gorilla/mux", Site: Site{"users/users.go", 23}},
+		// Wrapped in a middleware: the route belongs to the wrapped handler.
+		{Package: p + "cart", Method: "GET", Pattern: "/cart", Handler: "example.com/shop/cart.ServeCart", Router: "net/http", Site: Site{"cmd/shop/main.go", 36}},
+		// A handler built by a constructor belongs to the constructor's package.
+		{Package: p + "catalog", Pattern: "/catalog/", Handler: "example.com/shop/catalog.Handler", Router: "net/http", Site: Site{"cmd/shop/main.go", 35}},
+		// A host pattern; a handler of the registering package.
+		{Package: p + "cmd/shop", Pattern: "/health", Host: "shop.example.com", Handler: "example.com/shop/cmd/shop.health", Router: "net/http", Site: Site{"cmd/shop/main.go", 37}},
+		// http.HandlerFunc(oh.Create): the method value's package, not main's.
+		{Package: p + "orders", Method: "POST", Pattern: "/orders", Handler: "(*example.com/shop/orders.Handler).Create", Router: "net/http", Site: Site{"cmd/shop/main.go", 34}},
+		{Package: p + "orders", Method: "GET", Pattern: "/orders/{id}", Handler: "(*example.com/shop/orders.Handler).Get", Router: "net/http", Site: Site{"cmd/shop/main.go", 33}},
+		// chi: r.Route prefix, and r.With(mw).Post.
+		{Package: p + "payments", Method: "POST", Pattern: "/payments/", Handler: "(*example.com/shop/payments.Handler).Create", Router: "chi", Site: Site{"payments/payments.go", 30}},
+		{Package: p + "payments", Method: "GET", Pattern: "/payments/{id}", Handler: "(*example.com/shop/payments.Handler).Get", Router: "chi", Site: Site{"payments/payments.go", 29}},
+		{Package: p + "users", Method: "GET", Pattern: "/users/{id}", Handler: "(*example.com/shop/users.Handler).Get", Router: "gorilla/mux", Site: Site{"users/users.go", 21}},
+	}
+	if len(f.Routes) != len(want) {
+		t.Fatalf("got %d routes, want %d: %+v", len(f.Routes), len(want), f.Routes)
+	}
+	for i := range want {
+		if f.Routes[i] != want[i] {
+			t.Errorf("route %d:\n got %+v\nwant %+v", i, f.Routes[i], want[i])
+		}
+	}
+}
+
+func TestSplitServeMuxPattern(t *testing.T) {
+	cases := []struct{ in, method, host, path string }{
+		{"/orders/", "", "", "/orders/"},
+		{"GET /orders/{id}", "GET", "", "/orders/{id}"},
+		{"POST example.com/orders", "POST", "example.com", "/orders"},
+		{"example.com/", "", "example.com", "/"},
+		{"GET  /x/{rest...}", "GET", "", "/x/{rest...}"},
+		{"example.com", "", "example.com", ""},
+	}
+	for _, c := range cases {
+		m, h, p := splitServeMuxPattern(c.in)
+		if m != c.method || h != c.host || p != c.path {
+			t.Errorf("splitServeMuxPattern(%q) = %q, %q, %q; want %q, %q, %q", c.in, m, h, p, c.method, c.host, c.path)
+		}
+	}
+}
+
+func FuzzSplitServeMuxPattern(f *testing.F) {
+	for _, s := range []string{"GET /a/{b}", "h.com/x", " ", "/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, h, p := splitServeMuxPattern(s)
+		if p != "" && p[0] != '/' {
+			t.Fatalf("%q: path %q does not start with /", s, p)
+		}
+		if len(m)+len(h)+len(p) > len(s) {
+			t.Fatalf("%q: parts longer than the pattern", s)
+		}
+	})
+}
+
+func TestJoinPath(t *testing.T) {
+	cases := [][3]string{{"", "/a", "/a"}, {"/a", "/b", "/a/b"}, {"/a/", "/b", "/a/b"}, {"/a", "/", "/a/"}, {"/a", "", "/a"}, {"/a", "b", "/a/b"}}
+	for _, c := range cases {
+		if got := joinPath(c[0], c[1]); got != c[2] {
+			t.Errorf("joinPath(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}

@@ -1,0 +1,8 @@
+// Package syntax does not parse.
+package syntax
+
+import "example.com/broken/good"
+
+func Broken( {
+	good.Counter++
+}

@@ -1,0 +1,22 @@
+// Package catalog lists products.
+package catalog
+
+import (
+	"context"
+	"net/http"
+
+	"example.com/shop/platform/store"
+)
+
+// TableProducts is the products table.
+const TableProducts = "products"
+
+// Lookup reads a product through the shared wrapper.
+func Lookup(ctx context.Context, sku string) error { return store.Get(ctx, TableProducts, sku) }
+
+type handler struct{}
+
+func (handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {}
+
+// Handler returns the catalog's HTTP handler.
+func Handler() http.Handler { return handler{} }

@@ -1,0 +1,24 @@
+// Package users serves users with gorilla/mux.
+package users
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// Handler serves users.
+type Handler struct{}
+
+// Get serves one user.
+func (h *Handler) Get(w http.ResponseWriter, r *http.Request) {}
+
+// List lists users.
+func (h *Handler) List(w http.ResponseWriter, r *http.Request) {}
+
+// Register registers the user routes.
+func Register(r *mux.Router, h *Handler) {
+	r.HandleFunc("/users/{id}", h.Get).Methods("GET")
+	admin := r.PathPrefix("/admin").Subrouter()
+	admin.HandleFunc("/users", h.List).Methods("GET", "POST")
+}
