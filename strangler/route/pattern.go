@@ -316,4 +316,3 @@ func (p *Pattern) matchPath(path string) bool {
 func (p *Pattern) matchMethod(m string) bool {
 	return p.method == "" || p.method == m || p.method == "GET" && m == "HEAD"
 }
-

@@ -1,0 +1,131 @@
+package strangler
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/carve-dev/carve/strangler/config"
+)
+
+// WeightsRequest is the body of PUT/POST /routes/{name}/weights.
+type WeightsRequest struct {
+	Weights map[string]int `json:"weights"`
+}
+
+// AdminHandler serves the admin API:
+//
+//	GET  /routes                  routes, their matches and current weights
+//	GET  /weights                 every route's weights
+//	GET  /routes/{name}/weights   one route's weights
+//	PUT  /routes/{name}/weights   set them: {"weights": {"orders": 50, "monolith": 50}}
+//	GET  /upstreams               targets and their health
+//	GET  /metrics                 Prometheus metrics
+//	GET  /healthz, /readyz        liveness and readiness (no token needed)
+//
+// With token non-empty every other endpoint requires "Authorization: Bearer <token>".
+func (p *Proxy) AdminHandler(token string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !p.ready.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	auth := func(h http.HandlerFunc) http.Handler { return requireToken(token, h) }
+	mux.Handle("GET /metrics", requireToken(token, promhttp.HandlerFor(p.m.reg, promhttp.HandlerOpts{})))
+	mux.Handle("GET /routes", auth(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"routes": p.Routes()})
+	}))
+	mux.Handle("GET /weights", auth(func(w http.ResponseWriter, _ *http.Request) {
+		out := map[string]map[string]int{}
+		for _, r := range p.Routes() {
+			out[r.Name] = r.Weights
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"weights": out})
+	}))
+	mux.Handle("GET /routes/{name}/weights", auth(func(w http.ResponseWriter, r *http.Request) {
+		for _, rs := range p.Routes() {
+			if rs.Name == r.PathValue("name") {
+				writeJSON(w, http.StatusOK, map[string]any{"route": rs.Name, "weights": rs.Weights, "version": rs.Version})
+				return
+			}
+		}
+		writeError(w, http.StatusNotFound, fmt.Errorf("route %q is not configured; list routes with GET /routes", r.PathValue("name")))
+	}))
+	set := auth(func(w http.ResponseWriter, r *http.Request) {
+		// Requiring a JSON content type keeps browsers from posting forms here (CSRF).
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, errors.New("send the weights as JSON with Content-Type: application/json"))
+			return
+		}
+		var req WeightsRequest
+		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("bad weights body: %w; send {\"weights\": {\"upstream\": 50, ...}}", err))
+			return
+		}
+		ch, err := p.SetWeights(r.Context(), r.PathValue("name"), req.Weights, "admin")
+		switch {
+		case errors.Is(err, ErrUnknownRoute):
+			writeError(w, http.StatusNotFound, err)
+		case errors.Is(err, ErrVersionConflict):
+			writeError(w, http.StatusConflict, err)
+		case err != nil && isValidation(err):
+			writeError(w, http.StatusUnprocessableEntity, err)
+		case err != nil:
+			writeError(w, http.StatusBadGateway, err)
+		default:
+			writeJSON(w, http.StatusOK, ch)
+		}
+	})
+	mux.Handle("PUT /routes/{name}/weights", set)
+	mux.Handle("POST /routes/{name}/weights", set)
+	mux.Handle("GET /upstreams", auth(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"upstreams": p.Upstreams()})
+	}))
+	return mux
+}
+
+func isValidation(err error) bool {
+	var ce *config.Error
+	return errors.As(err, &ce)
+}
+
+// requireToken refuses requests without the bearer token, comparing in constant time.
+func requireToken(token string, h http.Handler) http.Handler {
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="carve-proxy"`)
+			writeError(w, http.StatusUnauthorized, errors.New("missing or wrong bearer token: send Authorization: Bearer <token from the admin token_env variable>"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, err error) {
+	writeJSON(w, status, map[string]string{"error": err.Error()})
+}

@@ -1,0 +1,100 @@
+package strangler
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are one proxy's Prometheus metrics, on a registry of its own (never the global one).
+// Names follow carve_proxy_<name>_<unit>; counters end in _total.
+type metrics struct {
+	reg         *prometheus.Registry
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	reloads     *prometheus.CounterVec
+	unavailable *prometheus.CounterVec
+	retries     *prometheus.CounterVec
+	weightSets  *prometheus.CounterVec
+}
+
+// statusClasses index the per-route counters: 0 is a request that got no status (the client
+// went away), 1..5 the status classes.
+var statusClasses = [6]string{"none", "1xx", "2xx", "3xx", "4xx", "5xx"}
+
+func newMetrics(p *Proxy) *metrics {
+	m := &metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_requests_total",
+		Help: "Requests proxied, by route, upstream and status class.",
+	}, []string{"route", "upstream", "class"})
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "carve_proxy_request_duration_seconds",
+		Help:    "Time from receiving a request's headers to the end of its response, by route.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	}, []string{"route"})
+	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_config_reloads_total",
+		Help: "Config reloads by result (success, failure).",
+	}, []string{"result"})
+	m.unavailable = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_upstream_unavailable_total",
+		Help: "Requests refused because no target of the chosen upstream was available.",
+	}, []string{"route", "upstream"})
+	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_retries_total",
+		Help: "Requests retried on another target after a connection failure.",
+	}, []string{"route", "upstream"})
+	m.weightSets = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_weight_changes_total",
+		Help: "Route weight changes by source (admin, store, file).",
+	}, []string{"route", "source"})
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
+	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.unavailable, m.retries, m.weightSets,
+		&stateCollector{p: p},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// stateCollector reports gauges read from the live config at scrape time, so a reload never
+// leaves stale series behind.
+type stateCollector struct{ p *Proxy }
+
+var (
+	healthDesc = prometheus.NewDesc("carve_proxy_upstream_healthy",
+		"1 when a target is available (passes active checks and is not ejected), else 0.",
+		[]string{"upstream", "target"}, nil)
+	weightDesc = prometheus.NewDesc("carve_proxy_route_weight",
+		"Current weight of an upstream in a route's split.", []string{"route", "upstream"}, nil)
+	inflightDesc = prometheus.NewDesc("carve_proxy_upstream_inflight_requests",
+		"Requests being forwarded to a target.", []string{"upstream", "target"}, nil)
+)
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- healthDesc
+	ch <- weightDesc
+	ch <- inflightDesc
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	rt := c.p.rt.Load()
+	if rt == nil {
+		return
+	}
+	for _, u := range rt.upstreamStatus() {
+		for _, t := range u.Targets {
+			v := 0.0
+			if t.Available {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(healthDesc, prometheus.GaugeValue, v, u.Name, t.URL)
+			ch <- prometheus.MustNewConstMetric(inflightDesc, prometheus.GaugeValue, float64(t.InFlight), u.Name, t.URL)
+		}
+	}
+	for _, lr := range rt.all() {
+		st := lr.state.Load()
+		for i := 0; i < st.split.Len(); i++ {
+			ch <- prometheus.MustNewConstMetric(weightDesc, prometheus.GaugeValue, float64(st.split.Weight(i)), lr.name, st.split.Name(i))
+		}
+	}
+}

@@ -1,0 +1,450 @@
+// Package strangler is carve's strangler-fig reverse proxy: it matches each request to a
+// route, splits the route's traffic among upstreams by weight (sticky per user when asked),
+// forwards it to a healthy target of the chosen upstream, and lets operators move weights
+// while it runs — from the config file, the admin API, or a store shared by a fleet.
+//
+// A config is compiled into an immutable runtime (route table, pools, forwarders) and swapped
+// atomically; requests in flight finish on the runtime they started with.
+package strangler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/route"
+	"github.com/carve-dev/carve/strangler/split"
+	"github.com/carve-dev/carve/strangler/upstream"
+)
+
+// DefaultRoute names requests that no route matches, in metrics and logs.
+const DefaultRoute = "default"
+
+// Options are what a Proxy takes besides its config.
+type Options struct {
+	// Log receives the proxy's own events (reloads, weight changes, health) as JSON.
+	Log *slog.Logger
+	// AccessLog receives one line per sampled request (default: Log).
+	AccessLog *slog.Logger
+	// Getenv reads the admin token's environment variable (default os.Getenv).
+	Getenv func(string) string
+	// Store shares weights with other replicas (fleet mode); nil for a single proxy.
+	Store WeightStore
+	// Resolver resolves DNS targets (default net.DefaultResolver).
+	Resolver upstream.Resolver
+}
+
+// Proxy is the strangler proxy: an http.Handler over the current config's runtime.
+type Proxy struct {
+	log       *slog.Logger
+	access    *slog.Logger
+	getenv    func(string) string
+	store     WeightStore
+	resolver  upstream.Resolver
+	transport *http.Transport
+	bufs      *bufferPool
+	m         *metrics
+	recs      sync.Pool
+
+	rt       atomic.Pointer[runtime]
+	applyMu  sync.Mutex // serialises Apply and weight changes
+	overlays map[string]overlay
+	versions map[string]int64 // store versions of route weights
+	ready    atomic.Bool
+
+	ctx    context.Context // lifetime of background work (health checks, DNS)
+	cancel context.CancelFunc
+	closed sync.Once
+}
+
+// overlay is a weight change made while running (admin API or store), kept across reloads as
+// long as the file's own weights for the route do not change.
+type overlay struct {
+	weights map[string]int
+	base    map[string]int // the file's weights when the overlay was made
+}
+
+// New builds a proxy for cfg. Background work (health checks, DNS) runs until Close.
+func New(cfg *config.Config, opts Options) (*Proxy, error) {
+	p := &Proxy{log: opts.Log, access: opts.AccessLog, getenv: opts.Getenv, store: opts.Store, resolver: opts.Resolver,
+		overlays: map[string]overlay{}, versions: map[string]int64{}}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.access == nil {
+		p.access = p.log
+	}
+	p.transport = newTransport(cfg.Transport)
+	p.bufs = newBufferPool()
+	p.recs.New = func() any { return new(recorder) }
+	p.m = newMetrics(p)
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	if err := p.Apply(cfg); err != nil {
+		p.cancel()
+		return nil, err
+	}
+	p.ready.Store(true)
+	return p, nil
+}
+
+// Close stops background work and waits for it; it does not close listeners (Run does).
+func (p *Proxy) Close() {
+	p.closed.Do(func() {
+		p.cancel()
+		if rt := p.rt.Load(); rt != nil {
+			rt.stop()
+		}
+		p.transport.CloseIdleConnections()
+	})
+}
+
+// Registry is the proxy's Prometheus registry.
+func (p *Proxy) Registry() *prometheus.Registry { return p.m.reg }
+
+// Config returns the config being served.
+func (p *Proxy) Config() *config.Config { return p.rt.Load().cfg }
+
+// runtime is one compiled config: immutable except for route weights, which are swapped
+// atomically per route.
+type runtime struct {
+	cfg     *config.Config
+	table   *route.Table
+	routes  []*liveRoute // index = config route index
+	def     *liveRoute
+	pools   map[string]*upstream.Pool
+	trusted []netip.Prefix
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// liveRoute is a route as served.
+type liveRoute struct {
+	name      string
+	cfg       *config.Route // nil for the default route
+	state     atomic.Pointer[splitState]
+	stickyKey stickyKind
+	stickyArg string // cookie, canonical header or query name
+	cookieTTL int
+	timeout   time.Duration
+	retries   int
+	maxBody   int64
+	duration  prometheus.Observer
+}
+
+// splitState is a route's weights with everything the hot path needs resolved.
+type splitState struct {
+	split    *split.Split
+	pools    []*upstream.Pool
+	counters [][6]prometheus.Counter // per side, per status class
+	unavail  []prometheus.Counter
+	retries  []prometheus.Counter
+}
+
+func (rt *runtime) all() []*liveRoute { return append(append([]*liveRoute(nil), rt.routes...), rt.def) }
+
+func (rt *runtime) route(name string) *liveRoute {
+	if name == DefaultRoute {
+		return rt.def
+	}
+	for _, lr := range rt.routes {
+		if lr.name == name {
+			return lr
+		}
+	}
+	return nil
+}
+
+func (rt *runtime) stop() {
+	rt.cancel()
+	rt.wg.Wait()
+}
+
+// Apply compiles cfg and swaps it in. The previous runtime keeps serving the requests it
+// started; its background work is stopped. On error nothing changes.
+func (p *Proxy) Apply(cfg *config.Config) error {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	old := p.rt.Load()
+	rt, err := p.build(cfg, old)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		warnRestartOnly(p.log, old.cfg, cfg)
+	}
+	p.rt.Store(rt)
+	if old != nil {
+		old.stop()
+	}
+	return nil
+}
+
+func warnRestartOnly(log *slog.Logger, old, cur *config.Config) {
+	if old.Listen != cur.Listen || old.Admin != cur.Admin || (old.TLS == nil) != (cur.TLS == nil) ||
+		old.Server != cur.Server || old.Transport != cur.Transport {
+		log.Warn("listen, admin, tls, server and transport settings apply on restart only; the running values are kept")
+	}
+}
+
+func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
+	table, err := cfg.Table()
+	if err != nil {
+		return nil, err
+	}
+	rt := &runtime{cfg: cfg, table: table, pools: map[string]*upstream.Pool{}}
+	for _, s := range cfg.TrustedProxies {
+		pfx, err := config.ParseCIDROrIP(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", s, err)
+		}
+		rt.trusted = append(rt.trusted, pfx)
+	}
+	healthClient := &http.Client{Transport: p.transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for name, ucfg := range cfg.Upstreams {
+		var prev *upstream.Pool
+		if old != nil {
+			prev = old.pools[name]
+		}
+		rt.pools[name] = upstream.New(name, *ucfg, upstream.Options{
+			NewHandler: p.forwarderFor(rt, ucfg), Client: healthClient, Log: p.log, Previous: prev, Resolver: p.resolver,
+		})
+	}
+	for _, rc := range cfg.Routes {
+		lr := p.newLiveRoute(rc.Name, rc, cfg)
+		weights := rc.Split
+		if ov, ok := p.overlays[rc.Name]; ok {
+			if sameWeights(ov.base, rc.Split) && cfg.CheckWeights("overlay", ov.weights) == nil {
+				weights = ov.weights
+			} else {
+				delete(p.overlays, rc.Name)
+				delete(p.versions, rc.Name)
+			}
+		}
+		lr.state.Store(p.newSplitState(rt, lr, weights))
+		rt.routes = append(rt.routes, lr)
+	}
+	rt.def = p.newLiveRoute(DefaultRoute, nil, cfg)
+	rt.def.state.Store(p.newSplitState(rt, rt.def, map[string]int{cfg.Default: 1}))
+
+	ctx, cancel := context.WithCancel(p.ctx)
+	rt.cancel = cancel
+	for _, pool := range rt.pools {
+		rt.wg.Go(func() { pool.Run(ctx) })
+	}
+	return rt, nil
+}
+
+func sameWeights(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *Proxy) newLiveRoute(name string, rc *config.Route, cfg *config.Config) *liveRoute {
+	lr := &liveRoute{name: name, cfg: rc, maxBody: cfg.Server.MaxBodyBytes, retries: 1,
+		duration: p.m.duration.WithLabelValues(name)}
+	if rc == nil {
+		return lr
+	}
+	lr.timeout = rc.Timeout.D()
+	lr.retries = *rc.Retries
+	if rc.MaxBodyBytes > 0 {
+		lr.maxBody = rc.MaxBodyBytes
+	}
+	if s := rc.Sticky; s != nil {
+		switch {
+		case s.Cookie != "":
+			lr.stickyKey, lr.stickyArg, lr.cookieTTL = stickyCookie, s.Cookie, int(s.CookieTTL.D()/time.Second)
+		case s.Header != "":
+			lr.stickyKey, lr.stickyArg = stickyHeader, http.CanonicalHeaderKey(s.Header)
+		case s.Query != "":
+			lr.stickyKey, lr.stickyArg = stickyQuery, s.Query
+		}
+	}
+	return lr
+}
+
+func (p *Proxy) newSplitState(rt *runtime, lr *liveRoute, weights map[string]int) *splitState {
+	st := &splitState{split: split.New(lr.name, weights)}
+	for i := 0; i < st.split.Len(); i++ {
+		name := st.split.Name(i)
+		st.pools = append(st.pools, rt.pools[name])
+		var cs [6]prometheus.Counter
+		for c, class := range statusClasses {
+			cs[c] = p.m.requests.WithLabelValues(lr.name, name, class)
+		}
+		st.counters = append(st.counters, cs)
+		st.unavail = append(st.unavail, p.m.unavailable.WithLabelValues(lr.name, name))
+		st.retries = append(st.retries, p.m.retries.WithLabelValues(lr.name, name))
+	}
+	return st
+}
+
+// ErrUnknownRoute is returned for a weight change of a route that is not configured.
+var ErrUnknownRoute = errors.New("unknown route")
+
+// WeightChange is the outcome of setting a route's weights.
+type WeightChange struct {
+	Route   string         `json:"route"`
+	Old     map[string]int `json:"old"`
+	New     map[string]int `json:"new"`
+	Version int64          `json:"version,omitempty"`
+}
+
+// SetWeights validates weights for route and swaps them in; source ("admin", "store") is
+// logged and counted. In fleet mode an admin change is written to the store first, so every
+// replica converges on it.
+func (p *Proxy) SetWeights(ctx context.Context, routeName string, weights map[string]int, source string) (WeightChange, error) {
+	if source == "admin" && p.store != nil {
+		p.applyMu.Lock()
+		ver := p.versions[routeName]
+		rt := p.rt.Load()
+		p.applyMu.Unlock()
+		if rt.route(routeName) == nil || routeName == DefaultRoute {
+			return WeightChange{}, fmt.Errorf("set weights of %q: %w", routeName, ErrUnknownRoute)
+		}
+		if err := rt.cfg.CheckWeights("weights", weights); err != nil {
+			return WeightChange{}, err
+		}
+		nv, err := p.store.Put(ctx, routeName, weights, ver)
+		if err != nil {
+			return WeightChange{}, fmt.Errorf("set weights of %q in the shared store: %w", routeName, err)
+		}
+		return p.applyWeights(routeName, weights, source, nv)
+	}
+	return p.applyWeights(routeName, weights, source, 0)
+}
+
+func (p *Proxy) applyWeights(routeName string, weights map[string]int, source string, version int64) (WeightChange, error) {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	rt := p.rt.Load()
+	lr := rt.route(routeName)
+	if lr == nil || lr.cfg == nil {
+		return WeightChange{}, fmt.Errorf("set weights of %q: %w; list routes with GET /routes", routeName, ErrUnknownRoute)
+	}
+	if err := rt.cfg.CheckWeights("weights", weights); err != nil {
+		return WeightChange{}, fmt.Errorf("set weights of %q: %w", routeName, err)
+	}
+	old := lr.state.Load().split.Weights()
+	cp := make(map[string]int, len(weights))
+	for k, v := range weights {
+		cp[k] = v
+	}
+	lr.state.Store(p.newSplitState(rt, lr, cp))
+	p.overlays[routeName] = overlay{weights: cp, base: lr.cfg.Split}
+	if version != 0 {
+		p.versions[routeName] = version
+	}
+	p.m.weightSets.WithLabelValues(routeName, source).Inc()
+	p.log.Info("route weights changed", "route", routeName, "source", source, "old", old, "new", cp, "version", version)
+	return WeightChange{Route: routeName, Old: old, New: cp, Version: version}, nil
+}
+
+// RouteStatus is a route as the admin API shows it.
+type RouteStatus struct {
+	Name      string            `json:"name"`
+	Paths     []string          `json:"paths,omitempty"`
+	Hosts     []string          `json:"hosts,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	Weights   map[string]int    `json:"weights"`
+	FileSplit map[string]int    `json:"file_weights,omitempty"`
+	Sticky    *config.Sticky    `json:"sticky,omitempty"`
+	Version   int64             `json:"version,omitempty"`
+}
+
+// Routes lists the routes being served, the default route last.
+func (p *Proxy) Routes() []RouteStatus {
+	p.applyMu.Lock()
+	defer p.applyMu.Unlock()
+	rt := p.rt.Load()
+	var out []RouteStatus
+	for _, lr := range rt.all() {
+		rs := RouteStatus{Name: lr.name, Weights: lr.state.Load().split.Weights(), Version: p.versions[lr.name]}
+		if lr.cfg != nil {
+			rs.Paths, rs.Hosts, rs.Headers, rs.FileSplit, rs.Sticky = lr.cfg.Match.Paths, lr.cfg.Match.Hosts, lr.cfg.Match.Headers, lr.cfg.Split, lr.cfg.Sticky
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// UpstreamStatus is an upstream's targets and their health.
+type UpstreamStatus struct {
+	Name    string         `json:"name"`
+	Balance string         `json:"balance"`
+	Targets []TargetStatus `json:"targets"`
+}
+
+// TargetStatus is one target's health.
+type TargetStatus struct {
+	URL       string `json:"url"`
+	Available bool   `json:"available"`
+	Healthy   bool   `json:"healthy"`
+	Ejected   bool   `json:"ejected"`
+	InFlight  int64  `json:"in_flight"`
+}
+
+// Upstreams lists the upstreams being served and their targets' health.
+func (p *Proxy) Upstreams() []UpstreamStatus { return p.rt.Load().upstreamStatus() }
+
+func (rt *runtime) upstreamStatus() []UpstreamStatus {
+	now := time.Now().UnixNano()
+	var out []UpstreamStatus
+	for _, name := range sortedNames(rt.pools) {
+		pool := rt.pools[name]
+		us := UpstreamStatus{Name: name, Balance: pool.Config().Balance, Targets: []TargetStatus{}}
+		for _, t := range pool.Targets() {
+			ej := t.Ejected(now)
+			us.Targets = append(us.Targets, TargetStatus{URL: t.Key, Healthy: t.Healthy(), Ejected: ej,
+				Available: t.Healthy() && !ej, InFlight: t.InFlight()})
+		}
+		out = append(out, us)
+	}
+	return out
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// Pool returns the live pool of an upstream (tests and tools).
+func (p *Proxy) Pool(name string) *upstream.Pool { return p.rt.Load().pools[name] }
+
+func peerIP(remoteAddr string) (netip.Addr, string) {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}, host
+	}
+	return a.Unmap(), host
+}

@@ -1,0 +1,69 @@
+package strangler
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// WeightStore is where a fleet of proxies shares route weights. Each route's weights carry a
+// version that grows by one with every write; writes are conditional on the version the
+// writer last saw, so two operators cannot silently overwrite each other.
+type WeightStore interface {
+	// Load returns the weights of every route the store holds.
+	Load(ctx context.Context) (map[string]StoredWeights, error)
+	// Put writes route's weights if the stored version is still prev (0: not stored yet) and
+	// returns the new version; ErrVersionConflict when someone else wrote first.
+	Put(ctx context.Context, route string, weights map[string]int, prev int64) (int64, error)
+}
+
+// StoredWeights are one route's weights in the store.
+type StoredWeights struct {
+	Weights map[string]int
+	Version int64
+}
+
+// ErrVersionConflict says a conditional write lost against another replica's write.
+var ErrVersionConflict = errors.New("weights were changed by another replica since this one read them; read them again and retry")
+
+// SyncStore applies the store's weights once: every route whose stored version is newer than
+// the one applied here takes the stored weights. Invalid stored weights (an upstream this
+// replica's config lacks) are logged and skipped.
+func (p *Proxy) SyncStore(ctx context.Context) error {
+	if p.store == nil {
+		return nil
+	}
+	all, err := p.store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	for name, sw := range all {
+		p.applyMu.Lock()
+		cur := p.versions[name]
+		known := p.rt.Load().route(name) != nil
+		p.applyMu.Unlock()
+		if !known || sw.Version <= cur {
+			continue
+		}
+		if _, err := p.applyWeights(name, sw.Weights, "store", sw.Version); err != nil {
+			p.log.Warn("stored weights not applied", "route", name, "version", sw.Version, "err", err)
+		}
+	}
+	return nil
+}
+
+// runStore polls the store every interval until ctx is done.
+func (p *Proxy) runStore(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := p.SyncStore(ctx); err != nil && ctx.Err() == nil {
+			p.log.Warn("reading shared weights failed; keeping the current ones", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package strangler
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// debounce collects the burst of events an editor or a ConfigMap update makes into one
+// reload.
+const debounce = 150 * time.Millisecond
+
+// watcher watches a config file's directory (so renames and symlink swaps are seen, not just
+// writes) and reloads when the file's content changed.
+type watcher struct {
+	file string
+	w    *fsnotify.Watcher
+	log  *slog.Logger
+	sum  [32]byte
+}
+
+func newWatcher(file string, log *slog.Logger) (*watcher, error) {
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("watch config: %w", err)
+	}
+	if err := fw.Add(filepath.Dir(file)); err != nil {
+		fw.Close()
+		return nil, fmt.Errorf("watch config directory %s: %w", filepath.Dir(file), err)
+	}
+	w := &watcher{file: file, w: fw, log: log}
+	w.sum, _ = fileSum(file)
+	return w, nil
+}
+
+func fileSum(file string) ([32]byte, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return sha256.Sum256(b), nil
+}
+
+func (w *watcher) run(ctx context.Context, reload func()) {
+	defer w.w.Close()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.w.Events:
+			if !ok {
+				return
+			}
+			_ = ev // any change in the directory may be our file (atomic renames, symlinks)
+			timer.Reset(debounce)
+		case err, ok := <-w.w.Errors:
+			if !ok {
+				return
+			}
+			w.log.Warn("config watch error", "err", err)
+		case <-timer.C:
+			sum, err := fileSum(w.file)
+			if err != nil || sum == w.sum {
+				continue // being replaced, or unchanged
+			}
+			w.sum = sum
+			reload()
+		}
+	}
+}
