@@ -26,7 +26,7 @@ const (
 	StageTypeCheck = "type-checking"         // the module's own files, parsed and checked
 	StageSignals   = "collecting signals"    // one step per signal, from Collect
 	progressNone   = 0                       // total when the amount of work is unknown
-	loadMode       = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo | packages.NeedTypesSizes | packages.NeedModule
+	loadMode       = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedImports | packages.NeedTypes | packages.NeedSyntax | packages.NeedTypesInfo | packages.NeedTypesSizes | packages.NeedModule | packages.NeedForTest
 )
 
 // LoadOptions tunes Load. The zero value loads the module's packages without their tests.
@@ -91,7 +91,7 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 	// A cheap listing first: it finds an empty module before the costly export-data build, and
 	// gives the number of files for the progress of type-checking.
 	m.report(StageList, 0, progressNone)
-	listed, err := packages.Load(m.config(ctx, opts, packages.NeedName|packages.NeedFiles|packages.NeedModule), patterns...)
+	listed, err := packages.Load(m.config(ctx, opts, packages.NeedName|packages.NeedFiles|packages.NeedModule|packages.NeedForTest), patterns...)
 	if err != nil {
 		return nil, m.listError(ctx, err)
 	}
@@ -249,11 +249,13 @@ func (m *Module) keep(loaded []*packages.Package, tests bool) {
 		if !m.isOwn(p) {
 			continue
 		}
-		if tests && p.ForTest != "" && p.PkgPath != p.ForTest {
+		if tests && p.ForTest != "" && p.PkgPath == p.ForTest+"_test" {
 			xtests = append(xtests, p)
 			continue
 		}
-		if prev, ok := m.byPath[p.PkgPath]; ok && len(prev.CompiledGoFiles) >= len(p.CompiledGoFiles) {
+		// Of a package's variants keep its own test variant (p [p.test]), else the plain
+		// package; variants recompiled for another package's test are the same code.
+		if prev, ok := m.byPath[p.PkgPath]; ok && variantRank(prev) >= variantRank(p) {
 			continue
 		}
 		m.byPath[p.PkgPath] = p
@@ -277,6 +279,16 @@ func (m *Module) keep(loaded []*packages.Package, tests bool) {
 			m.byPathExtra(p)
 		}
 	}
+}
+
+func variantRank(p *packages.Package) int {
+	switch p.ForTest {
+	case p.PkgPath:
+		return 2
+	case "":
+		return 1
+	}
+	return 0
 }
 
 // byPathExtra adds an external test package's errors to the package it tests.
@@ -309,9 +321,25 @@ func (m *Module) info(p *packages.Package) PackageInfo {
 	return info
 }
 
+// maxErrors is how many errors of one package are kept: the first explain the rest.
+const maxErrors = 10
+
 func (m *Module) errorsOf(p *packages.Package) []string {
 	var errs []string
+	detailed := false
 	for _, e := range p.Errors {
+		detailed = detailed || e.Kind == packages.ParseError || e.Kind == packages.TypeError
+	}
+	for _, e := range p.Errors {
+		// go list -export repeats the compiler's view of parse and type errors as one
+		// "# pkg" error; the parse and type errors say the same, one per line.
+		if detailed && e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
+			continue
+		}
+		if len(errs) == maxErrors {
+			errs = append(errs, fmt.Sprintf("... and %d more errors", len(p.Errors)-maxErrors))
+			break
+		}
 		msg := e.Msg
 		if e.Pos != "" && e.Pos != "-" {
 			pos := e.Pos
