@@ -1,11 +1,234 @@
 package cmd
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/carve-dev/carve/analyze"
+	"github.com/carve-dev/carve/analyze/plan"
+	"github.com/carve-dev/carve/analyze/render"
+)
+
+type analyzeOptions struct {
+	dir        string
+	output     string
+	outFile    string
+	services   int
+	seed       int64
+	resolution float64
+	signals    string
+	config     string
+	truth      string
+	minARI     float64
+	tests      bool
+	verbose    bool
+}
 
 // newAnalyzeCmd maps a Go module's coupling and proposes services.
 func newAnalyzeCmd(s Streams) *cobra.Command {
-	return &cobra.Command{
+	o := &analyzeOptions{}
+	c := &cobra.Command{
 		Use:   "analyze [DIR]",
 		Short: "Map a Go monolith's coupling and propose service boundaries",
+		Long: `Load the Go module (or go.work workspace) at DIR, default ".", map the coupling between
+its packages — imports, static calls, type use, "implements", package-level state, the
+database tables each package touches, the HTTP routes each serves, and optionally git
+co-change — and propose how to split it into services.
+
+The result is a plan: the services, the routes and tables each owns, the shared kernel,
+the tables several services share, and every call that would become a network call.
+-o json writes the plan itself (docs/plan.md), which carve tui and carve plan read.
+
+Signals (--signals chooses and weights them, e.g. "calls=2,imports,implements=3"):
+` + signalHelp(),
+		Example: `  carve analyze .                                  # a readable table of the proposed services
+  carve analyze . -o json --out plan.json          # write the plan
+  carve analyze . --services 6 --config carve.yaml # six services, honouring your constraints
+  carve analyze samples/shop --truth samples/shop/decomposition.json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			o.dir = "."
+			if len(args) == 1 {
+				o.dir = args[0]
+			}
+			return runAnalyze(c, s, o)
+		},
 	}
+	f := c.Flags()
+	f.StringVarP(&o.output, "output", "o", "text", "output format: "+strings.Join(render.Formats, ", "))
+	f.StringVar(&o.outFile, "out", "", "write the output to `FILE` instead of stdout")
+	f.IntVar(&o.services, "services", 0, "target number of services (0: what modularity picks)")
+	f.Int64Var(&o.seed, "seed", 1, "seed for clustering; the same seed gives the same plan")
+	f.Float64Var(&o.resolution, "resolution", 1, "modularity resolution: above 1 favours smaller services, below 1 bigger ones")
+	f.StringVar(&o.signals, "signals", "", "signals to use and their weights, e.g. `calls=2,imports,cochange=0.5` (default: all but cochange)")
+	f.StringVar(&o.config, "config", "", "carve.yaml with constraints (default: DIR/carve.yaml when present)")
+	f.StringVar(&o.truth, "truth", "", "JSON `FILE` mapping package import path → service name: score the plan against it (ARI, MoJoFM)")
+	f.Float64Var(&o.minARI, "min-ari", 0, "with --truth: exit 3 when ARI is below this bar")
+	f.BoolVar(&o.tests, "tests", false, "include _test.go files")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every route in the text report")
+	return c
+}
+
+func signalHelp() string {
+	var b strings.Builder
+	weights := analyze.DefaultSignals()
+	for _, sig := range analyze.Signals() {
+		fmt.Fprintf(&b, "  %-11s %s (default weight %g)\n", sig.Name(), sig.Doc(), weights[sig.Name()])
+	}
+	return b.String()
+}
+
+func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
+	if !validFormat(o.output) {
+		return inputErr(fmt.Errorf("unknown output format %q: use one of %s", o.output, strings.Join(render.Formats, ", ")))
+	}
+	if o.services < 0 {
+		return inputErr(fmt.Errorf("--services %d: want 0 (let modularity pick) or a positive count", o.services))
+	}
+	if o.resolution <= 0 {
+		return inputErr(fmt.Errorf("--resolution %g: want a positive number (1 is standard modularity)", o.resolution))
+	}
+	if o.minARI != 0 && o.truth == "" {
+		return inputErr(errors.New("--min-ari needs --truth FILE to score against"))
+	}
+	signals, weights, err := parseSignals(o.signals)
+	if err != nil {
+		return inputErr(err)
+	}
+	opts := analyze.Options{Signals: weights, Seed: o.seed, Resolution: o.resolution, Services: o.services}
+	if opts.Config, err = loadAnalyzeConfig(o); err != nil {
+		return inputErr(err)
+	}
+	if o.truth != "" {
+		if opts.Truth, err = analyze.ReadTruth(o.truth); err != nil {
+			return inputErr(err)
+		}
+	}
+
+	prog := newProgress(s.Err)
+	m, err := analyze.Load(c.Context(), o.dir, analyze.LoadOptions{Tests: o.tests, Progress: prog.Update})
+	if err != nil {
+		prog.Done()
+		if analyze.IsInputError(err) {
+			return inputErr(err)
+		}
+		return err
+	}
+	facts, err := analyze.Collect(c.Context(), m, signals)
+	prog.Done()
+	if err != nil {
+		if analyze.IsInputError(err) {
+			return inputErr(err)
+		}
+		return err
+	}
+	for _, p := range facts.Packages {
+		for _, e := range p.Errors {
+			fmt.Fprintf(s.Err, "carve: warning: %s: %s (analysed as far as it loads)\n", p.Path, e)
+		}
+	}
+	p, err := analyze.Propose(facts, opts)
+	if err != nil {
+		if analyze.IsInputError(err) {
+			return inputErr(err)
+		}
+		return fmt.Errorf("propose services: %w", err)
+	}
+	if err := writeOutput(s, o, p); err != nil {
+		return err
+	}
+	if o.minARI > 0 && p.Metrics.ARI != nil && *p.Metrics.ARI < o.minARI {
+		return differsError{fmt.Errorf("ARI %.3f against %s is below --min-ari %.3f", *p.Metrics.ARI, o.truth, o.minARI)}
+	}
+	return nil
+}
+
+func validFormat(f string) bool {
+	for _, k := range render.Formats {
+		if f == k {
+			return true
+		}
+	}
+	return false
+}
+
+// parseSignals reads --signals: a comma-separated list of NAME or NAME=WEIGHT. Listing signals
+// chooses them: those not listed are not computed. Empty means the standard set and weights.
+func parseSignals(spec string) ([]analyze.Signal, map[string]float64, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, nil, nil
+	}
+	var signals []analyze.Signal
+	weights := map[string]float64{}
+	for _, sig := range analyze.Signals() {
+		weights[sig.Name()] = 0
+	}
+	defaults := analyze.DefaultSignals()
+	for _, item := range strings.Split(spec, ",") {
+		name, val, hasVal := strings.Cut(strings.TrimSpace(item), "=")
+		sig, err := analyze.LookupSignal(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--signals: %w", err)
+		}
+		w := defaults[name]
+		if hasVal {
+			w, err = strconv.ParseFloat(val, 64)
+			if err != nil || w < 0 {
+				return nil, nil, fmt.Errorf("--signals: weight %q of %s is not a non-negative number", val, name)
+			}
+		}
+		weights[name] = w
+		if w > 0 {
+			signals = append(signals, sig)
+		}
+	}
+	if len(signals) == 0 {
+		return nil, nil, errors.New("--signals: every chosen signal has weight 0: choose at least one with a positive weight")
+	}
+	return signals, weights, nil
+}
+
+func loadAnalyzeConfig(o *analyzeOptions) (*analyze.Config, error) {
+	path := o.config
+	if path == "" {
+		def := filepath.Join(o.dir, "carve.yaml")
+		if _, err := os.Stat(def); err != nil {
+			return nil, nil
+		}
+		path = def
+	}
+	return analyze.LoadConfig(path)
+}
+
+func writeOutput(s Streams, o *analyzeOptions, p *plan.Plan) error {
+	var w io.Writer = s.Out
+	color := o.outFile == "" && useColor(s.Out)
+	if o.outFile != "" {
+		// Write beside the target and rename, so a failure never leaves half a plan behind.
+		tmp, err := os.CreateTemp(filepath.Dir(o.outFile), ".carve-*")
+		if err != nil {
+			return inputErr(fmt.Errorf("--out %s: %w", o.outFile, err))
+		}
+		defer os.Remove(tmp.Name())
+		if err := render.Render(tmp, o.output, p, render.Options{Color: false, Verbose: o.verbose}); err != nil {
+			tmp.Close()
+			return fmt.Errorf("write %s: %w", o.outFile, err)
+		}
+		if err := tmp.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", o.outFile, err)
+		}
+		if err := os.Rename(tmp.Name(), o.outFile); err != nil {
+			return fmt.Errorf("write %s: %w", o.outFile, err)
+		}
+		fmt.Fprintf(s.Err, "carve: wrote %s (%d services)\n", o.outFile, len(p.Services))
+		return nil
+	}
+	return render.Render(w, o.output, p, render.Options{Color: color, Verbose: o.verbose})
 }

@@ -21,7 +21,6 @@ func goEnv(env *testscript.Env) error {
 		env.Setenv(k, strings.TrimSpace(string(out)))
 	}
 	env.Setenv("GOPROXY", "off")
-	env.Setenv("GOFLAGS", "-mod=mod")
 	env.Setenv("GOTOOLCHAIN", "local")
 	env.Setenv("PATH", filepath.Dir(goBinary())+string(os.PathListSeparator)+os.Getenv("PATH"))
 	return nil

@@ -18,6 +18,12 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"version", "--bogus"}, exitInput},
 		{[]string{"version", "extra"}, exitInput},
 		{[]string{"completion", "tcsh"}, exitInput},
+		{[]string{"analyze", "/nonexistent/carve/path"}, exitInput},
+		{[]string{"analyze", t.TempDir()}, exitInput}, // no go.mod
+		{[]string{"analyze", ".", "-o", "yaml"}, exitInput},
+		{[]string{"analyze", ".", "--services", "-2"}, exitInput},
+		{[]string{"analyze", ".", "--truth", "/nonexistent/truth.json"}, exitInput},
+		{[]string{"analyze", ".", "--min-ari", "0.5"}, exitInput}, // needs --truth
 	} {
 		var out, errOut bytes.Buffer
 		if got := Main(tc.args, Streams{In: &bytes.Buffer{}, Out: &out, Err: &errOut}); got != tc.want {
