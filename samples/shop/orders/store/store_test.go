@@ -13,8 +13,8 @@ import (
 func TestRecordKeysAndRoundTrip(t *testing.T) {
 	o := models.Order{
 		ID: "ord_1", UserID: "usr_9", Status: models.OrderPaid,
-		Lines:     []models.OrderLine{{SKU: "mug", Name: "Mug", Quantity: 2, UnitPrice: models.Cents(900)}},
-		Subtotal:  models.Cents(1800), Total: models.Cents(2290), Shipping: models.Cents(490),
+		Lines:    []models.OrderLine{{SKU: "mug", Name: "Mug", Quantity: 2, UnitPrice: models.Cents(900)}},
+		Subtotal: models.Cents(1800), Total: models.Cents(2290), Shipping: models.Cents(490),
 		ShipTo:    models.Address{Name: "Ada", Line1: "1 Rue", City: "Paris", PostalCode: "75001", Country: "FR"},
 		CreatedAt: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 	}

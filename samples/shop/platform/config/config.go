@@ -36,6 +36,7 @@ type Config struct {
 	DynamoDBEndpoint string        // e.g. http://127.0.0.1:8000 for DynamoDB Local; empty for AWS
 	Region           string        // AWS region
 	CreateTables     bool          // create missing tables (with streams) at start
+	Seed             bool          // write demo products and stock at start
 	LogLevel         string        // debug, info, warn, error
 	LogFormat        string        // text or json
 	ShutdownTimeout  time.Duration // how long in-flight requests get on SIGTERM
@@ -61,6 +62,11 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: SHOP_CREATE_TABLES: %w", err)
 	}
 	fs.BoolVar(&c.CreateTables, "create-tables", createDef, "create missing tables with DynamoDB Streams enabled (SHOP_CREATE_TABLES)")
+	seedDef, err := parseBool(env("SHOP_SEED", "false"))
+	if err != nil {
+		return Config{}, fmt.Errorf("config: SHOP_SEED: %w", err)
+	}
+	fs.BoolVar(&c.Seed, "seed", seedDef, "write demo products and stock levels at start (SHOP_SEED)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SHOP_LOG_LEVEL", "info"), "log level: debug, info, warn, error (SHOP_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHOP_LOG_FORMAT", "text"), "log format: text or json (SHOP_LOG_FORMAT)")
 	shutdown, err := time.ParseDuration(env("SHOP_SHUTDOWN_TIMEOUT", "10s"))
