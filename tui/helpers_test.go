@@ -64,8 +64,9 @@ func newHarness(t *testing.T, w, h int) *harness {
 // send delivers msg and reports whether the model asked to quit.
 func (h *harness) send(msg tea.Msg) *harness {
 	h.t.Helper()
-	_, cmd := h.m.Update(msg)
-	h.quit = h.quit || isQuit(cmd)
+	h.m.Update(msg)
+	h.m.View() // bubbletea renders after every update; lists learn their height there
+	h.quit = h.m.quitting
 	return h
 }
 

@@ -159,7 +159,9 @@ func (l *list) move(n int) {
 func (l *list) cycleSort() {
 	l.sortCol = (l.sortCol + 1) % len(l.cols)
 	l.sortDesc = l.cols[l.sortCol].right
+	k := l.selectedKey()
 	l.apply()
+	l.selectKey(k)
 }
 
 func (l *list) reverseSort() {
@@ -167,7 +169,9 @@ func (l *list) reverseSort() {
 		l.sortCol = 0
 	}
 	l.sortDesc = !l.sortDesc
+	k := l.selectedKey()
 	l.apply()
+	l.selectKey(k)
 }
 
 // filtered reports whether a filter is set, and editing whether it is being typed.

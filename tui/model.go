@@ -83,6 +83,7 @@ type Model struct {
 	progressCh chan Progress
 	spin       spinner.Model
 	err        error
+	quitting   bool // a tea.Quit was returned
 }
 
 type (
@@ -196,7 +197,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if msg.err != nil {
 			m.err = msg.err
-			return m, tea.Quit
+			return m, m.quit()
 		}
 		return m, nil
 	case spinner.TickMsg:
@@ -210,7 +211,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.c == nil { // loading: only quitting
 		if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, newGlobalKeys().Quit) {
 			m.cancel()
-			return m, tea.Quit
+			return m, m.quit()
 		}
 		return m, nil
 	}
@@ -258,7 +259,7 @@ func (m *Model) globalKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		m.cancel()
-		return tea.Quit, true
+		return m.quit(), true
 	case key.Matches(k, g.Help):
 		m.fullHelp = true
 	case m.modal != nil:
@@ -278,6 +279,13 @@ func (m *Model) globalKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	}
 	m.quitArmed = false
 	return nil, true
+}
+
+// quit ends the program and any load still running.
+func (m *Model) quit() tea.Cmd {
+	m.cancel()
+	m.quitting = true
+	return tea.Quit
 }
 
 func (m *Model) switchTab(d int) {

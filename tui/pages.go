@@ -82,8 +82,9 @@ func newServiceView(name string) *serviceView {
 	}}
 }
 
-func (v *serviceView) crumb() string { return v.name }
-func (v *serviceView) typing() bool  { return v.sec.current().editing }
+func (v *serviceView) crumb() string  { return v.name }
+func (v *serviceView) typing() bool   { return v.sec.current().editing }
+func (v *serviceView) current() *list { return v.sec.current() }
 
 func (v *serviceView) refresh(c *shared) {
 	p := c.session.Plan()
@@ -246,15 +247,16 @@ type packageView struct {
 }
 
 func newPackageView(path string) *packageView {
-	cols := []column{{title: "Package", width: 18, flex: true}, {title: "Service", width: 10}, {title: "Weight", width: 6, right: true}, {title: "Signals", width: 26}}
+	cols := []column{{title: "Package", width: 22}, {title: "Service", width: 10}, {title: "Weight", width: 6, right: true}, {title: "Signals", width: 26, flex: true}}
 	return &packageView{path: path, sec: sections{
 		names: []string{"Depends on", "Used by"},
 		lists: []list{newList(cols, "depends on no package of the module"), newList(cols, "no package of the module uses it")},
 	}}
 }
 
-func (v *packageView) crumb() string { return "package" }
-func (v *packageView) typing() bool  { return v.sec.current().editing }
+func (v *packageView) crumb() string  { return "package" }
+func (v *packageView) typing() bool   { return v.sec.current().editing }
+func (v *packageView) current() *list { return v.sec.current() }
 
 func (v *packageView) refresh(c *shared) {
 	g := c.session.Plan().Graph
@@ -337,6 +339,7 @@ func newPickerView(title string, services []string, exclude string, allowNew boo
 
 func (v *pickerView) crumb() string     { return "pick" }
 func (v *pickerView) typing() bool      { return v.l.editing }
+func (v *pickerView) current() *list    { return &v.l }
 func (v *pickerView) refresh(c *shared) {}
 
 func (v *pickerView) update(c *shared, msg tea.Msg) (intent, tea.Cmd) {

@@ -24,6 +24,8 @@ type view interface {
 	keys(c *shared) keyMap
 	// typing reports whether a filter is being typed (global keys are then text).
 	typing() bool
+	// current is the list the keys move in.
+	current() *list
 }
 
 // intent is what a view asks the root to do.
@@ -71,18 +73,19 @@ type servicesView struct{ l list }
 func newServicesView() *servicesView {
 	return &servicesView{l: newList([]column{
 		{title: "Service", width: 14, flex: true},
-		{title: "Pkgs", width: 4, right: true},
+		{title: "Pkgs", width: 5, right: true},
 		{title: "Routes", width: 6, right: true},
 		{title: "Tables", width: 6, right: true},
-		{title: "Cohesion", width: 8, right: true},
+		{title: "Cohesion", width: 9, right: true},
 		{title: "Δ", width: 6, right: true},
-		{title: "Coupling", width: 8, right: true},
+		{title: "Coupling", width: 9, right: true},
 		{title: "Δ", width: 6, right: true},
 	}, "no services: every package is kernel")}
 }
 
-func (v *servicesView) crumb() string { return "Services" }
-func (v *servicesView) typing() bool  { return v.l.editing }
+func (v *servicesView) crumb() string  { return "Services" }
+func (v *servicesView) typing() bool   { return v.l.editing }
+func (v *servicesView) current() *list { return &v.l }
 
 func (v *servicesView) refresh(c *shared) {
 	prev := c.session.Previous().Services
@@ -166,7 +169,8 @@ func (v *packagesView) crumb() string {
 	}
 	return "Packages"
 }
-func (v *packagesView) typing() bool { return v.l.editing }
+func (v *packagesView) typing() bool   { return v.l.editing }
+func (v *packagesView) current() *list { return &v.l }
 
 func (v *packagesView) refresh(c *shared) {
 	var rows []row
@@ -235,8 +239,9 @@ func newTablesView() *tablesView {
 	}, "no table is shared: every table has one owner")}
 }
 
-func (v *tablesView) crumb() string { return "Shared tables" }
-func (v *tablesView) typing() bool  { return v.l.editing }
+func (v *tablesView) crumb() string  { return "Shared tables" }
+func (v *tablesView) typing() bool   { return v.l.editing }
+func (v *tablesView) current() *list { return &v.l }
 
 func (v *tablesView) refresh(c *shared) {
 	var rows []row
