@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/carve-dev/carve/analyze"
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
@@ -174,6 +175,10 @@ func WriteConstraints(path string, c Constraints, all []string) error {
 	}
 	if err := enc.Close(); err != nil {
 		return fmt.Errorf("encode constraints: %w", err)
+	}
+	// Never write what 'carve analyze' would refuse.
+	if _, err := analyze.ParseConfig(path, out.Bytes()); err != nil {
+		return fmt.Errorf("the constraints would not load, %s is left as it was: %w", path, err)
 	}
 	if err := writeAtomic(path, out.Bytes()); err != nil {
 		return fmt.Errorf("save constraints: %w", err)

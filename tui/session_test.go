@@ -240,6 +240,7 @@ func TestWriteConstraintsErrors(t *testing.T) {
 		"kernel.yaml":   "kernel: {a: b}\n",
 		"pins.yaml":     "services: {orders: x}\n",
 		"broken.yaml":   "services: {\n",
+		"unknown.yaml":  "colour: blue\n", // analyze would refuse the file: leave it alone
 	} {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
