@@ -70,8 +70,10 @@ type Pool struct {
 	client     *http.Client
 	resolver   Resolver
 
+	now     func() time.Time
 	targets atomic.Pointer[[]*Target]
 	rr      atomic.Uint64
+	rounds  atomic.Uint64 // completed rounds of active checks
 	leastRq bool
 
 	mu   sync.Mutex // serialises target-set rebuilds
@@ -96,6 +98,8 @@ type Options struct {
 	Previous *Pool
 	// Resolver for DNS targets (default net.DefaultResolver).
 	Resolver Resolver
+	// Now is the clock for passive ejection (default time.Now).
+	Now func() time.Time
 }
 
 // New builds the pool name from its config. DNS targets are resolved by Run; until then the
@@ -105,6 +109,9 @@ func New(name string, cfg config.Upstream, opts Options) *Pool {
 		leastRq: cfg.Balance == "least_requests", resolver: opts.Resolver}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.now = opts.Now; p.now == nil {
+		p.now = time.Now
 	}
 	if p.resolver == nil {
 		p.resolver = netResolver{}
@@ -194,7 +201,7 @@ func (p *Pool) Next(tried []*Target) *Target {
 	if n == 0 {
 		return nil
 	}
-	now := time.Now().UnixNano()
+	now := p.now().UnixNano()
 	if p.leastRq {
 		var best *Target
 		bestN := int64(0)
@@ -245,7 +252,7 @@ func (p *Pool) Report(t *Target, ok bool) {
 	}
 	if n := t.failures.Add(1); int(n) >= limit {
 		t.failures.Store(0)
-		until := time.Now().Add(p.cfg.Passive.Eject.D()).UnixNano()
+		until := p.now().Add(p.cfg.Passive.Eject.D()).UnixNano()
 		t.ejectedUntil.Store(until)
 		p.log.Warn("target ejected after consecutive failures", "upstream", p.Name, "target", t.Key,
 			"failures", n, "for", p.cfg.Passive.Eject.D().String())
@@ -290,7 +297,11 @@ func (p *Pool) checkAll(ctx context.Context) {
 		wg.Go(func() { p.check(ctx, t) })
 	}
 	wg.Wait()
+	p.rounds.Add(1)
 }
+
+// CheckRounds is the number of completed rounds of active health checks.
+func (p *Pool) CheckRounds() uint64 { return p.rounds.Load() }
 
 func (p *Pool) check(parent context.Context, t *Target) {
 	h := p.cfg.Health
