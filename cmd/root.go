@@ -50,6 +50,7 @@ the plan: a versioned JSON document written by analyze.`,
 	})
 	root.AddCommand(
 		newAnalyzeCmd(s),
+		newTUICmd(s),
 		newProxyCmd(s),
 		newSyncCmd(s),
 		newVersionCmd(s),
