@@ -1,0 +1,84 @@
+// Package checkpoint keeps, per stream shard, the last sequence number whose effects every sink
+// acknowledged, and the lease that says which worker may process the shard. The lease model is
+// the Kinesis Client Library's: one row per shard with an owner, a counter bumped on every
+// change and an expiry; every change is a conditional write, so two workers never both believe
+// they own a shard, and a dead worker's shards are taken over once their lease expires.
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// ShardEnd is the checkpoint of a shard read to its end: its children may start.
+const ShardEnd = "SHARD_END"
+
+// ErrLeaseLost reports that another worker owns the lease now: stop processing the shard.
+var ErrLeaseLost = errors.New("lease lost to another worker")
+
+// Lease is one shard's row.
+type Lease struct {
+	Stream string
+	Shard  string
+	Parent string
+	// Owner is the worker holding the lease; "" when free.
+	Owner string
+	// Counter increases on every acquisition, renewal and checkpoint.
+	Counter int64
+	// Expiry is when the lease lapses unless renewed.
+	Expiry time.Time
+	// Checkpoint is the last sequence number applied by every sink, ShardEnd, or "".
+	Checkpoint string
+}
+
+// Free reports whether a worker may take the lease at now.
+func (l Lease) Free(now time.Time) bool { return l.Owner == "" || now.After(l.Expiry) }
+
+// Store keeps leases and checkpoints. Implementations: DynamoDB (shared by workers) and File
+// (one worker).
+type Store interface {
+	// Leases lists the leases of a stream.
+	Leases(ctx context.Context, stream string) ([]Lease, error)
+	// Acquire takes the shard's lease for owner if it is free, expired or already owner's,
+	// creating it if needed. ok is false when another worker holds it.
+	Acquire(ctx context.Context, stream, shard, parent, owner string, d time.Duration) (l Lease, ok bool, err error)
+	// Steal takes a live lease from its owner to even out the load (KCL's lease stealing), if
+	// it is unchanged since it was read (same owner and counter). The owner notices at its next
+	// renewal or checkpoint and stops the shard.
+	Steal(ctx context.Context, l Lease, owner string, d time.Duration) (Lease, bool, error)
+	// Renew extends a held lease; ErrLeaseLost if it was taken.
+	Renew(ctx context.Context, l Lease, d time.Duration) (Lease, error)
+	// Checkpoint records seq for a held lease; ErrLeaseLost if it was taken.
+	Checkpoint(ctx context.Context, l Lease, seq string) (Lease, error)
+	// Release hands a held lease back (owner cleared, expired).
+	Release(ctx context.Context, l Lease) error
+	// Advance moves a shard's checkpoint forward to seq if it is behind (never backwards, never
+	// past ShardEnd), whoever holds the lease: how a backfill hands over to the stream.
+	Advance(ctx context.Context, stream, shard, seq string) error
+	Close() error
+}
+
+// Newer reports whether checkpoint a is past b: ShardEnd is past everything, sequence numbers
+// compare numerically.
+func Newer(a, b string) bool {
+	switch {
+	case a == b:
+		return false
+	case a == ShardEnd:
+		return true
+	case b == ShardEnd:
+		return false
+	default:
+		return pad(a) > pad(b)
+	}
+}
+
+// pad zero-pads a sequence number to 40 digits so that string order is numeric order.
+func pad(seq string) string {
+	if len(seq) >= 40 {
+		return seq
+	}
+	return strings.Repeat("0", 40-len(seq)) + seq
+}

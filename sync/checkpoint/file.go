@@ -1,0 +1,185 @@
+package checkpoint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// File keeps leases and checkpoints in a JSON file, rewritten atomically (write, fsync, rename)
+// on every change. An exclusive lock on the file keeps a second worker out: the file store is for
+// a single worker.
+type File struct {
+	path string
+	lock *os.File
+	mu   sync.Mutex
+	rows map[string]Lease
+	now  func() time.Time
+}
+
+// OpenFile opens (or creates) the checkpoint file at path and locks it.
+func OpenFile(path string) (*File, error) {
+	lf, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("checkpoint file %s is in use by another worker (a file store serves one worker; use a dynamodb checkpoint table to run several): %w", path, err)
+	}
+	f := &File{path: path, lock: lf, rows: map[string]Lease{}, now: time.Now}
+	b, err := os.ReadFile(path)
+	switch {
+	case os.IsNotExist(err):
+	case err != nil:
+		f.Close()
+		return nil, fmt.Errorf("checkpoint file %s: %w", path, err)
+	default:
+		var rows []Lease
+		if err := json.Unmarshal(b, &rows); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("checkpoint file %s is corrupt (%v): restore it or remove it and run `carve sync backfill`", path, err)
+		}
+		for _, r := range rows {
+			f.rows[r.Stream+"|"+r.Shard] = r
+		}
+	}
+	return f, nil
+}
+
+func (f *File) save() error {
+	rows := make([]Lease, 0, len(f.rows))
+	for _, r := range f.rows {
+		rows = append(rows, r)
+	}
+	b, err := json.MarshalIndent(rows, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".carve-sync-*")
+	if err != nil {
+		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
+	}
+	if err := os.Rename(tmp.Name(), f.path); err != nil {
+		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Leases implements Store.
+func (f *File) Leases(_ context.Context, stream string) ([]Lease, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Lease
+	for _, r := range f.rows {
+		if r.Stream == stream {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Acquire implements Store.
+func (f *File) Acquire(_ context.Context, stream, shard, parent, owner string, d time.Duration) (Lease, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := stream + "|" + shard
+	l, ok := f.rows[k]
+	if !ok {
+		l = Lease{Stream: stream, Shard: shard}
+	}
+	now := f.now()
+	if l.Owner != owner && !l.Free(now) {
+		return Lease{}, false, nil
+	}
+	l.Parent, l.Owner, l.Expiry = parent, owner, now.Add(d)
+	l.Counter++
+	f.rows[k] = l
+	return l, true, f.save()
+}
+
+func (f *File) update(l Lease, change func(*Lease)) (Lease, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := l.Stream + "|" + l.Shard
+	cur, ok := f.rows[k]
+	if !ok || cur.Owner != l.Owner {
+		return l, fmt.Errorf("shard %s: %w", l.Shard, ErrLeaseLost)
+	}
+	change(&cur)
+	cur.Counter++
+	f.rows[k] = cur
+	return cur, f.save()
+}
+
+// Steal implements Store.
+func (f *File) Steal(_ context.Context, l Lease, owner string, d time.Duration) (Lease, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := l.Stream + "|" + l.Shard
+	cur, ok := f.rows[k]
+	if !ok || cur.Owner != l.Owner || cur.Counter != l.Counter {
+		return Lease{}, false, nil
+	}
+	cur.Owner, cur.Expiry = owner, f.now().Add(d)
+	cur.Counter++
+	f.rows[k] = cur
+	return cur, true, f.save()
+}
+
+// Renew implements Store.
+func (f *File) Renew(_ context.Context, l Lease, d time.Duration) (Lease, error) {
+	return f.update(l, func(c *Lease) { c.Expiry = f.now().Add(d) })
+}
+
+// Checkpoint implements Store.
+func (f *File) Checkpoint(_ context.Context, l Lease, seq string) (Lease, error) {
+	return f.update(l, func(c *Lease) { c.Checkpoint = seq })
+}
+
+// Release implements Store.
+func (f *File) Release(_ context.Context, l Lease) error {
+	_, err := f.update(l, func(c *Lease) { c.Owner, c.Expiry = "", time.Time{} })
+	return err
+}
+
+// Advance implements Store.
+func (f *File) Advance(_ context.Context, stream, shard, seq string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := stream + "|" + shard
+	l, ok := f.rows[k]
+	if !ok {
+		l = Lease{Stream: stream, Shard: shard}
+	}
+	if !Newer(seq, l.Checkpoint) {
+		return nil
+	}
+	l.Checkpoint = seq
+	l.Counter++
+	f.rows[k] = l
+	return f.save()
+}
+
+// Close releases the file lock.
+func (f *File) Close() error {
+	syscall.Flock(int(f.lock.Fd()), syscall.LOCK_UN)
+	return f.lock.Close()
+}

@@ -1,0 +1,140 @@
+// Package deadletter keeps records that kept failing, with the error, so that the job can go on
+// and an operator can replay or repair them: a JSON-lines file or a DynamoDB table.
+package deadletter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/carve-dev/carve/sync/item"
+	"github.com/carve-dev/carve/sync/stream"
+)
+
+// Entry is one dead-lettered record.
+type Entry struct {
+	Pipeline string         `json:"pipeline"`
+	Stream   string         `json:"stream"`
+	Shard    string         `json:"shard"`
+	Seq      string         `json:"sequence_number"`
+	Event    string         `json:"event"`
+	Keys     map[string]any `json:"keys"`
+	New      map[string]any `json:"new_image,omitempty"`
+	Old      map[string]any `json:"old_image,omitempty"`
+	Error    string         `json:"error"`
+	At       time.Time      `json:"at"`
+}
+
+// NewEntry describes a failed record.
+func NewEntry(pipeline, streamArn string, r stream.Record, err error) Entry {
+	e := Entry{Pipeline: pipeline, Stream: streamArn, Shard: r.Shard, Seq: r.Seq, Event: string(r.Event),
+		Keys: item.PlainMap(r.Keys), Error: err.Error(), At: time.Now().UTC()}
+	if r.New != nil {
+		e.New = item.PlainMap(r.New)
+	}
+	if r.Old != nil {
+		e.Old = item.PlainMap(r.Old)
+	}
+	return e
+}
+
+// Store keeps dead letters.
+type Store interface {
+	Put(ctx context.Context, e Entry) error
+	Close() error
+}
+
+// File appends one JSON line per entry and syncs it before returning.
+type File struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+// OpenFile opens path for appending.
+func OpenFile(path string) (*File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("dead-letter file: %w", err)
+	}
+	return &File{f: f}, nil
+}
+
+// Put implements Store.
+func (f *File) Put(_ context.Context, e Entry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, err := f.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("dead-letter file %s: %w", f.f.Name(), err)
+	}
+	return f.f.Sync()
+}
+
+// Close implements Store.
+func (f *File) Close() error { return f.f.Close() }
+
+// DynamoDBAPI is the part of the DynamoDB client the table store uses.
+type DynamoDBAPI interface {
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+}
+
+// Table puts one item per entry, keyed id = pipeline|shard|sequence number.
+type Table struct {
+	api   DynamoDBAPI
+	table string
+}
+
+// OpenTable opens the dead-letter table, creating it if missing.
+func OpenTable(ctx context.Context, api DynamoDBAPI, table string) (*Table, error) {
+	_, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		_, err = api.CreateTable(ctx, &dynamodb.CreateTableInput{
+			TableName:            aws.String(table),
+			AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+			KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+			BillingMode:          types.BillingModePayPerRequest,
+		})
+		var inUse *types.ResourceInUseException
+		if errors.As(err, &inUse) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dead-letter table %s: %w", table, err)
+	}
+	return &Table{api: api, table: table}, nil
+}
+
+// Put implements Store.
+func (t *Table) Put(ctx context.Context, e Entry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	_, err = t.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: map[string]types.AttributeValue{
+		"id": s(e.Pipeline + "|" + e.Shard + "|" + e.Seq), "pipeline": s(e.Pipeline), "shard": s(e.Shard),
+		"sequence_number": s(e.Seq), "error": s(e.Error), "record": s(string(b)), "at": s(e.At.Format(time.RFC3339Nano)),
+	}})
+	if err != nil {
+		return fmt.Errorf("dead-letter table %s: %w", t.table, err)
+	}
+	return nil
+}
+
+// Close implements Store.
+func (t *Table) Close() error { return nil }

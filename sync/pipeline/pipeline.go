@@ -1,0 +1,160 @@
+// Package pipeline turns stream records into sink writes: a filter (key prefix, attribute equals,
+// attribute exists) selects items, a mapping drops, renames and re-keys attributes, and a two-way
+// pipeline recognises the changes sync itself wrote so that they are never echoed back.
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/carve-dev/carve/sync/config"
+	"github.com/carve-dev/carve/sync/item"
+	"github.com/carve-dev/carve/sync/sink"
+	"github.com/carve-dev/carve/sync/stream"
+)
+
+// Pipeline is one configured pipeline without its sink.
+type Pipeline struct {
+	Name   string
+	where  config.Where
+	m      config.Map
+	source string // source table: the origin of two-way writes
+	// twoWay is set for one half of a two-way pair.
+	twoWay *config.BothWays
+	// sinkTable is the DynamoDB sink's table, whose own writes a two-way pipeline must not echo.
+	sinkTable string
+}
+
+// New builds a pipeline from its config; source is the source table.
+func New(p config.Pipeline, source string) *Pipeline {
+	out := &Pipeline{Name: p.Name, where: p.Where, m: p.Map, source: source, twoWay: p.BothWays}
+	if p.Sink.DynamoDB != nil {
+		out.sinkTable = p.Sink.DynamoDB.Table
+	}
+	return out
+}
+
+// Skip says why a record produced no write.
+type Skip string
+
+// Reasons a record is skipped.
+const (
+	NotSkipped Skip = ""
+	Filtered   Skip = "filtered"
+	Echo       Skip = "echo"
+)
+
+// Write turns a record into a sink write. A record whose item no longer matches the filter but
+// did before (the old image matched) becomes a delete: the item left the pipeline's selection.
+func (p *Pipeline) Write(r stream.Record) (sink.Write, Skip, error) {
+	ref := r.Shard + "/" + r.Seq
+	if p.twoWay != nil && r.New != nil && sink.IsOwnWrite(r.New, p.sinkTable) {
+		return sink.Write{}, Echo, nil
+	}
+	newImg := r.New
+	del := r.IsDelete()
+	if !del && newImg != nil && item.IsTombstone(newImg) {
+		del = true // a tombstone written by the other direction is a delete here
+	}
+	var img item.Item
+	switch {
+	case !del && newImg != nil && p.Match(newImg):
+		img = newImg
+	case !del && newImg != nil:
+		if r.Old == nil || !p.Match(r.Old) {
+			return sink.Write{}, Filtered, nil
+		}
+		img, del = r.Old, true
+	case !del:
+		// KEYS_ONLY or OLD_IMAGE stream: nothing to copy.
+		return sink.Write{}, NotSkipped, fmt.Errorf("pipeline %s: record %s has no new image: the source stream must use NEW_AND_OLD_IMAGES (or NEW_IMAGE)", p.Name, ref)
+	default:
+		switch {
+		case r.Old != nil && !item.IsTombstone(r.Old):
+			img = r.Old
+		case newImg != nil:
+			img = newImg
+		default:
+			img = r.Keys
+		}
+		if !p.Match(img) {
+			return sink.Write{}, Filtered, nil
+		}
+	}
+	w := sink.Write{Item: p.Map(img), Delete: del, Version: r.Version, Ref: ref}
+	if p.twoWay != nil {
+		w.Origin = p.source
+		w.Clock = img[p.twoWay.VersionAttribute]
+		if newImg != nil {
+			w.Clock = newImg[p.twoWay.VersionAttribute]
+		}
+		if w.Clock == nil {
+			return sink.Write{}, NotSkipped, fmt.Errorf("pipeline %s: record %s: item has no %s: in a two-way pair every writer must set it on every write", p.Name, ref, p.twoWay.VersionAttribute)
+		}
+	}
+	return w, NotSkipped, nil
+}
+
+// Match reports whether the item passes the pipeline's filter.
+func (p *Pipeline) Match(it item.Item) bool {
+	for a, prefix := range p.where.KeyPrefix {
+		s, ok := it[a].(*types.AttributeValueMemberS)
+		if !ok || !strings.HasPrefix(s.Value, prefix) {
+			return false
+		}
+	}
+	for a, want := range p.where.AttributeEquals {
+		if !equals(it[a], want) {
+			return false
+		}
+	}
+	for _, a := range p.where.AttributeExists {
+		if _, ok := it[a]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func equals(v types.AttributeValue, want config.Scalar) bool {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value == want.Value
+	case *types.AttributeValueMemberN:
+		return want.Kind != "bool" && item.NormNumber(v.Value) == item.NormNumber(want.Value)
+	case *types.AttributeValueMemberBOOL:
+		return want.Kind == "bool" && fmt.Sprint(v.Value) == strings.ToLower(want.Value)
+	default:
+		return false
+	}
+}
+
+// Map applies drop, rename and key mapping to a copy of the item's data attributes (sync's own
+// bookkeeping attributes are never copied).
+func (p *Pipeline) Map(it item.Item) item.Item {
+	out := make(item.Item, len(it))
+	drop := make(map[string]bool, len(p.m.Drop))
+	for _, d := range p.m.Drop {
+		drop[d] = true
+	}
+	for k, v := range it {
+		if drop[k] || strings.HasPrefix(k, item.Prefix) {
+			continue
+		}
+		if to, ok := p.m.Key[k]; ok {
+			k = to
+		} else if to, ok := p.m.Rename[k]; ok {
+			k = to
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Selects reports whether a source item (from a scan) belongs to the pipeline and is not a
+// tombstone; backfill and verify use it.
+func (p *Pipeline) Selects(it item.Item) bool {
+	return !item.IsTombstone(it) && p.Match(it)
+}

@@ -1,0 +1,235 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/carve-dev/carve/sync/item"
+	"github.com/carve-dev/carve/sync/stream"
+)
+
+// DynamoDBAPI is the part of the DynamoDB client the sink uses.
+type DynamoDBAPI interface {
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// TwoWay configures the conflict rule of a two-way pipeline (see docs/sync.md).
+type TwoWay struct {
+	// VersionAttribute is the attribute every writer bumps; the higher value wins.
+	VersionAttribute string
+	// TieWinner is the table whose write wins equal version values.
+	TieWinner string
+}
+
+// DynamoDB writes items into a table with conditional puts grouped in TransactWriteItems calls.
+//
+// BatchWriteItem cannot carry a condition, so it cannot skip a write older than the item's
+// version. A transaction of up to 100 conditional puts can: when some conditions fail (those
+// items already hold a newer version) the transaction is cancelled with a reason per item, and
+// it is retried without them. Transactions of one batch run in parallel; coalescing first makes
+// every key appear once per batch, so they never touch the same item.
+type DynamoDB struct {
+	api         DynamoDBAPI
+	table       string
+	key         []string
+	twoWay      *TwoWay
+	concurrency int
+	backoff     stream.Backoff
+}
+
+// TransactSize is the number of puts per TransactWriteItems call (the service's maximum).
+const TransactSize = 100
+
+// OpenDynamoDB checks that the table exists and reads its key.
+func OpenDynamoDB(ctx context.Context, api DynamoDBAPI, table string, twoWay *TwoWay, concurrency int, b stream.Backoff) (*DynamoDB, error) {
+	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return nil, fmt.Errorf("dynamodb sink %s: the table does not exist: create it with the key the pipeline maps to", table)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb sink %s: %w", table, err)
+	}
+	var key []string
+	for _, k := range out.Table.KeySchema {
+		if k.KeyType == types.KeyTypeHash {
+			key = append([]string{aws.ToString(k.AttributeName)}, key...)
+		} else {
+			key = append(key, aws.ToString(k.AttributeName))
+		}
+	}
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	return &DynamoDB{api: api, table: table, key: key, twoWay: twoWay, concurrency: concurrency, backoff: b}, nil
+}
+
+// Key implements Sink.
+func (d *DynamoDB) Key() []string { return d.key }
+
+// Close implements Sink.
+func (d *DynamoDB) Close() {}
+
+// Apply implements Sink.
+func (d *DynamoDB) Apply(ctx context.Context, ws []Write) (Result, error) {
+	ws, err := Coalesce(ws, d.key)
+	if err != nil {
+		return Result{}, err
+	}
+	var applied, stale atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.concurrency)
+	for lo := 0; lo < len(ws); lo += TransactSize {
+		chunk := ws[lo:min(lo+TransactSize, len(ws))]
+		g.Go(func() error {
+			a, s, err := d.transact(gctx, chunk)
+			applied.Add(int64(a))
+			stale.Add(int64(s))
+			return err
+		})
+	}
+	err = g.Wait()
+	return Result{Applied: int(applied.Load()), Stale: int(stale.Load())}, err
+}
+
+// transact writes chunk, dropping the puts whose condition fails (stale) and retrying the rest.
+func (d *DynamoDB) transact(ctx context.Context, chunk []Write) (applied, stale int, err error) {
+	puts := make([]types.TransactWriteItem, len(chunk))
+	for i, w := range chunk {
+		p, err := d.put(w)
+		if err != nil {
+			return 0, 0, err
+		}
+		puts[i] = types.TransactWriteItem{Put: p}
+	}
+	for len(puts) > 0 {
+		var cancelled *types.TransactionCanceledException
+		err := d.backoff.Retry(ctx, func() error {
+			_, err := d.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: puts})
+			if errors.As(err, &cancelled) {
+				return nil // inspected below
+			}
+			return err
+		})
+		if err != nil {
+			return applied, stale, d.classify(err)
+		}
+		if cancelled == nil {
+			return applied + len(puts), stale, nil
+		}
+		if len(cancelled.CancellationReasons) != len(puts) {
+			return applied, stale, fmt.Errorf("dynamodb sink %s: transaction cancelled without a reason per item: %w", d.table, cancelled)
+		}
+		var retry []types.TransactWriteItem
+		for i, r := range cancelled.CancellationReasons {
+			switch code := aws.ToString(r.Code); code {
+			case "ConditionalCheckFailed":
+				stale++ // the item holds a newer version: this write is done
+			case "", "None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
+				retry = append(retry, puts[i])
+			case "ValidationError", "ItemCollectionSizeLimitExceeded":
+				return applied, stale, Permanent(fmt.Errorf("dynamodb sink %s: record %s: %s: %s", d.table, chunk[i].Ref, code, aws.ToString(r.Message)))
+			default:
+				retry = append(retry, puts[i])
+			}
+		}
+		if len(retry) == len(puts) {
+			// Nothing was stale: back off before trying the same transaction again.
+			if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
+				return applied, stale, err
+			}
+		}
+		puts = retry
+	}
+	return applied, stale, nil
+}
+
+func (d *DynamoDB) classify(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" {
+		return Permanent(fmt.Errorf("dynamodb sink %s: %w", d.table, err))
+	}
+	return fmt.Errorf("dynamodb sink %s: %w", d.table, err)
+}
+
+// put builds the conditional put of one write.
+func (d *DynamoDB) put(w Write) (*types.Put, error) {
+	it := make(item.Item, len(w.Item)+5)
+	if w.Delete {
+		for _, k := range d.key {
+			it[k] = w.Item[k]
+		}
+		it[item.Deleted] = &types.AttributeValueMemberBOOL{Value: true}
+	} else {
+		for k, v := range w.Item {
+			if !strings.HasPrefix(k, item.Prefix) {
+				it[k] = v
+			}
+		}
+	}
+	it[item.Seq] = &types.AttributeValueMemberS{Value: w.Version}
+	names := map[string]string{"#k": d.key[0], "#seq": item.Seq}
+	vals := map[string]types.AttributeValue{":seq": &types.AttributeValueMemberS{Value: w.Version}}
+	cond := "attribute_not_exists(#k) OR attribute_not_exists(#seq) OR #seq < :seq"
+	if tw := d.twoWay; tw != nil {
+		if w.Clock == nil {
+			return nil, Permanent(fmt.Errorf("dynamodb sink %s: record %s has no %s: in a two-way pair every writer must set it on every write", d.table, w.Ref, tw.VersionAttribute))
+		}
+		it[tw.VersionAttribute] = w.Clock
+		it[item.Clock] = w.Clock
+		it[item.Origin] = &types.AttributeValueMemberS{Value: w.Origin}
+		it[item.Hash] = &types.AttributeValueMemberS{Value: item.HashData(withDeleted(it, w.Delete))}
+		names["#v"], names["#clk"], names["#org"] = tw.VersionAttribute, item.Clock, item.Origin
+		vals[":c"], vals[":o"] = w.Clock, &types.AttributeValueMemberS{Value: w.Origin}
+		// The higher version value wins. On a tie, a write from the tie winner beats anything but
+		// a newer sync write from the same origin; a write from the other side beats only an
+		// older sync write from its own origin. The current content is sync's own write when its
+		// clock tag still equals the version attribute (the application bumps the attribute on
+		// every write).
+		var tie string
+		if w.Origin == tw.TieWinner {
+			tie = "attribute_not_exists(#clk) OR #clk <> #v OR #org <> :o OR #seq < :seq"
+		} else {
+			tie = "#clk = #v AND #org = :o AND #seq < :seq"
+		}
+		cond = "attribute_not_exists(#k) OR attribute_not_exists(#v) OR #v < :c OR (#v = :c AND (" + tie + "))"
+	}
+	return &types.Put{
+		TableName:                 aws.String(d.table),
+		Item:                      it,
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: vals,
+	}, nil
+}
+
+// withDeleted is the item as hashed for echo detection: data attributes plus the tombstone flag.
+func withDeleted(it item.Item, deleted bool) item.Item {
+	out := item.Data(it)
+	if deleted {
+		out["\x00deleted"] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	return out
+}
+
+// IsOwnWrite reports whether img (a new image read from a table's stream) is exactly what a
+// two-way pipeline wrote into that table from origin: its content still hashes to the hash sync
+// stored. An application write that left sync's attributes in place changes the content, so it
+// is the application's.
+func IsOwnWrite(img item.Item, origin string) bool {
+	h := item.Str(img, item.Hash)
+	if h == "" || item.Str(img, item.Origin) != origin {
+		return false
+	}
+	return item.HashData(withDeleted(img, item.IsTombstone(img))) == h
+}

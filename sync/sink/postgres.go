@@ -1,0 +1,326 @@
+package sink
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/carve-dev/carve/sync/item"
+)
+
+// Postgres writes items as rows, one column per attribute, with multi-row
+// INSERT … ON CONFLICT (key) DO UPDATE … WHERE the stored version is older. A delete is a
+// tombstone row (_carve_deleted = true, other columns NULL).
+type Postgres struct {
+	pool        *pgxpool.Pool
+	table       string
+	key         []string
+	cols        []string          // data columns, key first, in a fixed order
+	types       map[string]string // column → type
+	concurrency int
+}
+
+// PostgresTable describes the sink table.
+type PostgresTable struct {
+	Name    string
+	Key     []string
+	Columns map[string]string // column → type; key columns default to text
+}
+
+// OpenPostgres connects, then creates the table if it is missing or checks that it has the
+// columns, types and primary key the config describes.
+func OpenPostgres(ctx context.Context, dsn string, t PostgresTable, concurrency int) (*Postgres, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres sink %s: bad dsn: %w", t.Name, err)
+	}
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	cfg.MaxConns = int32(concurrency + 1)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres sink %s: %w", t.Name, err)
+	}
+	p := &Postgres{pool: pool, table: t.Name, key: t.Key, types: map[string]string{}, concurrency: concurrency}
+	for _, k := range t.Key {
+		typ := strings.ToLower(t.Columns[k])
+		if typ == "" {
+			typ = "text"
+		}
+		p.types[k] = typ
+		p.cols = append(p.cols, k)
+	}
+	var rest []string
+	for c, typ := range t.Columns {
+		if _, isKey := p.types[c]; !isKey {
+			p.types[c] = strings.ToLower(typ)
+			rest = append(rest, c)
+		}
+	}
+	sort.Strings(rest)
+	p.cols = append(p.cols, rest...)
+	if err := p.ensureTable(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func ident(name string) string {
+	return pgx.Identifier(strings.Split(name, ".")).Sanitize()
+}
+
+func (p *Postgres) ensureTable(ctx context.Context) error {
+	schema, table := "", p.table
+	if i := strings.IndexByte(p.table, '.'); i >= 0 {
+		schema, table = p.table[:i], p.table[i+1:]
+	}
+	rows, err := p.pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_name = $1 AND table_schema = COALESCE(NULLIF($2, ''), current_schema())`, table, schema)
+	if err != nil {
+		return fmt.Errorf("postgres sink %s: read table definition: %w", p.table, err)
+	}
+	have := map[string]string{}
+	for rows.Next() {
+		var c, t string
+		if err := rows.Scan(&c, &t); err != nil {
+			return fmt.Errorf("postgres sink %s: %w", p.table, err)
+		}
+		have[c] = t
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres sink %s: %w", p.table, err)
+	}
+	if len(have) == 0 {
+		var defs []string
+		for _, c := range p.cols {
+			defs = append(defs, ident(c)+" "+p.types[c])
+		}
+		defs = append(defs, item.Seq+" numeric(40,0) NOT NULL", item.Deleted+" boolean NOT NULL DEFAULT false")
+		keys := make([]string, len(p.key))
+		for i, k := range p.key {
+			keys[i] = ident(k)
+		}
+		defs = append(defs, "PRIMARY KEY ("+strings.Join(keys, ", ")+")")
+		if _, err := p.pool.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+ident(p.table)+" (\n  "+strings.Join(defs, ",\n  ")+"\n)"); err != nil {
+			return fmt.Errorf("postgres sink %s: create table: %w", p.table, err)
+		}
+		return nil
+	}
+	var problems []string
+	want := map[string]string{item.Seq: "numeric", item.Deleted: "boolean"}
+	for c, t := range p.types {
+		want[c] = t
+	}
+	for c, t := range want {
+		got, ok := have[c]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("column %s is missing (want %s)", c, t))
+		case got != t:
+			problems = append(problems, fmt.Sprintf("column %s is %s, the config says %s", c, got, t))
+		}
+	}
+	var pk []string
+	prow, err := p.pool.Query(ctx, `SELECT a.attname FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+		WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)`, ident(p.table))
+	if err != nil {
+		return fmt.Errorf("postgres sink %s: read primary key: %w", p.table, err)
+	}
+	for prow.Next() {
+		var c string
+		prow.Scan(&c)
+		pk = append(pk, c)
+	}
+	if prow.Err() != nil {
+		return fmt.Errorf("postgres sink %s: read primary key: %w", p.table, prow.Err())
+	}
+	if strings.Join(pk, ",") != strings.Join(p.key, ",") {
+		problems = append(problems, fmt.Sprintf("primary key is (%s), the config says (%s)", strings.Join(pk, ", "), strings.Join(p.key, ", ")))
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return fmt.Errorf("postgres sink %s: the existing table does not match the config: %s: alter the table or fix sink.postgres in the config", p.table, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Key implements Sink.
+func (p *Postgres) Key() []string { return p.key }
+
+// Close implements Sink.
+func (p *Postgres) Close() { p.pool.Close() }
+
+// Apply implements Sink.
+func (p *Postgres) Apply(ctx context.Context, ws []Write) (Result, error) {
+	ws, err := Coalesce(ws, p.key)
+	if err != nil {
+		return Result{}, err
+	}
+	ncols := len(p.cols) + 2
+	per := max(1, min(500, 60000/ncols))
+	var applied, stale atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.concurrency)
+	for lo := 0; lo < len(ws); lo += per {
+		chunk := ws[lo:min(lo+per, len(ws))]
+		g.Go(func() error {
+			n, err := p.upsert(gctx, chunk)
+			applied.Add(n)
+			stale.Add(int64(len(chunk)) - n)
+			return err
+		})
+	}
+	err = g.Wait()
+	return Result{Applied: int(applied.Load()), Stale: int(stale.Load())}, err
+}
+
+func (p *Postgres) upsert(ctx context.Context, ws []Write) (int64, error) {
+	all := append(append([]string{}, p.cols...), item.Seq, item.Deleted)
+	quoted := make([]string, len(all))
+	for i, c := range all {
+		quoted[i] = ident(c)
+	}
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO " + ident(p.table) + " AS t (" + strings.Join(quoted, ", ") + ") VALUES ")
+	args := make([]any, 0, len(ws)*len(all))
+	for r, w := range ws {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(")
+		for i, c := range p.cols {
+			var v *string
+			if !w.Delete || i < len(p.key) {
+				s, err := p.value(c, w)
+				if err != nil {
+					return 0, err
+				}
+				v = s
+			}
+			args = append(args, v)
+			fmt.Fprintf(&sb, "%s, ", p.placeholder(len(args), p.types[c]))
+		}
+		args = append(args, w.Version, w.Delete)
+		fmt.Fprintf(&sb, "$%d::numeric, $%d::boolean)", len(args)-1, len(args))
+	}
+	keys := quoted[:len(p.key)]
+	sb.WriteString(" ON CONFLICT (" + strings.Join(keys, ", ") + ") DO UPDATE SET ")
+	for i, q := range quoted[len(p.key):] {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(q + " = EXCLUDED." + q)
+	}
+	sb.WriteString(" WHERE t." + item.Seq + " < EXCLUDED." + item.Seq)
+	tag, err := p.pool.Exec(ctx, sb.String(), args...)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")) {
+			// Class 22 (data exception) and 23 (integrity): the data, not the database.
+			return 0, Permanent(fmt.Errorf("postgres sink %s: %w", p.table, err))
+		}
+		return 0, fmt.Errorf("postgres sink %s: %w", p.table, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (p *Postgres) placeholder(n int, typ string) string {
+	if typ == "bytea" {
+		return fmt.Sprintf("decode($%d::text, 'base64')", n)
+	}
+	return fmt.Sprintf("$%d::text::%s", n, typ)
+}
+
+// value renders attribute c of w as the text PostgreSQL parses into the column's type; nil is
+// NULL. A value that cannot become the column type is a permanent error.
+func (p *Postgres) value(c string, w Write) (*string, error) {
+	v, ok := w.Item[c]
+	if !ok {
+		return nil, nil
+	}
+	if _, null := v.(*types.AttributeValueMemberNULL); null {
+		return nil, nil
+	}
+	typ := p.types[c]
+	bad := func() (*string, error) {
+		return nil, Permanent(fmt.Errorf("postgres sink %s: record %s: attribute %s (%T) does not fit column type %s", p.table, w.Ref, c, v, typ))
+	}
+	str := func(s string) (*string, error) { return &s, nil }
+	switch typ {
+	case "jsonb":
+		b, err := json.Marshal(item.ToPlain(v))
+		if err != nil {
+			return bad()
+		}
+		return str(string(b))
+	case "bytea":
+		if b, ok := v.(*types.AttributeValueMemberB); ok {
+			return str(base64.StdEncoding.EncodeToString(b.Value))
+		}
+		return bad()
+	case "boolean":
+		if b, ok := v.(*types.AttributeValueMemberBOOL); ok {
+			return str(strconv.FormatBool(b.Value))
+		}
+		return bad()
+	case "bigint", "integer", "numeric", "double precision":
+		var n string
+		switch v := v.(type) {
+		case *types.AttributeValueMemberN:
+			n = item.NormDecimal(v.Value)
+		case *types.AttributeValueMemberS:
+			n = item.NormDecimal(v.Value)
+		default:
+			return bad()
+		}
+		if typ == "bigint" || typ == "integer" {
+			if _, err := strconv.ParseInt(n, 10, 64); err != nil {
+				return bad()
+			}
+		} else if _, err := strconv.ParseFloat(n, 64); err != nil {
+			return bad()
+		}
+		return str(n)
+	default: // text
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			return str(v.Value)
+		case *types.AttributeValueMemberN:
+			return str(item.NormDecimal(v.Value))
+		default:
+			b, err := json.Marshal(item.ToPlain(v))
+			if err != nil {
+				return bad()
+			}
+			return str(string(b))
+		}
+	}
+}
+
+// Row reads one row back as an item (columns as attributes; NULL columns absent), with
+// found=false when there is no row or only a tombstone. verify uses it through Scan.
+func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
+
+// Columns lists the data columns, key first.
+func (p *Postgres) Columns() []string { return p.cols }
+
+// Types maps each column to its type.
+func (p *Postgres) Types() map[string]string { return p.types }
+
+// Table is the table name.
+func (p *Postgres) Table() string { return p.table }
