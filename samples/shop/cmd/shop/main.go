@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		}
 	}
 
-	app := build(cfg, db, log)
+	app := wire(cfg, db, log)
 	if cfg.Seed {
 		if err := seed(ctx, app); err != nil {
 			return err
@@ -144,9 +144,9 @@ type app struct {
 	stock    *invstore.Repo
 }
 
-// build wires every domain: stores on their tables, services on their ports, event
+// wire connects every domain: stores on their tables, services on their ports, event
 // subscriptions between domains.
-func build(cfg config.Config, db *dynamodb.Client, log *slog.Logger) *app {
+func wire(cfg config.Config, db *dynamodb.Client, log *slog.Logger) *app {
 	clock, idgen := ids.SystemClock{}, ids.Random{}
 	bus := events.NewBus(log)
 

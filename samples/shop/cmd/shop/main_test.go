@@ -25,9 +25,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// TestBuildWiresEveryRoute builds the whole monolith against a DynamoDB stand-in that answers
+// TestWireRoutesEveryRequest wires the whole monolith against a DynamoDB stand-in that answers
 // every call with an empty result, and checks that requests reach the domains' handlers.
-func TestBuildWiresEveryRoute(t *testing.T) {
+func TestWireRoutesEveryRequest(t *testing.T) {
 	var targets []string
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -44,7 +44,7 @@ func TestBuildWiresEveryRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := build(cfg, db, logging.Discard())
+	a := wire(cfg, db, logging.Discard())
 	h := server.New(logging.Discard(), a.handlers, nil)
 	for _, tc := range []struct {
 		method, path string
