@@ -39,8 +39,9 @@ type LoadOptions struct {
 	// Env is appended to the process environment for the go command (e.g. "GOFLAGS=-mod=mod").
 	Env []string
 	// Progress, when set, is told what Load and Collect are doing: a stage (one of the Stage*
-	// constants), how much of it is done and its total (0 when unknown). It may be called from
-	// several goroutines, never concurrently.
+	// constants; while signals run, StageSignals + ": " + the signal's name), how much of it is
+	// done and its total (0 when unknown: StageDeps, which may take minutes on a cold build
+	// cache, only starts and ends). It is called from several goroutines, never concurrently.
 	Progress func(stage string, done, total int)
 }
 
@@ -337,7 +338,7 @@ func (m *Module) errorsOf(p *packages.Package) []string {
 			continue
 		}
 		if len(errs) == maxErrors {
-			errs = append(errs, fmt.Sprintf("... and %d more errors", len(p.Errors)-maxErrors))
+			errs = append(errs, "... and more errors")
 			break
 		}
 		msg := e.Msg

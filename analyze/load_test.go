@@ -95,8 +95,11 @@ func TestLoadBroken(t *testing.T) {
 	for _, info := range m.Infos() {
 		infos[strings.TrimPrefix(info.Path, "example.com/broken/")] = info
 	}
-	if len(infos) != 4 {
-		t.Fatalf("got packages %v, want good, syntax, typeerr, user", infos)
+	if len(infos) != 5 {
+		t.Fatalf("got packages %v, want good, messy, syntax, typeerr, user", infos)
+	}
+	if len(infos["messy"].Errors) == 0 {
+		t.Error("messy: no errors")
 	}
 	for name, want := range map[string]string{"syntax": "syntax/syntax.go:6", "typeerr": "typeerr/typeerr.go:7"} {
 		errs := infos[name].Errors
@@ -112,11 +115,26 @@ func TestLoadBroken(t *testing.T) {
 			t.Errorf("%s: errors %q, want none", name, infos[name].Errors)
 		}
 	}
-	f, err := Collect(context.Background(), m, StandardSignals())
+	f, err := Collect(context.Background(), m, Signals())
 	if err != nil {
 		t.Fatal(err)
 	}
 	const p = "example.com/broken/"
+	// A type whose underlying type is invalid satisfies every interface for go/types; it must
+	// not become an implements coupling.
+	if d := dep(f, SignalImplements, p+"messy", p+"good", false); d != nil {
+		t.Errorf("implements messy → good from an invalid type: %+v", d)
+	}
+	if dep(f, SignalTypes, p+"messy", p+"good", true) == nil {
+		t.Error("types messy → good (the interface good.Greeter): missing")
+	}
+	var routes []string
+	for _, r := range f.Routes {
+		routes = append(routes, r.Method+" "+r.Pattern+" "+r.Package)
+	}
+	if want := []string{" /bad " + p + "messy", "GET /messy " + p + "messy"}; !reflect.DeepEqual(routes, want) {
+		t.Errorf("routes %q, want %q (the undefined handler stays with the registering package)", routes, want)
+	}
 	for _, w := range []struct{ signal, from, to string }{
 		{SignalImports, "user", "typeerr"},
 		{SignalCalls, "user", "typeerr"},
@@ -124,6 +142,7 @@ func TestLoadBroken(t *testing.T) {
 		{SignalCalls, "typeerr", "good"}, // in the same function as a call of an undefined name
 		{SignalState, "typeerr", "good"},
 		{SignalImports, "syntax", "good"},
+		{SignalState, "messy", "good"},
 	} {
 		if dep(f, w.signal, p+w.from, p+w.to, false) == nil {
 			t.Errorf("%s %s → %s: missing", w.signal, w.from, w.to)

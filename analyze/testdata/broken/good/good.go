@@ -6,3 +6,9 @@ func Hello() string { return "hello" }
 
 // Counter is shared state.
 var Counter int
+
+// Greeter greets.
+type Greeter interface {
+	Greet() string
+	Wave()
+}
