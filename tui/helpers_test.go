@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -118,4 +119,13 @@ func isQuit(cmd tea.Cmd) bool {
 		}
 	}
 	return false
+}
+
+func readAll(t *testing.T, r io.Reader) []byte {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

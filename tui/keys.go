@@ -107,7 +107,7 @@ func viewKeyMap(edits []key.Binding, l listKeys, g globalKeys) keyMap {
 
 // briefs are the help bar's words for the edit keys; '?' shows the long ones.
 var briefs = map[string]string{
-	"move to service": "move", "move to a service": "move", "move to new service": "new service",
+	"move to service": "move", "move to a service": "move", "move to new service": "new",
 	"mark kernel": "kernel", "merge into…": "merge", "mark for split": "mark", "split marked off": "split",
 	"sort by next column": "sort", "reverse sort": "reverse", "next section": "section",
 	"previous section": "section", "open that package": "open", "open first service": "open",

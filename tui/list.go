@@ -50,7 +50,7 @@ type list struct {
 }
 
 func newList(cols []column, empty string) list {
-	f := textinput.New()
+	f := newInput()
 	f.Prompt = "/"
 	f.Placeholder = "filter"
 	return list{cols: cols, sortCol: -1, filter: f, empty: empty, keys: newListKeys(), marks: map[string]bool{}}
@@ -341,4 +341,14 @@ func cell(s string, w int, right bool) string {
 		return pad + s
 	}
 	return s + pad
+}
+
+// newInput is a text input with a steady cursor: a blinking one redraws the screen twice a
+// second for nothing, and would make screenshots differ.
+func newInput() textinput.Model {
+	in := textinput.New()
+	st := in.Styles()
+	st.Cursor.Blink = false
+	in.SetStyles(st)
+	return in
 }

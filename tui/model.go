@@ -134,7 +134,7 @@ func (m *Model) open(p *plan.Plan) error {
 	m.c = newShared(s, m.st)
 	m.tabs = []view{newServicesView(), newPackagesView(false), newTablesView(), newPackagesView(true)}
 	m.refresh()
-	m.status = fmt.Sprintf("%d services, %d packages, %d kernel: enter opens, m moves a package, ? shows every key", len(p.Services), len(p.Packages), len(p.Kernel))
+	m.status = fmt.Sprintf("%d services · %d packages · %d kernel — enter opens, m moves, ? lists every key", len(p.Services), len(p.Packages), len(p.Kernel))
 	return nil
 }
 
@@ -401,7 +401,7 @@ func (m *Model) pick(title, exclude string, allowNew bool, onPick func(string) (
 }
 
 func (m *Model) ask(label, value string, onPrompt func(string) (string, error)) {
-	in := textinput.New()
+	in := newInput()
 	in.Prompt = ""
 	in.SetValue(value)
 	in.CursorEnd()
@@ -633,7 +633,7 @@ func fit(s string, w, h int) []string {
 		lines[i] = cell(l, w, false)
 	}
 	for len(lines) < h {
-		lines = append(lines, "")
+		lines = append(lines, cell("", w, false))
 	}
 	return lines
 }
