@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,11 +52,15 @@ accepting, in-flight requests get until shutdown.timeout, and carve exits 0.
 SIGHUP, or an edit of the file (unless --watch=false), reloads the config; an invalid
 config is refused with its line and the running one keeps serving. Logs are JSON on stderr.`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runProxy(c.Context(), s, o) },
+		RunE: func(c *cobra.Command, _ []string) error {
+			if o.config == "" {
+				return inputErr(errors.New("no config: pass --config FILE (see docs/strangler.md)"))
+			}
+			return runProxy(c.Context(), s, o)
+		},
 	}
-	c.Flags().StringVar(&o.config, "config", "", "proxy config file (YAML)")
+	c.Flags().StringVar(&o.config, "config", "", "proxy config file (YAML), required")
 	c.Flags().BoolVar(&o.watch, "watch", true, "reload the config when the file changes")
-	_ = c.MarkFlagRequired("config")
 	return c
 }
 
@@ -139,7 +144,9 @@ old and new values, e.g.
 
 The bearer token is read from the environment variable named by --token-env.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(c *cobra.Command, args []string) error { return runProxyWeights(c.Context(), s, o, args[0], args[1:]) },
+		RunE: func(c *cobra.Command, args []string) error {
+			return runProxyWeights(c.Context(), s, o, args[0], args[1:])
+		},
 	}
 	c.Flags().StringVar(&o.admin, "admin", "http://"+config.DefaultAdminListen, "admin API base URL of the proxy")
 	c.Flags().StringVar(&o.tokenEnv, "token-env", "CARVE_ADMIN_TOKEN", "environment variable holding the admin bearer token")
@@ -247,4 +254,3 @@ func formatWeights(w map[string]int) string {
 	}
 	return strings.Join(parts, " ")
 }
-

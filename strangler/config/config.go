@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -271,7 +272,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty config: write at least listen, upstreams and default", file)
 		}
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, decodeError(file, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -287,6 +288,57 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+var (
+	lineRe    = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unknownRe = regexp.MustCompile(`^field (\S+) not found in type config\.(\w+)$`)
+	typeRe    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+)
+
+// decodeError rewrites yaml's decode errors as "file:line: what: what to do", one per line.
+func decodeError(file string, err error) error {
+	var te *yaml.TypeError
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var errs []error
+	for _, m := range msgs {
+		line, what := "", m
+		if sm := lineRe.FindStringSubmatch(m); sm != nil {
+			line, what = sm[1], sm[2]
+		}
+		if sm := unknownRe.FindStringSubmatch(what); sm != nil {
+			what = fmt.Sprintf("unknown key %q in %s: check the spelling against docs/strangler.md", sm[1], strings.ToLower(sm[2]))
+		} else if sm := typeRe.FindStringSubmatch(what); sm != nil {
+			what = fmt.Sprintf("%q is a %s where %s is expected", sm[2], sm[1], yamlType(sm[3]))
+		}
+		if line != "" {
+			errs = append(errs, fmt.Errorf("%s:%s: %s", file, line, what))
+		} else {
+			errs = append(errs, fmt.Errorf("%s: %s", file, what))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func yamlType(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "int"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "map"), strings.HasPrefix(goType, "config."), strings.HasPrefix(goType, "*config."):
+		return "a mapping"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	}
+	return goType
 }
 
 func walkLines(n *yaml.Node, path string, out map[string]int) {
