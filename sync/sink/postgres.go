@@ -312,8 +312,7 @@ func (p *Postgres) value(c string, w Write) (*string, error) {
 	}
 }
 
-// Row reads one row back as an item (columns as attributes; NULL columns absent), with
-// found=false when there is no row or only a tombstone. verify uses it through Scan.
+// Pool is the connection pool (tests read the table through it).
 func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
 
 // Columns lists the data columns, key first.

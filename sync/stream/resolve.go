@@ -35,3 +35,20 @@ func Resolve(ctx context.Context, api TableAPI, table string) (string, error) {
 	}
 	return aws.ToString(t.LatestStreamArn), nil
 }
+
+// TableKey returns the key attribute names of a table, partition key first.
+func TableKey(ctx context.Context, api TableAPI, table string) ([]string, error) {
+	out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return nil, fmt.Errorf("table %s: %w", table, err)
+	}
+	var key []string
+	for _, k := range out.Table.KeySchema {
+		if k.KeyType == types.KeyTypeHash {
+			key = append([]string{aws.ToString(k.AttributeName)}, key...)
+		} else {
+			key = append(key, aws.ToString(k.AttributeName))
+		}
+	}
+	return key, nil
+}

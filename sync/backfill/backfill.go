@@ -1,0 +1,246 @@
+// Package backfill copies the items a source table already holds into every pipeline's sink and
+// hands over to the stream without a gap: it first reads every unfinished shard up to its newest
+// record (the stream position), then scans the table in parallel segments and writes each item
+// with that position as its version, then moves the shards' checkpoints up to the position. A
+// change made during the scan is after the position, so the stream delivers it with a higher
+// version; a scanned copy older than a change already applied is skipped by the version guard.
+package backfill
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/carve-dev/carve/sync/awsconf"
+	"github.com/carve-dev/carve/sync/checkpoint"
+	"github.com/carve-dev/carve/sync/config"
+	"github.com/carve-dev/carve/sync/item"
+	"github.com/carve-dev/carve/sync/pipeline"
+	"github.com/carve-dev/carve/sync/sink"
+	"github.com/carve-dev/carve/sync/stream"
+)
+
+// Options tune a backfill.
+type Options struct {
+	// Segments is the number of parallel Scan segments (default 4).
+	Segments int
+	Logger   *slog.Logger
+	// Streams, StreamArn and Store replace the configured ones (tests).
+	Streams   stream.API
+	StreamArn string
+	Store     checkpoint.Store
+	// AfterPosition, if set, runs after the stream position was taken and before the scan
+	// (tests use it to race writes against the scan).
+	AfterPosition func()
+}
+
+// Result says what a backfill did.
+type Result struct {
+	Scanned int64
+	// Written and Stale count, per pipeline, the items written and the ones skipped because the
+	// sink already held a newer version.
+	Written map[string]int64
+	Stale   map[string]int64
+	Failed  map[string]int64
+	// Version is the version the scanned items were written with (the stream position).
+	Version string
+}
+
+// Run backfills every pipeline of cfg.
+func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	segments := opts.Segments
+	if segments <= 0 {
+		segments = 4
+	}
+	ddb, err := awsconf.DynamoDB(ctx, cfg.Source.Region, cfg.Source.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	api := opts.Streams
+	if api == nil {
+		if api, err = awsconf.Streams(ctx, cfg.Source.Region, cfg.Source.Endpoint); err != nil {
+			return nil, err
+		}
+	}
+	arn := opts.StreamArn
+	if arn == "" {
+		if arn, err = stream.Resolve(ctx, ddb, cfg.Source.Table); err != nil {
+			return nil, err
+		}
+	}
+	store := opts.Store
+	if store == nil {
+		if store, err = checkpoint.Open(ctx, cfg.Checkpoints); err != nil {
+			return nil, err
+		}
+		defer store.Close()
+	}
+
+	srcKey, err := stream.TableKey(ctx, ddb, cfg.Source.Table)
+	if err != nil {
+		return nil, err
+	}
+
+	// 1. The stream position: the newest record of every unfinished shard.
+	shards, err := stream.ListShards(ctx, api, arn, stream.Backoff{})
+	if err != nil {
+		return nil, err
+	}
+	leases, err := store.Leases(ctx, arn)
+	if err != nil {
+		return nil, err
+	}
+	cps := map[string]string{}
+	for _, l := range leases {
+		cps[l.Shard] = l.Checkpoint
+	}
+	type tip struct {
+		seq string
+		end bool
+	}
+	tips := map[string]tip{}
+	version := strings.Repeat("0", item.SeqWidth)
+	for _, s := range shards {
+		cp := cps[s.ID]
+		if cp == checkpoint.ShardEnd {
+			continue
+		}
+		last, end, err := stream.Tip(ctx, api, arn, s.ID, cp, stream.Backoff{})
+		if err != nil {
+			return nil, fmt.Errorf("backfill: stream position of shard %s: %w", s.ID, err)
+		}
+		tips[s.ID] = tip{last, end}
+		for _, seq := range []string{last, cp} {
+			if seq == "" {
+				continue
+			}
+			if v, err := item.PadSeq(seq); err == nil && v > version {
+				version = v
+			}
+		}
+	}
+	log.Info("backfill: stream position taken", "stream", arn, "shards", len(tips), "version", version)
+	if opts.AfterPosition != nil {
+		opts.AfterPosition()
+	}
+
+	// 2. The scan, segments in parallel, each page applied to every pipeline.
+	type target struct {
+		p    *pipeline.Pipeline
+		sink sink.Sink
+	}
+	var targets []target
+	defer func() {
+		for _, t := range targets {
+			t.sink.Close()
+		}
+	}()
+	for _, pc := range cfg.Pipelines {
+		s, err := sink.Open(ctx, pc, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
+		if err != nil {
+			return nil, fmt.Errorf("pipeline %s: %w", pc.Name, err)
+		}
+		targets = append(targets, target{pipeline.New(pc, cfg.Source.Table), s})
+	}
+	res := &Result{Written: map[string]int64{}, Stale: map[string]int64{}, Failed: map[string]int64{}, Version: version}
+	counters := make([][3]atomic.Int64, len(targets))
+	var scanned atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for seg := 0; seg < segments; seg++ {
+		g.Go(func() error {
+			p := dynamodb.NewScanPaginator(ddb, &dynamodb.ScanInput{
+				TableName: aws.String(cfg.Source.Table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments)),
+				ConsistentRead: aws.Bool(true),
+			})
+			for p.HasMorePages() {
+				page, err := p.NextPage(gctx)
+				if err != nil {
+					return fmt.Errorf("backfill: scan %s segment %d: %w", cfg.Source.Table, seg, err)
+				}
+				scanned.Add(int64(len(page.Items)))
+				for i, t := range targets {
+					var ws []sink.Write
+					for _, it := range page.Items {
+						if !t.p.Selects(it) {
+							continue
+						}
+						w := sink.Write{Item: t.p.Map(it), Version: version, Origin: cfg.Source.Table, Ref: "scan/" + item.KeyString(it, srcKey)}
+						if bw := cfg.Pipelines[i].BothWays; bw != nil {
+							w.Clock = it[bw.VersionAttribute]
+						}
+						ws = append(ws, w)
+					}
+					if len(ws) == 0 {
+						continue
+					}
+					r, err := t.sink.Apply(gctx, ws)
+					if err != nil && sink.IsPermanent(err) {
+						// Isolate the items the sink rejects; report them, write the rest.
+						r = sink.Result{}
+						for _, w := range ws {
+							r1, err := t.sink.Apply(gctx, []sink.Write{w})
+							if err != nil {
+								if !sink.IsPermanent(err) {
+									return err
+								}
+								log.Error("backfill: item rejected by sink", "pipeline", t.p.Name, "item", w.Ref, "err", err)
+								counters[i][2].Add(1)
+								continue
+							}
+							r.Applied += r1.Applied
+							r.Stale += r1.Stale
+						}
+					} else if err != nil {
+						return fmt.Errorf("backfill: pipeline %s: %w", t.p.Name, err)
+					}
+					counters[i][0].Add(int64(r.Applied))
+					counters[i][1].Add(int64(r.Stale))
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	res.Scanned = scanned.Load()
+	for i, t := range targets {
+		res.Written[t.p.Name] = counters[i][0].Load()
+		res.Stale[t.p.Name] = counters[i][1].Load()
+		res.Failed[t.p.Name] = counters[i][2].Load()
+	}
+
+	// 3. Hand over: checkpoints move up to the position (never back); what the stream holds
+	// after it is delivered by `carve sync run` as usual.
+	for id, tp := range tips {
+		cp := tp.seq
+		if tp.end {
+			cp = checkpoint.ShardEnd
+		}
+		if cp == "" {
+			continue
+		}
+		if err := store.Advance(ctx, arn, id, cp); err != nil {
+			return res, err
+		}
+	}
+	log.Info("backfill done", "scanned", res.Scanned, "written", res.Written, "stale", res.Stale, "failed", res.Failed)
+	var failed int64
+	for _, n := range res.Failed {
+		failed += n
+	}
+	if failed > 0 {
+		return res, fmt.Errorf("backfill: %d items rejected by their sink (see the log): fix the mapping or the sink table and run the backfill again", failed)
+	}
+	return res, nil
+}

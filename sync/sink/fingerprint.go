@@ -1,0 +1,140 @@
+package sink
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/carve-dev/carve/sync/item"
+)
+
+// Fingerprinter lets verify compare a sink with its source: it fingerprints a mapped source item
+// the way the sink would store it, and lists the fingerprints of the live (non-tombstone) items
+// the sink holds.
+type Fingerprinter interface {
+	Fingerprint(it item.Item) (key, hash string, err error)
+	List(ctx context.Context, fn func(key, hash string)) error
+}
+
+// ScanAPI is the Scan call of DynamoDB.
+type ScanAPI interface {
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+// Fingerprint implements Fingerprinter.
+func (d *DynamoDB) Fingerprint(it item.Item) (string, string, error) {
+	return item.KeyString(it, d.key), item.HashData(it), nil
+}
+
+// List implements Fingerprinter; the sink's client must also implement Scan.
+func (d *DynamoDB) List(ctx context.Context, fn func(key, hash string)) error {
+	api, ok := d.api.(ScanAPI)
+	if !ok {
+		return fmt.Errorf("dynamodb sink %s: client cannot scan", d.table)
+	}
+	p := dynamodb.NewScanPaginator(api, &dynamodb.ScanInput{TableName: aws.String(d.table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("dynamodb sink %s: scan: %w", d.table, err)
+		}
+		for _, it := range page.Items {
+			if item.IsTombstone(it) {
+				continue
+			}
+			fn(item.KeyString(it, d.key), item.HashData(it))
+		}
+	}
+	return nil
+}
+
+// Fingerprint implements Fingerprinter: the columns as text, as the sink would write them.
+func (p *Postgres) Fingerprint(it item.Item) (string, string, error) {
+	vals := make([]*string, len(p.cols))
+	for i, c := range p.cols {
+		v, err := p.value(c, Write{Item: it, Ref: "verify"})
+		if err != nil {
+			return "", "", err
+		}
+		if v != nil && p.types[c] == "jsonb" {
+			s := canonicalJSON(*v)
+			v = &s
+		}
+		vals[i] = v
+	}
+	return p.fingerprint(vals)
+}
+
+func (p *Postgres) fingerprint(vals []*string) (string, string, error) {
+	h := sha256.New()
+	var key []string
+	for i, v := range vals {
+		s := "\x00NULL"
+		if v != nil {
+			s = *v
+		}
+		if i < len(p.key) {
+			key = append(key, p.cols[i]+"="+s)
+		}
+		fmt.Fprintf(h, "%q,", s)
+	}
+	return strings.Join(key, ","), hex.EncodeToString(h.Sum(nil))[:32], nil
+}
+
+// List implements Fingerprinter.
+func (p *Postgres) List(ctx context.Context, fn func(key, hash string)) error {
+	exprs := make([]string, len(p.cols))
+	for i, c := range p.cols {
+		switch p.types[c] {
+		case "bytea":
+			exprs[i] = "replace(encode(" + ident(c) + ", 'base64'), E'\\n', '')"
+		default:
+			exprs[i] = ident(c) + "::text"
+		}
+	}
+	rows, err := p.pool.Query(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM "+ident(p.table)+" WHERE NOT "+item.Deleted)
+	if err != nil {
+		return fmt.Errorf("postgres sink %s: read rows: %w", p.table, err)
+	}
+	defer rows.Close()
+	vals := make([]*string, len(p.cols))
+	dest := make([]any, len(p.cols))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("postgres sink %s: read rows: %w", p.table, err)
+		}
+		for i, c := range p.cols {
+			if vals[i] != nil && p.types[c] == "jsonb" {
+				s := canonicalJSON(*vals[i])
+				vals[i] = &s
+			}
+		}
+		k, h, _ := p.fingerprint(vals)
+		fn(k, h)
+	}
+	return rows.Err()
+}
+
+// canonicalJSON re-encodes JSON with sorted keys and no spaces (numbers kept as written).
+func canonicalJSON(s string) string {
+	d := json.NewDecoder(strings.NewReader(s))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return s
+	}
+	return string(b)
+}
