@@ -188,4 +188,3 @@ func newSyncValidateCmd(s Streams) *cobra.Command {
 	_ = c.MarkFlagRequired("config")
 	return c
 }
-
