@@ -3,7 +3,6 @@ package cart
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -107,6 +106,3 @@ func (s *Store) Clear(ctx context.Context, userID string) error {
 	}
 	return nil
 }
-
-// SKUFromKey returns the SKU of an item's sort key.
-func SKUFromKey(sk string) (string, bool) { return strings.CutPrefix(sk, ItemPrefix) }

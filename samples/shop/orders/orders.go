@@ -181,8 +181,8 @@ func (s *Service) ListByUser(ctx context.Context, userID string, limit int) ([]m
 }
 
 // Cancel cancels a pending or paid order and publishes OrderCancelled (payments refunds,
-// shipping cancels the parcel). It returns the order as it was before, so the caller can put its
-// stock back, and the cancelled order.
+// shipping cancels the parcel). It returns the cancelled order; putting its stock back is the
+// caller's business, as taking it was.
 func (s *Service) Cancel(ctx context.Context, id, reason string) (models.Order, error) {
 	o, err := s.Repo.Get(ctx, id)
 	if err != nil {

@@ -44,46 +44,48 @@ type Config struct {
 	Tables           Tables
 }
 
-// Load parses args (without the program name) with environment defaults read through getenv.
+// Defaults returns the configuration used where neither the environment nor a flag says
+// otherwise.
+func Defaults() Config {
+	return Config{
+		Addr:             ":8080",
+		Region:           "us-east-1",
+		LogLevel:         "info",
+		LogFormat:        "text",
+		ShutdownTimeout:  10 * time.Second,
+		FreeShippingOver: 5000,
+		Tables: Tables{
+			Shop:      DefaultShopTable,
+			Catalog:   DefaultCatalogTable,
+			Inventory: DefaultInventoryTable,
+			Payments:  DefaultPaymentsTable,
+			Shipments: DefaultShipmentsTable,
+		},
+	}
+}
+
+// Load starts from Defaults, applies the SHOP_* environment read through getenv, then parses
+// args (without the program name), and validates the result.
 func Load(args []string, getenv func(string) string) (Config, error) {
-	env := func(key, def string) string {
-		if v := getenv(key); v != "" {
-			return v
-		}
-		return def
+	c := Defaults()
+	if err := c.applyEnv(getenv); err != nil {
+		return Config{}, err
 	}
-	var c Config
 	fs := flag.NewFlagSet("shop", flag.ContinueOnError)
-	fs.StringVar(&c.Addr, "addr", env("SHOP_ADDR", ":8080"), "listen address (SHOP_ADDR)")
-	fs.StringVar(&c.DynamoDBEndpoint, "dynamodb-endpoint", env("SHOP_DYNAMODB_ENDPOINT", ""), "DynamoDB endpoint URL, e.g. http://127.0.0.1:8000 for DynamoDB Local (SHOP_DYNAMODB_ENDPOINT)")
-	fs.StringVar(&c.Region, "region", env("SHOP_REGION", env("AWS_REGION", "us-east-1")), "AWS region (SHOP_REGION, AWS_REGION)")
-	createDef, err := parseBool(env("SHOP_CREATE_TABLES", "false"))
-	if err != nil {
-		return Config{}, fmt.Errorf("config: SHOP_CREATE_TABLES: %w", err)
-	}
-	fs.BoolVar(&c.CreateTables, "create-tables", createDef, "create missing tables with DynamoDB Streams enabled (SHOP_CREATE_TABLES)")
-	seedDef, err := parseBool(env("SHOP_SEED", "false"))
-	if err != nil {
-		return Config{}, fmt.Errorf("config: SHOP_SEED: %w", err)
-	}
-	fs.BoolVar(&c.Seed, "seed", seedDef, "write demo products and stock levels at start (SHOP_SEED)")
-	fs.StringVar(&c.LogLevel, "log-level", env("SHOP_LOG_LEVEL", "info"), "log level: debug, info, warn, error (SHOP_LOG_LEVEL)")
-	fs.StringVar(&c.LogFormat, "log-format", env("SHOP_LOG_FORMAT", "text"), "log format: text or json (SHOP_LOG_FORMAT)")
-	shutdown, err := time.ParseDuration(env("SHOP_SHUTDOWN_TIMEOUT", "10s"))
-	if err != nil {
-		return Config{}, fmt.Errorf("config: SHOP_SHUTDOWN_TIMEOUT: %w", err)
-	}
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", shutdown, "grace period for in-flight requests (SHOP_SHUTDOWN_TIMEOUT)")
-	freeOver, err := strconv.ParseInt(env("SHOP_FREE_SHIPPING_OVER", "5000"), 10, 64)
-	if err != nil {
-		return Config{}, fmt.Errorf("config: SHOP_FREE_SHIPPING_OVER: %w", err)
-	}
-	fs.Int64Var(&c.FreeShippingOver, "free-shipping-over", freeOver, "order subtotal in cents from which shipping is free (SHOP_FREE_SHIPPING_OVER)")
-	fs.StringVar(&c.Tables.Shop, "table-shop", env("SHOP_TABLE_SHOP", DefaultShopTable), "single table for users, carts and orders (SHOP_TABLE_SHOP)")
-	fs.StringVar(&c.Tables.Catalog, "table-catalog", env("SHOP_TABLE_CATALOG", DefaultCatalogTable), "catalog table (SHOP_TABLE_CATALOG)")
-	fs.StringVar(&c.Tables.Inventory, "table-inventory", env("SHOP_TABLE_INVENTORY", DefaultInventoryTable), "inventory table (SHOP_TABLE_INVENTORY)")
-	fs.StringVar(&c.Tables.Payments, "table-payments", env("SHOP_TABLE_PAYMENTS", DefaultPaymentsTable), "payments table (SHOP_TABLE_PAYMENTS)")
-	fs.StringVar(&c.Tables.Shipments, "table-shipments", env("SHOP_TABLE_SHIPMENTS", DefaultShipmentsTable), "shipments table (SHOP_TABLE_SHIPMENTS)")
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SHOP_ADDR)")
+	fs.StringVar(&c.DynamoDBEndpoint, "dynamodb-endpoint", c.DynamoDBEndpoint, "DynamoDB endpoint URL, e.g. http://127.0.0.1:8000 for DynamoDB Local (SHOP_DYNAMODB_ENDPOINT)")
+	fs.StringVar(&c.Region, "region", c.Region, "AWS region (SHOP_REGION, AWS_REGION)")
+	fs.BoolVar(&c.CreateTables, "create-tables", c.CreateTables, "create missing tables with DynamoDB Streams enabled (SHOP_CREATE_TABLES)")
+	fs.BoolVar(&c.Seed, "seed", c.Seed, "write demo products and stock levels at start (SHOP_SEED)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error (SHOP_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json (SHOP_LOG_FORMAT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period for in-flight requests (SHOP_SHUTDOWN_TIMEOUT)")
+	fs.Int64Var(&c.FreeShippingOver, "free-shipping-over", c.FreeShippingOver, "order subtotal in cents from which shipping is free (SHOP_FREE_SHIPPING_OVER)")
+	fs.StringVar(&c.Tables.Shop, "table-shop", c.Tables.Shop, "single table for users, carts and orders (SHOP_TABLE_SHOP)")
+	fs.StringVar(&c.Tables.Catalog, "table-catalog", c.Tables.Catalog, "catalog table (SHOP_TABLE_CATALOG)")
+	fs.StringVar(&c.Tables.Inventory, "table-inventory", c.Tables.Inventory, "inventory table (SHOP_TABLE_INVENTORY)")
+	fs.StringVar(&c.Tables.Payments, "table-payments", c.Tables.Payments, "payments table (SHOP_TABLE_PAYMENTS)")
+	fs.StringVar(&c.Tables.Shipments, "table-shipments", c.Tables.Shipments, "shipments table (SHOP_TABLE_SHIPMENTS)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -91,6 +93,54 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("config: unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return c, c.Validate()
+}
+
+// applyEnv overrides c with the SHOP_* variables that are set.
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := func(dst *string, keys ...string) {
+		for _, k := range keys {
+			if v := getenv(k); v != "" {
+				*dst = v
+				return
+			}
+		}
+	}
+	str(&c.Addr, "SHOP_ADDR")
+	str(&c.DynamoDBEndpoint, "SHOP_DYNAMODB_ENDPOINT")
+	str(&c.Region, "SHOP_REGION", "AWS_REGION")
+	str(&c.LogLevel, "SHOP_LOG_LEVEL")
+	str(&c.LogFormat, "SHOP_LOG_FORMAT")
+	str(&c.Tables.Shop, "SHOP_TABLE_SHOP")
+	str(&c.Tables.Catalog, "SHOP_TABLE_CATALOG")
+	str(&c.Tables.Inventory, "SHOP_TABLE_INVENTORY")
+	str(&c.Tables.Payments, "SHOP_TABLE_PAYMENTS")
+	str(&c.Tables.Shipments, "SHOP_TABLE_SHIPMENTS")
+
+	var errs []error
+	for key, dst := range map[string]*bool{"SHOP_CREATE_TABLES": &c.CreateTables, "SHOP_SEED": &c.Seed} {
+		if v := getenv(key); v != "" {
+			b, err := parseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("config: %s: %w", key, err))
+			}
+			*dst = b
+		}
+	}
+	if v := getenv("SHOP_SHUTDOWN_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("config: SHOP_SHUTDOWN_TIMEOUT: %w", err))
+		}
+		c.ShutdownTimeout = d
+	}
+	if v := getenv("SHOP_FREE_SHIPPING_OVER"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("config: SHOP_FREE_SHIPPING_OVER: %w", err))
+		}
+		c.FreeShippingOver = n
+	}
+	return errors.Join(errs...)
 }
 
 // Validate checks the settings that flags alone cannot.

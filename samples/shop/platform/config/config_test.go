@@ -57,3 +57,23 @@ func TestInvalid(t *testing.T) {
 		t.Errorf("bad bool env: err = %v", err)
 	}
 }
+
+func TestEnvOverridesDefaults(t *testing.T) {
+	c, err := Load(nil, envOf(map[string]string{
+		"AWS_REGION":              "eu-west-3",
+		"SHOP_SEED":               "1",
+		"SHOP_SHUTDOWN_TIMEOUT":   "3s",
+		"SHOP_FREE_SHIPPING_OVER": "0",
+		"SHOP_TABLE_PAYMENTS":     "pay",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "eu-west-3" || !c.Seed || c.ShutdownTimeout.String() != "3s" || c.FreeShippingOver != 0 || c.Tables.Payments != "pay" {
+		t.Errorf("config = %+v", c)
+	}
+	if _, err := Load(nil, envOf(map[string]string{"SHOP_SHUTDOWN_TIMEOUT": "soon", "SHOP_FREE_SHIPPING_OVER": "x"})); err == nil ||
+		!strings.Contains(err.Error(), "SHOP_SHUTDOWN_TIMEOUT") || !strings.Contains(err.Error(), "SHOP_FREE_SHIPPING_OVER") {
+		t.Errorf("bad env: err = %v", err)
+	}
+}
