@@ -91,8 +91,9 @@ func runTUI(ctx context.Context, s Streams, o *tuiOptions) error {
 		if cfgPath == "" {
 			cfgPath = filepath.Join(o.dir, "carve.yaml")
 		}
+		// A carve.yaml that does not exist yet is where the edits will go.
 		var cfg *analyze.Config
-		if _, err := os.Stat(cfgPath); err == nil || o.config != "" {
+		if _, err := os.Stat(cfgPath); err == nil {
 			if cfg, err = analyze.LoadConfig(cfgPath); err != nil {
 				return inputErr(err)
 			}
