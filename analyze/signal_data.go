@@ -268,6 +268,7 @@ type flow struct {
 	memo    map[*types.Func][]string // key prefixes per function
 	values  map[*types.Var][]string  // resolved values per variable
 	pending map[*types.Var]bool      // variables being resolved (cycle guard)
+	inCall  map[*types.Func]bool     // functions whose returns are being resolved
 }
 
 type exprAt struct {
@@ -302,6 +303,7 @@ func newFlow(m *Module) *flow {
 		memo:    map[*types.Func][]string{},
 		values:  map[*types.Var][]string{},
 		pending: map[*types.Var]bool{},
+		inCall:  map[*types.Func]bool{},
 	}
 	m.each(func(path string, p *packages.Package) {
 		info := p.TypesInfo
@@ -370,6 +372,15 @@ func (fl *flow) learn(n ast.Node, info *types.Info, pkg string, encl *types.Func
 		if callee == nil {
 			return
 		}
+		// fs.StringVar(&cfg.Table, "table", "orders", usage): the default is assigned.
+		if isFlagPkg(callee) && strings.HasPrefix(callee.Name(), "StringVar") && len(x.Args) > 0 {
+			if i := paramIndex(callee, "value"); i >= 0 && i < len(x.Args) {
+				if u, ok := ast.Unparen(x.Args[0]).(*ast.UnaryExpr); ok {
+					assign(varOf(info, u.X), x.Args[i])
+				}
+			}
+			return
+		}
 		if _, own := fl.m.Own(callee.Pkg()); !own {
 			return
 		}
@@ -399,7 +410,7 @@ type binding struct {
 // bind resolves e, seen in function encl of package pkg, to the values it can take. When e is a
 // parameter of encl, the values come from encl's callers and are attributed to them.
 func (fl *flow) bind(e ast.Expr, info *types.Info, pkg string, site Site, encl *types.Func, depth int) []binding {
-	if v := varOf(info, core(info, e)); v != nil && encl != nil && depth < 4 {
+	if v := varOf(info, fl.core(info, e)); v != nil && encl != nil && depth < 4 {
 		if ref, ok := fl.params[v]; ok && ref.fn == encl && len(fl.calls[encl]) > 0 {
 			var out []binding
 			for _, c := range fl.calls[encl] {
@@ -428,9 +439,12 @@ func (fl *flow) resolve(e ast.Expr, info *types.Info) []string {
 		}
 		return nil
 	}
-	c := core(info, e)
+	c := fl.core(info, e)
 	if c != e {
 		return fl.resolve(c, info)
+	}
+	if call, ok := e.(*ast.CallExpr); ok {
+		return fl.resolveCall(call, info)
 	}
 	v := varOf(info, e)
 	if v == nil {
@@ -457,9 +471,90 @@ func (fl *flow) resolve(e ast.Expr, info *types.Info) []string {
 	return vals
 }
 
-// core strips what does not change a string value: parentheses, &x, *x, and one-argument
-// calls that return a string or *string such as aws.String(x) or string(x).
-func core(info *types.Info, e ast.Expr) ast.Expr {
+// resolveCall returns the constant strings a call can return: for a function of the module,
+// what its return statements can be, a parameter standing for the call's argument (so that
+// env("ORDERS_TABLE", DefaultOrders) is DefaultOrders when the variable is unset); for
+// cmp.Or, any of its arguments; for flag.String and pflag's, the default value.
+func (fl *flow) resolveCall(call *ast.CallExpr, info *types.Info) []string {
+	fn := calleeFunc(info, call)
+	if fn == nil {
+		return nil
+	}
+	var vals []string
+	addAll := func(ss []string) {
+		for _, s := range ss {
+			if !contains(vals, s) {
+				vals = append(vals, s)
+			}
+		}
+	}
+	switch {
+	case fn.Pkg() != nil && fn.Pkg().Path() == "cmp" && fn.Name() == "Or":
+		for _, a := range call.Args {
+			addAll(fl.resolve(a, info))
+		}
+	case isFlagPkg(fn) && strings.HasPrefix(fn.Name(), "String"):
+		if i := paramIndex(fn, "value"); i >= 0 && i < len(call.Args) {
+			addAll(fl.resolve(call.Args[i], info))
+		}
+	default:
+		d, ok := fl.decls[fn]
+		if !ok || d.fd.Body == nil || fl.inCall[fn] {
+			return nil
+		}
+		fl.inCall[fn] = true
+		ast.Inspect(d.fd.Body, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.FuncLit:
+				return false // its returns are not fn's
+			case *ast.ReturnStmt:
+				if len(x.Results) != 1 {
+					return true
+				}
+				r := fl.core(d.info, x.Results[0])
+				if v := varOf(d.info, r); v != nil {
+					if ref, ok := fl.params[v]; ok && ref.fn == fn {
+						if ref.idx < len(call.Args) {
+							addAll(fl.resolve(call.Args[ref.idx], info))
+						}
+						return true
+					}
+				}
+				addAll(fl.resolve(x.Results[0], d.info))
+			}
+			return true
+		})
+		delete(fl.inCall, fn)
+	}
+	sort.Strings(vals)
+	return vals
+}
+
+func isFlagPkg(fn *types.Func) bool {
+	if fn.Pkg() == nil {
+		return false
+	}
+	p := fn.Pkg().Path()
+	return p == "flag" || p == "github.com/spf13/pflag"
+}
+
+// paramIndex returns the position of fn's parameter called name, or -1.
+func paramIndex(fn *types.Func, name string) int {
+	sig, ok := fn.Type().(*types.Signature)
+	if !ok {
+		return -1
+	}
+	for i := 0; i < sig.Params().Len(); i++ {
+		if sig.Params().At(i).Name() == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// core strips what does not change a string value: parentheses, &x, *x, conversions, and
+// calls of functions outside the module that turn a string into a *string, like aws.String.
+func (fl *flow) core(info *types.Info, e ast.Expr) ast.Expr {
 	for {
 		switch x := e.(type) {
 		case *ast.ParenExpr:
@@ -474,6 +569,17 @@ func core(info *types.Info, e ast.Expr) ast.Expr {
 		case *ast.CallExpr:
 			if len(x.Args) != 1 || !stringish(info.TypeOf(x)) || !stringish(info.TypeOf(x.Args[0])) {
 				return e
+			}
+			// string(x) and pointer helpers like aws.String keep the value; other functions
+			// (os.Getenv, strings.ToUpper) do not.
+			_, isPtr := info.TypeOf(x).Underlying().(*types.Pointer)
+			if tv, ok := info.Types[x.Fun]; !isPtr && !(ok && tv.IsType()) {
+				return e
+			}
+			if fn := calleeFunc(info, x); fn != nil {
+				if _, own := fl.m.Own(fn.Pkg()); own {
+					return e // the module's own functions are resolved through their returns
+				}
 			}
 			e = x.Args[0]
 		default:

@@ -29,6 +29,10 @@ func TestData(t *testing.T) {
 		{"inventory", "stock", "sql", ReadWrite, nil},
 		{"inventory", "warehouses", "sql", Read, nil},
 		{"payments", "payments", "sql", ReadWrite, nil},
+		// A flag's default from env(key, default), through a helper returning a pointer.
+		{"shipping", "shipments", "dynamodb", Read, nil},
+		// cmp.Or(os.Getenv(...), "shiplog"): the constant fallback.
+		{"shipping", "shiplog", "dynamodb", Read, nil},
 	}
 	for _, w := range wants {
 		u, ok := got[[3]string{"example.com/shop/" + w.pkg, w.store, w.table}]
