@@ -25,8 +25,9 @@ const (
 	// inside has two clear parts (modularity's resolution limit merges small services).
 	anchorSplitQ = 0.15
 	// satelliteShare is the share of its coupling weight that a community without entry points
-	// must send to other communities to be merged into its best neighbour.
-	satelliteShare = 0.25
+	// must send to other communities to be merged into its best neighbour: a community
+	// more coupled outside than inside is a satellite, not a service.
+	satelliteShare = 0.5
 	// serviceMainShare is the share of a main package's coupling that must go into one community
 	// for the main to be that community's entry point rather than a composition root.
 	serviceMainShare = 0.75
@@ -69,6 +70,7 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 	}
 
 	// 1. Louvain on everything but the free mains.
+	c.markRouteAnchors()
 	var core []int
 	for s := range c.members {
 		if !c.free[s] {
@@ -84,9 +86,12 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 	}
 	// 2. A main whose coupling lies in one community is that community's entry point.
 	c.markServiceMains(label)
-	// 3. Entry points anchor services: split communities holding two services' entry points,
-	// fold communities without entry points into their neighbours.
+	// 3. Entry points anchor services: give entry-less communities an entry point that sits
+	// with another service, split communities holding two services' entry points, let packages
+	// follow, and fold what is left without entry point into its neighbours.
+	label = c.rehomeAnchors(label)
 	label = c.splitAnchors(label)
+	label = c.refine(label)
 	label = c.mergeSatellites(label)
 	// 4. Adapters join the service whose port they implement.
 	label = c.adoptAdapters(label)
@@ -272,9 +277,6 @@ func (c *clusterer) build(kernel []bool) {
 	}
 	for s, ms := range c.members {
 		for _, p := range ms {
-			if len(g.routes[p]) > 0 {
-				c.anchor[s] = true
-			}
 			if c.cons.pin[p] != "" {
 				c.pin[s] = c.cons.pin[p]
 			}
@@ -789,17 +791,23 @@ func (c *clusterer) mergeSatellites(label []int) []int {
 
 // adoptAdapters moves each adapter to the service whose port it implements. An adapter is a
 // package (not an entry point, not pinned) that implements an interface declared in another
-// community X (more implements couplings than into its own community), that is used by no
-// package outside X (main packages excepted: they wire everything), and that is not the only user
-// of any package of its current community (else it is that community's core, not its adapter).
+// community X (more implements couplings than into its own community), that is wired by X or by
+// a main package (something uses it, and every user that is not a main package is in X), and
+// that is not the only user of any package of its current community (else it is that
+// community's core, not its adapter).
 func (c *clusterer) adoptAdapters(label []int) []int {
 	g := c.g
-	// users[s] are the super-nodes using s, main packages excluded.
+	// users[s] are the super-nodes using s, main packages excluded; wired[s] says whether
+	// anything uses s at all, main packages included.
 	users := make([]map[int]bool, len(c.members))
+	wired := make([]bool, len(c.members))
 	for s, ms := range c.members {
 		users[s] = map[int]bool{}
 		for _, p := range ms {
 			for _, q := range g.uses[p] {
+				if t := c.of[q]; t != s && !slices.Contains(ms, q) {
+					wired[s] = true
+				}
 				if t := c.of[q]; t >= 0 && t != s && !g.info[q].Main {
 					users[s][t] = true
 				}
@@ -807,7 +815,7 @@ func (c *clusterer) adoptAdapters(label []int) []int {
 		}
 	}
 	for s, ms := range c.members {
-		if c.anchor[s] || c.pin[s] != "" || c.free[s] || label[s] < 0 {
+		if c.anchor[s] || c.pin[s] != "" || c.free[s] || label[s] < 0 || !wired[s] {
 			continue
 		}
 		impl := map[int]int{}
@@ -1145,4 +1153,138 @@ func (c *clusterer) check(label []int) error {
 		byPin[p] = label[s]
 	}
 	return nil
+}
+
+// rehomeAnchors gives entry points to communities that have none. Louvain sometimes leaves a
+// service's entry point (a package that uses its service but that its service does not use: the
+// HTTP handler) with another service, and the rest of the service as a community without entry
+// point. An entry point of a community holding several moves to an entry-less community it is
+// tied to, when its ties there are at least half its ties to the rest of its own community.
+func (c *clusterer) rehomeAnchors(label []int) []int {
+	for moved := true; moved; {
+		moved = false
+		anchors := map[int][]int{}
+		for s, l := range label {
+			if l >= 0 && c.anchor[s] && !c.free[s] {
+				anchors[l] = append(anchors[l], s)
+			}
+		}
+		bestA, bestC, bestW := -1, -1, 0.0
+		for _, grp := range groupsOf(label) {
+			l := label[grp[0]]
+			if len(anchors[l]) > 0 || c.free[grp[0]] || slices.ContainsFunc(grp, func(s int) bool { return c.pin[s] != "" }) {
+				continue
+			}
+			for _, d := range sortedIntKeys(lenMap(anchors)) {
+				if len(anchors[d]) < 2 {
+					continue
+				}
+				for _, a := range anchors[d] {
+					if c.pin[a] != "" {
+						continue
+					}
+					toC, toD := 0.0, 0.0
+					for _, t := range c.nbr[a] {
+						switch label[t] {
+						case l:
+							toC += c.w[a][t]
+						case d:
+							toD += c.w[a][t]
+						}
+					}
+					if toC > 0 && toC >= 0.5*toD && toC > bestW && c.canJoin(label, a, l) {
+						bestA, bestC, bestW = a, l, toC
+					}
+				}
+			}
+		}
+		if bestA >= 0 {
+			label[bestA] = bestC
+			moved = true
+		}
+	}
+	return label
+}
+
+func lenMap(m map[int][]int) map[int]int {
+	out := make(map[int]int, len(m))
+	for k, v := range m {
+		out[k] = len(v)
+	}
+	return out
+}
+
+// refine is Louvain's local moving phase on the current partition with entry points fixed: each
+// other node moves to the neighbouring community with the best modularity gain, if positive,
+// until nothing moves. It lets the packages of a re-homed or split service follow their entry
+// point, and it never breaks a constraint.
+func (c *clusterer) refine(label []int) []int {
+	if c.m == 0 {
+		return label
+	}
+	tot := map[int]float64{}
+	for s, l := range label {
+		if l >= 0 && !c.free[s] {
+			tot[l] += c.deg[s]
+		}
+	}
+	size := map[int]int{}
+	for s, l := range label {
+		if l >= 0 && !c.free[s] {
+			size[l]++
+		}
+	}
+	for sweep := 0; sweep < 50; sweep++ {
+		moved := false
+		for s := range c.members {
+			l := label[s]
+			if l < 0 || c.free[s] || c.anchor[s] || size[l] == 1 {
+				continue
+			}
+			toward := map[int]float64{}
+			for _, t := range c.nbr[s] {
+				if lt := label[t]; lt >= 0 && !c.free[t] {
+					toward[lt] += c.w[s][t]
+				}
+			}
+			k := c.deg[s]
+			// Gain of joining community x from isolation: w(s,x)/m - γ k tot_x / (2m²).
+			gain := func(x int, totX float64) float64 {
+				return toward[x]/c.m - c.gamma*k*totX/(2*c.m*c.m)
+			}
+			stay := gain(l, tot[l]-k)
+			best, bestG := l, stay
+			for _, x := range sortedKeys(toward) {
+				if x == l {
+					continue
+				}
+				if g := gain(x, tot[x]); g > bestG+1e-12 && c.canJoin(label, s, x) {
+					best, bestG = x, g
+				}
+			}
+			if best != l {
+				tot[l] -= k
+				tot[best] += k
+				size[l]--
+				size[best]++
+				label[s] = best
+				moved = true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	return label
+}
+
+// markRouteAnchors marks the super-nodes holding a package with routes as entry points.
+func (c *clusterer) markRouteAnchors() {
+	for s, ms := range c.members {
+		for _, p := range ms {
+			if len(c.g.routes[p]) > 0 && !c.free[s] {
+				c.anchor[s] = true
+			}
+		}
+	}
 }

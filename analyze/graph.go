@@ -18,32 +18,38 @@ const DefaultContract = 0.25
 
 // DefaultSignals returns the default weight of each signal, a fresh map the caller may change.
 //
-// The weights multiply the damped count of each coupling (1+ln(count): the first call site
-// counts 1, ten call sites 3.3, a hundred 5.6), so one package cannot outweigh the rest of the
-// module by calling another a thousand times.
+// A weight multiplies the damped count of a coupling (1+ln(count): the first call site counts 1,
+// ten call sites 3.3, a hundred 5.6), so one package calling another a thousand times cannot
+// outweigh the rest of the module.
 //
-//   - calls 1: a call into another package's implementation is the coupling that becomes a
-//     network call when the two are split; it is the reference unit.
-//   - implements 2: a type implementing an interface declared elsewhere is an adapter of that
-//     port. In Go it is invisible in the import graph (an adapter need not import the package
-//     whose port it implements), so it is weighted above calls to keep adapters with their owner.
-//   - state 1: reading or writing another package's variables ties the two as hard as a call.
-//   - types 0.5: type use often goes through shared DTOs; it is real but weaker than behaviour.
-//   - imports 0.5: every call or type use already implies an import; the import alone adds a
-//     small base so that packages linked only by imports (init side effects) still cluster.
-//   - data 1: two packages writing the same table belong together unless many share it (the
-//     weight is divided among the packages sharing the table, see buildGraph).
-//   - cochange 0.5: commits that touch both packages hint at one team and one change cadence,
+// That two packages are coupled at all is the strongest evidence; how much they are coupled
+// (call sites, type references) depends on coding style as much as on design. So the import,
+// which every use implies, carries the unit weight and the other signals add to it:
+//
+//   - imports 1: the dependency itself.
+//   - implements 0.5: a type implementing an interface declared elsewhere is an adapter of that
+//     port; in Go it needs no import, so it must count on its own (adapters are also moved to
+//     the service whose port they implement, see docs/plan.md).
+//   - calls 0.25, state 0.25: calls and shared variables are the couplings that become network
+//     calls; they add to the import by how intense they are.
+//   - types 0.1: type use mostly goes through shared DTOs, a weak tie.
+//   - data 0.5: two packages using the same table; the weight is divided among the packages
+//     sharing the table, so a table the whole module touches glues nothing (see buildGraph).
+//   - cochange 0.25: commits that touch both packages hint at one team and one change cadence,
 //     but history is noisy (mass renames, formatting).
+//
+// On generated monoliths whose coupling units cross services as often as they stay inside
+// (samples/gen), weights that follow counts closely (calls 1, types 0.5, implements 2) lost
+// 0.1–0.2 ARI against these.
 func DefaultSignals() map[string]float64 {
 	return map[string]float64{
-		SignalImports:    0.5,
-		SignalCalls:      1,
-		SignalTypes:      0.5,
-		SignalImplements: 2,
-		SignalState:      1,
-		SignalData:       1,
-		SignalCoChange:   0.5,
+		SignalImports:    1,
+		SignalCalls:      0.25,
+		SignalTypes:      0.1,
+		SignalImplements: 0.5,
+		SignalState:      0.25,
+		SignalData:       0.5,
+		SignalCoChange:   0.25,
 	}
 }
 

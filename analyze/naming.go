@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -36,6 +37,15 @@ var versionElem = regexp.MustCompile(`^v[0-9]+$`)
 // upwards, that is not a generic layer name, with layer suffixes removed, lower-cased and
 // reduced to letters, digits and '-'. It returns "" when no element qualifies.
 func nameOf(path string, modules []string) string {
+	if opts := nameOptions(path, modules); len(opts) > 0 {
+		return opts[0]
+	}
+	return ""
+}
+
+// nameOptions returns every name the path suggests, nearest first: "legacy/orders" suggests
+// "orders", then "legacy".
+func nameOptions(path string, modules []string) []string {
 	rel := path
 	for _, m := range modules {
 		if r, ok := strings.CutPrefix(path, m+"/"); ok {
@@ -47,6 +57,7 @@ func nameOf(path string, modules []string) string {
 			break
 		}
 	}
+	var out []string
 	elems := strings.Split(rel, "/")
 	for i := len(elems) - 1; i >= 0; i-- {
 		e := strings.ToLower(elems[i])
@@ -60,12 +71,12 @@ func nameOf(path string, modules []string) string {
 			}
 		}
 		e = sanitizeName(e)
-		if e == "" || genericElems[e] {
+		if e == "" || genericElems[e] || slices.Contains(out, e) {
 			continue
 		}
-		return e
+		out = append(out, e)
 	}
-	return ""
+	return out
 }
 
 // sanitizeName keeps lower-case letters and digits, turning any run of other characters into one
@@ -92,7 +103,7 @@ func sanitizeName(s string) string {
 }
 
 // nameServices names each community (label ≥ 0) after its packages. Each package votes for the
-// name its path suggests, entry points (route handlers) with three times the weight of others and
+// names its path suggests (the nearest in full, those further up much less), entry points (route handlers) with three times the weight of others and
 // bigger packages slightly more; a pinned service keeps the name carve.yaml gives it. Names are
 // unique: a service whose favourite name is taken gets its next choice, then a numbered name.
 func nameServices(g *pkgGraph, label []int, pins []string, modules []string) map[int]string {
@@ -111,10 +122,6 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string) map
 		if pins[p] != "" {
 			pinned[l] = pins[p]
 		}
-		n := nameOf(g.paths[p], modules)
-		if n == "" {
-			continue
-		}
 		w := 1 + math.Log1p(float64(g.info[p].Lines))/10
 		if len(g.routes[p]) > 0 {
 			w += 2
@@ -122,7 +129,12 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string) map
 		if votes[l] == nil {
 			votes[l] = map[string]float64{}
 		}
-		votes[l][n] += w
+		// The nearest element votes in full, each one further up a tenth as much: a fallback
+		// when the nearer name is taken.
+		for _, n := range nameOptions(g.paths[p], modules) {
+			votes[l][n] += w
+			w /= 10
+		}
 	}
 	labels := make([]int, 0, len(size))
 	for l := range size {
