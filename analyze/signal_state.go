@@ -11,7 +11,9 @@ import (
 
 // State is the signal "code in A reads or writes a package-level variable declared in B".
 // Count is the number of accesses and Dep.Writes how many of them write: an assignment, an
-// increment, or taking the variable's (or one of its fields') address.
+// increment, or taking the variable's (or one of its fields') address. A variable that nothing
+// in the module writes after its declaration (a sentinel error, a lookup table) is a constant
+// in all but name: reading it is a Contract coupling.
 type State struct{}
 
 // Name returns SignalState.
@@ -23,13 +25,30 @@ func (State) Doc() string { return "reads and writes in A of package-level varia
 // Collect adds the state Deps.
 func (State) Collect(ctx context.Context, m *Module, f *Facts) error {
 	deps := newDepSet(SignalState)
+	// Variables written anywhere in the module, and the written identifiers of each file.
+	writes := map[*types.Var]bool{}
+	writtenIn := map[*ast.File]map[*ast.Ident]bool{}
+	m.each(func(_ string, p *packages.Package) {
+		if p.TypesInfo == nil {
+			return
+		}
+		for _, file := range p.Syntax {
+			w := writtenIdents(file, p.TypesInfo)
+			writtenIn[file] = w
+			for id := range w {
+				if v, ok := p.TypesInfo.Uses[id].(*types.Var); ok {
+					writes[v] = true
+				}
+			}
+		}
+	})
 	m.each(func(from string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil || ctx.Err() != nil {
 			return
 		}
 		for _, file := range p.Syntax {
-			written := writtenIdents(file, info)
+			written := writtenIn[file]
 			ast.Inspect(file, func(n ast.Node) bool {
 				id, ok := n.(*ast.Ident)
 				if !ok {
@@ -43,7 +62,7 @@ func (State) Collect(ctx context.Context, m *Module, f *Facts) error {
 				if !own || to == from {
 					return true
 				}
-				acc := deps.add(from, to, false, 1, m.Site(id.Pos()))
+				acc := deps.add(from, to, !writes[v], 1, m.Site(id.Pos()))
 				if written[id] {
 					acc.writes++
 				}

@@ -11,6 +11,10 @@ func TestState(t *testing.T) {
 		{from: "platform/store", to: "platform/store"},
 		// Constants are not state.
 		{from: "cart", to: "orders"},
+		{from: "cart", to: "orders", contract: true},
+		// A variable nothing writes is a constant in all but name: a contract.
+		{from: "orders", to: "inventory", contract: true, count: 1},
+		{from: "orders", to: "inventory"},
 	})
 	for _, c := range []struct {
 		from   string

@@ -4,6 +4,7 @@ package inventory
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"example.com/shop/platform/store"
 )
@@ -25,3 +26,6 @@ func (s *Service) Reserve(ctx context.Context, sku string, n int) error {
 	_ = store.Client
 	return err
 }
+
+// ErrOutOfStock is a sentinel error: read-only state.
+var ErrOutOfStock = errors.New("out of stock")

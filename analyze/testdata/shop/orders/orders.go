@@ -44,7 +44,7 @@ func NewService(s Store, stock *inventory.Service, n Notifier) *Service {
 
 // Place places an order.
 func (s *Service) Place(ctx context.Context, o Order) error {
-	if err := s.stock.Reserve(ctx, o.ID, 1); err != nil {
+	if err := s.stock.Reserve(ctx, o.ID, 1); err != nil && err != inventory.ErrOutOfStock {
 		return fmt.Errorf("reserve: %w", err)
 	}
 	if err := s.store.Save(ctx, o); err != nil {
