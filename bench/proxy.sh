@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# bench/proxy.sh — `make bench-proxy`: carve's strangler proxy against nginx and Caddy.
+#
+# A Go backend answers 1 KiB; wrk (-t2 -c64 -d10s --latency) loads it directly and through
+# carve, nginx and Caddy (all configured equivalently: keep-alive to the upstream, no access
+# log), rotated in rounds. Per target it prints the median req/s, p50, p99 and the proxy
+# process's CPU time per request (utime+stime from /proc, children included), then the
+# ratios carve/nginx and carve/Caddy, then an open-loop check at ~25% of carve's saturation
+# that reports the p99 latency carve adds over going direct.
+#
+# Environment: ROUNDS (3), DURATION (10s), BASE_PORT (28080), CARVE (bin/carve).
+# Everything runs on 127.0.0.1 in the foreground from a scratch directory and is stopped by
+# the PIDs this script started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+BASE=${BASE_PORT:-28080}
+CARVE=${CARVE:-$ROOT/bin/carve}
+BE=$BASE; NGINX=$((BASE + 1)); CADDY=$((BASE + 2)); CARVE_PORT=$((BASE + 4)); CARVE_ADMIN=$((BASE + 5))
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v caddy >/dev/null || need+=(caddy)
+if ((${#need[@]})); then
+	echo "installing ${need[*]} from Debian" >&2
+	apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+[[ -x $CARVE ]] || { echo "bench/proxy.sh: $CARVE missing: run make build first" >&2; exit 1; }
+
+D=$(mktemp -d /tmp/carve-bench-proxy.XXXXXX)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$D"
+}
+trap cleanup EXIT
+
+(cd "$ROOT" && go build -o "$D/backend" ./bench/proxy/backend && go build -o "$D/openloop" ./bench/proxy/openloop)
+
+# --- configs -------------------------------------------------------------------------------
+mkdir -p "$D/nginx" "$D/caddy"
+cat >"$D/nginx/nginx.conf" <<NGINX
+worker_processes auto;
+pid $D/nginx/nginx.pid;
+error_log $D/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000;
+  client_body_temp_path $D/nginx/body;
+  proxy_temp_path $D/nginx/proxy;
+  fastcgi_temp_path $D/nginx/fastcgi;
+  uwsgi_temp_path $D/nginx/uwsgi;
+  scgi_temp_path $D/nginx/scgi;
+  upstream be { server 127.0.0.1:$BE; keepalive 256; keepalive_requests 100000; }
+  server {
+    listen 127.0.0.1:$NGINX;
+    location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+    }
+  }
+}
+NGINX
+cat >"$D/caddy/Caddyfile" <<CADDY
+{
+	admin off
+	auto_https off
+}
+http://127.0.0.1:$CADDY {
+	reverse_proxy 127.0.0.1:$BE {
+		transport http {
+			keepalive 90s
+			keepalive_idle_conns 1024
+			keepalive_idle_conns_per_host 1024
+		}
+	}
+}
+CADDY
+cat >"$D/carve.yaml" <<CARVE
+listen: "127.0.0.1:$CARVE_PORT"
+admin: {listen: "127.0.0.1:$CARVE_ADMIN"}
+access_log: {sample: 0}
+upstreams:
+  monolith: {targets: ["http://127.0.0.1:$BE"]}
+  orders: {targets: ["http://127.0.0.1:$BE"]}
+routes:
+  - name: orders
+    match: {paths: ["/orders/", "GET /api/orders/{id}"]}
+    split: {orders: 50, monolith: 50}
+    sticky: {header: X-User-ID}
+default: monolith
+CARVE
+
+# --- start everything ------------------------------------------------------------------------
+"$D/backend" -addr "127.0.0.1:$BE" 2>"$D/backend.log" & PIDS+=($!); BE_PID=$!
+nginx -p "$D/nginx" -c "$D/nginx/nginx.conf" -g 'daemon off;' 2>"$D/nginx/stderr.log" & PIDS+=($!); NGINX_PID=$!
+XDG_DATA_HOME=$D/caddy XDG_CONFIG_HOME=$D/caddy caddy run --config "$D/caddy/Caddyfile" --adapter caddyfile >"$D/caddy/log" 2>&1 & PIDS+=($!); CADDY_PID=$!
+"$CARVE" proxy run --config "$D/carve.yaml" --watch=false 2>"$D/carve.log" & PIDS+=($!); CARVE_PID=$!
+
+wait_port() {
+	for _ in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	echo "bench/proxy.sh: nothing listens on 127.0.0.1:$1 ($2); see $D" >&2
+	cat "$D"/*.log "$D"/*/stderr.log "$D/caddy/log" >&2 2>/dev/null || true
+	exit 1
+}
+wait_port "$BE" backend; wait_port "$NGINX" nginx; wait_port "$CADDY" caddy; wait_port "$CARVE_PORT" carve
+
+declare -A URL=([direct]="http://127.0.0.1:$BE/api/orders/7" [carve]="http://127.0.0.1:$CARVE_PORT/api/orders/7"
+	[nginx]="http://127.0.0.1:$NGINX/api/orders/7" [caddy]="http://127.0.0.1:$CADDY/api/orders/7")
+declare -A PID=([direct]=$BE_PID [carve]=$CARVE_PID [nginx]=$NGINX_PID [caddy]=$CADDY_PID)
+TICK=$(getconf CLK_TCK)
+
+# cpu_ticks PID: utime+stime of PID and its direct children (nginx workers).
+cpu_ticks() {
+	local total=0 f pid=$1
+	for f in /proc/[0-9]*/stat; do
+		local s
+		s=$(cat "$f" 2>/dev/null) || continue
+		s=${s##*) }          # fields from 3 on (the command name may hold spaces)
+		read -r -a a <<<"$s"
+		# a[0]=state(3) a[1]=ppid(4) ... a[11]=utime(14) a[12]=stime(15)
+		local me=${f#/proc/}; me=${me%/stat}
+		if [[ $me == "$pid" || ${a[1]} == "$pid" ]]; then total=$((total + a[11] + a[12])); fi
+	done
+	echo $total
+}
+
+# to_us VALUE: wrk's "812.00us", "1.07ms", "1.20s" to microseconds.
+to_us() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v+0} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000000} else print v }'; }
+
+echo "warming up" >&2
+for t in direct carve nginx caddy; do wrk -t2 -c64 -d3s -H 'X-User-ID: u1' "${URL[$t]}" >/dev/null; done
+
+RAW=$D/raw.tsv
+: >"$RAW"
+order=(direct carve nginx caddy)
+for ((r = 1; r <= ROUNDS; r++)); do
+	for t in "${order[@]}"; do
+		c0=$(cpu_ticks "${PID[$t]}")
+		out=$(wrk -t2 -c64 -d"$DURATION" --latency -H 'X-User-ID: u1' "${URL[$t]}")
+		c1=$(cpu_ticks "${PID[$t]}")
+		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+		p50=$(to_us "$(awk '$1=="50%" {print $2}' <<<"$out")")
+		p99=$(to_us "$(awk '$1=="99%" {print $2}' <<<"$out")")
+		errs=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$out" | tr '\n' ' ')
+		cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK" -v n="$reqs" 'BEGIN{printf "%.1f", d/t*1e6/n}')
+		printf '%s\t%d\t%s\t%s\t%s\t%s\t%s\n' "$t" "$r" "$rps" "$p50" "$p99" "$cpu_us" "$errs" >>"$RAW"
+		printf 'round %d %-6s %10.0f req/s  p50 %7.0fus  p99 %8.0fus  cpu %6.1fus/req %s\n' "$r" "$t" "$rps" "$p50" "$p99" "$cpu_us" "$errs" >&2
+	done
+	order=("${order[@]:1}" "${order[0]}") # rotate
+done
+
+median() { sort -g | awk '{a[NR]=$1} END{ if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+col() { awk -F'\t' -v t="$1" -v c="$2" '$1==t {print $c}' "$RAW" | median; }
+
+echo
+echo "## carve proxy vs nginx and Caddy — wrk -t2 -c64 -d$DURATION --latency, 1 KiB body, $ROUNDS rotated rounds, medians"
+echo
+echo "| target | req/s | p50 µs | p99 µs | proxy CPU µs/request |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+declare -A RPS CPU
+for t in direct carve nginx caddy; do
+	RPS[$t]=$(col "$t" 3); CPU[$t]=$(col "$t" 6)
+	label=$t; [[ $t == direct ]] && label="direct (backend CPU)"
+	printf '| %s | %.0f | %.0f | %.0f | %.1f |\n' "$label" "${RPS[$t]}" "$(col "$t" 4)" "$(col "$t" 5)" "${CPU[$t]}"
+done
+echo
+awk -v a="${CPU[carve]}" -v n="${CPU[nginx]}" -v c="${CPU[caddy]}" -v ra="${RPS[carve]}" -v rn="${RPS[nginx]}" -v rc="${RPS[caddy]}" 'BEGIN{
+	printf "CPU per request: carve/nginx %.2fx, carve/Caddy %.2fx (aim: carve/nginx <= 2, carve/Caddy < 1)\n", a/n, a/c
+	printf "throughput:      carve/nginx %.2fx, carve/Caddy %.2fx\n", ra/rn, ra/rc }'
+
+RATE=$(awk -v r="${RPS[carve]}" 'BEGIN{printf "%d", r/4}')
+echo
+echo "## open loop at $RATE req/s (~25% of carve's saturation), 8 s, 64 connections"
+echo
+echo "| target | p50 µs | p90 µs | p99 µs | errors |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+declare -A OP99 OP50
+for t in direct carve nginx caddy; do
+	line=$("$D/openloop" -url "${URL[$t]}" -rate "$RATE" -d 8s -c 64)
+	OP50[$t]=$(sed -n 's/.*p50_us=\([0-9]*\).*/\1/p' <<<"$line")
+	OP99[$t]=$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' <<<"$line")
+	p90=$(sed -n 's/.*p90_us=\([0-9]*\).*/\1/p' <<<"$line")
+	errs=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' <<<"$line")
+	printf '| %s | %s | %s | %s | %s |\n' "$t" "${OP50[$t]}" "$p90" "${OP99[$t]}" "$errs"
+done
+echo
+awk -v c99="${OP99[carve]}" -v d99="${OP99[direct]}" -v c50="${OP50[carve]}" -v d50="${OP50[direct]}" 'BEGIN{
+	printf "carve adds %d µs at p50 and %d µs at p99 over direct (aim: p99 added < 1000 µs)\n", c50-d50, c99-d99 }'
