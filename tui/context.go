@@ -124,11 +124,11 @@ func (c *shared) placement(path string) []string {
 	for _, n := range names {
 		label := n
 		if n == p.Service {
-			label += " (its own)"
+			label += " (own)"
 		}
 		parts = append(parts, fmt.Sprintf("%s %.0f%%", label, 100*by[n]/total))
 	}
-	lines := []string{"coupling weight by service: " + strings.Join(parts, ", ")}
+	lines := []string{"coupled to: " + strings.Join(parts, " · ")}
 	own := by[p.Service]
 	if best := names[0]; best != p.Service && by[best] > own {
 		lines = append(lines, fmt.Sprintf("pulled harder by %s (%.0f%%) than by %s (%.0f%%): consider moving it (m)", best, 100*by[best]/total, p.Service, 100*own/total))
@@ -138,11 +138,13 @@ func (c *shared) placement(path string) []string {
 	return lines
 }
 
-// signalsText lists an edge's signals, biggest count first.
+// signalsText lists an edge's signals but calls (a column of its own), biggest count first.
 func signalsText(sig map[string]float64) string {
 	names := make([]string, 0, len(sig))
 	for n := range sig {
-		names = append(names, n)
+		if n != "calls" {
+			names = append(names, n)
+		}
 	}
 	sort.Slice(names, func(i, j int) bool {
 		if sig[names[i]] != sig[names[j]] {

@@ -318,15 +318,15 @@ func (l *list) widths(total int) []int {
 	w := make([]int, len(l.cols))
 	fixed, flex := 0, -1
 	for i, c := range l.cols {
-		w[i] = c.width
-		fixed += c.width
+		w[i] = max(c.width, lipgloss.Width(c.title)+1) // room for the sort arrow
+		fixed += w[i]
 		if c.flex && flex < 0 {
 			flex = i
 		}
 	}
 	fixed += len(l.cols) - 1
 	if flex >= 0 {
-		w[flex] = max(8, total-fixed+l.cols[flex].width)
+		w[flex] = max(8, total-fixed+w[flex])
 	}
 	return w
 }

@@ -326,7 +326,7 @@ func (m *Model) handle(in intent) {
 	case openService:
 		m.push(newServiceView(in.name))
 	case openPackage:
-		m.push(newPackageView(in.path))
+		m.push(newPackageView(in.path, m.c.short(in.path)))
 	case askMove:
 		from := m.c.where(in.pkg)
 		m.pick(fmt.Sprintf("Move %s (now in %s) to:", m.c.short(in.pkg), from), from, true, func(to string) (string, error) {

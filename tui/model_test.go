@@ -93,7 +93,7 @@ func TestTabsAndPages(t *testing.T) {
 	if !ok || pv.path != pkgOrders {
 		t.Fatalf("opened %v", h.m.top().crumb())
 	}
-	h.mustShow("in orders", "Depends on (5)", "orders/store", "calls 10 · types 3 · imports 1", "coupling weight by service")
+	h.mustShow("in orders", "Depends on (5)", "orders/store", "10 types 3 · imports 1", "coupled to: orders (own) 67% · catalog 15%")
 	h.keys("l")
 	h.mustShow("Used by (2)", "cmd/shop", "notify")
 	h.m.top().current().selectKey(pkgNotify)
@@ -339,6 +339,18 @@ func TestSortKeys(t *testing.T) {
 		t.Errorf("by cohesion, reversed: %s", got)
 	}
 	h.mustShow("Cohesion↑")
+	// The lists of a page sort too: the orders package's dependencies by calls, then fewest first.
+	h.m.handle(openPackage{pkgOrders})
+	h.keys("s", "s", "s", "s")
+	if l := h.m.top().current(); l.rows[l.view[0]].key != "example.com/shop/orders/store" {
+		t.Errorf("by calls: first %s", l.rows[l.view[0]].key)
+	}
+	h.mustShow("Calls↓")
+	h.keys("S")
+	if l := h.m.top().current(); l.rows[l.view[0]].key != pkgPayments {
+		t.Errorf("by calls, fewest first: first %s", l.rows[l.view[0]].key)
+	}
+	h.keys("esc")
 	// Packages sort too.
 	h.keys("tab", "s", "s", "s") // by lines, most first
 	pv := h.m.tabs[1].(*packagesView)

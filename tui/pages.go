@@ -31,6 +31,12 @@ func (s *sections) update(c *shared, msg tea.Msg) (bool, tea.Cmd) {
 		case key.Matches(k, c.edits.PrevSection):
 			s.cur = (s.cur + len(s.lists) - 1) % len(s.lists)
 			return true, nil
+		case key.Matches(k, c.edits.Sort):
+			l.cycleSort()
+			return true, nil
+		case key.Matches(k, c.edits.Reverse):
+			l.reverseSort()
+			return true, nil
 		}
 	}
 	return false, nil
@@ -235,26 +241,27 @@ func (v *serviceView) render(c *shared, w, h int) string {
 
 func (v *serviceView) keys(c *shared) keyMap {
 	e := c.edits
-	edits := []key.Binding{e.Open, e.Move, e.Mark, e.Split, e.New, e.Kernel, e.Rename, e.Merge, e.Section, e.PrevSection}
+	edits := []key.Binding{e.Open, e.Move, e.Mark, e.Split, e.New, e.Kernel, e.Rename, e.Merge, e.Section, e.PrevSection, e.Sort, e.Reverse}
 	return viewKeyMap(edits, c.list, c.global)
 }
 
 // --- one package ----------------------------------------------------------------------------
 
 type packageView struct {
-	path string
-	sec  sections
+	path  string
+	label string // the path without the module, for the breadcrumb
+	sec   sections
 }
 
-func newPackageView(path string) *packageView {
-	cols := []column{{title: "Package", width: 22}, {title: "Service", width: 10}, {title: "Weight", width: 6, right: true}, {title: "Signals", width: 26, flex: true}}
-	return &packageView{path: path, sec: sections{
+func newPackageView(path, label string) *packageView {
+	cols := []column{{title: "Package", width: 20}, {title: "Service", width: 10}, {title: "Weight", width: 6, right: true}, {title: "Calls", width: 5, right: true}, {title: "Signals", width: 20, flex: true}}
+	return &packageView{path: path, label: label, sec: sections{
 		names: []string{"Depends on", "Used by"},
 		lists: []list{newList(cols, "depends on no package of the module"), newList(cols, "no package of the module uses it")},
 	}}
 }
 
-func (v *packageView) crumb() string  { return "package" }
+func (v *packageView) crumb() string  { return v.label }
 func (v *packageView) typing() bool   { return v.sec.current().editing }
 func (v *packageView) current() *list { return v.sec.current() }
 
@@ -268,7 +275,7 @@ func (v *packageView) refresh(c *shared) {
 			if i == 1 {
 				other = e.From
 			}
-			rows = append(rows, row{key: other, cells: []string{c.short(other), c.where(other), num(e.Weight), signalsText(e.Signals)}, nums: []float64{0, 0, e.Weight, 0}})
+			rows = append(rows, row{key: other, cells: []string{c.short(other), c.where(other), num(e.Weight), fmt.Sprint(e.Calls), signalsText(e.Signals)}, nums: []float64{0, 0, e.Weight, float64(e.Calls), 0}})
 		}
 		sort.SliceStable(rows, func(a, b int) bool { return rows[a].nums[2] > rows[b].nums[2] })
 		v.sec.lists[i].setRows(rows)
@@ -309,7 +316,7 @@ func (v *packageView) render(c *shared, w, h int) string {
 func (v *packageView) keys(c *shared) keyMap {
 	e := c.edits
 	open := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open that package"))
-	return viewKeyMap([]key.Binding{e.Move, e.New, e.Kernel, e.Section, open, e.PrevSection}, c.list, c.global)
+	return viewKeyMap([]key.Binding{e.Move, e.New, e.Kernel, e.Section, open, e.PrevSection, e.Sort, e.Reverse}, c.list, c.global)
 }
 
 // --- the service picker ---------------------------------------------------------------------

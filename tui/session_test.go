@@ -16,6 +16,7 @@ const (
 	pkgStripe   = "example.com/shop/payments/stripe"
 	pkgCatStore = "example.com/shop/catalog/store"
 	pkgHTTPX    = "example.com/shop/platform/httpx"
+	pkgPayments = "example.com/shop/payments"
 )
 
 func newShopSession(t testing.TB) *Session {
