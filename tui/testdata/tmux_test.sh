@@ -8,7 +8,7 @@ repo=$1
 work=$2
 
 if ! command -v tmux >/dev/null; then
-	apt-get install -y tmux >/dev/null
+	apt-get update -qq >/dev/null && apt-get install -y -qq tmux >/dev/null
 fi
 
 (cd "$repo" && go build -o "$work/carve" ./cmd/carve)
