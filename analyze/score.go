@@ -152,8 +152,10 @@ func Score(p *plan.Plan, truth map[string]string) error {
 
 	// One pass over the package graph for edges and metrics.
 	type pairAcc struct {
-		edge              plan.Edge
-		callSites, others []string
+		edge plan.Edge
+		// Example sites: calls from ordinary packages first (they become network calls), then
+		// calls from main packages (wiring), then other couplings.
+		callSites, mainSites, others []string
 	}
 	pairs := map[[2]int]*pairAcc{}
 	in := make([]float64, k)
@@ -208,19 +210,22 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		}
 		acc.edge.Calls += e.Calls
 		acc.edge.Refs += refs
-		if e.Calls > 0 {
-			if len(acc.callSites) < MaxSites {
-				acc.callSites = append(acc.callSites, e.Sites[:min(len(e.Sites), MaxSites-len(acc.callSites))]...)
-			}
-		} else if len(acc.others) < MaxSites {
-			acc.others = append(acc.others, e.Sites[:min(len(e.Sites), MaxSites-len(acc.others))]...)
+		dst := &acc.others
+		switch {
+		case e.Calls > 0 && p.Packages[i].Main:
+			dst = &acc.mainSites
+		case e.Calls > 0:
+			dst = &acc.callSites
+		}
+		if len(*dst) < MaxSites {
+			*dst = append(*dst, e.Sites[:min(len(e.Sites), MaxSites-len(*dst))]...)
 		}
 	}
 	edges := make([]plan.Edge, 0, len(pairs))
 	for _, acc := range pairs {
 		acc.edge.Sites = []string{}
 		seen := map[string]bool{}
-		for _, site := range append(acc.callSites, acc.others...) {
+		for _, site := range slices.Concat(acc.callSites, acc.mainSites, acc.others) {
 			if !seen[site] && len(acc.edge.Sites) < MaxSites {
 				seen[site] = true
 				acc.edge.Sites = append(acc.edge.Sites, site)
