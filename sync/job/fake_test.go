@@ -19,8 +19,8 @@ import (
 	"github.com/carve-dev/carve/sync/config"
 	"github.com/carve-dev/carve/sync/deadletter"
 	"github.com/carve-dev/carve/sync/internal/fakestream"
-	"github.com/carve-dev/carve/sync/job"
 	. "github.com/carve-dev/carve/sync/internal/synctest"
+	"github.com/carve-dev/carve/sync/job"
 )
 
 // pgConfig copies the fake stream's items (pk, v) into a PostgreSQL table.

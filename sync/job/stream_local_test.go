@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/carve-dev/carve/internal/testenv"
+	. "github.com/carve-dev/carve/sync/internal/synctest"
 	"github.com/carve-dev/carve/sync/item"
 	"github.com/carve-dev/carve/sync/job"
 	"github.com/carve-dev/carve/sync/stream"
-	. "github.com/carve-dev/carve/sync/internal/synctest"
 )
 
 const copyAll = `
