@@ -4,6 +4,7 @@ import (
 	"context"
 	"go/ast"
 	"go/constant"
+	"go/token"
 	"go/types"
 	"strings"
 
@@ -18,6 +19,10 @@ const SignalRoutes = "routes"
 // with Go 1.22 method and host patterns), chi (Get, Post, ..., Method, MethodFunc, Handle,
 // HandleFunc, under Route, Group, With and Mount prefixes) and gorilla/mux (HandleFunc and
 // Handle with .Methods, Path and PathPrefix routes, PathPrefix(...).Subrouter()).
+//
+// A pattern that is a parameter of the function registering it (a server's own
+// Route(pattern, h) helper, up to three wrappers deep) is taken from each call of that function,
+// and the route is reported at that call.
 //
 // A route belongs to the package of its handler, not of the code that registers it: a method
 // value h.Get belongs to the package declaring h's type, a function to its package,
@@ -67,7 +72,48 @@ type routeWalk struct {
 	funcs    map[*types.Func]string       // function → prefix of the router it returns (chi Mount)
 	locals   map[types.Object]*types.Func // router variable → function declaring it
 	methods  map[*ast.CallExpr][]string   // gorilla HandleFunc call → its .Methods(...)
+	params   map[*types.Var]paramRef      // parameter → its function and position
+	calls    map[*types.Func][]callAt     // module function → its static call sites
 	f        *Facts
+}
+
+// routeEnv binds the parameters of a function that registers routes on behalf of its callers
+// (s.route(pattern, h) → mux.HandleFunc(pattern, h)) to the arguments of one call site.
+type routeEnv struct {
+	args   map[*types.Var]ast.Expr // parameter → argument at the call site
+	caller callAt
+	parent *routeEnv // binds the caller's own parameters, when it is a wrapper too
+}
+
+// arg returns the argument bound to e when e names a bound parameter.
+func (env *routeEnv) arg(info *types.Info, e ast.Expr) (ast.Expr, bool) {
+	if env == nil {
+		return nil, false
+	}
+	v := varOf(info, e)
+	if v == nil {
+		return nil, false
+	}
+	a, ok := env.args[v]
+	return a, ok
+}
+
+// outermost returns the last caller in the chain: the registration site users recognise.
+func (env *routeEnv) outermost() *routeEnv {
+	for env != nil && env.parent != nil {
+		env = env.parent
+	}
+	return env
+}
+
+// withOuter returns a copy of the chain env with outer appended as the outermost caller.
+func (env *routeEnv) withOuter(outer *routeEnv) *routeEnv {
+	if env == nil {
+		return outer
+	}
+	cp := *env
+	cp.parent = env.parent.withOuter(outer)
+	return &cp
 }
 
 // Collect adds the module's routes to f.Routes.
@@ -78,18 +124,33 @@ func (Routes) Collect(ctx context.Context, m *Module, f *Facts) error {
 		funcs:    map[*types.Func]string{},
 		locals:   map[types.Object]*types.Func{},
 		methods:  map[*ast.CallExpr][]string{},
+		params:   map[*types.Var]paramRef{},
+		calls:    map[*types.Func][]callAt{},
 		f:        f,
 	}
 	// Pass 1: prefixes and gorilla methods, so that registration order does not matter.
-	m.each(func(_ string, p *packages.Package) {
-		if p.TypesInfo == nil {
+	m.each(func(pkg string, p *packages.Package) {
+		info := p.TypesInfo
+		if info == nil {
 			return
 		}
 		for _, file := range p.Syntax {
 			for _, decl := range file.Decls {
-				encl := enclosingFunc(p.TypesInfo, decl)
+				encl := enclosingFunc(info, decl)
+				if sig, ok := typeOfFunc(encl); ok {
+					for i := 0; i < sig.Params().Len(); i++ {
+						w.params[sig.Params().At(i)] = paramRef{encl, i}
+					}
+				}
 				ast.Inspect(decl, func(n ast.Node) bool {
-					w.learn(n, p.TypesInfo, encl)
+					w.learn(n, info, encl)
+					if call, ok := n.(*ast.CallExpr); ok {
+						if callee := calleeFunc(info, call); callee != nil {
+							if _, own := m.Own(callee.Pkg()); own {
+								w.calls[callee] = append(w.calls[callee], callAt{call, info, pkg, encl})
+							}
+						}
+					}
 					return true
 				})
 			}
@@ -101,12 +162,15 @@ func (Routes) Collect(ctx context.Context, m *Module, f *Facts) error {
 			return
 		}
 		for _, file := range p.Syntax {
-			ast.Inspect(file, func(n ast.Node) bool {
-				if call, ok := n.(*ast.CallExpr); ok {
-					w.register(call, p.TypesInfo, pkg)
-				}
-				return true
-			})
+			for _, decl := range file.Decls {
+				encl := enclosingFunc(p.TypesInfo, decl)
+				ast.Inspect(decl, func(n ast.Node) bool {
+					if call, ok := n.(*ast.CallExpr); ok {
+						w.register(call, p.TypesInfo, pkg, encl, nil)
+					}
+					return true
+				})
+			}
 		}
 	})
 	return ctx.Err()
@@ -269,12 +333,16 @@ func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, methods *
 }
 
 // register records the route registered by call, if it is one.
-func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string) {
+func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, encl *types.Func, env *routeEnv) {
 	fn := calleeFunc(info, call)
 	kind := routerKind(fn)
 	if kind == "" {
 		return
 	}
+	str := func(e ast.Expr) (string, bool) { return w.str(info, e, env) }
+	// fail: a pattern or method is not a constant here; if it is a parameter of a function
+	// that registers routes for its callers, each caller gives the constant.
+	fail := func() { w.viaCallers(call, info, encl, env) }
 	name := fn.Name()
 	var method, pattern, host string
 	var handler ast.Expr
@@ -284,8 +352,9 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string) {
 		if (name != "Handle" && name != "HandleFunc") || len(call.Args) != 2 {
 			return
 		}
-		p, ok := constString(info, call.Args[0])
+		p, ok := str(call.Args[0])
 		if !ok {
+			fail()
 			return
 		}
 		method, host, pattern = splitServeMuxPattern(p)
@@ -296,22 +365,25 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string) {
 		switch {
 		case chiMethods[name] != "" && len(call.Args) == 2:
 			methods = []string{chiMethods[name]}
-			p, ok := constString(info, call.Args[0])
+			p, ok := str(call.Args[0])
 			if !ok {
+				fail()
 				return
 			}
 			pattern, handler = joinPath(prefix, p), call.Args[1]
 		case (name == "Method" || name == "MethodFunc") && len(call.Args) == 3:
-			m, ok1 := constString(info, call.Args[0])
-			p, ok2 := constString(info, call.Args[1])
+			m, ok1 := str(call.Args[0])
+			p, ok2 := str(call.Args[1])
 			if !ok1 || !ok2 {
+				fail()
 				return
 			}
 			methods = []string{strings.ToUpper(m)}
 			pattern, handler = joinPath(prefix, p), call.Args[2]
 		case (name == "Handle" || name == "HandleFunc") && len(call.Args) == 2:
-			p, ok := constString(info, call.Args[0])
+			p, ok := str(call.Args[0])
 			if !ok {
+				fail()
 				return
 			}
 			pattern, handler = joinPath(prefix, p), call.Args[1]
@@ -326,18 +398,21 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string) {
 		recvRoute := sig != nil && sig.Recv() != nil && namedOf(sig.Recv().Type()) != nil && namedOf(sig.Recv().Type()).Obj().Name() == "Route"
 		switch {
 		case (name == "HandleFunc" || name == "Handle") && !recvRoute && len(call.Args) == 2:
-			p, ok := constString(info, call.Args[0])
+			p, ok := str(call.Args[0])
 			if !ok {
+				fail()
 				return
 			}
 			pattern, handler = joinPath(w.prefixOf(call, info), p), call.Args[1]
 		case (name == "HandlerFunc" || name == "Handler") && recvRoute && len(call.Args) == 1:
 			sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 			if !ok {
+				fail()
 				return
 			}
 			inner, ok := ast.Unparen(sel.X).(*ast.CallExpr)
 			if !ok {
+				fail()
 				return
 			}
 			var ms []string
@@ -356,13 +431,89 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string) {
 	if pattern == "" && host == "" {
 		return
 	}
-	target, hname := w.handlerOf(handler, info, pkg)
+	site := w.m.Site(call.Pos())
+	if outer := env.outermost(); outer != nil {
+		pkg, site = outer.caller.pkg, w.m.Site(outer.caller.call.Pos())
+	}
+	target, hname := w.handlerOf(handler, info, pkg, env)
 	for _, m := range methods {
 		w.f.Routes = append(w.f.Routes, RouteDecl{
 			Package: target, Method: m, Pattern: pattern, Host: host, Handler: hname,
-			Router: kind, Site: w.m.Site(call.Pos()),
+			Router: kind, Site: site,
 		})
 	}
+}
+
+// maxWrapperDepth bounds how many functions a registration is followed through.
+const maxWrapperDepth = 3
+
+// viaCallers registers call once per call site of the function whose parameters it needs: the
+// function around the registration first, then, when a caller passes its own parameter on, the
+// caller's function.
+func (w *routeWalk) viaCallers(call *ast.CallExpr, info *types.Info, encl *types.Func, env *routeEnv) {
+	fn, depth := encl, 0
+	for e := env; e != nil; e = e.parent {
+		fn, depth = e.caller.encl, depth+1
+	}
+	if fn == nil || depth >= maxWrapperDepth {
+		return
+	}
+	if env == nil && !mentionsParam(call, info, w.params, fn) {
+		return
+	}
+	sig, ok := typeOfFunc(fn)
+	if !ok {
+		return
+	}
+	for _, c := range w.calls[fn] {
+		if c.call.Ellipsis.IsValid() {
+			continue
+		}
+		args := map[*types.Var]ast.Expr{}
+		for i := 0; i < sig.Params().Len() && i < len(c.call.Args); i++ {
+			args[sig.Params().At(i)] = c.call.Args[i]
+		}
+		w.register(call, info, c.pkg, encl, env.withOuter(&routeEnv{args: args, caller: c}))
+	}
+}
+
+// mentionsParam reports whether n names a parameter of fn.
+func mentionsParam(n ast.Node, info *types.Info, params map[*types.Var]paramRef, fn *types.Func) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if v, ok := info.Uses[id].(*types.Var); ok && params[v].fn == fn {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// str returns the constant string e stands for, following bound parameters to the callers'
+// arguments.
+func (w *routeWalk) str(info *types.Info, e ast.Expr, env *routeEnv) (string, bool) {
+	if s, ok := constString(info, e); ok {
+		return s, true
+	}
+	if a, ok := env.arg(info, e); ok {
+		return w.str(env.caller.info, a, env.parent)
+	}
+	if b, ok := ast.Unparen(e).(*ast.BinaryExpr); ok && b.Op == token.ADD {
+		x, okx := w.str(info, b.X, env)
+		y, oky := w.str(info, b.Y, env)
+		return x + y, okx && oky
+	}
+	return "", false
+}
+
+func typeOfFunc(fn *types.Func) (*types.Signature, bool) {
+	if fn == nil {
+		return nil, false
+	}
+	sig, ok := fn.Type().(*types.Signature)
+	return sig, ok
 }
 
 // splitServeMuxPattern splits a ServeMux pattern "[METHOD ][HOST]/[PATH]".
@@ -403,16 +554,22 @@ func constString(info *types.Info, e ast.Expr) (string, bool) {
 
 // handlerOf returns the package a handler expression belongs to and a name for it. It falls
 // back to the registering package when it cannot tell.
-func (w *routeWalk) handlerOf(e ast.Expr, info *types.Info, registering string) (string, string) {
-	if pkg, name, ok := w.handlerTarget(e, info, 0); ok {
+func (w *routeWalk) handlerOf(e ast.Expr, info *types.Info, registering string, env *routeEnv) (string, string) {
+	if pkg, name, ok := w.handlerTarget(e, info, env, 0); ok {
 		return pkg, name
+	}
+	if a, ok := env.arg(info, e); ok {
+		return registering, types.ExprString(a)
 	}
 	return registering, types.ExprString(e)
 }
 
-func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, depth int) (string, string, bool) {
+func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, depth int) (string, string, bool) {
 	if depth > 5 || e == nil {
 		return "", "", false
+	}
+	if a, ok := env.arg(info, e); ok { // a parameter of a registering wrapper
+		return w.handlerTarget(a, env.caller.info, env.parent, depth+1)
 	}
 	switch x := ast.Unparen(e).(type) {
 	case *ast.SelectorExpr, *ast.Ident:
@@ -441,12 +598,12 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, depth int) (stri
 		}
 	case *ast.CallExpr:
 		if tv, ok := info.Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
-			return w.handlerTarget(x.Args[0], info, depth+1) // http.HandlerFunc(f)
+			return w.handlerTarget(x.Args[0], info, env, depth+1) // http.HandlerFunc(f)
 		}
 		// Middleware: mw(h) belongs to h's package.
 		for _, a := range x.Args {
 			if handlerLike(info.TypeOf(a)) {
-				if pkg, name, ok := w.handlerTarget(a, info, depth+1); ok {
+				if pkg, name, ok := w.handlerTarget(a, info, env, depth+1); ok {
 					return pkg, name, true
 				}
 			}
@@ -457,7 +614,7 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, depth int) (stri
 			}
 		}
 	case *ast.UnaryExpr:
-		return w.handlerTarget(x.X, info, depth+1)
+		return w.handlerTarget(x.X, info, env, depth+1)
 	case *ast.CompositeLit:
 		if named := namedOf(info.TypeOf(x)); named != nil {
 			if pkg, own := w.m.Own(named.Obj().Pkg()); own {

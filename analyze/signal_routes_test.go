@@ -12,19 +12,23 @@ func TestRoutes(t *testing.T) {
 		{Package: p + "payments", Method: "GET", Pattern: "/billing/refunds", Handler: "(*example.com/shop/payments.Handler).Refunds", Router: "chi", Site: Site{"payments/payments.go", 40}},
 		{Package: p + "payments", Method: "PATCH", Pattern: "/billing/refunds/{id}", Handler: "(*example.com/shop/payments.Handler).Refunds", Router: "chi", Site: Site{"payments/payments.go", 41}},
 		// Wrapped in a middleware: the route belongs to the wrapped handler.
-		{Package: p + "cart", Method: "GET", Pattern: "/cart", Handler: "example.com/shop/cart.ServeCart", Router: "net/http", Site: Site{"cmd/shop/main.go", 36}},
+		{Package: p + "cart", Method: "GET", Pattern: "/cart", Handler: "example.com/shop/cart.ServeCart", Router: "net/http", Site: Site{"cmd/shop/main.go", 37}},
 		// A handler built by a constructor belongs to the constructor's package.
-		{Package: p + "catalog", Pattern: "/catalog/", Handler: "example.com/shop/catalog.Handler", Router: "net/http", Site: Site{"cmd/shop/main.go", 35}},
+		{Package: p + "catalog", Pattern: "/catalog/", Handler: "example.com/shop/catalog.Handler", Router: "net/http", Site: Site{"cmd/shop/main.go", 36}},
 		// A host pattern; a handler of the registering package.
-		{Package: p + "cmd/shop", Pattern: "/health", Host: "shop.example.com", Handler: "example.com/shop/cmd/shop.health", Router: "net/http", Site: Site{"cmd/shop/main.go", 37}},
+		{Package: p + "cmd/shop", Pattern: "/health", Host: "shop.example.com", Handler: "example.com/shop/cmd/shop.health", Router: "net/http", Site: Site{"cmd/shop/main.go", 38}},
 		// gorilla/mux, route first: r.Path(p).Methods(m).HandlerFunc(h).
 		{Package: p + "users", Method: "GET", Pattern: "/me", Handler: "(*example.com/shop/users.Handler).Me", Router: "gorilla/mux", Site: Site{"users/users.go", 31}},
 		// http.HandlerFunc(oh.Create): the method value's package, not main's.
-		{Package: p + "orders", Method: "POST", Pattern: "/orders", Handler: "(*example.com/shop/orders.Handler).Create", Router: "net/http", Site: Site{"cmd/shop/main.go", 34}},
-		{Package: p + "orders", Method: "GET", Pattern: "/orders/{id}", Handler: "(*example.com/shop/orders.Handler).Get", Router: "net/http", Site: Site{"cmd/shop/main.go", 33}},
+		{Package: p + "orders", Method: "POST", Pattern: "/orders", Handler: "(*example.com/shop/orders.Handler).Create", Router: "net/http", Site: Site{"cmd/shop/main.go", 35}},
+		{Package: p + "orders", Method: "GET", Pattern: "/orders/{id}", Handler: "(*example.com/shop/orders.Handler).Get", Router: "net/http", Site: Site{"cmd/shop/main.go", 34}},
 		// chi: r.Route prefix, and r.With(mw).Post.
 		{Package: p + "payments", Method: "POST", Pattern: "/payments/", Handler: "(*example.com/shop/payments.Handler).Create", Router: "chi", Site: Site{"payments/payments.go", 30}},
 		{Package: p + "payments", Method: "GET", Pattern: "/payments/{id}", Handler: "(*example.com/shop/payments.Handler).Get", Router: "chi", Site: Site{"payments/payments.go", 29}},
+		// Through the shared server's Route (one wrapper) and Get (a wrapper of a wrapper):
+		// the pattern and handler are the callers' arguments, the site the outermost call.
+		{Package: p + "catalog", Method: "GET", Pattern: "/products", Handler: "example.com/shop/catalog.List", Router: "net/http", Site: Site{"catalog/catalog.go", 34}},
+		{Package: p + "catalog", Method: "GET", Pattern: "/products/{sku}", Handler: "example.com/shop/catalog.Get", Router: "net/http", Site: Site{"catalog/catalog.go", 33}},
 		{Package: p + "users", Method: "GET", Pattern: "/users/{id}", Handler: "(*example.com/shop/users.Handler).Get", Router: "gorilla/mux", Site: Site{"users/users.go", 21}},
 	}
 	if len(f.Routes) != len(want) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"example.com/shop/platform/store"
+	"example.com/shop/platform/web"
 )
 
 // TableProducts is the products table.
@@ -20,3 +21,15 @@ func (handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {}
 
 // Handler returns the catalog's HTTP handler.
 func Handler() http.Handler { return handler{} }
+
+// Get serves a product.
+func Get(w http.ResponseWriter, r *http.Request) {}
+
+// List lists products.
+func List(w http.ResponseWriter, r *http.Request) {}
+
+// Routes registers the catalog's routes through the shared server.
+func Routes(s *web.Server) {
+	s.Route("GET /products/{sku}", Get)
+	s.Get("/products", List)
+}

@@ -12,6 +12,7 @@ import (
 	"example.com/shop/ordersdb"
 	"example.com/shop/payments"
 	"example.com/shop/platform/store"
+	"example.com/shop/platform/web"
 	"example.com/shop/users"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/go-chi/chi/v5"
@@ -44,5 +45,6 @@ func main() {
 	users.RegisterMe(gr, &users.Handler{})
 
 	_ = orders.Order{ID: "1"}.Key()
+	catalog.Routes(web.New())
 	_ = http.ListenAndServe(":8080", sm)
 }
