@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	tea "charm.land/bubbletea/v2"
 	"math"
 	"testing"
 
@@ -101,5 +102,24 @@ func BenchmarkRescoreAfterMove(b *testing.B) {
 		if err := s.Move("example.com/big/s00/p007", targets[i%2]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMoveInTUI is the same step as the user sees it: the move, the rescore and every view
+// rebuilt (the packages tab lists all 1,000 packages) and the screen drawn.
+func BenchmarkMoveInTUI(b *testing.B) {
+	m, err := New(Options{Plan: synthPlan(20, 50, 8, 0.2, 1), PlanPath: b.TempDir() + "/plan.json"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	m.Update(keyMsg("tab"))
+	targets := []string{"svc01", "svc02"}
+	for i := 0; b.Loop(); i++ {
+		m.edit("move", m.Session().Move("example.com/big/s00/p007", targets[i%2]))
+		if m.statusErr {
+			b.Fatal(m.status)
+		}
+		_ = m.View()
 	}
 }
