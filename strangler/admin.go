@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -27,6 +28,7 @@ type WeightsRequest struct {
 //	PUT  /routes/{name}/weights   set them: {"weights": {"orders": 50, "monolith": 50}}
 //	GET  /upstreams               targets and their health
 //	GET  /metrics                 Prometheus metrics
+//	GET  /debug/pprof/...         Go profiles of the running proxy
 //	GET  /healthz, /readyz        liveness and readiness (no token needed)
 //
 // With token non-empty every other endpoint requires "Authorization: Bearer <token>".
@@ -90,6 +92,10 @@ func (p *Proxy) AdminHandler(token string) http.Handler {
 	})
 	mux.Handle("PUT /routes/{name}/weights", set)
 	mux.Handle("POST /routes/{name}/weights", set)
+	// Profiles of the running proxy, behind the token like the rest.
+	mux.Handle("GET /debug/pprof/", auth(pprof.Index))
+	mux.Handle("GET /debug/pprof/profile", auth(pprof.Profile))
+	mux.Handle("GET /debug/pprof/trace", auth(pprof.Trace))
 	mux.Handle("GET /upstreams", auth(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"upstreams": p.Upstreams()})
 	}))
