@@ -83,6 +83,7 @@ func (r *Reader) fetch(ctx context.Context, after string, pages chan<- Batch) er
 		idle = 500 * time.Millisecond
 	}
 	wait := time.Duration(0)
+	startTrims := 0
 	for {
 		var out *dynamodbstreams.GetRecordsOutput
 		err := r.Backoff.Retry(ctx, func() error {
@@ -91,7 +92,20 @@ func (r *Reader) fetch(ctx context.Context, after string, pages chan<- Batch) er
 			return err
 		})
 		var expired *stypes.ExpiredIteratorException
+		var trimmed *stypes.TrimmedDataAccessException
 		switch {
+		case errors.As(err, &trimmed) && last == "" && !r.Latest && startTrims < 5:
+			// Nothing read yet and the iterator was at the shard's start: the oldest records
+			// aged out meanwhile (DynamoDB Local also says so spuriously on a fresh shard). A
+			// new TRIM_HORIZON iterator starts at the oldest record kept: no gap is possible.
+			startTrims++
+			if err := Sleep(ctx, time.Duration(startTrims)*50*time.Millisecond); err != nil {
+				return err
+			}
+			if it, err = r.iterator(ctx, last); err != nil {
+				return err
+			}
+			continue
 		case errors.As(err, &expired):
 			// Resume right after the last record read, never at LATEST: nothing is skipped.
 			if it, err = r.iterator(ctx, last); err != nil {

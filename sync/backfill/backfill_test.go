@@ -1,0 +1,134 @@
+package backfill_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/carve-dev/carve/internal/testenv"
+	"github.com/carve-dev/carve/sync/backfill"
+	"github.com/carve-dev/carve/sync/checkpoint"
+	"github.com/carve-dev/carve/sync/config"
+	. "github.com/carve-dev/carve/sync/internal/synctest"
+	"github.com/carve-dev/carve/sync/item"
+	"github.com/carve-dev/carve/sync/job"
+	"github.com/carve-dev/carve/sync/stream"
+	"github.com/carve-dev/carve/sync/verify"
+)
+
+func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
+
+// TestBackfillRacesWrites: items exist before sync starts; backfill scans them while writers
+// update, insert and delete concurrently; then `sync run` takes over from the position backfill
+// handed over. Verify must find no drift in either sink.
+func TestBackfillRacesWrites(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	pg := testenv.Postgres(t)
+	c := ddb.Client
+	CreateTable(t, c, "shop", "pk", true)
+	CreateTable(t, c, "orders", "pk", false)
+	dir := t.TempDir()
+	y := `
+source: {table: shop, endpoint: "` + ddb.Endpoint + `"}
+checkpoints: {dynamodb: {table: carve-sync}}
+dead_letter: {file: "` + dir + `/dlq.jsonl"}
+worker: {shard_sync: 100ms, idle_wait: 40ms}
+pipelines:
+  - name: orders
+    where: {key_prefix: {pk: "ORDER#"}}
+    sink: {dynamodb: {table: orders}}
+  - name: orders-pg
+    where: {key_prefix: {pk: "ORDER#"}}
+    map: {key: {pk: id}, rename: {n: amount}}
+    sink: {postgres: {dsn: "` + pg.DSN + `", table: orders, key: [id], columns: {amount: bigint, note: text}}}
+`
+	cfg, err := config.Parse(filepath.Join(dir, "sync.yaml"), []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// History: some of it still in the stream, all of it in the table.
+	for i := 0; i < 300; i++ {
+		Put(t, c, "shop", item.Item{"pk": S(fmt.Sprintf("ORDER#%03d", i)), "n": N(i), "note": S("v0")})
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	stopWriting := make(chan struct{})
+	res, err := backfill.Run(ctx, cfg, backfill.Options{Segments: 3, AfterPosition: func() {
+		// Writers race the scan: updates, deletes and inserts after the stream position.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(1, 2))
+			for n := 0; ; n++ {
+				select {
+				case <-stopWriting:
+					return
+				default:
+				}
+				k := fmt.Sprintf("ORDER#%03d", r.IntN(400))
+				if r.IntN(5) == 0 {
+					Delete(t, c, "shop", item.Item{"pk": S(k)})
+				} else {
+					Put(t, c, "shop", item.Item{"pk": S(k), "n": N(n), "note": S("race")})
+				}
+			}
+		}()
+		time.Sleep(200 * time.Millisecond)
+	}})
+	time.Sleep(300 * time.Millisecond)
+	close(stopWriting)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scanned < 300 || res.Written["orders"] == 0 {
+		t.Fatalf("backfill: %+v", res)
+	}
+	// The hand-over: the shard's checkpoint sits at the stream position, so `run` does not
+	// replay the 300 historical records.
+	store, err := checkpoint.OpenDynamoDB(ctx, c, "carve-sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn, _ := stream.Resolve(ctx, c, "shop")
+	leases, err := store.Leases(ctx, arn)
+	if err != nil || len(leases) != 1 || leases[0].Checkpoint == "" {
+		t.Fatalf("want the checkpoint moved to the stream position, got %+v %v", leases, err)
+	}
+	if v, _ := item.PadSeq(leases[0].Checkpoint); v != res.Version {
+		t.Fatalf("checkpoint %s, backfill version %s", leases[0].Checkpoint, res.Version)
+	}
+	// Before the stream catches up, the sinks lack the racing changes.
+	rep, err := verify.Run(ctx, cfg, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("drift before the stream caught up: %v", rep.Drift())
+
+	j, err := job.New(ctx, cfg, job.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { j.Run(jctx); close(done) }()
+	defer func() { cancel(); <-done; j.Close() }()
+	Eventually(t, 30*time.Second, func() string {
+		rep, err := verify.Run(ctx, cfg, verify.Options{})
+		if err != nil {
+			return err.Error()
+		}
+		if rep.Drift() {
+			var b strings.Builder
+			rep.WriteText(&b)
+			return b.String()
+		}
+		return ""
+	})
+}

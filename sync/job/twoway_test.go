@@ -1,0 +1,160 @@
+package job_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/carve-dev/carve/internal/testenv"
+	. "github.com/carve-dev/carve/sync/internal/synctest"
+	"github.com/carve-dev/carve/sync/item"
+	"github.com/carve-dev/carve/sync/job"
+)
+
+const twoWay = `
+source: {table: {{from}}, endpoint: "{{endpoint}}"}
+checkpoints: {file: "{{dir}}/cp.json"}
+dead_letter: {file: "{{dir}}/dlq.jsonl"}
+worker: {shard_sync: 100ms, idle_wait: 40ms}
+pipelines:
+  - name: {{from}}-to-{{to}}
+    both_ways: {version_attribute: ver, tie_winner: shop}
+    sink: {dynamodb: {table: {{to}}}}
+`
+
+func twoWayConfig(t *testing.T, endpoint, from, to string) string {
+	s := twoWay
+	for k, v := range map[string]string{"{{from}}": from, "{{to}}": to} {
+		for i := 0; i < 3; i++ {
+			s = replace(s, k, v)
+		}
+	}
+	return s
+}
+
+func replace(s, old, new string) string {
+	for {
+		i := indexOf(s, old)
+		if i < 0 {
+			return s
+		}
+		s = s[:i] + new + s[i+len(old):]
+	}
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestBothDirectionsNoEcho runs monolith→service and service→monolith at once: changes cross
+// once and are never echoed back (also when the application updates an item sync wrote and
+// leaves sync's attributes in place), and concurrent writes on both sides end the same on both.
+func TestBothDirectionsNoEcho(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	c := ddb.Client
+	CreateTable(t, c, "shop", "pk", true)
+	CreateTable(t, c, "orders", "pk", true)
+	toSvc := parse(t, ddb.Endpoint, twoWayConfig(t, ddb.Endpoint, "shop", "orders"))
+	toMono := parse(t, ddb.Endpoint, twoWayConfig(t, ddb.Endpoint, "orders", "shop"))
+	run := func() (func(error), func(error), *job.Job, *job.Job) {
+		j1, err := job.New(context.Background(), toSvc, job.Options{Logger: logger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		j2, err := job.New(context.Background(), toMono, job.Options{Logger: logger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return runJob(t, j1), runJob(t, j2), j1, j2
+	}
+	stopA, stopB, jA, jB := run()
+	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
+	same := func(k, val string) func() string {
+		return func() string {
+			m, s := get("shop", k), get("orders", k)
+			if item.Str(m, "val") != val || item.Str(s, "val") != val {
+				return fmt.Sprintf("%s: shop %v, orders %v, want val=%s on both", k, item.PlainMap(m), item.PlainMap(s), val)
+			}
+			return ""
+		}
+	}
+	// 1. The monolith writes; the service side gets it once.
+	Put(t, c, "shop", item.Item{"pk": S("k1"), "val": S("mono"), "ver": N(1)})
+	Eventually(t, 15*time.Second, same("k1", "mono"))
+	// 2. The service updates the item sync wrote, leaving _carve_* in place: it is the
+	// application's change and crosses back.
+	if _, err := c.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName: aws.String("orders"), Key: item.Item{"pk": S("k1")},
+		UpdateExpression:          aws.String("SET val = :v, ver = :n"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": S("svc"), ":n": N(2)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	Eventually(t, 15*time.Second, same("k1", "svc"))
+	// 3. Deletes cross as tombstones.
+	Put(t, c, "orders", item.Item{"pk": S("k4"), "val": S("svc"), "ver": N(1)})
+	Eventually(t, 15*time.Second, same("k4", "svc"))
+	Delete(t, c, "orders", item.Item{"pk": S("k4")})
+	Eventually(t, 15*time.Second, func() string {
+		if !item.IsTombstone(get("shop", "k4")) {
+			return fmt.Sprintf("k4 not deleted on shop: %v", item.PlainMap(get("shop", "k4")))
+		}
+		return ""
+	})
+	// No echo: once quiet, no pipeline applies anything more.
+	applied := func() float64 {
+		return testutil.ToFloat64(jA.Metrics().Applied) + testutil.ToFloat64(jB.Metrics().Applied)
+	}
+	time.Sleep(time.Second)
+	before := applied()
+	time.Sleep(1500 * time.Millisecond)
+	if after := applied(); after != before {
+		t.Fatalf("writes keep flowing while nobody writes (%v → %v): an echo loop", before, after)
+	}
+	if e := testutil.ToFloat64(jA.Metrics().Skipped.WithLabelValues("shop-to-orders", "echo")) + testutil.ToFloat64(jB.Metrics().Skipped.WithLabelValues("orders-to-shop", "echo")); e < 3 {
+		t.Fatalf("only %v echoes recognised", e)
+	}
+	stopA(context.Canceled)
+	stopB(context.Canceled)
+
+	// 4. Concurrent writes to the same items on both sides while sync is down.
+	Put(t, c, "shop", item.Item{"pk": S("k2"), "val": S("mono"), "ver": N(10)})     // tie: shop wins
+	Put(t, c, "orders", item.Item{"pk": S("k2"), "val": S("svc"), "ver": N(10)})    //
+	Put(t, c, "shop", item.Item{"pk": S("k3"), "val": S("mono"), "ver": N(11)})     // higher ver wins
+	Put(t, c, "orders", item.Item{"pk": S("k3"), "val": S("svc"), "ver": N(12)})    //
+	Put(t, c, "shop", item.Item{"pk": S("k1"), "val": S("mono2"), "ver": N(3)})     // newer than the
+	Put(t, c, "orders", item.Item{"pk": S("k1"), "val": S("svc-old"), "ver": N(2)}) // service's rewrite
+	run()
+	Eventually(t, 20*time.Second, same("k2", "mono"))
+	Eventually(t, 20*time.Second, same("k3", "svc"))
+	Eventually(t, 20*time.Second, same("k1", "mono2"))
+}
+
+func runJob(t *testing.T, j *job.Job) func(error) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan struct{})
+	go func() { j.Run(ctx); close(done) }()
+	stopped := false
+	stop := func(cause error) {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel(cause)
+		<-done
+		j.Close()
+	}
+	t.Cleanup(func() { stop(context.Canceled) })
+	return stop
+}
