@@ -31,7 +31,7 @@ func (s *Session) Save(planPath, configPath string) error {
 		return fmt.Errorf("save plan: %w", err)
 	}
 	if configPath != "" {
-		if err := WriteConstraints(configPath, s.Constraints(), s.paths()); err != nil {
+		if err := WriteConstraints(configPath, s.Constraints(), s.where()); err != nil {
 			return err
 		}
 	}
@@ -43,9 +43,16 @@ func (s *Session) Save(planPath, configPath string) error {
 // creating the file when missing: each pinned package is listed under its service in
 // "services", each kernel package in "kernel", and removed from wherever else the file put it.
 // A pattern ("example.com/shop/orders/...") that matched a package now placed elsewhere is
-// replaced by the packages of all it still matches, so the rest keep their constraint. Every
-// other key, and the comments, are kept.
-func WriteConstraints(path string, c Constraints, all []string) error {
+// replaced by the packages it still stands for, so the rest keep their constraint. A "together"
+// or "apart" group that the new placement contradicts lets go of the placed package. where maps
+// every package of the module to its service ("" for kernel). Every other key, and the
+// comments, are kept; nothing is written that analyze.ParseConfig refuses.
+func WriteConstraints(path string, c Constraints, where map[string]string) error {
+	all := make([]string, 0, len(where))
+	for p := range where {
+		all = append(all, p)
+	}
+	sort.Strings(all)
 	var doc yaml.Node
 	data, err := os.ReadFile(path)
 	switch {
@@ -119,6 +126,9 @@ func WriteConstraints(path string, c Constraints, all []string) error {
 		l.Content = kept
 		l.Style = 0 // block style: one package a line
 	}
+	if err := releaseGroups(root, placed, where, all); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	// Add the pins, service by service, and the kernel packages.
 	byService := map[string][]string{}
 	for p, s := range c.Pins {
@@ -160,7 +170,7 @@ func WriteConstraints(path string, c Constraints, all []string) error {
 	var rootKept []*yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := root.Content[i], root.Content[i+1]
-		if (v == services || v == kernel) && len(v.Content) == 0 {
+		if (v == services || v == kernel || k.Value == "together" || k.Value == "apart") && len(v.Content) == 0 {
 			continue
 		}
 		rootKept = append(rootKept, k, v)
@@ -182,6 +192,93 @@ func WriteConstraints(path string, c Constraints, all []string) error {
 	}
 	if err := writeAtomic(path, out.Bytes()); err != nil {
 		return fmt.Errorf("save constraints: %w", err)
+	}
+	return nil
+}
+
+// releaseGroups takes the placed packages out of the "together" and "apart" groups their new
+// place contradicts: together with a package in another service, apart from one in the same
+// service, or any group for a kernel package (analyze refuses kernel packages in groups). A
+// group left with fewer than two entries is dropped.
+func releaseGroups(root *yaml.Node, placed map[string]bool, where map[string]string, all []string) error {
+	matches := func(pat string) []string {
+		prefix, isPattern := strings.CutSuffix(pat, "/...")
+		if !isPattern {
+			return []string{pat}
+		}
+		var out []string
+		for _, p := range all {
+			if p == prefix || strings.HasPrefix(p, prefix+"/") {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, groups := root.Content[i].Value, root.Content[i+1]
+		if key != "together" && key != "apart" {
+			continue
+		}
+		if groups.Kind != yaml.SequenceNode {
+			return fmt.Errorf("line %d: %q must be a list of lists of packages", groups.Line, key)
+		}
+		var keptGroups []*yaml.Node
+		for _, g := range groups.Content {
+			if g.Kind != yaml.SequenceNode {
+				return fmt.Errorf("line %d: each %s entry must be a list of packages", g.Line, key)
+			}
+			// conflicts reports whether package p, in entry e of the group, breaks the group.
+			conflicts := func(p string, e int) bool {
+				svc, ok := where[p]
+				if !ok || !placed[p] {
+					return false
+				}
+				if svc == "" {
+					return true
+				}
+				for j, other := range g.Content {
+					for _, q := range matches(other.Value) {
+						if q == p {
+							continue
+						}
+						qs, known := where[q]
+						if !known {
+							continue
+						}
+						if key == "together" && qs != svc || key == "apart" && j != e && qs == svc {
+							return true
+						}
+					}
+				}
+				return false
+			}
+			var entries []*yaml.Node
+			for e, n := range g.Content {
+				ms := matches(n.Value)
+				var keep []string
+				dropped := false
+				for _, p := range ms {
+					if conflicts(p, e) {
+						dropped = true
+						continue
+					}
+					keep = append(keep, p)
+				}
+				switch {
+				case !dropped:
+					entries = append(entries, n)
+				default:
+					for _, p := range keep {
+						entries = append(entries, &yaml.Node{Kind: yaml.ScalarNode, Value: p})
+					}
+				}
+			}
+			g.Content = entries
+			if len(entries) >= 2 {
+				keptGroups = append(keptGroups, g)
+			}
+		}
+		groups.Content = keptGroups
 	}
 	return nil
 }

@@ -191,11 +191,14 @@ func checkName(name string) error {
 	return nil
 }
 
-// paths are the import paths of the plan's packages.
-func (s *Session) paths() []string {
-	out := make([]string, len(s.plan.Packages))
-	for i, p := range s.plan.Packages {
-		out[i] = p.Path
+// where maps each package of the plan to its service, "" for the kernel.
+func (s *Session) where() map[string]string {
+	out := make(map[string]string, len(s.plan.Packages))
+	for _, p := range s.plan.Packages {
+		out[p.Path] = p.Service
+		if p.Kernel {
+			out[p.Path] = ""
+		}
 	}
 	return out
 }

@@ -242,12 +242,13 @@ func TestWriteConstraintsErrors(t *testing.T) {
 		"pins.yaml":     "services: {orders: x}\n",
 		"broken.yaml":   "services: {\n",
 		"unknown.yaml":  "colour: blue\n", // analyze would refuse the file: leave it alone
+		"together.yaml": "together: {a: b}\n",
 	} {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		err := WriteConstraints(path, Constraints{Pins: map[string]string{"a": "b"}}, []string{"a"})
+		err := WriteConstraints(path, Constraints{Pins: map[string]string{"a": "b"}}, map[string]string{"a": "b"})
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming the file", name, err)
 		}
@@ -256,18 +257,62 @@ func TestWriteConstraintsErrors(t *testing.T) {
 		}
 	}
 	fresh := filepath.Join(dir, "new.yaml")
-	if err := WriteConstraints(fresh, Constraints{Pins: map[string]string{"a": "b"}, Kernel: []string{"k"}}, []string{"a", "k"}); err != nil {
+	if err := WriteConstraints(fresh, Constraints{Pins: map[string]string{"a": "b"}, Kernel: []string{"k"}}, map[string]string{"a": "b", "k": ""}); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(fresh); string(data) != "services:\n  b:\n    - a\nkernel:\n  - k\n" {
 		t.Errorf("new carve.yaml = %q", data)
 	}
 	// A package moved out of the kernel leaves the kernel list, and an emptied list goes.
-	if err := WriteConstraints(fresh, Constraints{Pins: map[string]string{"k": "b"}}, []string{"a", "k"}); err != nil {
+	if err := WriteConstraints(fresh, Constraints{Pins: map[string]string{"k": "b"}}, map[string]string{"a": "b", "k": "b"}); err != nil {
 		t.Fatal(err)
 	}
 	if data, _ := os.ReadFile(fresh); string(data) != "services:\n  b:\n    - a\n    - k\n" {
 		t.Errorf("carve.yaml after unkernel = %q", data)
+	}
+}
+
+// TestWriteConstraintsReleasesGroups: an edit wins over a together or apart group it
+// contradicts, so that 'carve analyze' can still honour the file.
+func TestWriteConstraintsReleasesGroups(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "carve.yaml")
+	old := `together:
+  - [m/cart, m/orders]
+  - [m/x/..., m/orders]
+  - [m/users, m/notify]
+apart:
+  - [m/users, m/payments]
+  - [m/catalog, m/orders]
+`
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	where := map[string]string{
+		"m/cart": "catalog", "m/orders": "orders", "m/x/a": "orders", "m/x/b": "catalog",
+		"m/users": "users", "m/notify": "", "m/payments": "users", "m/catalog": "catalog",
+	}
+	c := Constraints{Pins: map[string]string{"m/cart": "catalog", "m/x/b": "catalog", "m/payments": "users"}, Kernel: []string{"m/notify"}}
+	if err := WriteConstraints(path, c, where); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	// cart left orders: its group goes; x/b left orders: the pattern keeps x/a; notify is
+	// kernel: its group goes; payments joined users: that apart goes; catalog/orders stays.
+	want := `together:
+  - [m/x/a, m/orders]
+apart:
+  - [m/catalog, m/orders]
+services:
+  catalog:
+    - m/cart
+    - m/x/b
+  users:
+    - m/payments
+kernel:
+  - m/notify
+`
+	if string(data) != want {
+		t.Errorf("carve.yaml =\n%s\nwant\n%s", data, want)
 	}
 }
 
