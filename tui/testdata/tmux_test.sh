@@ -20,9 +20,10 @@ trap 'tmx kill-server 2>/dev/null || true' EXIT
 
 screen() { tmx capture-pane -p -t tui; }
 
-# wait_for TEXT: poll the screen until TEXT shows, for up to 10 s.
+# wait_for TEXT: poll the screen until TEXT shows, for up to 30 s (a loaded machine is slow;
+# polling costs nothing when it is fast).
 wait_for() {
-	for _ in $(seq 1 200); do
+	for _ in $(seq 1 600); do
 		if screen | grep -qF -- "$1"; then
 			return 0
 		fi
