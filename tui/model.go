@@ -210,8 +210,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.c == nil { // loading: only quitting
 		if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, newGlobalKeys().Quit) {
-			m.cancel()
-			return m, m.quit()
+			return m, m.quit() // cancels the load
 		}
 		return m, nil
 	}
