@@ -60,7 +60,7 @@ func parseSQL(q string) []sqlRef {
 			return i
 		}
 		name := sqlName(toks[i])
-		if !ctes[name] {
+		if name != "" && !ctes[name] {
 			refs = append(refs, sqlRef{table: name, access: access})
 		}
 		return i + 1
@@ -144,7 +144,7 @@ func sqlName(t string) string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		if len(part) >= 2 && (part[0] == '"' || part[0] == '`') {
+		if len(part) >= 2 && (part[0] == '"' || part[0] == '`') && part[len(part)-1] == part[0] {
 			b.WriteString(part[1 : len(part)-1])
 		} else {
 			b.WriteString(strings.ToLower(part))
