@@ -20,10 +20,6 @@ const (
 	// louvainRuns is how many seeds (Seed, Seed+1, ...) Louvain is run with; the run with the
 	// highest modularity wins, so one unlucky node order does not decide the plan.
 	louvainRuns = 8
-	// anchorSplitQ is the modularity a community's own subgraph must reach when split for the
-	// split to be taken: a community holding the entry points of two services is split when its
-	// inside has two clear parts (modularity's resolution limit merges small services).
-	anchorSplitQ = 0.15
 	// satelliteShare is the share of its coupling weight that a community without entry points
 	// must send to other communities to be merged into its best neighbour: a community
 	// more coupled outside than inside is a satellite, not a service.
@@ -40,22 +36,26 @@ const (
 // canonical order computed from the graph's structure (not from import paths), so that renaming
 // packages does not change the partition.
 type clusterer struct {
-	g        *pkgGraph
-	cons     *constraints
-	gamma    float64
-	seeds    []uint64
-	members  [][]int // super-node → packages
-	of       []int   // package → super-node, -1 for kernel
-	nbr      [][]int // sorted neighbours
-	w        []map[int]float64
-	self     []float64
-	deg      []float64
-	m        float64 // total weight: edges counted once plus self weights
-	anchor   []bool  // holds a package with routes (or the target of a service main)
-	free     []bool  // a main package under no constraint: joins a service after clustering
-	pin      []string
-	conflict map[[2]int]bool // super-node pairs that must be apart
-	warnings []string
+	g       *pkgGraph
+	cons    *constraints
+	gamma   float64
+	seeds   []uint64
+	members [][]int // super-node → packages
+	of      []int   // package → super-node, -1 for kernel
+	nbr     [][]int // sorted neighbours
+	w       []map[int]float64
+	self    []float64
+	deg     []float64
+	m       float64 // total weight: edges counted once plus self weights
+	anchor  []bool  // holds a package with routes (or the target of a service main)
+	// free marks nodes left out of clustering that join a service afterwards: main packages,
+	// composition roots (packages wiring the entry points of many services) and packages tied
+	// only to those. None is under a constraint.
+	free        []bool
+	constrained []bool
+	pin         []string
+	conflict    map[[2]int]bool // super-node pairs that must be apart
+	warnings    []string
 }
 
 // cluster returns the community of each package (-1 for kernel packages), numbered 0..k-1.
@@ -69,8 +69,10 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 		return c.packageLabels(nil), c.warnings, nil
 	}
 
-	// 1. Louvain on everything but the free mains.
+	// 1. Louvain on everything but the free nodes: mains, composition roots and packages tied
+	// only to them.
 	c.markRouteAnchors()
+	c.markFree()
 	var core []int
 	for s := range c.members {
 		if !c.free[s] {
@@ -87,10 +89,11 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 	// 2. A main whose coupling lies in one community is that community's entry point.
 	c.markServiceMains(label)
 	// 3. Entry points anchor services: give entry-less communities an entry point that sits
-	// with another service, split communities holding two services' entry points, let packages
-	// follow, and fold what is left without entry point into its neighbours.
+	// with another service, give each entry point of a community holding several its own
+	// service, let packages follow, and fold what is left without entry point into its
+	// neighbours.
 	label = c.rehomeAnchors(label)
-	label = c.splitAnchors(label)
+	label = c.seedAnchors(label)
 	label = c.refine(label)
 	label = c.mergeSatellites(label)
 	// 4. Adapters join the service whose port they implement.
@@ -271,6 +274,7 @@ func (c *clusterer) build(kernel []bool) {
 	c.nbr = make([][]int, k)
 	c.anchor = make([]bool, k)
 	c.free = make([]bool, k)
+	c.constrained = make([]bool, k)
 	c.pin = make([]string, k)
 	for s := range k {
 		c.w[s] = map[int]float64{}
@@ -293,7 +297,9 @@ func (c *clusterer) build(kernel []bool) {
 				}
 			}
 		}
-		if len(ms) == 1 && g.info[ms[0]].Main && !constrained[ms[0]] {
+		if len(ms) > 1 || constrained[ms[0]] {
+			c.constrained[s] = true
+		} else if g.info[ms[0]].Main {
 			c.free[s] = true
 		}
 	}
@@ -596,93 +602,6 @@ func (c *clusterer) markServiceMains(label []int) {
 	}
 }
 
-// splitAnchors splits each community holding several entry points when its own subgraph has a
-// clear structure (modularity ≥ anchorSplitQ) that separates them. Parts without an entry point
-// join the part they are most coupled to.
-func (c *clusterer) splitAnchors(label []int) []int {
-	next := slices.Max(label) + 1
-	for _, grp := range groupsOf(label) {
-		anchors := 0
-		for _, s := range grp {
-			if c.anchor[s] {
-				anchors++
-			}
-		}
-		if anchors < 2 {
-			continue
-		}
-		sub := c.louvain(grp)
-		if c.subQ(grp, sub) < anchorSplitQ {
-			continue
-		}
-		anchored := map[int]bool{}
-		for i, s := range grp {
-			if c.anchor[s] {
-				anchored[sub[i]] = true
-			}
-		}
-		if len(anchored) < 2 {
-			continue
-		}
-		// Fold parts without an entry point into the anchored part they are most coupled to.
-		for {
-			orphan := -1
-			for i := range sub {
-				if !anchored[sub[i]] {
-					orphan = sub[i]
-					break
-				}
-			}
-			if orphan < 0 {
-				break
-			}
-			toward := map[int]float64{}
-			for i, s := range grp {
-				if sub[i] != orphan {
-					continue
-				}
-				for j, t := range grp {
-					if anchored[sub[j]] {
-						toward[sub[j]] += c.w[s][t]
-					}
-				}
-			}
-			dest, destW := -1, -1.0
-			for _, l := range sortedKeys(toward) {
-				if toward[l] > destW {
-					dest, destW = l, toward[l]
-				}
-			}
-			if dest < 0 {
-				for l := range sub {
-					if anchored[sub[l]] {
-						dest = sub[l]
-						break
-					}
-				}
-			}
-			for i := range sub {
-				if sub[i] == orphan {
-					sub[i] = dest
-				}
-			}
-		}
-		first := map[int]int{}
-		for i, s := range grp {
-			if _, ok := first[sub[i]]; !ok {
-				if len(first) == 0 {
-					first[sub[i]] = label[s]
-				} else {
-					first[sub[i]] = next
-					next++
-				}
-			}
-			label[s] = first[sub[i]]
-		}
-	}
-	return label
-}
-
 // commStats are the aggregates of a partition needed for modularity gains.
 type commStats struct {
 	tot     map[int]float64         // sum of degrees per community
@@ -868,33 +787,98 @@ func sortedIntKeys(m map[int]int) []int {
 	return ks
 }
 
-// attachMains puts each free main package into the community it is coupled to most; a main
-// coupled to nothing is a service of its own.
+// attachMains puts each free node (main packages, composition roots, packages tied only to
+// them) into the community it is coupled to most, those tied to clustered packages first, then
+// those tied only to other free nodes; a node coupled to nothing is a service of its own.
 func (c *clusterer) attachMains(label []int) []int {
 	next := slices.Max(label) + 1
+	for {
+		changed := false
+		for s := range c.members {
+			if !c.free[s] || label[s] >= 0 {
+				continue
+			}
+			byComm := map[int]float64{}
+			for _, t := range c.nbr[s] {
+				if l := label[t]; l >= 0 {
+					byComm[l] += c.w[s][t]
+				}
+			}
+			best, bestW := -1, 0.0
+			for _, l := range sortedKeys(byComm) {
+				if byComm[l] > bestW {
+					best, bestW = l, byComm[l]
+				}
+			}
+			if best >= 0 {
+				label[s] = best
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
 	for s := range c.members {
-		if !c.free[s] {
-			continue
-		}
-		byComm := map[int]float64{}
-		for _, t := range c.nbr[s] {
-			if l := label[t]; l >= 0 && !c.free[t] {
-				byComm[l] += c.w[s][t]
-			}
-		}
-		best, bestW := -1, 0.0
-		for _, l := range sortedKeys(byComm) {
-			if byComm[l] > bestW {
-				best, bestW = l, byComm[l]
-			}
-		}
-		if best < 0 {
-			best = next
+		if c.free[s] && label[s] < 0 {
+			label[s] = next
 			next++
 		}
-		label[s] = best
 	}
 	return label
+}
+
+// markFree leaves composition roots out of clustering, and the packages tied only to free
+// nodes. A composition root is a package that uses the entry points of at least half the
+// services (and at least three): the router that registers every handler. Like a main package
+// it is a hub by construction and would glue services together; the routes it serves itself
+// (a health check) do not make it a service's entry point.
+func (c *clusterer) markFree() {
+	anchors := 0
+	for s := range c.members {
+		if c.anchor[s] {
+			anchors++
+		}
+	}
+	for s, ms := range c.members {
+		if c.free[s] || c.constrained[s] {
+			continue
+		}
+		others := anchors
+		if c.anchor[s] {
+			others--
+		}
+		used := map[int]bool{}
+		for t := range c.members {
+			if !c.anchor[t] || t == s {
+				continue
+			}
+			for _, q := range c.members[t] {
+				if slices.Contains(c.g.uses[q], ms[0]) {
+					used[t] = true
+				}
+			}
+		}
+		if len(used) >= max(3, (others+1)/2) {
+			c.free[s] = true
+			c.anchor[s] = false
+		}
+	}
+	for s := range c.members {
+		if c.free[s] || c.anchor[s] || c.constrained[s] {
+			continue
+		}
+		tied := false
+		for _, t := range c.nbr[s] {
+			if !c.free[t] && c.w[s][t] > 0 {
+				tied = true
+				break
+			}
+		}
+		if !tied && len(c.nbr[s]) > 0 {
+			c.free[s] = true
+		}
+	}
 }
 
 // enforceApart splits every community that holds a pair that must be apart: the constrained
@@ -1287,4 +1271,65 @@ func (c *clusterer) markRouteAnchors() {
 			}
 		}
 	}
+}
+
+// seedAnchors gives every entry point of a community holding several its own community, and
+// shares the other packages of the community among them: repeatedly, the package most tied to
+// one of the entry points' groups joins it.
+func (c *clusterer) seedAnchors(label []int) []int {
+	next := slices.Max(label) + 1
+	for _, grp := range groupsOf(label) {
+		var anchors []int
+		for _, s := range grp {
+			if c.anchor[s] {
+				anchors = append(anchors, s)
+			}
+		}
+		if len(anchors) < 2 {
+			continue
+		}
+		in := map[int]bool{}
+		for _, s := range grp {
+			in[s] = true
+		}
+		group := map[int]int{}
+		ids := make([]int, len(anchors))
+		for i, a := range anchors {
+			group[a] = i
+			ids[i] = label[a]
+			if i > 0 {
+				ids[i] = next
+				next++
+			}
+		}
+		for {
+			best, bestG, bestW := -1, 0, 0.0
+			for _, s := range grp {
+				if _, ok := group[s]; ok {
+					continue
+				}
+				toward := make([]float64, len(anchors))
+				for _, t := range c.nbr[s] {
+					if gi, ok := group[t]; ok && in[t] {
+						toward[gi] += c.w[s][t]
+					}
+				}
+				for gi, w := range toward {
+					if w > bestW {
+						best, bestG, bestW = s, gi, w
+					}
+				}
+			}
+			if best < 0 {
+				break
+			}
+			group[best] = bestG
+		}
+		for _, s := range grp {
+			if gi, ok := group[s]; ok {
+				label[s] = ids[gi]
+			}
+		}
+	}
+	return label
 }

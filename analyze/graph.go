@@ -224,12 +224,30 @@ func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGra
 	})
 	for _, k := range keys {
 		e := g.edges[k]
+		// When everything A uses of B is B's contract (its DTOs, messages, interfaces), the
+		// import itself is a contract coupling: A depends on B's published language only.
+		onlyContract, anyContract := true, false
+		for _, s := range signalOrder {
+			if s == SignalImports || s == SignalData || s == SignalCoChange {
+				continue
+			}
+			if e.plain[s] > 0 {
+				onlyContract = false
+			}
+			if e.contract[s] > 0 {
+				anyContract = true
+			}
+		}
 		w := 0.0
 		for _, s := range signalOrder {
 			if s == SignalData {
 				continue
 			}
-			w += weights[s] * (damp(e.plain[s]) + contract*damp(e.contract[s]))
+			plain, con := e.plain[s], e.contract[s]
+			if s == SignalImports && onlyContract && anyContract {
+				plain, con = 0, plain+con
+			}
+			w += weights[s] * (damp(plain) + contract*damp(con))
 		}
 		w += e.dataW
 		e.weight = w

@@ -9,12 +9,16 @@ import "math"
 const (
 	// DefaultKernelShare is the share of the module's other packages that must use a package
 	// directly (by any use signal: imports, calls, types, implements, state) for it to be kernel.
-	DefaultKernelShare = 0.5
-	// KernelMinFanIn is the least number of packages that must use a kernel package, so that a
-	// module of three packages does not call its one shared helper a kernel.
-	KernelMinFanIn = 3
+	// A quarter, not a half: in a real monolith the platform packages (HTTP helpers, metrics,
+	// the database wrapper) are used by every service's handler or store, not by every package.
+	DefaultKernelShare = 0.25
+	// KernelMinFanIn is the least number of packages that must use a kernel package, so that in
+	// a small module a domain package its handler, its store and one adapter use is not taken
+	// for a library.
+	KernelMinFanIn = 5
 	// KernelMaxFanOut is the most packages outside the kernel a kernel package may use: a kernel
-	// package is a leaf (it may use other kernel packages).
+	// package is a leaf (it may use other kernel packages). A package that serves routes (a
+	// metrics or health endpoint) must use none.
 	KernelMaxFanOut = 2
 )
 
@@ -42,7 +46,7 @@ func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
 		switch {
 		case forced[i]:
 			kernel[i] = true
-		case barred[i] || g.info[i].Main || len(g.routes[i]) > 0:
+		case barred[i] || g.info[i].Main:
 		case len(g.uses[i]) >= need:
 			kernel[i] = true
 		}
@@ -61,7 +65,8 @@ func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
 					out++
 				}
 			}
-			if out > KernelMaxFanOut {
+			// A package serving routes (a /metrics endpoint) is kernel only as a pure leaf.
+			if out > KernelMaxFanOut || (out > 0 && len(g.routes[i]) > 0) {
 				kernel[i] = false
 				changed = true
 			}
