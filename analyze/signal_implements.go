@@ -9,6 +9,12 @@ import (
 // interface with at least one method declared in B". It is invisible in the import graph: an
 // adapter need not import the package whose port it implements. Count is the number of
 // (type, interface) pairs; the sites are the type declarations.
+//
+// Go interfaces are also declared by consumers: cart declares Products{ Product(sku) } and
+// catalog.Service, with six methods, happens to satisfy it. That service is not cart's adapter;
+// cart depends on a view of catalog's API. So a type the interface covers only in part (under
+// half of its exported methods) couples as a Contract; a type that is mostly the interface (a
+// repository implementing its port) couples as implementation.
 type Implements struct{}
 
 // Name returns SignalImplements.
@@ -37,9 +43,22 @@ func (Implements) Collect(ctx context.Context, m *Module, f *Facts) error {
 			if !own || from == to {
 				continue
 			}
-			deps.add(from, to, false, 1, m.Site(tn.Pos()))
+			contract := 2*iface.NumMethods() < exportedMethods(tn)
+			deps.add(from, to, contract, 1, m.Site(tn.Pos()))
 		}
 	}
 	deps.emit(f)
 	return ctx.Err()
+}
+
+// exportedMethods counts the exported methods of *tn, promoted ones included.
+func exportedMethods(tn *types.TypeName) int {
+	ms := types.NewMethodSet(types.NewPointer(tn.Type()))
+	n := 0
+	for i := 0; i < ms.Len(); i++ {
+		if ms.At(i).Obj().Exported() {
+			n++
+		}
+	}
+	return n
 }

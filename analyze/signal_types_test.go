@@ -29,6 +29,10 @@ func TestImplements(t *testing.T) {
 		{from: "memstore", to: "orders", count: 1},
 		{from: "notify", to: "orders", count: 1}, // SMS implements orders.Notifier, no import
 		{from: "orders", to: "orders"},
+		// inventory.Service satisfies orders.Stock with one of its three methods: a provider
+		// seen through a consumer's interface, not an adapter.
+		{from: "inventory", to: "orders", contract: true, count: 1},
+		{from: "inventory", to: "orders"},
 		// http.Handler is not the module's: the catalog handler implements nothing of ours.
 		{from: "catalog", to: "net/http"},
 	})

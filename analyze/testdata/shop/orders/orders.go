@@ -52,3 +52,9 @@ func (s *Service) Place(ctx context.Context, o Order) error {
 	}
 	return s.notify.Notify(o.ID)
 }
+
+// Stock is what orders needs of the stock: a consumer's view, which inventory.Service
+// satisfies among its other methods.
+type Stock interface {
+	Reserve(ctx context.Context, sku string, n int) error
+}
