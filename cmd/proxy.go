@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -87,8 +88,10 @@ func runProxy(ctx context.Context, s Streams, o *proxyRunOptions) error {
 	defer signal.Stop(hup)
 	reload := make(chan struct{})
 	fwdCtx, stopFwd := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	defer stopFwd()
-	go func() { // forwards SIGHUP until Run returns; ends with fwdCtx
+	wg.Go(func() { // forwards SIGHUP to Run until it returns
 		for {
 			select {
 			case <-fwdCtx.Done():
@@ -101,7 +104,7 @@ func runProxy(ctx context.Context, s Streams, o *proxyRunOptions) error {
 				}
 			}
 		}
-	}()
+	})
 	return p.Run(ctx, strangler.RunOptions{ConfigFile: o.config, Watch: o.watch, Reload: reload})
 }
 

@@ -41,15 +41,22 @@ func newTransport(c config.Transport) *http.Transport {
 }
 
 // bufferPool lends ReverseProxy its 32 KiB copy buffers instead of allocating one per
-// response.
+// response. It pools array pointers, so neither Get nor Put allocates.
 type bufferPool struct{ p sync.Pool }
 
+const copyBufSize = 32 << 10
+
 func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return &bufferPool{p: sync.Pool{New: func() any { return new([copyBufSize]byte) }}}
 }
 
-func (b *bufferPool) Get() []byte  { return *(b.p.Get().(*[]byte)) }
-func (b *bufferPool) Put(x []byte) { b.p.Put(&x) }
+func (b *bufferPool) Get() []byte { return b.p.Get().(*[copyBufSize]byte)[:] }
+
+func (b *bufferPool) Put(x []byte) {
+	if cap(x) >= copyBufSize {
+		b.p.Put((*[copyBufSize]byte)(x[:copyBufSize]))
+	}
+}
 
 // forwarderFor returns the builder of a target's forwarder within runtime rt.
 func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) http.Handler {

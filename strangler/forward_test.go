@@ -190,3 +190,14 @@ func TestTLSWithHTTP2(t *testing.T) {
 		t.Errorf("upstream did not learn the client used https: %s", body)
 	}
 }
+
+func TestBufferPoolAllocatesNothing(t *testing.T) {
+	bp := newBufferPool()
+	bp.Put(bp.Get())
+	if n := testing.AllocsPerRun(100, func() { bp.Put(bp.Get()) }); n != 0 {
+		t.Errorf("Get+Put allocates %v times", n)
+	}
+	if b := bp.Get(); len(b) != 32<<10 {
+		t.Errorf("buffer of %d bytes, want 32 KiB", len(b))
+	}
+}

@@ -126,9 +126,16 @@ func start(t *testing.T, yaml string, so startOpts) *running {
 	}
 	r.url = scheme + "://" + ln.Addr().String()
 	r.admin = "http://" + aln.Addr().String()
+	started := make(chan struct{})
 	go func() {
-		r.done <- p.Run(ctx, RunOptions{ConfigFile: file, Watch: so.watch, Listener: ln, AdminListener: aln})
+		r.done <- p.Run(ctx, RunOptions{ConfigFile: file, Watch: so.watch, Listener: ln, AdminListener: aln,
+			Started: func(net.Addr, net.Addr) { close(started) }})
 	}()
+	select {
+	case <-started:
+	case err := <-r.done:
+		t.Fatalf("proxy did not start: %v", err)
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-r.done; err != nil {

@@ -100,7 +100,7 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 	})
 	bg, stopBG := context.WithCancel(ctx)
 	if opts.ConfigFile != "" && opts.Watch {
-		w, err := newWatcher(opts.ConfigFile, p.log)
+		w, err := newWatcher(opts.ConfigFile, cfg.Sum, p.log)
 		if err != nil {
 			p.log.Warn("config file not watched; reload with SIGHUP", "err", err)
 		} else {

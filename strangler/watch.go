@@ -25,7 +25,8 @@ type watcher struct {
 	sum  [32]byte
 }
 
-func newWatcher(file string, log *slog.Logger) (*watcher, error) {
+// newWatcher watches file; sum is the hash of the content being served.
+func newWatcher(file string, sum [32]byte, log *slog.Logger) (*watcher, error) {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return nil, fmt.Errorf("watch config: %w", err)
@@ -34,9 +35,7 @@ func newWatcher(file string, log *slog.Logger) (*watcher, error) {
 		fw.Close()
 		return nil, fmt.Errorf("watch config directory %s: %w", filepath.Dir(file), err)
 	}
-	w := &watcher{file: file, w: fw, log: log}
-	w.sum, _ = fileSum(file)
-	return w, nil
+	return &watcher{file: file, w: fw, log: log, sum: sum}, nil
 }
 
 func fileSum(file string) ([32]byte, error) {

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,8 @@ type Config struct {
 
 	// File is the path the config was read from, for messages; not part of the YAML.
 	File string `yaml:"-"`
+	// Sum is the SHA-256 of the bytes parsed, so a file watcher can tell a real change.
+	Sum [32]byte `yaml:"-"`
 	// lines maps a key path such as "routes[0].split.orders" to its line in File.
 	lines map[string]int
 }
@@ -284,6 +287,7 @@ func Parse(file string, data []byte) (*Config, error) {
 		walkLines(&root, "", c.lines)
 	}
 	c.File = file
+	c.Sum = sha256.Sum256(data)
 	if err := c.validate(); err != nil {
 		return nil, err
 	}

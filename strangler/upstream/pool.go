@@ -139,6 +139,12 @@ func New(name string, cfg config.Upstream, opts Options) *Pool {
 	} else {
 		empty := []*Target{}
 		p.targets.Store(&empty)
+		// Resolve once now so the pool serves from the start; Run keeps it fresh.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := p.Resolve(ctx); err != nil {
+			p.log.Warn("resolving upstream targets failed; retrying every dns.interval", "upstream", name, "err", err)
+		}
+		cancel()
 	}
 	return p
 }
