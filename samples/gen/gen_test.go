@@ -309,13 +309,16 @@ func TestMixingIsWhatWasAsked(t *testing.T) {
 			dir, res := generate(t, o)
 			m := measure(t, dir, res)
 			got := float64(m.crossRefs) / float64(m.refs)
-			t.Logf("μ=%.1f seed=%d: %d of %d references cross services (%.3f; generator says %.3f, per package %.3f); tables: %d of %d",
-				mu, seed, m.crossRefs, m.refs, got, res.Stats.Mixing, res.Stats.PackageMixing, m.crossAccesses, m.accesses)
+			t.Logf("μ=%.1f seed=%d: %d of %d references cross services (%.3f; generator says %.3f, per pair %.3f, per package %.3f); tables: %d of %d",
+				mu, seed, m.crossRefs, m.refs, got, res.Stats.Mixing, res.Stats.EdgeMixing, res.Stats.PackageMixing, m.crossAccesses, m.accesses)
 			if m.refs != res.Stats.Units {
 				t.Errorf("μ=%.1f seed=%d: %d references in the source, the generator counted %d units", mu, seed, m.refs, res.Stats.Units)
 			}
 			if math.Abs(got-mu) > 0.02 {
 				t.Errorf("μ=%.1f seed=%d: cross-service share of references is %.3f", mu, seed, got)
+			}
+			if math.Abs(res.Stats.EdgeMixing-mu) > 0.03 {
+				t.Errorf("μ=%.1f seed=%d: cross-service share of coupled package pairs is %.3f", mu, seed, res.Stats.EdgeMixing)
 			}
 			if math.Abs(res.Stats.PackageMixing-mu) > 0.05 {
 				t.Errorf("μ=%.1f seed=%d: mean per-package mixing is %.3f", mu, seed, res.Stats.PackageMixing)

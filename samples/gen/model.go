@@ -271,20 +271,45 @@ func (m *model) couple() {
 			cross += stubs[i].units
 		}
 	}
+	// Each stub links its package to one it is not linked to yet, when there is one, so that the
+	// share of a package's coupled packages in other services is Mixing too (LFR's μ counts
+	// links), not only the share of coupling units.
+	linked := func(a, b *pkg) bool {
+		if a.rank > b.rank {
+			a, b = b, a
+		}
+		return byPair[[2]int{a.id, b.id}] != nil
+	}
 	for _, s := range stubs {
-		if !s.cross {
-			add(s.p, m.sibling(s.p), s.units)
-			continue
+		var candidates []*pkg
+		if s.cross {
+			for si, svc := range m.services {
+				if si == s.p.service {
+					continue
+				}
+				for i, q := range svc.pkgs {
+					if i > 0 || s.p.role != roleEntry { // entry packages are only imported by main
+						candidates = append(candidates, q)
+					}
+				}
+			}
+		} else {
+			for _, q := range m.services[s.p.service].pkgs {
+				if q != s.p {
+					candidates = append(candidates, q)
+				}
+			}
 		}
-		other := m.rng.IntN(o.Services - 1)
-		if other >= s.p.service {
-			other++
+		var free []*pkg
+		for _, q := range candidates {
+			if !linked(s.p, q) {
+				free = append(free, q)
+			}
 		}
-		targets := m.services[other].pkgs
-		if s.p.role == roleEntry {
-			targets = targets[1:] // entry packages are only imported by main
+		if len(free) > 0 {
+			candidates = free
 		}
-		add(s.p, pick(m.rng, targets), s.units)
+		add(s.p, pick(m.rng, candidates), s.units)
 	}
 	for _, p := range m.pkgs {
 		if p.role != roleService && p.role != roleEntry {
