@@ -281,10 +281,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			tried[attempts] = target
 			attempts++
 			forward(target, rec, r)
-			failed := rec.err != nil || rec.status == http.StatusBadGateway || rec.status == http.StatusServiceUnavailable || rec.status == http.StatusGatewayTimeout
-			if rec.err != nil && errors.Is(rec.err, context.Canceled) && r.Context().Err() != nil {
-				failed = false // the client went away; not the target's fault
-			}
+			failed := rec.err != nil && !clientFault(r, rec.err) ||
+				rec.err == nil && (rec.status == http.StatusBadGateway || rec.status == http.StatusServiceUnavailable || rec.status == http.StatusGatewayTimeout)
 			pool.Report(target, !failed)
 			if rec.err == nil || rec.wrote {
 				break
@@ -337,6 +335,21 @@ func retryable(r *http.Request, err error) bool {
 		return true
 	}
 	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// clientFault reports whether a forwarding error was the client's doing (it went away, sent
+// too large a body, asked for a bad upgrade), which must not count against the target.
+func clientFault(r *http.Request, err error) bool {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return true
+	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
+		return true
+	case strings.HasPrefix(err.Error(), "client tried to switch"):
+		return true
+	}
+	return false
 }
 
 func writeForwardError(w http.ResponseWriter, r *http.Request, err error) {
