@@ -21,7 +21,7 @@ import (
 
 // Load stages reported through LoadOptions.Progress.
 const (
-	StageList      = "listing packages"      // go list of the module's packages
+	StageList      = "finding packages"      // a walk of the module's directories
 	StageDeps      = "building dependencies" // go list -export: compiles what is not cached
 	StageTypeCheck = "type-checking"         // the module's own files, parsed and checked
 	StageSignals   = "collecting signals"    // one step per signal, from Collect
@@ -56,6 +56,7 @@ type Module struct {
 	Packages  []*packages.Package // the module's own packages, sorted by import path, one per path
 
 	extra    []*packages.Package // external test packages (p_test), analysed as part of p
+	dirs     []string            // root directories of the modules
 	infos    []PackageInfo
 	byPath   map[string]*packages.Package // import path → package
 	owner    map[string]string            // types.Package path → module package path (p_test → p)
@@ -89,24 +90,18 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 		return nil, err
 	}
 
-	// A cheap listing first: it finds an empty module before the costly export-data build, and
-	// gives the number of files for the progress of type-checking.
+	// Counting the module's Go files costs a directory walk: it finds an empty module before
+	// the costly export-data build, and gives the total for the progress of type-checking.
 	m.report(StageList, 0, progressNone)
-	listed, err := packages.Load(m.config(ctx, opts, packages.NeedName|packages.NeedFiles|packages.NeedModule|packages.NeedForTest), patterns...)
+	files, err := m.countGoFiles(ctx, opts.Tests)
 	if err != nil {
-		return nil, m.listError(ctx, err)
-	}
-	files := 0
-	for _, p := range listed {
-		if m.isOwn(p) {
-			files += len(p.GoFiles)
-		}
+		return nil, err
 	}
 	if files == 0 {
 		return nil, &InputError{Path: dir, Problem: fmt.Sprintf("module %s has no Go packages", strings.Join(m.Paths, ", ")),
 			Hint: "add Go files, or pass the directory of a module that has them"}
 	}
-	m.report(StageList, len(listed), len(listed))
+	m.report(StageList, files, files)
 
 	m.report(StageDeps, 0, progressNone)
 	cfg := m.config(ctx, opts, loadMode)
@@ -120,7 +115,7 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 		parsed++
 		n := parsed
 		mu.Unlock()
-		m.report(StageTypeCheck, n, files)
+		m.report(StageTypeCheck, min(n, files), files)
 		return f, err
 	}
 	loaded, err := packages.Load(cfg, patterns...)
@@ -159,6 +154,7 @@ func (m *Module) findModules() ([]string, error) {
 				return nil, err
 			}
 			m.Paths = append(m.Paths, path)
+			m.dirs = append(m.dirs, dir)
 			// At a workspace root "./..." matches nothing: name every module by its path.
 			patterns = append(patterns, path+"/...")
 		}
@@ -181,7 +177,45 @@ func (m *Module) findModules() ([]string, error) {
 		return nil, err
 	}
 	m.Paths = []string{path}
+	m.dirs = []string{m.Root}
 	return []string{"./..."}, nil
+}
+
+// countGoFiles counts the Go files of the modules' packages the way ./... sees them: vendor,
+// testdata, directories starting with . or _ and nested modules are not walked. Build
+// constraints are not evaluated, so the count is an upper bound.
+func (m *Module) countGoFiles(ctx context.Context, tests bool) (int, error) {
+	n := 0
+	for _, root := range m.dirs {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil // unreadable parts are go list's to report
+			}
+			if d.IsDir() {
+				if path == root {
+					return nil
+				}
+				name := d.Name()
+				if name == "vendor" || name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+					return filepath.SkipDir
+				}
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir
+				}
+				return ctx.Err()
+			}
+			name := d.Name()
+			if strings.HasSuffix(name, ".go") && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "_") &&
+				(tests || !strings.HasSuffix(name, "_test.go")) {
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("walk %s: %w", root, err)
+		}
+	}
+	return n, nil
 }
 
 // enclosing returns the nearest directory at or above dir holding go.mod or go.work, or "".
