@@ -172,6 +172,14 @@ func TestUpgradeThroughProxy(t *testing.T) {
 			t.Fatalf("echo of %q: %q %v", msg, buf, err)
 		}
 	}
+	// Shutting down ends the tunnel once the drain is over (Shutdown itself ignores
+	// hijacked connections).
+	r.cancel()
+	if n, err := br.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("tunnel still open after shutdown (read %d bytes)", n)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("tunnel still open 10 s after shutdown")
+	}
 }
 
 func TestTLSWithHTTP2(t *testing.T) {

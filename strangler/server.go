@@ -59,6 +59,8 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 		return fmt.Errorf("admin API on %s is not loopback and has no token: set admin.token_env", aln.Addr())
 	}
 	errLog := slog.NewLogLogger(p.log.Handler(), slog.LevelWarn)
+	connCtx, endConns := context.WithCancel(context.WithoutCancel(ctx))
+	defer endConns()
 	srv := &http.Server{
 		Handler:           p,
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
@@ -67,7 +69,9 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
 		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
 		ErrorLog:          errLog,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Requests outlive ctx (they drain); connCtx ends tunnels such as WebSockets, which
+		// Shutdown does not wait for, once the drain is over.
+		BaseContext: func(net.Listener) context.Context { return connCtx },
 	}
 	if cfg.TLS != nil {
 		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
@@ -148,6 +152,7 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 		p.log.Warn("drain deadline passed; closing the remaining connections", "err", err)
 		srv.Close()
 	}
+	endConns()
 	admin.Shutdown(sctx)
 	admin.Close()
 	wg.Wait()
