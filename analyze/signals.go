@@ -6,10 +6,12 @@ import (
 	"go/ast"
 	"go/types"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/tools/go/packages"
 )
 
@@ -52,8 +54,9 @@ func LookupSignal(name string) (Signal, error) {
 	return nil, &InputError{Problem: fmt.Sprintf("unknown signal %q", name), Hint: "known signals: " + strings.Join(names, ", ")}
 }
 
-// Collect runs the signals over m, in order, and returns the facts, sorted so that the same
-// module gives the same facts on every run. A nil signals slice runs StandardSignals.
+// Collect runs the signals over m and returns the facts, sorted so that the same module gives
+// the same facts on every run. Signals run concurrently, each into facts of its own, merged in
+// the order given. A nil signals slice runs StandardSignals.
 func Collect(ctx context.Context, m *Module, signals []Signal) (*Facts, error) {
 	if signals == nil {
 		signals = StandardSignals()
@@ -63,14 +66,39 @@ func Collect(ctx context.Context, m *Module, signals []Signal) (*Facts, error) {
 		Root:     m.Root,
 		Packages: m.Infos(),
 	}
+	parts := make([]Facts, len(signals))
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	m.report(StageSignals, 0, len(signals))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, s := range signals {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("collect signals in %s: %w", m.Root, err)
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			if err := s.Collect(gctx, m, &parts[i]); err != nil {
+				return fmt.Errorf("signal %s: %w", s.Name(), err)
+			}
+			mu.Lock()
+			done++
+			m.report(StageSignals+": "+s.Name(), done, len(signals))
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("collect signals in %s: %w", m.Root, ctx.Err())
 		}
-		m.report(StageSignals+": "+s.Name(), i, len(signals))
-		if err := s.Collect(ctx, m, f); err != nil {
-			return nil, fmt.Errorf("signal %s in %s: %w", s.Name(), m.Root, err)
-		}
+		return nil, fmt.Errorf("collect signals in %s: %w", m.Root, err)
+	}
+	for _, p := range parts {
+		f.Deps = append(f.Deps, p.Deps...)
+		f.Tables = append(f.Tables, p.Tables...)
+		f.Routes = append(f.Routes, p.Routes...)
 	}
 	m.report(StageSignals, len(signals), len(signals))
 	sortFacts(f)
