@@ -166,7 +166,7 @@ func (m *Module) findModules() ([]string, error) {
 	}
 	gomod := filepath.Join(m.Root, "go.mod")
 	if _, err := os.Stat(gomod); err != nil {
-		hint := "pass the root directory of a Go module (the one holding go.mod) or of a go.work workspace"
+		hint := "pass the root directory of a Go module, the one holding go.mod, or of a go.work workspace"
 		if up := enclosing(filepath.Dir(m.Root)); up != "" {
 			hint = fmt.Sprintf("it is inside the module or workspace at %s: pass that directory", up)
 		}
