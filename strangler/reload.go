@@ -10,7 +10,26 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/carve-dev/carve/strangler/config"
 )
+
+// ReloadFile parses and validates file as a whole and swaps it in; an invalid file is
+// refused with an error naming the line, and the running config keeps serving.
+func (p *Proxy) ReloadFile(file string) error {
+	cfg, err := config.Load(file)
+	if err == nil {
+		err = p.Apply(cfg)
+	}
+	if err != nil {
+		p.m.reloads.WithLabelValues("failure").Inc()
+		p.log.Error("config reload refused; the previous config keeps serving", "file", file, "err", err)
+		return err
+	}
+	p.m.reloads.WithLabelValues("success").Inc()
+	p.log.Info("config reloaded", "file", file, "routes", len(cfg.Routes), "upstreams", len(cfg.Upstreams))
+	return nil
+}
 
 // debounce collects the burst of events an editor or a ConfigMap update makes into one
 // reload.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -166,7 +167,7 @@ func (p *Proxy) adminToken(cfg *config.Config) (string, error) {
 	}
 	getenv := p.getenv
 	if getenv == nil {
-		getenv = envLookup
+		getenv = os.Getenv
 	}
 	tok := getenv(cfg.Admin.TokenEnv)
 	if tok == "" {
@@ -178,21 +179,4 @@ func (p *Proxy) adminToken(cfg *config.Config) (string, error) {
 func loopbackAddr(a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	return ok && ta.IP.IsLoopback()
-}
-
-// ReloadFile parses and validates file as a whole and swaps it in; an invalid file is
-// refused with an error naming the line, and the running config keeps serving.
-func (p *Proxy) ReloadFile(file string) error {
-	cfg, err := config.Load(file)
-	if err == nil {
-		err = p.Apply(cfg)
-	}
-	if err != nil {
-		p.m.reloads.WithLabelValues("failure").Inc()
-		p.log.Error("config reload refused; the previous config keeps serving", "file", file, "err", err)
-		return err
-	}
-	p.m.reloads.WithLabelValues("success").Inc()
-	p.log.Info("config reloaded", "file", file, "routes", len(cfg.Routes), "upstreams", len(cfg.Upstreams))
-	return nil
 }
