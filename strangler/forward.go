@@ -37,6 +37,10 @@ func newTransport(c config.Transport) *http.Transport {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
+		// A proxy passes Accept-Encoding through as the client sent it; Go's default would
+		// ask upstreams for gzip and then spend CPU decompressing it for clients that did
+		// not ask.
+		DisableCompression: true,
 	}
 }
 

@@ -22,7 +22,10 @@ type echoed struct {
 
 func echo(t *testing.T, url string, hdr map[string]string) echoed {
 	t.Helper()
-	_, body := get(t, &http.Client{}, url+"/echo", hdr)
+	// A client that sends no Accept-Encoding of its own, so the test sees what the proxy adds.
+	c := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	defer c.CloseIdleConnections()
+	_, body := get(t, c, url+"/echo", hdr)
 	var e echoed
 	if err := json.Unmarshal([]byte(body), &e); err != nil {
 		t.Fatalf("echo body %q: %v", body, err)
@@ -45,6 +48,9 @@ func TestForwardedHeaders(t *testing.T) {
 		}
 		if got := e.Header["X-Forwarded-Host"]; len(got) != 1 || !strings.HasPrefix(got[0], "127.0.0.1:") {
 			t.Errorf("X-Forwarded-Host = %q, want the request's Host", got)
+		}
+		if _, ok := e.Header["Accept-Encoding"]; ok {
+			t.Error("the proxy added an Accept-Encoding the client did not send")
 		}
 		if _, ok := e.Header["Forwarded"]; ok {
 			t.Error("inbound Forwarded header passed on from an untrusted peer")
