@@ -95,6 +95,8 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 	label = c.rehomeAnchors(label)
 	label = c.seedAnchors(label)
 	label = c.refine(label)
+	label = c.rehomeAnchors(label)
+	label = c.refine(label)
 	label = c.mergeSatellites(label)
 	// 4. Adapters join the service whose port they implement.
 	label = c.adoptAdapters(label)
@@ -567,7 +569,7 @@ func groupsOf(label []int) [][]int {
 // that community: the package the main uses most there becomes an anchor.
 func (c *clusterer) markServiceMains(label []int) {
 	for s := range c.members {
-		if !c.free[s] {
+		if !c.free[s] || !c.g.info[c.members[s][0]].Main {
 			continue
 		}
 		byComm := map[int]float64{}
@@ -834,34 +836,69 @@ func (c *clusterer) attachMains(label []int) []int {
 // it is a hub by construction and would glue services together; the routes it serves itself
 // (a health check) do not make it a service's entry point.
 func (c *clusterer) markFree() {
-	anchors := 0
-	for s := range c.members {
-		if c.anchor[s] {
-			anchors++
-		}
-	}
+	g := c.g
+	// wired[s] lists the entry points s uses by something else than implementing their
+	// interfaces (a handler implementing the router's interface does not wire the router).
+	wired := make([][]int, len(c.members))
 	for s, ms := range c.members {
 		if c.free[s] || c.constrained[s] {
 			continue
 		}
-		others := anchors
-		if c.anchor[s] {
-			others--
-		}
-		used := map[int]bool{}
 		for t := range c.members {
-			if !c.anchor[t] || t == s {
-				continue
+			if t != s && c.anchor[t] && g.wires(ms[0], c.members[t]) {
+				wired[s] = append(wired[s], t)
 			}
-			for _, q := range c.members[t] {
-				if slices.Contains(c.g.uses[q], ms[0]) {
-					used[t] = true
+		}
+	}
+	order := make([]int, len(c.members))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(wired[order[a]]) > len(wired[order[b]]) })
+	for _, s := range order {
+		if len(wired[s]) < 3 {
+			break
+		}
+		anchors, used := 0, 0
+		for t := range c.members {
+			if t != s && c.anchor[t] {
+				anchors++
+			}
+		}
+		for _, t := range wired[s] {
+			if c.anchor[t] {
+				used++
+			}
+		}
+		if used >= max(3, (anchors+1)/2) {
+			c.free[s] = true
+			c.anchor[s] = false
+		}
+	}
+	// Shared leaves follow: a package that uses no other clustered package and is used by at
+	// least three, two of them entry points of services (a logging helper the kernel rule
+	// missed, a package of message types), says little about which of its users belong
+	// together, but as a hub it would glue them; it joins its strongest user's service
+	// afterwards.
+	for s, ms := range c.members {
+		if c.free[s] || c.anchor[s] || c.constrained[s] || len(g.tables[ms[0]]) > 0 {
+			continue
+		}
+		users, entries, leaf := 0, 0, true
+		for _, t := range c.nbr[s] {
+			if g.wires(ms[0], c.members[t]) {
+				leaf = false
+				break
+			}
+			if g.wires(c.members[t][0], ms) {
+				users++
+				if c.anchor[t] {
+					entries++
 				}
 			}
 		}
-		if len(used) >= max(3, (others+1)/2) {
+		if leaf && users >= 3 && entries >= 2 {
 			c.free[s] = true
-			c.anchor[s] = false
 		}
 	}
 	for s := range c.members {
@@ -879,6 +916,23 @@ func (c *clusterer) markFree() {
 			c.free[s] = true
 		}
 	}
+}
+
+// wires reports whether package from uses any of the packages to by imports, calls, type use or
+// state, not only by implementing their interfaces.
+func (g *pkgGraph) wires(from int, to []int) bool {
+	for _, t := range to {
+		e := g.edges[[2]int{from, t}]
+		if e == nil {
+			continue
+		}
+		for _, s := range [...]string{SignalImports, SignalCalls, SignalTypes, SignalState} {
+			if e.plain[s]+e.contract[s] > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // enforceApart splits every community that holds a pair that must be apart: the constrained
@@ -1160,7 +1214,9 @@ func (c *clusterer) rehomeAnchors(label []int) []int {
 				continue
 			}
 			for _, d := range sortedIntKeys(lenMap(anchors)) {
-				if len(anchors[d]) < 2 {
+				// An entry point may leave a community holding another, or one it holds alone
+				// (a handler without its body).
+				if len(anchors[d]) < 2 && !c.alone(label, anchors[d][0]) {
 					continue
 				}
 				for _, a := range anchors[d] {
@@ -1188,6 +1244,16 @@ func (c *clusterer) rehomeAnchors(label []int) []int {
 		}
 	}
 	return label
+}
+
+// alone reports whether s is the only clustered node of its community.
+func (c *clusterer) alone(label []int, s int) bool {
+	for t, l := range label {
+		if t != s && l == label[s] && !c.free[t] {
+			return false
+		}
+	}
+	return true
 }
 
 func lenMap(m map[int][]int) map[int]int {
