@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/carve-dev/carve/internal/testenv"
+	"github.com/carve-dev/carve/strangler/store"
 )
 
 // TestProxyScripts runs testdata/proxy: each script gets two backends on loopback ($MONOLITH
@@ -159,4 +162,62 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// carve proxy run in fleet mode: a weight change through the admin API lands in the
+// DynamoDB table (DynamoDB Local from internal/testenv).
+func TestProxyRunFleetStore(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	ctx := context.Background()
+	if err := store.CreateTable(ctx, ddb.Client, "weights"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("CARVE_TEST_FLEET_TOKEN", "tok")
+	mono := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "monolith") }))
+	defer mono.Close()
+	lp, _ := freePort()
+	ap, _ := freePort()
+	file := filepath.Join(t.TempDir(), "proxy.yaml")
+	os.WriteFile(file, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
+admin: {listen: "127.0.0.1:%d", token_env: CARVE_TEST_FLEET_TOKEN}
+upstreams: {monolith: {targets: [%q]}, orders: {targets: [%q]}}
+routes: [{name: orders, match: {paths: ["/orders/"]}, split: {orders: 0, monolith: 1}}]
+default: monolith
+store: {dynamodb: {table: weights, endpoint: %q, poll: 100ms}}
+`, lp, ap, mono.URL, mono.URL, ddb.Endpoint)), 0o644)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- runProxy(runCtx, Streams{strings.NewReader(""), io.Discard, io.Discard}, &proxyRunOptions{config: file})
+	}()
+	admin := fmt.Sprintf("http://127.0.0.1:%d", ap)
+	for i := 0; ; i++ {
+		if resp, err := http.Get(admin + "/readyz"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i == 500 {
+			t.Fatal("proxy did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Setenv("CARVE_ADMIN_TOKEN", "tok")
+	var out, errb bytes.Buffer
+	if code := Main([]string{"proxy", "weights", "orders", "orders=3", "monolith=1", "--admin", admin}, Streams{strings.NewReader(""), &out, &errb}); code != 0 {
+		t.Fatalf("weights: exit %d: %s", code, errb.String())
+	}
+	stored, err := store.New(ddb.Client, "weights").Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw := stored["orders"]; sw.Version != 1 || sw.Weights["orders"] != 3 || sw.Weights["monolith"] != 1 {
+		t.Errorf("stored weights: %+v", sw)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -618,8 +618,11 @@ func (c *Config) validateRoute(i int, r *Route, names map[string]int, add func(e
 		}
 	}
 	for j, h := range r.Match.Hosts {
-		if h == "" || strings.ContainsAny(h, "/ \t") {
-			add(c.errf(fmt.Sprintf("%s.match.hosts[%d]", p, j), "bad host %q", h))
+		switch {
+		case h == "" || strings.ContainsAny(h, "/ \t{}"):
+			add(c.errf(fmt.Sprintf("%s.match.hosts[%d]", p, j), "bad host %q: write a host name such as shop.example.com", h))
+		case strings.Contains(h, ":") && !strings.HasPrefix(h, "["):
+			add(c.errf(fmt.Sprintf("%s.match.hosts[%d]", p, j), "host %q has a port: hosts match without the port, drop it", h))
 		}
 	}
 	for k := range r.Match.Headers {

@@ -56,6 +56,7 @@ func TestParseBad(t *testing.T) {
 		{"empty", "", "empty config"},
 		{"two documents", goodConfig + "---\nlisten: x\n", "more than one YAML document"},
 		{"bad sample", goodConfig + "access_log: {sample: 2}\n", "s.yaml:12: access_log.sample: 2 is not a fraction"},
+		{"host with port", strings.Replace(goodConfig, `hosts: ["shop.example.com"]`, `hosts: ["shop.example.com:8080"]`, 1), "s.yaml:8: routes[0].match.hosts[0]: host \"shop.example.com:8080\" has a port"},
 		{"bad trusted cidr", goodConfig + "trusted_proxies: [10.0.0.0/33]\n", "s.yaml:12: trusted_proxies[0]: bad CIDR"},
 	}
 	for _, c := range cases {

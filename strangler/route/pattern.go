@@ -58,6 +58,9 @@ func ParsePattern(s string) (*Pattern, error) {
 		if strings.ContainsAny(p.host, "{} \t") {
 			return nil, fmt.Errorf("bad pattern %q: wildcards and spaces are not allowed in the host", s)
 		}
+		if strings.Contains(p.host, ":") && !strings.HasPrefix(p.host, "[") {
+			return nil, fmt.Errorf("bad pattern %q: hosts match without the port; drop %q", s, p.host[strings.IndexByte(p.host, ':'):])
+		}
 	}
 	path := rest[i:]
 	if strings.ContainsAny(path, " \t") {

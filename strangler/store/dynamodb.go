@@ -47,6 +47,9 @@ func NewDynamoDB(ctx context.Context, c config.DynamoDB) (*DynamoDB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config for the weights table %s: %w", c.Table, err)
 	}
+	if ac.Region == "" {
+		return nil, fmt.Errorf("weights table %s: no AWS region: set store.dynamodb.region or AWS_REGION", c.Table)
+	}
 	client := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) {
 		if c.Endpoint != "" {
 			o.BaseEndpoint = aws.String(c.Endpoint)
