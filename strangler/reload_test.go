@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -158,4 +159,43 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// A request in flight when its route and upstream are removed by a reload finishes on the
+// old table; the next request takes the new one.
+func TestInFlightFinishesOnOldTable(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		io.WriteString(w, "slow done")
+	}))
+	defer slow.Close()
+	mono := newBackend(t, "monolith")
+	base := fmt.Sprintf("listen: \"127.0.0.1:0\"\nupstreams:\n  monolith: {targets: [%q]}\n", mono.URL())
+	withSlow := base + fmt.Sprintf("  slow: {targets: [%q]}\nroutes: [{name: slow, match: {paths: [\"/slow\"]}, split: {slow: 1}}]\ndefault: monolith\n", slow.URL)
+	r := start(t, withSlow, startOpts{})
+	res := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(r.url + "/slow")
+		if err != nil {
+			res <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		res <- fmt.Sprint(resp.StatusCode, " ", string(b))
+	}()
+	<-entered
+	os.WriteFile(r.file, []byte(base+"default: monolith\n"), 0o644)
+	if err := r.p.ReloadFile(r.file); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, &http.Client{}, r.url+"/slow", nil); body != "monolith" {
+		t.Errorf("new request after the reload went to %q, want the monolith", body)
+	}
+	close(release)
+	if got := <-res; got != "200 slow done" {
+		t.Errorf("in-flight request across the reload: %q", got)
+	}
 }
