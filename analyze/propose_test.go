@@ -337,3 +337,33 @@ func TestSignalsOff(t *testing.T) {
 		t.Errorf("settings do not record the weights: %v", p.Settings.Signals)
 	}
 }
+
+// TestHubsDoNotGlue: a router package that registers every handler (a composition root, not
+// main) and a logging helper every handler calls, too few users to be kernel, leave the
+// services as they are.
+func TestHubsDoNotGlue(t *testing.T) {
+	base := propose(t, shopFacts(), Options{})
+	f := shopFacts()
+	b := &factsBuilder{f: f, line: 1000}
+	b.pkg(shop+"/router", 100).pkg(shop+"/platform/trace", 40)
+	for _, s := range []string{"orders", "payments", "users"} {
+		b.use(shop+"/router", shop+"/"+s+"/http", 3)
+		b.dep(shop+"/"+s+"/http", shop+"/router", SignalImplements, 1)
+		b.use(shop+"/"+s+"/http", shop+"/platform/trace", 4)
+	}
+	b.use(shop+"/cmd/server", shop+"/router", 1)
+	p := propose(t, f, Options{})
+	for _, s := range base.Services {
+		for _, pkg := range s.Packages {
+			if pkg == shop+"/cmd/server" {
+				continue // a composition root goes where it is most coupled: any service
+			}
+			if got := serviceOf(t, p, pkg); got != s.Name {
+				t.Errorf("%s moved from %s to %s with the hubs", pkg, s.Name, got)
+			}
+		}
+	}
+	if len(p.Services) != len(base.Services) {
+		t.Errorf("%d services with the hubs, %d without: %v", len(p.Services), len(base.Services), partitionOf(p))
+	}
+}
