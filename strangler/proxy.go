@@ -346,6 +346,10 @@ func (p *Proxy) applyWeights(routeName string, weights map[string]int, source st
 		return WeightChange{}, fmt.Errorf("set weights of %q: %w", routeName, err)
 	}
 	old := lr.state.Load().split.Weights()
+	if version != 0 && version <= p.versions[routeName] {
+		// A poll that read the store before a newer write was applied here: keep the newer.
+		return WeightChange{Route: routeName, Old: old, New: old, Version: p.versions[routeName]}, nil
+	}
 	cp := make(map[string]int, len(weights))
 	for k, v := range weights {
 		cp[k] = v

@@ -33,7 +33,7 @@ type RunOptions struct {
 // Run serves traffic and the admin API until ctx is done, then drains: /readyz fails, the
 // listeners stop accepting after shutdown.delay, in-flight requests get until
 // shutdown.timeout, and Run returns nil. It refuses to start an admin listener on a
-// non-loopback address without a token.
+// non-loopback address without a token. Run closes the proxy when it returns.
 func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 	defer p.Close()
 	cfg := p.Config()
