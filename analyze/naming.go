@@ -131,9 +131,18 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string) map
 		}
 		// The nearest element votes in full, each one further up a tenth as much: a fallback
 		// when the nearer name is taken.
-		for _, n := range nameOptions(g.paths[p], modules) {
+		opts := nameOptions(g.paths[p], modules)
+		for _, n := range opts {
 			votes[l][n] += w
 			w /= 10
+		}
+		// Last resort before numbering: the name qualified by the package's own last element
+		// ("payments-store" when "payments" is taken).
+		if len(opts) > 0 {
+			last := sanitizeName(g.paths[p][strings.LastIndex(g.paths[p], "/")+1:])
+			if last != "" && last != opts[0] && !strings.HasPrefix(last, opts[0]) {
+				votes[l][opts[0]+"-"+last] += w / 100
+			}
 		}
 	}
 	labels := make([]int, 0, len(size))

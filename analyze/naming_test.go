@@ -66,3 +66,18 @@ func TestNameServicesDedupAndPins(t *testing.T) {
 		seen[n] = true
 	}
 }
+
+func TestNameQualifiedBeforeNumbered(t *testing.T) {
+	f := newFacts("example.com/shop").
+		pkg("example.com/shop/payments", 100).pkg("example.com/shop/payments/http", 100).
+		pkg("example.com/shop/payments/store", 100).f
+	g, err := buildGraph(f, DefaultSignals(), DefaultContract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := []int{0, 0, 1} // payments, payments/http | payments/store
+	names := nameServices(g, label, make([]string, 3), f.Modules)
+	if names[0] != "payments" || names[1] != "payments-store" {
+		t.Fatalf("names %v, want payments and payments-store", names)
+	}
+}
