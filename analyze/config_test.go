@@ -174,7 +174,7 @@ func TestConstraintsHonoured(t *testing.T) {
 	})
 	t.Run("unknown package", func(t *testing.T) {
 		cfg := mustConfig(t, "together: [[example.com/shop/orders, example.com/shop/order]]\n")
-		if _, err := Propose(f, Options{Config: cfg}); err == nil || !strings.Contains(err.Error(), "example.com/shop/order matches no package") {
+		if _, err := Propose(f, Options{Config: cfg}); !IsInputError(err) || !strings.Contains(err.Error(), "example.com/shop/order matches no package") {
 			t.Fatalf("got %v", err)
 		}
 	})

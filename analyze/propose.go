@@ -9,8 +9,13 @@ import (
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
-// ErrNoPackages is returned by Propose when the facts hold no package: there is nothing to split.
+// ErrNoPackages is wrapped in the *InputError Propose returns when the facts hold no package:
+// there is nothing to split.
 var ErrNoPackages = errors.New("no Go packages to analyse")
+
+// ErrTruthMismatch is wrapped in the error Score returns when the truth names none of the
+// plan's packages (Propose returns it as an *InputError).
+var ErrTruthMismatch = errors.New("the truth names none of the plan's packages")
 
 // Options steer Propose. The zero value asks for the defaults.
 type Options struct {
@@ -38,19 +43,21 @@ type Options struct {
 
 // Propose turns facts about a module into a plan: the weighted package graph, the shared kernel,
 // the services found by clustering under the config's constraints, their names and the metrics.
+// Errors caused by its input (no packages, a bad option, a config or truth that does not fit
+// the module) are *InputError.
 func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	if f == nil || len(f.Packages) == 0 {
-		return nil, fmt.Errorf("%w: the module has no package with Go files; is the directory the module root, and do its packages build?", ErrNoPackages)
+		return nil, &InputError{Problem: "nothing to split", Err: ErrNoPackages, Hint: "is the directory the module root, and does it hold packages with Go files?"}
 	}
 	switch {
 	case opts.Services < 0:
-		return nil, fmt.Errorf("services: %d is not a count; use 0 to let modularity decide", opts.Services)
+		return nil, badOption(fmt.Errorf("services: %d is not a count; use 0 to let modularity decide", opts.Services))
 	case opts.Resolution < 0 || opts.Resolution != opts.Resolution:
-		return nil, fmt.Errorf("resolution: %v must be more than 0 (1 is standard modularity)", opts.Resolution)
+		return nil, badOption(fmt.Errorf("resolution: %v must be more than 0 (1 is standard modularity)", opts.Resolution))
 	case opts.Contract < 0 || opts.Contract > 1:
-		return nil, fmt.Errorf("contract factor: %v must be in (0, 1]", opts.Contract)
+		return nil, badOption(fmt.Errorf("contract factor: %v must be in (0, 1]", opts.Contract))
 	case opts.KernelShare < 0 || opts.KernelShare > 1:
-		return nil, fmt.Errorf("kernel share: %v must be in (0, 1]", opts.KernelShare)
+		return nil, badOption(fmt.Errorf("kernel share: %v must be in (0, 1]", opts.KernelShare))
 	}
 	gamma := opts.Resolution
 	if gamma == 0 {
@@ -66,7 +73,7 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	}
 	weights, err := signalWeights(opts.Config, opts.Signals)
 	if err != nil {
-		return nil, err
+		return nil, badOption(err)
 	}
 	g, err := buildGraph(f, weights, contract)
 	if err != nil {
@@ -74,7 +81,7 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	}
 	cons, err := opts.Config.resolve(g.paths)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{Problem: "the config does not fit the module", Err: err}
 	}
 	barred := make([]bool, len(g.paths))
 	for i := range barred {
@@ -148,10 +155,16 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 		}
 	}
 	if err := Score(p, opts.Truth); err != nil {
+		if errors.Is(err, ErrTruthMismatch) {
+			return nil, &InputError{Problem: "the truth does not fit the module", Err: err}
+		}
 		return nil, err
 	}
 	return p, nil
 }
+
+// badOption reports an option the caller got wrong as bad input.
+func badOption(err error) error { return &InputError{Problem: "bad option", Err: err} }
 
 // packageTables merges a package's uses of each table.
 func packageTables(uses []TableUse) []plan.Table {

@@ -257,7 +257,7 @@ func TestProposeWithTruth(t *testing.T) {
 	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, shop+"/gone") }) {
 		t.Errorf("no warning about the truth's package missing from the module: %v", p.Warnings)
 	}
-	if _, err := Propose(f, Options{Truth: map[string]string{"other.org/x": "a"}}); err == nil || !strings.Contains(err.Error(), "truth names none") {
+	if _, err := Propose(f, Options{Truth: map[string]string{"other.org/x": "a"}}); !errors.Is(err, ErrTruthMismatch) || !IsInputError(err) || !strings.Contains(err.Error(), "other.org/x") {
 		t.Fatalf("unrelated truth: %v", err)
 	}
 }
@@ -292,7 +292,7 @@ func TestTargetCount(t *testing.T) {
 }
 
 func TestProposeBadInput(t *testing.T) {
-	if _, err := Propose(&Facts{Modules: []string{"x"}}, Options{}); !errors.Is(err, ErrNoPackages) {
+	if _, err := Propose(&Facts{Modules: []string{"x"}}, Options{}); !errors.Is(err, ErrNoPackages) || !IsInputError(err) {
 		t.Fatalf("empty facts: %v", err)
 	}
 	if _, err := Propose(nil, Options{}); !errors.Is(err, ErrNoPackages) {
@@ -305,8 +305,8 @@ func TestProposeBadInput(t *testing.T) {
 		"negative weight":     {Signals: map[string]float64{"calls": -1}},
 	}
 	for name, o := range cases {
-		if _, err := Propose(shopFacts(), o); err == nil {
-			t.Errorf("%s: no error", name)
+		if _, err := Propose(shopFacts(), o); !IsInputError(err) {
+			t.Errorf("%s: %v, want an input error", name, err)
 		}
 	}
 	// One package, no edges: one service, no panic.

@@ -285,7 +285,7 @@ func Score(p *plan.Plan, truth map[string]string) error {
 			lb = append(lb, intern(ib, t))
 		}
 		if len(la) == 0 {
-			return fmt.Errorf("truth names none of the plan's %d packages: is it the decomposition of this module (it maps import paths such as %s)?", len(p.Packages), anyKey(truth))
+			return fmt.Errorf("%w (%d packages): is it the decomposition of this module? It maps import paths such as %s", ErrTruthMismatch, len(p.Packages), anyKey(truth))
 		}
 		ari := round6(ariLabels(la, lb))
 		fm := round6(mojoFMLabels(la, lb))
