@@ -79,7 +79,7 @@ type Options struct {
 	Kernel             int     `json:"kernel"`               // kernel packages; negative means none; default 3
 	Seed               uint64  `json:"seed"`                 // the output is a function of the options, seed included
 	Naming             Naming  `json:"naming"`               // default Anonymous
-	LinesPerPackage    int     `json:"lines_per_package"`    // approximate lines of Go per service package; default 200
+	LinesPerPackage    int     `json:"lines_per_package"`    // lines of Go per service package at least (filler tops up the coupling code); default 200
 	// Degree is the mean number of packages a service package is coupled with, both directions
 	// (LFR's average degree); default 10. Sparser graphs carry too little evidence: at Degree 6
 	// and μ = 0.3 the planted split is often not even the modularity optimum of the graph.

@@ -32,7 +32,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&o.Mixing, "mu", 0.3, "mixing `μ`: share of a package's coupling that crosses services, in [0, 1)")
 	fs.IntVar(&o.Kernel, "kernel", gen.DefaultKernel, "kernel (shared utility) packages; 0 for none")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed: the same options write the same files")
-	fs.IntVar(&o.LinesPerPackage, "lines", gen.DefaultLinesPerPackage, "approximate lines of Go per service package")
+	fs.IntVar(&o.LinesPerPackage, "lines", gen.DefaultLinesPerPackage, "lines of Go per service package, at least (filler tops up the coupling code)")
 	fs.IntVar(&o.Degree, "degree", gen.DefaultDegree, "mean number of packages a package is coupled with")
 	fs.IntVar(&o.TablesPerService, "tables", gen.DefaultTablesPerService, "tables each service owns; 0 for none")
 	fs.StringVar(&o.Module, "module", gen.DefaultModule, "module path of the generated module")
