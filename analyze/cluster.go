@@ -69,8 +69,8 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 		return c.packageLabels(nil), c.warnings, nil
 	}
 
-	// 1. Louvain on everything but the free nodes: mains, composition roots and packages tied
-	// only to them.
+	// 1. Louvain on everything but the hubs (free nodes): mains, composition roots, shared
+	// leaves and packages tied only to them.
 	c.markRouteAnchors()
 	c.markFree()
 	var core []int
@@ -100,7 +100,7 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 	label = c.mergeSatellites(label)
 	// 4. Adapters join the service whose port they implement.
 	label = c.adoptAdapters(label)
-	// 5. Mains join the service they are coupled to most.
+	// 5. Hubs join the service they are coupled to most.
 	label = c.attachMains(label)
 	// 6. Constraints: keep apart what must be apart.
 	label = c.enforceApart(label)
@@ -1195,9 +1195,10 @@ func (c *clusterer) check(label []int) error {
 
 // rehomeAnchors gives entry points to communities that have none. Louvain sometimes leaves a
 // service's entry point (a package that uses its service but that its service does not use: the
-// HTTP handler) with another service, and the rest of the service as a community without entry
-// point. An entry point of a community holding several moves to an entry-less community it is
-// tied to, when its ties there are at least half its ties to the rest of its own community.
+// HTTP handler) with another service, or alone, and the rest of the service as a community
+// without entry point. An entry point of a community holding several, or alone in its
+// community, moves to an entry-less community it is tied to, when its ties there are at least
+// half its ties to the rest of its own community; the most tied such move is made first.
 func (c *clusterer) rehomeAnchors(label []int) []int {
 	for moved := true; moved; {
 		moved = false
