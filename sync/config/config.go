@@ -74,7 +74,8 @@ type Worker struct {
 	// BatchSize is GetRecords' Limit, 1..1000 (default 1000).
 	BatchSize int `yaml:"batch_size"`
 	// IdleWait is the longest pause between polls of an idle shard (default 500ms); the pause
-	// starts at a tenth of it and doubles while pages come back empty.
+	// starts at a tenth of it and doubles while pages come back empty. At the tip of a busy
+	// shard (a partial page) the pause is a tenth of it; while a backlog drains there is none.
 	IdleWait Duration `yaml:"idle_wait"`
 	// WriteConcurrency is how many sink requests one batch may have in flight (default 8).
 	WriteConcurrency int `yaml:"write_concurrency"`

@@ -26,7 +26,8 @@ type Reader struct {
 	// Limit is GetRecords' Limit (1..1000).
 	Limit int
 	// IdleWait is the longest pause on an idle shard; the pause starts at a tenth of it and
-	// doubles while pages are empty, and is zero while records flow.
+	// doubles while pages are empty. After a partial page it is a tenth of IdleWait; after a
+	// full page (a backlog) there is none.
 	IdleWait time.Duration
 	// Latest starts a shard without a position at its newest record instead of its oldest.
 	Latest  bool
@@ -141,9 +142,20 @@ func (r *Reader) fetch(ctx context.Context, after string, pages chan<- Batch) er
 		if b.End {
 			return nil
 		}
-		// Adaptive polling: no pause while records flow, a growing pause on an idle shard.
+		// Adaptive polling: no pause while a backlog drains (full pages); a short pause at the
+		// tip of a busy shard (a partial page), so that records gather into bigger batches
+		// instead of one GetRecords call per record (the service allows 5 calls a second per
+		// shard; DynamoDB Local slows its writers under a tight poll); a pause growing up to
+		// IdleWait while pages come back empty.
+		if len(b.Records) >= int(limit) {
+			wait = 0
+			continue
+		}
 		if len(b.Records) > 0 {
 			wait = 0
+			if err := Sleep(ctx, idle/10); err != nil {
+				return err
+			}
 			continue
 		}
 		if wait == 0 {

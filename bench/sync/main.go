@@ -1,0 +1,433 @@
+// Command sync is the `make bench-sync` driver: against DynamoDB Local it measures the raw
+// ceilings (a bare GetRecords loop over a stream, bare BatchWriteItem into a table, and the
+// conditional TransactWriteItems the DynamoDB sink uses), then `carve sync run` end to end over
+// the same records, then replication lag under a fixed write rate, measured from the writer's own
+// timestamps (ApproximateCreationDateTime is rounded to the minute on DynamoDB Local).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/carve-dev/carve/internal/testenv"
+)
+
+var (
+	bin      = flag.String("bin", "bin/carve", "carve binary")
+	records  = flag.Int("records", 20000, "records for the throughput phases")
+	lagSecs  = flag.Int("lag-seconds", 10, "duration of the lag phase")
+	writers  = flag.Int("writers", 8, "parallel writers")
+	lagRate  = flag.Int("lag-rate", 0, "write rate of the lag phase (default: half the slower raw ceiling)")
+	keepLogs = flag.Bool("keep", false, "keep the scratch directory")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench-sync:", err)
+		os.Exit(1)
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench-sync:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "carve-bench-sync-")
+	if err != nil {
+		return err
+	}
+	if !*keepLogs {
+		defer os.RemoveAll(dir)
+	}
+	abs, err := filepath.Abs(*bin)
+	if err != nil {
+		return err
+	}
+	*bin = abs
+
+	// Phase 1 on one fresh DynamoDB Local: raw ceilings and end to end over the same records.
+	d, err := testenv.StartDynamoDB(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Stop()
+	c := d.Client
+	table(ctx, c, "src", true)
+	table(ctx, c, "rawsink", false)
+	table(ctx, c, "txsink", false)
+	table(ctx, c, "carvesink", false)
+	table(ctx, c, "warm", false)
+
+	n := *records
+	// Warm the JVM up so that the first phase measured is not the one paying for JIT.
+	batchWrite(ctx, c, "warm", 5000, *writers, 0)
+
+	t0 := time.Now()
+	batchWrite(ctx, c, "src", n, *writers, 0)
+	loadRate := float64(n) / time.Since(t0).Seconds()
+
+	arn := streamArn(ctx, c, "src")
+	t0 = time.Now()
+	got := readAll(ctx, d.Streams, arn, n)
+	getRate := float64(got) / time.Since(t0).Seconds()
+
+	t0 = time.Now()
+	batchWrite(ctx, c, "rawsink", n, *writers, 0)
+	bwRate := float64(n) / time.Since(t0).Seconds()
+
+	t0 = time.Now()
+	transactWrite(ctx, c, "txsink", n, *writers)
+	txRate := float64(n) / time.Since(t0).Seconds()
+
+	cfg := filepath.Join(dir, "e2e.yaml")
+	port, _ := testenv.FreePort()
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+source: {table: src, endpoint: %q}
+checkpoints: {file: %q}
+dead_letter: {file: %q}
+metrics: {listen: "127.0.0.1:%d"}
+worker: {idle_wait: 100ms, shard_sync: 1s, write_concurrency: %d}
+pipelines:
+  - name: copy
+    sink: {dynamodb: {table: carvesink}}
+`, d.Endpoint, filepath.Join(dir, "cp.json"), filepath.Join(dir, "dlq.jsonl"), port, *writers)), 0o644)
+	proc, err := startCarve(dir, cfg, "e2e")
+	if err != nil {
+		return err
+	}
+	first, firstAt, lastAt := 0.0, time.Time{}, time.Time{}
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		v := applied(port)
+		if v > 0 && firstAt.IsZero() {
+			first, firstAt = v, time.Now()
+		}
+		if v >= float64(n) {
+			lastAt = time.Now()
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stopCarve(proc)
+	if lastAt.IsZero() {
+		return fmt.Errorf("carve sync did not apply %d records within 5 minutes (see %s)", n, dir)
+	}
+	e2eRate := (float64(n) - first) / lastAt.Sub(firstAt).Seconds()
+	d.Stop()
+
+	// Phase 2 on a second fresh DynamoDB Local (an instance slows down after heavy mixed load):
+	// lag under a fixed write rate.
+	slower := min(getRate, bwRate)
+	rate := *lagRate
+	if rate == 0 {
+		rate = int(slower / 2)
+	}
+	d2, err := testenv.StartDynamoDB(dir)
+	if err != nil {
+		return err
+	}
+	defer d2.Stop()
+	table(ctx, d2.Client, "warm", false)
+	batchWrite(ctx, d2.Client, "warm", 5000, *writers, 0)
+	table(ctx, d2.Client, "src", true)
+	table(ctx, d2.Client, "sink", true)
+	cfg2 := filepath.Join(dir, "lag.yaml")
+	port2, _ := testenv.FreePort()
+	os.WriteFile(cfg2, []byte(fmt.Sprintf(`
+source: {table: src, endpoint: %q}
+checkpoints: {file: %q}
+dead_letter: {file: %q}
+metrics: {listen: "127.0.0.1:%d"}
+worker: {idle_wait: 100ms, shard_sync: 1s, write_concurrency: %d}
+pipelines:
+  - name: copy
+    sink: {dynamodb: {table: sink}}
+`, d2.Endpoint, filepath.Join(dir, "cp2.json"), filepath.Join(dir, "dlq2.jsonl"), port2, *writers)), 0o644)
+	proc2, err := startCarve(dir, cfg2, "lag")
+	if err != nil {
+		return err
+	}
+	defer stopCarve(proc2)
+	time.Sleep(1500 * time.Millisecond) // lease taken, reader at the stream's start
+	lags := make(chan []time.Duration, 1)
+	tailCtx, stopTail := context.WithCancel(ctx)
+	total := rate * *lagSecs
+	go func() { lags <- tail(tailCtx, d2.Streams, streamArn(ctx, d2.Client, "sink"), total) }()
+	t0 = time.Now()
+	batchWrite(ctx, d2.Client, "src", total, *writers, rate)
+	achieved := float64(total) / time.Since(t0).Seconds()
+	var ls []time.Duration
+	select {
+	case ls = <-lags:
+	case <-time.After(60 * time.Second):
+		stopTail()
+		ls = <-lags
+	}
+	stopTail()
+	sort.Slice(ls, func(i, j int) bool { return ls[i] < ls[j] })
+	pct := func(p float64) time.Duration {
+		if len(ls) == 0 {
+			return 0
+		}
+		return ls[min(len(ls)-1, int(p*float64(len(ls))))]
+	}
+
+	fmt.Printf("carve sync benchmark — DynamoDB Local 3.3.0, %d records of ~120 B, %d writers, %d cores\n\n", n, *writers, runtimeCores())
+	fmt.Printf("| measure | records/s | note |\n|---|---:|---|\n")
+	fmt.Printf("| load source (BatchWriteItem, stream on) | %.0f | setup |\n", loadRate)
+	fmt.Printf("| raw GetRecords loop (1 reader, Limit 1000) | %.0f | ceiling A |\n", getRate)
+	fmt.Printf("| raw BatchWriteItem into a sink table | %.0f | ceiling B |\n", bwRate)
+	fmt.Printf("| conditional TransactWriteItems (100 puts, %d parallel) | %.0f | what a safe DynamoDB sink can do |\n", *writers, txRate)
+	fmt.Printf("| carve sync run end to end (process, DynamoDB sink) | %.0f | |\n", e2eRate)
+	fmt.Printf("| ratio end to end / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eRate/slower)
+	fmt.Printf("| ratio end to end / conditional-write ceiling | %.2f | |\n\n", e2eRate/txRate)
+	fmt.Printf("| lag phase | value |\n|---|---:|\n")
+	fmt.Printf("| target write rate (half the slower ceiling) | %d/s |\n", rate)
+	fmt.Printf("| achieved write rate | %.0f/s |\n", achieved)
+	fmt.Printf("| records observed in the sink's stream | %d of %d |\n", len(ls), total)
+	fmt.Printf("| replication lag p50 | %s |\n", pct(0.50).Round(time.Millisecond))
+	fmt.Printf("| replication lag p99 | %s |\n", pct(0.99).Round(time.Millisecond))
+	fmt.Printf("| replication lag max | %s |\n", pct(1).Round(time.Millisecond))
+	fmt.Printf("\nlag = when the change appears in the sink table's stream minus the writer's timestamp in the item (aim p99 < 1s)\n")
+	return nil
+}
+
+func runtimeCores() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
+
+func table(ctx context.Context, c *dynamodb.Client, name string, stream bool) {
+	in := &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+		BillingMode:          types.BillingModePayPerRequest,
+	}
+	if stream {
+		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages}
+	}
+	_, err := c.CreateTable(ctx, in)
+	must(err)
+}
+
+func streamArn(ctx context.Context, c *dynamodb.Client, name string) string {
+	out, err := c.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	must(err)
+	return aws.ToString(out.Table.LatestStreamArn)
+}
+
+func benchItem(i int) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk":   &types.AttributeValueMemberS{Value: fmt.Sprintf("ORDER#%08d", i)},
+		"amt":  &types.AttributeValueMemberN{Value: strconv.Itoa(i % 1000)},
+		"name": &types.AttributeValueMemberS{Value: "customer name with a little text in it"},
+		"wts":  &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().UnixNano(), 10)},
+	}
+}
+
+// batchWrite writes n items in BatchWriteItem calls of 25 from w goroutines; with rate > 0 the
+// calls are paced to rate items per second in total.
+func batchWrite(ctx context.Context, c *dynamodb.Client, tbl string, n, w, rate int) {
+	var next atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(25)) - 25
+				if lo >= n {
+					return
+				}
+				if rate > 0 {
+					due := start.Add(time.Duration(float64(lo) / float64(rate) * float64(time.Second)))
+					time.Sleep(time.Until(due))
+				}
+				var reqs []types.WriteRequest
+				for i := lo; i < min(lo+25, n); i++ {
+					reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: benchItem(i)}})
+				}
+				for len(reqs) > 0 {
+					out, err := c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{tbl: reqs}})
+					must(err)
+					reqs = out.UnprocessedItems[tbl]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// transactWrite writes n items as conditional puts, 100 per TransactWriteItems call.
+func transactWrite(ctx context.Context, c *dynamodb.Client, tbl string, n, w int) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < w; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(100)) - 100
+				if lo >= n {
+					return
+				}
+				var items []types.TransactWriteItem
+				for i := lo; i < min(lo+100, n); i++ {
+					it := benchItem(i)
+					it["_carve_seq"] = &types.AttributeValueMemberS{Value: fmt.Sprintf("%040d", i+1)}
+					items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(tbl), Item: it,
+						ConditionExpression:       aws.String("attribute_not_exists(#k) OR attribute_not_exists(#s) OR #s < :s"),
+						ExpressionAttributeNames:  map[string]string{"#k": "pk", "#s": "_carve_seq"},
+						ExpressionAttributeValues: map[string]types.AttributeValue{":s": it["_carve_seq"]}}})
+				}
+				_, err := c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+				must(err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// readAll reads the stream's shards from the start with a bare GetRecords loop until n records.
+func readAll(ctx context.Context, s *dynamodbstreams.Client, arn string, n int) int {
+	desc, err := s.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+	must(err)
+	got := 0
+	for _, sh := range desc.StreamDescription.Shards {
+		it, err := s.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: sh.ShardId, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon})
+		must(err)
+		iter := it.ShardIterator
+		for iter != nil && got < n {
+			out, err := s.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(1000)})
+			must(err)
+			got += len(out.Records)
+			iter = out.NextShardIterator
+			if len(out.Records) == 0 {
+				break
+			}
+		}
+	}
+	return got
+}
+
+// tail follows the sink's stream and returns, per record, the time it became visible minus the
+// writer's timestamp carried in the item. Errors (DynamoDB Local reports a spurious trim on a
+// fresh shard now and then) re-open the iterator after the last record seen.
+func tail(ctx context.Context, s *dynamodbstreams.Client, arn string, want int) []time.Duration {
+	var lags []time.Duration
+	desc, err := s.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
+	must(err)
+	shard := desc.StreamDescription.Shards[0].ShardId
+	last := ""
+	open := func() *string {
+		in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: shard, ShardIteratorType: stypes.ShardIteratorTypeTrimHorizon}
+		if last != "" {
+			in.ShardIteratorType, in.SequenceNumber = stypes.ShardIteratorTypeAfterSequenceNumber, aws.String(last)
+		}
+		it, err := s.GetShardIterator(ctx, in)
+		if err != nil {
+			return nil
+		}
+		return it.ShardIterator
+	}
+	iter := open()
+	for len(lags) < want && ctx.Err() == nil {
+		if iter == nil {
+			time.Sleep(20 * time.Millisecond)
+			iter = open()
+			continue
+		}
+		out, err := s.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(1000)})
+		if err != nil {
+			iter = nil
+			continue
+		}
+		now := time.Now()
+		for _, r := range out.Records {
+			last = aws.ToString(r.Dynamodb.SequenceNumber)
+			if v, ok := r.Dynamodb.NewImage["wts"].(*stypes.AttributeValueMemberN); ok {
+				ns, _ := strconv.ParseInt(v.Value, 10, 64)
+				lags = append(lags, now.Sub(time.Unix(0, ns)))
+			}
+		}
+		iter = out.NextShardIterator
+		if len(out.Records) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return lags
+}
+
+func startCarve(dir, cfg, name string) (*exec.Cmd, error) {
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(*bin, "sync", "run", "--config", cfg)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w (run make build)", *bin, err)
+	}
+	return cmd, nil
+}
+
+func stopCarve(cmd *exec.Cmd) {
+	if cmd.ProcessState != nil {
+		return
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+}
+
+// applied reads carve_sync_records_applied_total from the metrics endpoint.
+func applied(port int) float64 {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	total := 0.0
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "carve_sync_records_applied_total{") {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			total += v
+		}
+	}
+	return total
+}
