@@ -67,6 +67,16 @@ func TestAdminWeights(t *testing.T) {
 	if !strings.Contains(r.logs.String(), `"msg":"route weights changed","route":"orders","source":"admin","old":{"monolith":75,"orders":25},"new":{"monolith":50,"orders":50}`) {
 		t.Errorf("change not logged with old and new values: %s", r.logs.String())
 	}
+	m := scrape(t, r)
+	for _, want := range []string{
+		`carve_proxy_route_weight{route="orders",upstream="orders"} 50`,
+		`carve_proxy_route_weight{route="default",upstream="monolith"} 1`,
+		`carve_proxy_weight_changes_total{route="orders",source="admin"} 1`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	for _, c := range []struct {
 		route string
 		w     map[string]int

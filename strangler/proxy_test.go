@@ -35,6 +35,48 @@ func TestRoutingAndDefault(t *testing.T) {
 	}
 }
 
+// Header conditions through the real proxy: beta testers of the same path go to orders.
+func TestHeaderRoute(t *testing.T) {
+	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
+	yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
+upstreams: {monolith: {targets: [%q]}, orders: {targets: [%q]}}
+routes:
+  - {name: orders, match: {paths: ["/orders/"]}, split: {monolith: 1}}
+  - {name: beta, match: {paths: ["/orders/"], headers: {X-Beta: "1"}}, split: {orders: 1}}
+  - {name: shop, match: {paths: ["GET /orders/{id}"], hosts: ["shop.example.com"]}, split: {orders: 1}}
+default: monolith
+`, mono.URL(), orders.URL())
+	r := start(t, yaml, startOpts{})
+	c := &http.Client{}
+	for _, tc := range []struct {
+		hdr  map[string]string
+		host string
+		want string
+	}{
+		{nil, "", "monolith"},
+		{map[string]string{"X-Beta": "1"}, "", "orders"},
+		{map[string]string{"X-Beta": "0"}, "", "monolith"},
+		{nil, "shop.example.com", "orders"},
+	} {
+		req, _ := http.NewRequest("GET", r.url+"/orders/7", nil)
+		for k, v := range tc.hdr {
+			req.Header.Set(k, v)
+		}
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != tc.want {
+			t.Errorf("headers %v host %q: %q, want %q", tc.hdr, tc.host, b, tc.want)
+		}
+	}
+}
+
 func TestStickyCookieAndMonotoneShift(t *testing.T) {
 	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
 	yaml := strings.Replace(twoSided(mono.URL(), orders.URL(), ""), "sticky: {header: X-User-ID}", "sticky: {cookie: carve-orders, cookie_ttl: 1h}", 1)
