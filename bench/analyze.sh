@@ -69,7 +69,10 @@ t1=$(now)
 build_s=$(elapsed "$t0" "$t1")
 echo "go build ./... (cold for this tree): ${build_s}s"
 (cd "$tree" && go list -deps -export ./... >/dev/null && go vet ./...)
-"$carve" analyze "$tree" -o json --out /dev/null
+# The warm-up run of carve also scores its plan against the planted decomposition.
+"$carve" analyze "$tree" -o json --out "$work/plan.json" --truth "$tree/truth.json"
+ari=$(grep -o '"ari": *[-0-9.e]*' "$work/plan.json" | head -1 | awk '{ print $2 }')
+services_found=$(grep -c '"cohesion"' "$work/plan.json" || true)
 
 # measure NAME CMD... runs CMD in the tree under GNU time and appends "NAME seconds KiB".
 results=$work/results
@@ -112,7 +115,8 @@ median() {
 
 echo
 echo "carve analyze on a generated monolith: $services services × $per packages (+3 kernel, 1 main),"
-echo "$go_files files, $go_lines lines; generation ${gen_s}s, cold go build ${build_s}s; medians of $runs warm runs"
+echo "$go_files files, $go_lines lines; generation ${gen_s}s, cold go build ${build_s}s; medians of $runs warm runs."
+echo "carve's plan: $services_found services, ARI ${ari:-n/a} against the planted decomposition."
 echo
 printf '%-40s %10s %14s\n' "command" "wall (s)" "peak RSS (MiB)"
 declare -A secs mib
