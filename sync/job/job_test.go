@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,10 +76,15 @@ func TestEndToEndDynamoDBAndPostgres(t *testing.T) {
 	c := ddb.Client
 	CreateTable(t, c, "shop", "pk", true)
 	CreateTable(t, c, "orders", "order_id", false)
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := parse(t, ddb.Endpoint, `
 source: {table: shop, endpoint: "{{endpoint}}"}
 worker: {shard_sync: 200ms, idle_wait: 100ms}
-dead_letter: {file: "{{dir}}/dlq.jsonl"}
+dead_letter: {dynamodb: {table: carve-dlq}}
+metrics: {listen: "127.0.0.1:`+fmt.Sprint(port)+`"}
 pipelines:
   - name: orders
     where: {key_prefix: {pk: "ORDER#"}}
@@ -98,6 +104,7 @@ pipelines:
 	Delete(t, c, "shop", item.Item{"pk": S("ORDER#06")})
 	Delete(t, c, "shop", item.Item{"pk": S("USER#03")})
 	Put(t, c, "shop", item.Item{"pk": S("OTHER#1"), "type": S("thing")})
+	Put(t, c, "shop", item.Item{"pk": S("USER#99"), "type": S("user"), "age": S("old")}) // poison for bigint
 	Eventually(t, 20*time.Second, func() string {
 		o := Get(t, c, "orders", item.Item{"order_id": S("ORDER#05")})
 		if o == nil || item.ScalarString(o["amount"]) != "500" {
@@ -119,6 +126,32 @@ pipelines:
 	Eventually(t, 20*time.Second, func() string {
 		return pgCheck(t, pg.DSN)
 	})
+	Eventually(t, 20*time.Second, func() string {
+		dl := Scan(t, c, "carve-dlq")
+		if len(dl) != 1 || !strings.Contains(item.Str(dl[0], "error"), "age") || !strings.Contains(item.Str(dl[0], "record"), "USER#99") {
+			return fmt.Sprintf("dead-letter table: %v", dl)
+		}
+		return ""
+	})
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`carve_sync_records_applied_total{pipeline="orders",shard="shardId-`,
+		`carve_sync_records_skipped_total{pipeline="orders",reason="filtered"}`,
+		`carve_sync_replication_lag_seconds{shard="shardId-`,
+		`carve_sync_batch_duration_seconds_bucket{pipeline="users-pg"`,
+		`carve_sync_dead_lettered_total{pipeline="users-pg"} 1`,
+		`carve_sync_retries_total{pipeline="users-pg"}`,
+		`carve_sync_leases_held 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 var typesL = listOf("a", "b")
