@@ -6,6 +6,7 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -320,8 +321,9 @@ func forward(t *upstream.Target, rec *recorder, r *http.Request) {
 	t.Handler.ServeHTTP(rec, r)
 }
 
-// retryable reports whether r may go to another target after err: the request never reached
-// the target (the connection failed) and it is idempotent without a body to replay.
+// retryable reports whether r may go to another target after err: the connection to the
+// target failed before any response (refused, reset, closed), and the request is idempotent
+// without a body to replay. Timeouts are not retried: a slow target would get the load twice.
 func retryable(r *http.Request, err error) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
@@ -331,14 +333,15 @@ func retryable(r *http.Request, err error) bool {
 	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 		return false
 	}
-	if r.Context().Err() != nil {
+	if r.Context().Err() != nil || isTimeout(err) {
 		return false
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" {
 		return true
 	}
-	return errors.Is(err, syscall.ECONNREFUSED)
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // clientFault reports whether a forwarding error was the client's doing (it went away, sent

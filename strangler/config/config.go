@@ -186,7 +186,8 @@ type Route struct {
 	// Timeout bounds a whole proxied request on this route (default 0: the transport's).
 	Timeout Duration `yaml:"timeout"`
 	// Retries is how many other targets an idempotent request without a body is tried on
-	// after a connection failure (default 1; 0 disables).
+	// after a connection failure — refused, reset or closed before a response, not a
+	// timeout (default 1; 0 disables).
 	Retries *int `yaml:"retries"`
 	// MaxBodyBytes overrides server.max_body_bytes for this route.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
