@@ -1,0 +1,145 @@
+package checkpoint_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/carve-dev/carve/internal/testenv"
+	"github.com/carve-dev/carve/sync/checkpoint"
+)
+
+func TestNewer(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"000000000000000000002", "000000000000000000001", true},
+		{"10", "9", true},
+		{"9", "000000000000000000010", false},
+		{checkpoint.ShardEnd, "99", true},
+		{"99", checkpoint.ShardEnd, false},
+		{"5", "", true},
+		{"5", "5", false},
+	} {
+		if got := checkpoint.Newer(tc.a, tc.b); got != tc.want {
+			t.Errorf("Newer(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}
+
+// exercise runs the lease protocol against a store: exclusive ownership, renewal, checkpoint
+// fencing, takeover after expiry, stealing, release and monotonic Advance.
+func exercise(t *testing.T, s checkpoint.Store, shared bool) {
+	ctx := context.Background()
+	const arn = "arn:stream"
+	l1, ok, err := s.Acquire(ctx, arn, "s0", "", "w1", 300*time.Millisecond)
+	if err != nil || !ok || l1.Owner != "w1" || l1.Counter == 0 {
+		t.Fatalf("acquire: %+v %v %v", l1, ok, err)
+	}
+	if shared {
+		if _, ok, _ := s.Acquire(ctx, arn, "s0", "", "w2", time.Second); ok {
+			t.Fatal("w2 took a live lease")
+		}
+	}
+	if l1, err = s.Renew(ctx, l1, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if l1, err = s.Checkpoint(ctx, l1, "000000000000000000100"); err != nil || l1.Checkpoint != "000000000000000000100" {
+		t.Fatalf("checkpoint: %+v %v", l1, err)
+	}
+	time.Sleep(400 * time.Millisecond) // w1 stalls past its lease
+	l2, ok, err := s.Acquire(ctx, arn, "s0", "", "w2", time.Second)
+	if err != nil || !ok || l2.Checkpoint != "000000000000000000100" {
+		t.Fatalf("takeover after expiry: %+v %v %v", l2, ok, err)
+	}
+	// The stalled worker wakes up: its checkpoint and renewal are refused.
+	if _, err := s.Checkpoint(ctx, l1, "000000000000000000200"); !errors.Is(err, checkpoint.ErrLeaseLost) {
+		t.Fatalf("zombie checkpoint: %v", err)
+	}
+	if _, err := s.Renew(ctx, l1, time.Second); !errors.Is(err, checkpoint.ErrLeaseLost) {
+		t.Fatalf("zombie renew: %v", err)
+	}
+	// Stealing needs the lease unchanged since it was read.
+	if _, ok, _ := s.Steal(ctx, l2, "w3", time.Second); !ok {
+		t.Fatal("steal of an unchanged lease failed")
+	}
+	if _, ok, _ := s.Steal(ctx, l2, "w4", time.Second); ok {
+		t.Fatal("steal of a changed lease succeeded")
+	}
+	// Advance never moves a checkpoint back.
+	if err := s.Advance(ctx, arn, "s0", "000000000000000000050"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Advance(ctx, arn, "s1", "000000000000000000300"); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := s.Leases(ctx, arn)
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("leases: %+v %v", ls, err)
+	}
+	for _, l := range ls {
+		want := map[string]string{"s0": "000000000000000000100", "s1": "000000000000000000300"}[l.Shard]
+		if l.Checkpoint != want {
+			t.Errorf("%s checkpoint %s, want %s", l.Shard, l.Checkpoint, want)
+		}
+		if l.Shard == "s0" && l.Owner != "w3" {
+			t.Errorf("s0 owned by %q, want w3", l.Owner)
+		}
+	}
+	l3 := ls[0]
+	if l3.Shard != "s0" {
+		l3 = ls[1]
+	}
+	if err := s.Release(ctx, l3); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Acquire(ctx, arn, "s0", "", "w5", time.Second); !ok {
+		t.Fatal("a released lease could not be taken")
+	}
+}
+
+func TestDynamoDBStore(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	s, err := checkpoint.OpenDynamoDB(context.Background(), ddb.Client, "carve-sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Opening again finds the table.
+	if _, err := checkpoint.OpenDynamoDB(context.Background(), ddb.Client, "carve-sync"); err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, s, true)
+}
+
+func TestFileStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cp.json")
+	s, err := checkpoint.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, s, true)
+	if _, err := checkpoint.OpenFile(path); err == nil || !strings.Contains(err.Error(), "in use by another worker") {
+		t.Fatalf("a second worker opened the file: %v", err)
+	}
+	s.Close()
+	// The file survives a restart.
+	s2, err := checkpoint.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	ls, _ := s2.Leases(context.Background(), "arn:stream")
+	if len(ls) != 2 {
+		t.Fatalf("after reopen: %+v", ls)
+	}
+	os.WriteFile(path, []byte("{not json"), 0o644)
+	s2.Close()
+	if _, err := checkpoint.OpenFile(path); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("corrupt file: %v", err)
+	}
+}
