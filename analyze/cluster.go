@@ -51,7 +51,11 @@ type clusterer struct {
 	// free marks nodes left out of clustering that join a service afterwards: main packages,
 	// composition roots (packages wiring the entry points of many services) and packages tied
 	// only to those. None is under a constraint.
-	free        []bool
+	free []bool
+	// wiring marks the composition roots among the free nodes: a main package or a router that
+	// wires several services. Its calls are wiring, rewritten when a service is extracted, not
+	// calls that become network calls.
+	wiring      []bool
 	constrained []bool
 	pin         []string
 	conflict    map[[2]int]bool // super-node pairs that must be apart
@@ -59,14 +63,15 @@ type clusterer struct {
 }
 
 // cluster returns the community of each package (-1 for kernel packages), numbered 0..k-1.
-func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed int64, target int) ([]int, []string, error) {
+// wiring[p] is true for the composition roots (see clusterer.wiring).
+func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed int64, target int) (labels []int, wiring []bool, warnings []string, err error) {
 	c := &clusterer{g: g, cons: cons, gamma: gamma, conflict: map[[2]int]bool{}}
 	for r := range louvainRuns {
 		c.seeds = append(c.seeds, uint64(seed)+uint64(r))
 	}
 	c.build(kernel)
 	if len(c.members) == 0 {
-		return c.packageLabels(nil), c.warnings, nil
+		return c.packageLabels(nil), make([]bool, len(g.paths)), c.warnings, nil
 	}
 
 	// 1. Louvain on everything but the hubs (free nodes): mains, composition roots, shared
@@ -110,9 +115,13 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 	}
 	label = normalize(label)
 	if err := c.check(label); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return c.packageLabels(label), c.warnings, nil
+	wiring = make([]bool, len(g.paths))
+	for p, sn := range c.of {
+		wiring[p] = sn >= 0 && c.wiring[sn]
+	}
+	return c.packageLabels(label), wiring, c.warnings, nil
 }
 
 // build contracts constrained packages into super-nodes and orders them canonically.
@@ -276,6 +285,7 @@ func (c *clusterer) build(kernel []bool) {
 	c.nbr = make([][]int, k)
 	c.anchor = make([]bool, k)
 	c.free = make([]bool, k)
+	c.wiring = make([]bool, k)
 	c.constrained = make([]bool, k)
 	c.pin = make([]string, k)
 	for s := range k {
@@ -590,7 +600,8 @@ func (c *clusterer) markServiceMains(label []int) {
 			}
 		}
 		if bestW < serviceMainShare*total {
-			continue // a composition root: it wires several services
+			c.wiring[s] = true // a composition root: it wires several services
+			continue
 		}
 		top, topW := -1, 0.0
 		for _, t := range c.nbr[s] {
@@ -872,6 +883,7 @@ func (c *clusterer) markFree() {
 		}
 		if used >= max(3, (anchors+1)/2) {
 			c.free[s] = true
+			c.wiring[s] = true
 			c.anchor[s] = false
 		}
 	}

@@ -96,7 +96,7 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 		barred[pair[0]], barred[pair[1]] = true, true
 	}
 	kernel := detectKernel(g, share, cons.kernel, barred)
-	labels, warnings, err := cluster(g, kernel, cons, gamma, opts.Seed, opts.Services)
+	labels, wiring, warnings, err := cluster(g, kernel, cons, gamma, opts.Seed, opts.Services)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	}
 	p.Settings = plan.Settings{Seed: opts.Seed, Resolution: gamma, Services: opts.Services, Signals: weights, Contract: contract, KernelShare: share}
 	for i, path := range g.paths {
-		pkg := plan.Package{Path: path, Main: g.info[i].Main, Lines: g.info[i].Lines, Kernel: labels[i] < 0}
+		pkg := plan.Package{Path: path, Main: g.info[i].Main, Wiring: wiring[i], Lines: g.info[i].Lines, Kernel: labels[i] < 0}
 		if labels[i] >= 0 {
 			pkg.Service = names[labels[i]]
 		}

@@ -181,13 +181,19 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		m += w
 		deg[li] += w
 		deg[lj] += w
-		calls += e.Calls
 		if li == lj {
 			in[li] += w
+			if !p.Packages[i].Wiring {
+				calls += e.Calls
+			}
 			continue
 		}
 		out[li] += w
 		out[lj] += w
+		if p.Packages[i].Wiring {
+			continue // a composition root's calls are wiring, not future network calls
+		}
+		calls += e.Calls
 		cross += e.Calls
 		uses := false
 		refs := 0

@@ -113,13 +113,17 @@ type Metrics struct {
 
 // Package is one package of the module and where the plan puts it.
 type Package struct {
-	Path    string  `json:"path"`
-	Service string  `json:"service,omitempty"` // empty for kernel packages
-	Kernel  bool    `json:"kernel,omitempty"`
-	Main    bool    `json:"main,omitempty"`
-	Lines   int     `json:"lines"`
-	Routes  []Route `json:"routes,omitempty"` // routes whose handler is in this package
-	Tables  []Table `json:"tables,omitempty"` // tables this package reads or writes
+	Path    string `json:"path"`
+	Service string `json:"service,omitempty"` // empty for kernel packages
+	Kernel  bool   `json:"kernel,omitempty"`
+	Main    bool   `json:"main,omitempty"`
+	// Wiring marks a composition root: a main package or a router that wires several services
+	// together. It sits with one service, but its calls into the others are wiring, rewritten
+	// when a service is extracted, not calls that become network calls.
+	Wiring bool    `json:"wiring,omitempty"`
+	Lines  int     `json:"lines"`
+	Routes []Route `json:"routes,omitempty"` // routes whose handler is in this package
+	Tables []Table `json:"tables,omitempty"` // tables this package reads or writes
 }
 
 // PackageEdge is the coupling between two packages, by signal.
