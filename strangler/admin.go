@@ -103,8 +103,8 @@ func (p *Proxy) AdminHandler(token string) http.Handler {
 }
 
 func isValidation(err error) bool {
-	var ce *config.Error
-	return errors.As(err, &ce)
+	var we *config.WeightsError
+	return errors.As(err, &we)
 }
 
 // requireToken refuses requests without the bearer token, comparing in constant time.

@@ -94,6 +94,9 @@ func TestAdminWeights(t *testing.T) {
 		if !strings.Contains(body, c.msg) {
 			t.Errorf("%s %v: %s lacks %q", c.route, c.w, body, c.msg)
 		}
+		if strings.Contains(body, ".yaml:") {
+			t.Errorf("%s %v: an API error names a config line: %s", c.route, c.w, body)
+		}
 	}
 	// A form post (what a cross-site page can send) is refused.
 	req, _ := http.NewRequest("POST", r.admin+"/routes/orders/weights", strings.NewReader("weights=1"))

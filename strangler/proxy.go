@@ -226,7 +226,7 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 		lr := p.newLiveRoute(rc.Name, rc, cfg)
 		weights := rc.Split
 		if ov, ok := p.overlays[rc.Name]; ok {
-			if sameWeights(ov.base, rc.Split) && cfg.CheckWeights("overlay", ov.weights) == nil {
+			if sameWeights(ov.base, rc.Split) && cfg.ValidWeights(ov.weights) == nil {
 				weights = ov.weights
 			} else {
 				delete(p.overlays, rc.Name)
@@ -322,8 +322,8 @@ func (p *Proxy) SetWeights(ctx context.Context, routeName string, weights map[st
 		if rt.route(routeName) == nil || routeName == DefaultRoute {
 			return WeightChange{}, fmt.Errorf("set weights of %q: %w", routeName, ErrUnknownRoute)
 		}
-		if err := rt.cfg.CheckWeights("weights", weights); err != nil {
-			return WeightChange{}, err
+		if err := rt.cfg.ValidWeights(weights); err != nil {
+			return WeightChange{}, fmt.Errorf("set weights of %q: %w", routeName, err)
 		}
 		nv, err := p.store.Put(ctx, routeName, weights, ver)
 		if err != nil {
@@ -342,7 +342,7 @@ func (p *Proxy) applyWeights(routeName string, weights map[string]int, source st
 	if lr == nil || lr.cfg == nil {
 		return WeightChange{}, fmt.Errorf("set weights of %q: %w; list routes with GET /routes", routeName, ErrUnknownRoute)
 	}
-	if err := rt.cfg.CheckWeights("weights", weights); err != nil {
+	if err := rt.cfg.ValidWeights(weights); err != nil {
 		return WeightChange{}, fmt.Errorf("set weights of %q: %w", routeName, err)
 	}
 	old := lr.state.Load().split.Weights()

@@ -690,28 +690,54 @@ func conflictHint(ce *route.ConflictError) string {
 // MaxWeight bounds a single weight so sums never overflow.
 const MaxWeight = 1_000_000
 
-// CheckWeights validates a split against the configured upstreams: at least one upstream,
-// every name known, weights in [0, MaxWeight], at least one above zero. It returns nil or an
-// error naming path.
+// CheckWeights validates a split of the config at path (e.g. "routes[0].split"), returning
+// an *Error that names the line.
 func (c *Config) CheckWeights(path string, split map[string]int) error {
+	if key, msg := c.weightsProblem(split); msg != "" {
+		if key != "" {
+			path += "." + key
+		}
+		return c.errf(path, "%s", msg)
+	}
+	return nil
+}
+
+// WeightsError says why weights given at run time (admin API, store) cannot be used.
+type WeightsError struct{ Msg string }
+
+func (e *WeightsError) Error() string { return "bad weights: " + e.Msg }
+
+// ValidWeights validates weights given at run time against the configured upstreams: at
+// least one upstream, every name known, weights in [0, MaxWeight], at least one above zero.
+func (c *Config) ValidWeights(split map[string]int) error {
+	if key, msg := c.weightsProblem(split); msg != "" {
+		if key != "" {
+			msg = key + ": " + msg
+		}
+		return &WeightsError{Msg: msg}
+	}
+	return nil
+}
+
+func (c *Config) weightsProblem(split map[string]int) (key, msg string) {
 	if len(split) == 0 {
-		return c.errf(path, "missing: give weights such as {orders: 25, monolith: 75}")
+		return "", "missing: give weights such as {orders: 25, monolith: 75}"
 	}
 	sum := 0
 	for _, name := range sortedKeys(split) {
 		w := split[name]
 		if _, ok := c.Upstreams[name]; !ok {
-			return c.errf(path+"."+name, "unknown upstream %q: define it under upstreams", name)
+			return name, fmt.Sprintf("unknown upstream %q: define it under upstreams", name)
 		}
 		if w < 0 || w > MaxWeight {
-			return c.errf(path+"."+name, "bad weight %d: use an integer from 0 to %d", w, MaxWeight)
+			return name, fmt.Sprintf("bad weight %d: use an integer from 0 to %d", w, MaxWeight)
 		}
 		sum += w
 	}
 	if sum == 0 {
-		return c.errf(path, "all weights are 0: give at least one upstream a positive weight")
+		return "", "all weights are 0: give at least one upstream a positive weight"
 	}
-	return nil
+	return "", ""
 }
 
 // Route returns the route named name, or nil.
