@@ -236,6 +236,12 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 		lr.state.Store(p.newSplitState(rt, lr, weights))
 		rt.routes = append(rt.routes, lr)
 	}
+	for name := range p.overlays {
+		if cfg.Route(name) == nil { // route removed: a later route of that name starts afresh
+			delete(p.overlays, name)
+			delete(p.versions, name)
+		}
+	}
 	rt.def = p.newLiveRoute(DefaultRoute, nil, cfg)
 	rt.def.state.Store(p.newSplitState(rt, rt.def, map[string]int{cfg.Default: 1}))
 
