@@ -1,0 +1,203 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/carve-dev/carve/analyze/plan"
+	"github.com/carve-dev/carve/analyze/render"
+	strangler "github.com/carve-dev/carve/strangler/config"
+	syncconfig "github.com/carve-dev/carve/sync/config"
+)
+
+// newPlanCmd turns a plan into what the other parts run: a proxy config, a sync config, a
+// migration brief.
+func newPlanCmd(s Streams) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "plan",
+		Short: "Turn a plan into a proxy config, a sync config and a migration brief",
+		Long: `carve plan reads the plan written by carve analyze -o json and writes what the other
+parts of carve run: the strangler proxy's config moving a service's routes (carve proxy),
+the sync job's config copying its data (carve sync), and a Markdown migration brief.
+Every generated config passes carve proxy validate / carve sync validate.`,
+	}
+	c.AddCommand(newPlanStranglerCmd(s), newPlanSyncCmd(s), newPlanReportCmd(s))
+	return c
+}
+
+type planStranglerOptions struct {
+	plan, out string
+	strangler.FromPlan
+}
+
+func newPlanStranglerCmd(s Streams) *cobra.Command {
+	o := &planStranglerOptions{}
+	c := &cobra.Command{
+		Use:   "strangler --plan FILE --service NAME --monolith URL --target URL",
+		Short: "Write the proxy config that moves a service's routes",
+		Long: `Write a carve proxy config whose one route holds exactly the service's routes from the
+plan, split 0% to the new service (--weight), sticky by the cookie carve-<service>, with
+active health checks on the monolith and the service. Everything else goes to the monolith.`,
+		Example: `  carve plan strangler --plan plan.json --service orders \
+      --monolith http://127.0.0.1:9000 --target http://127.0.0.1:9100 --out strangler.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := requireFlags(c, "plan", "service", "monolith", "target"); err != nil {
+				return err
+			}
+			p, err := readPlan(o.plan)
+			if err != nil {
+				return err
+			}
+			b, err := strangler.Generate(p, o.FromPlan)
+			if err != nil {
+				return inputErr(fmt.Errorf("plan strangler: %w", err))
+			}
+			return writeOut(s, o.out, b)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.plan, "plan", "", "the plan `FILE` written by carve analyze -o json")
+	f.StringVar(&o.Service, "service", "", "the service whose routes move")
+	f.StringVar(&o.Monolith, "monolith", "", "base `URL` of the monolith")
+	f.StringVar(&o.Target, "target", "", "base `URL` of the extracted service")
+	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "the proxy's traffic address")
+	f.StringVar(&o.AdminListen, "admin", strangler.DefaultAdminListen, "the proxy's admin address")
+	f.StringVar(&o.TokenEnv, "token-env", "CARVE_ADMIN_TOKEN", "environment variable holding the admin token")
+	f.StringVar(&o.HealthPath, "health-path", "/healthz", "health check path on both upstreams")
+	f.IntVar(&o.Weight, "weight", 0, "the service's starting share in percent")
+	f.StringVar(&o.out, "out", "", "write to `FILE` instead of stdout")
+	return c
+}
+
+type planSyncOptions struct {
+	plan, out string
+	syncconfig.FromPlan
+}
+
+func newPlanSyncCmd(s Streams) *cobra.Command {
+	o := &planSyncOptions{}
+	c := &cobra.Command{
+		Use:   "sync --plan FILE --service NAME [--source-table T]",
+		Short: "Write the sync config that copies a service's data to its own table",
+		Long: `Write a carve sync config with one pipeline per entity the service owns in the source
+table: in a single-table design, a key-prefix filter per prefix the plan shows the service
+owning (a prefix no other service uses, or a shared one named after the service); otherwise
+one unfiltered pipeline. Items keep their attribute names and keys, so the sink (the table
+named after the service, --target-table) has the source's key schema.
+
+--both-ways ATTR makes each pipeline half of a two-way pair (ATTR: the attribute every writer
+bumps on every write); --reverse writes the other half, from the service's table back into
+the monolith's.`,
+		Example: `  carve plan sync --plan plan.json --service orders --source-table shop --out sync.yaml
+  carve plan sync --plan plan.json --service orders --source-table shop \
+      --both-ways updated_at --reverse --out sync-back.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := requireFlags(c, "plan", "service"); err != nil {
+				return err
+			}
+			p, err := readPlan(o.plan)
+			if err != nil {
+				return err
+			}
+			b, err := syncconfig.Generate(p, o.FromPlan)
+			if err != nil {
+				return inputErr(fmt.Errorf("plan sync: %w", err))
+			}
+			return writeOut(s, o.out, b)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.plan, "plan", "", "the plan `FILE` written by carve analyze -o json")
+	f.StringVar(&o.Service, "service", "", "the service whose data moves")
+	f.StringVar(&o.SourceTable, "source-table", "", "the monolith's `TABLE` (default: the service's only DynamoDB table)")
+	f.StringVar(&o.TargetTable, "target-table", "", "the service's own `TABLE` (default: the service's name)")
+	f.StringVar(&o.KeyAttribute, "key-attribute", "pk", "the attribute the plan's key prefixes apply to")
+	f.StringSliceVar(&o.KeyPrefixes, "key-prefix", nil, "entity key `PREFIX`es to copy instead of those read from the plan")
+	f.StringVar(&o.Region, "region", "", "AWS region of both tables")
+	f.StringVar(&o.Endpoint, "endpoint", "", "DynamoDB endpoint `URL`, e.g. DynamoDB Local")
+	f.StringVar(&o.CheckpointTable, "checkpoint-table", "carve-sync", "DynamoDB table for checkpoints and leases")
+	f.StringVar(&o.VersionAttribute, "both-ways", "", "make the pipelines two-way, versioned by `ATTR`")
+	f.BoolVar(&o.Reverse, "reverse", false, "write the service → monolith direction")
+	f.StringVar(&o.MetricsListen, "metrics-listen", "", "Prometheus listener of the job, e.g. 127.0.0.1:9464")
+	f.StringVar(&o.DeadLetterFile, "dead-letter", "", "dead-letter `FILE` (default carve-sync-SERVICE[-reverse].jsonl)")
+	f.StringVar(&o.out, "out", "", "write to `FILE` instead of stdout")
+	return c
+}
+
+func newPlanReportCmd(s Streams) *cobra.Command {
+	var planFile, out string
+	c := &cobra.Command{
+		Use:   "report --plan FILE",
+		Short: "Write a Markdown migration brief per service",
+		Long: `Write a Markdown migration brief: a suggested order of extraction (fewest incoming
+dependencies first), then per service the routes to move, the tables to sync, the shared
+tables and who else uses them, and every cross-service call that becomes a network call.`,
+		Example: `  carve plan report --plan plan.json --out MIGRATION.md`,
+		Args:    cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := requireFlags(c, "plan"); err != nil {
+				return err
+			}
+			p, err := readPlan(planFile)
+			if err != nil {
+				return err
+			}
+			var b bytes.Buffer
+			if err := render.Report(&b, p); err != nil {
+				return fmt.Errorf("plan report: %w", err)
+			}
+			return writeOut(s, out, b.Bytes())
+		},
+	}
+	c.Flags().StringVar(&planFile, "plan", "", "the plan `FILE` written by carve analyze -o json")
+	c.Flags().StringVar(&out, "out", "", "write to `FILE` instead of stdout")
+	return c
+}
+
+// requireFlags reports the flags among names that were not given, as bad usage (exit 2).
+func requireFlags(c *cobra.Command, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if !c.Flags().Changed(n) {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return inputErr(fmt.Errorf("%s: missing %s: see %s --help", c.CommandPath(), strings.Join(missing, ", "), c.CommandPath()))
+	}
+	return nil
+}
+
+// readPlan reads a plan file; a missing or malformed plan is bad input.
+func readPlan(name string) (*plan.Plan, error) {
+	p, err := plan.ReadFile(name)
+	if err != nil {
+		hint := "write one with carve analyze DIR -o json --out plan.json"
+		if !errors.Is(err, fs.ErrNotExist) {
+			hint = "check it is a plan written by carve analyze -o json"
+		}
+		return nil, inputErr(fmt.Errorf("read plan: %w: %s", err, hint))
+	}
+	return p, nil
+}
+
+// writeOut writes b to file, or to stdout when file is empty, and names the file on stderr.
+func writeOut(s Streams, file string, b []byte) error {
+	if file == "" {
+		_, err := s.Out.Write(b)
+		return err
+	}
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	fmt.Fprintf(s.Err, "carve: wrote %s\n", file)
+	return nil
+}
