@@ -27,6 +27,10 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "-mu") {
+		t.Errorf("run(-h) = %d, usage %q", code, errb.String())
+	}
 	for _, args := range [][]string{nil, {"-k", "x", "-out", "d"}, {"-out", "d", "extra"}} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 {
