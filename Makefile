@@ -27,6 +27,7 @@ test-go:
 
 test-samples:
 	cd $(SHOP) && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	cd samples/shop-orders && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 ## bench: every benchmark table
 bench: bench-analyze bench-proxy bench-sync
