@@ -38,6 +38,7 @@ var (
 	writers  = flag.Int("writers", 8, "parallel writers")
 	lagRate  = flag.Int("lag-rate", 0, "write rate of the lag phase (default: half the slower raw ceiling)")
 	keepLogs = flag.Bool("keep", false, "keep the scratch directory")
+	lowRate  = flag.Int("low-rate", 500, "second, lower write rate of the lag phase (0: skip)")
 )
 
 func main() {
@@ -81,6 +82,7 @@ func run() error {
 	table(ctx, c, "rawsink", false)
 	table(ctx, c, "txsink", false)
 	table(ctx, c, "carvesink", false)
+	table(ctx, c, "carvesink2", false)
 	table(ctx, c, "warm", false)
 
 	n := *records
@@ -104,7 +106,82 @@ func run() error {
 	transactWrite(ctx, c, "txsink", n, *writers)
 	txRate := float64(n) / time.Since(t0).Seconds()
 
-	cfg := filepath.Join(dir, "e2e.yaml")
+	e2eTx, err := endToEnd(dir, d.Endpoint, "transact", "carvesink", n)
+	if err != nil {
+		return err
+	}
+	e2eBatch, err := endToEnd(dir, d.Endpoint, "batch", "carvesink2", n)
+	if err != nil {
+		return err
+	}
+	d.Stop()
+
+	// Phase 2 on a second fresh DynamoDB Local (an instance slows down after heavy mixed load):
+	// lag under a fixed write rate.
+	slower := min(getRate, bwRate)
+	rate := *lagRate
+	if rate == 0 {
+		rate = int(slower / 2)
+	}
+	lagTx, err := lagPhase(ctx, dir, "transact", rate)
+	if err != nil {
+		return err
+	}
+	lagBatch, err := lagPhase(ctx, dir, "batch", rate)
+	if err != nil {
+		return err
+	}
+	var lowTx, lowBatch lagResult
+	if *lowRate > 0 {
+		if lowTx, err = lagPhase(ctx, dir, "transact", *lowRate); err != nil {
+			return err
+		}
+		if lowBatch, err = lagPhase(ctx, dir, "batch", *lowRate); err != nil {
+			return err
+		}
+	}
+
+	fmt.Printf("carve sync benchmark — DynamoDB Local 3.3.0, %d records of ~120 B, %d writers, %d cores\n\n", n, *writers, runtimeCores())
+	fmt.Printf("| measure | records/s | note |\n|---|---:|---|\n")
+	fmt.Printf("| load source (BatchWriteItem, stream on) | %.0f | setup |\n", loadRate)
+	fmt.Printf("| raw GetRecords loop (1 reader, Limit 1000) | %.0f | ceiling A |\n", getRate)
+	fmt.Printf("| raw BatchWriteItem into a sink table | %.0f | ceiling B |\n", bwRate)
+	fmt.Printf("| conditional TransactWriteItems (100 puts, %d parallel) | %.0f | what a safe DynamoDB sink can do |\n", *writers, txRate)
+	fmt.Printf("| carve sync run end to end, write_mode transact (default) | %.0f | |\n", e2eTx)
+	fmt.Printf("| carve sync run end to end, write_mode batch | %.0f | |\n", e2eBatch)
+	fmt.Printf("| ratio transact / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eTx/slower)
+	fmt.Printf("| ratio batch / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eBatch/slower)
+	fmt.Printf("| ratio transact / conditional-transaction ceiling | %.2f | |\n\n", e2eTx/txRate)
+	fmt.Printf("| lag phase (fresh instance each) | transact | batch |\n|---|---:|---:|\n")
+	fmt.Printf("| target write rate (half the slower ceiling) | %d/s | %d/s |\n", rate, rate)
+	fmt.Printf("| achieved write rate | %.0f/s | %.0f/s |\n", lagTx.achieved, lagBatch.achieved)
+	fmt.Printf("| records seen in the sink's stream | %d of %d | %d of %d |\n", lagTx.seen, lagTx.total, lagBatch.seen, lagBatch.total)
+	for _, p := range []struct {
+		name string
+		q    float64
+	}{{"p50", 0.5}, {"p99", 0.99}, {"max", 1}} {
+		fmt.Printf("| replication lag %s | %s | %s |\n", p.name, lagTx.pct(p.q), lagBatch.pct(p.q))
+	}
+	if *lowRate > 0 {
+		fmt.Printf("\n| lag phase at a lower rate | transact | batch |\n|---|---:|---:|\n")
+		fmt.Printf("| target write rate | %d/s | %d/s |\n", *lowRate, *lowRate)
+		fmt.Printf("| achieved write rate | %.0f/s | %.0f/s |\n", lowTx.achieved, lowBatch.achieved)
+		fmt.Printf("| records seen in the sink's stream | %d of %d | %d of %d |\n", lowTx.seen, lowTx.total, lowBatch.seen, lowBatch.total)
+		for _, p := range []struct {
+			name string
+			q    float64
+		}{{"p50", 0.5}, {"p99", 0.99}, {"max", 1}} {
+			fmt.Printf("| replication lag %s | %s | %s |\n", p.name, lowTx.pct(p.q), lowBatch.pct(p.q))
+		}
+	}
+	fmt.Printf("\nlag = when the change appears in the sink table's stream minus the writer's timestamp taken just before its BatchWriteItem call (aim p99 < 1s)\n")
+	return nil
+}
+
+// endToEnd runs `carve sync run` over the n records already in src into sink and returns the
+// records/s between the first applied record and the last.
+func endToEnd(dir, endpoint, mode, sink string, n int) (float64, error) {
+	cfg := filepath.Join(dir, "e2e-"+mode+".yaml")
 	port, _ := testenv.FreePort()
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`
 source: {table: src, endpoint: %q}
@@ -114,12 +191,13 @@ metrics: {listen: "127.0.0.1:%d"}
 worker: {idle_wait: 100ms, shard_sync: 1s, write_concurrency: %d}
 pipelines:
   - name: copy
-    sink: {dynamodb: {table: carvesink}}
-`, d.Endpoint, filepath.Join(dir, "cp.json"), filepath.Join(dir, "dlq.jsonl"), port, *writers)), 0o644)
-	proc, err := startCarve(dir, cfg, "e2e")
+    sink: {dynamodb: {table: %s, write_mode: %s}}
+`, endpoint, filepath.Join(dir, "cp-"+mode+".json"), filepath.Join(dir, "dlq.jsonl"), port, *writers, sink, mode)), 0o644)
+	proc, err := startCarve(dir, cfg, "e2e-"+mode)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	defer stopCarve(proc)
 	first, firstAt, lastAt := 0.0, time.Time{}, time.Time{}
 	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
@@ -133,30 +211,38 @@ pipelines:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	stopCarve(proc)
 	if lastAt.IsZero() {
-		return fmt.Errorf("carve sync did not apply %d records within 5 minutes (see %s)", n, dir)
+		return 0, fmt.Errorf("carve sync (%s) did not apply %d records within 5 minutes (see %s)", mode, n, dir)
 	}
-	e2eRate := (float64(n) - first) / lastAt.Sub(firstAt).Seconds()
-	d.Stop()
+	return (float64(n) - first) / lastAt.Sub(firstAt).Seconds(), nil
+}
 
-	// Phase 2 on a second fresh DynamoDB Local (an instance slows down after heavy mixed load):
-	// lag under a fixed write rate.
-	slower := min(getRate, bwRate)
-	rate := *lagRate
-	if rate == 0 {
-		rate = int(slower / 2)
+type lagResult struct {
+	achieved    float64
+	seen, total int
+	lags        []time.Duration
+}
+
+func (l lagResult) pct(p float64) time.Duration {
+	if len(l.lags) == 0 {
+		return 0
 	}
+	return l.lags[min(len(l.lags)-1, int(p*float64(len(l.lags))))].Round(time.Millisecond)
+}
+
+// lagPhase writes at a fixed rate into a fresh DynamoDB Local while `carve sync run` copies into
+// a sink whose stream the bench tails, and collects per-record lags.
+func lagPhase(ctx context.Context, dir, mode string, rate int) (lagResult, error) {
 	d2, err := testenv.StartDynamoDB(dir)
 	if err != nil {
-		return err
+		return lagResult{}, err
 	}
 	defer d2.Stop()
 	table(ctx, d2.Client, "warm", false)
 	batchWrite(ctx, d2.Client, "warm", 5000, *writers, 0)
 	table(ctx, d2.Client, "src", true)
 	table(ctx, d2.Client, "sink", true)
-	cfg2 := filepath.Join(dir, "lag.yaml")
+	cfg2 := filepath.Join(dir, "lag-"+mode+".yaml")
 	port2, _ := testenv.FreePort()
 	os.WriteFile(cfg2, []byte(fmt.Sprintf(`
 source: {table: src, endpoint: %q}
@@ -166,55 +252,31 @@ metrics: {listen: "127.0.0.1:%d"}
 worker: {idle_wait: 100ms, shard_sync: 1s, write_concurrency: %d}
 pipelines:
   - name: copy
-    sink: {dynamodb: {table: sink}}
-`, d2.Endpoint, filepath.Join(dir, "cp2.json"), filepath.Join(dir, "dlq2.jsonl"), port2, *writers)), 0o644)
-	proc2, err := startCarve(dir, cfg2, "lag")
+    sink: {dynamodb: {table: sink, write_mode: %s}}
+`, d2.Endpoint, filepath.Join(dir, "cp-lag-"+mode+".json"), filepath.Join(dir, "dlq2.jsonl"), port2, *writers, mode)), 0o644)
+	proc2, err := startCarve(dir, cfg2, "lag-"+mode)
 	if err != nil {
-		return err
+		return lagResult{}, err
 	}
 	defer stopCarve(proc2)
 	time.Sleep(1500 * time.Millisecond) // lease taken, reader at the stream's start
 	lags := make(chan []time.Duration, 1)
 	tailCtx, stopTail := context.WithCancel(ctx)
+	defer stopTail()
 	total := rate * *lagSecs
 	go func() { lags <- tail(tailCtx, d2.Streams, streamArn(ctx, d2.Client, "sink"), total) }()
-	t0 = time.Now()
+	t0 := time.Now()
 	batchWrite(ctx, d2.Client, "src", total, *writers, rate)
-	achieved := float64(total) / time.Since(t0).Seconds()
-	var ls []time.Duration
+	res := lagResult{achieved: float64(total) / time.Since(t0).Seconds(), total: total}
 	select {
-	case ls = <-lags:
+	case res.lags = <-lags:
 	case <-time.After(60 * time.Second):
 		stopTail()
-		ls = <-lags
+		res.lags = <-lags
 	}
-	stopTail()
-	sort.Slice(ls, func(i, j int) bool { return ls[i] < ls[j] })
-	pct := func(p float64) time.Duration {
-		if len(ls) == 0 {
-			return 0
-		}
-		return ls[min(len(ls)-1, int(p*float64(len(ls))))]
-	}
-
-	fmt.Printf("carve sync benchmark — DynamoDB Local 3.3.0, %d records of ~120 B, %d writers, %d cores\n\n", n, *writers, runtimeCores())
-	fmt.Printf("| measure | records/s | note |\n|---|---:|---|\n")
-	fmt.Printf("| load source (BatchWriteItem, stream on) | %.0f | setup |\n", loadRate)
-	fmt.Printf("| raw GetRecords loop (1 reader, Limit 1000) | %.0f | ceiling A |\n", getRate)
-	fmt.Printf("| raw BatchWriteItem into a sink table | %.0f | ceiling B |\n", bwRate)
-	fmt.Printf("| conditional TransactWriteItems (100 puts, %d parallel) | %.0f | what a safe DynamoDB sink can do |\n", *writers, txRate)
-	fmt.Printf("| carve sync run end to end (process, DynamoDB sink) | %.0f | |\n", e2eRate)
-	fmt.Printf("| ratio end to end / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eRate/slower)
-	fmt.Printf("| ratio end to end / conditional-write ceiling | %.2f | |\n\n", e2eRate/txRate)
-	fmt.Printf("| lag phase | value |\n|---|---:|\n")
-	fmt.Printf("| target write rate (half the slower ceiling) | %d/s |\n", rate)
-	fmt.Printf("| achieved write rate | %.0f/s |\n", achieved)
-	fmt.Printf("| records observed in the sink's stream | %d of %d |\n", len(ls), total)
-	fmt.Printf("| replication lag p50 | %s |\n", pct(0.50).Round(time.Millisecond))
-	fmt.Printf("| replication lag p99 | %s |\n", pct(0.99).Round(time.Millisecond))
-	fmt.Printf("| replication lag max | %s |\n", pct(1).Round(time.Millisecond))
-	fmt.Printf("\nlag = when the change appears in the sink table's stream minus the writer's timestamp in the item (aim p99 < 1s)\n")
-	return nil
+	sort.Slice(res.lags, func(i, j int) bool { return res.lags[i] < res.lags[j] })
+	res.seen = len(res.lags)
+	return res, nil
 }
 
 func runtimeCores() int {
@@ -378,8 +440,8 @@ func tail(ctx context.Context, s *dynamodbstreams.Client, arn string, want int) 
 			}
 		}
 		iter = out.NextShardIterator
-		if len(out.Records) == 0 {
-			time.Sleep(5 * time.Millisecond)
+		if len(out.Records) < 1000 {
+			time.Sleep(10 * time.Millisecond) // at the tip: do not starve the writers
 		}
 	}
 	return lags

@@ -149,6 +149,10 @@ type DynamoDBSink struct {
 	Table    string `yaml:"table"`
 	Region   string `yaml:"region"`
 	Endpoint string `yaml:"endpoint"`
+	// WriteMode is transact (default: conditional puts in TransactWriteItems, fenced by the
+	// store) or batch (versions read with BatchGetItem, newer items written with
+	// BatchWriteItem, fenced by the lease only); see docs/sync.md.
+	WriteMode string `yaml:"write_mode"`
 }
 
 // PostgresSink is a PostgreSQL table receiving items, one column per attribute.
@@ -435,6 +439,15 @@ func (c *Config) validate(root *yaml.Node) error {
 		case p.Sink.DynamoDB != nil:
 			if p.Sink.DynamoDB.Table == "" {
 				e.add(at("sink.dynamodb.table"), "missing")
+			}
+			switch p.Sink.DynamoDB.WriteMode {
+			case "", "transact":
+			case "batch":
+				if p.BothWays != nil {
+					e.add(at("sink.dynamodb.write_mode"), "a two-way pipeline needs transact: its conflict rule is a condition")
+				}
+			default:
+				e.add(at("sink.dynamodb.write_mode"), "%q: want transact or batch", p.Sink.DynamoDB.WriteMode)
 			}
 		case p.Sink.Postgres != nil:
 			pg := p.Sink.Postgres

@@ -40,6 +40,7 @@ func TestParseErrors(t *testing.T) {
 		{"dup name", "source: {table: s}\npipelines:\n  - name: a\n    sink: {dynamodb: {table: b}}\n  - name: a\n    sink: {dynamodb: {table: c}}\n", "sync.yaml:5: pipelines.1.name: \"a\" used twice"},
 		{"bad duration", "source: {table: s}\nworker: {lease_duration: soon}\npipelines: []\n", "line 2: \"soon\" is not a duration"},
 		{"empty", "", "empty config"},
+		{"write mode", "source: {table: s}\npipelines:\n  - name: a\n    sink: {dynamodb: {table: b, write_mode: fast}}\n", "sync.yaml:4: pipelines.0.sink.dynamodb.write_mode: \"fast\": want transact or batch"},
 		{"tie", "source: {table: s}\npipelines:\n  - name: a\n    both_ways: {version_attribute: v, tie_winner: zz}\n    sink: {dynamodb: {table: b}}\n", "sync.yaml:4: pipelines.0.both_ways.tie_winner: \"zz\" is neither"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

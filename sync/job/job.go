@@ -424,6 +424,11 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 		// checkpointed, or (after the timeout) left to be replayed.
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(rctx), 30*time.Second)
 		defer cancel()
+		// Fence: write only while the lease has a third of its duration left, so that a
+		// successor (which may take it only after it expired) never writes at the same time.
+		if left := time.Until(r.get().Expiry); left < j.cfg.Worker.LeaseDuration.Duration/3 {
+			return fmt.Errorf("shard %s: %w (lease expires in %s, renewal is failing)", r.shard.ID, checkpoint.ErrLeaseLost, left.Round(time.Millisecond))
+		}
 		if len(b.Records) > 0 {
 			if err := j.apply(hctx, r.shard.ID, b.Records); err != nil {
 				return err

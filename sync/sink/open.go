@@ -19,7 +19,7 @@ func Open(ctx context.Context, p config.Pipeline, concurrency int, b stream.Back
 		if p.BothWays != nil {
 			tw = &TwoWay{VersionAttribute: p.BothWays.VersionAttribute, TieWinner: p.BothWays.TieWinner}
 		}
-		return OpenDynamoDB(ctx, api, d.Table, tw, concurrency, b)
+		return OpenDynamoDBMode(ctx, api, d.Table, WriteMode(d.WriteMode), tw, concurrency, b)
 	}
 	pg := p.Sink.Postgres
 	dsn, err := pg.PostgresDSN()

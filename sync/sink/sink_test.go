@@ -106,6 +106,29 @@ func TestDynamoDBSinkVersionGuard(t *testing.T) {
 	}
 }
 
+func TestDynamoDBSinkBatchMode(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	CreateTable(t, ddb.Client, "svc", "id", false)
+	s, err := sink.OpenDynamoDBMode(context.Background(), ddb.Client, "svc", sink.Batch, nil, 4, stream.Backoff{Initial: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exercise(t, s, func(t *testing.T) map[string]string {
+		out := map[string]string{}
+		for _, it := range Scan(t, ddb.Client, "svc") {
+			if item.IsTombstone(it) {
+				out[item.Str(it, "id")] = ""
+				continue
+			}
+			out[item.Str(it, "id")] = item.Str(it, "val")
+		}
+		return out
+	})
+	if _, err := sink.OpenDynamoDBMode(context.Background(), ddb.Client, "svc", sink.Batch, &sink.TwoWay{VersionAttribute: "v", TieWinner: "x"}, 1, stream.Backoff{}); err == nil {
+		t.Fatal("batch mode accepted a two-way pipeline")
+	}
+}
+
 func TestPostgresSinkVersionGuard(t *testing.T) {
 	pg := testenv.Postgres(t)
 	ctx := context.Background()

@@ -36,7 +36,10 @@ type Reader struct {
 	OnIteratorRenewed func()
 }
 
-// Batch is the records of one GetRecords page, in shard order.
+// mergePages is how many queued pages one batch may combine.
+const mergePages = 4
+
+// Batch is the records of one or more consecutive GetRecords pages, in shard order.
 type Batch struct {
 	Records []Record
 	// End is true on the last batch of a closed shard: once it is handled the shard is done.
@@ -51,13 +54,28 @@ type Batch struct {
 func (r *Reader) Read(ctx context.Context, after string, handle func(context.Context, Batch) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan Batch, 1)
+	pages := make(chan Batch, mergePages)
 	fetchErr := make(chan error, 1)
 	go func() {
 		defer close(pages)
 		fetchErr <- r.fetch(ctx, after, pages)
 	}()
 	for b := range pages {
+		// While a backlog drains, pages queue up behind the handler: hand them over together
+		// (up to mergePages), so that the sink gets bigger batches and more parallel writes.
+	merge:
+		for !b.End && len(b.Records) < mergePages*1000 {
+			select {
+			case more, ok := <-pages:
+				if !ok {
+					break merge
+				}
+				b.Records = append(b.Records, more.Records...)
+				b.End = more.End
+			default:
+				break merge
+			}
+		}
 		if err := handle(ctx, b); err != nil {
 			cancel()
 			for range pages {
