@@ -62,7 +62,7 @@ func exitCode(err error) int {
 // isCobraUsage recognises cobra's own argument errors, which it returns as plain errors.
 func isCobraUsage(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument"} {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "required flag(s)", "flag needs an argument"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
