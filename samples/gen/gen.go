@@ -85,7 +85,10 @@ type Options struct {
 	LinesPerPackage    int     `json:"lines_per_package"`    // lines of Go per service package at least (filler tops up the coupling code); default 200
 	// Degree is the mean number of packages a service package is coupled with, both directions
 	// (LFR's average degree); default 10. Sparser graphs carry too little evidence: at Degree 6
-	// and μ = 0.3 the planted split is often not even the modularity optimum of the graph.
+	// and μ = 0.3 the planted split is often not even the modularity optimum of the graph. When
+	// Degree×(1-μ) nears P-1 a package runs out of siblings to link to, links inside services
+	// carry more units instead, and the share of linked pairs across services (Stats.EdgeMixing)
+	// exceeds μ; the share of units stays μ.
 	Degree           int `json:"degree"`
 	TablesPerService int `json:"tables_per_service"` // tables each service owns; negative means none; default 2
 }

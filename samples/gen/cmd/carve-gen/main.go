@@ -73,8 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		st := res.Stats
 		fmt.Fprintf(stdout, "%s: %d packages (%d services × %d, %d kernel, 1 main), %d files, %d lines\n",
 			out, st.Packages, res.Options.Services, res.Options.PackagesPerService, len(res.Kernel), st.Files, st.Lines)
-		fmt.Fprintf(stdout, "coupling: %d units over %d package pairs, %.3f across services (asked %.3f); tables: %d accesses, %d across; %d routes\n",
-			st.Units, st.Edges, st.Mixing, res.Options.Mixing, st.TableAccesses, st.CrossTableAccesses, st.Routes)
+		fmt.Fprintf(stdout, "coupling: %d units over %d package pairs, %.3f of units and %.3f of pairs across services (asked %.3f); tables: %d accesses, %d across; %d routes\n",
+			st.Units, st.Edges, st.Mixing, st.EdgeMixing, res.Options.Mixing, st.TableAccesses, st.CrossTableAccesses, st.Routes)
 	}
 	return 0
 }
