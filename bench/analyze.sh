@@ -67,7 +67,7 @@ t0=$(now)
 (cd "$tree" && go build ./...)
 t1=$(now)
 build_s=$(elapsed "$t0" "$t1")
-echo "go build ./... (cold for this tree): ${build_s}s"
+echo "go build ./... (first build of this tree; cold unless an earlier run built the same seed): ${build_s}s"
 (cd "$tree" && go list -deps -export ./... >/dev/null && go vet ./...)
 # The warm-up run of carve also scores its plan against the planted decomposition.
 "$carve" analyze "$tree" -o json --out "$work/plan.json" --truth "$tree/truth.json"
@@ -115,7 +115,7 @@ median() {
 
 echo
 echo "carve analyze on a generated monolith: $services services × $per packages (+3 kernel, 1 main),"
-echo "$go_files files, $go_lines lines; generation ${gen_s}s, cold go build ${build_s}s; medians of $runs warm runs."
+echo "$go_files files, $go_lines lines; generation ${gen_s}s, first go build ${build_s}s; medians of $runs warm runs."
 echo "carve's plan: $services_found services, ARI ${ari:-n/a} against the planted decomposition."
 echo
 printf '%-40s %10s %14s\n' "command" "wall (s)" "peak RSS (MiB)"
