@@ -33,15 +33,22 @@ type Handler struct {
 	Log    *slog.Logger
 }
 
-// Routes returns the mux with every route.
-func (h *Handler) Routes() *http.ServeMux {
+// ServedBy is the X-Served-By header every answer carries, so a client behind the strangler
+// proxy can tell which side answered.
+const ServedBy = "shop-orders"
+
+// Routes returns the handler of every route.
+func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /orders", h.Create)
 	mux.HandleFunc("GET /orders/{id}", h.Get)
 	mux.HandleFunc("POST /orders/{id}/cancel", h.Cancel)
 	mux.HandleFunc("GET /users/{id}/orders", h.ListByUser)
 	mux.HandleFunc("GET /healthz", h.Healthz)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Served-By", ServedBy)
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // apiError is the monolith's error body: {"error": {"code", "message"}}.

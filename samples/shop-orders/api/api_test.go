@@ -39,7 +39,7 @@ func TestAPI(t *testing.T) {
 		return resp.StatusCode, m, resp.Header
 	}
 	code, o, h := do("POST", "/orders", `{"user_id":"usr_1","items":[{"sku":"mug","quantity":1}],"card_token":"tok_visa"}`)
-	if code != 201 || o["status"] != "paid" || h.Get("Location") != "/orders/"+o["id"].(string) {
+	if code != 201 || o["status"] != "paid" || h.Get("Location") != "/orders/"+o["id"].(string) || h.Get("X-Served-By") != api.ServedBy {
 		t.Fatalf("create: %d %v %v", code, o, h)
 	}
 	id := o["id"].(string)
