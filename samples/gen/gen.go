@@ -14,13 +14,13 @@
 // Packages of a service are coupled with each other and, in proportion Mixing (μ, the mixing
 // parameter of the LFR benchmarks), with packages of other services. The generator first draws
 // an undirected planted-partition graph: every service package starts on average Degree/2 links
-// of one to three coupling units each; links holding a share μ of all units, chosen at random,
-// go to a package of another service, the others to a package of the same service, each to a
-// package not linked yet where there is one. So μ is realised exactly on coupling units and
-// closely on linked package pairs and per package. Each link is then oriented by a random
-// topological order (entry packages first), so that the lower package imports the higher one
-// and the import graph has no cycle, and each of its units becomes a piece of Go code of one
-// kind:
+// (Degree is capped for small services, see Options.Degree) of one to three coupling units
+// each; links holding a share μ of all units, chosen at random, go to a package of another
+// service, the others to a package of the same service, each to a package not linked yet where
+// there is one. So μ is realised exactly on coupling units and closely on linked package pairs
+// and per package. Each link is then oriented by a random topological order (entry packages
+// first), so that the lower package imports the higher one and the import graph has no cycle,
+// and each of its units becomes a piece of Go code of one kind:
 //
 //   - call: a call of an exported function of the other package (which may itself be a
 //     function holding further calls, giving call chains);
@@ -85,10 +85,10 @@ type Options struct {
 	LinesPerPackage    int     `json:"lines_per_package"`    // lines of Go per service package at least (filler tops up the coupling code); default 200
 	// Degree is the mean number of packages a service package is coupled with, both directions
 	// (LFR's average degree); default 10. Sparser graphs carry too little evidence: at Degree 6
-	// and μ = 0.3 the planted split is often not even the modularity optimum of the graph. When
-	// Degree×(1-μ) nears P-1 a package runs out of siblings to link to, links inside services
-	// carry more units instead, and the share of linked pairs across services (Stats.EdgeMixing)
-	// exceeds μ; the share of units stays μ.
+	// and μ = 0.3 the planted split is often not even the modularity optimum of the graph. A
+	// service of P packages holds at most (P-1)/(1-μ) links per package with μ of them across,
+	// so Degree is lowered to that (Stats.Degree): at P=4 a degree of 10 would make every
+	// package a neighbour of every other and leave nothing to recover.
 	Degree           int `json:"degree"`
 	TablesPerService int `json:"tables_per_service"` // tables each service owns; negative means none; default 2
 }
@@ -188,6 +188,7 @@ type Stats struct {
 	Files    int `json:"files"`    // Go files
 	Lines    int `json:"lines"`    // lines of Go
 
+	Degree     int `json:"degree"`      // the degree used (Options.Degree, capped for small services)
 	Edges      int `json:"edges"`       // coupled package pairs between service packages
 	CrossEdges int `json:"cross_edges"` // of which across services
 	Units      int `json:"units"`       // coupling units (see the package doc)
@@ -293,7 +294,7 @@ func (m *model) result(files []file) *Result {
 		Main:    m.main.path,
 		Entries: map[string]string{},
 		Tables:  map[string]string{},
-		Stats:   Stats{Packages: len(m.pkgs), UnitsByKind: map[string]int{}},
+		Stats:   Stats{Packages: len(m.pkgs), Degree: m.degree(), UnitsByKind: map[string]int{}},
 	}
 	for _, svc := range m.services {
 		for _, p := range svc.pkgs {

@@ -423,3 +423,24 @@ func TestBadOptions(t *testing.T) {
 		t.Errorf("Generate into a non-empty directory: %v", err)
 	}
 }
+
+func TestDegreeIsCappedForSmallServices(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		o := Options{Services: 6, PackagesPerService: 4, Mixing: 0.3, Seed: seed, LinesPerPackage: 1}
+		_, res := generate(t, o)
+		if res.Stats.Degree != 4 { // 3 siblings / 0.7
+			t.Errorf("seed %d: degree %d for P=4, μ=0.3, want 4", seed, res.Stats.Degree)
+		}
+		if math.Abs(res.Stats.EdgeMixing-o.Mixing) > 0.08 {
+			t.Errorf("seed %d: %.3f of coupled pairs cross services, want about %.1f", seed, res.Stats.EdgeMixing, o.Mixing)
+		}
+		if math.Abs(res.Stats.Mixing-o.Mixing) > 0.02 {
+			t.Errorf("seed %d: %.3f of units cross services, want %.1f", seed, res.Stats.Mixing, o.Mixing)
+		}
+		t.Logf("seed %d: units %.3f, pairs %.3f", seed, res.Stats.Mixing, res.Stats.EdgeMixing)
+	}
+	o := Options{Services: 8, PackagesPerService: 10, Mixing: 0.3, Seed: 1, LinesPerPackage: 1}
+	if _, res := generate(t, o); res.Stats.Degree != DefaultDegree {
+		t.Errorf("degree %d for P=10, μ=0.3, want the default %d", res.Stats.Degree, DefaultDegree)
+	}
+}

@@ -255,9 +255,10 @@ func (m *model) couple() {
 		stubs []stub
 		total int
 	)
+	degree := m.degree()
 	for _, svc := range m.services {
 		for _, p := range svc.pkgs {
-			for range 1 + m.rng.IntN(o.Degree-1) { // mean Degree/2
+			for range 1 + m.rng.IntN(degree-1) { // mean degree/2
 				s := stub{p: p, units: 1 + m.rng.IntN(3)}
 				stubs = append(stubs, s)
 				total += s.units
@@ -323,6 +324,14 @@ func (m *model) couple() {
 			add(p, m.sibling(p), 1)
 		}
 	}
+}
+
+// degree is the mean number of packages a service package is linked to: Degree, or less when a
+// service has too few packages for its share 1-μ of Degree links to go to distinct siblings.
+func (m *model) degree() int {
+	o := m.opts
+	limit := int(float64(o.PackagesPerService-1) / (1 - o.Mixing))
+	return max(2, min(o.Degree, limit))
 }
 
 // sibling returns another package of p's service, at random.

@@ -129,7 +129,7 @@ func recoveryTable(table [][]recovery) string {
 // TestCarveSeesThePlantedCoupling checks that carve's signals find every kind of coupling the
 // generator writes: if a kind went unseen, recovery would be measured on less than was planted.
 func TestCarveSeesThePlantedCoupling(t *testing.T) {
-	o := Options{Services: 3, PackagesPerService: 5, Mixing: 0.4, Seed: 11, LinesPerPackage: 1}
+	o := Options{Services: 4, PackagesPerService: 8, Mixing: 0.4, Seed: 11, LinesPerPackage: 1}
 	dir, res := generate(t, o)
 	ctx := context.Background()
 	mod, err := analyze.Load(ctx, dir, analyze.LoadOptions{Env: []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}})
