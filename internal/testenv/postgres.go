@@ -137,6 +137,11 @@ func pgVersion(initdb string) int {
 }
 
 func startPostgres() (*pgServer, error) {
+	// initdb's shell redirects to /dev/null as the postgres user: a /dev/null replaced by a
+	// root-owned file (a tool writing "atomically" to --out /dev/null does that) breaks it.
+	if fi, err := os.Stat("/dev/null"); err == nil && fi.Mode()&os.ModeCharDevice == 0 {
+		return nil, fmt.Errorf("testenv: /dev/null is a regular file, not the null device (some tool replaced it; initdb cannot run): restore it as root with: rm /dev/null && mknod -m 666 /dev/null c 1 3")
+	}
 	bin, _ := pgBinDir()
 	if bin == "" {
 		root, err := RepoRoot()
