@@ -14,9 +14,11 @@ build:
 deps:
 	bash internal/testenv/deps.sh
 
-## demo: analyse the sample monolith and show the proposed services
-demo: build
-	./bin/carve analyze $(SHOP) --truth $(SHOP)/decomposition.json
+## demo: the whole migration of the sample's orders service on this machine (internal/demo):
+## analyse, plan, proxy and sync configs, DynamoDB Local, monolith, service, traffic through
+## 0/10/50/100%, verify, rollback and forward; output and logs in .cache/demo
+demo: deps build
+	$(GO) run ./internal/demo/cmd/demo -dir .cache/demo -carve bin/carve
 
 ## test: vet and race-test the toolkit and the sample monolith
 test: deps test-go test-samples

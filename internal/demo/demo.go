@@ -39,7 +39,7 @@ type Options struct {
 	Dir string
 	// Carve is the carve binary (default: built into Dir/bin).
 	Carve string
-	// Users is how many customers send traffic at once (default 6).
+	// Users is how many customers send traffic at once (default 12).
 	Users int
 	// SeedOrders are placed in the monolith before sync starts, for the backfill (default 10).
 	SeedOrders int
@@ -74,7 +74,7 @@ func (o *Options) defaults() error {
 	}
 	o.Dir = abs
 	if o.Users <= 0 {
-		o.Users = 6
+		o.Users = 12
 	}
 	if o.SeedOrders <= 0 {
 		o.SeedOrders = 10
@@ -136,7 +136,9 @@ type Summary struct {
 	// RollbackChecked orders were read through the proxy at 0%; RollbackBad were missing,
 	// stale, or answered by the service.
 	RollbackChecked int
-	RollbackBad     []string
+	// RollbackByService of them had been placed through the service.
+	RollbackByService int
+	RollbackBad       []string
 	// FinalChecked orders were read at 100% at the end; FinalBad likewise.
 	FinalChecked int
 	FinalBad     []string
@@ -189,7 +191,7 @@ func (s Summary) WriteTable(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "orders %d (%d before sync), writes never replicated %d\n", s.Orders, s.SeedOrders, s.Unreplicated)
-	fmt.Fprintf(w, "after rollback to 0%%: the monolith served %d/%d orders\n", s.RollbackChecked-len(s.RollbackBad), s.RollbackChecked)
+	fmt.Fprintf(w, "after rollback to 0%%: the monolith served %d/%d orders (%d placed through the service)\n", s.RollbackChecked-len(s.RollbackBad), s.RollbackChecked, s.RollbackByService)
 	fmt.Fprintf(w, "at the end (100%%): the service served %d/%d orders\n", s.FinalChecked-len(s.FinalBad), s.FinalChecked)
 	fmt.Fprintf(w, "run time %s\n", s.Elapsed.Round(100*time.Millisecond))
 }
@@ -423,7 +425,7 @@ func (r *run) seed(ctx context.Context, t *traffic) ([]*user, error) {
 		}
 		body := map[string]any{"email": fmt.Sprintf("customer%d-%d@example.com", i, time.Now().UnixNano()), "name": fmt.Sprintf("Customer %d", i),
 			"address": map[string]string{"name": fmt.Sprintf("Customer %d", i), "line1": "1 Rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"}}
-		if _, err := direct.do(ctx, u, http.MethodPost, "/users", body, &created); err != nil {
+		if _, _, err := direct.do(ctx, u, http.MethodPost, "/users", body, &created); err != nil {
 			return nil, fmt.Errorf("demo: creating a customer in the monolith: %w", err)
 		}
 		u.id = created.ID
@@ -433,7 +435,7 @@ func (r *run) seed(ctx context.Context, t *traffic) ([]*user, error) {
 		u := users[i%len(users)]
 		var placed struct{ ID, Status string }
 		body := map[string]any{"user_id": u.id, "card_token": "tok_visa", "items": []map[string]any{{"sku": skus[i%len(skus)], "quantity": 1}}}
-		if _, err := direct.do(ctx, u, http.MethodPost, "/orders", body, &placed); err != nil {
+		if _, _, err := direct.do(ctx, u, http.MethodPost, "/orders", body, &placed); err != nil {
 			return nil, fmt.Errorf("demo: placing an order in the monolith: %w", err)
 		}
 		t.track(&order{id: placed.ID, user: u.id}, placed.Status, -1)
@@ -531,7 +533,7 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 		t.paused.Store(false)
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return fmt.Errorf("demo: interrupted: %w", ctx.Err())
 		case err := <-probeErr:
 			return fmt.Errorf("demo: %w", err)
 		case <-time.After(r.o.Step):
@@ -551,12 +553,12 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 			if err := r.settle(ctx, t); err != nil {
 				return err
 			}
-			n, bad, err := t.checkAll(ctx, checker, false)
+			n, bySvc, bad, err := t.checkAll(ctx, checker, false)
 			if err != nil {
 				return fmt.Errorf("demo: %w", err)
 			}
-			r.summary.RollbackChecked, r.summary.RollbackBad = n, bad
-			r.say("after rollback: the monolith serves %d/%d orders (including those the service created)", n-len(bad), n)
+			r.summary.RollbackChecked, r.summary.RollbackByService, r.summary.RollbackBad = n, bySvc, bad
+			r.say("after rollback: the monolith serves %d/%d orders, %d of them placed through the service", n-len(bad), n, bySvc)
 		}
 	}
 	stop()
@@ -566,7 +568,7 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 	if err := r.verify(ctx, "at the end"); err != nil {
 		return err
 	}
-	n, bad, err := t.checkAll(ctx, checker, true)
+	n, _, bad, err := t.checkAll(ctx, checker, true)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

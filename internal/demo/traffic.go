@@ -43,6 +43,7 @@ type write struct {
 // order is what the traffic knows of one order it created.
 type order struct {
 	id, user, status string
+	byService        bool // placed through the service
 	replicated       bool // the last write is in both tables
 }
 
@@ -218,8 +219,19 @@ func newUser(id string, tr http.RoundTripper) *user {
 	return &user{id: id, client: &http.Client{Jar: jar, Transport: tr, Timeout: 15 * time.Second}}
 }
 
-// do sends one request through the proxy and decodes a JSON answer into out.
-func (t *traffic) do(ctx context.Context, u *user, method, path string, body any, out any) (int, error) {
+// sessionRounds is how many rounds a customer's session (its sticky cookie) lasts: a new
+// session may land on the other side, as a returning visitor would.
+const sessionRounds = 8
+
+// newSession forgets the customer's cookies.
+func (u *user) newSession() {
+	jar, _ := cookiejar.New(nil)
+	u.client.Jar = jar
+}
+
+// do sends one request through the proxy and decodes a JSON answer into out. It returns the
+// status and whether the service (not the monolith) answered.
+func (t *traffic) do(ctx context.Context, u *user, method, path string, body any, out any) (int, bool, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -227,30 +239,31 @@ func (t *traffic) do(ctx context.Context, u *user, method, path string, body any
 	}
 	req, err := http.NewRequestWithContext(ctx, method, t.proxy+path, rd)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := u.client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer resp.Body.Close()
+	byService := resp.Header.Get("X-Served-By") == "shop-orders"
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return resp.StatusCode, byService, err
 	}
 	t.served(resp)
 	if out != nil && resp.StatusCode/100 == 2 {
 		if err := json.Unmarshal(b, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("decoding %s %s answer: %w", method, path, err)
+			return resp.StatusCode, byService, fmt.Errorf("decoding %s %s answer: %w", method, path, err)
 		}
 	}
 	if resp.StatusCode/100 != 2 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
+		return resp.StatusCode, byService, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, byService, nil
 }
 
 // run drives one user until ctx ends: place an order and read it back; every third round list
@@ -279,6 +292,9 @@ func (t *traffic) run(ctx context.Context, stop <-chan struct{}, u *user, seed u
 			}
 			continue
 		}
+		if i%sessionRounds == 0 {
+			u.newSession()
+		}
 		step := int(t.step.Load())
 		var placed struct {
 			ID     string `json:"id"`
@@ -286,7 +302,8 @@ func (t *traffic) run(ctx context.Context, stop <-chan struct{}, u *user, seed u
 		}
 		body := map[string]any{"user_id": u.id, "card_token": "tok_visa",
 			"items": []map[string]any{{"sku": skus[rng.IntN(len(skus))], "quantity": 1 + rng.IntN(2)}}}
-		if _, err := t.do(ctx, u, http.MethodPost, "/orders", body, &placed); err != nil {
+		_, byService, err := t.do(ctx, u, http.MethodPost, "/orders", body, &placed)
+		if err != nil {
 			if ctx.Err() == nil {
 				t.fail("%v", err)
 			}
@@ -295,7 +312,7 @@ func (t *traffic) run(ctx context.Context, stop <-chan struct{}, u *user, seed u
 		if placed.Status != "paid" {
 			t.fail("POST /orders: order %s is %q, want paid", placed.ID, placed.Status)
 		}
-		o := &order{id: placed.ID, user: u.id}
+		o := &order{id: placed.ID, user: u.id, byService: byService}
 		t.track(o, placed.Status, step)
 		t.mu.Lock()
 		t.steps[step].created++
@@ -306,7 +323,7 @@ func (t *traffic) run(ctx context.Context, stop <-chan struct{}, u *user, seed u
 			var list struct {
 				Orders []json.RawMessage `json:"orders"`
 			}
-			if _, err := t.do(ctx, u, http.MethodGet, "/users/"+u.id+"/orders?limit=5", nil, &list); err != nil && ctx.Err() == nil {
+			if _, _, err := t.do(ctx, u, http.MethodGet, "/users/"+u.id+"/orders?limit=5", nil, &list); err != nil && ctx.Err() == nil {
 				t.fail("%v", err)
 			}
 		}
@@ -325,7 +342,7 @@ func (t *traffic) run(ctx context.Context, stop <-chan struct{}, u *user, seed u
 func (t *traffic) readBack(ctx context.Context, u *user, id string) {
 	deadline := time.Now().Add(t.lagBound)
 	for {
-		code, err := t.do(ctx, u, http.MethodGet, "/orders/"+id, nil, nil)
+		code, _, err := t.do(ctx, u, http.MethodGet, "/orders/"+id, nil, nil)
 		if err == nil || ctx.Err() != nil {
 			return
 		}
@@ -359,7 +376,7 @@ func (t *traffic) cancelOne(ctx context.Context, u *user, rng *rand.Rand) {
 	var got struct {
 		Status string `json:"status"`
 	}
-	if _, err := t.do(ctx, u, http.MethodPost, "/orders/"+o.id+"/cancel", map[string]string{"reason": "demo"}, &got); err != nil {
+	if _, _, err := t.do(ctx, u, http.MethodPost, "/orders/"+o.id+"/cancel", map[string]string{"reason": "demo"}, &got); err != nil {
 		if ctx.Err() == nil {
 			t.fail("%v", err)
 		}
@@ -376,19 +393,22 @@ func (t *traffic) cancelOne(ctx context.Context, u *user, rng *rand.Rand) {
 
 // checkAll reads every order through the proxy and returns those that are missing, have
 // another status than their last write, or were answered by the wrong side.
-func (t *traffic) checkAll(ctx context.Context, u *user, wantService bool) (checked int, bad []string, err error) {
+func (t *traffic) checkAll(ctx context.Context, u *user, wantService bool) (checked, placedByService int, bad []string, err error) {
 	t.mu.Lock()
 	type want struct{ id, status string }
 	var all []want
 	for _, id := range t.all {
 		all = append(all, want{id, t.orders[id].status})
+		if t.orders[id].byService {
+			placedByService++
+		}
 	}
 	t.mu.Unlock()
 	for _, w := range all {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.proxy+"/orders/"+w.id, nil)
 		resp, err := u.client.Do(req)
 		if err != nil {
-			return checked, bad, fmt.Errorf("reading order %s through the proxy: %w", w.id, err)
+			return checked, placedByService, bad, fmt.Errorf("reading order %s through the proxy: %w", w.id, err)
 		}
 		var got struct {
 			Status string `json:"status"`
@@ -406,7 +426,7 @@ func (t *traffic) checkAll(ctx context.Context, u *user, wantService bool) (chec
 			bad = append(bad, fmt.Sprintf("%s: answered by the service %v, want %v", w.id, byService, wantService))
 		}
 	}
-	return checked, bad, nil
+	return checked, placedByService, bad, nil
 }
 
 // percentile returns the p-th percentile (0..1) of ds.

@@ -26,10 +26,10 @@ func run(ctx context.Context) int {
 	var o demo.Options
 	flag.StringVar(&o.Dir, "dir", ".cache/demo", "where the plan, the configs, the picture and the logs go")
 	flag.StringVar(&o.Carve, "carve", "bin/carve", "the carve binary (relative to the repository)")
-	flag.IntVar(&o.Users, "users", 6, "customers sending traffic at once")
+	flag.IntVar(&o.Users, "users", 16, "customers sending traffic at once")
 	flag.IntVar(&o.SeedOrders, "seed-orders", 20, "orders placed in the monolith before sync starts")
 	flag.DurationVar(&o.Step, "step", 8*time.Second, "how long each weight holds")
-	flag.DurationVar(&o.Pace, "pace", 100*time.Millisecond, "each customer's pause between rounds")
+	flag.DurationVar(&o.Pace, "pace", 150*time.Millisecond, "each customer's pause between rounds")
 	flag.DurationVar(&o.LagBound, "lag-bound", 5*time.Second, "the longest a write may take to reach both tables")
 	flag.Parse()
 	o.Out = os.Stdout
