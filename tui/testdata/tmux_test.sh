@@ -36,9 +36,21 @@ wait_for() {
 
 keys() { tmx send-keys -t tui "$@"; }
 
+# start CMD: a detached session running CMD. On a loaded machine the first client can lose the
+# race with a server that is still starting ("server exited unexpectedly"): try again.
 start() {
-	tmx new-session -d -s tui -x 80 -y 24 \
-		"env TERM=xterm-256color NO_COLOR=1 $* --debug-log $work/tui.log; echo \"carve exited \$?\"; sleep 60"
+	local err
+	for _ in 1 2 3 4 5; do
+		if err=$(tmx new-session -d -s tui -x 80 -y 24 \
+			"env TERM=xterm-256color NO_COLOR=1 $* --debug-log $work/tui.log; echo \"carve exited \$?\"; sleep 60" 2>&1); then
+			return 0
+		fi
+		echo "tmux_test: new-session: $err; retrying" >&2
+		tmx kill-server 2>/dev/null || true
+		sleep 0.5
+	done
+	echo "tmux_test: could not start a tmux session: $err" >&2
+	exit 1
 }
 
 # 1. A plan opens at once in 80×24; move cart to catalog and save.
