@@ -14,8 +14,15 @@ import (
 // carve sync validate, bad input exits 2.
 func TestPlanScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir:   filepath.Join("testdata", "plan"),
-		Setup: goEnv,
+		Dir: filepath.Join("testdata", "plan"),
+		Setup: func(env *testscript.Env) error {
+			shop, err := filepath.Abs(filepath.Join("..", "samples", "shop"))
+			if err != nil {
+				return err
+			}
+			env.Setenv("SHOP", shop)
+			return goEnv(env)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exitcode N ARGS...: run carve ARGS as a process and require exit code N.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
