@@ -46,7 +46,6 @@ if [[ ${BENCH_KEEP:-0} != 1 ]]; then
 	trap 'rm -rf "$work"' EXIT
 fi
 tree=$work/synth
-export GOWORK=off GOFLAGS=-mod=mod
 
 # seconds since the epoch with fractions, for the steps not measured with GNU time
 now() { date +%s.%N; }
@@ -54,6 +53,8 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 echo "== generating $services services × $per packages, μ=$mu, seed $seed, ~$lines lines per package"
 (cd "$root" && go build -o "$work/carve-gen" ./samples/gen/cmd/carve-gen)
+# The generated module stands alone: no workspace, no vendor directory, no dependencies.
+export GOWORK=off GOFLAGS=-mod=mod
 t0=$(now)
 "$work/carve-gen" -k "$services" -p "$per" -mu "$mu" -kernel 3 -seed "$seed" -lines "$lines" -out "$tree"
 t1=$(now)
