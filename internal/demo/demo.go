@@ -491,7 +491,7 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 	// tracked; the probe runs until the end of migrate (stopProbe).
 	pctx, stopProbe := context.WithCancel(ctx)
 	stopUsers := make(chan struct{})
-	var users_, probe sync.WaitGroup
+	var customers, probe sync.WaitGroup
 	probeErr := make(chan error, 1)
 	probe.Add(1)
 	go func() {
@@ -499,9 +499,9 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 		probeErr <- t.probe(pctx)
 	}()
 	for i, u := range users {
-		users_.Add(1)
+		customers.Add(1)
 		go func() {
-			defer users_.Done()
+			defer customers.Done()
 			t.run(ctx, stopUsers, u, uint64(i+1))
 		}()
 	}
@@ -510,7 +510,7 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 		if !stopped {
 			stopped = true
 			close(stopUsers)
-			users_.Wait()
+			customers.Wait()
 		}
 	}
 	defer func() {
@@ -541,7 +541,9 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 		r.say("%s", r.stepLine(t, i))
 		switch st.name {
 		case "100%":
-			t.paused.Store(true)
+			if err := t.pause(ctx); err != nil {
+				return err
+			}
 			if err := r.settle(ctx, t); err != nil {
 				return err
 			}
@@ -549,7 +551,9 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 				return err
 			}
 		case "rollback":
-			t.paused.Store(true)
+			if err := t.pause(ctx); err != nil {
+				return err
+			}
 			if err := r.settle(ctx, t); err != nil {
 				return err
 			}
@@ -577,9 +581,8 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 }
 
 // settle waits until the probe has seen every write in both tables, up to twice the lag bound.
+// Traffic is paused or stopped first, so no write is still in flight.
 func (r *run) settle(ctx context.Context, t *traffic) error {
-	// Let requests in flight when the pause started finish and be tracked.
-	time.Sleep(300 * time.Millisecond)
 	deadline := time.Now().Add(2 * r.o.LagBound)
 	for t.pending() > 0 && time.Now().Before(deadline) {
 		select {
@@ -622,7 +625,11 @@ func (r *run) verify(ctx context.Context, when string) error {
 			if !res.Drift {
 				break
 			}
-			time.Sleep(time.Second)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
 		}
 		r.summary.Verify = append(r.summary.Verify, res)
 		r.say("carve sync verify %s (%s): source %d, sink %d, missing %d, extra %d, different %d, other entities in the sink %d", c.file, when, res.Source, res.Sink, res.Missing, res.Extra, res.Different, res.Outside)

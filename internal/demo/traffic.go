@@ -57,6 +57,7 @@ type traffic struct {
 
 	step   atomic.Int32
 	paused atomic.Bool
+	active atomic.Int32 // customers in the middle of a round
 	mu     sync.Mutex
 	steps  []*stepStats
 	orders map[string]*order
@@ -282,7 +283,10 @@ func (t *traffic) run(ctx context.Context, stop <-chan struct{}, u *user, seed u
 			return
 		default:
 		}
+		// Count this round before looking at the pause flag, so pause never misses it.
+		t.active.Add(1)
 		if t.paused.Load() {
+			t.active.Add(-1)
 			select {
 			case <-ctx.Done():
 				return
@@ -292,49 +296,69 @@ func (t *traffic) run(ctx context.Context, stop <-chan struct{}, u *user, seed u
 			}
 			continue
 		}
-		if i%sessionRounds == 0 {
-			u.newSession()
-		}
-		step := int(t.step.Load())
-		var placed struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		}
-		body := map[string]any{"user_id": u.id, "card_token": "tok_visa",
-			"items": []map[string]any{{"sku": skus[rng.IntN(len(skus))], "quantity": 1 + rng.IntN(2)}}}
-		_, byService, err := t.do(ctx, u, http.MethodPost, "/orders", body, &placed)
-		if err != nil {
-			if ctx.Err() == nil {
-				t.fail("%v", err)
-			}
-			continue
-		}
-		if placed.Status != "paid" {
-			t.fail("POST /orders: order %s is %q, want paid", placed.ID, placed.Status)
-		}
-		o := &order{id: placed.ID, user: u.id, byService: byService}
-		t.track(o, placed.Status, step)
-		t.mu.Lock()
-		t.steps[step].created++
-		t.mu.Unlock()
-		t.readBack(ctx, u, o.id)
-
-		if i%3 == 0 {
-			var list struct {
-				Orders []json.RawMessage `json:"orders"`
-			}
-			if _, _, err := t.do(ctx, u, http.MethodGet, "/users/"+u.id+"/orders?limit=5", nil, &list); err != nil && ctx.Err() == nil {
-				t.fail("%v", err)
-			}
-		}
-		if i%4 == 0 {
-			t.cancelOne(ctx, u, rng)
-		}
+		t.round(ctx, u, rng, i)
+		t.active.Add(-1)
 		select {
 		case <-ctx.Done():
 		case <-stop:
 		case <-time.After(t.pace):
 		}
+	}
+}
+
+// pause stops customers at the end of their round and waits until every round in flight has
+// finished (its writes tracked).
+func (t *traffic) pause(ctx context.Context) error {
+	t.paused.Store(true)
+	for t.active.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// round is one customer's round.
+func (t *traffic) round(ctx context.Context, u *user, rng *rand.Rand, i int) {
+	if i%sessionRounds == 0 {
+		u.newSession()
+	}
+	step := int(t.step.Load())
+	var placed struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	body := map[string]any{"user_id": u.id, "card_token": "tok_visa",
+		"items": []map[string]any{{"sku": skus[rng.IntN(len(skus))], "quantity": 1 + rng.IntN(2)}}}
+	_, byService, err := t.do(ctx, u, http.MethodPost, "/orders", body, &placed)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.fail("%v", err)
+		}
+		return
+	}
+	if placed.Status != "paid" {
+		t.fail("POST /orders: order %s is %q, want paid", placed.ID, placed.Status)
+	}
+	o := &order{id: placed.ID, user: u.id, byService: byService}
+	t.track(o, placed.Status, step)
+	t.mu.Lock()
+	t.steps[step].created++
+	t.mu.Unlock()
+	t.readBack(ctx, u, o.id)
+
+	if i%3 == 0 {
+		var list struct {
+			Orders []json.RawMessage `json:"orders"`
+		}
+		if _, _, err := t.do(ctx, u, http.MethodGet, "/users/"+u.id+"/orders?limit=5", nil, &list); err != nil && ctx.Err() == nil {
+			t.fail("%v", err)
+		}
+	}
+	if i%4 == 0 {
+		t.cancelOne(ctx, u, rng)
 	}
 }
 
@@ -350,7 +374,11 @@ func (t *traffic) readBack(ctx context.Context, u *user, id string) {
 			t.mu.Lock()
 			t.stats().staleReads++
 			t.mu.Unlock()
-			time.Sleep(50 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
 			continue
 		}
 		t.fail("%v", err)
