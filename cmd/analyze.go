@@ -150,6 +150,12 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	return nil
 }
 
+// isRegularOrMissing reports whether path is a regular file or does not exist yet.
+func isRegularOrMissing(path string) bool {
+	fi, err := os.Stat(path)
+	return err != nil || fi.Mode().IsRegular()
+}
+
 func validFormat(f string) bool {
 	for _, k := range render.Formats {
 		if f == k {
@@ -210,6 +216,19 @@ func loadAnalyzeConfig(o *analyzeOptions) (*analyze.Config, error) {
 func writeOutput(s Streams, o *analyzeOptions, p *plan.Plan) error {
 	var w io.Writer = s.Out
 	color := o.outFile == "" && useColor(s.Out)
+	if o.outFile != "" && !isRegularOrMissing(o.outFile) {
+		// A device or pipe (/dev/null, /dev/stdout, a FIFO): write to it directly; renaming a
+		// temporary file over it would replace the device.
+		f, err := os.OpenFile(o.outFile, os.O_WRONLY, 0)
+		if err != nil {
+			return inputErr(fmt.Errorf("--out %s: %w", o.outFile, err))
+		}
+		if err := render.Render(f, o.output, p, render.Options{Verbose: o.verbose}); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", o.outFile, err)
+		}
+		return f.Close()
+	}
 	if o.outFile != "" {
 		// Write beside the target and rename, so a failure never leaves half a plan behind.
 		tmp, err := os.CreateTemp(filepath.Dir(o.outFile), ".carve-*")
