@@ -5,10 +5,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -33,11 +36,9 @@ func run(ctx context.Context) int {
 	flag.DurationVar(&o.LagBound, "lag-bound", 5*time.Second, "the longest a write may take to reach both tables")
 	flag.Parse()
 	o.Out = os.Stdout
-	if o.Dir != "" {
-		if err := os.RemoveAll(o.Dir); err != nil {
-			fmt.Fprintln(os.Stderr, "demo:", err)
-			return 2
-		}
+	if err := clean(o.Dir); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		return 2
 	}
 	sum, err := demo.Run(ctx, o)
 	fmt.Println("\n== summary")
@@ -54,4 +55,23 @@ func run(ctx context.Context) int {
 	}
 	fmt.Printf("\ndemo: ok — every request answered, zero drift; files in %s\n", sum.Dir)
 	return 0
+}
+
+// clean empties dir for a new run when it is missing, empty, or a previous run's output (it
+// holds the demo's logs directory); any other directory is refused rather than deleted.
+func clean(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading -dir %s: %w", dir, err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "logs")); err != nil || !st.IsDir() {
+		return fmt.Errorf("-dir %s is not empty and holds no previous demo run: choose an empty or new directory", dir)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("removing the previous run in %s: %w", dir, err)
+	}
+	return nil
 }
