@@ -90,7 +90,11 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		}
 		sv := &svcs[l]
 		sv.Packages = append(sv.Packages, pkg.Path)
-		sv.Routes = append(sv.Routes, pkg.Routes...)
+		if !pkg.Wiring {
+			// A composition root's own routes (a health check, debug endpoints) are the
+			// monolith's: moving them with a service would take them from the monolith.
+			sv.Routes = append(sv.Routes, pkg.Routes...)
+		}
 		for _, t := range pkg.Tables {
 			key := tableKey{t.Store, t.Name}
 			if cur, ok := svcTables[l][key]; ok {

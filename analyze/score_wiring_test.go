@@ -13,7 +13,7 @@ func TestScoreLeavesWiringOutOfEdges(t *testing.T) {
 		p := plan.New("example.com/m")
 		p.Packages = []plan.Package{
 			{Path: "example.com/m/a", Service: "a"},
-			{Path: "example.com/m/root", Service: "a", Main: true, Wiring: wiring},
+			{Path: "example.com/m/root", Service: "a", Main: true, Wiring: wiring, Routes: []plan.Route{{Method: "GET", Pattern: "/healthz", Package: "example.com/m/root"}}},
 			{Path: "example.com/m/b", Service: "b"},
 		}
 		p.Graph = []plan.PackageEdge{
@@ -38,6 +38,12 @@ func TestScoreLeavesWiringOutOfEdges(t *testing.T) {
 	}
 	if wired.Metrics.ICP != 1 {
 		t.Errorf("ICP with wiring = %v, want 1 (the one non-wiring call crosses)", wired.Metrics.ICP)
+	}
+	if n := len(plain.Service("a").Routes); n != 1 {
+		t.Errorf("without wiring service a has %d routes, want the root's 1", n)
+	}
+	if n := len(wired.Service("a").Routes); n != 0 {
+		t.Errorf("with wiring service a has %d routes, want 0: a composition root's routes stay with the monolith", n)
 	}
 	if plain.Metrics.Modularity != wired.Metrics.Modularity {
 		t.Errorf("wiring changed modularity: %v vs %v", plain.Metrics.Modularity, wired.Metrics.Modularity)
