@@ -72,5 +72,32 @@ func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
 			}
 		}
 	}
+	// The kernel is a library, and a library cannot depend on a service: a package a kernel
+	// package uses joins the kernel when it serves no routes and itself uses only kernel
+	// packages (the logging helper under the HTTP helpers).
+	for changed := true; changed; {
+		changed = false
+		for i := range n {
+			if !kernel[i] {
+				continue
+			}
+			for _, j := range fanOut[i] {
+				if kernel[j] || barred[j] || g.info[j].Main || len(g.routes[j]) > 0 {
+					continue
+				}
+				leaf := true
+				for _, k := range fanOut[j] {
+					if !kernel[k] {
+						leaf = false
+						break
+					}
+				}
+				if leaf {
+					kernel[j] = true
+					changed = true
+				}
+			}
+		}
+	}
 	return kernel
 }
