@@ -153,6 +153,58 @@ func (p *Pipeline) Map(it item.Item) item.Item {
 	return out
 }
 
+// SelectsMapped reports whether an item as the sink holds it (after Map) belongs to the
+// pipeline: the filter is applied under the names the mapping gave its attributes. A sink table
+// shared with other entities (the monolith's single table, in the way back) then counts only
+// this pipeline's items. When the mapping drops an attribute the filter reads, the filter cannot
+// be applied and every item counts.
+func (p *Pipeline) SelectsMapped(it item.Item) bool {
+	name := func(a string) (string, bool) {
+		for _, d := range p.m.Drop {
+			if d == a {
+				return "", false
+			}
+		}
+		if to, ok := p.m.Key[a]; ok {
+			return to, true
+		}
+		if to, ok := p.m.Rename[a]; ok {
+			return to, true
+		}
+		return a, true
+	}
+	mapped := make(item.Item, len(it))
+	for a := range p.where.KeyPrefix {
+		n, ok := name(a)
+		if !ok {
+			return true
+		}
+		mapped[a] = it[n]
+	}
+	for a := range p.where.AttributeEquals {
+		n, ok := name(a)
+		if !ok {
+			return true
+		}
+		mapped[a] = it[n]
+	}
+	for _, a := range p.where.AttributeExists {
+		n, ok := name(a)
+		if !ok {
+			return true
+		}
+		if v, ok := it[n]; ok {
+			mapped[a] = v
+		}
+	}
+	for a, v := range mapped {
+		if v == nil {
+			delete(mapped, a)
+		}
+	}
+	return p.Match(mapped)
+}
+
 // Selects reports whether a source item (from a scan) belongs to the pipeline and is not a
 // tombstone; backfill and verify use it.
 func (p *Pipeline) Selects(it item.Item) bool {

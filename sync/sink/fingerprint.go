@@ -19,7 +19,9 @@ import (
 // the sink holds.
 type Fingerprinter interface {
 	Fingerprint(it item.Item) (key, hash string, err error)
-	List(ctx context.Context, fn func(key, hash string)) error
+	// List calls fn for every live item in the sink that keep accepts (nil keeps all); a
+	// sink whose rows are not items (PostgreSQL) holds only its pipeline's rows and keeps all.
+	List(ctx context.Context, keep func(item.Item) bool, fn func(key, hash string)) error
 }
 
 // ScanAPI is the Scan call of DynamoDB.
@@ -33,7 +35,7 @@ func (d *DynamoDB) Fingerprint(it item.Item) (string, string, error) {
 }
 
 // List implements Fingerprinter; the sink's client must also implement Scan.
-func (d *DynamoDB) List(ctx context.Context, fn func(key, hash string)) error {
+func (d *DynamoDB) List(ctx context.Context, keep func(item.Item) bool, fn func(key, hash string)) error {
 	api, ok := d.api.(ScanAPI)
 	if !ok {
 		return fmt.Errorf("dynamodb sink %s: client cannot scan", d.table)
@@ -45,7 +47,7 @@ func (d *DynamoDB) List(ctx context.Context, fn func(key, hash string)) error {
 			return fmt.Errorf("dynamodb sink %s: scan: %w", d.table, err)
 		}
 		for _, it := range page.Items {
-			if item.IsTombstone(it) {
+			if item.IsTombstone(it) || (keep != nil && !keep(it)) {
 				continue
 			}
 			fn(item.KeyString(it, d.key), item.HashData(it))
@@ -88,7 +90,7 @@ func (p *Postgres) fingerprint(vals []*string) (string, string, error) {
 }
 
 // List implements Fingerprinter.
-func (p *Postgres) List(ctx context.Context, fn func(key, hash string)) error {
+func (p *Postgres) List(ctx context.Context, _ func(item.Item) bool, fn func(key, hash string)) error {
 	exprs := make([]string, len(p.cols))
 	for i, c := range p.cols {
 		switch p.types[c] {

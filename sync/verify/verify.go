@@ -157,7 +157,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Report, error)
 	for _, t := range targets {
 		pr := PipelineReport{Name: t.p.Name, Source: len(t.source), Missing: []string{}, Extra: []string{}, Different: []string{}}
 		seen := map[string]bool{}
-		err := t.fp.List(ctx, func(k, h string) {
+		err := t.fp.List(ctx, t.p.SelectsMapped, func(k, h string) {
 			pr.Sink++
 			seen[k] = true
 			want, ok := t.source[k]
