@@ -37,7 +37,9 @@ func TestNewer(t *testing.T) {
 func exercise(t *testing.T, s checkpoint.Store, shared bool) {
 	ctx := context.Background()
 	const arn = "arn:stream"
-	l1, ok, err := s.Acquire(ctx, arn, "s0", "", "w1", 300*time.Millisecond)
+	// A long first lease: on a loaded machine the next call can come late, and the "live lease"
+	// check must not race the expiry. The renewal below shortens it for the takeover.
+	l1, ok, err := s.Acquire(ctx, arn, "s0", "", "w1", 10*time.Second)
 	if err != nil || !ok || l1.Owner != "w1" || l1.Counter == 0 {
 		t.Fatalf("acquire: %+v %v %v", l1, ok, err)
 	}
