@@ -129,6 +129,15 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 			}
 		}
 	}
+	// Raise every unfinished shard's applied high-water mark to the version before writing
+	// anything: a worker then reads the sink's version before writing any record at or below it
+	// (in batch mode it would otherwise write records above the old mark blind, over the scanned
+	// copies). See docs/sync.md, Backfill.
+	for id := range tips {
+		if err := store.RaiseHwmAny(ctx, arn, id, version); err != nil {
+			return nil, err
+		}
+	}
 	log.Info("backfill: stream position taken", "stream", arn, "shards", len(tips), "version", version)
 	if opts.AfterPosition != nil {
 		opts.AfterPosition()

@@ -104,6 +104,11 @@ pipelines:
 	if v, _ := item.PadSeq(leases[0].Checkpoint); v != res.Version {
 		t.Fatalf("checkpoint %s, backfill version %s", leases[0].Checkpoint, res.Version)
 	}
+	// The applied high-water mark was raised to the version, so a batch-mode worker reads the
+	// sink before writing any record at or below it.
+	if leases[0].Hwm < res.Version {
+		t.Fatalf("applied high-water mark %q below the backfill version %s", leases[0].Hwm, res.Version)
+	}
 	// Before the stream catches up, the sinks lack the racing changes.
 	rep, err := verify.Run(ctx, cfg, verify.Options{})
 	if err != nil {

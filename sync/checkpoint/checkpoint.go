@@ -31,6 +31,12 @@ type Lease struct {
 	Expiry time.Time
 	// Checkpoint is the last sequence number applied by every sink, ShardEnd, or "".
 	Checkpoint string
+	// Hwm (the `applied_hwm` attribute) is the write-ahead high-water mark: no worker applies a
+	// record of the shard before the mark is at or above its sequence number, and no backfill
+	// writes before the mark is at or above its version. A record above the mark can therefore
+	// not have been applied by anyone, and a sink may write it without reading the version it
+	// holds. Zero-padded to 40 digits; "" when never raised.
+	Hwm string `json:",omitempty"`
 }
 
 // Free reports whether a worker may take the lease at now.
@@ -54,6 +60,14 @@ type Store interface {
 	Checkpoint(ctx context.Context, l Lease, seq string) (Lease, error)
 	// Release hands a held lease back (owner cleared, expired).
 	Release(ctx context.Context, l Lease) error
+	// RaiseHwm raises a held lease's high-water mark to seq if it is below (never lowers it);
+	// ErrLeaseLost if the lease was taken. prev is the mark as it stood just before: records
+	// above prev cannot have been applied by anyone. l.Hwm is the mark after the call (at or
+	// above seq).
+	RaiseHwm(ctx context.Context, l Lease, seq string) (prev string, nl Lease, err error)
+	// RaiseHwmAny raises a shard's high-water mark to seq if it is below, whoever holds the
+	// lease: a backfill does it before it writes with version seq.
+	RaiseHwmAny(ctx context.Context, stream, shard, seq string) error
 	// Advance moves a shard's checkpoint forward to seq if it is behind (never backwards, never
 	// past ShardEnd), whoever holds the lease: how a backfill hands over to the stream.
 	Advance(ctx context.Context, stream, shard, seq string) error
@@ -73,6 +87,14 @@ func Newer(a, b string) bool {
 	default:
 		return pad(a) > pad(b)
 	}
+}
+
+// PadSeq zero-pads a sequence number to 40 digits ("" stays ""), the form of Lease.Hwm.
+func PadSeq(seq string) string {
+	if seq == "" {
+		return ""
+	}
+	return pad(seq)
 }
 
 // pad zero-pads a sequence number to 40 digits so that string order is numeric order.

@@ -100,8 +100,57 @@ func exercise(t *testing.T, s checkpoint.Store, shared bool) {
 	if err := s.Release(ctx, l3); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := s.Acquire(ctx, arn, "s0", "", "w5", time.Second); !ok {
+	l5, ok, _ := s.Acquire(ctx, arn, "s0", "", "w5", time.Second)
+	if !ok {
 		t.Fatal("a released lease could not be taken")
+	}
+	exerciseHwm(t, s, l5)
+}
+
+// exerciseHwm: the applied high-water mark only rises, reports the mark before each raise, is
+// fenced on the lease, and survives a takeover; a backfill raises it without the lease.
+func exerciseHwm(t *testing.T, s checkpoint.Store, l checkpoint.Lease) {
+	ctx := context.Background()
+	p := checkpoint.PadSeq
+	if l.Hwm != "" {
+		t.Fatalf("fresh lease has a mark: %+v", l)
+	}
+	prev, l, err := s.RaiseHwm(ctx, l, "120")
+	if err != nil || prev != "" || l.Hwm != p("120") {
+		t.Fatalf("first raise: %q %+v %v", prev, l, err)
+	}
+	prev, l, err = s.RaiseHwm(ctx, l, "90") // never lowered
+	if err != nil || prev != p("120") || l.Hwm != p("120") {
+		t.Fatalf("lower raise: %q %+v %v", prev, l, err)
+	}
+	if err := s.RaiseHwmAny(ctx, l.Stream, l.Shard, "500"); err != nil { // a backfill
+		t.Fatal(err)
+	}
+	if err := s.RaiseHwmAny(ctx, l.Stream, l.Shard, "400"); err != nil {
+		t.Fatal(err)
+	}
+	// The worker still believes 120: the raise to 300 reports 500, the backfill's mark.
+	prev, l, err = s.RaiseHwm(ctx, l, "300")
+	if err != nil || prev != p("500") || l.Hwm != p("500") {
+		t.Fatalf("raise below a backfill's mark: %q %+v %v", prev, l, err)
+	}
+	prev, l, err = s.RaiseHwm(ctx, l, "700")
+	if err != nil || prev != p("500") || l.Hwm != p("700") {
+		t.Fatalf("raise above a backfill's mark: %q %+v %v", prev, l, err)
+	}
+	if l, err = s.Renew(ctx, l, 300*time.Millisecond); err != nil || l.Hwm != p("700") {
+		t.Fatalf("renew: %+v %v", l, err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	l2, ok, err := s.Acquire(ctx, l.Stream, l.Shard, "", "w6", time.Second)
+	if err != nil || !ok || l2.Hwm != p("700") {
+		t.Fatalf("takeover sees the mark: %+v %v %v", l2, ok, err)
+	}
+	if _, _, err := s.RaiseHwm(ctx, l, "800"); !errors.Is(err, checkpoint.ErrLeaseLost) {
+		t.Fatalf("zombie raise: %v", err)
+	}
+	if _, _, err := s.RaiseHwm(ctx, l, "600"); !errors.Is(err, checkpoint.ErrLeaseLost) {
+		t.Fatalf("zombie raise below the mark: %v", err)
 	}
 }
 

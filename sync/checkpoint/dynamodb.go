@@ -98,7 +98,7 @@ func decode(it map[string]types.AttributeValue) Lease {
 		return 0
 	}
 	return Lease{Stream: str("stream"), Shard: str("shard"), Parent: str("parent"), Owner: str("owner"),
-		Counter: num("counter"), Expiry: time.UnixMilli(num("expiry")), Checkpoint: str("checkpoint")}
+		Counter: num("counter"), Expiry: time.UnixMilli(num("expiry")), Checkpoint: str("checkpoint"), Hwm: str(hwmAttr)}
 }
 
 // Leases implements Store.
@@ -215,6 +215,65 @@ func (d *DynamoDB) update(ctx context.Context, l Lease, expr string, vals map[st
 		return l, fmt.Errorf("lease %s/%s in %s: %w", l.Stream, l.Shard, d.table, err)
 	}
 	return decode(out.Attributes), nil
+}
+
+// hwmAttr is the lease attribute holding Lease.Hwm.
+const hwmAttr = "applied_hwm"
+
+// RaiseHwm implements Store: one conditional UpdateItem (owner still me, mark below seq) that
+// returns the old row; when the mark is already at or above seq, a consistent read tells a lost
+// lease from a mark raised by someone else (a backfill).
+func (d *DynamoDB) RaiseHwm(ctx context.Context, l Lease, seq string) (string, Lease, error) {
+	seq = PadSeq(seq)
+	out, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(d.table),
+		Key:                      d.key(l.Stream, l.Shard),
+		UpdateExpression:         aws.String("SET #h = :h ADD #c :one"),
+		ConditionExpression:      aws.String("#o = :me AND (attribute_not_exists(#h) OR #h < :h)"),
+		ExpressionAttributeNames: map[string]string{"#o": "owner", "#c": "counter", "#h": hwmAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":me": s(l.Owner), ":h": s(seq), ":one": n(1),
+		},
+		ReturnValues: types.ReturnValueAllOld,
+	})
+	if err == nil {
+		old := decode(out.Attributes)
+		nl := old
+		nl.Hwm, nl.Counter = seq, old.Counter+1
+		return old.Hwm, nl, nil
+	}
+	if !conditionFailed(err) {
+		return "", l, fmt.Errorf("raise high-water mark %s/%s in %s: %w", l.Stream, l.Shard, d.table, err)
+	}
+	got, err := d.api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(d.table), Key: d.key(l.Stream, l.Shard), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", l, fmt.Errorf("raise high-water mark %s/%s in %s: %w", l.Stream, l.Shard, d.table, err)
+	}
+	cur := decode(got.Item)
+	if got.Item == nil || cur.Owner != l.Owner {
+		return "", l, fmt.Errorf("shard %s: %w", l.Shard, ErrLeaseLost)
+	}
+	if cur.Hwm < seq {
+		// Both conditions held when read: the row changed in between; try again.
+		return d.RaiseHwm(ctx, l, seq)
+	}
+	return cur.Hwm, cur, nil
+}
+
+// RaiseHwmAny implements Store.
+func (d *DynamoDB) RaiseHwmAny(ctx context.Context, stream, shard, seq string) error {
+	_, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       d.key(stream, shard),
+		UpdateExpression:          aws.String("SET #h = :h ADD #c :one"),
+		ConditionExpression:       aws.String("attribute_not_exists(#h) OR #h < :h"),
+		ExpressionAttributeNames:  map[string]string{"#c": "counter", "#h": hwmAttr},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(PadSeq(seq)), ":one": n(1)},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("raise high-water mark %s/%s in %s: %w", stream, shard, d.table, err)
+	}
+	return nil
 }
 
 // Advance implements Store.

@@ -160,6 +160,38 @@ func (f *File) Release(_ context.Context, l Lease) error {
 	return err
 }
 
+// RaiseHwm implements Store.
+func (f *File) RaiseHwm(_ context.Context, l Lease, seq string) (string, Lease, error) {
+	seq = PadSeq(seq)
+	var prev string
+	nl, err := f.update(l, func(c *Lease) {
+		prev = c.Hwm
+		if c.Hwm < seq {
+			c.Hwm = seq
+		}
+	})
+	return prev, nl, err
+}
+
+// RaiseHwmAny implements Store.
+func (f *File) RaiseHwmAny(_ context.Context, stream, shard, seq string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	seq = PadSeq(seq)
+	k := stream + "|" + shard
+	l, ok := f.rows[k]
+	if !ok {
+		l = Lease{Stream: stream, Shard: shard}
+	}
+	if l.Hwm >= seq {
+		return nil
+	}
+	l.Hwm = seq
+	l.Counter++
+	f.rows[k] = l
+	return f.save()
+}
+
 // Advance implements Store.
 func (f *File) Advance(_ context.Context, stream, shard, seq string) error {
 	f.mu.Lock()

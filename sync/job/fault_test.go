@@ -40,8 +40,9 @@ func buildCarve(t *testing.T) string {
 
 // TestSIGKILLUnderLoad writes a bounded load into the source (updates, deletes, a shard
 // rollover) while `carve sync run` is killed with SIGKILL at random moments six times and
-// restarted each time. Afterwards verify must report no drift for a DynamoDB and a PostgreSQL
-// sink: no change lost, none applied out of order.
+// restarted each time. Afterwards verify must report no drift for a DynamoDB sink in each write
+// mode (batch mode writes records above the applied high-water mark blind) and a PostgreSQL sink:
+// no change lost, none applied out of order.
 func TestSIGKILLUnderLoad(t *testing.T) {
 	bin := buildCarve(t)
 	ddb := testenv.DynamoDB(t)
@@ -49,6 +50,7 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	c := ddb.Client
 	CreateTable(t, c, "shop", "pk", true)
 	CreateTable(t, c, "orders", "order_id", false)
+	CreateTable(t, c, "orders_batch", "order_id", false)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "sync.yaml")
 	y := `
@@ -60,6 +62,10 @@ pipelines:
     where: {key_prefix: {pk: "ORDER#"}}
     map: {key: {pk: order_id}, rename: {n: amount}}
     sink: {dynamodb: {table: orders}}
+  - name: orders-batch
+    where: {key_prefix: {pk: "ORDER#"}}
+    map: {key: {pk: order_id}, rename: {n: amount}}
+    sink: {dynamodb: {table: orders_batch, write_mode: batch}}
   - name: orders-pg
     where: {key_prefix: {pk: "ORDER#"}}
     map: {key: {pk: id}}
@@ -170,6 +176,9 @@ pipelines:
 	for _, l := range leases {
 		if l.Owner != "" {
 			t.Errorf("lease %s still owned by %s after SIGTERM", l.Shard, l.Owner)
+		}
+		if l.Hwm == "" || l.Checkpoint != checkpoint.ShardEnd && l.Hwm < checkpoint.PadSeq(l.Checkpoint) {
+			t.Errorf("lease %s: applied high-water mark %q below its checkpoint %q (the batch-mode sink needs it)", l.Shard, l.Hwm, l.Checkpoint)
 		}
 	}
 	if len(leases) != 2 {

@@ -419,6 +419,10 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 			j.log.Info("shard iterator expired; renewed after the last record read", "shard", r.shard.ID)
 		},
 	}
+	// A lease row with a checkpoint but no high-water mark was last worked by a version that did
+	// not keep one: how far it applied is unknown, so nothing is written blind until the shard is
+	// acquired again (by then the mark is kept).
+	legacy := r.get().Hwm == "" && r.get().Checkpoint != ""
 	return rd.Read(ctx, r.get().Checkpoint, func(rctx context.Context, b stream.Batch) error {
 		// Finish the batch in hand even when the worker is stopping: it is applied and
 		// checkpointed, or (after the timeout) left to be replayed.
@@ -430,7 +434,17 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 			return fmt.Errorf("shard %s: %w (lease expires in %s, renewal is failing)", r.shard.ID, checkpoint.ErrLeaseLost, left.Round(time.Millisecond))
 		}
 		if len(b.Records) > 0 {
-			if err := j.apply(hctx, r.shard.ID, b.Records); err != nil {
+			fresh := noneFresh
+			if j.readsVersions() {
+				var err error
+				if fresh, err = j.raiseHwm(hctx, r, b.Records[len(b.Records)-1].Seq); err != nil {
+					return err
+				}
+				if legacy {
+					fresh = noneFresh
+				}
+			}
+			if err := j.apply(hctx, r.shard.ID, b.Records, fresh); err != nil {
 				return err
 			}
 		}
@@ -447,11 +461,44 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 	})
 }
 
-// apply passes records through every pipeline into its sink, in parallel across pipelines.
-func (j *Job) apply(ctx context.Context, shard string, recs []stream.Record) error {
+// noneFresh is above every version: no write is fresh.
+const noneFresh = "\xff"
+
+// readsVersions reports whether some sink reads versions before writing (a DynamoDB sink in batch
+// mode): only then is the high-water mark kept.
+func (j *Job) readsVersions() bool {
+	for _, t := range j.targets {
+		if rv, ok := t.sink.(interface{ ReadsVersions() bool }); ok && rv.ReadsVersions() {
+			return true
+		}
+	}
+	return false
+}
+
+// raiseHwm makes sure the shard's applied high-water mark is at or above last (the batch's
+// highest sequence number) before any of the batch is written, and returns the mark as it stood
+// before: records above it cannot have been applied by anyone (whoever applies a record raises
+// the mark first), so they are fresh. One conditional write per batch, fenced on the lease; none
+// when the mark is already high enough (a replay).
+func (j *Job) raiseHwm(ctx context.Context, r *running, last string) (string, error) {
+	l := r.get()
+	if checkpoint.PadSeq(last) <= l.Hwm {
+		return l.Hwm, nil
+	}
+	prev, nl, err := j.store.RaiseHwm(ctx, l, last)
+	if err != nil {
+		return "", err
+	}
+	r.set(nl)
+	return prev, nil
+}
+
+// apply passes records through every pipeline into its sink, in parallel across pipelines. A
+// write whose version is above fresh is marked Fresh (see raiseHwm).
+func (j *Job) apply(ctx context.Context, shard string, recs []stream.Record, fresh string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for _, t := range j.targets {
-		g.Go(func() error { return j.applyTarget(gctx, t, shard, recs) })
+		g.Go(func() error { return j.applyTarget(gctx, t, shard, recs, fresh) })
 	}
 	if err := g.Wait(); err != nil {
 		return err
@@ -462,7 +509,7 @@ func (j *Job) apply(ctx context.Context, shard string, recs []stream.Record) err
 	return nil
 }
 
-func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []stream.Record) error {
+func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []stream.Record, fresh string) error {
 	name := t.p.Name
 	byRef := make(map[string]stream.Record, len(recs))
 	ws := make([]sink.Write, 0, len(recs))
@@ -477,6 +524,7 @@ func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []st
 		case skip != pipeline.NotSkipped:
 			j.m.Skipped.WithLabelValues(name, string(skip)).Inc()
 		default:
+			w.Fresh = w.Version > fresh
 			byRef[w.Ref] = r
 			ws = append(ws, w)
 		}

@@ -54,7 +54,8 @@ type TwoWay struct {
 //
 // In Batch mode it reads the versions the table holds (BatchGetItem, 100 keys a call), drops the
 // writes that are not newer, and writes the rest with BatchWriteItem (25 a call, unprocessed items
-// retried). Between the read and the write nothing is checked by the store: the job guarantees a
+// retried). A Fresh write (above its shard's applied high-water mark: nobody can have applied it
+// or anything newer of its key) skips the read and is written straight away. Between the read and the write nothing is checked by the store: the job guarantees a
 // single writer per shard through its lease and stops writing before the lease runs out, but a
 // worker paused for longer than its remaining lease between its check and its write could still
 // overwrite a newer version (the guarantee of the Kinesis Client Library, which does not fence
@@ -123,8 +124,30 @@ func (d *DynamoDB) Apply(ctx context.Context, ws []Write) (Result, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.concurrency)
 	if d.mode == Batch {
-		for lo := 0; lo < len(ws); lo += 100 {
-			chunk := ws[lo:min(lo+100, len(ws))]
+		// Fresh writes (no one can have applied them or anything newer) skip the version read
+		// and go out 25 a call; the rest are read-checked 100 keys at a time. Every key appears
+		// once after coalescing, so the two groups never touch the same item.
+		var checked []Write
+		for lo := 0; lo < len(ws); {
+			var fresh []Write
+			for ; lo < len(ws) && len(fresh) < 25; lo++ {
+				if ws[lo].Fresh {
+					fresh = append(fresh, ws[lo])
+				} else {
+					checked = append(checked, ws[lo])
+				}
+			}
+			if len(fresh) == 0 {
+				continue
+			}
+			g.Go(func() error {
+				a, err := d.writeAll(gctx, fresh)
+				applied.Add(int64(a))
+				return err
+			})
+		}
+		for lo := 0; lo < len(checked); lo += 100 {
+			chunk := checked[lo:min(lo+100, len(checked))]
 			g.Go(func() error {
 				a, s, err := d.batch(gctx, chunk)
 				applied.Add(int64(a))
@@ -189,15 +212,25 @@ func (d *DynamoDB) batch(ctx context.Context, chunk []Write) (applied, stale int
 			}
 		}
 	}
-	var reqs []types.WriteRequest
+	var newer []Write
 	for _, w := range chunk {
 		if v, ok := held[item.KeyString(w.Item, d.key)]; ok && v != "" && v >= w.Version {
 			stale++
 			continue
 		}
+		newer = append(newer, w)
+	}
+	applied, err = d.writeAll(ctx, newer)
+	return applied, stale, err
+}
+
+// writeAll puts ws with BatchWriteItem, 25 a call, unprocessed items retried: no condition.
+func (d *DynamoDB) writeAll(ctx context.Context, ws []Write) (applied int, err error) {
+	reqs := make([]types.WriteRequest, 0, len(ws))
+	for _, w := range ws {
 		p, err := d.put(w)
 		if err != nil {
-			return 0, stale, err
+			return 0, err
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: p.Item}})
 	}
@@ -211,19 +244,23 @@ func (d *DynamoDB) batch(ctx context.Context, chunk []Write) (applied, stale int
 				return err
 			})
 			if err != nil {
-				return applied, stale, d.classify(err)
+				return applied, d.classify(err)
 			}
 			applied += len(part) - len(out.UnprocessedItems[d.table])
 			part = out.UnprocessedItems[d.table]
 			if len(part) > 0 {
 				if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
-					return applied, stale, err
+					return applied, err
 				}
 			}
 		}
 	}
-	return applied, stale, nil
+	return applied, nil
 }
+
+// ReadsVersions reports whether the sink reads the versions it holds before writing (batch
+// mode): only then does Write.Fresh save anything.
+func (d *DynamoDB) ReadsVersions() bool { return d.mode == Batch }
 
 // transact writes chunk, dropping the puts whose condition fails (stale) and retrying the rest.
 func (d *DynamoDB) transact(ctx context.Context, chunk []Write) (applied, stale int, err error) {

@@ -27,6 +27,11 @@ type Write struct {
 	Origin string
 	// Clock is the value of the two-way version attribute (two-way pipelines).
 	Clock types.AttributeValue
+	// Fresh says that no writer can have applied this version or a newer one of the key yet
+	// (the record is above its shard's applied high-water mark; see docs/sync.md, Batching): a
+	// sink that would read the version it holds before writing (the DynamoDB sink in batch mode)
+	// may write it blind. Other sinks ignore it; their guard is in the write.
+	Fresh bool
 	// Ref identifies the source record in errors and dead letters (shard and sequence number).
 	Ref string
 }
