@@ -55,7 +55,8 @@ type TwoWay struct {
 // In Batch mode it reads the versions the table holds (BatchGetItem, 100 keys a call), drops the
 // writes that are not newer, and writes the rest with BatchWriteItem (25 a call, unprocessed items
 // retried). A Fresh write (above its shard's applied high-water mark: nobody can have applied it
-// or anything newer of its key) skips the read and is written straight away. Between the read and the write nothing is checked by the store: the job guarantees a
+// or anything newer of its key) skips the read and is written straight away. Between the read
+// and the write nothing is checked by the store: the job guarantees a
 // single writer per shard through its lease and stops writing before the lease runs out, but a
 // worker paused for longer than its remaining lease between its check and its write could still
 // overwrite a newer version (the guarantee of the Kinesis Client Library, which does not fence
