@@ -993,29 +993,7 @@ func (c *clusterer) enforceApart(label []int) []int {
 				sets = append(sets, []int{s})
 			}
 		}
-		for {
-			best, bestG, bestW := -1, 0, -1.0
-			for _, s := range grp {
-				if _, ok := group[s]; ok {
-					continue
-				}
-				toward := make([]float64, len(sets))
-				for _, t := range c.nbr[s] {
-					if gi, ok := group[t]; ok && in[t] {
-						toward[gi] += c.w[s][t]
-					}
-				}
-				for gi, w := range toward {
-					if w > bestW {
-						best, bestG, bestW = s, gi, w
-					}
-				}
-			}
-			if best < 0 {
-				break
-			}
-			group[best] = bestG
-		}
+		c.growGroups(grp, group, in, len(sets), true)
 		base := label[grp[0]]
 		ids := make([]int, len(sets))
 		for gi := range ids {
@@ -1381,29 +1359,7 @@ func (c *clusterer) seedAnchors(label []int) []int {
 				next++
 			}
 		}
-		for {
-			best, bestG, bestW := -1, 0, 0.0
-			for _, s := range grp {
-				if _, ok := group[s]; ok {
-					continue
-				}
-				toward := make([]float64, len(anchors))
-				for _, t := range c.nbr[s] {
-					if gi, ok := group[t]; ok && in[t] {
-						toward[gi] += c.w[s][t]
-					}
-				}
-				for gi, w := range toward {
-					if w > bestW {
-						best, bestG, bestW = s, gi, w
-					}
-				}
-			}
-			if best < 0 {
-				break
-			}
-			group[best] = bestG
-		}
+		c.growGroups(grp, group, in, len(anchors), false)
 		for _, s := range grp {
 			if gi, ok := group[s]; ok {
 				label[s] = ids[gi]
@@ -1411,4 +1367,38 @@ func (c *clusterer) seedAnchors(label []int) []int {
 		}
 	}
 	return label
+}
+
+// growGroups assigns the members of grp not yet in a group, one at a time, to the group they are
+// most strongly tied to (through neighbours in the community, in[t]), strongest tie first, so
+// that groups grow outward from their seeds. With all, members with no tie to any group still
+// join one (group 0 first); without it they are left out.
+func (c *clusterer) growGroups(grp []int, group map[int]int, in map[int]bool, groups int, all bool) {
+	minW := 0.0
+	if all {
+		minW = -1
+	}
+	for {
+		best, bestG, bestW := -1, 0, minW
+		for _, s := range grp {
+			if _, ok := group[s]; ok {
+				continue
+			}
+			toward := make([]float64, groups)
+			for _, t := range c.nbr[s] {
+				if gi, ok := group[t]; ok && in[t] {
+					toward[gi] += c.w[s][t]
+				}
+			}
+			for gi, w := range toward {
+				if w > bestW {
+					best, bestG, bestW = s, gi, w
+				}
+			}
+		}
+		if best < 0 {
+			return
+		}
+		group[best] = bestG
+	}
 }
