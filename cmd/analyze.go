@@ -150,11 +150,6 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	return nil
 }
 
-// isRegularOrMissing reports whether path is a regular file or does not exist yet.
-func isRegularOrMissing(path string) bool {
-	fi, err := os.Stat(path)
-	return err != nil || fi.Mode().IsRegular()
-}
 
 func validFormat(f string) bool {
 	for _, k := range render.Formats {
@@ -214,40 +209,15 @@ func loadAnalyzeConfig(o *analyzeOptions) (*analyze.Config, error) {
 }
 
 func writeOutput(s Streams, o *analyzeOptions, p *plan.Plan) error {
-	var w io.Writer = s.Out
-	color := o.outFile == "" && useColor(s.Out)
-	if o.outFile != "" && !isRegularOrMissing(o.outFile) {
-		// A device or pipe (/dev/null, /dev/stdout, a FIFO): write to it directly; renaming a
-		// temporary file over it would replace the device.
-		f, err := os.OpenFile(o.outFile, os.O_WRONLY, 0)
-		if err != nil {
-			return inputErr(fmt.Errorf("--out %s: %w", o.outFile, err))
-		}
-		if err := render.Render(f, o.output, p, render.Options{Verbose: o.verbose}); err != nil {
-			f.Close()
-			return fmt.Errorf("write %s: %w", o.outFile, err)
-		}
-		return f.Close()
+	if o.outFile == "" {
+		return render.Render(s.Out, o.output, p, render.Options{Color: useColor(s.Out), Verbose: o.verbose})
 	}
-	if o.outFile != "" {
-		// Write beside the target and rename, so a failure never leaves half a plan behind.
-		tmp, err := os.CreateTemp(filepath.Dir(o.outFile), ".carve-*")
-		if err != nil {
-			return inputErr(fmt.Errorf("--out %s: %w", o.outFile, err))
-		}
-		defer os.Remove(tmp.Name())
-		if err := render.Render(tmp, o.output, p, render.Options{Color: false, Verbose: o.verbose}); err != nil {
-			tmp.Close()
-			return fmt.Errorf("write %s: %w", o.outFile, err)
-		}
-		if err := tmp.Close(); err != nil {
-			return fmt.Errorf("write %s: %w", o.outFile, err)
-		}
-		if err := os.Rename(tmp.Name(), o.outFile); err != nil {
-			return fmt.Errorf("write %s: %w", o.outFile, err)
-		}
-		fmt.Fprintf(s.Err, "carve: wrote %s (%d services)\n", o.outFile, len(p.Services))
-		return nil
+	err := writeFile(o.outFile, func(w io.Writer) error {
+		return render.Render(w, o.output, p, render.Options{Verbose: o.verbose})
+	})
+	if err != nil {
+		return err
 	}
-	return render.Render(w, o.output, p, render.Options{Color: color, Verbose: o.verbose})
+	fmt.Fprintf(s.Err, "carve: wrote %s (%d services)\n", o.outFile, len(p.Services))
+	return nil
 }

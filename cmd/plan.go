@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -195,8 +195,8 @@ func writeOut(s Streams, file string, b []byte) error {
 		_, err := s.Out.Write(b)
 		return err
 	}
-	if err := os.WriteFile(file, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", file, err)
+	if err := writeFile(file, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		return err
 	}
 	fmt.Fprintf(s.Err, "carve: wrote %s\n", file)
 	return nil
