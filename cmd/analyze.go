@@ -150,7 +150,6 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	return nil
 }
 
-
 func validFormat(f string) bool {
 	for _, k := range render.Formats {
 		if f == k {
