@@ -6,6 +6,7 @@ package analyze
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // Signal names, as used in Dep.Signal, in --signals and in the plan's package graph.
@@ -79,7 +80,27 @@ type TableUse struct {
 	// KeyPrefixes are the literal partition-key prefixes (e.g. "ORDER#") the package writes or
 	// queries in a single-table design, when they can be seen.
 	KeyPrefixes []string
-	Sites       []Site
+	// KeyAttributes says, for a key prefix, the attributes it was written to where the code
+	// shows it (a map literal entry such as "pk": ...): "ITEM#" on "sk" is a sort-key prefix.
+	KeyAttributes map[string][]string
+	Sites         []Site
+}
+
+// mergeKeyAttributes adds src's prefix → attributes to dst (allocated when nil), keeping each
+// list sorted and without repeats, and returns dst.
+func mergeKeyAttributes(dst, src map[string][]string) map[string][]string {
+	for p, attrs := range src {
+		if dst == nil {
+			dst = map[string][]string{}
+		}
+		for _, a := range attrs {
+			if !slices.Contains(dst[p], a) {
+				dst[p] = append(dst[p], a)
+			}
+		}
+		slices.Sort(dst[p])
+	}
+	return dst
 }
 
 // RouteDecl is an HTTP route the module serves, attributed to the package of its handler.

@@ -181,6 +181,7 @@ func packageTables(uses []TableUse) []plan.Table {
 		}
 		t.Access = string(Access(t.Access).Merge(u.Access))
 		t.KeyPrefixes = mergeStrings(t.KeyPrefixes, u.KeyPrefixes)
+		t.KeyAttributes = mergeKeyAttributes(t.KeyAttributes, u.KeyAttributes)
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].name != keys[j].name {

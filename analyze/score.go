@@ -100,9 +100,11 @@ func Score(p *plan.Plan, truth map[string]string) error {
 			if cur, ok := svcTables[l][key]; ok {
 				cur.Access = string(Access(cur.Access).Merge(Access(t.Access)))
 				cur.KeyPrefixes = mergeStrings(cur.KeyPrefixes, t.KeyPrefixes)
+				cur.KeyAttributes = mergeKeyAttributes(cur.KeyAttributes, t.KeyAttributes)
 			} else {
 				tc := t
 				tc.KeyPrefixes = mergeStrings(nil, t.KeyPrefixes)
+				tc.KeyAttributes = mergeKeyAttributes(nil, t.KeyAttributes)
 				svcTables[l][key] = &tc
 			}
 			if shared[key] == nil {

@@ -98,9 +98,9 @@ func enclosingFunc(info *types.Info, decl ast.Decl) *types.Func {
 func (fl *flow) dataSite(ts tableSet, n ast.Node, info *types.Info, pkg string, encl *types.Func) {
 	record := func(store string, access Access, e ast.Expr, refs func(string) []sqlRef) {
 		for _, b := range fl.bind(e, info, pkg, fl.m.Site(e.Pos()), encl, 0) {
-			prefixes := fl.keyPrefixes(b.fn)
+			keys := fl.keyPrefixes(b.fn)
 			if refs == nil {
-				ts.add(TableUse{Package: b.pkg, Table: b.value, Store: store, Access: access, KeyPrefixes: prefixes}, b.site)
+				ts.add(TableUse{Package: b.pkg, Table: b.value, Store: store, Access: access, KeyPrefixes: keys.prefixes, KeyAttributes: keys.attrs}, b.site)
 				continue
 			}
 			for _, r := range refs(b.value) {
@@ -223,6 +223,7 @@ func (ts tableSet) add(u TableUse, site Site) {
 			cur.KeyPrefixes = append(cur.KeyPrefixes, p)
 		}
 	}
+	cur.KeyAttributes = mergeKeyAttributes(cur.KeyAttributes, u.KeyAttributes)
 	if site.File != "" && len(cur.Sites) < MaxSites && !hasSite(cur.Sites, site) {
 		cur.Sites = append(cur.Sites, site)
 	}
@@ -265,7 +266,7 @@ type flow struct {
 	params  map[*types.Var]paramRef  // parameter → its function and position
 	calls   map[*types.Func][]callAt // module function → its static call sites
 	decls   map[*types.Func]declAt   // module function → its declaration
-	memo    map[*types.Func][]string // key prefixes per function
+	memo    map[*types.Func]keyInfo  // key prefixes per function
 	values  map[*types.Var][]string  // resolved values per variable
 	pending map[*types.Var]bool      // variables being resolved (cycle guard)
 	inCall  map[*types.Func]bool     // functions whose returns are being resolved
@@ -300,7 +301,7 @@ func newFlow(m *Module) *flow {
 		params:  map[*types.Var]paramRef{},
 		calls:   map[*types.Func][]callAt{},
 		decls:   map[*types.Func]declAt{},
-		memo:    map[*types.Func][]string{},
+		memo:    map[*types.Func]keyInfo{},
 		values:  map[*types.Var][]string{},
 		pending: map[*types.Var]bool{},
 		inCall:  map[*types.Func]bool{},
@@ -633,33 +634,60 @@ func derefUnder(t types.Type) types.Type {
 	return t.Underlying()
 }
 
+// keyInfo is what a function shows of the keys it writes: literal prefixes and, where a prefix
+// is the value of a map literal entry, the attribute it goes to.
+type keyInfo struct {
+	prefixes []string
+	attrs    map[string][]string
+}
+
 // keyPrefixes returns the literal key prefixes ("ORDER#") written in fn: the part up to the
-// first '#' of string constants that start with a letter.
-func (fl *flow) keyPrefixes(fn *types.Func) []string {
+// first '#' of string constants that start with a letter; and for each, the attributes it is
+// written to when it stands in the value of a map literal entry with a constant key
+// ("pk": ...).
+func (fl *flow) keyPrefixes(fn *types.Func) keyInfo {
 	if fn == nil {
-		return nil
+		return keyInfo{}
 	}
-	if p, ok := fl.memo[fn]; ok {
-		return p
+	if k, ok := fl.memo[fn]; ok {
+		return k
 	}
-	var out []string
+	var out keyInfo
 	if d, ok := fl.decls[fn]; ok {
+		constPrefix := func(e ast.Expr) string {
+			tv, ok := d.info.Types[e]
+			if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
+				return ""
+			}
+			return keyPrefix(constant.StringVal(tv.Value))
+		}
 		ast.Inspect(d.fd, func(n ast.Node) bool {
+			if kv, ok := n.(*ast.KeyValueExpr); ok {
+				tv, ok := d.info.Types[kv.Key]
+				// ":v" and "#n" are expression placeholders, not attributes.
+				if ok && tv.Value != nil && tv.Value.Kind() == constant.String && !strings.HasPrefix(constant.StringVal(tv.Value), ":") && !strings.HasPrefix(constant.StringVal(tv.Value), "#") {
+					attr := constant.StringVal(tv.Value)
+					ast.Inspect(kv.Value, func(m ast.Node) bool {
+						if e, ok := m.(ast.Expr); ok {
+							if p := constPrefix(e); p != "" {
+								out.attrs = mergeKeyAttributes(out.attrs, map[string][]string{p: {attr}})
+							}
+						}
+						return true
+					})
+				}
+			}
 			e, ok := n.(ast.Expr)
 			if !ok {
 				return true
 			}
-			tv, ok := d.info.Types[e]
-			if !ok || tv.Value == nil || tv.Value.Kind() != constant.String {
-				return true
-			}
-			if p := keyPrefix(constant.StringVal(tv.Value)); p != "" && !contains(out, p) {
-				out = append(out, p)
+			if p := constPrefix(e); p != "" && !contains(out.prefixes, p) {
+				out.prefixes = append(out.prefixes, p)
 			}
 			return true
 		})
 	}
-	sort.Strings(out)
+	sort.Strings(out.prefixes)
 	fl.memo[fn] = out
 	return out
 }

@@ -78,6 +78,9 @@ type Table struct {
 	Store       string   `json:"store"`  // "dynamodb" or "sql"
 	Access      string   `json:"access"` // "read", "write" or "readwrite"
 	KeyPrefixes []string `json:"key_prefixes,omitempty"`
+	// KeyAttributes maps a key prefix to the attributes the code writes it to, where that shows
+	// (e.g. "ORDER#": ["pk"], "ITEM#": ["sk"]).
+	KeyAttributes map[string][]string `json:"key_attributes,omitempty"`
 }
 
 // SharedTable is a table touched by more than one service.

@@ -98,7 +98,7 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 	}
 	prefixes := o.KeyPrefixes
 	if len(prefixes) == 0 {
-		prefixes = OwnedPrefixes(p, o.Service, table.Name)
+		prefixes = onKeyAttribute(table, OwnedPrefixes(p, o.Service, table.Name), o.KeyAttribute)
 	}
 	if len(table.KeyPrefixes) > 0 && len(prefixes) == 0 {
 		return nil, fmt.Errorf("service %q uses key prefixes %s in table %q but owns none of them (other services use them too): name its entities with --key-prefix", o.Service, strings.Join(table.KeyPrefixes, ", "), table.Name)
@@ -222,4 +222,18 @@ func quoteIfNeeded(s string) string {
 		return strconv.Quote(s)
 	}
 	return s
+}
+
+// onKeyAttribute keeps the prefixes that can be on attr: those the plan saw written to attr, and
+// those whose attribute it could not see. A prefix the plan saw only on other attributes (a
+// sort-key prefix such as a cart's "ITEM#") cannot select the service's items by attr.
+func onKeyAttribute(t *plan.Table, prefixes []string, attr string) []string {
+	var out []string
+	for _, pf := range prefixes {
+		attrs := t.KeyAttributes[pf]
+		if len(attrs) == 0 || slices.Contains(attrs, attr) {
+			out = append(out, pf)
+		}
+	}
+	return out
 }
