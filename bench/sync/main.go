@@ -178,12 +178,15 @@ func run() error {
 	return nil
 }
 
-// endToEnd runs `carve sync run` over the n records already in src into sink and returns the
-// records/s between the first applied record and the last.
-func endToEnd(dir, endpoint, mode, sink string, n int) (float64, error) {
-	cfg := filepath.Join(dir, "e2e-"+mode+".yaml")
-	port, _ := testenv.FreePort()
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+// writeConfig writes the sync config of one benchmark phase (name) copying table src into sink
+// with the given write mode, and returns its path and the job's metrics port.
+func writeConfig(dir, name, endpoint, sink, mode string) (string, int, error) {
+	port, err := testenv.FreePort()
+	if err != nil {
+		return "", 0, err
+	}
+	cfg := filepath.Join(dir, name+".yaml")
+	body := fmt.Sprintf(`
 source: {table: src, endpoint: %q}
 checkpoints: {file: %q}
 dead_letter: {file: %q}
@@ -192,7 +195,20 @@ worker: {idle_wait: 100ms, shard_sync: 1s, write_concurrency: %d}
 pipelines:
   - name: copy
     sink: {dynamodb: {table: %s, write_mode: %s}}
-`, endpoint, filepath.Join(dir, "cp-"+mode+".json"), filepath.Join(dir, "dlq.jsonl"), port, *writers, sink, mode)), 0o644)
+`, endpoint, filepath.Join(dir, "cp-"+name+".json"), filepath.Join(dir, "dlq-"+name+".jsonl"), port, *writers, sink, mode)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		return "", 0, fmt.Errorf("write %s: %w", cfg, err)
+	}
+	return cfg, port, nil
+}
+
+// endToEnd runs `carve sync run` over the n records already in src into sink and returns the
+// records/s between the first applied record and the last.
+func endToEnd(dir, endpoint, mode, sink string, n int) (float64, error) {
+	cfg, port, err := writeConfig(dir, "e2e-"+mode, endpoint, sink, mode)
+	if err != nil {
+		return 0, err
+	}
 	proc, err := startCarve(dir, cfg, "e2e-"+mode)
 	if err != nil {
 		return 0, err
@@ -242,18 +258,10 @@ func lagPhase(ctx context.Context, dir, mode string, rate int) (lagResult, error
 	batchWrite(ctx, d2.Client, "warm", 5000, *writers, 0)
 	table(ctx, d2.Client, "src", true)
 	table(ctx, d2.Client, "sink", true)
-	cfg2 := filepath.Join(dir, "lag-"+mode+".yaml")
-	port2, _ := testenv.FreePort()
-	os.WriteFile(cfg2, []byte(fmt.Sprintf(`
-source: {table: src, endpoint: %q}
-checkpoints: {file: %q}
-dead_letter: {file: %q}
-metrics: {listen: "127.0.0.1:%d"}
-worker: {idle_wait: 100ms, shard_sync: 1s, write_concurrency: %d}
-pipelines:
-  - name: copy
-    sink: {dynamodb: {table: sink, write_mode: %s}}
-`, d2.Endpoint, filepath.Join(dir, "cp-lag-"+mode+".json"), filepath.Join(dir, "dlq2.jsonl"), port2, *writers, mode)), 0o644)
+	cfg2, _, err := writeConfig(dir, "lag-"+mode, d2.Endpoint, "sink", mode)
+	if err != nil {
+		return lagResult{}, err
+	}
 	proc2, err := startCarve(dir, cfg2, "lag-"+mode)
 	if err != nil {
 		return lagResult{}, err
