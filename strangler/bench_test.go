@@ -2,9 +2,11 @@ package strangler
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,8 +14,12 @@ import (
 	"github.com/carve-dev/carve/strangler/config"
 )
 
-// BenchmarkProxy forwards GETs through the real handler and listener to a 1 KiB backend:
+// BenchmarkProxy forwards GETs to a 1 KiB backend through the plain HTTP/1.1 front end
+// (fasthttp, as `carve proxy run` serves without TLS) and through the net/http handler (the
+// TLS front end's, here without TLS so the two compare):
 // go test -bench Proxy -cpuprofile cpu.out -memprofile mem.out ./strangler/
+// The figures include the in-process client and backend; bench/proxy.sh measures the proxy
+// process alone.
 func BenchmarkProxy(b *testing.B) {
 	body := bytes.Repeat([]byte("a"), 1024)
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -36,24 +42,44 @@ default: monolith
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer p.Close()
-	front := httptest.NewServer(p)
-	defer front.Close()
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		req, _ := http.NewRequest("GET", front.URL+"/api/orders/7", nil)
-		req.Header.Set("X-User-ID", "user-1")
-		for pb.Next() {
-			resp, err := c.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		}
-	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	aln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, RunOptions{Listener: ln, AdminListener: aln}) }()
+	defer func() { cancel(); <-done }()
+	handler := httptest.NewServer(p)
+	defer handler.Close()
+
+	for _, fe := range []struct{ name, url string }{{"plain", "http://" + ln.Addr().String()}, {"handler", handler.URL}} {
+		b.Run(fe.name, func(b *testing.B) {
+			tr := &http.Transport{MaxIdleConnsPerHost: 64}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				req, _ := http.NewRequest("GET", fe.url+"/api/orders/7", nil)
+				req.Header.Set("X-User-ID", "user-1")
+				for pb.Next() {
+					resp, err := c.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
+	}
 }

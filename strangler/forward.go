@@ -63,12 +63,27 @@ func (b *bufferPool) Put(x []byte) {
 	}
 }
 
-// forwarderFor returns the builder of a target's forwarder within runtime rt.
+// forwarders are a target's two forwarders: httputil.ReverseProxy for the net/http front end
+// (TLS and HTTP/2) and a fasthttp client for the plain HTTP/1.1 front end.
+type forwarders struct {
+	rp       *httputil.ReverseProxy
+	fast     *fastClient
+	host     string // the target's host:port
+	basePath string // the target URL's path without its trailing slash
+	tls      bool
+	hostMode string // the upstream's host_header
+	// dialTimeout bounds connecting a tunnel (upgrade) to the target.
+	dialTimeout time.Duration
+}
+
+func (f *forwarders) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.rp.ServeHTTP(w, r) }
+
+// forwarderFor returns the builder of a target's forwarders within runtime rt.
 func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) http.Handler {
 	hostMode := u.HostHeader
 	return func(target *url.URL) http.Handler {
 		scheme, host, basePath := target.Scheme, target.Host, strings.TrimSuffix(target.Path, "/")
-		return &httputil.ReverseProxy{
+		rp := &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				out := pr.Out
 				out.URL.Scheme, out.URL.Host = scheme, host
@@ -93,6 +108,8 @@ func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) htt
 			ErrorHandler: recordError,
 			ErrorLog:     slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 		}
+		return &forwarders{rp: rp, fast: p.fastClient(scheme, host), host: host, basePath: basePath,
+			tls: scheme == "https", hostMode: hostMode, dialTimeout: p.transportCfg.DialTimeout.D()}
 	}
 }
 
@@ -240,7 +257,88 @@ const (
 // maxTried bounds the targets one request may try (the first plus retries).
 const maxTried = 11
 
-// ServeHTTP routes, splits and forwards one request.
+// attempt is one request being forwarded, as a front end (net/http or fasthttp) does it;
+// dispatch drives it through the targets of the chosen upstream.
+type attempt interface {
+	// send forwards the request to t. It returns the response status (0 when none came),
+	// whether a response was committed to the client (nothing else may be written then) and
+	// the forwarding error.
+	send(t *upstream.Target) (status int, committed bool, err error)
+	// fail answers the client with status and msg and returns status.
+	fail(status int, msg string) int
+	// failErr answers the client for forwarding error err and returns the status sent.
+	failErr(err error) int
+	// retryable reports whether the request may go to another target after err.
+	retryable(err error) bool
+	// clientFault reports whether err was the client's doing (it must not count against the
+	// target).
+	clientFault(err error) bool
+}
+
+// dispatch forwards a to a healthy target of the split's side, retrying idempotent requests
+// on another target after a connection failure, and reports each outcome to the pool. It
+// returns the last target tried, the number of attempts, the status sent and the last error.
+func dispatch(lr *liveRoute, st *splitState, side int, a attempt) (target *upstream.Target, attempts, status int, err error) {
+	pool := st.pools[side]
+	var tried [maxTried]*upstream.Target
+	for {
+		t := pool.Next(tried[:attempts])
+		if t == nil {
+			if attempts == 0 {
+				st.unavail[side].Inc()
+				return nil, 0, a.fail(http.StatusServiceUnavailable, "no healthy target for upstream "+pool.Name), nil
+			}
+			return target, attempts, a.fail(http.StatusBadGateway, "upstream "+pool.Name+" unreachable"), err
+		}
+		target = t
+		tried[attempts] = t
+		attempts++
+		t.Begin()
+		var committed bool
+		status, committed, err = a.send(t)
+		t.End()
+		failed := err != nil && !a.clientFault(err) ||
+			err == nil && (status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout)
+		pool.Report(t, !failed)
+		if err == nil || committed {
+			return target, attempts, status, err
+		}
+		if attempts <= lr.retries && attempts < maxTried && a.retryable(err) {
+			st.retries[side].Inc()
+			continue
+		}
+		return target, attempts, a.failErr(err), err
+	}
+}
+
+// stdAttempt is a request of the net/http front end.
+type stdAttempt struct {
+	rec recorder
+	r   *http.Request
+}
+
+func (a *stdAttempt) send(t *upstream.Target) (int, bool, error) {
+	a.rec.err = nil
+	t.Handler.ServeHTTP(&a.rec, a.r)
+	return a.rec.status, a.rec.wrote, a.rec.err
+}
+
+func (a *stdAttempt) fail(status int, msg string) int {
+	http.Error(&a.rec, msg, status)
+	return status
+}
+
+func (a *stdAttempt) failErr(err error) int {
+	writeForwardError(&a.rec, a.r, err)
+	return a.rec.status
+}
+
+func (a *stdAttempt) retryable(err error) bool { return retryable(a.r, err) }
+
+func (a *stdAttempt) clientFault(err error) bool { return clientFault(a.r, err) }
+
+// ServeHTTP routes, splits and forwards one request (the TLS and HTTP/2 front end; plain
+// HTTP/1.1 is served by serveFast).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := p.rt.Load()
@@ -253,15 +351,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if st.split.Len() > 1 {
 		side = p.pickSide(lr, st, w, r)
 	}
-	pool := st.pools[side]
-	rec := p.recs.Get().(*recorder)
-	rec.reset(w)
+	a := p.attempts.Get().(*stdAttempt)
+	a.rec.reset(w)
 
 	var target *upstream.Target
 	attempts := 0
 	switch {
 	case lr.maxBody > 0 && r.ContentLength > lr.maxBody:
-		http.Error(rec, "request body too large", http.StatusRequestEntityTooLarge)
+		a.fail(http.StatusRequestEntityTooLarge, "request body too large")
 	default:
 		if lr.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(w, r.Body, lr.maxBody)
@@ -271,54 +368,33 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
-		var tried [maxTried]*upstream.Target
-		for {
-			target = pool.Next(tried[:attempts])
-			if target == nil {
-				if attempts == 0 {
-					st.unavail[side].Inc()
-					http.Error(rec, "no healthy target for upstream "+pool.Name, http.StatusServiceUnavailable)
-				} else {
-					http.Error(rec, "upstream "+pool.Name+" unreachable", http.StatusBadGateway)
-				}
-				break
-			}
-			tried[attempts] = target
-			attempts++
-			forward(target, rec, r)
-			failed := rec.err != nil && !clientFault(r, rec.err) ||
-				rec.err == nil && (rec.status == http.StatusBadGateway || rec.status == http.StatusServiceUnavailable || rec.status == http.StatusGatewayTimeout)
-			pool.Report(target, !failed)
-			if rec.err == nil || rec.wrote {
-				break
-			}
-			if attempts <= lr.retries && attempts < maxTried && retryable(r, rec.err) {
-				st.retries[side].Inc()
-				rec.err = nil
-				continue
-			}
-			writeForwardError(rec, r, rec.err)
-			break
-		}
+		a.r = r
+		target, attempts, _, _ = dispatch(lr, st, side, a)
 	}
-
-	class := 0
-	if rec.status >= 100 && rec.status < 600 {
-		class = rec.status / 100
-	}
-	st.counters[side][class].Inc()
+	rec := &a.rec
+	st.counters[side][statusClass(rec.status)].Inc()
 	elapsed := time.Since(start)
 	lr.duration.Observe(elapsed.Seconds())
 	if p.sampled(rt) {
-		p.logAccess(r, lr, pool.Name, target, rec, attempts, elapsed)
+		var errText string
+		if rec.err != nil {
+			errText = rec.err.Error()
+		}
+		p.logAccess(r.Context(), accessEntry{route: lr.name, upstream: st.pools[side].Name, target: target,
+			method: r.Method, host: r.Host, path: r.URL.Path, status: rec.status, bytes: rec.bytes,
+			remote: r.RemoteAddr, attempts: attempts, proto: r.Proto, err: errText, elapsed: elapsed})
 	}
-	p.recs.Put(rec)
+	a.r = nil
+	a.rec.reset(nil)
+	p.attempts.Put(a)
 }
 
-func forward(t *upstream.Target, rec *recorder, r *http.Request) {
-	t.Begin()
-	defer t.End()
-	t.Handler.ServeHTTP(rec, r)
+// statusClass is a status's index in statusClasses (0 for none or an invalid one).
+func statusClass(status int) int {
+	if status >= 100 && status < 600 {
+		return status / 100
+	}
+	return 0
 }
 
 // retryable reports whether r may go to another target after err: the connection to the
@@ -462,24 +538,35 @@ func (p *Proxy) sampled(rt *runtime) bool {
 	return rand.Float64() < s
 }
 
-func (p *Proxy) logAccess(r *http.Request, lr *liveRoute, up string, t *upstream.Target, rec *recorder, attempts int, d time.Duration) {
+// accessEntry is one access-log line.
+type accessEntry struct {
+	route, upstream                   string
+	target                            *upstream.Target
+	method, host, path, remote, proto string
+	status, attempts                  int
+	bytes                             int64
+	err                               string
+	elapsed                           time.Duration
+}
+
+func (p *Proxy) logAccess(ctx context.Context, e accessEntry) {
 	target := ""
-	if t != nil {
-		target = t.Key
+	if e.target != nil {
+		target = e.target.Key
 	}
-	status := rec.status
+	status := e.status
 	if status == 0 {
 		status = 499 // the client closed the connection before a response
 	}
 	attrs := []slog.Attr{
-		slog.String("route", lr.name), slog.String("upstream", up), slog.String("target", target),
-		slog.String("method", r.Method), slog.String("host", r.Host), slog.String("path", r.URL.Path),
-		slog.Int("status", status), slog.Int64("bytes", rec.bytes),
-		slog.Float64("duration_ms", float64(d.Microseconds())/1000), slog.String("remote", r.RemoteAddr),
-		slog.Int("attempts", attempts), slog.String("proto", r.Proto),
+		slog.String("route", e.route), slog.String("upstream", e.upstream), slog.String("target", target),
+		slog.String("method", e.method), slog.String("host", e.host), slog.String("path", e.path),
+		slog.Int("status", status), slog.Int64("bytes", e.bytes),
+		slog.Float64("duration_ms", float64(e.elapsed.Microseconds())/1000), slog.String("remote", e.remote),
+		slog.Int("attempts", e.attempts), slog.String("proto", e.proto),
 	}
-	if rec.err != nil {
-		attrs = append(attrs, slog.String("err", rec.err.Error()))
+	if e.err != "" {
+		attrs = append(attrs, slog.String("err", e.err))
 	}
-	p.access.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	p.access.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }

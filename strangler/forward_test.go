@@ -3,7 +3,6 @@ package strangler
 import (
 	"bufio"
 	"crypto/tls"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -25,12 +24,7 @@ func echo(t *testing.T, url string, hdr map[string]string) echoed {
 	// A client that sends no Accept-Encoding of its own, so the test sees what the proxy adds.
 	c := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	defer c.CloseIdleConnections()
-	_, body := get(t, c, url+"/echo", hdr)
-	var e echoed
-	if err := json.Unmarshal([]byte(body), &e); err != nil {
-		t.Fatalf("echo body %q: %v", body, err)
-	}
-	return e
+	return echoWith(t, c, url, hdr)
 }
 
 func TestForwardedHeaders(t *testing.T) {

@@ -48,15 +48,19 @@ type Options struct {
 
 // Proxy is the strangler proxy: an http.Handler over the current config's runtime.
 type Proxy struct {
-	log       *slog.Logger
-	access    *slog.Logger
-	getenv    func(string) string
-	store     WeightStore
-	resolver  upstream.Resolver
-	transport *http.Transport
-	bufs      *bufferPool
-	m         *metrics
-	recs      sync.Pool
+	log          *slog.Logger
+	access       *slog.Logger
+	getenv       func(string) string
+	store        WeightStore
+	resolver     upstream.Resolver
+	transport    *http.Transport
+	bufs         *bufferPool
+	m            *metrics
+	attempts     sync.Pool // *stdAttempt
+	fastAttempts sync.Pool // *fastAttempt
+	transportCfg config.Transport
+	clientsMu    sync.Mutex
+	clients      map[string]*fastClient // by scheme://host, shared across reloads
 
 	rt       atomic.Pointer[runtime]
 	applyMu  sync.Mutex // serialises Apply and weight changes
@@ -88,7 +92,10 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 	}
 	p.transport = newTransport(cfg.Transport)
 	p.bufs = newBufferPool()
-	p.recs.New = func() any { return new(recorder) }
+	p.attempts.New = func() any { return new(stdAttempt) }
+	p.fastAttempts.New = func() any { return new(fastAttempt) }
+	p.transportCfg = cfg.Transport
+	p.clients = map[string]*fastClient{}
 	p.m = newMetrics(p)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if err := p.Apply(cfg); err != nil {
@@ -107,6 +114,7 @@ func (p *Proxy) Close() {
 			rt.stop()
 		}
 		p.transport.CloseIdleConnections()
+		p.closeFastClients()
 	})
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/carve-dev/carve/strangler/config"
 )
 
@@ -87,12 +89,20 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
+	// Plain HTTP/1.1 is served by fasthttp (see fast.go), TLS and HTTP/2 by net/http.
+	var fast *fasthttp.Server
+	if srv.TLSConfig == nil {
+		fast = p.newFastServer(cfg, connCtx)
+	}
 	wg.Go(func() {
 		var err error
-		if srv.TLSConfig != nil {
+		switch {
+		case fast != nil:
+			if err = fast.Serve(ln); err == nil {
+				err = http.ErrServerClosed
+			}
+		default:
 			err = srv.ServeTLS(ln, "", "") // negotiates HTTP/2 with ALPN
-		} else {
-			err = srv.Serve(ln)
 		}
 		if !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- fmt.Errorf("serve traffic: %w", err)
@@ -149,7 +159,11 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 	stopBG()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Timeout.D())
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if fast != nil {
+		if err := fast.ShutdownWithContext(sctx); err != nil {
+			p.log.Warn("drain deadline passed; closing the remaining connections", "err", err)
+		}
+	} else if err := srv.Shutdown(sctx); err != nil {
 		p.log.Warn("drain deadline passed; closing the remaining connections", "err", err)
 		srv.Close()
 	}

@@ -198,57 +198,66 @@ func order(es []entry) ([]entry, error) {
 	return out, nil
 }
 
+// Headers gives the matcher a request's header values, whatever the front end that read them.
+type Headers interface {
+	// Has reports whether the request has header key (canonical form) with value val.
+	Has(key, val string) bool
+}
+
+// StdHeaders are net/http's headers as Headers (a map: converting allocates nothing).
+type StdHeaders http.Header
+
+// Has reports whether any of key's values is val.
+func (h StdHeaders) Has(key, val string) bool {
+	for _, v := range h[key] {
+		if v == val {
+			return true
+		}
+	}
+	return false
+}
+
 // Match returns the route index of the most specific entry matching r, or -1. Patterns with a
 // host that matches win over patterns without one, as in ServeMux. It allocates nothing.
 func (t *Table) Match(r *http.Request) int {
-	host := stripPort(r.Host)
+	return t.MatchWith(r.Method, r.Host, r.URL.Path, StdHeaders(r.Header))
+}
+
+// MatchParts is Match for a method, host and path without headers (fuzzing, tools): entries
+// that need a header do not match.
+func (t *Table) MatchParts(method, host, path string) int {
+	return t.MatchWith(method, host, path, nil)
+}
+
+// MatchWith is Match for a request given as its method, Host header, (decoded) path and
+// headers; with nil headers, entries that need a header do not match.
+func (t *Table) MatchWith(method, host, path string, h Headers) int {
+	host = stripPort(host)
 	if host != "" && len(t.hosted) > 0 {
 		for i := range t.hosted {
 			e := &t.hosted[i]
-			if len(e.host) == len(host) && strings.EqualFold(e.host, host) && e.match(r) {
+			if len(e.host) == len(host) && strings.EqualFold(e.host, host) && e.match(method, path, h) {
 				return e.route
 			}
 		}
 	}
 	for i := range t.any {
-		if e := &t.any[i]; e.match(r) {
+		if e := &t.any[i]; e.match(method, path, h) {
 			return e.route
 		}
 	}
 	return -1
 }
 
-// MatchParts is Match for a method, host and path without headers (fuzzing, tools).
-func (t *Table) MatchParts(method, host, path string) int {
-	host = stripPort(host)
-	for i := range t.hosted {
-		e := &t.hosted[i]
-		if strings.EqualFold(e.host, host) && len(e.headers) == 0 && e.pat.matchMethod(method) && e.pat.matchPath(path) {
-			return e.route
-		}
-	}
-	for i := range t.any {
-		e := &t.any[i]
-		if len(e.headers) == 0 && e.pat.matchMethod(method) && e.pat.matchPath(path) {
-			return e.route
-		}
-	}
-	return -1
-}
-
-func (e *entry) match(r *http.Request) bool {
-	if !e.pat.matchMethod(r.Method) || !e.pat.matchPath(r.URL.Path) {
+func (e *entry) match(method, path string, h Headers) bool {
+	if !e.pat.matchMethod(method) || !e.pat.matchPath(path) {
 		return false
 	}
-	for _, h := range e.headers {
-		ok := false
-		for _, v := range r.Header[h.key] {
-			if v == h.val {
-				ok = true
-				break
-			}
-		}
-		if !ok {
+	if len(e.headers) > 0 && h == nil {
+		return false
+	}
+	for _, hd := range e.headers {
+		if !h.Has(hd.key, hd.val) {
 			return false
 		}
 	}

@@ -1,0 +1,205 @@
+package strangler
+
+import (
+	"bufio"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The plain HTTP/1.1 front end (fasthttp) and the TLS one (net/http, HTTP/2) must behave the
+// same: this runs the behaviours that each implements on its own — routing and sticky
+// splitting, forwarding headers and hop-by-hop stripping, streaming, body limits, the sticky
+// cookie — against both.
+func TestFrontEndsAgree(t *testing.T) {
+	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
+	events := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			fmt.Fprintf(w, "data: %d\n\n", i)
+			w.(http.Flusher).Flush()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}))
+	defer events.Close()
+	certFile, keyFile := selfSigned(t)
+	for _, fe := range []struct {
+		name string
+		tls  string
+	}{
+		{"plain", ""},
+		{"tls", fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)},
+	} {
+		t.Run(fe.name, func(t *testing.T) {
+			yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
+%saccess_log: {sample: 0}
+server: {max_body_bytes: 1000}
+upstreams:
+  monolith: {targets: [%q]}
+  orders: {targets: [%q]}
+  events: {targets: [%q]}
+routes:
+  - {name: orders, match: {paths: ["/orders/"]}, split: {orders: 50, monolith: 50}, sticky: {header: X-User-ID}}
+  - {name: carts, match: {paths: ["/carts/"]}, split: {orders: 50, monolith: 50}, sticky: {cookie: carve-carts}}
+  - {name: beta, match: {paths: ["/beta/"], headers: {X-Beta: "1"}}, split: {orders: 1}}
+  - {name: events, match: {paths: ["GET /events"]}, split: {events: 1}}
+default: monolith
+`, fe.tls, mono.URL(), orders.URL(), events.URL)
+			r := start(t, yaml, startOpts{tls: fe.tls != ""})
+			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableCompression: true}
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr}
+
+			// Sticky by header: each user stays on one side, and both sides get users.
+			seen := map[string]int{}
+			for i := range 40 {
+				hdr := map[string]string{"X-User-ID": fmt.Sprintf("user-%d", i)}
+				_, first := get(t, c, r.url+"/orders/1", hdr)
+				_, again := get(t, c, r.url+"/orders/2", hdr)
+				if first != again {
+					t.Fatalf("user-%d moved from %s to %s", i, first, again)
+				}
+				seen[first]++
+			}
+			if seen["orders"] == 0 || seen["monolith"] == 0 {
+				t.Errorf("40 users all on one side: %v", seen)
+			}
+			// A header route matches only with its header.
+			if _, b := get(t, c, r.url+"/beta/x", map[string]string{"X-Beta": "1"}); b != "orders" {
+				t.Errorf("beta route with X-Beta: %q", b)
+			}
+			if _, b := get(t, c, r.url+"/beta/x", nil); b != "monolith" {
+				t.Errorf("beta route without X-Beta: %q", b)
+			}
+			// The sticky cookie is set once and then keeps the client on its side.
+			resp, first := get(t, c, r.url+"/carts/1", nil)
+			var cookie *http.Cookie
+			for _, ck := range resp.Cookies() {
+				if ck.Name == "carve-carts" {
+					cookie = ck
+				}
+			}
+			if cookie == nil || !cookie.HttpOnly || cookie.Path != "/" {
+				t.Fatalf("sticky cookie not set as expected: %v", resp.Header["Set-Cookie"])
+			}
+			for range 10 {
+				if _, b := get(t, c, r.url+"/carts/1", map[string]string{"Cookie": "carve-carts=" + cookie.Value}); b != first {
+					t.Fatalf("cookie %s moved from %s to %s", cookie.Value, first, b)
+				}
+			}
+
+			// Forwarding headers: the peer only, inbound ones from an untrusted peer dropped, and
+			// Connection cannot remove the proxy's own.
+			e := echoWith(t, c, r.url, map[string]string{"X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6",
+				"Connection": "X-Forwarded-For, X-Custom", "X-Custom": "hop", "X-Kept": "yes"})
+			if got := e.Header["X-Forwarded-For"]; len(got) != 1 || got[0] != "127.0.0.1" {
+				t.Errorf("X-Forwarded-For = %q, want only the peer", got)
+			}
+			wantProto := map[bool]string{false: "http", true: "https"}[fe.tls != ""]
+			if got := e.Header["X-Forwarded-Proto"]; len(got) != 1 || got[0] != wantProto {
+				t.Errorf("X-Forwarded-Proto = %q, want %s", got, wantProto)
+			}
+			for _, h := range []string{"Forwarded", "X-Custom", "Connection", "Keep-Alive"} {
+				if _, ok := e.Header[h]; ok {
+					t.Errorf("%s forwarded", h)
+				}
+			}
+			if e.Header["X-Kept"][0] != "yes" || !strings.HasPrefix(e.Host, "127.0.0.1:") {
+				t.Errorf("end-to-end header or Host lost: %v %q", e.Header, e.Host)
+			}
+
+			// Server-sent events stream through.
+			resp, err := c.Get(r.url + "/events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(resp.Body)
+			for i := range 3 {
+				line, err := br.ReadString('\n')
+				if err != nil || line != fmt.Sprintf("data: %d\n", i) {
+					t.Fatalf("event %d: %q %v", i, line, err)
+				}
+				br.ReadString('\n')
+			}
+			resp.Body.Close()
+
+			// Body limits: by Content-Length before forwarding, and while streaming a body of
+			// unknown length.
+			for _, body := range []io.Reader{strings.NewReader(strings.Repeat("a", 2000)), io.MultiReader(strings.NewReader(strings.Repeat("a", 2000)))} {
+				resp, err := c.Post(r.url+"/x", "text/plain", body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusRequestEntityTooLarge {
+					t.Errorf("2000-byte body over a 1000 limit: %d, want 413", resp.StatusCode)
+				}
+			}
+			resp, err = c.Post(r.url+"/x", "text/plain", io.MultiReader(strings.NewReader("small body")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || string(b) != "monolith" {
+				t.Errorf("small chunked body: %d %q", resp.StatusCode, b)
+			}
+		})
+	}
+}
+
+func echoWith(t *testing.T, c *http.Client, url string, hdr map[string]string) echoed {
+	t.Helper()
+	e := echoed{}
+	_, body := get(t, c, url+"/echo", hdr)
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		t.Fatalf("echo body %q: %v", body, err)
+	}
+	return e
+}
+
+// Header names are case-insensitive: a client writing them in lower case (as HTTP/2 does, and
+// as a raw HTTP/1.1 client may) must not get a spoofed X-Forwarded-For or a hop-by-hop header
+// past the plain front end.
+func TestRawHeaderCase(t *testing.T) {
+	mono := newBackend(t, "monolith")
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\nupstreams: {monolith: {targets: [%q]}}\ndefault: monolith\n", mono.URL()), startOpts{})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, "GET /echo HTTP/1.1\r\nhost: shop.example.com\r\nx-forwarded-for: 6.6.6.6\r\nx-FORWARDED-proto: https\r\n"+
+		"connection: x-secret\r\nx-secret: hop\r\nkeep-alive: timeout=5\r\nproxy-authorization: Basic Zm9v\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e echoed
+	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Header["X-Forwarded-For"]; len(got) != 1 || got[0] != "127.0.0.1" {
+		t.Errorf("X-Forwarded-For = %q, want only the peer", got)
+	}
+	if got := e.Header["X-Forwarded-Proto"]; len(got) != 1 || got[0] != "http" {
+		t.Errorf("X-Forwarded-Proto = %q, want http", got)
+	}
+	for _, h := range []string{"X-Secret", "Keep-Alive", "Proxy-Authorization"} {
+		if _, ok := e.Header[h]; ok {
+			t.Errorf("hop-by-hop %s forwarded", h)
+		}
+	}
+	if e.Host != "shop.example.com" || e.Header["X-Forwarded-Host"][0] != "shop.example.com" {
+		t.Errorf("Host %q, X-Forwarded-Host %q", e.Host, e.Header["X-Forwarded-Host"])
+	}
+}
