@@ -1,6 +1,7 @@
 package strangler
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -96,5 +97,49 @@ func TestCookieValue(t *testing.T) {
 	}
 	if got := queryValue("a=1&user=u%207&b", "user"); got != "u%207" {
 		t.Errorf("queryValue: %q", got)
+	}
+}
+
+// response_header_timeout answers 504 for a target that sends nothing, but does not cut a
+// response that has started and then pauses for longer (a stream of events) — on both front
+// ends.
+func TestResponseHeaderTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/silent" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			fmt.Fprintf(w, "data: %d\n\n", i)
+			w.(http.Flusher).Flush()
+			time.Sleep(300 * time.Millisecond) // three times the timeout
+		}
+	}))
+	defer be.Close()
+	certFile, keyFile := selfSigned(t)
+	for _, fe := range []struct{ name, tls string }{
+		{"plain", ""},
+		{"tls", fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)},
+	} {
+		t.Run(fe.name, func(t *testing.T) {
+			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%stransport: {response_header_timeout: 100ms}\nupstreams: {monolith: {targets: [%q], passive: {failures: -1}}}\ndefault: monolith\n",
+				fe.tls, be.URL), startOpts{tls: fe.tls != ""})
+			c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+			defer c.CloseIdleConnections()
+			resp, body := get(t, c, r.url+"/silent", nil)
+			if resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("silent target: %d %q, want 504", resp.StatusCode, body)
+			}
+			resp, body = get(t, c, r.url+"/events", nil)
+			if resp.StatusCode != 200 || strings.Count(body, "data: ") != 3 {
+				t.Errorf("paused stream: %d %q, want all three events", resp.StatusCode, body)
+			}
+		})
 	}
 }
