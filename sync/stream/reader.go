@@ -36,8 +36,9 @@ type Reader struct {
 	OnIteratorRenewed func()
 }
 
-// mergePages is how many queued pages one batch may combine.
-const mergePages = 4
+// aheadPages is how many pages' worth of records (Limit each) the reader reads ahead of the
+// handler; past that it waits, and the rest stays in the stream.
+const aheadPages = 4
 
 // Batch is the records of one or more consecutive GetRecords pages, in shard order.
 type Batch struct {
@@ -47,38 +48,29 @@ type Batch struct {
 }
 
 // Read reads from after the sequence number after ("" = the shard's start, or its newest record
-// with Latest) and calls handle for every non-empty page in order and once with End at the end of
-// a closed shard. handle's error stops the read and is returned. Read returns nil once a closed
-// shard is fully handled, ErrTrimmed or ErrShardGone (wrapped, naming the shard) when the stream
-// cannot deliver, and ctx.Err() when ctx ends. The next page is fetched while handle runs.
+// with Latest) and calls handle, one call at a time, with the records in order, and once with End
+// at the end of a closed shard. handle's error stops the read and is returned. Read returns nil
+// once a closed shard is fully handled, ErrTrimmed or ErrShardGone (wrapped, naming the shard)
+// when the stream cannot deliver, and ctx.Err() when ctx ends.
+//
+// The shard is read while handle runs: each call gets every record read since the previous call
+// began (up to four pages' worth), so a record waits for at most the batch in hand, not for the
+// pages queued in front of it, and a busy sink gets bigger batches and more parallel writes.
 func (r *Reader) Read(ctx context.Context, after string, handle func(context.Context, Batch) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan Batch, mergePages)
+	// Unbuffered: a batch changes hands only when the handler is ready for it, so whatever was
+	// read until then is in it.
+	batches := make(chan Batch)
 	fetchErr := make(chan error, 1)
 	go func() {
-		defer close(pages)
-		fetchErr <- r.fetch(ctx, after, pages)
+		defer close(batches)
+		fetchErr <- r.fetch(ctx, after, batches)
 	}()
-	for b := range pages {
-		// While a backlog drains, pages queue up behind the handler: hand them over together
-		// (up to mergePages), so that the sink gets bigger batches and more parallel writes.
-	merge:
-		for !b.End && len(b.Records) < mergePages*1000 {
-			select {
-			case more, ok := <-pages:
-				if !ok {
-					break merge
-				}
-				b.Records = append(b.Records, more.Records...)
-				b.End = more.End
-			default:
-				break merge
-			}
-		}
+	for b := range batches {
 		if err := handle(ctx, b); err != nil {
 			cancel()
-			for range pages {
+			for range batches {
 			}
 			<-fetchErr
 			return err
@@ -87,7 +79,51 @@ func (r *Reader) Read(ctx context.Context, after string, handle func(context.Con
 	return <-fetchErr
 }
 
-func (r *Reader) fetch(ctx context.Context, after string, pages chan<- Batch) error {
+// pending is what the reader read and the handler has not taken yet.
+type pending struct {
+	b   Batch
+	out chan<- Batch
+}
+
+// wait pauses for d, handing the pending records over as soon as the handler asks for them; with
+// d < 0 it waits until they are handed over, with d == 0 it only offers them.
+func (p *pending) wait(ctx context.Context, d time.Duration) error {
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		var out chan<- Batch
+		if len(p.b.Records) > 0 || p.b.End {
+			out = p.out
+		} else if d < 0 {
+			return nil
+		}
+		if d == 0 {
+			select {
+			case out <- p.b:
+				p.b = Batch{}
+			default:
+			}
+			return nil
+		}
+		select {
+		case out <- p.b:
+			p.b = Batch{}
+			if d < 0 {
+				return nil
+			}
+		case <-timeout:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) error {
 	last := after // last sequence number read: where a renewed iterator resumes
 	it, err := r.iterator(ctx, last)
 	if err != nil {
@@ -103,11 +139,12 @@ func (r *Reader) fetch(ctx context.Context, after string, pages chan<- Batch) er
 	}
 	wait := time.Duration(0)
 	startTrims := 0
+	p := &pending{out: out}
 	for {
-		var out *dynamodbstreams.GetRecordsOutput
+		var got *dynamodbstreams.GetRecordsOutput
 		err := r.Backoff.Retry(ctx, func() error {
 			var err error
-			out, err = r.API.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(limit)})
+			got, err = r.API.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(limit)})
 			return err
 		})
 		var expired *stypes.ExpiredIteratorException
@@ -137,51 +174,46 @@ func (r *Reader) fetch(ctx context.Context, after string, pages chan<- Batch) er
 		case err != nil:
 			return r.classify("get records", last, err)
 		}
-		b := Batch{Records: make([]Record, 0, len(out.Records))}
-		for _, rec := range out.Records {
-			p, err := ParseRecord(r.Shard.ID, rec)
+		for _, rec := range got.Records {
+			rec, err := ParseRecord(r.Shard.ID, rec)
 			if err != nil {
 				return fmt.Errorf("stream %s: %w", r.Stream, err)
 			}
-			b.Records = append(b.Records, p)
+			p.b.Records = append(p.b.Records, rec)
+			last = rec.Seq
 		}
-		if len(b.Records) > 0 {
-			last = b.Records[len(b.Records)-1].Seq
+		it = got.NextShardIterator
+		if it == nil {
+			p.b.End = true
+			return p.wait(ctx, -1)
 		}
-		it = out.NextShardIterator
-		b.End = it == nil
-		if len(b.Records) > 0 || b.End {
-			select {
-			case pages <- b:
-			case <-ctx.Done():
-				return ctx.Err()
+		if len(p.b.Records) >= aheadPages*int(limit) {
+			// The handler is behind: read no further until it takes what is here.
+			if err := p.wait(ctx, -1); err != nil {
+				return err
 			}
-		}
-		if b.End {
-			return nil
 		}
 		// Adaptive polling: no pause while a backlog drains (full pages); a short pause at the
 		// tip of a busy shard (a partial page), so that records gather into bigger batches
 		// instead of one GetRecords call per record (the service allows 5 calls a second per
 		// shard; DynamoDB Local slows its writers under a tight poll); a pause growing up to
-		// IdleWait while pages come back empty.
-		if len(b.Records) >= int(limit) {
+		// IdleWait while pages come back empty. A handler ready for more gets what was read at
+		// once, during the pause or without one.
+		var pause time.Duration
+		switch n := len(got.Records); {
+		case n >= int(limit):
 			wait = 0
-			continue
-		}
-		if len(b.Records) > 0 {
-			wait = 0
-			if err := Sleep(ctx, idle/10); err != nil {
-				return err
+		case n > 0:
+			wait, pause = 0, idle/10
+		default:
+			if wait == 0 {
+				wait = idle / 10
+			} else {
+				wait = min(wait*2, idle)
 			}
-			continue
+			pause = wait
 		}
-		if wait == 0 {
-			wait = idle / 10
-		} else {
-			wait = min(wait*2, idle)
-		}
-		if err := Sleep(ctx, wait); err != nil {
+		if err := p.wait(ctx, pause); err != nil {
 			return err
 		}
 	}

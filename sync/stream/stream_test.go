@@ -13,6 +13,7 @@ import (
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
 	"github.com/carve-dev/carve/sync/internal/fakestream"
+	"github.com/carve-dev/carve/sync/item"
 	"github.com/carve-dev/carve/sync/stream"
 )
 
@@ -200,5 +201,54 @@ func TestParseRecordRejectsBadInput(t *testing.T) {
 		Keys: map[string]stypes.AttributeValue{"pk": &stypes.AttributeValueMemberS{Value: "a"}}}})
 	if err != nil || r.Event != stream.Unknown || !r.IsDelete() || r.Version != strings.Repeat("0", 38)+"42" {
 		t.Fatalf("TTL delete on DynamoDB Local: %+v %v", r, err)
+	}
+}
+
+// TestReaderHandsOverEverythingReadMeanwhile: records that arrive one by one while the handler is
+// busy are all read meanwhile and handed over together, however many pages they came in; none
+// waits in the stream for the batch after next.
+func TestReaderHandsOverEverythingReadMeanwhile(t *testing.T) {
+	f := fakestream.New("arn:fake")
+	f.AddShard("s0", "")
+	f.Put("s0", "k0", "v")
+	gets := func() int {
+		n := 0
+		for _, c := range f.Calls() {
+			if c == "get s0" {
+				n++
+			}
+		}
+		return n
+	}
+	r := &stream.Reader{API: f, Stream: "arn:fake", Shard: stream.Shard{ID: "s0"}, Limit: 10, Backoff: fast, IdleWait: 10 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const meanwhile = 6 // more pages than the reader may hold, fewer records
+	var batches [][]stream.Record
+	err := r.Read(ctx, "", func(_ context.Context, b stream.Batch) error {
+		batches = append(batches, b.Records)
+		if len(batches) == 2 {
+			return errStop
+		}
+		for i := 1; i <= meanwhile; i++ {
+			f.Put("s0", fmt.Sprint("k", i), "v")
+			// Two more reads make sure the record was read (a reader that stopped reading never
+			// gets there: give up after a while and let the check below fail).
+			for n, giveUp := gets()+2, time.Now().Add(2*time.Second); gets() < n && time.Now().Before(giveUp); {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatal(err)
+	}
+	if len(batches[0]) != 1 || len(batches[1]) != meanwhile {
+		t.Fatalf("batches of %d and %d records, want 1 and %d", len(batches[0]), len(batches[1]), meanwhile)
+	}
+	for i, rec := range batches[1] {
+		if want := fmt.Sprint("k", i+1); item.Str(rec.Keys, "pk") != want {
+			t.Fatalf("record %d is %s, want %s", i, item.Str(rec.Keys, "pk"), want)
+		}
 	}
 }
