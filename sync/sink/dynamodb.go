@@ -74,6 +74,9 @@ type DynamoDB struct {
 // TransactSize is the number of puts per TransactWriteItems call (the service's maximum).
 const TransactSize = 100
 
+// BatchWriteSize is the number of puts per BatchWriteItem call (the service's maximum).
+const BatchWriteSize = 25
+
 // OpenDynamoDB checks that the table exists and reads its key.
 func OpenDynamoDB(ctx context.Context, api DynamoDBAPI, table string, twoWay *TwoWay, concurrency int, b stream.Backoff) (*DynamoDB, error) {
 	return OpenDynamoDBMode(ctx, api, table, Transact, twoWay, concurrency, b)
@@ -125,13 +128,19 @@ func (d *DynamoDB) Apply(ctx context.Context, ws []Write) (Result, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(d.concurrency)
 	if d.mode == Batch {
+		// A BatchWriteItem call carries a quarter of a transaction's items: keep four times as
+		// many in flight, so that both modes have the same items in flight (write_concurrency
+		// × 100). With a quarter of the items per call in flight the sink's share of a loaded
+		// table (or of a shared DynamoDB Local) is too small to keep up with the writers it
+		// copies.
+		g.SetLimit(d.concurrency * TransactSize / BatchWriteSize)
 		// Fresh writes (no one can have applied them or anything newer) skip the version read
 		// and go out 25 a call; the rest are read-checked 100 keys at a time. Every key appears
 		// once after coalescing, so the two groups never touch the same item.
 		var checked []Write
 		for lo := 0; lo < len(ws); {
 			var fresh []Write
-			for ; lo < len(ws) && len(fresh) < 25; lo++ {
+			for ; lo < len(ws) && len(fresh) < BatchWriteSize; lo++ {
 				if ws[lo].Fresh {
 					fresh = append(fresh, ws[lo])
 				} else {
@@ -235,8 +244,8 @@ func (d *DynamoDB) writeAll(ctx context.Context, ws []Write) (applied int, err e
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: p.Item}})
 	}
-	for lo := 0; lo < len(reqs); lo += 25 {
-		part := reqs[lo:min(lo+25, len(reqs))]
+	for lo := 0; lo < len(reqs); lo += BatchWriteSize {
+		part := reqs[lo:min(lo+BatchWriteSize, len(reqs))]
 		for len(part) > 0 {
 			var out *dynamodb.BatchWriteItemOutput
 			err := d.backoff.Retry(ctx, func() error {
