@@ -35,10 +35,14 @@ var (
 	bin      = flag.String("bin", "bin/carve", "carve binary")
 	records  = flag.Int("records", 20000, "records for the throughput phases")
 	lagSecs  = flag.Int("lag-seconds", 10, "duration of the lag phase")
+	lagWarm  = flag.Duration("lag-warmup", 2*time.Second, "writes at the start of each lag phase whose lag is not measured (a fresh DynamoDB Local compiles its stream and transaction paths meanwhile)")
 	writers  = flag.Int("writers", 8, "parallel writers")
 	lagRate  = flag.Int("lag-rate", 0, "write rate of the lag phase (default: half the slower raw ceiling)")
 	keepLogs = flag.Bool("keep", false, "keep the scratch directory")
 	lowRate  = flag.Int("low-rate", 500, "second, lower write rate of the lag phase (0: skip)")
+	syncConc = flag.Int("write-concurrency", 0, "carve's worker.write_concurrency (default: -writers)")
+	idleWait = flag.Duration("idle-wait", 100*time.Millisecond, "carve's worker.idle_wait")
+	lagOnly  = flag.String("lag-only", "", "run only the lag phase in this write mode (transact or batch) at -lag-rate, for tuning")
 )
 
 func main() {
@@ -70,6 +74,18 @@ func run() error {
 		return err
 	}
 	*bin = abs
+	if *lagOnly != "" {
+		if *lagRate == 0 {
+			return fmt.Errorf("-lag-only needs -lag-rate")
+		}
+		res, err := lagPhase(ctx, dir, *lagOnly, *lagRate)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s at %d/s: achieved %.0f/s, seen %d of %d, lag p50 %s p99 %s max %s (warm-up included: p99 %s max %s), cpu %s\n",
+			*lagOnly, *lagRate, res.achieved, res.seen, res.total, res.pct(0.5), res.pct(0.99), res.pct(1), pct(res.all, 0.99), pct(res.all, 1), res.cpu)
+		return nil
+	}
 
 	// Phase 1 on one fresh DynamoDB Local: raw ceilings and end to end over the same records.
 	d, err := testenv.StartDynamoDB(dir)
@@ -83,11 +99,9 @@ func run() error {
 	table(ctx, c, "txsink", false)
 	table(ctx, c, "carvesink", false)
 	table(ctx, c, "carvesink2", false)
-	table(ctx, c, "warm", false)
 
 	n := *records
-	// Warm the JVM up so that the first phase measured is not the one paying for JIT.
-	batchWrite(ctx, c, "warm", 5000, *writers, 0)
+	warmUp(ctx, d)
 
 	t0 := time.Now()
 	batchWrite(ctx, c, "src", n, *writers, 0)
@@ -95,7 +109,7 @@ func run() error {
 
 	arn := streamArn(ctx, c, "src")
 	t0 = time.Now()
-	got := readAll(ctx, d.Streams, arn, n)
+	got := readAll(ctx, d.Streams, arn, n, 1000)
 	getRate := float64(got) / time.Since(t0).Seconds()
 
 	t0 = time.Now()
@@ -162,6 +176,8 @@ func run() error {
 	}{{"p50", 0.5}, {"p99", 0.99}, {"max", 1}} {
 		fmt.Printf("| replication lag %s | %s | %s |\n", p.name, lagTx.pct(p.q), lagBatch.pct(p.q))
 	}
+	fmt.Printf("| replication lag p99, first %s included | %s | %s |\n", *lagWarm, pct(lagTx.all, 0.99), pct(lagBatch.all, 0.99))
+	fmt.Printf("| CPU cores: DynamoDB Local / carve / bench / machine | %s | %s |\n", lagTx.cpu.cores(), lagBatch.cpu.cores())
 	if *lowRate > 0 {
 		fmt.Printf("\n| lag phase at a lower rate | transact | batch |\n|---|---:|---:|\n")
 		fmt.Printf("| target write rate | %d/s | %d/s |\n", *lowRate, *lowRate)
@@ -173,8 +189,11 @@ func run() error {
 		}{{"p50", 0.5}, {"p99", 0.99}, {"max", 1}} {
 			fmt.Printf("| replication lag %s | %s | %s |\n", p.name, lowTx.pct(p.q), lowBatch.pct(p.q))
 		}
+		fmt.Printf("| replication lag p99, first %s included | %s | %s |\n", *lagWarm, pct(lowTx.all, 0.99), pct(lowBatch.all, 0.99))
+		fmt.Printf("| CPU cores: DynamoDB Local / carve / bench / machine | %s | %s |\n", lowTx.cpu.cores(), lowBatch.cpu.cores())
 	}
-	fmt.Printf("\nlag = when the change appears in the sink table's stream minus the writer's timestamp taken just before its BatchWriteItem call (aim p99 < 1s)\n")
+	fmt.Printf("\nlag = when the change appears in the sink table's stream minus the writer's timestamp taken just before its BatchWriteItem call (aim p99 < 1s),\n")
+	fmt.Printf("over the %ds after a %s warm-up on each fresh DynamoDB Local (its JVM compiles the stream and transaction paths meanwhile); CPU over the same %ds\n", *lagSecs, *lagWarm, *lagSecs)
 	return nil
 }
 
@@ -185,17 +204,21 @@ func writeConfig(dir, name, endpoint, sink, mode string) (string, int, error) {
 	if err != nil {
 		return "", 0, err
 	}
+	conc := *syncConc
+	if conc == 0 {
+		conc = *writers
+	}
 	cfg := filepath.Join(dir, name+".yaml")
 	body := fmt.Sprintf(`
 source: {table: src, endpoint: %q}
 checkpoints: {file: %q}
 dead_letter: {file: %q}
 metrics: {listen: "127.0.0.1:%d"}
-worker: {idle_wait: 100ms, shard_sync: 1s, write_concurrency: %d}
+worker: {idle_wait: %s, shard_sync: 1s, write_concurrency: %d}
 pipelines:
   - name: copy
     sink: {dynamodb: {table: %s, write_mode: %s}}
-`, endpoint, filepath.Join(dir, "cp-"+name+".json"), filepath.Join(dir, "dlq-"+name+".jsonl"), port, *writers, sink, mode)
+`, endpoint, filepath.Join(dir, "cp-"+name+".json"), filepath.Join(dir, "dlq-"+name+".jsonl"), port, *idleWait, conc, sink, mode)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		return "", 0, fmt.Errorf("write %s: %w", cfg, err)
 	}
@@ -236,14 +259,18 @@ func endToEnd(dir, endpoint, mode, sink string, n int) (float64, error) {
 type lagResult struct {
 	achieved    float64
 	seen, total int
-	lags        []time.Duration
+	lags        []time.Duration // of the changes written after the warm-up, sorted
+	all         []time.Duration // of every change, warm-up included, sorted
+	cpu         cpuUse
 }
 
-func (l lagResult) pct(p float64) time.Duration {
-	if len(l.lags) == 0 {
+func (l lagResult) pct(p float64) time.Duration { return pct(l.lags, p) }
+
+func pct(lags []time.Duration, p float64) time.Duration {
+	if len(lags) == 0 {
 		return 0
 	}
-	return l.lags[min(len(l.lags)-1, int(p*float64(len(l.lags))))].Round(time.Millisecond)
+	return lags[min(len(lags)-1, int(p*float64(len(lags))))].Round(time.Millisecond)
 }
 
 // lagPhase writes at a fixed rate into a fresh DynamoDB Local while `carve sync run` copies into
@@ -254,8 +281,7 @@ func lagPhase(ctx context.Context, dir, mode string, rate int) (lagResult, error
 		return lagResult{}, err
 	}
 	defer d2.Stop()
-	table(ctx, d2.Client, "warm", false)
-	batchWrite(ctx, d2.Client, "warm", 5000, *writers, 0)
+	warmUp(ctx, d2)
 	table(ctx, d2.Client, "src", true)
 	table(ctx, d2.Client, "sink", true)
 	cfg2, _, err := writeConfig(dir, "lag-"+mode, d2.Endpoint, "sink", mode)
@@ -268,23 +294,113 @@ func lagPhase(ctx context.Context, dir, mode string, rate int) (lagResult, error
 	}
 	defer stopCarve(proc2)
 	time.Sleep(1500 * time.Millisecond) // lease taken, reader at the stream's start
-	lags := make(chan []time.Duration, 1)
+	lags := make(chan []sample, 1)
 	tailCtx, stopTail := context.WithCancel(ctx)
 	defer stopTail()
-	total := rate * *lagSecs
+	warm := int(float64(rate) * lagWarm.Seconds())
+	total := warm + rate**lagSecs
 	go func() { lags <- tail(tailCtx, d2.Streams, streamArn(ctx, d2.Client, "sink"), total) }()
-	t0 := time.Now()
+	java := javaPid(d2.Endpoint)
+	start := time.Now()
+	var c0 atomic.Pointer[cpuUse]
+	measured := time.AfterFunc(*lagWarm, func() { c := sampleCPU(java, proc2.Process.Pid); c0.Store(&c) })
 	batchWrite(ctx, d2.Client, "src", total, *writers, rate)
-	res := lagResult{achieved: float64(total) / time.Since(t0).Seconds(), total: total}
+	measured.Stop()
+	res := lagResult{achieved: float64(total) / time.Since(start).Seconds(), total: total - warm}
+	if c := c0.Load(); c != nil {
+		res.cpu = sampleCPU(java, proc2.Process.Pid).since(*c)
+	}
+	var got []sample
 	select {
-	case res.lags = <-lags:
+	case got = <-lags:
 	case <-time.After(60 * time.Second):
 		stopTail()
-		res.lags = <-lags
+		got = <-lags
+	}
+	for _, s := range got {
+		res.all = append(res.all, s.lag)
+		if s.i >= warm {
+			res.lags = append(res.lags, s.lag)
+		}
 	}
 	sort.Slice(res.lags, func(i, j int) bool { return res.lags[i] < res.lags[j] })
+	sort.Slice(res.all, func(i, j int) bool { return res.all[i] < res.all[j] })
 	res.seen = len(res.lags)
 	return res, nil
+}
+
+// cpuUse is CPU time, in clock ticks (or cores once divided by the wall time), of DynamoDB
+// Local, carve and this bench (writer and tail), and of the whole machine.
+type cpuUse struct {
+	java, carve, bench, busy, all float64
+}
+
+func (c cpuUse) since(b cpuUse) cpuUse {
+	return cpuUse{c.java - b.java, c.carve - b.carve, c.bench - b.bench, c.busy - b.busy, c.all - b.all}
+}
+
+// String gives each part's share of the machine in cores.
+func (c cpuUse) String() string {
+	if c.all == 0 {
+		return "?"
+	}
+	n := float64(runtimeCores())
+	f := func(v float64) float64 { return v / c.all * n }
+	return fmt.Sprintf("DynamoDB Local %.2f, carve %.2f, bench %.2f, machine %.2f of %.0f cores", f(c.java), f(c.carve), f(c.bench), f(c.busy), n)
+}
+
+// cores is the table cell: DynamoDB Local / carve / bench / whole machine, in cores.
+func (c cpuUse) cores() string {
+	if c.all == 0 {
+		return "?"
+	}
+	f := func(v float64) float64 { return v / c.all * float64(runtimeCores()) }
+	return fmt.Sprintf("%.2f / %.2f / %.2f / %.2f", f(c.java), f(c.carve), f(c.bench), f(c.busy))
+}
+
+func sampleCPU(java, carve int) cpuUse {
+	ticks := func(pid int) float64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		u, _ := strconv.ParseFloat(f[11], 64)
+		s, _ := strconv.ParseFloat(f[12], 64)
+		return u + s
+	}
+	c := cpuUse{java: ticks(java), carve: ticks(carve), bench: ticks(os.Getpid())}
+	if b, err := os.ReadFile("/proc/stat"); err == nil {
+		f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])[1:]
+		for i, v := range f {
+			x, _ := strconv.ParseFloat(v, 64)
+			c.all += x
+			if i != 3 && i != 4 { // idle, iowait
+				c.busy += x
+			}
+		}
+	}
+	return c
+}
+
+// javaPid finds the DynamoDB Local serving endpoint (its launcher takes the port as argument).
+func javaPid(endpoint string) int {
+	port := endpoint[strings.LastIndexByte(endpoint, ':')+1:]
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		args := strings.Split(string(b), "\x00")
+		for i, a := range args {
+			if a == "ChaosLocal" && i+1 < len(args) && args[i+1] == port {
+				return pid
+			}
+		}
+	}
+	return 0
 }
 
 func runtimeCores() int {
@@ -355,6 +471,17 @@ func batchWrite(ctx context.Context, c *dynamodb.Client, tbl string, n, w, rate 
 	wg.Wait()
 }
 
+// warmUp runs BatchWriteItem and TransactWriteItems on a fresh DynamoDB Local, so that the
+// first phase measured does not pay for the JVM compiling them. It writes into a table without a
+// stream: stream records, even of a deleted table, slow every later write and read of DynamoDB
+// Local down. The stream paths are warmed by the first seconds of each lag phase instead, which
+// are not measured (-lag-warmup).
+func warmUp(ctx context.Context, d *testenv.DynamoDBLocal) {
+	table(ctx, d.Client, "warm", false)
+	batchWrite(ctx, d.Client, "warm", 5000, *writers, 0)
+	transactWrite(ctx, d.Client, "warm", 5000, *writers)
+}
+
 // transactWrite writes n items as conditional puts, 100 per TransactWriteItems call.
 func transactWrite(ctx context.Context, c *dynamodb.Client, tbl string, n, w int) {
 	var next atomic.Int64
@@ -385,8 +512,9 @@ func transactWrite(ctx context.Context, c *dynamodb.Client, tbl string, n, w int
 	wg.Wait()
 }
 
-// readAll reads the stream's shards from the start with a bare GetRecords loop until n records.
-func readAll(ctx context.Context, s *dynamodbstreams.Client, arn string, n int) int {
+// readAll reads the stream's shards from the start with a bare GetRecords loop (pages of limit)
+// until n records.
+func readAll(ctx context.Context, s *dynamodbstreams.Client, arn string, n int, limit int32) int {
 	desc, err := s.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
 	must(err)
 	got := 0
@@ -395,7 +523,7 @@ func readAll(ctx context.Context, s *dynamodbstreams.Client, arn string, n int) 
 		must(err)
 		iter := it.ShardIterator
 		for iter != nil && got < n {
-			out, err := s.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(1000)})
+			out, err := s.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(limit)})
 			must(err)
 			got += len(out.Records)
 			iter = out.NextShardIterator
@@ -407,11 +535,17 @@ func readAll(ctx context.Context, s *dynamodbstreams.Client, arn string, n int) 
 	return got
 }
 
+// sample is one change seen in the sink's stream: the writer's index of it and its lag.
+type sample struct {
+	i   int
+	lag time.Duration
+}
+
 // tail follows the sink's stream and returns, per record, the time it became visible minus the
 // writer's timestamp carried in the item. Errors (DynamoDB Local reports a spurious trim on a
 // fresh shard now and then) re-open the iterator after the last record seen.
-func tail(ctx context.Context, s *dynamodbstreams.Client, arn string, want int) []time.Duration {
-	var lags []time.Duration
+func tail(ctx context.Context, s *dynamodbstreams.Client, arn string, want int) []sample {
+	var lags []sample
 	desc, err := s.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{StreamArn: aws.String(arn)})
 	must(err)
 	shard := desc.StreamDescription.Shards[0].ShardId
@@ -442,9 +576,12 @@ func tail(ctx context.Context, s *dynamodbstreams.Client, arn string, want int) 
 		now := time.Now()
 		for _, r := range out.Records {
 			last = aws.ToString(r.Dynamodb.SequenceNumber)
-			if v, ok := r.Dynamodb.NewImage["wts"].(*stypes.AttributeValueMemberN); ok {
-				ns, _ := strconv.ParseInt(v.Value, 10, 64)
-				lags = append(lags, now.Sub(time.Unix(0, ns)))
+			ts, ok1 := r.Dynamodb.NewImage["wts"].(*stypes.AttributeValueMemberN)
+			pk, ok2 := r.Dynamodb.Keys["pk"].(*stypes.AttributeValueMemberS)
+			if ok1 && ok2 {
+				ns, _ := strconv.ParseInt(ts.Value, 10, 64)
+				i, _ := strconv.Atoi(strings.TrimPrefix(pk.Value, "ORDER#"))
+				lags = append(lags, sample{i: i, lag: now.Sub(time.Unix(0, ns))})
 			}
 		}
 		iter = out.NextShardIterator
