@@ -172,6 +172,11 @@ func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) erro
 			}
 			continue
 		case err != nil:
+			// What was read before the error is handled first: a shard stopped by an error (a
+			// trimmed iterator, a refused call) has applied everything it could read.
+			if werr := p.wait(ctx, -1); werr != nil {
+				return werr
+			}
 			return r.classify("get records", last, err)
 		}
 		for _, rec := range got.Records {

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	stypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/carve-dev/carve/sync/internal/fakestream"
 	"github.com/carve-dev/carve/sync/item"
@@ -250,5 +252,53 @@ func TestReaderHandsOverEverythingReadMeanwhile(t *testing.T) {
 		if want := fmt.Sprint("k", i+1); item.Str(rec.Keys, "pk") != want {
 			t.Fatalf("record %d is %s, want %s", i, item.Str(rec.Keys, "pk"), want)
 		}
+	}
+}
+
+// failingGets fails the GetRecords call numbered failAt (1-based) with a non-retryable error.
+type failingGets struct {
+	*fakestream.Stream
+	failAt int
+	n      atomic.Int32
+}
+
+var errBoom = errors.New("boom")
+
+func (f *failingGets) GetRecords(ctx context.Context, in *dynamodbstreams.GetRecordsInput, o ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error) {
+	if int(f.n.Add(1)) == f.failAt {
+		return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: errBoom.Error()}
+	}
+	return f.Stream.GetRecords(ctx, in, o...)
+}
+
+// Records read ahead of the handler are handed over before a read error ends the shard's read,
+// so a shard stopped by an error has applied everything it read before it.
+func TestReaderHandsOverReadRecordsBeforeAnError(t *testing.T) {
+	f := fakestream.New("arn:fake")
+	f.AddShard("s0", "")
+	for i := range 4 {
+		f.Put("s0", fmt.Sprint("k", i), "v")
+	}
+	api := &failingGets{Stream: f, failAt: 3} // pages [k0 k1] [k2 k3], then the error
+	r := &stream.Reader{API: api, Stream: "arn:fake", Shard: stream.Shard{ID: "s0"}, Limit: 2, Backoff: fast, IdleWait: 10 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var got []string
+	err := r.Read(ctx, "", func(_ context.Context, b stream.Batch) error {
+		for _, rec := range b.Records {
+			got = append(got, item.Str(rec.Keys, "pk"))
+		}
+		// Hold the first batch until the reader has read the second page and failed the third
+		// call, so the second page is still the reader's when the error comes.
+		for giveUp := time.Now().Add(5 * time.Second); api.n.Load() < 3 && time.Now().Before(giveUp); {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("want the read error, got %v", err)
+	}
+	if strings.Join(got, ",") != "k0,k1,k2,k3" {
+		t.Fatalf("handled %v before the error, want k0..k3", got)
 	}
 }
