@@ -203,3 +203,32 @@ func TestRawHeaderCase(t *testing.T) {
 		t.Errorf("Host %q, X-Forwarded-Host %q", e.Host, e.Header["X-Forwarded-Host"])
 	}
 }
+
+// A request the plain front end cannot parse gets 400 without its bytes echoed back, reaches no
+// target, and the proxy keeps serving.
+func TestMalformedRequest(t *testing.T) {
+	mono := newBackend(t, "monolith")
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\nupstreams: {monolith: {targets: [%q]}}\ndefault: monolith\n", mono.URL()), startOpts{})
+	for _, raw := range []string{
+		"GET / HTTP/1.1\r\nHost: x\r\nBad Header <script>\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(conn, raw)
+		b, _ := io.ReadAll(conn)
+		conn.Close()
+		if !strings.HasPrefix(string(b), "HTTP/1.1 400 ") || strings.Contains(string(b), "<script>") {
+			t.Errorf("%q answered %q, want a 400 that does not quote the request", raw, b)
+		}
+	}
+	if mono.hits.Load() != 0 {
+		t.Error("a malformed request reached the target")
+	}
+	if _, body := get(t, &http.Client{}, r.url+"/x", nil); body != "monolith" {
+		t.Errorf("after malformed requests: %q", body)
+	}
+}
