@@ -6,8 +6,10 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/graph"
 	"gonum.org/v1/gonum/graph/community"
@@ -483,19 +485,33 @@ func (c *clusterer) louvain(nodes []int) []int {
 		}
 		return labels
 	}
+	// The seeds run in parallel (the graph is only read); the best is chosen in seed order, so
+	// the result does not depend on which finishes first.
+	cands := make([][]int, len(c.seeds))
+	qs := make([]float64, len(c.seeds))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	for i, seed := range c.seeds {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			red := community.Modularize(lg, c.gamma, rand.NewPCG(seed, 0x9e3779b97f4a7c15))
+			cand := make([]int, k)
+			for ci, comm := range red.Communities() {
+				for _, n := range comm {
+					cand[n.ID()] = ci
+				}
+			}
+			cands[i] = normalize(cand)
+			qs[i] = c.subQ(nodes, cands[i])
+		})
+	}
+	wg.Wait()
 	var best []int
 	bestQ := math.Inf(-1)
-	for _, seed := range c.seeds {
-		red := community.Modularize(lg, c.gamma, rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-		cand := make([]int, k)
-		for ci, comm := range red.Communities() {
-			for _, n := range comm {
-				cand[n.ID()] = ci
-			}
-		}
-		cand = normalize(cand)
-		if q := c.subQ(nodes, cand); q > bestQ+1e-12 {
-			best, bestQ = cand, q
+	for i, cand := range cands {
+		if qs[i] > bestQ+1e-12 {
+			best, bestQ = cand, qs[i]
 		}
 	}
 	return best
