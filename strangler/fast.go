@@ -464,6 +464,8 @@ func (a *fastAttempt) failErr(err error) int {
 		return a.fail(http.StatusRequestEntityTooLarge, "request body too large")
 	case errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err):
 		return a.fail(http.StatusGatewayTimeout, "upstream timed out")
+	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
+		return a.fail(http.StatusBadGateway, "upstream response headers too large")
 	}
 	return a.fail(http.StatusBadGateway, "upstream unreachable")
 }

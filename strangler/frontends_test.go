@@ -232,3 +232,21 @@ func TestMalformedRequest(t *testing.T) {
 		t.Errorf("after malformed requests: %q", body)
 	}
 }
+
+// A target's response headers past the plain front end's 16 KiB get a 502 that says so.
+func TestUpstreamHeadersTooLarge(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			w.Header().Set("X-Big", strings.Repeat("b", 20000))
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer be.Close()
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\nupstreams: {monolith: {targets: [%q], passive: {failures: -1}}}\ndefault: monolith\n", be.URL), startOpts{})
+	if resp, body := get(t, &http.Client{}, r.url+"/big", nil); resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "headers too large") {
+		t.Errorf("20 kB of response headers: %d %q, want 502 naming the headers", resp.StatusCode, body)
+	}
+	if resp, body := get(t, &http.Client{}, r.url+"/small", nil); resp.StatusCode != 200 || body != "ok" {
+		t.Errorf("after it: %d %q", resp.StatusCode, body)
+	}
+}
