@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ type analyzeOptions struct {
 	minARI     float64
 	tests      bool
 	verbose    bool
+	noCache    bool
 }
 
 // newAnalyzeCmd maps a Go module's coupling and proposes services.
@@ -73,6 +75,7 @@ Signals (--signals chooses and weights them, e.g. "calls=2,imports,implements=3"
 	f.Float64Var(&o.minARI, "min-ari", 0, "with --truth: exit 3 when ARI is below this bar")
 	f.BoolVar(&o.tests, "tests", false, "include _test.go files")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every route in the text report")
+	f.BoolVar(&o.noCache, "no-cache", false, "recompute the facts even when the cache has them for this exact tree")
 	return c
 }
 
@@ -113,15 +116,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	}
 
 	prog := newProgress(s.Err)
-	m, err := analyze.Load(c.Context(), o.dir, analyze.LoadOptions{Tests: o.tests, Progress: prog.Update})
-	if err != nil {
-		prog.Done()
-		if analyze.IsInputError(err) {
-			return inputErr(err)
-		}
-		return err
-	}
-	facts, err := analyze.Collect(c.Context(), m, signals)
+	facts, err := loadFacts(c.Context(), o.dir, o.tests, o.noCache, signals, prog.Update)
 	prog.Done()
 	if err != nil {
 		if analyze.IsInputError(err) {
@@ -219,4 +214,50 @@ func writeOutput(s Streams, o *analyzeOptions, p *plan.Plan) error {
 	}
 	fmt.Fprintf(s.Err, "carve: wrote %s (%d services)\n", o.outFile, len(p.Services))
 	return nil
+}
+
+// loadFacts loads the module and collects the signals, or takes the facts from the cache when
+// an earlier run saw exactly the same tree, toolchain, options and carve binary. The cache is
+// CARVE_CACHE_DIR (default: the user cache directory's carve/facts; "off" disables it); a cache
+// that cannot be read or written is skipped, never an error.
+func loadFacts(ctx context.Context, dir string, tests, noCache bool, signals []analyze.Signal, report func(stage string, done, total int)) (*analyze.Facts, error) {
+	lo := analyze.LoadOptions{Tests: tests, Progress: report}
+	var cache *analyze.FactsCache
+	var key string
+	if cdir := factsCacheDir(); cdir != "" && !noCache {
+		cache = &analyze.FactsCache{Dir: cdir}
+		report("hashing the tree", 0, -1)
+		if k, err := analyze.FactsKey(ctx, dir, lo, signals); err == nil {
+			key = k
+			if f := cache.Get(key); f != nil {
+				report("facts from the cache (--no-cache recomputes)", 1, 1)
+				return f, nil
+			}
+		}
+	}
+	m, err := analyze.Load(ctx, dir, lo)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := analyze.Collect(ctx, m, signals)
+	if err != nil {
+		return nil, err
+	}
+	_ = cache.Put(key, facts) // a cache that cannot be written only costs the next run time
+	return facts, nil
+}
+
+func factsCacheDir() string {
+	switch d := os.Getenv("CARVE_CACHE_DIR"); d {
+	case "off":
+		return ""
+	case "":
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(base, "carve", "facts")
+	default:
+		return d
+	}
 }

@@ -20,6 +20,9 @@ func goEnv(env *testscript.Env) error {
 		}
 		env.Setenv(k, strings.TrimSpace(string(out)))
 	}
+	// Each script has a facts cache of its own, so that repeated analyses in a script run
+	// through it.
+	env.Setenv("CARVE_CACHE_DIR", filepath.Join(env.WorkDir, ".carve-cache"))
 	env.Setenv("GOPROXY", "off")
 	env.Setenv("GOTOOLCHAIN", "local")
 	env.Setenv("PATH", filepath.Dir(goBinary())+string(os.PathListSeparator)+os.Getenv("PATH"))

@@ -146,11 +146,7 @@ func moduleLoader(o *tuiOptions, cfg *analyze.Config, logger *slog.Logger) tui.L
 		report := func(stage string, done, total int) {
 			progress(tui.Progress{Stage: stage, Done: done, Total: total})
 		}
-		m, err := analyze.Load(ctx, o.dir, analyze.LoadOptions{Tests: o.tests, Progress: report})
-		if err != nil {
-			return nil, err
-		}
-		facts, err := analyze.Collect(ctx, m, nil)
+		facts, err := loadFacts(ctx, o.dir, o.tests, false, nil, report)
 		if err != nil {
 			return nil, err
 		}

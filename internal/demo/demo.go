@@ -239,7 +239,8 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	}
 	token := make([]byte, 16)
 	_, _ = rand.Read(token)
-	r.env = []string{"CARVE_ADMIN_TOKEN=" + hex.EncodeToString(token)}
+	// The analyser's facts cache stays in the demo's directory, not the user's cache.
+	r.env = []string{"CARVE_ADMIN_TOKEN=" + hex.EncodeToString(token), "CARVE_CACHE_DIR=" + filepath.Join(o.Dir, "carve-cache")}
 	r.ps = &procs{logDir: filepath.Join(o.Dir, "logs"), env: r.env}
 	var ddb *testenv.DynamoDBLocal
 	defer func() {

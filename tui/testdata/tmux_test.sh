@@ -42,7 +42,7 @@ start() {
 	local err
 	for _ in 1 2 3 4 5; do
 		if err=$(tmx new-session -d -s tui -x 80 -y 24 \
-			"env TERM=xterm-256color NO_COLOR=1 $* --debug-log $work/tui.log; echo \"carve exited \$?\"; sleep 60" 2>&1); then
+			"env TERM=xterm-256color NO_COLOR=1 CARVE_CACHE_DIR=$work/carve-cache $* --debug-log $work/tui.log; echo \"carve exited \$?\"; sleep 60" 2>&1); then
 			return 0
 		fi
 		echo "tmux_test: new-session: $err; retrying" >&2
