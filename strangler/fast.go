@@ -32,14 +32,10 @@ import (
 // (ServeHTTP); both front ends share routing, splitting, retries, health reports, metrics and
 // the access log (dispatch).
 
-// fastClient is the fasthttp client of one target host, shared by every target and reload
-// that names it, so keep-alive connections outlive reloads.
-type fastClient struct {
-	hc *fasthttp.HostClient
-}
-
-// fastClient returns the client of scheme://host, creating it on first use.
-func (p *Proxy) fastClient(scheme, host string) *fastClient {
+// fastClient returns the fasthttp client of scheme://host, creating it on first use. It is
+// shared by every target and reload that names the host, so keep-alive connections outlive
+// reloads.
+func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 	key := scheme + "://" + host
 	p.clientsMu.Lock()
 	defer p.clientsMu.Unlock()
@@ -79,16 +75,15 @@ func (p *Proxy) fastClient(scheme, host string) *fastClient {
 			return false, errors.Is(err, fasthttp.ErrConnectionClosed) && idempotent(req)
 		},
 	}
-	c := &fastClient{hc: hc}
-	p.clients[key] = c
-	return c
+	p.clients[key] = hc
+	return hc
 }
 
 func (p *Proxy) closeFastClients() {
 	p.clientsMu.Lock()
 	defer p.clientsMu.Unlock()
 	for _, c := range p.clients {
-		c.hc.CloseIdleConnections()
+		c.CloseIdleConnections()
 	}
 }
 
@@ -421,9 +416,9 @@ func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 	}
 	var err error
 	if a.deadline.IsZero() {
-		err = f.fast.hc.Do(req, resp)
+		err = f.fast.Do(req, resp)
 	} else {
-		err = f.fast.hc.DoDeadline(req, resp, a.deadline)
+		err = f.fast.DoDeadline(req, resp, a.deadline)
 	}
 	if f.basePath != "" {
 		req.SetRequestURIBytes(a.scratch[len(f.basePath):])

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
@@ -67,7 +69,7 @@ func (b *bufferPool) Put(x []byte) {
 // (TLS and HTTP/2) and a fasthttp client for the plain HTTP/1.1 front end.
 type forwarders struct {
 	rp       *httputil.ReverseProxy
-	fast     *fastClient
+	fast     *fasthttp.HostClient
 	host     string // the target's host:port
 	basePath string // the target URL's path without its trailing slash
 	tls      bool

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/route"
@@ -60,7 +61,7 @@ type Proxy struct {
 	fastAttempts sync.Pool // *fastAttempt
 	transportCfg config.Transport
 	clientsMu    sync.Mutex
-	clients      map[string]*fastClient // by scheme://host, shared across reloads
+	clients      map[string]*fasthttp.HostClient // by scheme://host, shared across reloads
 
 	rt       atomic.Pointer[runtime]
 	applyMu  sync.Mutex // serialises Apply and weight changes
@@ -95,7 +96,7 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 	p.attempts.New = func() any { return new(stdAttempt) }
 	p.fastAttempts.New = func() any { return new(fastAttempt) }
 	p.transportCfg = cfg.Transport
-	p.clients = map[string]*fastClient{}
+	p.clients = map[string]*fasthttp.HostClient{}
 	p.m = newMetrics(p)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if err := p.Apply(cfg); err != nil {
