@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,39 +117,19 @@ func FactsKey(ctx context.Context, dir string, opts LoadOptions, signals []Signa
 }
 
 // hashTree adds to h the name and content of every file under root that the go command reads
-// for its packages: .go files, go.mod, go.sum, go.work, go.work.sum and vendor/modules.txt.
-// testdata, hidden and _ directories, and nested modules are skipped as ./... skips them.
+// for its packages (walkModule, vendor included): .go files, go.mod, go.sum, go.work,
+// go.work.sum and vendor/modules.txt.
 func hashTree(ctx context.Context, h io.Writer, root string) error {
 	var files []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if path == root {
-				return err
-			}
-			return nil
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path == root {
-				return nil
-			}
-			if name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-				return filepath.SkipDir
-			}
-			if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil && filepath.Base(filepath.Dir(path)) != "vendor" {
-				return filepath.SkipDir
-			}
-			return ctx.Err()
-		}
+	err := walkModule(ctx, root, true, func(path, name string) {
 		switch {
 		case strings.HasSuffix(name, ".go"), name == "go.mod", name == "go.sum", name == "go.work",
 			name == "go.work.sum", name == "modules.txt":
 			files = append(files, path)
 		}
-		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("walk %s: %w", root, err)
+		return err
 	}
 	slices.Sort(files)
 	for _, f := range files {

@@ -181,41 +181,56 @@ func (m *Module) findModules() ([]string, error) {
 	return []string{"./..."}, nil
 }
 
-// countGoFiles counts the Go files of the modules' packages the way ./... sees them: vendor,
-// testdata, directories starting with . or _ and nested modules are not walked. Build
-// constraints are not evaluated, so the count is an upper bound.
+// countGoFiles counts the Go files of the modules' packages the way ./... sees them (see
+// walkModule). Build constraints are not evaluated, so the count is an upper bound.
 func (m *Module) countGoFiles(ctx context.Context, tests bool) (int, error) {
 	n := 0
 	for _, root := range m.dirs {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // unreadable parts are go list's to report
-			}
-			if d.IsDir() {
-				if path == root {
-					return nil
-				}
-				name := d.Name()
-				if name == "vendor" || name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-					return filepath.SkipDir
-				}
-				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
-					return filepath.SkipDir
-				}
-				return ctx.Err()
-			}
-			name := d.Name()
+		err := walkModule(ctx, root, false, func(_, name string) {
 			if strings.HasSuffix(name, ".go") && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "_") &&
 				(tests || !strings.HasSuffix(name, "_test.go")) {
 				n++
 			}
-			return nil
 		})
 		if err != nil {
-			return 0, fmt.Errorf("walk %s: %w", root, err)
+			return 0, err
 		}
 	}
 	return n, nil
+}
+
+// walkModule calls fn with the path and name of every file under the module directory root
+// that ./... can see: testdata, directories starting with . or _, and nested modules are not
+// walked, nor vendor unless withVendor. Unreadable parts below root are the go command's to
+// report and are skipped.
+func walkModule(ctx context.Context, root string, withVendor bool, fn func(path, name string)) error {
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				return err
+			}
+			return nil
+		}
+		if !d.IsDir() {
+			fn(path, d.Name())
+			return nil
+		}
+		if path == root {
+			return nil
+		}
+		name := d.Name()
+		if name == "vendor" && !withVendor || name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			return filepath.SkipDir
+		}
+		if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+			return filepath.SkipDir
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("walk %s: %w", root, err)
+	}
+	return nil
 }
 
 // enclosing returns the nearest directory at or above dir holding go.mod or go.work, or "".
