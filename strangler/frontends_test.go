@@ -29,14 +29,7 @@ func TestFrontEndsAgree(t *testing.T) {
 		}
 	}))
 	defer events.Close()
-	certFile, keyFile := selfSigned(t)
-	for _, fe := range []struct {
-		name string
-		tls  string
-	}{
-		{"plain", ""},
-		{"tls", fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)},
-	} {
+	for _, fe := range frontEnds(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
 %saccess_log: {sample: 0}
@@ -153,6 +146,16 @@ default: monolith
 			}
 		})
 	}
+}
+
+// frontEnd is a kind of traffic listener: plain HTTP/1.1 (fasthttp) or TLS (net/http, with
+// HTTP/2); tls is the config line that makes it, empty for plain.
+type frontEnd struct{ name, tls string }
+
+// frontEnds are both kinds, the TLS one with a fresh self-signed certificate.
+func frontEnds(t *testing.T) []frontEnd {
+	certFile, keyFile := selfSigned(t)
+	return []frontEnd{{"plain", ""}, {"tls", fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)}}
 }
 
 func echoWith(t *testing.T, c *http.Client, url string, hdr map[string]string) echoed {

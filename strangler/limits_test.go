@@ -122,11 +122,7 @@ func TestResponseHeaderTimeout(t *testing.T) {
 		}
 	}))
 	defer be.Close()
-	certFile, keyFile := selfSigned(t)
-	for _, fe := range []struct{ name, tls string }{
-		{"plain", ""},
-		{"tls", fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)},
-	} {
+	for _, fe := range frontEnds(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%stransport: {response_header_timeout: 100ms}\nupstreams: {monolith: {targets: [%q], passive: {failures: -1}}}\ndefault: monolith\n",
 				fe.tls, be.URL), startOpts{tls: fe.tls != ""})
