@@ -22,6 +22,9 @@ import (
 //	together: [[example.com/shop/cart, example.com/shop/checkout]]
 //	apart: [[example.com/shop/users, example.com/shop/auth]]
 //	kernel: [example.com/shop/platform/...]
+//	roots: [example.com/shop/cmd/all-in-one]    # composition roots: wire several services
+//	tools: [example.com/shop/cmd/seed]          # tooling mains: never a service
+//	mains: [example.com/shop/tools/importer]    # service mains carve took for tools
 //	signals: {imports: 1, calls: 2}
 type Config struct {
 	// File is the path the config was read from, used in error messages.
@@ -35,6 +38,13 @@ type Config struct {
 	Apart []Group
 	// Kernel lists packages that are shared library, not part of any service.
 	Kernel []Pattern
+	// Roots lists composition roots: mains or routers that wire several services in one
+	// process. They and the mains that build them are left out of every service.
+	Roots []Pattern
+	// Tools lists tooling mains (generators, test harnesses, examples): never a service.
+	Tools []Pattern
+	// Mains lists mains that are services, for a service main carve took for a tool.
+	Mains []Pattern
 	// Signals overrides signal weights (see DefaultSignals); 0 turns a signal off.
 	Signals map[string]float64
 }
@@ -70,7 +80,7 @@ func (pt Pattern) Match(p string) bool {
 var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 
 // configKeys are the top-level keys of carve.yaml, in the order the docs give them.
-var configKeys = []string{"services", "together", "apart", "kernel", "signals"}
+var configKeys = []string{"services", "together", "apart", "kernel", "roots", "tools", "mains", "signals"}
 
 // LoadConfig reads and checks carve.yaml. Unknown keys, values of the wrong shape and
 // contradictions visible in the file itself are errors naming the line; constraints that depend
@@ -127,6 +137,12 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 			c.Apart = p.groups(v, "apart")
 		case "kernel":
 			c.Kernel = p.patterns(v, "kernel")
+		case "roots":
+			c.Roots = p.patterns(v, "roots")
+		case "tools":
+			c.Tools = p.patterns(v, "tools")
+		case "mains":
+			c.Mains = p.patterns(v, "mains")
 		case "signals":
 			c.Signals = p.signals(v)
 		default:
@@ -280,11 +296,14 @@ func (p *configParser) checkLiterals(c *Config) {
 
 // constraints are a config resolved against the module's packages (indexes into pkgGraph.paths).
 type constraints struct {
-	pin      []string // service name per package, "" if not pinned
-	pinLine  []int
-	kernel   []bool
-	together [][]int // groups that must share a service
-	apart    [][2]int
+	pin     []string // service name per package, "" if not pinned
+	pinLine []int
+	kernel  []bool
+	// root, tool and main are the packages carve.yaml declares composition roots, tools and
+	// service mains.
+	root, tool, main []bool
+	together         [][]int // groups that must share a service
+	apart            [][2]int
 	// apartLine is the carve.yaml line of each apart pair, for messages.
 	apartLine []int
 }
@@ -293,7 +312,7 @@ type constraints struct {
 // constraints can all hold together.
 func (c *Config) resolve(paths []string) (*constraints, error) {
 	n := len(paths)
-	r := &constraints{pin: make([]string, n), pinLine: make([]int, n), kernel: make([]bool, n)}
+	r := &constraints{pin: make([]string, n), pinLine: make([]int, n), kernel: make([]bool, n), root: make([]bool, n), tool: make([]bool, n), main: make([]bool, n)}
 	if c == nil {
 		return r, nil
 	}
@@ -313,6 +332,17 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 			errs = append(errs, fmt.Errorf("%s:%d: %s: %s matches no package of the module; check the import path or remove it", file, pt.Line, key, pt.Path))
 		}
 		return out
+	}
+	for _, role := range []struct {
+		key  string
+		pats []Pattern
+		set  []bool
+	}{{"roots", c.Roots, r.root}, {"tools", c.Tools, r.tool}, {"mains", c.Mains, r.main}} {
+		for _, pt := range role.pats {
+			for _, i := range match(pt, role.key) {
+				role.set[i] = true
+			}
+		}
 	}
 	kernelLine := make([]int, n)
 	for _, k := range c.Kernel {

@@ -116,13 +116,16 @@ type RouteDecl struct {
 
 // PackageInfo describes one of the module's own packages.
 type PackageInfo struct {
-	Path   string   // import path
-	Name   string   // package name
-	Dir    string   // directory relative to the module (or workspace) root
-	Main   bool     // package main: an entry point
-	Files  int      // Go files (tests excluded)
-	Lines  int      // lines of Go (tests excluded)
-	Errors []string // load, parse and type errors; the package is analysed as far as it could be
+	Path  string // import path
+	Name  string // package name
+	Dir   string // directory relative to the module (or workspace) root
+	Main  bool   // package main: an entry point
+	Files int    // Go files (tests excluded)
+	Lines int    // lines of Go (tests excluded)
+	// Imports are the package's direct imports (tests excluded), sorted: the module's own
+	// packages and others. The structural evidence (mains, roots, builds) is read from them.
+	Imports []string
+	Errors  []string // load, parse and type errors; the package is analysed as far as it could be
 }
 
 // Facts is what loading and the signals learn about a module. It is the input of clustering.

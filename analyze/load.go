@@ -11,7 +11,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -367,7 +369,14 @@ func (m *Module) info(p *packages.Package) PackageInfo {
 		}
 		info.Files++
 		info.Lines += tf.LineCount()
+		for _, spec := range f.Imports {
+			if imp, err := strconv.Unquote(spec.Path.Value); err == nil && imp != "C" {
+				info.Imports = append(info.Imports, imp)
+			}
+		}
 	}
+	slices.Sort(info.Imports)
+	info.Imports = slices.Compact(info.Imports)
 	return info
 }
 

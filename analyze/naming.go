@@ -22,6 +22,10 @@ var genericElems = map[string]bool{
 	"domain": true, "core": true, "model": true, "models": true, "entity": true, "entities": true,
 	"adapter": true, "adapters": true, "port": true, "ports": true, "infra": true, "infrastructure": true,
 	"transport": true, "impl": true, "main": true, "usecase": true, "usecases": true,
+	"public": true, "private": true, "common": true, "shared": true, "docs": true, "doc": true,
+	"proto": true, "protos": true, "pb": true, "gen": true, "generated": true, "modules": true,
+	"module": true, "components": true, "component": true, "util": true, "utils": true,
+	"types": true, "config": true, "mocks": true, "mock": true, "openapi": true, "swagger": true,
 }
 
 // nameSuffixes are stripped from the end of an element: "ordershandler", "orders_repo" and
@@ -103,10 +107,13 @@ func sanitizeName(s string) string {
 }
 
 // nameServices names each community (label ≥ 0) after its packages. Each package votes for the
-// names its path suggests (the nearest in full, those further up much less), entry points (route handlers) with three times the weight of others and
-// bigger packages slightly more; a pinned service keeps the name carve.yaml gives it. Names are
-// unique: a service whose favourite name is taken gets its next choice, then a numbered name.
-func nameServices(g *pkgGraph, label []int, pins []string, modules []string) map[int]string {
+// names its path suggests (the nearest in full, those further up much less), entry points (route
+// handlers, and a service's entry package when entry gives one) with three times the weight of
+// others and bigger packages slightly more. A name many services vote for tells them apart less
+// (TF-IDF: each vote is weighted by log(1 + services / services voting for that name)), and layer
+// words never win. A pinned service keeps the name carve.yaml gives it. Names are unique: a
+// service whose favourite name is taken gets its next choice, then a numbered name.
+func nameServices(g *pkgGraph, label []int, pins []string, modules []string, entry map[int]int) map[int]string {
 	type choice struct {
 		name  string
 		votes float64
@@ -126,6 +133,9 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string) map
 		if len(g.routes[p]) > 0 {
 			w += 2
 		}
+		if e, ok := entry[l]; ok && e == p {
+			w *= 5
+		}
 		if votes[l] == nil {
 			votes[l] = map[string]float64{}
 		}
@@ -143,6 +153,20 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string) map
 			if last != "" && last != opts[0] && !strings.HasPrefix(last, opts[0]) {
 				votes[l][opts[0]+"-"+last] += w / 100
 			}
+		}
+	}
+	// Inverse document frequency over services: a name every service suggests (the
+	// workspace's first module, a shared parent directory) tells none of them apart.
+	df := map[string]int{}
+	for _, vs := range votes {
+		for n := range vs {
+			df[n]++
+		}
+	}
+	k := float64(len(votes))
+	for _, vs := range votes {
+		for n := range vs {
+			vs[n] *= math.Log1p(k / float64(df[n]))
 		}
 	}
 	labels := make([]int, 0, len(size))

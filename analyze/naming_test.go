@@ -45,7 +45,7 @@ func TestNameServicesDedupAndPins(t *testing.T) {
 	label[idx["example.com/shop/billing/store"]] = 2
 	label[idx["example.com/shop/api"]] = 3
 	pins := make([]string, len(g.paths))
-	names := nameServices(g, label, pins, f.Modules)
+	names := nameServices(g, label, pins, f.Modules, nil)
 	want := map[int]string{0: "orders", 1: "legacy", 2: "billing", 3: "shop"}
 	for l, n := range want {
 		if names[l] != n {
@@ -54,7 +54,7 @@ func TestNameServicesDedupAndPins(t *testing.T) {
 	}
 	// A pin wins, even over a bigger service that wanted the name.
 	pins[idx["example.com/shop/billing/store"]] = "orders"
-	names = nameServices(g, label, pins, f.Modules)
+	names = nameServices(g, label, pins, f.Modules, nil)
 	if names[2] != "orders" || names[0] == "orders" {
 		t.Errorf("pinned names: %v, want service 2 = orders and service 0 not", names)
 	}
@@ -76,7 +76,7 @@ func TestNameQualifiedBeforeNumbered(t *testing.T) {
 		t.Fatal(err)
 	}
 	label := []int{0, 0, 1} // payments, payments/http | payments/store
-	names := nameServices(g, label, make([]string, 3), f.Modules)
+	names := nameServices(g, label, make([]string, 3), f.Modules, nil)
 	if names[0] != "payments" || names[1] != "payments-store" {
 		t.Fatalf("names %v, want payments and payments-store", names)
 	}

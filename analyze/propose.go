@@ -83,24 +83,58 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	if err != nil {
 		return nil, &InputError{Problem: "the config does not fit the module", Err: err}
 	}
-	barred := make([]bool, len(g.paths))
-	for i := range barred {
-		barred[i] = cons.pin[i] != ""
-	}
-	for _, grp := range cons.together {
-		for _, i := range grp {
-			barred[i] = true
+	ev := gatherEvidence(g, roleDecl{tool: cons.tool, root: cons.root, main: cons.main})
+	var (
+		labels   []int
+		wiring   []bool
+		tool     []bool
+		warnings []string
+		entry    map[int]int // service label → its entry package, where the structure gave one
+	)
+	var pl *placement
+	if ev.trusted(g) && (opts.Services == 0 || opts.Services == len(ev.entries)) {
+		var warns []string
+		pl, warns = place(g, ev, cons)
+		if !pl.explainsRoutes(g) {
+			pl = nil // the structure contradicts the entry points: coupling decides
+		} else {
+			warnings = warns
 		}
 	}
-	for _, pair := range cons.apart {
-		barred[pair[0]], barred[pair[1]] = true, true
+	if pl != nil {
+		labels, wiring, tool = pl.label, pl.wiring, pl.tool
+		entry = map[int]int{}
+		for _, p := range ev.entries {
+			if l := labels[p]; l >= 0 {
+				if _, ok := entry[l]; !ok {
+					entry[l] = p
+				}
+			}
+		}
+	} else {
+		// No structure to go by (one main, a flat tree) or a service count the structure does
+		// not give: modularity clustering on the weighted graph decides.
+		ev.why = make([]string, len(g.paths))
+		barred := make([]bool, len(g.paths))
+		for i := range barred {
+			barred[i] = cons.pin[i] != ""
+		}
+		for _, grp := range cons.together {
+			for _, i := range grp {
+				barred[i] = true
+			}
+		}
+		for _, pair := range cons.apart {
+			barred[pair[0]], barred[pair[1]] = true, true
+		}
+		kernel := detectKernel(g, share, cons.kernel, barred)
+		labels, wiring, warnings, err = cluster(g, kernel, cons, gamma, opts.Seed, opts.Services)
+		if err != nil {
+			return nil, err
+		}
+		tool = make([]bool, len(g.paths))
 	}
-	kernel := detectKernel(g, share, cons.kernel, barred)
-	labels, wiring, warnings, err := cluster(g, kernel, cons, gamma, opts.Seed, opts.Services)
-	if err != nil {
-		return nil, err
-	}
-	names := nameServices(g, labels, cons.pin, f.Modules)
+	names := nameServices(g, labels, cons.pin, f.Modules, entry)
 
 	module := ""
 	if len(f.Modules) > 0 {
@@ -112,7 +146,7 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	}
 	p.Settings = plan.Settings{Seed: opts.Seed, Resolution: gamma, Services: opts.Services, Signals: weights, Contract: contract, KernelShare: share}
 	for i, path := range g.paths {
-		pkg := plan.Package{Path: path, Main: g.info[i].Main, Wiring: wiring[i], Lines: g.info[i].Lines, Kernel: labels[i] < 0}
+		pkg := plan.Package{Path: path, Main: g.info[i].Main, Wiring: wiring[i], Tool: tool[i], Why: ev.why[i], Lines: g.info[i].Lines, Kernel: labels[i] == -1}
 		if labels[i] >= 0 {
 			pkg.Service = names[labels[i]]
 		}

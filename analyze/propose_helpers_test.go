@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -37,6 +38,13 @@ func (b *factsBuilder) dep(from, to, signal string, count int) *factsBuilder {
 
 func (b *factsBuilder) depC(from, to, signal string, count int, contract bool) *factsBuilder {
 	b.line++
+	if signal == SignalImports {
+		for i := range b.f.Packages {
+			if p := &b.f.Packages[i]; p.Path == from && !slices.Contains(p.Imports, to) {
+				p.Imports = append(p.Imports, to)
+			}
+		}
+	}
 	file := strings.TrimPrefix(from, b.f.Modules[0]+"/") + "/x.go"
 	b.f.Deps = append(b.f.Deps, Dep{From: from, To: to, Signal: signal, Count: count, Contract: contract, Sites: []Site{{File: file, Line: b.line}}})
 	return b

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,6 +88,12 @@ func TestRenameInvariance(t *testing.T) {
 	want := &Facts{Modules: orig.Modules, Root: got.Root}
 	for _, p := range orig.Packages {
 		p.Path, p.Dir = mapPath(p.Path), mapDir(p.Dir)
+		var imports []string
+		for _, imp := range p.Imports {
+			imports = append(imports, mapPath(imp))
+		}
+		slices.Sort(imports)
+		p.Imports = imports
 		want.Packages = append(want.Packages, p)
 	}
 	for _, d := range orig.Deps {

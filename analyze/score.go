@@ -11,6 +11,10 @@ import (
 // kernelLabel is the group kernel packages form when a plan is compared with a truth file.
 const kernelLabel = "\x00kernel"
 
+// outside is the label Score gives a package in no service and not kernel: a composition root
+// or a tool.
+const outside = -2
+
 // refSignals are the couplings counted as Edge.Refs: uses other than calls and imports.
 var refSignals = [...]string{SignalTypes, SignalImplements, SignalState}
 
@@ -39,6 +43,8 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		switch {
 		case pkg.Kernel && pkg.Service != "":
 			return fmt.Errorf("plan: package %s is both kernel and in service %q; clear one", pkg.Path, pkg.Service)
+		case !pkg.Kernel && pkg.Service == "" && (pkg.Wiring || pkg.Tool):
+			// outside every service: a composition root or a tool
 		case !pkg.Kernel && pkg.Service == "":
 			return fmt.Errorf("plan: package %s is in no service and not kernel; put it in a service or mark it kernel", pkg.Path)
 		case !pkg.Kernel:
@@ -66,8 +72,12 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	}
 	label := make([]int, len(p.Packages))
 	for i, pkg := range p.Packages {
-		label[i] = -1
-		if !pkg.Kernel {
+		switch {
+		case pkg.Kernel:
+			label[i] = -1
+		case pkg.Service == "":
+			label[i] = outside
+		default:
 			label[i] = svcIdx[pkg.Service]
 		}
 	}
@@ -81,10 +91,18 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		svcTables[s] = map[tableKey]*plan.Table{}
 	}
 	kernel := []string{}
+	var wiring, tools []string
 	shared := map[tableKey]map[string]string{} // table → service → access
 	for i, pkg := range p.Packages {
 		l := label[i]
-		if l < 0 {
+		switch {
+		case l == outside && pkg.Tool:
+			tools = append(tools, pkg.Path)
+			continue
+		case l == outside:
+			wiring = append(wiring, pkg.Path)
+			continue
+		case l < 0:
 			kernel = append(kernel, pkg.Path)
 			continue
 		}
@@ -290,8 +308,11 @@ func Score(p *plan.Plan, truth map[string]string) error {
 				continue
 			}
 			name := kernelLabel
-			if label[i] >= 0 {
+			switch {
+			case label[i] >= 0:
 				name = names[label[i]]
+			case label[i] == outside:
+				name = "\x00outside " + pkg.Path // each on its own: it is in no group
 			}
 			la = append(la, intern(ia, name))
 			lb = append(lb, intern(ib, t))
@@ -306,6 +327,7 @@ func Score(p *plan.Plan, truth map[string]string) error {
 
 	p.Services = svcs
 	p.Kernel = kernel
+	p.Wiring, p.Tools = wiring, tools
 	p.SharedTables = sharedTables
 	p.Edges = edges
 	p.Metrics = metrics

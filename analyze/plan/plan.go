@@ -22,8 +22,15 @@ type Plan struct {
 	Modules  []string `json:"modules,omitempty"` // every module analysed, in a workspace
 	Settings Settings `json:"settings"`
 
-	Services     []Service     `json:"services"`
-	Kernel       []string      `json:"kernel"`        // shared library packages: not a service
+	Services []Service `json:"services"`
+	Kernel   []string  `json:"kernel"` // shared library packages: not a service
+	// Wiring lists the composition roots left out of every service: the mains and routers that
+	// wire several services in one process, and what only they use. Extracting a service
+	// rewrites their wiring; their calls never become network calls.
+	Wiring []string `json:"wiring,omitempty"`
+	// Tools lists the tooling mains (code generators, test harnesses, examples, dev tools) and
+	// what only they use: built from the module, but never a service.
+	Tools        []string      `json:"tools,omitempty"`
 	SharedTables []SharedTable `json:"shared_tables"` // tables touched by more than one service
 	Edges        []Edge        `json:"edges"`         // service→service dependencies
 	Metrics      Metrics       `json:"metrics"`
@@ -123,7 +130,12 @@ type Package struct {
 	// Wiring marks a composition root: a main package or a router that wires several services
 	// together. It sits with one service, but its calls into the others are wiring, rewritten
 	// when a service is extracted, not calls that become network calls.
-	Wiring bool    `json:"wiring,omitempty"`
+	Wiring bool `json:"wiring,omitempty"`
+	// Tool marks a tooling main or a package only tools use; it is in no service.
+	Tool bool `json:"tool,omitempty"`
+	// Why says which structural rule placed the package (a service main, below a service's
+	// directory, built only by one service, shared by several, ...); empty when coupling did.
+	Why    string  `json:"why,omitempty"`
 	Lines  int     `json:"lines"`
 	Routes []Route `json:"routes,omitempty"` // routes whose handler is in this package
 	Tables []Table `json:"tables,omitempty"` // tables this package reads or writes

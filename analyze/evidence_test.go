@@ -1,0 +1,241 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/carve-dev/carve/analyze/plan"
+)
+
+// layoutFacts builds a module whose services are told apart by structure, not by coupling:
+// per service a main (cmd/<svc>) or a component (modules/<svc>) with its own packages below
+// it, one shared library every service builds, a client package below a service's directory
+// that another service uses, an all-in-one root, and tools. rename maps each path element to
+// another (identity for the normal tree, neutral tokens for a path-blind one).
+func layoutFacts(withMains bool, rename func(string) string) *Facts {
+	const m = "example.com/mono"
+	p := func(rel string) string {
+		var out []string
+		for _, el := range strings.Split(rel, "/") {
+			out = append(out, rename(el))
+		}
+		return m + "/" + strings.Join(out, "/")
+	}
+	b := newFacts(m)
+	svcs := []string{"alpha", "bravo", "charlie"}
+	lib, log := p("pkg/lib"), p("pkg/log")
+	b.pkg(lib, 100).pkg(log, 50)
+	b.use(lib, log, 1)
+	root := p("cmd/all")
+	b.main(root)
+	var tops []string
+	for _, s := range svcs {
+		top := p("modules/" + s)
+		if withMains {
+			top = p("cmd/" + s)
+			b.main(top)
+		} else {
+			b.pkg(top, 300)
+		}
+		tops = append(tops, top)
+		core, store, client := top+"/"+rename("core"), top+"/"+rename("store"), top+"/"+rename("client")
+		b.pkg(core, 200).pkg(store, 150).pkg(client, 40)
+		b.use(top, core, 4).use(core, store, 3).use(core, lib, 2).use(store, log, 1).use(client, log, 1)
+		b.table(store, s+"_items", ReadWrite)
+		b.route(top, "GET", "/"+s+"/{id}")
+		b.use(root, top, 2)
+	}
+	// charlie calls alpha through alpha's client: the client stays alpha's.
+	b.use(tops[2]+"/"+rename("core"), tops[0]+"/"+rename("client"), 2)
+	b.use(root, lib, 1)
+	// Tools: a generator below tools/ and a main that imports go/format.
+	gen := p("tools/gen")
+	b.main(gen)
+	b.use(gen, lib, 1)
+	fmtr := p("cmd/fmtr")
+	b.main(fmtr)
+	b.use(fmtr, log, 1)
+	for i := range b.f.Packages {
+		if b.f.Packages[i].Path == fmtr {
+			b.f.Packages[i].Imports = append(b.f.Packages[i].Imports, "go/format")
+		}
+	}
+	return b.f
+}
+
+func identity(s string) string { return s }
+
+// blind renames every path element to a token that says nothing, as bench/pathblind does.
+func blind() func(string) string {
+	seen := map[string]string{}
+	return func(s string) string {
+		if t, ok := seen[s]; ok {
+			return t
+		}
+		seen[s] = "d" + string(rune('a'+len(seen)))
+		return seen[s]
+	}
+}
+
+func proposeFacts(t *testing.T, f *Facts) *plan.Plan {
+	t.Helper()
+	p, err := Propose(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// partition is a plan's placement with service names replaced by a canonical key (the
+// smallest package path of each service), so that two plans compare by grouping only.
+func partition(p *plan.Plan, rename map[string]string) map[string]string {
+	first := map[string]string{}
+	for _, pk := range p.Packages {
+		if pk.Service != "" {
+			if f, ok := first[pk.Service]; !ok || rename[pk.Path] < f {
+				first[pk.Service] = rename[pk.Path]
+			}
+		}
+	}
+	out := map[string]string{}
+	for _, pk := range p.Packages {
+		switch {
+		case pk.Kernel:
+			out[rename[pk.Path]] = "kernel"
+		case pk.Tool:
+			out[rename[pk.Path]] = "tool"
+		case pk.Wiring && pk.Service == "":
+			out[rename[pk.Path]] = "wiring"
+		default:
+			out[rename[pk.Path]] = first[pk.Service]
+		}
+	}
+	return out
+}
+
+func TestEvidenceServiceMainsAndRoot(t *testing.T) {
+	for _, withMains := range []bool{true, false} {
+		p := proposeFacts(t, layoutFacts(withMains, identity))
+		const m = "example.com/mono/"
+		top := "modules/"
+		if withMains {
+			top = "cmd/"
+		}
+		where := map[string]plan.Package{}
+		for _, pk := range p.Packages {
+			where[strings.TrimPrefix(pk.Path, m)] = pk
+		}
+		for _, s := range []string{"alpha", "bravo", "charlie"} {
+			for _, sub := range []string{"", "/core", "/store", "/client"} {
+				if got := where[top+s+sub].Service; got != s {
+					t.Errorf("mains=%v: %s%s%s is in %q (%s), want service %s", withMains, top, s, sub, got, where[top+s+sub].Why, s)
+				}
+			}
+		}
+		for _, k := range []string{"pkg/lib", "pkg/log"} {
+			if !where[k].Kernel {
+				t.Errorf("mains=%v: %s is not kernel (service %q, %s)", withMains, k, where[k].Service, where[k].Why)
+			}
+		}
+		if pk := where["cmd/all"]; !pk.Wiring || pk.Service != "" {
+			t.Errorf("mains=%v: the all-in-one root is %+v, want wiring in no service", withMains, pk)
+		}
+		for _, tl := range []string{"tools/gen", "cmd/fmtr"} {
+			if pk := where[tl]; !pk.Tool || pk.Service != "" {
+				t.Errorf("mains=%v: %s is %+v, want a tool in no service", withMains, tl, pk)
+			}
+		}
+		if len(p.Services) != 3 || len(p.Wiring) != 1 || len(p.Tools) != 2 {
+			t.Errorf("mains=%v: %d services, wiring %v, tools %v; want 3, the root, the two tools", withMains, len(p.Services), p.Wiring, p.Tools)
+		}
+		if where[top+"alpha/client"].Why == "" {
+			t.Errorf("mains=%v: a package placed by structure says no why", withMains)
+		}
+	}
+}
+
+// Only the tree's shape is read: renaming every path element gives the same partition (tools
+// found by their imports still are; the one found by its tools/ directory becomes a service).
+func TestEvidencePathBlind(t *testing.T) {
+	rn := blind()
+	normal := proposeFacts(t, layoutFacts(false, identity))
+	blinded := proposeFacts(t, layoutFacts(false, rn))
+	back := map[string]string{}
+	same := map[string]string{}
+	for _, pk := range normal.Packages {
+		same[pk.Path] = pk.Path
+		rel := strings.TrimPrefix(pk.Path, "example.com/mono/")
+		var els []string
+		for _, el := range strings.Split(rel, "/") {
+			els = append(els, rn(el))
+		}
+		back["example.com/mono/"+strings.Join(els, "/")] = pk.Path
+	}
+	a, b := partition(normal, same), partition(blinded, back)
+	for path, want := range a {
+		if strings.Contains(path, "tools/gen") {
+			continue
+		}
+		if b[path] != want {
+			t.Errorf("path-blind: %s is %q, normal %q", path, b[path], want)
+		}
+	}
+}
+
+// A flat module with one main importing every package gives no structure to trust: coupling
+// decides, as before.
+func TestEvidenceNotTrustedOnFlatTree(t *testing.T) {
+	f := shopFacts()
+	g, err := buildGraph(f, DefaultSignals(), DefaultContract)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(g.paths)
+	ev := gatherEvidence(g, roleDecl{tool: make([]bool, n), root: make([]bool, n), main: make([]bool, n)})
+	if ev.trusted(g) {
+		t.Errorf("a flat tree with one main was trusted: entries %v", ev.entries)
+	}
+}
+
+func TestEvidenceConfigRoles(t *testing.T) {
+	f := layoutFacts(true, identity)
+	cfg, err := ParseConfig("carve.yaml", []byte("tools: [example.com/mono/cmd/bravo]\nmains: [example.com/mono/cmd/fmtr]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Propose(f, Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pk := range p.Packages {
+		switch pk.Path {
+		case "example.com/mono/cmd/bravo":
+			if !pk.Tool {
+				t.Errorf("cmd/bravo declared a tool is %+v", pk)
+			}
+		case "example.com/mono/cmd/fmtr":
+			if pk.Tool || pk.Service == "" {
+				t.Errorf("cmd/fmtr declared a service main is %+v", pk)
+			}
+		}
+	}
+	if _, err := ParseConfig("carve.yaml", []byte("tools: example.com/x\n")); err == nil {
+		t.Error("tools given a scalar was accepted")
+	}
+}
+
+func TestToolReason(t *testing.T) {
+	cases := map[string]bool{
+		"tools/gen": true, "hack/release": true, "examples/hotrod": true, "cmd/protoc-gen-x": true,
+		"cmd/tempo-cli": true, "internal/e2e/runner": true, "cmd/docsgen": true,
+		"cmd/collector": false, "cmd/query": false, "services/orders/cmd": false, ".": false,
+	}
+	for dir, want := range cases {
+		if got := isToolMain(PackageInfo{Dir: dir, Main: true}); got != want {
+			t.Errorf("isToolMain(%s) = %v, want %v (%s)", dir, got, want, toolReason(PackageInfo{Dir: dir}))
+		}
+	}
+	if !isToolMain(PackageInfo{Dir: "cmd/x", Imports: []string{"net/http/httptest"}}) {
+		t.Error("a main importing httptest is not a test harness")
+	}
+}
