@@ -586,16 +586,16 @@ type placement struct {
 	label  []int // service index per package; -1 kernel, outside for wiring and tools
 	wiring []bool
 	tool   []bool
-	pins   []string // the user's service name per package, "" when the evidence named it
-	root   []bool   // the composition roots themselves (evidence.root)
+	root   []bool // the composition roots themselves (evidence.root)
 }
 
-// place turns the evidence into a placement, honouring carve.yaml: a pinned package goes to its
-// service, a declared kernel package to the kernel, a group kept together follows its majority.
-// Packages the structure does not place join the group they are most coupled with.
+// place turns the evidence into a placement. Packages the structure does not place join the
+// group they are most coupled with; a group carve.yaml keeps together follows its majority, and
+// of two packages kept apart but found together the second gets a service of its own. Pins and
+// kernel marks are applied afterwards, to either path (applyPins).
 func place(g *pkgGraph, ev *evidence, cons *constraints) (*placement, []string) {
 	n := len(g.paths)
-	pl := &placement{label: make([]int, n), wiring: make([]bool, n), tool: make([]bool, n), pins: make([]string, n), root: ev.root}
+	pl := &placement{label: make([]int, n), wiring: make([]bool, n), tool: make([]bool, n), root: ev.root}
 	of := slices.Clone(ev.of)
 	// Coupling decides what the structure left open, strongest tie first, until nothing moves.
 	for changed := true; changed; {
@@ -624,25 +624,10 @@ func place(g *pkgGraph, ev *evidence, cons *constraints) (*placement, []string) 
 		}
 	}
 	var warnings []string
-	// carve.yaml wins over the evidence.
-	byPin := map[string]int{}
 	next := len(ev.entries)
 	for i := range n {
-		switch {
-		case cons.kernel[i]:
-			of[i] = evKernel
-		case cons.pin[i] != "":
-			if _, ok := byPin[cons.pin[i]]; !ok {
-				byPin[cons.pin[i]] = next
-				next++
-			}
-			of[i] = byPin[cons.pin[i]]
-			pl.pins[i] = cons.pin[i]
-		case of[i] == evUnplaced:
+		if of[i] == evUnplaced {
 			of[i] = evKernel // coupled to nothing: a stray library
-		}
-		if cons.pin[i] != "" || cons.kernel[i] {
-			ev.why[i] = "placed by carve.yaml"
 		}
 	}
 	for _, grp := range cons.together {

@@ -91,10 +91,14 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 		warnings []string
 		entry    map[int]int // service label → its entry package, where the structure gave one
 	)
+	// Pins and kernel marks are applied over the proposal made without them, so that the
+	// packages carve.yaml does not name sit exactly where they sat: a plan edited in the TUI
+	// and saved comes back as saved.
+	base := cons.withoutPlacements()
 	var pl *placement
 	if ev.trusted(g) && (opts.Services == 0 || opts.Services == len(ev.entries)) {
 		var warns []string
-		pl, warns = place(g, ev, cons)
+		pl, warns = place(g, ev, base)
 		if !pl.explainsRoutes(g) {
 			pl = nil // the structure contradicts the entry points: coupling decides
 		} else {
@@ -116,9 +120,6 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 		// not give: modularity clustering on the weighted graph decides.
 		ev.why = make([]string, len(g.paths))
 		barred := make([]bool, len(g.paths))
-		for i := range barred {
-			barred[i] = cons.pin[i] != ""
-		}
 		for _, grp := range cons.together {
 			for _, i := range grp {
 				barred[i] = true
@@ -127,14 +128,15 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 		for _, pair := range cons.apart {
 			barred[pair[0]], barred[pair[1]] = true, true
 		}
-		kernel := detectKernel(g, share, cons.kernel, barred)
-		labels, wiring, warnings, err = cluster(g, kernel, cons, gamma, opts.Seed, opts.Services)
+		kernel := detectKernel(g, share, base.kernel, barred)
+		labels, wiring, warnings, err = cluster(g, kernel, base, gamma, opts.Seed, opts.Services)
 		if err != nil {
 			return nil, err
 		}
 		tool = make([]bool, len(g.paths))
 	}
-	names := nameServices(g, labels, cons.pin, f.Modules, entry)
+	names := nameServices(g, labels, base.pin, f.Modules, entry)
+	labels, names = applyPins(labels, names, cons)
 
 	module := ""
 	if len(f.Modules) > 0 {

@@ -56,7 +56,8 @@ func (c *shared) short(path string) string {
 	return path
 }
 
-// where names the place of a package: its service, "kernel" or "-".
+// where names the place of a package: its service, "kernel", "wiring" (a composition root),
+// "tool" or "-".
 func (c *shared) where(path string) string {
 	p := c.pkgs[path]
 	switch {
@@ -64,6 +65,10 @@ func (c *shared) where(path string) string {
 		return "(outside)"
 	case p.Kernel:
 		return "kernel"
+	case p.Service == "" && p.Tool:
+		return "tool"
+	case p.Service == "" && p.Wiring:
+		return "wiring"
 	case p.Service == "":
 		return "-"
 	default:
@@ -182,3 +187,11 @@ func delta(d float64, format string) string {
 
 // services returns the names of the services, sorted.
 func (c *shared) services() []string { return c.session.Plan().ServiceNames() }
+
+// plural writes n and the word, with an s unless n is 1 ("1 route", "2 tables").
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

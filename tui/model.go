@@ -346,7 +346,15 @@ func (m *Model) handle(in intent) {
 			m.handle(askMove(in))
 			return
 		}
-		m.edit("marked "+m.c.short(in.pkg)+" as kernel", s.Kernel(in.pkg))
+		pk := m.c.pkgs[in.pkg]
+		routes, tables := len(pk.Routes), len(pk.Tables)
+		err := s.Kernel(in.pkg)
+		m.edit("marked "+m.c.short(in.pkg)+" as kernel", err)
+		if err == nil && routes+tables > 0 {
+			// A kernel package is a library: one serving routes or owning tables hides a
+			// service's entry point or data in the shared code, and flatters the scores.
+			m.setStatus(fmt.Sprintf("marked %s as kernel, but it serves %s and owns %s: a library should do neither (u undoes)", m.c.short(in.pkg), plural(routes, "route"), plural(tables, "table")), true)
+		}
 	case askMerge:
 		m.pick(fmt.Sprintf("Merge %s into:", in.service), in.service, false, func(into string) (string, error) {
 			err := s.Merge(in.service, into)

@@ -213,6 +213,10 @@ func TestKernelKey(t *testing.T) {
 	if !contains(h.m.Session().Plan().Kernel, pkgNotify) {
 		t.Fatalf("kernel = %v", h.m.Session().Plan().Kernel)
 	}
+	// notify owns a table: a library should not, and the TUI says so.
+	if !h.m.statusErr || !strings.Contains(h.status(), "owns 1 table") {
+		t.Errorf("K on a package owning a table: status %q (warning %v)", h.status(), h.m.statusErr)
+	}
 	h.keys("tab", "tab") // kernel tab lists it
 	h.mustShow("notify")
 	// K on a kernel package asks where to move it.
@@ -222,6 +226,17 @@ func TestKernelKey(t *testing.T) {
 	h.keys("/").typ("users").keys("enter", "enter")
 	if got := serviceOf(h.m.Session().Plan(), pkgNotify); got != "users" {
 		t.Fatalf("notify in %s, want users", got)
+	}
+}
+
+// K on a package serving no routes and owning no tables marks it without a warning.
+func TestKernelKeyPlainLibrary(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("tab")
+	h.m.tabs[1].(*packagesView).l.selectKey(pkgStripe)
+	h.keys("K")
+	if !contains(h.m.Session().Plan().Kernel, pkgStripe) || h.m.statusErr {
+		t.Fatalf("kernel = %v, status %q (warning %v)", h.m.Session().Plan().Kernel, h.status(), h.m.statusErr)
 	}
 }
 

@@ -56,3 +56,62 @@ func TestEditsSurviveReanalysis(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedPlanReproduces: after any edits, 'carve analyze --config' with the saved carve.yaml
+// gives exactly the saved plan — every package in the same service or the kernel — not only the
+// packages that were edited (a pin must not reshuffle the services around it).
+func TestSavedPlanReproduces(t *testing.T) {
+	dir := filepath.Join("..", "samples", "shop")
+	m, err := analyze.Load(context.Background(), dir, analyze.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := analyze.Collect(context.Background(), m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	propose := func(cfg *analyze.Config) *plan.Plan {
+		t.Helper()
+		p, err := analyze.Propose(facts, analyze.Options{Seed: 1, Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	s, err := NewSession(propose(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const shop = "example.com/shop/"
+	cart := serviceOf(s.Plan(), shop+"cart")
+	steps := []func() error{
+		func() error { return s.Move(shop+"shipping", cart) },
+		func() error { return s.Kernel(shop + "orders/events") },
+		func() error { return s.Rename(serviceOf(s.Plan(), shop+"users"), "accounts") },
+		func() error { return s.MoveToNew(shop+"notifications/email", "mailer") },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("edit %d: %v", i, err)
+		}
+	}
+	cfgPath := filepath.Join(t.TempDir(), "carve.yaml")
+	if err := s.Save(filepath.Join(filepath.Dir(cfgPath), "plan.json"), cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := analyze.LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatalf("carve analyze would refuse the saved carve.yaml: %v", err)
+	}
+	again := propose(cfg)
+	saved := map[string]plan.Package{}
+	for _, p := range s.Plan().Packages {
+		saved[p.Path] = p
+	}
+	for _, p := range again.Packages {
+		want := saved[p.Path]
+		if p.Service != want.Service || p.Kernel != want.Kernel {
+			t.Errorf("%s: re-analysed into %q (kernel %v), saved in %q (kernel %v)", p.Path, p.Service, p.Kernel, want.Service, want.Kernel)
+		}
+	}
+}

@@ -30,9 +30,9 @@ func DOT(w io.Writer, p *plan.Plan) error {
 		}
 		fmt.Fprintln(ew, "  }")
 	}
-	if len(p.Kernel) > 0 {
-		fmt.Fprintf(ew, "  subgraph cluster_kernel {\n    label=\"kernel (shared library)\";\n    style=dashed;\n")
-		for _, k := range p.Kernel {
+	for _, grp := range outsideGroups(p) {
+		fmt.Fprintf(ew, "  subgraph cluster_%s {\n    label=%s;\n    style=dashed;\n", grp.id, strconv.Quote(grp.label()))
+		for _, k := range grp.packages {
 			fmt.Fprintf(ew, "    %s [label=%s, style=\"rounded,dashed\"];\n", strconv.Quote(k), strconv.Quote(shortPath(p.Module, k)))
 		}
 		fmt.Fprintln(ew, "  }")
@@ -65,10 +65,10 @@ func Mermaid(w io.Writer, p *plan.Plan) error {
 		}
 		fmt.Fprintln(ew, "  end")
 	}
-	if len(p.Kernel) > 0 {
-		fmt.Fprintf(ew, "  subgraph kernel[%s]\n", mermaidText("kernel (shared library)"))
-		for j, k := range p.Kernel {
-			fmt.Fprintf(ew, "    k%d[%s]\n", j, mermaidText(shortPath(p.Module, k)))
+	for _, grp := range outsideGroups(p) {
+		fmt.Fprintf(ew, "  subgraph %s[%s]\n", grp.id, mermaidText(grp.label()))
+		for j, k := range grp.packages {
+			fmt.Fprintf(ew, "    %s%d[%s]\n", grp.id[:1], j, mermaidText(shortPath(p.Module, k)))
 		}
 		fmt.Fprintln(ew, "  end")
 	}
@@ -101,4 +101,44 @@ func edgeLabel(e plan.Edge) string {
 // mermaidText quotes a label so that Mermaid does not read brackets or pipes in it as syntax.
 func mermaidText(s string) string {
 	return `"` + strings.NewReplacer(`"`, "#quot;", "|", "#124;").Replace(s) + `"`
+}
+
+// outsideGroup is a group of packages in no service: the kernel, the wiring, the tools.
+type outsideGroup struct {
+	id, title, note string
+	short           string // the note in a picture's cluster label
+	packages        []string
+}
+
+func (g outsideGroup) label() string { return g.id + " (" + g.short + ")" }
+
+// outsideGroups lists the plan's non-empty groups of packages that are in no service.
+func outsideGroups(p *plan.Plan) []outsideGroup {
+	var out []outsideGroup
+	for _, g := range []outsideGroup{
+		{"kernel", "Kernel", "shared library, not a service", "shared library", p.Kernel},
+		{"wiring", "Wiring", "composition roots: wire several services, in none", "composition roots", p.Wiring},
+		{"tools", "Tools", "tooling mains: never a service", "tooling mains", p.Tools},
+	} {
+		if len(g.packages) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// moduleTitle and moduleName head a report: a workspace of several modules is named as such,
+// not after its first module.
+func moduleTitle(p *plan.Plan) string {
+	if len(p.Modules) > 1 {
+		return "Workspace"
+	}
+	return "Module"
+}
+
+func moduleName(p *plan.Plan) string {
+	if len(p.Modules) > 1 {
+		return fmt.Sprintf("%d modules (%s, …)", len(p.Modules), strings.Join(p.Modules[:min(2, len(p.Modules))], ", "))
+	}
+	return p.Module
 }

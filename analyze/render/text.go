@@ -32,7 +32,7 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 		return s
 	}
 	fmt.Fprintf(tw, "%s %s: %d services, %d kernel packages, %d packages\n\n",
-		bold("Module"), p.Module, len(p.Services), len(p.Kernel), len(p.Packages))
+		bold(moduleTitle(p)), moduleName(p), len(p.Services), len(p.Kernel), len(p.Packages))
 
 	t := tabwriter.NewWriter(tw, 0, 4, 2, ' ', 0)
 	// Escapes inside cells would count toward tabwriter's column widths: the table stays plain.
@@ -64,12 +64,12 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 			fmt.Fprintf(tw, "  %s\n", dim(routeString(r)))
 		}
 	}
-	if len(p.Kernel) > 0 {
-		short := make([]string, len(p.Kernel))
-		for i, k := range p.Kernel {
+	for _, grp := range outsideGroups(p) {
+		short := make([]string, len(grp.packages))
+		for i, k := range grp.packages {
 			short[i] = shortPath(p.Module, k)
 		}
-		fmt.Fprintf(tw, "\n%s (shared library, not a service): %s\n", bold("Kernel"), strings.Join(short, ", "))
+		fmt.Fprintf(tw, "\n%s (%s): %s\n", bold(grp.title), grp.note, strings.Join(short, ", "))
 	}
 	if len(p.SharedTables) > 0 {
 		fmt.Fprintf(tw, "\n%s\n", bold("Shared tables"))
