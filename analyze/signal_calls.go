@@ -56,11 +56,14 @@ func (Calls) Collect(ctx context.Context, m *Module, f *Facts) error {
 				site := m.Site(call.Lparen)
 				sig, _ := callee.Type().(*types.Signature)
 				if sig != nil && sig.Recv() != nil {
-					if iface := receiverInterface(info, call); iface != nil {
+					if iface, own := receiverInterface(m, info, call); iface != nil {
+						if !own {
+							return true // error, io.Writer, fmt.Stringer: says nothing of the module
+						}
 						impls := ix.implementations(iface)
 						var targets []string
 						for _, tn := range impls {
-							if to := methodPackage(m, tn, callee); to != "" {
+							if to := methodPackage(m, tn, callee); to != "" && sameProgram(ix.programs, from, to) {
 								targets = append(targets, to)
 							}
 						}
@@ -93,22 +96,30 @@ func (Calls) Collect(ctx context.Context, m *Module, f *Facts) error {
 
 // receiverInterface returns the interface a method call is dispatched through, or nil for a
 // call on a concrete type (or on a type parameter, whose implementations are its type
-// arguments rather than the module's types).
-func receiverInterface(info *types.Info, call *ast.CallExpr) *types.Interface {
+// arguments rather than the module's types). own reports whether the module declares the
+// interface (a named interface of one of its packages, or an interface literal in its code).
+func receiverInterface(m *Module, info *types.Info, call *ast.CallExpr) (iface *types.Interface, own bool) {
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	if !ok {
-		return nil
+		return nil, false
 	}
 	s, ok := info.Selections[sel]
 	if !ok || s.Kind() != types.MethodVal || s.Recv() == nil {
-		return nil
+		return nil, false
 	}
 	recv := s.Recv()
 	if _, isParam := recv.(*types.TypeParam); isParam {
-		return nil
+		return nil, false
 	}
-	iface, _ := recv.Underlying().(*types.Interface)
-	return iface
+	iface, _ = recv.Underlying().(*types.Interface)
+	if iface == nil {
+		return nil, false
+	}
+	if n := namedOf(recv); n != nil {
+		_, own = m.Own(n.Obj().Pkg())
+		return iface, own
+	}
+	return iface, true
 }
 
 // methodPackage returns the module package declaring the method of tn (or *tn) that

@@ -239,6 +239,12 @@ type typeIndex struct {
 	ifaces   []*types.TypeName            // interfaces with at least one method, sorted
 	decls    map[*types.Func]*ast.FuncDecl
 
+	// converted are the named types converted to an interface somewhere in the module: the
+	// only ones dynamic dispatch and the implements signal consider (dispatch.go).
+	converted map[*types.TypeName]bool
+	// programs says which mains build each package (dispatch.go); nil without mains.
+	programs map[string]bitset
+
 	mu       sync.Mutex
 	impls    map[*types.Interface][]*types.TypeName
 	contract map[*types.TypeName]bool
@@ -288,6 +294,8 @@ func newTypeIndex(m *Module) *typeIndex {
 			}
 		}
 	}
+	ix.converted = conversions(m)
+	ix.programs = programs(m)
 	m.each(func(_ string, p *packages.Package) {
 		for _, file := range p.Syntax {
 			for _, d := range file.Decls {
@@ -304,9 +312,10 @@ func newTypeIndex(m *Module) *typeIndex {
 	return ix
 }
 
-// implementations returns the module's named types T such that T or *T implements iface, in a
-// fixed order. This is class hierarchy analysis restricted to the module: dependencies' types
-// cannot be the targets of a coupling between the module's packages.
+// implementations returns the module's named types T such that T or *T implements iface and
+// that are converted to an interface somewhere, in a fixed order. This is rapid type analysis
+// restricted to the module: dependencies' types cannot be the targets of a coupling between
+// the module's packages, and a type never used as an interface value implements nothing.
 func (ix *typeIndex) implementations(iface *types.Interface) []*types.TypeName {
 	if iface == nil || iface.NumMethods() == 0 {
 		return nil
@@ -318,6 +327,9 @@ func (ix *typeIndex) implementations(iface *types.Interface) []*types.TypeName {
 	}
 	var impls []*types.TypeName
 	for _, tn := range ix.byMethod[iface.Method(0).Name()] {
+		if !ix.converted[tn] {
+			continue // never used as an interface value: it implements nothing in this program
+		}
 		t := tn.Type()
 		if types.Implements(t, iface) || types.Implements(types.NewPointer(t), iface) {
 			impls = append(impls, tn)

@@ -11,3 +11,6 @@ func (f Fixed) Now() int64 { return f.T }
 
 // Twice doubles through the library.
 func Twice(n int) int { return util.Double(n) }
+
+// Clock is the service's clock: the fixed one, used as a util.Clock.
+var Clock util.Clock = Fixed{}
