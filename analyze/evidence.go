@@ -314,6 +314,7 @@ func gatherEvidence(g *pkgGraph, declared roleDecl) *evidence {
 		}
 	}
 	s.claimShared(ev, reach)
+	s.claimStubs(ev)
 
 	// Tools and wiring take what only they use.
 	for i := range n {
@@ -714,4 +715,57 @@ func (ev *evidence) trusted(g *pkgGraph) bool {
 		}
 	}
 	return 2*owning >= len(ev.entries)
+}
+
+// claimStubs gives generated API code to the service that implements its server: a generated
+// package several services build (the server stub, and the client stub its callers use) whose
+// interfaces are implemented by one service's packages only belongs to that service. A client
+// package generated from the same spec (beside it in the directory tree, or importing it) goes
+// with it.
+func (s *structure) claimStubs(ev *evidence) {
+	g := s.g
+	owner := make([]int, len(g.paths))
+	for i := range owner {
+		owner[i] = evUnplaced
+	}
+	for i, info := range g.info {
+		if !info.Generated || ev.of[i] != evKernel {
+			continue
+		}
+		impl := evUnplaced
+		for from, to := range g.impl {
+			if to[i] == 0 || from == i {
+				continue
+			}
+			switch e := ev.of[from]; {
+			case e < 0:
+			case impl == evUnplaced:
+				impl = e
+			case impl != e:
+				impl = evKernel // implemented by two services: a shared contract
+			}
+		}
+		if impl >= 0 {
+			owner[i] = impl
+		}
+	}
+	for i, e := range owner {
+		if e >= 0 {
+			ev.of[i] = e
+			ev.why[i] = "generated API code whose server " + g.paths[ev.entries[e]] + " implements"
+		}
+	}
+	// Generated siblings and importers from the same spec (the client beside the server stub).
+	for i, info := range g.info {
+		if !info.Generated || ev.of[i] != evKernel {
+			continue
+		}
+		for _, j := range s.imports[i] {
+			if e := owner[j]; e >= 0 && path.Dir(info.Dir) == path.Dir(g.info[j].Dir) || e >= 0 && info.Dir == g.info[j].Dir {
+				ev.of[i] = e
+				ev.why[i] = "generated from the same spec as " + g.paths[j]
+				break
+			}
+		}
+	}
 }

@@ -239,3 +239,32 @@ func TestToolReason(t *testing.T) {
 		t.Error("a main importing httptest is not a test harness")
 	}
 }
+
+// Generated API code goes with the service that implements its server, though other services
+// build it too (they use its client).
+func TestEvidenceGeneratedStubs(t *testing.T) {
+	f := layoutFacts(false, identity)
+	const m = "example.com/mono/"
+	stub := m + "api/alphapb"
+	f.Packages = append(f.Packages, PackageInfo{Path: stub, Name: "alphapb", Dir: stub, Files: 1, Lines: 400, Generated: true})
+	b := &factsBuilder{f: f}
+	b.use(m+"modules/alpha/core", stub, 1).dep(m+"modules/alpha/core", stub, SignalImplements, 1)
+	b.use(m+"modules/charlie/core", stub, 2).use(m+"modules/bravo/core", stub, 1)
+	p := proposeFacts(t, f)
+	for _, pk := range p.Packages {
+		if pk.Path == stub && pk.Service != "alpha" {
+			t.Errorf("the stub alpha implements is in %q (kernel %v): %s", pk.Service, pk.Kernel, pk.Why)
+		}
+	}
+	// Not generated, the same package is a shared contract: kernel.
+	for i := range f.Packages {
+		if f.Packages[i].Path == stub {
+			f.Packages[i].Generated = false
+		}
+	}
+	for _, pk := range proposeFacts(t, f).Packages {
+		if pk.Path == stub && !pk.Kernel {
+			t.Errorf("a hand-written package three services build is in %q, want kernel", pk.Service)
+		}
+	}
+}

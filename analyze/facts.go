@@ -125,6 +125,9 @@ type PackageInfo struct {
 	// Imports are the package's direct imports (tests excluded), sorted: the module's own
 	// packages and others. The structural evidence (mains, roots, builds) is read from them.
 	Imports []string
+	// Generated is true when every non-test file is generated code ("// Code generated ... DO
+	// NOT EDIT."): API stubs, which belong with the service that implements their server.
+	Generated bool `json:",omitempty"`
 	Errors  []string // load, parse and type errors; the package is analysed as far as it could be
 }
 

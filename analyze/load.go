@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -64,6 +66,8 @@ type Module struct {
 	owner    map[string]string            // types.Package path → module package path (p_test → p)
 	progress func(stage string, done, total int)
 
+	generated map[string]bool // files whose header marks them generated, by file name
+
 	indexOnce sync.Once
 	index     *typeIndex // named types, interfaces and method declarations of the module
 }
@@ -86,7 +90,7 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 	case !st.IsDir():
 		return nil, &InputError{Path: dir, Problem: "not a directory", Hint: "pass the directory holding go.mod, not a file"}
 	}
-	m := &Module{Root: root, Fset: token.NewFileSet(), progress: serialize(opts.Progress)}
+	m := &Module{Root: root, Fset: token.NewFileSet(), progress: serialize(opts.Progress), generated: map[string]bool{}}
 	patterns, err := m.findModules()
 	if err != nil {
 		return nil, err
@@ -113,7 +117,11 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 	)
 	cfg.ParseFile = func(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
 		f, err := parser.ParseFile(fset, filename, src, parser.AllErrors|parser.SkipObjectResolution)
+		gen := isGenerated(src)
 		mu.Lock()
+		if gen {
+			m.generated[filename] = true
+		}
 		parsed++
 		n := parsed
 		mu.Unlock()
@@ -367,6 +375,10 @@ func (m *Module) info(p *packages.Package) PackageInfo {
 		if tf == nil || strings.HasSuffix(tf.Name(), "_test.go") {
 			continue
 		}
+		if info.Files == 0 {
+			info.Generated = true
+		}
+		info.Generated = info.Generated && m.generated[tf.Name()]
 		info.Files++
 		info.Lines += tf.LineCount()
 		for _, spec := range f.Imports {
@@ -496,4 +508,19 @@ func serialize(fn func(string, int, int)) func(string, int, int) {
 		defer mu.Unlock()
 		fn(stage, done, total)
 	}
+}
+
+// generatedHeader is the line Go's convention puts before the package clause of generated code.
+var generatedHeader = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
+
+// isGenerated reports whether a Go file is generated code: the conventional header comes before
+// the package clause. (Files are parsed without comments, so the source is read instead.)
+func isGenerated(src []byte) bool {
+	end := len(src)
+	if i := bytes.Index(src, []byte("\npackage ")); i >= 0 {
+		end = i
+	} else if bytes.HasPrefix(src, []byte("package ")) {
+		end = 0
+	}
+	return generatedHeader.Match(src[:end])
 }

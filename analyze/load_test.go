@@ -305,3 +305,14 @@ func TestLookupSignal(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadMarksGeneratedPackages(t *testing.T) {
+	m := loadFixture(t, "dispatch")
+	gen := map[string]bool{}
+	for _, info := range m.Infos() {
+		gen[info.Path] = info.Generated
+	}
+	if !gen["example.com/dispatch/greetpb"] || gen["example.com/dispatch/iface"] {
+		t.Errorf("generated: %v; want greetpb only", gen)
+	}
+}
