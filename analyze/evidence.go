@@ -158,8 +158,9 @@ func (s *structure) builds(a, b int) bool { return a == b || s.closure[a].has(b)
 // gatherEvidence applies the structural rules. tools and roots are the packages carve.yaml
 // declares tools or composition roots (nil for none); mains lists packages carve.yaml declares
 // service mains, never taken for tools.
-func gatherEvidence(g *pkgGraph, declared roleDecl) *evidence {
+func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evidence {
 	s := newStructure(g)
+	modules := s.moduleDirs(modulePaths)
 	n := len(g.paths)
 	ev := &evidence{of: make([]int, n), why: make([]string, n)}
 	for i := range ev.of {
@@ -270,20 +271,39 @@ func gatherEvidence(g *pkgGraph, declared roleDecl) *evidence {
 		}
 	}
 
-	// The directory tree: below an entry's directory (the nearest one), a tool's or a root's.
+	// The directory tree: below an entry's directory (the nearest one). In a workspace, a
+	// module holding one entry is that entry's territory as a whole.
+	territory := make([]string, len(ev.entries))
+	for e, p := range ev.entries {
+		territory[e] = g.info[p].Dir
+	}
+	for _, dir := range modules {
+		var in []int
+		for e, p := range ev.entries {
+			if s.under(p, dir) {
+				in = append(in, e)
+			}
+		}
+		if len(in) == 1 {
+			territory[in[0]] = dir
+		}
+	}
 	for i := range n {
 		if ev.of[i] != evUnplaced || tool[i] || wiring[i] {
 			continue
 		}
 		best, bestLen := -1, -1
-		for e, p := range ev.entries {
-			if d := g.info[p].Dir; s.under(i, d) && len(d) > bestLen {
+		for e, d := range territory {
+			if s.under(i, d) && len(d) > bestLen {
 				best, bestLen = e, len(d)
 			}
 		}
 		if best >= 0 {
 			ev.of[i] = best
 			ev.why[i] = "below the directory of " + g.paths[ev.entries[best]]
+			if territory[best] != g.info[ev.entries[best]].Dir {
+				ev.why[i] = "in the workspace module of " + g.paths[ev.entries[best]]
+			}
 		}
 	}
 
@@ -768,4 +788,27 @@ func (s *structure) claimStubs(ev *evidence) {
 			}
 		}
 	}
+}
+
+// moduleDirs returns the directory of each module of a workspace (relative to its root), read
+// off the packages: a package's directory less its path below the module. A single module at
+// the root has none: its directory is the whole tree.
+func (s *structure) moduleDirs(modulePaths []string) []string {
+	if len(modulePaths) < 2 {
+		return nil
+	}
+	var dirs []string
+	for _, mp := range modulePaths {
+		for _, info := range s.g.info {
+			rel, ok := strings.CutPrefix(info.Path, mp)
+			if !ok || (rel != "" && rel[0] != '/') {
+				continue
+			}
+			if dir, ok := strings.CutSuffix(info.Dir, rel); ok && dir != "" && dir != "." {
+				dirs = append(dirs, strings.TrimSuffix(dir, "/"))
+			}
+			break
+		}
+	}
+	return dirs
 }

@@ -191,7 +191,7 @@ func TestEvidenceNotTrustedOnFlatTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := len(g.paths)
-	ev := gatherEvidence(g, roleDecl{tool: make([]bool, n), root: make([]bool, n), main: make([]bool, n)})
+	ev := gatherEvidence(g, roleDecl{tool: make([]bool, n), root: make([]bool, n), main: make([]bool, n)}, f.Modules)
 	if ev.trusted(g) {
 		t.Errorf("a flat tree with one main was trusted: entries %v", ev.entries)
 	}
@@ -265,6 +265,39 @@ func TestEvidenceGeneratedStubs(t *testing.T) {
 	for _, pk := range proposeFacts(t, f).Packages {
 		if pk.Path == stub && !pk.Kernel {
 			t.Errorf("a hand-written package three services build is in %q, want kernel", pk.Service)
+		}
+	}
+}
+
+// In a workspace, a module holding one service main is that service's territory: its package
+// another service also builds stays with its module.
+func TestEvidenceWorkspaceModules(t *testing.T) {
+	b := &factsBuilder{f: &Facts{Modules: []string{"example.com/lib", "example.com/svc1", "example.com/svc2"}, Root: "/src"}}
+	add := func(path, dir string, main bool) {
+		name := path[strings.LastIndex(path, "/")+1:]
+		if main {
+			name = "main"
+		}
+		b.f.Packages = append(b.f.Packages, PackageInfo{Path: path, Name: name, Dir: dir, Main: main, Files: 1, Lines: 100})
+	}
+	add("example.com/lib/log", "lib/log", false)
+	for _, s := range []string{"svc1", "svc2"} {
+		add("example.com/"+s+"/cmd/"+s, s+"/cmd/"+s, true)
+		add("example.com/"+s+"/internal/core", s+"/internal/core", false)
+		add("example.com/"+s+"/model", s+"/model", false)
+		b.use("example.com/"+s+"/cmd/"+s, "example.com/"+s+"/internal/core", 3)
+		b.use("example.com/"+s+"/internal/core", "example.com/"+s+"/model", 2)
+		b.use("example.com/"+s+"/internal/core", "example.com/lib/log", 1)
+	}
+	b.use("example.com/svc2/internal/core", "example.com/svc1/model", 1) // svc2 reads svc1's model
+	p := proposeFacts(t, b.f)
+	want := map[string]string{
+		"example.com/svc1/model": "svc1", "example.com/svc2/model": "svc2",
+		"example.com/svc1/internal/core": "svc1", "example.com/lib/log": "",
+	}
+	for _, pk := range p.Packages {
+		if w, ok := want[pk.Path]; ok && pk.Service != w {
+			t.Errorf("%s in %q (kernel %v, %s), want %q", pk.Path, pk.Service, pk.Kernel, pk.Why, w)
 		}
 	}
 }

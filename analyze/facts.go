@@ -127,8 +127,8 @@ type PackageInfo struct {
 	Imports []string
 	// Generated is true when every non-test file is generated code ("// Code generated ... DO
 	// NOT EDIT."): API stubs, which belong with the service that implements their server.
-	Generated bool `json:",omitempty"`
-	Errors  []string // load, parse and type errors; the package is analysed as far as it could be
+	Generated bool     `json:",omitempty"`
+	Errors    []string // load, parse and type errors; the package is analysed as far as it could be
 }
 
 // Facts is what loading and the signals learn about a module. It is the input of clustering.

@@ -83,7 +83,7 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	if err != nil {
 		return nil, &InputError{Problem: "the config does not fit the module", Err: err}
 	}
-	ev := gatherEvidence(g, roleDecl{tool: cons.tool, root: cons.root, main: cons.main})
+	ev := gatherEvidence(g, roleDecl{tool: cons.tool, root: cons.root, main: cons.main}, f.Modules)
 	var (
 		labels   []int
 		wiring   []bool
