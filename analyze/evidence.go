@@ -202,9 +202,14 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 			}
 		}
 		comps := s.components(w, others)
-		mainDir := g.info[m].Dir
-		comps = slices.DeleteFunc(comps, func(c int) bool { return s.under(c, mainDir) })
-		if len(comps) >= 2 || declared.root[m] {
+		// A service main wiring its own packages is no root: components below the main's
+		// directory, or beside the package it hands over to (cmd/x → x/api wiring x/domain,
+		// x/store), are its own.
+		mainDir, wParent := g.info[m].Dir, path.Dir(g.info[w].Dir)
+		comps = slices.DeleteFunc(comps, func(c int) bool {
+			return s.under(c, mainDir) || (w != m && s.under(c, wParent))
+		})
+		if len(comps) >= 2 || declared.root[m] || s.buildsOtherMains(m, candidates) >= 2 {
 			rootPkg[w], rootPkg[m] = true, true
 			components[m] = comps
 		}
@@ -271,42 +276,6 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 		}
 	}
 
-	// The directory tree: below an entry's directory (the nearest one). In a workspace, a
-	// module holding one entry is that entry's territory as a whole.
-	territory := make([]string, len(ev.entries))
-	for e, p := range ev.entries {
-		territory[e] = g.info[p].Dir
-	}
-	for _, dir := range modules {
-		var in []int
-		for e, p := range ev.entries {
-			if s.under(p, dir) {
-				in = append(in, e)
-			}
-		}
-		if len(in) == 1 {
-			territory[in[0]] = dir
-		}
-	}
-	for i := range n {
-		if ev.of[i] != evUnplaced || tool[i] || wiring[i] {
-			continue
-		}
-		best, bestLen := -1, -1
-		for e, d := range territory {
-			if s.under(i, d) && len(d) > bestLen {
-				best, bestLen = e, len(d)
-			}
-		}
-		if best >= 0 {
-			ev.of[i] = best
-			ev.why[i] = "below the directory of " + g.paths[ev.entries[best]]
-			if territory[best] != g.info[ev.entries[best]].Dir {
-				ev.why[i] = "in the workspace module of " + g.paths[ev.entries[best]]
-			}
-		}
-	}
-
 	// Builds: which entries reach a package, not counting what they reach through another
 	// entry, a root or a tool.
 	stop := make([]bool, n)
@@ -319,6 +288,59 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 			reach[q] = append(reach[q], e)
 		}
 	}
+
+	// The directory tree: below an entry's directory (the nearest one). In a workspace, a
+	// module holding one entry is that entry's territory as a whole.
+	territory := make([][]string, len(ev.entries))
+	for e, p := range ev.entries {
+		territory[e] = []string{g.info[p].Dir}
+	}
+	// A service main's code lives where its own imports live: the directory above each of them
+	// (cmd/orders starting orders/api: orders/), when no other entry has code there.
+	for e, p := range ev.entries {
+		if !g.info[p].Main {
+			continue
+		}
+		for _, c := range s.ownImports(p, -1, serviceMains) {
+			dir := path.Dir(g.info[c].Dir)
+			if dir == "." || dir == "" || s.under(p, dir) {
+				continue
+			}
+			if s.ownsDirectory(e, dir, ev.entries, serviceMains, tool, wiring) && !slices.Contains(territory[e], dir) {
+				territory[e] = append(territory[e], dir)
+			}
+		}
+	}
+	for _, dir := range modules {
+		var in []int
+		for e, p := range ev.entries {
+			if s.under(p, dir) {
+				in = append(in, e)
+			}
+		}
+		if len(in) == 1 {
+			territory[in[0]] = append(territory[in[0]], dir)
+		}
+	}
+	for i := range n {
+		if ev.of[i] != evUnplaced || tool[i] || wiring[i] {
+			continue
+		}
+		best, bestDir := -1, ""
+		for e, dirs := range territory {
+			for _, d := range dirs {
+				if s.under(i, d) && (best < 0 || len(d) > len(bestDir)) {
+					best, bestDir = e, d
+				}
+			}
+		}
+		if best >= 0 {
+			ev.of[i] = best
+			ev.why[i] = "below " + bestDir + "/, the directory of " + g.paths[ev.entries[best]] + "'s code"
+		}
+	}
+
+	// Builds: which entries reach a package (computed above).
 	for i := range n {
 		if ev.of[i] != evUnplaced || tool[i] || wiring[i] {
 			continue
@@ -489,9 +511,9 @@ func (s *structure) wiringPoint(m int) int {
 }
 
 // components lists the imports of w that are services it wires rather than libraries it uses:
-// big (a share of its biggest import's build), built by few of its other big imports, not built
-// by two or more of the other mains (that would make it shared), and not below another
-// component's directory.
+// big (a share of its biggest import's build), built by few of its other big imports, built by
+// no other main (another main's import is that main's service, or shared; a root over service
+// mains is found by buildsOtherMains instead), and not below another component's directory.
 func (s *structure) components(w int, otherMains []int) []int {
 	ch := s.imports[w]
 	if len(ch) < 2 {
@@ -519,14 +541,15 @@ func (s *structure) components(w int, otherMains []int) []int {
 		if float64(builtBy) > limit {
 			continue
 		}
-		shared := 0
+		shared := false
 		for _, m := range otherMains {
 			if s.builds(m, c) {
-				shared++
+				shared = true
+				break
 			}
 		}
-		if shared >= 2 {
-			continue
+		if shared {
+			continue // another main's service (or shared by several)
 		}
 		comps = append(comps, c)
 	}
@@ -811,4 +834,87 @@ func (s *structure) moduleDirs(modulePaths []string) []string {
 		}
 	}
 	return dirs
+}
+
+// ownImports are the packages main m imports directly that no other main but m and the
+// excepted one builds: the service's own code the main starts.
+func (s *structure) ownImports(m, except int, mains []int) []int {
+	var out []int
+	for _, c := range s.imports[m] {
+		shared := false
+		for _, o := range mains {
+			if o != m && o != except && s.builds(o, c) {
+				shared = true
+				break
+			}
+		}
+		if !shared {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// buildsOtherMains counts the other mains whose own imports r builds: an all-in-one main
+// starts what each service main starts.
+func (s *structure) buildsOtherMains(r int, mains []int) int {
+	n := 0
+	for _, o := range mains {
+		if o == r {
+			continue
+		}
+		for _, c := range s.ownImports(o, r, mains) {
+			if s.closure[r].has(c) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// ownsDirectory reports whether entry e's code owns dir. The directory must be where Go
+// layouts put a service's code: a top-level directory (cmd/orders and orders/), one inside the
+// main's own top-level directory, or one beside another service's (internal/orders next to
+// internal/users); no other entry, nor another service main's own import, lives there; and
+// what is there is used mostly from there (a service's packages use each other; a shared
+// library directory is used from everywhere).
+func (s *structure) ownsDirectory(e int, dir string, entries, serviceMains []int, tool, wiring []bool) bool {
+	lives := func(q int, d string) bool { // q's code, or q itself, is below d
+		return s.under(q, d) || slices.ContainsFunc(s.ownImports(q, -1, serviceMains), func(x int) bool { return s.under(x, d) })
+	}
+	parent := path.Dir(dir)
+	top, _, _ := strings.Cut(dir, "/")
+	placed := parent == "." || s.under(entries[e], top)
+	for o, q := range entries {
+		if o == e {
+			continue
+		}
+		if lives(q, dir) {
+			return false
+		}
+		// Beside another service: its main, or the directory above one of its own imports, is
+		// a sibling of dir.
+		placed = placed || path.Dir(s.g.info[q].Dir) == parent ||
+			slices.ContainsFunc(s.ownImports(q, -1, serviceMains), func(x int) bool { return path.Dir(path.Dir(s.g.info[x].Dir)) == parent })
+	}
+	if !placed {
+		return false
+	}
+	inside, outside := 0, 0
+	for i := range s.g.paths {
+		if !s.under(i, dir) {
+			continue
+		}
+		for _, u := range s.users[i] {
+			switch {
+			case tool[u] || wiring[u] || s.g.info[u].Main:
+			case s.under(u, dir):
+				inside++
+			default:
+				outside++
+			}
+		}
+	}
+	return inside > 0 && inside >= outside
 }
