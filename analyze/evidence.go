@@ -42,6 +42,12 @@ type evidence struct {
 	// serviceMains counts the entries that are service mains (the rest are components a root
 	// wires).
 	serviceMains int
+	// members are each entry's entry packages: the main, or the components a root wires that
+	// share their code (entries[e] is members[e][0]).
+	members [][]int
+	// ownsTree marks the entries that own a directory subtree: the directory rule placed a
+	// package for them.
+	ownsTree []bool
 }
 
 // Package roles in evidence.of besides an entry index.
@@ -260,18 +266,27 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 		}
 	}
 	slices.Sort(ev.entries)
+	// Components that share their own internals are one service's several entry points (a
+	// public and a private handler, a gRPC server and a consumer over one domain): they label
+	// one service, never split it.
+	ev.entries, ev.members = s.groupComponents(ev.entries)
 	isEntry := make([]int, n)
 	for i := range isEntry {
 		isEntry[i] = -1
 	}
-	for e, p := range ev.entries {
-		isEntry[p] = e
-		ev.of[p] = e
-		if ev.why[p] == "" {
-			if g.info[p].Main {
-				ev.why[p] = "a service main"
-			} else {
-				ev.why[p] = "a service a composition root wires"
+	for e, ms := range ev.members {
+		for _, p := range ms {
+			isEntry[p] = e
+			ev.of[p] = e
+			if ev.why[p] == "" {
+				switch {
+				case g.info[p].Main:
+					ev.why[p] = "a service main"
+				case len(ms) > 1:
+					ev.why[p] = "one of " + plural(len(ms), "entry point") + " a composition root wires that share their code"
+				default:
+					ev.why[p] = "a service a composition root wires"
+				}
 			}
 		}
 	}
@@ -283,14 +298,21 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 		stop[i] = isEntry[i] >= 0 || wiring[i] || tool[i]
 	}
 	reach := make([][]int, n) // entries that build each package
-	for e, p := range ev.entries {
-		for _, q := range s.reachFrom(p, stop) {
-			reach[q] = append(reach[q], e)
+	for e, ms := range ev.members {
+		seen := map[int]bool{}
+		for _, p := range ms {
+			for _, q := range s.reachFrom(p, stop) {
+				if !seen[q] {
+					seen[q] = true
+					reach[q] = append(reach[q], e)
+				}
+			}
 		}
 	}
 
 	// The directory tree: below an entry's directory (the nearest one). In a workspace, a
 	// module holding one entry is that entry's territory as a whole.
+	ev.ownsTree = make([]bool, len(ev.entries))
 	territory := make([][]string, len(ev.entries))
 	for e, p := range ev.entries {
 		territory[e] = []string{g.info[p].Dir}
@@ -306,9 +328,33 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 			if dir == "." || dir == "" || s.under(p, dir) {
 				continue
 			}
-			if s.ownsDirectory(e, dir, ev.entries, serviceMains, tool, wiring) && !slices.Contains(territory[e], dir) {
+			if s.ownsDirectory(e, dir, ev.members, serviceMains, tool, wiring) && !slices.Contains(territory[e], dir) {
 				territory[e] = append(territory[e], dir)
 			}
+		}
+	}
+	for e, ms := range ev.members {
+		if g.info[ms[0]].Main {
+			continue
+		}
+		// A component's code lives in the directory above it (catalog/api: catalog/), or in
+		// the directory its entry points share (catalog/adapters/grpc, catalog/adapters/http:
+		// catalog/ once the shared directory is left).
+		dir := g.info[ms[0]].Dir
+		for _, p := range ms[1:] {
+			dir = commonDir(dir, g.info[p].Dir)
+		}
+		if len(ms) == 1 || slices.Contains(territory[e], dir) {
+			dir = path.Dir(dir)
+		}
+		// Climb while the service still owns the directory: the highest one it owns is its
+		// context (catalog/ above catalog/adapters/).
+		owned := ""
+		for ; dir != "." && dir != "" && s.ownsDirectory(e, dir, ev.members, serviceMains, tool, wiring); dir = path.Dir(dir) {
+			owned = dir
+		}
+		if owned != "" {
+			territory[e] = append(territory[e], owned)
 		}
 	}
 	for _, dir := range modules {
@@ -337,6 +383,7 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 		if best >= 0 {
 			ev.of[i] = best
 			ev.why[i] = "below " + bestDir + "/, the directory of " + g.paths[ev.entries[best]] + "'s code"
+			ev.ownsTree[best] = true
 		}
 	}
 
@@ -553,7 +600,7 @@ func (s *structure) components(w int, otherMains []int) []int {
 		}
 		comps = append(comps, c)
 	}
-	return slices.DeleteFunc(comps, func(c int) bool {
+	comps = slices.DeleteFunc(comps, func(c int) bool {
 		for _, d := range comps {
 			if d != c && s.under(c, s.g.info[d].Dir) {
 				return true
@@ -561,6 +608,7 @@ func (s *structure) components(w int, otherMains []int) []int {
 		}
 		return false
 	})
+	return comps
 }
 
 // Tooling mains, recognised by the path element they sit below or by what they import.
@@ -749,12 +797,9 @@ func (ev *evidence) trusted(g *pkgGraph) bool {
 		return true
 	}
 	owning := 0
-	for _, e := range ev.entries {
-		for i := range g.paths {
-			if ev.of[i] == ev.of[e] && i != e && g.info[e].Dir != "" && g.info[e].Dir != "." && strings.HasPrefix(g.info[i].Dir, g.info[e].Dir+"/") {
-				owning++
-				break
-			}
+	for _, owns := range ev.ownsTree {
+		if owns {
+			owning++
 		}
 	}
 	return 2*owning >= len(ev.entries)
@@ -879,24 +924,31 @@ func (s *structure) buildsOtherMains(r int, mains []int) int {
 // internal/users); no other entry, nor another service main's own import, lives there; and
 // what is there is used mostly from there (a service's packages use each other; a shared
 // library directory is used from everywhere).
-func (s *structure) ownsDirectory(e int, dir string, entries, serviceMains []int, tool, wiring []bool) bool {
-	lives := func(q int, d string) bool { // q's code, or q itself, is below d
-		return s.under(q, d) || slices.ContainsFunc(s.ownImports(q, -1, serviceMains), func(x int) bool { return s.under(x, d) })
+func (s *structure) ownsDirectory(e int, dir string, members [][]int, serviceMains []int, tool, wiring []bool) bool {
+	code := func(o int) []int { // an entry's packages and, for a main, its own imports
+		out := slices.Clone(members[o])
+		if s.g.info[members[o][0]].Main {
+			out = append(out, s.ownImports(members[o][0], -1, serviceMains)...)
+		}
+		return out
 	}
 	parent := path.Dir(dir)
 	top, _, _ := strings.Cut(dir, "/")
-	placed := parent == "." || s.under(entries[e], top)
-	for o, q := range entries {
+	placed := parent == "." || s.under(members[e][0], top)
+	for o := range members {
 		if o == e {
 			continue
 		}
-		if lives(q, dir) {
-			return false
+		for k, q := range code(o) {
+			if s.under(q, dir) {
+				return false
+			}
+			// Beside another service: one of its packages sits in a sibling of dir, or, for
+			// the code a main starts, one level below one (orders/api beside users/).
+			d := s.g.info[q].Dir
+			main := k == 0 && s.g.info[q].Main
+			placed = placed || path.Dir(d) == parent || (!main && path.Dir(path.Dir(d)) == parent)
 		}
-		// Beside another service: its main, or the directory above one of its own imports, is
-		// a sibling of dir.
-		placed = placed || path.Dir(s.g.info[q].Dir) == parent ||
-			slices.ContainsFunc(s.ownImports(q, -1, serviceMains), func(x int) bool { return path.Dir(path.Dir(s.g.info[x].Dir)) == parent })
 	}
 	if !placed {
 		return false
@@ -917,4 +969,132 @@ func (s *structure) ownsDirectory(e int, dir string, entries, serviceMains []int
 		}
 	}
 	return inside > 0 && inside >= outside
+}
+
+// groupComponents merges the components a root wires that share their own code, or of which
+// one adapts the other (adapts): two
+// components go together when both build, not through another component, a package that sits
+// below their common directory (not the module root), below no component's own directory,
+// built by fewer than half of the components and mostly by those below that directory — their
+// shared application and domain code, not a library most components use nor another service's
+// client. Service mains stay alone. It returns the representatives (the first
+// member of each group) and the groups.
+func (s *structure) groupComponents(entries []int) ([]int, [][]int) {
+	parent := make([]int, len(entries))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	var comps []int // indexes into entries
+	for i, p := range entries {
+		if !s.g.info[p].Main {
+			comps = append(comps, i)
+		}
+	}
+	// What each component builds, not counting what it reaches through another component (a
+	// query frontend importing the querier shares nothing of its own with it).
+	stop := make([]bool, len(s.g.paths))
+	for _, p := range entries {
+		stop[p] = true
+	}
+	// A package below any component's directory is that component's (a client, a contract):
+	// sharing it is calling that service, not sharing code.
+	inEntryDir := make([]bool, len(s.g.paths))
+	for q := range s.g.paths {
+		for _, i := range comps {
+			if s.under(q, s.g.info[entries[i]].Dir) {
+				inEntryDir[q] = true
+				break
+			}
+		}
+	}
+	own := map[int]bitset{}
+	builtBy := map[int]int{}
+	for _, i := range comps {
+		b := newBitset(len(s.g.paths))
+		for _, q := range s.reachFrom(entries[i], stop) {
+			b.set(q)
+			builtBy[q]++
+		}
+		own[i] = b
+	}
+	// q is shared code of the components below common when fewer than half of all components
+	// build it (a library is built by most) and most of those that do are below common.
+	sharedCode := func(q int, common string) bool {
+		inside := 0
+		for _, k := range comps {
+			if own[k].has(q) && s.under(entries[k], common) {
+				inside++
+			}
+		}
+		return 2*builtBy[q] < len(comps) && 2*inside >= builtBy[q]
+	}
+	for x, i := range comps {
+		for _, j := range comps[x+1:] {
+			a, b := entries[i], entries[j]
+			common := commonDir(s.g.info[a].Dir, s.g.info[b].Dir)
+			if common == "." || common == "" {
+				continue
+			}
+			if s.adapts(a, b, own[j], common) || s.adapts(b, a, own[i], common) {
+				parent[find(i)] = find(j)
+				continue
+			}
+			for q := range s.g.paths {
+				if own[i].has(q) && own[j].has(q) && s.under(q, common) && !inEntryDir[q] && sharedCode(q, common) {
+					parent[find(i)] = find(j)
+					break
+				}
+			}
+		}
+	}
+	byRoot := map[int][]int{}
+	var order []int
+	for i, p := range entries {
+		r := find(i)
+		if _, ok := byRoot[r]; !ok {
+			order = append(order, r)
+		}
+		byRoot[r] = append(byRoot[r], p)
+	}
+	var reps []int
+	var groups [][]int
+	for _, r := range order {
+		reps = append(reps, byRoot[r][0])
+		groups = append(groups, byRoot[r])
+	}
+	return reps, groups
+}
+
+// commonDir is the deepest directory holding both a and b ("." when only the root does).
+func commonDir(a, b string) string {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	k := 0
+	for k < len(as) && k < len(bs) && as[k] == bs[k] {
+		k++
+	}
+	if k == 0 {
+		return "."
+	}
+	return strings.Join(as[:k], "/")
+}
+
+// adapts reports whether component a is an adapter of component b's service: a implements an
+// interface declared in b's own code below their common directory (a payment gateway wired by
+// the main, implementing the orders port, importing nothing of orders).
+func (s *structure) adapts(a, b int, bOwn bitset, common string) bool {
+	for q, n := range s.g.impl[a] {
+		// The port is b's domain code, not a contract below b's own directory (a client
+		// interface another service implements to talk to b).
+		if n > 0 && (q == b || bOwn.has(q)) && s.under(q, common) && !s.under(q, s.g.info[b].Dir) {
+			return true
+		}
+	}
+	return false
 }

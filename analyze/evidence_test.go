@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -182,18 +183,25 @@ func TestEvidencePathBlind(t *testing.T) {
 	}
 }
 
-// A flat module with one main importing every package gives no structure to trust: coupling
-// decides, as before.
+// A flat module (every package directly below the root) with one main importing every
+// package gives no structure to trust: coupling decides, as before. The same module with its
+// services in directories is trusted.
 func TestEvidenceNotTrustedOnFlatTree(t *testing.T) {
-	f := shopFacts()
-	g, err := buildGraph(f, DefaultSignals(), DefaultContract)
-	if err != nil {
-		t.Fatal(err)
+	nested := shopFacts()
+	to := map[string]string{}
+	for i, p := range nested.Packages {
+		to[p.Path] = "example.com/shop/p" + strconv.Itoa(i)
 	}
-	n := len(g.paths)
-	ev := gatherEvidence(g, roleDecl{tool: make([]bool, n), root: make([]bool, n), main: make([]bool, n)}, f.Modules)
-	if ev.trusted(g) {
-		t.Errorf("a flat tree with one main was trusted: entries %v", ev.entries)
+	for name, f := range map[string]*Facts{"flat": rename(nested, to), "nested": nested} {
+		g, err := buildGraph(f, DefaultSignals(), DefaultContract)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(g.paths)
+		ev := gatherEvidence(g, roleDecl{tool: make([]bool, n), root: make([]bool, n), main: make([]bool, n)}, f.Modules)
+		if got, want := ev.trusted(g), name == "nested"; got != want {
+			t.Errorf("%s: trusted %v, want %v (entries %v)", name, got, want, ev.entries)
+		}
 	}
 }
 
