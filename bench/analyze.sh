@@ -20,6 +20,8 @@
 #
 # Knobs (environment): BENCH_SERVICES, BENCH_PACKAGES (per service), BENCH_LINES (per package),
 # BENCH_MU, BENCH_SEED, BENCH_RUNS, BENCH_KEEP=1 to keep the generated tree, CARVE (binary).
+# TREE=dir measures a real module instead (e.g. a corpus tree: TREE=../trees/tempo), with
+# TRUTH=file to score the plan; nothing is generated then.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,17 +55,26 @@ tree=$work/synth
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-echo "== generating $services services × $per packages, μ=$mu, seed $seed, ~$lines lines per package"
-(cd "$root" && go build -o "$work/carve-gen" ./samples/gen/cmd/carve-gen)
-# The generated module stands alone: no workspace, no vendor directory, no dependencies.
-export GOWORK=off GOFLAGS=-mod=mod
-t0=$(now)
-"$work/carve-gen" -k "$services" -p "$per" -mu "$mu" -kernel 3 -seed "$seed" -lines "$lines" -out "$tree"
-t1=$(now)
-gen_s=$(elapsed "$t0" "$t1")
-go_files=$(find "$tree" -name '*.go' | wc -l)
-go_lines=$(find "$tree" -name '*.go' -print0 | xargs -0 cat | wc -l)
-echo "generated in ${gen_s}s: $go_files Go files, $go_lines lines"
+if [[ -n ${TREE:-} ]]; then
+	# A real module (a corpus tree rebuilt as ../shared/corpus/README.md says): measured as it is.
+	tree=$(cd "$TREE" && pwd)
+	gen_s=0
+	go_files=$(find "$tree" -name '*.go' -not -path '*/vendor/*' | wc -l)
+	go_lines=$(find "$tree" -name '*.go' -not -path '*/vendor/*' -print0 | xargs -0 cat | wc -l)
+	echo "== measuring $tree: $go_files Go files, $go_lines lines (vendor excluded)"
+else
+	echo "== generating $services services × $per packages, μ=$mu, seed $seed, ~$lines lines per package"
+	(cd "$root" && go build -o "$work/carve-gen" ./samples/gen/cmd/carve-gen)
+	# The generated module stands alone: no workspace, no vendor directory, no dependencies.
+	export GOWORK=off GOFLAGS=-mod=mod
+	t0=$(now)
+	"$work/carve-gen" -k "$services" -p "$per" -mu "$mu" -kernel 3 -seed "$seed" -lines "$lines" -out "$tree"
+	t1=$(now)
+	gen_s=$(elapsed "$t0" "$t1")
+	go_files=$(find "$tree" -name '*.go' | wc -l)
+	go_lines=$(find "$tree" -name '*.go' -print0 | xargs -0 cat | wc -l)
+	echo "generated in ${gen_s}s: $go_files Go files, $go_lines lines"
+fi
 
 # carve's facts cache lives in the scratch directory: the user's own cache is left alone.
 export CARVE_CACHE_DIR=$work/carve-cache
@@ -76,7 +87,12 @@ build_s=$(elapsed "$t0" "$t1")
 echo "go build ./... (first build of this tree; cold unless an earlier run built the same seed): ${build_s}s"
 (cd "$tree" && go list -deps -export ./... >/dev/null && go vet ./...)
 # The warm-up run of carve also scores its plan against the planted decomposition.
-"$carve" analyze "$tree" -o json --out "$work/plan.json" --truth "$tree/truth.json"
+truth=${TRUTH:-$tree/truth.json}
+if [[ -f $truth ]]; then
+	"$carve" analyze "$tree" -o json --out "$work/plan.json" --truth "$truth"
+else
+	"$carve" analyze "$tree" -o json --out "$work/plan.json"
+fi
 ari=$(grep -o '"ari": *[-0-9.e]*' "$work/plan.json" | head -1 | awk '{ print $2 }')
 services_found=$(grep -c '"cohesion"' "$work/plan.json" || true)
 
@@ -121,9 +137,14 @@ median() {
 }
 
 echo
-echo "carve analyze on a generated monolith: $services services × $per packages (+3 kernel, 1 main),"
-echo "$go_files files, $go_lines lines; generation ${gen_s}s, first go build ${build_s}s; medians of $runs warm runs."
-echo "carve's plan: $services_found services, ARI ${ari:-n/a} against the planted decomposition."
+if [[ -n ${TREE:-} ]]; then
+	echo "carve analyze on $tree: $go_files files, $go_lines lines; first go build ${build_s}s; medians of $runs warm runs."
+	echo "carve's plan: $services_found services, ARI ${ari:-n/a} against the truth (TRUTH=${TRUTH:-none})."
+else
+	echo "carve analyze on a generated monolith: $services services × $per packages (+3 kernel, 1 main),"
+	echo "$go_files files, $go_lines lines; generation ${gen_s}s, first go build ${build_s}s; medians of $runs warm runs."
+	echo "carve's plan: $services_found services, ARI ${ari:-n/a} against the planted decomposition."
+fi
 echo
 printf '%-40s %10s %14s\n' "command" "wall (s)" "peak RSS (MiB)"
 declare -A secs mib
