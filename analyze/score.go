@@ -282,26 +282,11 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		metrics.ICP = round6(float64(cross) / float64(calls))
 	}
 	if truth != nil {
-		var la, lb []int
-		ia, ib := map[string]int{}, map[string]int{}
-		for i, pkg := range p.Packages {
-			t, ok := truth[pkg.Path]
-			if !ok {
-				continue
-			}
-			name := kernelLabel
-			if label[i] >= 0 {
-				name = names[label[i]]
-			}
-			la = append(la, intern(ia, name))
-			lb = append(lb, intern(ib, t))
+		ts, err := CompareTruth(p.Packages, truth)
+		if err != nil {
+			return err
 		}
-		if len(la) == 0 {
-			return fmt.Errorf("%w (%d packages): is it the decomposition of this module? It maps import paths such as %s", ErrTruthMismatch, len(p.Packages), anyKey(truth))
-		}
-		ari := round6(ariLabels(la, lb))
-		fm := round6(mojoFMLabels(la, lb))
-		metrics.ARI, metrics.MoJoFM = &ari, &fm
+		ts.setMetrics(&metrics)
 	}
 
 	p.Services = svcs
