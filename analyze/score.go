@@ -281,6 +281,8 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	if calls > 0 {
 		metrics.ICP = round6(float64(cross) / float64(calls))
 	}
+	metrics.KernelPackages, metrics.KernelLines = kernelShare(p.Packages)
+	metrics.ModularityAll, metrics.ICPAll = wholeMetrics(p.Packages, p.Graph)
 	if truth != nil {
 		ts, err := CompareTruth(p.Packages, truth)
 		if err != nil {

@@ -110,6 +110,13 @@ type Metrics struct {
 	Modularity float64 `json:"modularity"` // Newman's Q on the weighted package graph
 	ICP        float64 `json:"icp"`        // inter-partition call percentage, 0..1
 	IFN        float64 `json:"ifn"`        // interface number: mean packages per service used from outside
+	// ModularityAll and ICPAll are Q and ICP over every package, the kernel a group of its own:
+	// coupling hidden in the kernel counts against the plan here.
+	ModularityAll float64 `json:"modularity_all"`
+	ICPAll        float64 `json:"icp_all"`
+	// KernelPackages and KernelLines are the kernel's share of the module's packages and lines.
+	KernelPackages float64 `json:"kernel_packages"`
+	KernelLines    float64 `json:"kernel_lines"`
 	// ARI and MoJoFM (with a truth file) are over every package the truth names, the kernel
 	// one group and the truth's "shared" packages one group: the same as ARIFull, MoJoFMFull.
 	ARI    *float64 `json:"ari,omitempty"`

@@ -94,6 +94,9 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 	m := p.Metrics
 	fmt.Fprintf(tw, "\n%s modularity %.3f · cross-service calls (ICP) %.1f%% · interface number (IFN) %.2f",
 		bold("Scores"), m.Modularity, 100*m.ICP, m.IFN)
+	if m.KernelPackages > 0 {
+		fmt.Fprintf(tw, " · kernel %.0f%% of packages, %.0f%% of lines · whole-module Q %.3f", 100*m.KernelPackages, 100*m.KernelLines, m.ModularityAll)
+	}
 	if m.ARIStrict != nil {
 		fmt.Fprintf(tw, " · ARI strict %.3f", *m.ARIStrict)
 	}
