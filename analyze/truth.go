@@ -25,6 +25,18 @@ func ReadTruth(path string) (map[string]string, error) {
 	return t, nil
 }
 
+// WriteTruth writes a truth in the format ReadTruth reads, keys sorted.
+func WriteTruth(path string, truth map[string]string) error {
+	data, err := json.MarshalIndent(truth, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write truth file: %w", err)
+	}
+	return nil
+}
+
 // ParseTruth parses the truth format of ReadTruth. Errors give the line and column.
 func ParseTruth(data []byte) (map[string]string, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -2,7 +2,10 @@ package analyze
 
 import (
 	"errors"
+	"maps"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/carve-dev/carve/analyze/plan"
@@ -122,5 +125,20 @@ func TestScoreRecordsStrictAndFull(t *testing.T) {
 	}
 	if math.Abs(*m.ARIStrict-round6(4.0/7)) > 1e-9 || *m.MoJoFMStrict != 50 {
 		t.Errorf("strict ARI %v MoJoFM %v, want 4/7 and 50", *m.ARIStrict, *m.MoJoFMStrict)
+	}
+}
+
+func TestWriteTruthRoundTrip(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "truth.json")
+	want := map[string]string{"m/b": SharedLabel, "m/a": "x<y>"}
+	if err := WriteTruth(file, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadTruth(file)
+	if err != nil || !maps.Equal(got, want) {
+		t.Errorf("read back %v, %v; want %v", got, err, want)
+	}
+	if err := WriteTruth(filepath.Join(file, "no", "dir"), want); err == nil || !strings.Contains(err.Error(), "write truth file") {
+		t.Errorf("unwritable path: %v", err)
 	}
 }

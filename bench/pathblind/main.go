@@ -71,7 +71,7 @@ func run(args []string) error {
 		if len(missing) > 0 {
 			slog.Warn("truth packages not in the module, left out", "count", len(missing), "first", missing[0])
 		}
-		if err := writeJSON(*truthOut, nt); err != nil {
+		if err := analyze.WriteTruth(*truthOut, nt); err != nil {
 			return err
 		}
 	}

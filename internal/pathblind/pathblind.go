@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -500,26 +501,64 @@ func DependencyImports(ctx context.Context, dir string) ([]string, error) {
 		return nil, fmt.Errorf("%s is not a module root: %w", dir, err)
 	}
 	module := modfile.ModulePath(gomod)
-	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-deps", "-f", `{{.ImportPath}}{{"\t"}}{{with .Module}}{{.Main}}{{end}}{{"\t"}}{{join .Imports " "}}`, "./...")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	pkgs, err := GoList(ctx, dir, true)
 	if err != nil {
-		return nil, fmt.Errorf("go list -deps in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
+		return nil, err
 	}
 	seen := map[string]bool{}
-	for line := range strings.Lines(string(out)) {
-		fields := strings.Split(strings.TrimSuffix(line, "\n"), "\t")
-		if len(fields) != 3 || fields[1] == "true" {
+	for _, p := range pkgs {
+		if p.Main {
 			continue
 		}
-		for _, imp := range strings.Fields(fields[2]) {
+		for _, imp := range p.Imports {
 			if imp == module || strings.HasPrefix(imp, module+"/") {
 				seen[imp] = true
 			}
 		}
 	}
 	return slices.Sorted(maps.Keys(seen)), nil
+}
+
+// Listed is a package as go list reports it.
+type Listed struct {
+	Path    string
+	Main    bool     // in the main module
+	Imports []string // non-test imports
+}
+
+// GoList lists the packages of the module at dir (./..., outside any workspace), with their
+// dependencies too when deps is set.
+func GoList(ctx context.Context, dir string, deps bool) ([]Listed, error) {
+	args := []string{"list", "-e", "-json=ImportPath,Module,Imports,Error"}
+	if deps {
+		args = append(args, "-deps")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./...")...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list in %s: %w: %s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+	var pkgs []Listed
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Imports    []string
+			Module     *struct{ Main bool }
+			Error      *struct{ Err string }
+		}
+		if err := dec.Decode(&p); err != nil {
+			return nil, fmt.Errorf("go list in %s: %w", dir, err)
+		}
+		if p.Error != nil && p.Module == nil {
+			// An error outside any module: the pattern matched nothing, there is no go.mod.
+			return nil, fmt.Errorf("go list %s in %s: %s", p.ImportPath, dir, p.Error.Err)
+		}
+		pkgs = append(pkgs, Listed{Path: p.ImportPath, Main: p.Module != nil && p.Module.Main, Imports: p.Imports})
+	}
+	return pkgs, nil
 }
