@@ -369,8 +369,17 @@ func rewriteFile(file string, d *dirInfo, module string, pkgs map[string]pkgName
 	f.Name.Name = d.packageName(f.Name.Name)
 	dropImportComment(fset, f)
 
-	// renames maps a name under which this file refers to a module package to its new name.
+	// renames maps a name under which this file refers to a module package to its new name;
+	// taken holds the new names in use, so that a package imported twice under two names
+	// (log and util_log) gets two names again.
 	renames := map[string]string{}
+	taken := map[string]bool{}
+	for _, spec := range f.Imports {
+		p, _ := strconv.Unquote(spec.Path.Value)
+		if pk, ok := pkgs[p]; ok && spec.Name == nil {
+			taken[pk.new] = true
+		}
+	}
 	for _, spec := range f.Imports {
 		p, err := strconv.Unquote(spec.Path.Value)
 		if err != nil {
@@ -390,8 +399,13 @@ func rewriteFile(file string, d *dirInfo, module string, pkgs map[string]pkgName
 		case spec.Name == nil:
 		case spec.Name.Name == "_" || spec.Name.Name == ".":
 		default:
-			renames[spec.Name.Name] = pk.new
-			spec.Name.Name = pk.new
+			name := pk.new
+			for k := 2; taken[name]; k++ {
+				name = pk.new + "_" + strconv.Itoa(k)
+			}
+			taken[name] = true
+			renames[spec.Name.Name] = name
+			spec.Name.Name = name
 		}
 	}
 	if len(renames) > 0 {
