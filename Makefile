@@ -41,7 +41,7 @@ bench-analyze: build
 ## (../shared/corpus: jaeger, tempo), normal and path-blind, beside a plain-Louvain baseline; not
 ## part of `bench` nor `test`: it needs the fetched trees
 bench-boundaries: build
-	TREES="$(TREES)" bash bench/boundaries.sh
+	TREES="$(TREES)" BLIND="$(BLIND)" bash bench/boundaries.sh
 
 bench-proxy: build
 	bash bench/proxy.sh

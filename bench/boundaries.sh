@@ -10,8 +10,10 @@
 #
 # Knobs (environment): TREES (required), CORPUS (default ../shared/corpus from the checkout, or
 # from the main checkout of a worktree),
-# CARVE (binary, default bin/carve), BENCH_SEEDS (default 20), BENCH_KEEP=1 keeps the scratch
-# directory (plans, path-blind copies).
+# CARVE (binary, default bin/carve), BLIND (a directory of path-blind copies made before:
+# BLIND/<case> and BLIND/<case>.json, e.g. with go run ./bench/pathblind; a vendored tree copied
+# afresh compiles its dependencies again), BENCH_SEEDS (default 20), BENCH_KEEP=1 keeps the
+# scratch directory (plans, path-blind copies).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,4 +49,4 @@ else
 fi
 
 (cd "$root" && go build -o "$scratch/boundaries" ./bench/boundaries)
-"$scratch/boundaries" -trees "$trees" -corpus "$corpus" -carve "$carve" -scratch "$scratch" -seeds "$seeds"
+"$scratch/boundaries" -trees "$trees" -corpus "$corpus" -carve "$carve" -scratch "$scratch" -seeds "$seeds" -blind "${BLIND:-}"

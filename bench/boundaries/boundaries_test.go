@@ -124,3 +124,31 @@ func TestLoadImportGraph(t *testing.T) {
 		t.Error("a directory without a module: no error")
 	}
 }
+
+// TestBlindCopy: a copy made before is reused; without one, a copy and its truth are made in
+// the scratch directory.
+func TestBlindCopy(t *testing.T) {
+	corpus, scratch, blind := t.TempDir(), t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(corpus, "fixture.json"), []byte(`{"example.com/fix/users": "u", "example.com/fix/orders": "shared"}`), 0o644)
+	c := config{trees: filepath.Join("..", "..", "internal", "pathblind", "testdata"), corpus: corpus, scratch: scratch}
+	tree, truth, err := blindCopy(context.Background(), c, "fixture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tree != filepath.Join(scratch, "fixture-blind") {
+		t.Errorf("copy at %s", tree)
+	}
+	data, _ := os.ReadFile(truth)
+	if strings.Contains(string(data), "users") || !strings.Contains(string(data), `"shared"`) {
+		t.Errorf("the copy's truth keeps old paths or loses labels: %s", data)
+	}
+
+	os.MkdirAll(filepath.Join(blind, "fixture"), 0o755)
+	os.WriteFile(filepath.Join(blind, "fixture", "go.mod"), []byte("module example.com/fix\n"), 0o644)
+	os.WriteFile(filepath.Join(blind, "fixture.json"), []byte(`{}`), 0o644)
+	c.blind = blind
+	tree, truth, err = blindCopy(context.Background(), c, "fixture")
+	if err != nil || tree != filepath.Join(blind, "fixture") || truth != filepath.Join(blind, "fixture.json") {
+		t.Errorf("with -blind: %s %s %v", tree, truth, err)
+	}
+}

@@ -39,7 +39,7 @@ func main() {
 }
 
 type config struct {
-	trees, corpus, carve, scratch string
+	trees, corpus, carve, scratch, blind string
 	seeds                         int
 }
 
@@ -50,6 +50,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fl.StringVar(&c.corpus, "corpus", "", "corpus `DIR` with the truth files <case>.json")
 	fl.StringVar(&c.carve, "carve", "", "carve `BINARY` to score")
 	fl.StringVar(&c.scratch, "scratch", "", "scratch `DIR` for plans and path-blind copies (default: a temporary directory, removed after)")
+	fl.StringVar(&c.blind, "blind", "", "`DIR` of path-blind copies made before: DIR/<case> with its truth DIR/<case>.json (default: TREES/<case>-blind and TREES/<case>-blind.json)")
 	fl.IntVar(&c.seeds, "seeds", 20, "Louvain baseline: mean over seeds 1..`N`")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -162,13 +163,21 @@ func score(ctx context.Context, c config, name, variant string) (row, error) {
 	return row{name: name, variant: variant, metrics: p.Metrics, services: len(p.Services), base: base, seconds: secs}, nil
 }
 
-// blindCopy returns the path-blind tree of a case and its truth file: TREES/<case>-blind when
-// it and its truth exist, else a copy made under the scratch directory.
+// blindCopy returns the path-blind tree of a case and its truth file: -blind DIR/<case> or
+// TREES/<case>-blind when it and its truth exist, else a copy made under the scratch directory.
+// (A copy made before keeps the Go build cache warm: a vendored dependency compiled in another
+// directory is compiled again.)
 func blindCopy(ctx context.Context, c config, name string) (tree, truth string, err error) {
-	tree, truth = filepath.Join(c.trees, name+"-blind"), filepath.Join(c.trees, name+"-blind.json")
-	if _, err1 := os.Stat(filepath.Join(tree, "go.mod")); err1 == nil {
-		if _, err2 := os.Stat(truth); err2 == nil {
-			return tree, truth, nil
+	candidates := [][2]string{{filepath.Join(c.trees, name+"-blind"), filepath.Join(c.trees, name+"-blind.json")}}
+	if c.blind != "" {
+		candidates = append([][2]string{{filepath.Join(c.blind, name), filepath.Join(c.blind, name+".json")}}, candidates...)
+	}
+	for _, cand := range candidates {
+		_, err1 := os.Stat(filepath.Join(cand[0], "go.mod"))
+		_, err2 := os.Stat(cand[1])
+		if err1 == nil && err2 == nil {
+			slog.Info("reusing a path-blind copy", "case", name, "tree", cand[0])
+			return cand[0], cand[1], nil
 		}
 	}
 	src := filepath.Join(c.trees, name)
