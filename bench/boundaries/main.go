@@ -40,7 +40,7 @@ func main() {
 
 type config struct {
 	trees, corpus, carve, scratch, blind string
-	seeds                         int
+	seeds                                int
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
