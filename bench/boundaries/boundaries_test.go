@@ -152,3 +152,31 @@ func TestBlindCopy(t *testing.T) {
 		t.Errorf("with -blind: %s %s %v", tree, truth, err)
 	}
 }
+
+// TestScoreRunsCarve: score runs the carve binary with --truth and reads the plan it writes
+// (a stand-in script here), and reports carve's stderr when it fails.
+func TestScoreRunsCarve(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "carve")
+	script := `#!/bin/sh
+# stand-in for carve analyze TREE -o json --out FILE --truth T --no-cache
+out=$6
+case "$*" in *--truth*--no-cache*) ;; *) echo "bad args: $*" >&2; exit 2 ;; esac
+printf '%s' '{"schema": "carve.plan/v1", "module": "example.com/fix", "settings": {"seed": 1, "resolution": 1, "signals": {}}, "services": [{"name": "a", "packages": [], "routes": [], "tables": [], "cohesion": 1, "coupling": 0}], "kernel": [], "shared_tables": [], "edges": [], "metrics": {"modularity": 0, "icp": 0, "ifn": 0, "ari_strict": 0.75, "kernel_packages": 0.5}, "packages": [], "graph": []}' > "$out"
+`
+	os.WriteFile(fake, []byte(script), 0o755)
+	corpus := t.TempDir()
+	os.WriteFile(filepath.Join(corpus, "fixture.json"), []byte(`{"example.com/fix/users": "u", "example.com/fix/orders": "o"}`), 0o644)
+	c := config{trees: filepath.Join("..", "..", "internal", "pathblind", "testdata"), corpus: corpus, carve: fake, scratch: t.TempDir(), seeds: 2}
+	r, err := score(context.Background(), c, "fixture", "normal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.metrics.ARIStrict == nil || *r.metrics.ARIStrict != 0.75 || r.metrics.KernelPackages != 0.5 || r.services != 1 || r.base.Seeds != 2 {
+		t.Errorf("row %+v", r)
+	}
+	os.WriteFile(fake, []byte("#!/bin/sh\necho broken tree >&2\nexit 1\n"), 0o755)
+	if _, err := score(context.Background(), c, "fixture", "normal"); err == nil || !strings.Contains(err.Error(), "broken tree") {
+		t.Errorf("failing carve: %v", err)
+	}
+}

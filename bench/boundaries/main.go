@@ -142,10 +142,11 @@ func score(ctx context.Context, c config, name, variant string) (row, error) {
 	slog.Info("analysing", "case", name, "variant", variant, "tree", tree)
 	cmd := exec.CommandContext(ctx, c.carve, "analyze", tree, "-o", "json", "--out", planFile, "--truth", truthFile, "--no-cache")
 	cmd.Env = append(os.Environ(), "CARVE_CACHE_DIR="+filepath.Join(c.scratch, "carve-cache"), "GOWORK=off")
-	cmd.Stderr = io.Discard
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return row{}, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, out)
+	if err := cmd.Run(); err != nil {
+		return row{}, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
 	}
 	secs := time.Since(start).Seconds()
 	p, err := plan.ReadFile(planFile)
