@@ -3,7 +3,7 @@
 GO      ?= go
 SHOP    := samples/shop
 
-.PHONY: all build deps demo test test-go test-samples bench bench-analyze bench-proxy bench-sync lint fmt
+.PHONY: all build deps demo test test-go test-samples bench bench-analyze bench-proxy bench-sync bench-boundaries lint fmt
 
 all: build
 
@@ -36,6 +36,12 @@ bench: bench-analyze bench-proxy bench-sync
 
 bench-analyze: build
 	bash bench/analyze.sh
+
+## bench-boundaries: carve analyze against the known split of the corpus trees found in TREES
+## (../shared/corpus: jaeger, tempo), normal and path-blind, beside a plain-Louvain baseline; not
+## part of `bench` nor `test`: it needs the fetched trees
+bench-boundaries: build
+	TREES="$(TREES)" BLIND="$(BLIND)" bash bench/boundaries.sh
 
 bench-proxy: build
 	bash bench/proxy.sh

@@ -139,6 +139,9 @@ type Facts struct {
 	Deps     []Dep
 	Tables   []TableUse
 	Routes   []RouteDecl
+	// Signals names the signals that were collected, so that a plan records the weights of those
+	// only; nil when unknown (facts built by hand), and then every weight is recorded.
+	Signals []string
 }
 
 // Signal computes one kind of coupling over a loaded module and adds it to the facts. Adding a

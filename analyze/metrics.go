@@ -1,6 +1,12 @@
 package analyze
 
-import "sort"
+import (
+	"maps"
+	"slices"
+	"sort"
+
+	"github.com/carve-dev/carve/analyze/plan"
+)
 
 // ARI is the adjusted Rand index (Hubert and Arabie, 1985) of two partitions given as package →
 // group maps, over the packages both name: 1 when they agree exactly, about 0 when they agree as
@@ -183,4 +189,70 @@ func mojoFMLabels(a, b []int) float64 {
 		return 100
 	}
 	return 100 * (1 - float64(mno(a, b))/float64(d))
+}
+
+// kernelShare is the share of pkgs, and of their lines, that the plan puts in the kernel.
+func kernelShare(pkgs []plan.Package) (packages, lines float64) {
+	n, kn, l, kl := 0, 0, 0, 0
+	for _, p := range pkgs {
+		n++
+		l += p.Lines
+		if p.Kernel {
+			kn++
+			kl += p.Lines
+		}
+	}
+	if n > 0 {
+		packages = round6(float64(kn) / float64(n))
+	}
+	if l > 0 {
+		lines = round6(float64(kl) / float64(l))
+	}
+	return packages, lines
+}
+
+// wholeMetrics is modularity Q and ICP over every package, the kernel a group of its own (a
+// package in neither a service nor the kernel is a group by itself): coupling into the kernel
+// counts as crossing a boundary, so a plan cannot score better by moving coupled packages into
+// the kernel, where the service metrics no longer see them. Calls from composition roots
+// (Wiring) are left out of ICP as in the service metrics. Edges naming unknown packages are
+// skipped (Score rejects them before).
+func wholeMetrics(pkgs []plan.Package, graph []plan.PackageEdge) (q, icp float64) {
+	group := make(map[string]string, len(pkgs))
+	wiring := map[string]bool{}
+	for _, p := range pkgs {
+		group[p.Path] = planGroup(p)
+		wiring[p.Path] = p.Wiring
+	}
+	in, deg := map[string]float64{}, map[string]float64{}
+	m := 0.0
+	calls, cross := 0, 0
+	for _, e := range graph {
+		gi, ok1 := group[e.From]
+		gj, ok2 := group[e.To]
+		if !ok1 || !ok2 || e.From == e.To {
+			continue
+		}
+		m += e.Weight
+		deg[gi] += e.Weight
+		deg[gj] += e.Weight
+		if gi == gj {
+			in[gi] += e.Weight
+		}
+		if !wiring[e.From] {
+			calls += e.Calls
+			if gi != gj {
+				cross += e.Calls
+			}
+		}
+	}
+	if m > 0 {
+		for _, g := range slices.Sorted(maps.Keys(deg)) { // a fixed order: the same sum every run
+			q += in[g]/m - (deg[g]/(2*m))*(deg[g]/(2*m))
+		}
+	}
+	if calls > 0 {
+		icp = float64(cross) / float64(calls)
+	}
+	return round6(q), round6(icp)
 }

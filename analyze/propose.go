@@ -146,7 +146,7 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	if len(f.Modules) > 1 {
 		p.Modules = append([]string(nil), f.Modules...)
 	}
-	p.Settings = plan.Settings{Seed: opts.Seed, Resolution: gamma, Services: opts.Services, Signals: weights, Contract: contract, KernelShare: share}
+	p.Settings = plan.Settings{Seed: opts.Seed, Resolution: gamma, Services: opts.Services, Signals: usedWeights(weights, f.Signals), Contract: contract, KernelShare: share}
 	for i, path := range g.paths {
 		pkg := plan.Package{Path: path, Main: g.info[i].Main, Wiring: wiring[i], Tool: tool[i], Why: ev.why[i], Lines: g.info[i].Lines, Kernel: labels[i] == -1}
 		if labels[i] >= 0 {

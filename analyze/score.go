@@ -299,30 +299,14 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	if calls > 0 {
 		metrics.ICP = round6(float64(cross) / float64(calls))
 	}
+	metrics.KernelPackages, metrics.KernelLines = kernelShare(p.Packages)
+	metrics.ModularityAll, metrics.ICPAll = wholeMetrics(p.Packages, p.Graph)
 	if truth != nil {
-		var la, lb []int
-		ia, ib := map[string]int{}, map[string]int{}
-		for i, pkg := range p.Packages {
-			t, ok := truth[pkg.Path]
-			if !ok {
-				continue
-			}
-			name := kernelLabel
-			switch {
-			case label[i] >= 0:
-				name = names[label[i]]
-			case label[i] == outside:
-				name = "\x00outside " + pkg.Path // each on its own: it is in no group
-			}
-			la = append(la, intern(ia, name))
-			lb = append(lb, intern(ib, t))
+		ts, err := CompareTruth(p.Packages, truth)
+		if err != nil {
+			return err
 		}
-		if len(la) == 0 {
-			return fmt.Errorf("%w (%d packages): is it the decomposition of this module? It maps import paths such as %s", ErrTruthMismatch, len(p.Packages), anyKey(truth))
-		}
-		ari := round6(ariLabels(la, lb))
-		fm := round6(mojoFMLabels(la, lb))
-		metrics.ARI, metrics.MoJoFM = &ari, &fm
+		ts.setMetrics(&metrics)
 	}
 
 	p.Services = svcs

@@ -100,6 +100,9 @@ func Collect(ctx context.Context, m *Module, signals []Signal) (*Facts, error) {
 		f.Tables = append(f.Tables, p.Tables...)
 		f.Routes = append(f.Routes, p.Routes...)
 	}
+	for _, s := range signals {
+		f.Signals = append(f.Signals, s.Name())
+	}
 	m.report(StageSignals, len(signals), len(signals))
 	sortFacts(f)
 	return f, nil

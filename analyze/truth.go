@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/carve-dev/carve/analyze/plan"
 )
 
 // ReadTruth reads a known decomposition: a JSON object mapping package import path → service
@@ -21,6 +23,18 @@ func ReadTruth(path string) (map[string]string, error) {
 		return nil, fmt.Errorf("truth file %s: %w", path, err)
 	}
 	return t, nil
+}
+
+// WriteTruth writes a truth in the format ReadTruth reads, keys sorted.
+func WriteTruth(path string, truth map[string]string) error {
+	data, err := json.MarshalIndent(truth, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write truth file: %w", err)
+	}
+	return nil
 }
 
 // ParseTruth parses the truth format of ReadTruth. Errors give the line and column.
@@ -123,4 +137,83 @@ func lineCol(data []byte, off int64) (int, int) {
 		}
 	}
 	return line, col
+}
+
+// SharedLabel is the truth label of a package of the shared kernel: a library several services
+// use, which a plan should put in its kernel rather than in a service.
+const SharedLabel = "shared"
+
+// TruthScores is how far a partition of a module's packages agrees with a truth file.
+type TruthScores struct {
+	// Strict is computed over the packages the truth gives a service label (not SharedLabel);
+	// Full over those and the shared ones, the plan's kernel and the truth's shared packages
+	// each forming one group. Full covers every truth package, so it is also the plan's
+	// historical metrics.ari and metrics.mojofm.
+	Strict, Full Agreement
+}
+
+// Agreement is ARI and MoJoFM over N packages; N is 0 when no package was in the set, and then
+// the scores mean nothing.
+type Agreement struct {
+	N      int
+	ARI    float64
+	MoJoFM float64
+}
+
+// CompareTruth scores where pkgs are (by Service and Kernel) against a truth (import path →
+// label, SharedLabel for kernel packages), over the packages both name. The plan's kernel is one
+// group; a package in no service and not kernel (a composition root or a tool the plan leaves
+// out) is a group of its own. It fails with ErrTruthMismatch when the truth names none of pkgs.
+func CompareTruth(pkgs []plan.Package, truth map[string]string) (TruthScores, error) {
+	var strictA, strictB, fullA, fullB []int
+	sa, sb, fa, fb := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	for _, pkg := range pkgs {
+		t, ok := truth[pkg.Path]
+		if !ok {
+			continue
+		}
+		g := planGroup(pkg)
+		fullA = append(fullA, intern(fa, g))
+		fullB = append(fullB, intern(fb, t))
+		if t != SharedLabel {
+			strictA = append(strictA, intern(sa, g))
+			strictB = append(strictB, intern(sb, t))
+		}
+	}
+	if len(fullA) == 0 {
+		return TruthScores{}, fmt.Errorf("%w (%d packages): is it the decomposition of this module? It maps import paths such as %s", ErrTruthMismatch, len(pkgs), anyKey(truth))
+	}
+	return TruthScores{Strict: agreement(strictA, strictB), Full: agreement(fullA, fullB)}, nil
+}
+
+func agreement(a, b []int) Agreement {
+	if len(a) == 0 {
+		return Agreement{}
+	}
+	return Agreement{N: len(a), ARI: round6(ariLabels(a, b)), MoJoFM: round6(mojoFMLabels(a, b))}
+}
+
+// planGroup is the group a package forms part of when a plan is compared with a truth: its
+// service, the kernel, or (a package the plan leaves out of both) a group of its own.
+func planGroup(p plan.Package) string {
+	switch {
+	case p.Kernel:
+		return kernelLabel
+	case p.Service != "":
+		return "service:" + p.Service
+	default:
+		return "\x00alone:" + p.Path
+	}
+}
+
+// setMetrics records the scores in m: ari and mojofm (every truth package, as they always
+// meant), and the strict and full pairs; the strict pair only when the strict set is not empty.
+func (s TruthScores) setMetrics(m *plan.Metrics) {
+	ptr := func(v float64) *float64 { return &v }
+	m.ARI, m.MoJoFM = ptr(s.Full.ARI), ptr(s.Full.MoJoFM)
+	m.ARIFull, m.MoJoFMFull = ptr(s.Full.ARI), ptr(s.Full.MoJoFM)
+	m.ARIStrict, m.MoJoFMStrict = nil, nil
+	if s.Strict.N > 0 {
+		m.ARIStrict, m.MoJoFMStrict = ptr(s.Strict.ARI), ptr(s.Strict.MoJoFM)
+	}
 }

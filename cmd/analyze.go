@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,8 +72,8 @@ Signals (--signals chooses and weights them, e.g. "calls=2,imports,implements=3"
 	f.Float64Var(&o.resolution, "resolution", 1, "modularity resolution: above 1 favours smaller services, below 1 bigger ones")
 	f.StringVar(&o.signals, "signals", "", "signals to use and their weights, e.g. `calls=2,imports,cochange=0.5` (default: all but cochange)")
 	f.StringVar(&o.config, "config", "", "carve.yaml with constraints (default: DIR/carve.yaml when present)")
-	f.StringVar(&o.truth, "truth", "", "JSON `FILE` mapping package import path → service name: score the plan against it (ARI, MoJoFM)")
-	f.Float64Var(&o.minARI, "min-ari", 0, "with --truth: exit 3 when ARI is below this bar")
+	f.StringVar(&o.truth, "truth", "", "JSON `FILE` mapping package import path → service name (\"shared\": kernel): score the plan against it (strict and full ARI, MoJoFM)")
+	f.Float64Var(&o.minARI, "min-ari", 0, "with --truth: exit 3 when the strict ARI (service-labelled packages only) is below this bar")
 	f.BoolVar(&o.tests, "tests", false, "include _test.go files")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every route in the text report")
 	f.BoolVar(&o.noCache, "no-cache", false, "recompute the facts even when the cache has them for this exact tree")
@@ -83,7 +84,15 @@ func signalHelp() string {
 	var b strings.Builder
 	weights := analyze.DefaultSignals()
 	for _, sig := range analyze.Signals() {
-		fmt.Fprintf(&b, "  %-11s %s (default weight %g)\n", sig.Name(), sig.Doc(), weights[sig.Name()])
+		w, ok := weights[sig.Name()]
+		switch {
+		case !ok:
+			fmt.Fprintf(&b, "  %-11s %s (no weight: always on, %s=0 turns it off)\n", sig.Name(), sig.Doc(), sig.Name())
+		case sig.Name() == analyze.SignalCoChange:
+			fmt.Fprintf(&b, "  %-11s %s (off unless listed; weight %g)\n", sig.Name(), sig.Doc(), w)
+		default:
+			fmt.Fprintf(&b, "  %-11s %s (default weight %g)\n", sig.Name(), sig.Doc(), w)
+		}
 	}
 	return b.String()
 }
@@ -97,6 +106,9 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	}
 	if o.resolution <= 0 {
 		return inputErr(fmt.Errorf("--resolution %g: want a positive number (1 is standard modularity)", o.resolution))
+	}
+	if o.minARI < -1 || o.minARI > 1 || o.minARI != o.minARI {
+		return inputErr(fmt.Errorf("--min-ari %g: ARI is between -1 and 1; give a bar in that range, e.g. 0.9", o.minARI))
 	}
 	if o.minARI != 0 && o.truth == "" {
 		return inputErr(errors.New("--min-ari needs --truth FILE to score against"))
@@ -139,10 +151,25 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	if err := writeOutput(s, o, p); err != nil {
 		return err
 	}
-	if o.minARI > 0 && p.Metrics.ARI != nil && *p.Metrics.ARI < o.minARI {
-		return differsError{fmt.Errorf("ARI %.3f against %s is below --min-ari %.3f", *p.Metrics.ARI, o.truth, o.minARI)}
+	if o.minARI > 0 {
+		if kind, ari, ok := gateARI(p.Metrics); ok && ari < o.minARI {
+			return differsError{fmt.Errorf("%s ARI %.3f against %s is below --min-ari %.3f", kind, ari, o.truth, o.minARI)}
+		}
 	}
 	return nil
+}
+
+// gateARI is the score --min-ari decides on: the strict ARI (the packages the truth gives a
+// service label), or the ARI over every truth package when the truth labels none of the
+// module's packages with a service (all are "shared").
+func gateARI(m plan.Metrics) (kind string, ari float64, ok bool) {
+	switch {
+	case m.ARIStrict != nil:
+		return "strict", *m.ARIStrict, true
+	case m.ARI != nil:
+		return "full", *m.ARI, true
+	}
+	return "", 0, false
 }
 
 func validFormat(f string) bool {
@@ -154,38 +181,58 @@ func validFormat(f string) bool {
 	return false
 }
 
-// parseSignals reads --signals: a comma-separated list of NAME or NAME=WEIGHT. Listing signals
-// chooses them: those not listed are not computed. Empty means the standard set and weights.
+// parseSignals reads --signals: a comma-separated list of NAME or NAME=WEIGHT. Listing coupling
+// signals chooses them: those not listed are not computed (weight 0). The routes signal has no
+// weight (it finds the HTTP entry points, not a coupling): it is computed unless listed as
+// routes=0. Empty means the standard set and weights.
 func parseSignals(spec string) ([]analyze.Signal, map[string]float64, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, nil, nil
 	}
-	var signals []analyze.Signal
 	weights := map[string]float64{}
 	for _, sig := range analyze.Signals() {
-		weights[sig.Name()] = 0
+		if analyze.KnownSignal(sig.Name()) {
+			weights[sig.Name()] = 0
+		}
 	}
+	routes := true
 	defaults := analyze.DefaultSignals()
 	for _, item := range strings.Split(spec, ",") {
-		name, val, hasVal := strings.Cut(strings.TrimSpace(item), "=")
-		sig, err := analyze.LookupSignal(name)
-		if err != nil {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			return nil, nil, fmt.Errorf("--signals %q: an empty entry; separate signal names with single commas", spec)
+		}
+		name, val, hasVal := strings.Cut(item, "=")
+		if _, err := analyze.LookupSignal(name); err != nil {
 			return nil, nil, fmt.Errorf("--signals: %w", err)
 		}
 		w := defaults[name]
 		if hasVal {
+			var err error
 			w, err = strconv.ParseFloat(val, 64)
-			if err != nil || w < 0 {
+			if err != nil || w < 0 || w != w {
 				return nil, nil, fmt.Errorf("--signals: weight %q of %s is not a non-negative number", val, name)
 			}
 		}
+		if !analyze.KnownSignal(name) {
+			// A signal without a weight (routes): on, or off with NAME=0.
+			if hasVal && w != 0 {
+				return nil, nil, fmt.Errorf("--signals: %s has no weight (it finds entry points, not couplings): list it as %s, or %s=0 to turn it off", name, name, name)
+			}
+			routes = !hasVal
+			continue
+		}
 		weights[name] = w
-		if w > 0 {
+	}
+	var signals []analyze.Signal
+	for _, sig := range analyze.Signals() {
+		name := sig.Name()
+		if weights[name] > 0 || (!analyze.KnownSignal(name) && routes) {
 			signals = append(signals, sig)
 		}
 	}
-	if len(signals) == 0 {
-		return nil, nil, errors.New("--signals: every chosen signal has weight 0: choose at least one with a positive weight")
+	if !slices.ContainsFunc(signals, func(sig analyze.Signal) bool { return weights[sig.Name()] > 0 }) {
+		return nil, nil, errors.New("--signals: every chosen coupling signal has weight 0: choose at least one with a positive weight")
 	}
 	return signals, weights, nil
 }

@@ -18,5 +18,6 @@ func Rescore(p *plan.Plan) error {
 		return err
 	}
 	p.Metrics.ARI, p.Metrics.MoJoFM = nil, nil
+	p.Metrics.ARIStrict, p.Metrics.MoJoFMStrict, p.Metrics.ARIFull, p.Metrics.MoJoFMFull = nil, nil, nil, nil
 	return nil
 }

@@ -114,11 +114,26 @@ type Edge struct {
 
 // Metrics score the plan as a whole.
 type Metrics struct {
-	Modularity float64  `json:"modularity"` // Newman's Q on the weighted package graph
-	ICP        float64  `json:"icp"`        // inter-partition call percentage, 0..1
-	IFN        float64  `json:"ifn"`        // interface number: mean packages per service used from outside
-	ARI        *float64 `json:"ari,omitempty"`
-	MoJoFM     *float64 `json:"mojofm,omitempty"`
+	Modularity float64 `json:"modularity"` // Newman's Q on the weighted package graph
+	ICP        float64 `json:"icp"`        // inter-partition call percentage, 0..1
+	IFN        float64 `json:"ifn"`        // interface number: mean packages per service used from outside
+	// ModularityAll and ICPAll are Q and ICP over every package, the kernel a group of its own:
+	// coupling hidden in the kernel counts against the plan here.
+	ModularityAll float64 `json:"modularity_all"`
+	ICPAll        float64 `json:"icp_all"`
+	// KernelPackages and KernelLines are the kernel's share of the module's packages and lines.
+	KernelPackages float64 `json:"kernel_packages"`
+	KernelLines    float64 `json:"kernel_lines"`
+	// ARI and MoJoFM (with a truth file) are over every package the truth names, the kernel
+	// one group and the truth's "shared" packages one group: the same as ARIFull, MoJoFMFull.
+	ARI    *float64 `json:"ari,omitempty"`
+	MoJoFM *float64 `json:"mojofm,omitempty"`
+	// ARIStrict and MoJoFMStrict are over the packages the truth gives a service label only.
+	ARIStrict    *float64 `json:"ari_strict,omitempty"`
+	MoJoFMStrict *float64 `json:"mojofm_strict,omitempty"`
+	// ARIFull and MoJoFMFull are over the strict packages and the truth's shared ones.
+	ARIFull    *float64 `json:"ari_full,omitempty"`
+	MoJoFMFull *float64 `json:"mojofm_full,omitempty"`
 }
 
 // Package is one package of the module and where the plan puts it.

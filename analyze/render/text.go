@@ -94,10 +94,25 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 	m := p.Metrics
 	fmt.Fprintf(tw, "\n%s modularity %.3f · cross-service calls (ICP) %.1f%% · interface number (IFN) %.2f",
 		bold("Scores"), m.Modularity, 100*m.ICP, m.IFN)
-	if m.ARI != nil {
+	if m.KernelPackages > 0 {
+		fmt.Fprintf(tw, " · kernel %.0f%% of packages, %.0f%% of lines · whole-module Q %.3f", 100*m.KernelPackages, 100*m.KernelLines, m.ModularityAll)
+	}
+	if m.ARIStrict != nil {
+		fmt.Fprintf(tw, " · ARI strict %.3f", *m.ARIStrict)
+	}
+	switch {
+	case m.ARIFull != nil:
+		fmt.Fprintf(tw, " · ARI full %.3f", *m.ARIFull)
+	case m.ARI != nil: // a plan written before the strict and full scores
 		fmt.Fprintf(tw, " · ARI %.3f", *m.ARI)
 	}
-	if m.MoJoFM != nil {
+	if m.MoJoFMStrict != nil {
+		fmt.Fprintf(tw, " · MoJoFM strict %.1f", *m.MoJoFMStrict)
+	}
+	switch {
+	case m.MoJoFMFull != nil:
+		fmt.Fprintf(tw, " · MoJoFM full %.1f", *m.MoJoFMFull)
+	case m.MoJoFM != nil:
 		fmt.Fprintf(tw, " · MoJoFM %.1f", *m.MoJoFM)
 	}
 	fmt.Fprintln(tw)
