@@ -85,7 +85,8 @@ t0=$(now)
 t1=$(now)
 build_s=$(elapsed "$t0" "$t1")
 echo "go build ./... (first build of this tree; cold unless an earlier run built the same seed): ${build_s}s"
-(cd "$tree" && go list -deps -export ./... >/dev/null && go vet ./...)
+# A real tree may have vet findings of its own: they do not make the timing wrong.
+(cd "$tree" && go list -deps -export ./... >/dev/null && { go vet ./... || [[ -n ${TREE:-} ]]; })
 # The warm-up run of carve also scores its plan against the planted decomposition.
 truth=${TRUTH:-$tree/truth.json}
 if [[ -f $truth ]]; then
@@ -103,7 +104,8 @@ measure() {
 	local name=$1
 	shift
 	local out=$work/time.out
-	if ! (cd "$tree" && /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>"$work/stderr"); then
+	if ! (cd "$tree" && /usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>"$work/stderr") &&
+		! [[ $name == go-vet && -n ${TREE:-} ]]; then # a real tree's own vet findings
 		echo "bench/analyze.sh: $name failed:" >&2
 		cat "$work/stderr" >&2
 		exit 1
