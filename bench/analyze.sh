@@ -110,7 +110,7 @@ measure() {
 		cat "$work/stderr" >&2
 		exit 1
 	fi
-	read -r secs kib <"$out"
+	read -r secs kib < <(tail -n 1 "$out") # after "Command exited with non-zero status" for vet
 	echo "$name $secs $kib" >>"$results"
 	printf '  %-10s %6.2fs %8.0f MiB\n' "$name" "$secs" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')"
 }
