@@ -1,0 +1,222 @@
+package analyze
+
+import (
+	"slices"
+)
+
+// components lists the imports of w that are services it wires rather than libraries it uses:
+// big (a share of its biggest import's build), built by few of its other big imports, built by
+// no other main (another main's import is that main's service, or shared; a root over service
+// mains is found by buildsOtherMains instead), and not below another component's directory.
+func (s *structure) components(w int, otherMains []int) []int {
+	ch := s.imports[w]
+	if len(ch) < 2 {
+		return nil
+	}
+	biggest := 0
+	for _, c := range ch {
+		biggest = max(biggest, s.size[c])
+	}
+	var big []int
+	for _, c := range ch {
+		if s.size[c] >= 2 && float64(s.size[c]) >= componentSize*float64(biggest) {
+			big = append(big, c)
+		}
+	}
+	limit := max(1, componentShare*float64(len(big)))
+	var comps []int
+	for _, c := range big {
+		builtBy := 0
+		for _, d := range big {
+			if d != c && s.closure[d].has(c) {
+				builtBy++
+			}
+		}
+		if float64(builtBy) > limit {
+			continue
+		}
+		shared := false
+		for _, m := range otherMains {
+			if s.builds(m, c) {
+				shared = true
+				break
+			}
+		}
+		if shared {
+			continue // another main's service (or shared by several)
+		}
+		comps = append(comps, c)
+	}
+	comps = slices.DeleteFunc(comps, func(c int) bool {
+		for _, d := range comps {
+			if d != c && s.under(c, s.g.info[d].Dir) {
+				return true
+			}
+		}
+		return false
+	})
+	return comps
+}
+
+// buildsOtherMains counts the other mains whose own imports r builds: an all-in-one main
+// starts what each service main starts.
+func (s *structure) buildsOtherMains(r int, mains []int) int {
+	n := 0
+	for _, o := range mains {
+		if o == r {
+			continue
+		}
+		for _, c := range s.ownImports(o, r, mains) {
+			if s.closure[r].has(c) {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// groupComponents merges the components a root wires that share their own code, or of which
+// one adapts the other (adapts): two
+// components go together when both build, not through another component, a package that sits
+// below their common directory (not the module root), below no component's own directory,
+// built by fewer than half of the components and mostly by those below that directory — their
+// shared application and domain code, not a library most components use nor another service's
+// client. Service mains stay alone. It returns the representatives (the first
+// member of each group) and the groups.
+func (s *structure) groupComponents(entries []int) ([]int, [][]int) {
+	var comps []int // indexes into entries
+	for i, p := range entries {
+		if !s.g.info[p].Main {
+			comps = append(comps, i)
+		}
+	}
+	code := s.componentCode(entries, comps)
+	uf := newUnionFind(len(entries))
+	for x, i := range comps {
+		for _, j := range comps[x+1:] {
+			a, b := entries[i], entries[j]
+			common := commonDir(s.g.info[a].Dir, s.g.info[b].Dir)
+			if common == "." || common == "" {
+				continue
+			}
+			if s.adapts(a, b, code.own[j], common) || s.adapts(b, a, code.own[i], common) || code.shareCode(i, j, common) {
+				uf.union(i, j)
+			}
+		}
+	}
+	groups := uf.groups(entries)
+	reps := make([]int, len(groups))
+	for k, grp := range groups {
+		reps[k] = grp[0]
+	}
+	return reps, groups
+}
+
+// componentCode is what groupComponents knows of the components' own code.
+type componentCode struct {
+	s       *structure
+	entries []int
+	comps   []int          // indexes into entries
+	own     map[int]bitset // per component: what it builds, not through another component
+	builtBy []int          // per package: how many components build it
+	// inEntryDir marks packages below a component's directory: that component's (a client, a
+	// contract); sharing one is calling that service, not sharing code.
+	inEntryDir []bool
+}
+
+// componentCode measures what each component builds, not counting what it reaches through
+// another component (a query frontend importing the querier shares nothing of its own with it).
+func (s *structure) componentCode(entries, comps []int) *componentCode {
+	n := len(s.g.paths)
+	c := &componentCode{s: s, entries: entries, comps: comps, own: map[int]bitset{}, builtBy: make([]int, n), inEntryDir: make([]bool, n)}
+	stop := make([]bool, n)
+	for _, p := range entries {
+		stop[p] = true
+	}
+	for q := range s.g.paths {
+		c.inEntryDir[q] = slices.ContainsFunc(comps, func(i int) bool { return s.under(q, s.g.info[entries[i]].Dir) })
+	}
+	for _, i := range comps {
+		b := newBitset(n)
+		for _, q := range s.reachFrom(entries[i], stop) {
+			b.set(q)
+			c.builtBy[q]++
+		}
+		c.own[i] = b
+	}
+	return c
+}
+
+// shareCode reports whether components i and j both build a package below common, below no
+// component's directory, that fewer than half of all components build (a library is built by
+// most) and mostly those below common.
+func (c *componentCode) shareCode(i, j int, common string) bool {
+	for q := range c.s.g.paths {
+		if !c.own[i].has(q) || !c.own[j].has(q) || !c.s.under(q, common) || c.inEntryDir[q] {
+			continue
+		}
+		inside := 0
+		for _, k := range c.comps {
+			if c.own[k].has(q) && c.s.under(c.entries[k], common) {
+				inside++
+			}
+		}
+		if 2*c.builtBy[q] < len(c.comps) && 2*inside >= c.builtBy[q] {
+			return true
+		}
+	}
+	return false
+}
+
+// unionFind groups indexes.
+type unionFind []int
+
+func newUnionFind(n int) unionFind {
+	u := make(unionFind, n)
+	for i := range u {
+		u[i] = i
+	}
+	return u
+}
+
+func (u unionFind) find(i int) int {
+	for u[i] != i {
+		u[i] = u[u[i]]
+		i = u[i]
+	}
+	return i
+}
+
+func (u unionFind) union(i, j int) { u[u.find(i)] = u.find(j) }
+
+// groups returns items grouped by set, sets in order of their first item.
+func (u unionFind) groups(items []int) [][]int {
+	byRoot := map[int]int{}
+	var out [][]int
+	for i, p := range items {
+		r := u.find(i)
+		k, ok := byRoot[r]
+		if !ok {
+			k = len(out)
+			byRoot[r] = k
+			out = append(out, nil)
+		}
+		out[k] = append(out[k], p)
+	}
+	return out
+}
+
+// adapts reports whether component a is an adapter of component b's service: a implements an
+// interface declared in b's own code below their common directory (a payment gateway wired by
+// the main, implementing the orders port, importing nothing of orders).
+func (s *structure) adapts(a, b int, bOwn bitset, common string) bool {
+	for q, n := range s.g.impl[a] {
+		// The port is b's domain code, not a contract below b's own directory (a client
+		// interface another service implements to talk to b).
+		if n > 0 && (q == b || bOwn.has(q)) && s.under(q, common) && !s.under(q, s.g.info[b].Dir) {
+			return true
+		}
+	}
+	return false
+}
