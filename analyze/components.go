@@ -192,17 +192,17 @@ func (u unionFind) union(i, j int) { u[u.find(i)] = u.find(j) }
 
 // groups returns items grouped by set, sets in order of their first item.
 func (u unionFind) groups(items []int) [][]int {
-	byRoot := map[int]int{}
+	roots := make([]int, len(items))
+	for i := range items {
+		roots[i] = u.find(i)
+	}
 	var out [][]int
-	for i, p := range items {
-		r := u.find(i)
-		k, ok := byRoot[r]
-		if !ok {
-			k = len(out)
-			byRoot[r] = k
-			out = append(out, nil)
+	for _, members := range groupsOf(roots) {
+		grp := make([]int, len(members))
+		for k, i := range members {
+			grp[k] = items[i]
 		}
-		out[k] = append(out[k], p)
+		out = append(out, grp)
 	}
 	return out
 }
