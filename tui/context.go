@@ -83,6 +83,9 @@ func (c *shared) placement(path string) []string {
 	if p == nil {
 		return nil
 	}
+	if why := c.placedBy(p); why != "" {
+		return []string{why}
+	}
 	if p.Kernel {
 		users := map[string]bool{}
 		n := 0
@@ -194,4 +197,13 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// placedBy says which structural rule of the analysis placed the package, while it still sits
+// where that rule put it ("" once the user moved it, or when coupling placed it).
+func (c *shared) placedBy(p *plan.Package) string {
+	if p.Why == "" || c.session.Moved(p.Path) {
+		return ""
+	}
+	return "placed by structure: " + p.Why
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -667,5 +668,31 @@ func TestLoadingFailsAndQuits(t *testing.T) {
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Fatal("New without a plan or a loader succeeded")
+	}
+}
+
+// A package the analysis placed by structure says why on its page, until it is moved.
+func TestPackagePageSaysWhy(t *testing.T) {
+	p := readFixture(t)
+	for i := range p.Packages {
+		if p.Packages[i].Path == pkgStripe {
+			p.Packages[i].Why = "below payments/, the directory of example.com/shop/payments's code"
+		}
+	}
+	m, err := New(Options{Plan: p, PlanPath: filepath.Join(t.TempDir(), "plan.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, m: m}
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 30})
+	h.keys("tab")
+	h.m.tabs[1].(*packagesView).l.selectKey(pkgStripe)
+	h.keys("enter")
+	h.mustShow("placed by structure: below payments/")
+	if err := h.m.Session().Move(pkgStripe, "users"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.m.c.placement(pkgStripe); len(got) > 0 && strings.Contains(got[0], "placed by structure") {
+		t.Errorf("after a move the page still says %q", got[0])
 	}
 }

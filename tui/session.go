@@ -369,3 +369,14 @@ func (s *Session) Constraints() Constraints {
 
 // Saved marks the session as saved.
 func (s *Session) Saved() { s.dirty = false }
+
+// Moved reports whether the session moved the package from where the plan it opened put it.
+func (s *Session) Moved(path string) bool {
+	for i, p := range s.plan.Packages {
+		if p.Path == path {
+			o := s.origin[i]
+			return p.Service != o.service || p.Kernel != o.kernel
+		}
+	}
+	return false
+}
