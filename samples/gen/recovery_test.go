@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/carve-dev/carve/analyze"
+	"github.com/carve-dev/carve/analyze/plan"
 )
 
 // Recovery: carve's analysis must find the planted services of K=8 services × P=10 packages with
@@ -37,19 +38,7 @@ type recovery struct {
 func recoverPlanted(t *testing.T, o Options) recovery {
 	t.Helper()
 	dir, res := generate(t, o)
-	ctx := context.Background()
-	mod, err := analyze.Load(ctx, dir, analyze.LoadOptions{Env: []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}})
-	if err != nil {
-		t.Fatalf("load %+v: %v", o, err)
-	}
-	facts, err := analyze.Collect(ctx, mod, nil)
-	if err != nil {
-		t.Fatalf("collect %+v: %v", o, err)
-	}
-	p, err := analyze.Propose(facts, analyze.Options{Seed: 1})
-	if err != nil {
-		t.Fatalf("propose %+v: %v", o, err)
-	}
+	p := proposeFor(t, dir, res)
 	found := map[string]string{}
 	for _, s := range p.Services {
 		for _, pkg := range s.Packages {
@@ -71,6 +60,25 @@ func recoverPlanted(t *testing.T, o Options) recovery {
 	}
 	r.qTruth = p.Metrics.Modularity
 	return r
+}
+
+// proposeFor runs carve's pipeline on a generated module: load, every standard signal, propose.
+func proposeFor(t *testing.T, dir string, res *Result) *plan.Plan {
+	t.Helper()
+	ctx := context.Background()
+	mod, err := analyze.Load(ctx, dir, analyze.LoadOptions{Env: goEnv(dir, res)})
+	if err != nil {
+		t.Fatalf("load %+v: %v", res.Options, err)
+	}
+	facts, err := analyze.Collect(ctx, mod, nil)
+	if err != nil {
+		t.Fatalf("collect %+v: %v", res.Options, err)
+	}
+	p, err := analyze.Propose(facts, analyze.Options{Seed: 1})
+	if err != nil {
+		t.Fatalf("propose %+v: %v", res.Options, err)
+	}
+	return p
 }
 
 func TestRecovery(t *testing.T) {
