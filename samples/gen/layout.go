@@ -26,8 +26,8 @@ const (
 	// LayoutHexagonal lays each service out as a hexagonal context: <service>/adapters/http/public,
 	// adapters/http/private, adapters/grpc and adapters/consumer (four entry points: public and
 	// internal HTTP routes, RPC-style routes, message topics), adapters/postgres, app, ports and
-	// domain, in that order of preference when a service has fewer packages. Adapters import the
-	// application, which imports ports and domain, never the other way round.
+	// domain, in that order of preference when a service has fewer packages. Dependencies point
+	// inwards: entry adapters, then the postgres adapter, the application, ports, the domain.
 	LayoutHexagonal = "hexagonal"
 	// LayoutLayered lays the module out by layer: handlers/<service>, services/<service>,
 	// repositories/<service>, models/<service>, events/<service>, clients/<service>, so that the
@@ -146,9 +146,9 @@ type slot struct {
 var (
 	flatSlots      = []slot{{"api", entryPublic, 0}}
 	hexagonalSlots = []slot{
-		{"adapters/http/public", entryPublic, 0}, {"app", entryNone, 1}, {"domain", entryNone, 3},
+		{"adapters/http/public", entryPublic, 0}, {"app", entryNone, 2}, {"domain", entryNone, 4},
 		{"adapters/postgres", entryNone, 1}, {"adapters/http/private", entryPrivate, 0},
-		{"adapters/grpc", entryRPC, 0}, {"adapters/consumer", entryConsumer, 0}, {"ports", entryNone, 2},
+		{"adapters/grpc", entryRPC, 0}, {"adapters/consumer", entryConsumer, 0}, {"ports", entryNone, 3},
 	}
 	layeredSlots = []slot{
 		{"handlers", entryPublic, 0}, {"services", entryNone, 1}, {"repositories", entryNone, 2},
@@ -168,11 +168,14 @@ func (l layout) slots() []slot {
 }
 
 // slot returns the place of a service's i-th package: extra packages are ordinary packages of
-// tier 1 (below the application directory in a hexagonal context, below services/<service> in a
-// layered tree).
+// the application's tier (below the application directory in a hexagonal context, below
+// services/<service> in a layered tree).
 func (l layout) slot(i int) slot {
 	if s := l.slots(); i < len(s) {
 		return s[i]
+	}
+	if l.tree == treeHexagonal {
+		return slot{tier: hexagonalSlots[1].tier}
 	}
 	return slot{tier: 1}
 }
