@@ -47,6 +47,20 @@
 // Package names do not reveal the service unless Naming is Meaningful: by default every package
 // is example.com/synth/pNNN with NNN a random permutation. Output is a function of the options:
 // the same seed writes the same bytes.
+//
+// # Layouts
+//
+// The flat layout above is the default. Options.Layout combines features that lay the same
+// planted coupling out as real Go code is laid out (see the Layout* constants): a main per
+// service beside an all-in-one composition root (mains); a go.work of one module per service, a
+// shared platform module and a root module (workspace); hexagonal contexts with four entry
+// packages each (hexagonal) or a tree by layer that the service split cuts across (layered);
+// generated API stubs whose client other services call (generated); tooling mains that are no
+// service (tools). The truth follows the corpus convention (../shared/corpus): each service's
+// packages, its own main and its stubs carry its name; a kernel package in the non-test import
+// closure of two or more services is labelled "shared"; composition roots and tools are absent.
+// Options.Blind writes a path-blind twin: the same tree shape and code, every directory,
+// package and Go file named by a neutral token.
 package gen
 
 import (

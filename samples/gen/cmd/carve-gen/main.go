@@ -1,8 +1,10 @@
-// Command carve-gen writes a synthetic Go monolith with a planted decomposition: a Go module of
-// K services × P packages, kernel packages and a main package, with truth.json (package →
-// service) beside go.mod. See package github.com/carve-dev/carve/samples/gen.
+// Command carve-gen writes a synthetic Go monolith with a planted decomposition: a Go module (or
+// workspace) of K services × P packages, kernel packages and a main package, laid out as -layout
+// says, with truth.json (package → service, or "shared") beside go.mod. See package
+// github.com/carve-dev/carve/samples/gen.
 //
 //	go run ./samples/gen/cmd/carve-gen -k 8 -p 10 -mu 0.3 -kernel 3 -seed 1 -out DIR
+//	go run ./samples/gen/cmd/carve-gen -k 5 -p 8 -layout hexagonal,generated,tools -blind -out DIR
 package main
 
 import (
