@@ -46,20 +46,24 @@ func recoverPlanted(t *testing.T, o Options) recovery {
 		}
 	}
 	r := recovery{ari: analyze.ARI(found, res.Truth), services: len(p.Services), qFound: p.Metrics.Modularity}
+	r.qTruth = plantedModularity(t, p, res.Truth)
+	return r
+}
 
-	// Score the planted partition on the same graph: when it has the higher modularity, the
-	// clustering missed an optimum it was looking for; when it has the lower, the graph itself
-	// prefers another split.
+// plantedModularity scores the planted partition on the graph of carve's plan p (which it
+// rewrites): when it has the higher modularity, the clustering missed an optimum it was looking
+// for; when it has the lower, the graph itself prefers another split.
+func plantedModularity(t *testing.T, p *plan.Plan, truth map[string]string) float64 {
+	t.Helper()
 	for i := range p.Packages {
-		if s, ok := res.Truth[p.Packages[i].Path]; ok {
+		if s, ok := truth[p.Packages[i].Path]; ok {
 			p.Packages[i].Service, p.Packages[i].Kernel = s, false
 		}
 	}
 	if err := analyze.Score(p, nil); err != nil {
 		t.Fatalf("score the planted partition: %v", err)
 	}
-	r.qTruth = p.Metrics.Modularity
-	return r
+	return p.Metrics.Modularity
 }
 
 // proposeFor runs carve's pipeline on a generated module: load, every standard signal, propose.
