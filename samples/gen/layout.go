@@ -311,10 +311,7 @@ func (m *model) blind() {
 	for i, n := range rng.Perm(len(dirs)) {
 		token[dirs[i]] = n
 	}
-	m.blindDir = func(dir string) string {
-		if dir == "." {
-			return dir
-		}
+	rename := func(dir string) string {
 		var parts []string
 		for d := dir; d != "."; d = path.Dir(d) {
 			parts = append(parts, fmt.Sprintf("d%d", token[d]))
@@ -326,7 +323,7 @@ func (m *model) blind() {
 		if p.name != "main" {
 			p.name = fmt.Sprintf("p%d", token[p.dir])
 		}
-		p.dir = m.blindDir(p.dir)
+		p.dir = rename(p.dir)
 	}
 }
 

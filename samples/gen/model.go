@@ -58,13 +58,13 @@ type pkg struct {
 	service int // index of the service; -1 for kernel and main
 	kernel  int // index among kernel packages; -1 otherwise
 	path    string
-	dir     string // relative to the module root, slash-separated
-	name    string // package name
-	qual    string // identifier other files use for it (name, or an alias if name is ambiguous)
-	noun    string // the package's domain noun
-	rank    int    // topological rank: a package imports only packages of higher rank
-	tier    int    // the layout's tier: ranks follow tiers (see slot)
-	entry   entryStyle
+	dir     string     // relative to the module root, slash-separated
+	name    string     // package name
+	qual    string     // identifier other files use for it (name, or an alias if name is ambiguous)
+	noun    string     // the package's domain noun
+	rank    int        // topological rank: a package imports only packages of higher rank
+	tier    int        // the layout's tier: ranks follow tiers (see slot)
+	entry   entryStyle // how an entry package is reached; entryNone for the others
 
 	deps map[*pkg]bool // module packages this one imports, recorded as files are rendered
 
@@ -132,10 +132,8 @@ type model struct {
 	kernel []*pkg
 	main   *pkg
 	tools  []*pkg
-	// blindDir maps a directory of the named tree to its path-blind twin; nil unless Blind.
-	blindDir func(string) string
-	edges    []*edge
-	tables   []*table
+	edges  []*edge
+	tables []*table
 	// ifaceMethods holds every interface method name in the module, to keep them unique.
 	ifaceMethods map[string]bool
 }
