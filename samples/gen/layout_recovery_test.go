@@ -19,12 +19,11 @@ const (
 )
 
 // recoveryLayouts are the layouts TestLayoutRecovery plants, small enough to analyse quickly:
-// 5 services of 5 packages (8 in a hexagonal context, one per slot). flat is the control.
+// 5 services of 6 packages (8 in a hexagonal context, one per slot). TestRecovery covers flat.
 var recoveryLayouts = []struct {
 	name string
 	o    Options
 }{
-	{"flat", Options{}},
 	{"mains", Options{Layout: LayoutMains}},
 	{"mains,tools", Options{Layout: "mains,tools"}},
 	{"workspace", Options{Layout: LayoutWorkspace}},
@@ -72,7 +71,7 @@ func scoreLayout(t *testing.T, o Options, r *layoutRun) {
 
 func TestLayoutRecovery(t *testing.T) {
 	if testing.Short() {
-		t.Skip("layout recovery analyses 42 generated modules")
+		t.Skip("layout recovery analyses 36 generated modules")
 	}
 	var runs []layoutRun
 	for _, l := range recoveryLayouts {
