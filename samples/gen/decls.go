@@ -47,6 +47,7 @@ type decls struct {
 	fields   map[*unit]string // outgoing field units → field name in Service (or Handler)
 	adapters map[*unit]string // outgoing implements units → adapter type name
 	fieldOrd []*unit          // field units in order
+	rpcs     []string         // stub package: the API's methods, named after the server's handlers
 }
 
 // unique returns base, or base2, base3... the first not yet declared in the package, and
@@ -70,6 +71,13 @@ func (m *model) resolve() {
 		}
 		m.declareData(p)
 		m.declareDrivers(p)
+	}
+	for _, svc := range m.services {
+		if svc.stub != nil {
+			for _, f := range svc.server.decls.drivers {
+				svc.stub.decls.rpcs = append(svc.stub.decls.rpcs, f.name)
+			}
+		}
 	}
 	for _, p := range m.pkgs {
 		for _, e := range p.in {
@@ -97,6 +105,7 @@ func reservedNames() map[string]bool {
 	return map[string]bool{
 		"Service": true, "New": true, "Handler": true, "Register": true, "prepare": true,
 		"conn": true, "UseDB": true, "Total": true, "main": true, "init": true,
+		"Subscribe": true, "rpcServer": true,
 	}
 }
 
@@ -174,6 +183,8 @@ func (m *model) resolveUnit(p *pkg, u *unit) {
 	d := &p.decls
 	reuse := func(n int) bool { return n > 0 && m.rng.IntN(2) == 0 }
 	switch u.kind {
+	case kindClient:
+		u.meth = pick(m.rng, d.rpcs)
 	case kindCall:
 		if reuse(len(d.funcs)) {
 			u.fn = pick(m.rng, d.funcs)

@@ -47,6 +47,20 @@
 // Package names do not reveal the service unless Naming is Meaningful: by default every package
 // is example.com/synth/pNNN with NNN a random permutation. Output is a function of the options:
 // the same seed writes the same bytes.
+//
+// # Layouts
+//
+// The flat layout above is the default. Options.Layout combines features that lay the same
+// planted coupling out as real Go code is laid out (see the Layout* constants): a main per
+// service beside an all-in-one composition root (mains); a go.work of one module per service, a
+// shared platform module and a root module (workspace); hexagonal contexts with four entry
+// packages each (hexagonal) or a tree by layer that the service split cuts across (layered);
+// generated API stubs whose client other services call (generated); tooling mains that are no
+// service (tools). The truth follows the corpus convention (../shared/corpus): each service's
+// packages, its own main and its stubs carry its name; a kernel package in the non-test import
+// closure of two or more services is labelled "shared"; composition roots and tools are absent.
+// Options.Blind writes a path-blind twin: the same tree shape and code, every directory,
+// package and Go file named by a neutral token.
 package gen
 
 import (
@@ -55,6 +69,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +106,16 @@ type Options struct {
 	// package a neighbour of every other and leave nothing to recover.
 	Degree           int `json:"degree"`
 	TablesPerService int `json:"tables_per_service"` // tables each service owns; negative means none; default 2
+	// Layout is a comma-separated set of layout features (LayoutMains, LayoutWorkspace,
+	// LayoutHexagonal or LayoutLayered, LayoutGenerated, LayoutTools); default LayoutFlat.
+	// Naming names the packages of the flat tree (the default for any other layout than flat
+	// is Meaningful); hexagonal and layered trees are named by their layout (use Blind for
+	// neutral names).
+	Layout string `json:"layout"`
+	// Blind gives every directory and package a neutral token name (d17/p17, files f1.go...),
+	// keeping the tree's shape and the code, so that a test can check that recovery does not
+	// read names.
+	Blind bool `json:"blind,omitempty"`
 }
 
 // Defaults for zero Options fields.
@@ -120,8 +145,14 @@ func (o Options) withDefaults() Options {
 	case o.Kernel < 0:
 		o.Kernel = 0
 	}
+	if l, err := parseLayout(o.Layout); err == nil { // else validate reports it
+		o.Layout = l.String()
+	}
 	if o.Naming == "" {
 		o.Naming = Anonymous
+		if o.Layout != LayoutFlat {
+			o.Naming = Meaningful
+		}
 	}
 	if o.LinesPerPackage == 0 {
 		o.LinesPerPackage = DefaultLinesPerPackage
@@ -161,6 +192,11 @@ func (o Options) validate() error {
 	if o.Naming != Anonymous && o.Naming != Meaningful {
 		errs = append(errs, fmt.Errorf("naming must be %q or %q, got %q", Anonymous, Meaningful, o.Naming))
 	}
+	if l, err := parseLayout(o.Layout); err != nil {
+		errs = append(errs, err)
+	} else if l.tree != treeFlat && o.Naming == Anonymous {
+		errs = append(errs, fmt.Errorf("layout %s names its own tree: naming %q applies to the flat tree only (use blind for neutral names)", o.Layout, Anonymous))
+	}
 	if n := o.Services * o.PackagesPerService; n > 100000 {
 		errs = append(errs, fmt.Errorf("%d packages is more than this generator writes (100000)", n))
 	}
@@ -172,14 +208,36 @@ func (o Options) validate() error {
 
 // Result describes a generated monolith.
 type Result struct {
-	Module  string            `json:"module"`
-	Options Options           `json:"options"`
-	Truth   map[string]string `json:"-"`      // service package import path → service name (truth.json)
-	Kernel  []string          `json:"kernel"` // kernel package import paths
-	Main    string            `json:"main"`   // the main package's import path
-	Entries map[string]string `json:"entries"`
-	Tables  map[string]string `json:"tables"` // table name → owning service
-	Stats   Stats             `json:"stats"`
+	Module  string   `json:"module"`            // module path (in a workspace, the root module's)
+	Modules []string `json:"modules,omitempty"` // a workspace's module paths
+	Options Options  `json:"options"`
+	// Truth maps every service package (service mains and stubs included) to its service.
+	Truth map[string]string `json:"-"`
+	// Shared lists the kernel packages in the import closure of two or more services: truth.json
+	// labels them SharedLabel. A kernel package fewer services reach is in neither.
+	Shared []string `json:"shared"`
+	Kernel []string `json:"kernel"` // kernel package import paths
+	Main   string   `json:"main"`   // the composition root: the main mounting every service
+	// Entries maps each service to its first entry package; EntryPoints to all of them.
+	Entries      map[string]string   `json:"entries"`
+	EntryPoints  map[string][]string `json:"entry_points"`
+	ServiceMains map[string]string   `json:"service_mains,omitempty"` // service → its own main
+	Stubs        map[string]string   `json:"stubs,omitempty"`         // service → its generated API stubs
+	Tools        []string            `json:"tools,omitempty"`         // tooling mains (no service)
+	Tables       map[string]string   `json:"tables"`                  // table name → owning service
+	Stats        Stats               `json:"stats"`
+}
+
+// SharedLabel is the truth.json label of a shared kernel package (the corpus convention).
+const SharedLabel = "shared"
+
+// Labels returns what truth.json holds: Truth, and SharedLabel for every Shared package.
+func (r *Result) Labels() map[string]string {
+	out := maps.Clone(r.Truth)
+	for _, p := range r.Shared {
+		out[p] = SharedLabel
+	}
+	return out
 }
 
 // Stats are counts over what was generated.
@@ -230,7 +288,7 @@ func Generate(dir string, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("gen: render: %w", err)
 	}
 	res := m.result(files)
-	truth, err := marshal(res.Truth)
+	truth, err := marshal(res.Labels())
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +307,38 @@ func Generate(dir string, opts Options) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// addTo sets m[k] = v, making m if it is nil.
+func addTo(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
+}
+
+// closures returns, for each service, the packages its packages import, directly or not.
+func (m *model) closures() []map[*pkg]bool {
+	out := make([]map[*pkg]bool, len(m.services))
+	for i := range out {
+		out[i] = map[*pkg]bool{}
+	}
+	var visit func(seen map[*pkg]bool, p *pkg)
+	visit = func(seen map[*pkg]bool, p *pkg) {
+		for d := range p.deps {
+			if !seen[d] {
+				seen[d] = true
+				visit(seen, d)
+			}
+		}
+	}
+	for _, p := range m.pkgs {
+		if p.service >= 0 {
+			visit(out[p.service], p)
+		}
+	}
+	return out
 }
 
 // ReadTruth reads a truth.json written by Generate.
@@ -288,23 +378,57 @@ func checkEmpty(dir string) error {
 // result describes the rendered model.
 func (m *model) result(files []file) *Result {
 	r := &Result{
-		Module:  m.opts.Module,
-		Options: m.opts,
-		Truth:   map[string]string{},
-		Main:    m.main.path,
-		Entries: map[string]string{},
-		Tables:  map[string]string{},
-		Stats:   Stats{Packages: len(m.pkgs), Degree: m.degree(), UnitsByKind: map[string]int{}},
+		Module:      m.opts.Module,
+		Options:     m.opts,
+		Truth:       map[string]string{},
+		Main:        m.main.path,
+		Shared:      []string{},
+		Entries:     map[string]string{},
+		EntryPoints: map[string][]string{},
+		Tables:      map[string]string{},
+		Stats:       Stats{Packages: len(m.pkgs), Degree: m.degree(), UnitsByKind: map[string]int{}},
+	}
+	if dirs := m.moduleDirs(); len(dirs) > 1 {
+		for _, d := range dirs {
+			r.Modules = append(r.Modules, strings.TrimSuffix(m.opts.Module+"/"+d, "/."))
+		}
+	}
+	for _, p := range m.pkgs {
+		if p.service >= 0 {
+			r.Truth[p.path] = m.services[p.service].name
+		}
+		switch p.role {
+		case roleServiceMain:
+			r.ServiceMains = addTo(r.ServiceMains, m.services[p.service].name, p.path)
+		case roleStub:
+			r.Stubs = addTo(r.Stubs, m.services[p.service].name, p.path)
+			r.Stats.Routes += len(p.decls.rpcs)
+		case roleTool:
+			r.Tools = append(r.Tools, p.path)
+		case roleEntry:
+			if p.entry != entryConsumer {
+				r.Stats.Routes += len(p.decls.drivers)
+			}
+		}
 	}
 	for _, svc := range m.services {
-		for _, p := range svc.pkgs {
-			r.Truth[p.path] = svc.name
+		r.Entries[svc.name] = svc.entries[0].path
+		for _, e := range svc.entries {
+			r.EntryPoints[svc.name] = append(r.EntryPoints[svc.name], e.path)
 		}
-		r.Entries[svc.name] = svc.pkgs[0].path
-		r.Stats.Routes += len(svc.pkgs[0].decls.drivers)
 	}
+	closures := m.closures()
 	for _, k := range m.kernel {
 		r.Kernel = append(r.Kernel, k.path)
+		users := 0
+		for _, c := range closures {
+			if c[k] {
+				users++
+			}
+		}
+		if users >= 2 {
+			r.Shared = append(r.Shared, k.path)
+		}
 	}
 	for _, t := range m.tables {
 		r.Tables[t.name] = m.services[t.service].name

@@ -7,12 +7,14 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,16 +31,68 @@ func generate(t *testing.T, o Options) (string, *Result) {
 	return dir, res
 }
 
-// goCmd runs the go command in dir, isolated from any enclosing workspace.
-func goCmd(t *testing.T, dir string, args ...string) {
+// goEnv is the environment the go command needs for a generated module: isolated from any
+// enclosing workspace, or using the generated go.work (where -mod=mod is not allowed).
+func goEnv(dir string, res *Result) []string {
+	if len(res.Modules) > 0 {
+		return []string{"GOWORK=" + filepath.Join(dir, "go.work"), "GOFLAGS=", "GOPROXY=off"}
+	}
+	return []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}
+}
+
+// allPackages is the go command's pattern list for every package of a generated module or
+// workspace ("./..." at a workspace root matches only the root module).
+func allPackages(res *Result) []string {
+	if len(res.Modules) == 0 {
+		return []string{"./..."}
+	}
+	var patterns []string
+	for _, m := range res.Modules {
+		patterns = append(patterns, m+"/...")
+	}
+	return patterns
+}
+
+// goCmd runs the go command on every package of the module (or workspace) generated in dir.
+func goCmd(t *testing.T, dir string, res *Result, verb string) {
 	t.Helper()
-	cmd := exec.Command("go", args...)
+	cmd := exec.Command("go", append([]string{verb}, allPackages(res)...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOTOOLCHAIN=local", "GOPROXY=off")
+	cmd.Env = append(os.Environ(), append(goEnv(dir, res), "GOTOOLCHAIN=local")...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+		t.Fatalf("go %s in %s: %v\n%s", verb, dir, err, out)
 	}
+}
+
+// layoutCases are small modules of every layout, and of the combinations and variants the
+// generator supports, for the tests that must hold on each.
+var layoutCases = map[string]Options{
+	"mains":                {Layout: LayoutMains},
+	"mains,tools":          {Layout: "mains,tools"},
+	"workspace":            {Layout: LayoutWorkspace},
+	"workspace anonymous":  {Layout: LayoutWorkspace, Naming: Anonymous},
+	"hexagonal":            {Layout: LayoutHexagonal, PackagesPerService: 9},
+	"layered":              {Layout: LayoutLayered, PackagesPerService: 7},
+	"generated":            {Layout: LayoutGenerated},
+	"tools":                {Layout: LayoutTools, Kernel: -1},
+	"everything hexagonal": {Layout: "workspace,hexagonal,generated,tools"},
+	"everything layered":   {Layout: "mains,layered,generated,tools"},
+	"blind hexagonal":      {Layout: "hexagonal,generated,mains,tools", Blind: true},
+	"blind flat":           {Blind: true},
+	"blind workspace":      {Layout: "workspace,generated", Blind: true},
+}
+
+// layoutOptions returns a layout case with the sizes left zero filled in: small, mixed, quick.
+func layoutOptions(o Options, seed uint64) Options {
+	if o.Services == 0 {
+		o.Services = 4
+	}
+	if o.PackagesPerService == 0 {
+		o.PackagesPerService = 5
+	}
+	o.Mixing, o.Seed, o.LinesPerPackage = 0.3, seed, 40
+	return o
 }
 
 func TestGeneratedModuleBuildsAndVets(t *testing.T) {
@@ -51,11 +105,14 @@ func TestGeneratedModuleBuildsAndVets(t *testing.T) {
 		"no kernel":         {Services: 3, PackagesPerService: 3, Mixing: 0.2, Seed: 1, Kernel: -1, LinesPerPackage: 50},
 		"no tables, no mix": {Services: 2, PackagesPerService: 5, Seed: 2, Kernel: 1, TablesPerService: -1},
 	}
+	for name, o := range layoutCases {
+		cases["layout "+name] = layoutOptions(o, 5)
+	}
 	for name, o := range cases {
 		t.Run(name, func(t *testing.T) {
-			dir, _ := generate(t, o)
-			goCmd(t, dir, "build", "./...")
-			goCmd(t, dir, "vet", "./...")
+			dir, res := generate(t, o)
+			goCmd(t, dir, res, "build")
+			goCmd(t, dir, res, "vet")
 		})
 	}
 }
@@ -86,7 +143,16 @@ func readTree(t *testing.T, dir string) map[string][]byte {
 }
 
 func TestDeterministicForASeed(t *testing.T) {
-	o := Options{Services: 4, PackagesPerService: 5, Mixing: 0.3, Seed: 42}
+	t.Run("flat", func(t *testing.T) {
+		testDeterministic(t, Options{Services: 4, PackagesPerService: 5, Mixing: 0.3, Seed: 42})
+	})
+	for name, o := range layoutCases {
+		t.Run(name, func(t *testing.T) { testDeterministic(t, layoutOptions(o, 42)) })
+	}
+}
+
+// testDeterministic checks that o writes the same bytes twice and other bytes with another seed.
+func testDeterministic(t *testing.T, o Options) {
 	dirA, _ := generate(t, o)
 	dirB, _ := generate(t, o)
 	a, b := readTree(t, dirA), readTree(t, dirB)
@@ -136,92 +202,195 @@ func goPackages(t *testing.T, dir, module string) map[string]string {
 func TestTruthIsConsistent(t *testing.T) {
 	for _, naming := range []Naming{Anonymous, Meaningful} {
 		t.Run(string(naming), func(t *testing.T) {
-			o := Options{Services: 5, PackagesPerService: 4, Mixing: 0.4, Seed: 9, Kernel: 3, Naming: naming, LinesPerPackage: 40}
-			dir, res := generate(t, o)
-			truth, err := ReadTruth(filepath.Join(dir, TruthFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(truth) != len(res.Truth) {
-				t.Fatalf("truth.json has %d packages, Result.Truth %d", len(truth), len(res.Truth))
-			}
-			for p, s := range res.Truth {
-				if truth[p] != s {
-					t.Errorf("truth.json maps %s to %q, Result.Truth to %q", p, truth[p], s)
-				}
-			}
-			var layout Result
-			data, err := os.ReadFile(filepath.Join(dir, LayoutFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(data, &layout); err != nil {
-				t.Fatal(err)
-			}
-			if layout.Main != res.Main || len(layout.Kernel) != len(res.Kernel) || len(layout.Tables) != len(res.Tables) {
-				t.Errorf("%s disagrees with the result: %+v", LayoutFile, layout)
-			}
-
-			perService := map[string]int{}
-			for _, s := range truth {
-				perService[s]++
-			}
-			if len(perService) != o.Services {
-				t.Errorf("truth has %d services, want %d", len(perService), o.Services)
-			}
-			for s, n := range perService {
-				if n != o.PackagesPerService {
-					t.Errorf("service %s has %d packages, want %d", s, n, o.PackagesPerService)
-				}
-			}
-
-			onDisk := goPackages(t, dir, res.Module)
-			want := len(truth) + len(res.Kernel) + 1
-			if len(onDisk) != want {
-				t.Errorf("%d packages on disk, want %d (truth, kernel and main)", len(onDisk), want)
-			}
-			for p := range truth {
-				if _, ok := onDisk[p]; !ok {
-					t.Errorf("truth names %s, which is not on disk", p)
-				}
-			}
-			if len(res.Kernel) != o.Kernel {
-				t.Errorf("%d kernel packages, want %d", len(res.Kernel), o.Kernel)
-			}
-			for _, k := range res.Kernel {
-				if _, ok := truth[k]; ok {
-					t.Errorf("kernel package %s is in truth.json", k)
-				}
-				if _, ok := onDisk[k]; !ok {
-					t.Errorf("kernel package %s is not on disk", k)
-				}
-			}
-			if onDisk[res.Main] != "main" {
-				t.Errorf("main %s is %q on disk", res.Main, onDisk[res.Main])
-			}
-			for s, entry := range res.Entries {
-				if truth[entry] != s {
-					t.Errorf("entry of %s is %s, which truth puts in %q", s, entry, truth[entry])
-				}
-			}
-			if naming == Anonymous {
-				re := regexp.MustCompile(`^` + regexp.QuoteMeta(res.Module) + `/p\d{3}$`)
-				for p := range truth {
-					if !re.MatchString(p) {
-						t.Errorf("anonymous package path %s", p)
-					}
-				}
-			}
-			perOwner := map[string]int{}
-			for _, s := range res.Tables {
-				perOwner[s]++
-			}
-			for s := range perService {
-				if perOwner[s] != DefaultTablesPerService {
-					t.Errorf("service %s owns %d tables, want %d", s, perOwner[s], DefaultTablesPerService)
-				}
-			}
+			checkTruth(t, Options{Services: 5, PackagesPerService: 4, Mixing: 0.4, Seed: 9, Kernel: 3, Naming: naming, LinesPerPackage: 40})
 		})
+	}
+	for name, o := range layoutCases {
+		t.Run(name, func(t *testing.T) { checkTruth(t, layoutOptions(o, 9)) })
+	}
+}
+
+// checkTruth generates o and checks truth.json and carve-gen.json against the files: every
+// package where they say, shared packages as the imports written make them.
+func checkTruth(t *testing.T, o Options) {
+	t.Helper()
+	dir, res := generate(t, o)
+	o = res.Options
+	l, err := parseLayout(o.Layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := ReadTruth(filepath.Join(dir, TruthFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := res.Labels(); !maps.Equal(truth, want) {
+		t.Fatalf("truth.json has %d labels, Result %d, or they differ", len(truth), len(want))
+	}
+	var written Result
+	data, err := os.ReadFile(filepath.Join(dir, LayoutFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &written); err != nil {
+		t.Fatal(err)
+	}
+	if written.Main != res.Main || len(written.Kernel) != len(res.Kernel) || len(written.Tables) != len(res.Tables) ||
+		!slices.Equal(written.Shared, res.Shared) || !slices.Equal(written.Tools, res.Tools) {
+		t.Errorf("%s disagrees with the result: %+v", LayoutFile, written)
+	}
+
+	perService := map[string]int{}
+	for _, s := range res.Truth {
+		perService[s]++
+	}
+	if len(perService) != o.Services {
+		t.Errorf("truth has %d services, want %d", len(perService), o.Services)
+	}
+	wantPer := o.PackagesPerService
+	if l.mains {
+		wantPer++
+	}
+	if l.generated {
+		wantPer++
+	}
+	for s, n := range perService {
+		if n != wantPer {
+			t.Errorf("service %s has %d packages, want %d", s, n, wantPer)
+		}
+	}
+
+	onDisk := goPackages(t, dir, res.Module)
+	if want := len(res.Truth) + len(res.Kernel) + 1 + len(res.Tools); len(onDisk) != want {
+		t.Errorf("%d packages on disk, want %d (truth, kernel, root and tools)", len(onDisk), want)
+	}
+	for p := range res.Truth {
+		if _, ok := onDisk[p]; !ok {
+			t.Errorf("truth names %s, which is not on disk", p)
+		}
+	}
+	if len(res.Kernel) != max(0, o.Kernel) {
+		t.Errorf("%d kernel packages, want %d", len(res.Kernel), o.Kernel)
+	}
+	for _, k := range res.Kernel {
+		if _, ok := res.Truth[k]; ok {
+			t.Errorf("kernel package %s has a service", k)
+		}
+		if _, ok := onDisk[k]; !ok {
+			t.Errorf("kernel package %s is not on disk", k)
+		}
+	}
+	checkShared(t, dir, res)
+	for _, p := range append([]string{res.Main}, res.Tools...) {
+		if onDisk[p] != "main" {
+			t.Errorf("main %s is %q on disk", p, onDisk[p])
+		}
+		if _, ok := truth[p]; ok {
+			t.Errorf("composition root or tool %s is in truth.json", p)
+		}
+	}
+	if l.mains != (len(res.ServiceMains) == o.Services) || l.generated != (len(res.Stubs) == o.Services) || l.tools != (len(res.Tools) > 0) {
+		t.Errorf("layout %s: %d service mains, %d stubs, %d tools", o.Layout, len(res.ServiceMains), len(res.Stubs), len(res.Tools))
+	}
+	for s, p := range res.ServiceMains {
+		if truth[p] != s || onDisk[p] != "main" {
+			t.Errorf("main of %s, %s, is %q on disk and %q in truth", s, p, onDisk[p], truth[p])
+		}
+	}
+	for s, p := range res.Stubs {
+		if truth[p] != s {
+			t.Errorf("stubs of %s, %s, are %q in truth", s, p, truth[p])
+		}
+	}
+	for s, entries := range res.EntryPoints {
+		if entries[0] != res.Entries[s] {
+			t.Errorf("first entry point of %s is %s, Entries says %s", s, entries[0], res.Entries[s])
+		}
+		for _, entry := range entries {
+			if truth[entry] != s {
+				t.Errorf("entry %s of %s is %q in truth", entry, s, truth[entry])
+			}
+		}
+	}
+	if o.Naming == Anonymous && l == (layout{}) && !o.Blind {
+		re := regexp.MustCompile(`^` + regexp.QuoteMeta(res.Module) + `/p\d{3}$`)
+		for p := range res.Truth {
+			if !re.MatchString(p) {
+				t.Errorf("anonymous package path %s", p)
+			}
+		}
+	}
+	if o.Blind {
+		checkBlindNames(t, dir, res, onDisk)
+	}
+	perOwner := map[string]int{}
+	for _, s := range res.Tables {
+		perOwner[s]++
+	}
+	for s := range perService {
+		if perOwner[s] != DefaultTablesPerService {
+			t.Errorf("service %s owns %d tables, want %d", s, perOwner[s], DefaultTablesPerService)
+		}
+	}
+}
+
+// checkShared checks that the shared packages are the kernel packages in the import closure of
+// packages of two or more services, reading the imports from the files.
+func checkShared(t *testing.T, dir string, res *Result) {
+	t.Helper()
+	imports := measure(t, dir, res).imports
+	var reach func(p string, seen map[string]bool)
+	reach = func(p string, seen map[string]bool) {
+		for q := range imports[p] {
+			if !seen[q] {
+				seen[q] = true
+				reach(q, seen)
+			}
+		}
+	}
+	users := map[string]map[string]bool{}
+	for p, s := range res.Truth {
+		seen := map[string]bool{}
+		reach(p, seen)
+		for q := range seen {
+			if users[q] == nil {
+				users[q] = map[string]bool{}
+			}
+			users[q][s] = true
+		}
+	}
+	shared := map[string]bool{}
+	for _, p := range res.Shared {
+		shared[p] = true
+	}
+	for _, k := range res.Kernel {
+		if want := len(users[k]) >= 2; shared[k] != want {
+			t.Errorf("kernel package %s is used by %d services; shared: %v", k, len(users[k]), shared[k])
+		}
+	}
+	if len(res.Kernel) > 0 && len(res.Shared) == 0 {
+		t.Error("no kernel package is shared")
+	}
+}
+
+// checkBlindNames checks that a path-blind module names nothing: directories dN, packages pN,
+// Go files fN.go.
+func checkBlindNames(t *testing.T, dir string, res *Result, onDisk map[string]string) {
+	t.Helper()
+	element := regexp.MustCompile(`^(d\d+|f\d+\.go|go\.mod|go\.work|` + regexp.QuoteMeta(TruthFile) + `|` + regexp.QuoteMeta(LayoutFile) + `)$`)
+	for rel := range readTree(t, dir) {
+		for _, e := range strings.Split(rel, "/") {
+			if !element.MatchString(e) {
+				t.Errorf("path-blind module has %s", rel)
+				break
+			}
+		}
+	}
+	name := regexp.MustCompile(`^(p\d+|main)$`)
+	for p, n := range onDisk {
+		if !name.MatchString(n) {
+			t.Errorf("path-blind package %s is named %s", p, n)
+		}
 	}
 }
 

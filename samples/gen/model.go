@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path"
+	"slices"
 	"strings"
 )
 
@@ -16,10 +18,13 @@ const (
 	kindField
 	kindVar
 	kindImpl
-	numKinds
+	numKinds // the kinds above are drawn at random; the ones below are made by a layout
 )
 
-var kindNames = [numKinds]string{"call", "method", "field", "var", "implements"}
+// kindClient is a call through another service's generated client (LayoutGenerated).
+const kindClient = numKinds
+
+var kindNames = [numKinds + 1]string{"call", "method", "field", "var", "implements", "client"}
 
 func (k kind) String() string { return kindNames[k] }
 
@@ -30,10 +35,13 @@ var kindWeights = [numKinds]int{kindCall: 40, kindMethod: 20, kindField: 15, kin
 type role int
 
 const (
-	roleService role = iota // an ordinary package of a service
-	roleEntry               // the service's HTTP handler package
-	roleKernel              // a shared utility package
-	roleMain                // the program
+	roleService     role = iota // an ordinary package of a service
+	roleEntry                   // an entry point of the service: routes or topics
+	roleKernel                  // a shared utility package
+	roleMain                    // the composition root: the program mounting every service
+	roleServiceMain             // a service's own main (LayoutMains)
+	roleStub                    // a service's generated API stubs (LayoutGenerated)
+	roleTool                    // a tooling main, no service (LayoutTools)
 )
 
 // Kernel package kinds by index: the first three have a fixed API.
@@ -50,11 +58,18 @@ type pkg struct {
 	service int // index of the service; -1 for kernel and main
 	kernel  int // index among kernel packages; -1 otherwise
 	path    string
-	dir     string // relative to the module root, slash-separated
-	name    string // package name
-	qual    string // identifier other files use for it (name, or an alias if name is ambiguous)
-	noun    string // the package's domain noun
-	rank    int    // topological rank: a package imports only packages of higher rank
+	dir     string     // relative to the module root, slash-separated
+	name    string     // package name
+	qual    string     // identifier other files use for it (name, or an alias if name is ambiguous)
+	noun    string     // the package's domain noun
+	rank    int        // topological rank: a package imports only packages of higher rank
+	tier    int        // the layout's tier: ranks follow tiers (see slot)
+	entry   entryStyle // how an entry package is reached; entryNone for the others
+
+	deps map[*pkg]bool // module packages this one imports, recorded as files are rendered
+
+	targets []*pkg      // a tool: the packages it uses (entry packages it mounts, or packages it calls)
+	calls   []*function // a tool that calls: the function of each target it calls
 
 	out      []*edge  // edges to packages this one imports
 	in       []*edge  // edges from packages importing this one
@@ -97,28 +112,38 @@ type access struct {
 type service struct {
 	name     string
 	resource string // route prefix, e.g. "invoices"
-	pkgs     []*pkg
+	pkgs     []*pkg // the coupled packages, in the order of the layout's slots
+	entries  []*pkg
 	tables   []*table
+	main     *pkg // the service's own main (LayoutMains), or nil
+	stub     *pkg // the generated API stubs (LayoutGenerated), or nil
+	server   *pkg // the entry package implementing the stub's server
 }
 
 // model is a generated monolith before it is rendered.
 type model struct {
 	opts     Options
+	layout   layout
 	rng      *rand.Rand
 	services []*service
-	pkgs     []*pkg // service packages first (by service), then kernel, then main
-	kernel   []*pkg
-	main     *pkg
-	edges    []*edge
-	tables   []*table
+	// pkgs holds service packages first (by service), then kernel, the composition root,
+	// service mains, stubs and tools.
+	pkgs   []*pkg
+	kernel []*pkg
+	main   *pkg
+	tools  []*pkg
+	edges  []*edge
+	tables []*table
 	// ifaceMethods holds every interface method name in the module, to keep them unique.
 	ifaceMethods map[string]bool
 }
 
 // build draws the monolith's structure: packages, names, the coupling graph and table use.
 func build(opts Options) *model {
+	l, _ := parseLayout(opts.Layout) // validated by Generate
 	m := &model{
 		opts:         opts,
+		layout:       l,
 		rng:          rand.New(rand.NewPCG(opts.Seed, 0x63617276652d6765)),
 		ifaceMethods: map[string]bool{},
 	}
@@ -126,9 +151,15 @@ func build(opts Options) *model {
 	m.name()
 	m.rankPackages()
 	m.couple()
+	if l.generated {
+		m.callThroughStubs()
+	}
 	m.makeTables()
 	m.useKernel()
 	m.resolve()
+	if l.tools {
+		m.pickToolTargets()
+	}
 	return m
 }
 
@@ -142,9 +173,14 @@ func (m *model) makePackages() {
 			svc.resource = svc.name
 		}
 		for i := range o.PackagesPerService {
-			p := &pkg{id: len(m.pkgs), role: roleService, service: s, kernel: -1, noun: pick(m.rng, nouns)}
-			if i == 0 {
+			sl := m.layout.slot(i)
+			p := &pkg{id: len(m.pkgs), role: roleService, service: s, kernel: -1, noun: pick(m.rng, nouns), tier: sl.tier, entry: sl.entry}
+			if sl.entry != entryNone {
 				p.role = roleEntry
+				svc.entries = append(svc.entries, p)
+				if svc.server == nil || sl.entry == entryRPC {
+					svc.server = p
+				}
 			}
 			svc.pkgs = append(svc.pkgs, p)
 			m.pkgs = append(m.pkgs, p)
@@ -156,69 +192,82 @@ func (m *model) makePackages() {
 		m.kernel = append(m.kernel, p)
 		m.pkgs = append(m.pkgs, p)
 	}
-	m.main = &pkg{id: len(m.pkgs), role: roleMain, service: -1, kernel: -1, name: "main", dir: "cmd/server"}
-	m.pkgs = append(m.pkgs, m.main)
+	m.main = m.addPackage(roleMain, -1)
+	for s, svc := range m.services {
+		if m.layout.mains {
+			svc.main = m.addPackage(roleServiceMain, s)
+		}
+		if m.layout.generated {
+			svc.stub = m.addPackage(roleStub, s)
+		}
+	}
+	if m.layout.tools {
+		for range toolSpecs {
+			m.tools = append(m.tools, m.addPackage(roleTool, -1))
+		}
+	}
+}
+
+// addPackage adds a package that is not coupled by the planted graph: a main or a stub.
+func (m *model) addPackage(r role, service int) *pkg {
+	p := &pkg{id: len(m.pkgs), role: r, service: service, kernel: -1}
+	if r != roleStub {
+		p.name = "main"
+	}
+	m.pkgs = append(m.pkgs, p)
+	return p
+}
+
+// servicePackages returns the coupled packages of every service, by service.
+func (m *model) servicePackages() []*pkg {
+	var out []*pkg
+	for _, svc := range m.services {
+		out = append(out, svc.pkgs...)
+	}
+	return out
 }
 
 // name gives every package its directory, name and qualifier.
 func (m *model) name() {
-	named := m.pkgs[:len(m.pkgs)-1] // all but main
-	switch m.opts.Naming {
-	case Anonymous:
-		width := len(fmt.Sprint(len(named) - 1))
-		if width < 3 {
-			width = 3
+	m.place()
+	for _, p := range m.pkgs {
+		if p.name != "main" {
+			p.name = path.Base(p.dir)
 		}
-		for i, n := range m.rng.Perm(len(named)) {
-			named[i].dir = fmt.Sprintf("p%0*d", width, n)
-		}
-	case Meaningful:
-		for _, svc := range m.services {
-			roles := pickNames(m.rng, roleWords, len(svc.pkgs)-1, "")
-			for i, p := range svc.pkgs {
-				r := "api"
-				if i > 0 {
-					r = roles[i-1]
-				}
-				p.dir = svc.name + "/" + r
-			}
-		}
-		for _, p := range m.kernel {
-			p.dir = "platform/" + pickNames(nil, kernelWords, p.kernel+1, "util")[p.kernel]
-		}
+	}
+	if m.opts.Blind {
+		m.blind()
 	}
 	count := map[string]int{}
 	for _, p := range m.pkgs {
 		p.path = m.opts.Module + "/" + p.dir
-		if p.role != roleMain {
-			p.name = p.dir[strings.LastIndex(p.dir, "/")+1:]
-		}
 		count[p.name]++
 	}
 	for _, p := range m.pkgs {
 		p.qual = p.name
-		if count[p.name] > 1 && p.role != roleMain {
+		if count[p.name] > 1 && p.name != "main" {
 			p.qual = strings.ReplaceAll(p.dir, "/", "")
 		}
 	}
 }
 
-// rankPackages orders service packages topologically: entry packages first, so that no package
-// imports an entry package, then the others at random, across services.
+// rankPackages orders service packages topologically by tier, at random across services inside
+// a tier. Entry packages are the first tier, so that no package imports an entry package.
 func (m *model) rankPackages() {
-	var entries, others []*pkg
-	for _, p := range m.pkgs {
-		switch p.role {
-		case roleEntry:
-			entries = append(entries, p)
-		case roleService:
-			others = append(others, p)
+	var tiers [][]*pkg
+	for _, p := range m.servicePackages() {
+		for len(tiers) <= p.tier {
+			tiers = append(tiers, nil)
 		}
+		tiers[p.tier] = append(tiers[p.tier], p)
 	}
-	m.rng.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
-	m.rng.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
-	for i, p := range append(entries, others...) {
-		p.rank = i
+	rank := 0
+	for _, ps := range tiers {
+		m.rng.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+		for _, p := range ps {
+			p.rank = rank
+			rank++
+		}
 	}
 }
 
@@ -288,15 +337,15 @@ func (m *model) couple() {
 				if si == s.p.service {
 					continue
 				}
-				for i, q := range svc.pkgs {
-					if i > 0 || s.p.role != roleEntry { // entry packages are only imported by main
+				for _, q := range svc.pkgs {
+					if linkable(s.p, q) {
 						candidates = append(candidates, q)
 					}
 				}
 			}
 		} else {
 			for _, q := range m.services[s.p.service].pkgs {
-				if q != s.p {
+				if q != s.p && linkable(s.p, q) {
 					candidates = append(candidates, q)
 				}
 			}
@@ -326,6 +375,42 @@ func (m *model) couple() {
 	}
 }
 
+// callThroughStubs makes half of the cross-service edges, chosen at random, calls through the
+// target service's generated client: the edge then ends at the service's stub package and each of
+// its units is a client call. Two such edges from one package to one service become one.
+func (m *model) callThroughStubs() {
+	var kept []*edge
+	for _, e := range m.edges {
+		if !e.cross || m.rng.IntN(2) == 0 {
+			kept = append(kept, e)
+			continue
+		}
+		stub := m.services[e.to.service].stub
+		e.to.in = slices.DeleteFunc(e.to.in, func(x *edge) bool { return x == e })
+		for _, u := range e.units {
+			u.kind = kindClient
+		}
+		var into *edge
+		for _, x := range e.from.out {
+			if x.to == stub {
+				into = x
+			}
+		}
+		if into == nil {
+			e.to = stub
+			stub.in = append(stub.in, e)
+			kept = append(kept, e)
+			continue
+		}
+		for _, u := range e.units {
+			u.edge = into
+		}
+		into.units = append(into.units, e.units...)
+		e.from.out = slices.DeleteFunc(e.from.out, func(x *edge) bool { return x == e })
+	}
+	m.edges = kept
+}
+
 // degree is the mean number of packages a service package is linked to: Degree, or less when a
 // service has too few packages for its share 1-μ of Degree links to go to distinct siblings.
 func (m *model) degree() int {
@@ -334,11 +419,15 @@ func (m *model) degree() int {
 	return max(2, min(o.Degree, limit))
 }
 
-// sibling returns another package of p's service, at random.
+// linkable says whether two packages may be coupled: not two entry packages, which only mains
+// import (the lower-ranked would import the other).
+func linkable(a, b *pkg) bool { return a.role != roleEntry || b.role != roleEntry }
+
+// sibling returns another package of p's service it may be coupled with, at random.
 func (m *model) sibling(p *pkg) *pkg {
 	pkgs := m.services[p.service].pkgs
 	for {
-		if q := pick(m.rng, pkgs); q != p {
+		if q := pick(m.rng, pkgs); q != p && linkable(p, q) {
 			return q
 		}
 	}
@@ -394,7 +483,12 @@ func (m *model) makeTables() {
 		all   int
 	)
 	for s, svc := range m.services {
-		inner := svc.pkgs[1:]
+		var inner []*pkg
+		for _, p := range svc.pkgs {
+			if p.role != roleEntry {
+				inner = append(inner, p)
+			}
+		}
 		var data []*pkg
 		for _, i := range m.rng.Perm(len(inner))[:max(1, (len(inner)+1)/3)] {
 			data = append(data, inner[i])
@@ -440,7 +534,11 @@ func (m *model) useKernel() {
 			}
 		}
 	}
-	m.main.kernels = m.kernel
+	for _, p := range m.pkgs {
+		if p.role == roleMain || p.role == roleServiceMain {
+			p.kernels = m.kernel
+		}
+	}
 }
 
 func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/carve-dev/carve/analyze"
+	"github.com/carve-dev/carve/analyze/plan"
 )
 
 // Recovery: carve's analysis must find the planted services of K=8 services × P=10 packages with
@@ -37,19 +38,7 @@ type recovery struct {
 func recoverPlanted(t *testing.T, o Options) recovery {
 	t.Helper()
 	dir, res := generate(t, o)
-	ctx := context.Background()
-	mod, err := analyze.Load(ctx, dir, analyze.LoadOptions{Env: []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}})
-	if err != nil {
-		t.Fatalf("load %+v: %v", o, err)
-	}
-	facts, err := analyze.Collect(ctx, mod, nil)
-	if err != nil {
-		t.Fatalf("collect %+v: %v", o, err)
-	}
-	p, err := analyze.Propose(facts, analyze.Options{Seed: 1})
-	if err != nil {
-		t.Fatalf("propose %+v: %v", o, err)
-	}
+	p := proposeFor(t, dir, res)
 	found := map[string]string{}
 	for _, s := range p.Services {
 		for _, pkg := range s.Packages {
@@ -57,20 +46,43 @@ func recoverPlanted(t *testing.T, o Options) recovery {
 		}
 	}
 	r := recovery{ari: analyze.ARI(found, res.Truth), services: len(p.Services), qFound: p.Metrics.Modularity}
+	r.qTruth = plantedModularity(t, p, res.Truth)
+	return r
+}
 
-	// Score the planted partition on the same graph: when it has the higher modularity, the
-	// clustering missed an optimum it was looking for; when it has the lower, the graph itself
-	// prefers another split.
+// plantedModularity scores the planted partition on the graph of carve's plan p (which it
+// rewrites): when it has the higher modularity, the clustering missed an optimum it was looking
+// for; when it has the lower, the graph itself prefers another split.
+func plantedModularity(t *testing.T, p *plan.Plan, truth map[string]string) float64 {
+	t.Helper()
 	for i := range p.Packages {
-		if s, ok := res.Truth[p.Packages[i].Path]; ok {
+		if s, ok := truth[p.Packages[i].Path]; ok {
 			p.Packages[i].Service, p.Packages[i].Kernel = s, false
 		}
 	}
 	if err := analyze.Score(p, nil); err != nil {
 		t.Fatalf("score the planted partition: %v", err)
 	}
-	r.qTruth = p.Metrics.Modularity
-	return r
+	return p.Metrics.Modularity
+}
+
+// proposeFor runs carve's pipeline on a generated module: load, every standard signal, propose.
+func proposeFor(t *testing.T, dir string, res *Result) *plan.Plan {
+	t.Helper()
+	ctx := context.Background()
+	mod, err := analyze.Load(ctx, dir, analyze.LoadOptions{Env: goEnv(dir, res)})
+	if err != nil {
+		t.Fatalf("load %+v: %v", res.Options, err)
+	}
+	facts, err := analyze.Collect(ctx, mod, nil)
+	if err != nil {
+		t.Fatalf("collect %+v: %v", res.Options, err)
+	}
+	p, err := analyze.Propose(facts, analyze.Options{Seed: 1})
+	if err != nil {
+		t.Fatalf("propose %+v: %v", res.Options, err)
+	}
+	return p
 }
 
 func TestRecovery(t *testing.T) {

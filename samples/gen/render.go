@@ -52,6 +52,10 @@ func (s *source) ref(q *pkg) string {
 		alias = q.qual
 	}
 	s.imports[q.path] = alias
+	if s.self.deps == nil {
+		s.self.deps = map[*pkg]bool{}
+	}
+	s.self.deps[q] = true
 	return q.qual
 }
 
@@ -101,9 +105,10 @@ func (s *source) format() ([]byte, error) {
 	return out, nil
 }
 
-// render writes every package's files.
+// render writes every package's files, and go.mod (go.work and a go.mod per module in a
+// workspace).
 func (m *model) render() ([]file, error) {
-	files := []file{{path: "go.mod", data: fmt.Appendf(nil, "module %s\n\ngo 1.24\n", m.opts.Module)}}
+	files := m.renderModules()
 	for _, p := range m.pkgs {
 		var (
 			pf  []file
@@ -112,8 +117,12 @@ func (m *model) render() ([]file, error) {
 		switch p.role {
 		case roleKernel:
 			pf, err = m.renderKernel(p)
-		case roleMain:
+		case roleMain, roleServiceMain:
 			pf, err = m.renderMain(p)
+		case roleTool:
+			pf, err = m.renderTool(p)
+		case roleStub:
+			pf, err = m.renderStub(p)
 		default:
 			pf, err = m.renderService(p)
 		}
@@ -121,6 +130,9 @@ func (m *model) render() ([]file, error) {
 			return nil, err
 		}
 		files = append(files, pf...)
+	}
+	if m.opts.Blind {
+		blindFiles(files)
 	}
 	return files, nil
 }
@@ -269,6 +281,11 @@ func (m *model) writeUses(s *source, p *pkg, units []*unit) {
 			s.pf("\t%s, err := %s.%s(ctx, %s{scale: %d}, id)\n", n, q, u.ifc.collect, p.decls.adapters[u], 1+m.rng.IntN(9))
 			m.writeCheck(s, u.ifc.collect)
 			s.pf("\ttotal += %s\n", n)
+		case kindClient:
+			svc := m.services[u.edge.to.service]
+			s.pf("\t%s, err := %s.New%sClient(%q).%s(ctx, &%s.Request{ID: id})\n", n, q, apiName(svc), "http://"+svc.name, u.meth, q)
+			m.writeCheck(s, u.meth)
+			s.pf("\ttotal += %s.Total\n", n)
 		}
 	}
 }
@@ -327,35 +344,54 @@ func (m *model) writeAdapters(s *source, p *pkg) {
 	}
 }
 
-// writeHandler writes an entry package: a Handler whose methods serve the service's routes and
-// hold the package's outgoing units, and Register.
+// writeHandler writes an entry package: a Handler whose methods serve the service's routes (or
+// topics, for a consumer) and hold the package's outgoing units, and Register (or Subscribe).
 func (m *model) writeHandler(s *source, p *pkg) {
 	s.std("context")
 	s.std("fmt")
-	s.std("net/http")
 	d := &p.decls
-	resource := m.services[p.service].resource
+	svc := m.services[p.service]
+	resource := svc.resource
 	s.pf("// Handler serves the /%s API.\ntype Handler struct {\n", resource)
 	for _, u := range d.fieldOrd {
 		s.pf("\t%s %s.%s\n", d.fields[u], s.ref(u.edge.to), u.typ.name)
 	}
-	s.pf("}\n\n// Register registers the /%s routes on mux.\nfunc Register(mux *http.ServeMux) {\n\th := &Handler{}\n", resource)
-	for i, f := range d.drivers {
-		rf := routeForms[i]
-		s.pf("\tmux.HandleFunc(%q, h.%s)\n", rf.method+" "+fmt.Sprintf(rf.path, resource), f.name)
+	s.pf("}\n\n")
+	if p.entry == entryConsumer {
+		s.pf("// Subscribe subscribes the /%s topics' handlers.\n", resource)
+		s.pf("func Subscribe(subscribe func(topic string, handle func(ctx context.Context, payload []byte) error)) {\n\th := &Handler{}\n")
+		for _, f := range d.drivers {
+			s.pf("\tsubscribe(%q, h.%s)\n", resource+"."+strings.ToLower(f.name), f.name)
+		}
+	} else {
+		s.std("net/http")
+		s.pf("// Register registers the /%s routes on mux.\nfunc Register(mux *http.ServeMux) {\n\th := &Handler{}\n", resource)
+		for i, f := range d.drivers {
+			rf := routeForms[i]
+			s.pf("\tmux.HandleFunc(%q, h.%s)\n", rf.method+" "+routePrefix[p.entry]+fmt.Sprintf(rf.path, resource), f.name)
+		}
+		if svc.server == p && svc.stub != nil {
+			s.pf("\t%s.Register%sServer(mux, rpcServer{h: h})\n", s.ref(svc.stub), apiName(svc))
+		}
 	}
 	s.pf("}\n\n")
 	for i, f := range d.drivers {
 		rf := routeForms[i]
 		inner := lowerFirst(f.name)
-		idExpr := `r.URL.Query().Get("id")`
-		if rf.id {
-			idExpr = `r.PathValue("id")`
+		if p.entry == entryConsumer {
+			s.pf("// %s handles a message of topic %s.\nfunc (h *Handler) %s(ctx context.Context, payload []byte) error {\n", f.name, resource+"."+strings.ToLower(f.name), f.name)
+			s.pf("\tif _, err := h.%s(ctx, string(payload)); err != nil {\n\t\treturn fmt.Errorf(\"%s: %%w\", err)\n\t}\n\treturn nil\n}\n\n", inner, inner)
+		} else {
+			idExpr := `r.URL.Query().Get("id")`
+			if rf.id {
+				idExpr = `r.PathValue("id")`
+			}
+			route := routePrefix[p.entry] + fmt.Sprintf(rf.path, resource)
+			s.pf("// %s serves %s %s.\nfunc (h *Handler) %s(w http.ResponseWriter, r *http.Request) {\n", f.name, rf.method, route, f.name)
+			s.pf("\ttotal, err := h.%s(r.Context(), %s)\n", inner, idExpr)
+			s.pf("\tif err != nil {\n\t\thttp.Error(w, err.Error(), http.StatusInternalServerError)\n\t\treturn\n\t}\n")
+			s.pf("\tfmt.Fprintf(w, \"%%d\\n\", total)\n}\n\n")
 		}
-		s.pf("// %s serves %s %s.\nfunc (h *Handler) %s(w http.ResponseWriter, r *http.Request) {\n", f.name, rf.method, fmt.Sprintf(rf.path, resource), f.name)
-		s.pf("\ttotal, err := h.%s(r.Context(), %s)\n", inner, idExpr)
-		s.pf("\tif err != nil {\n\t\thttp.Error(w, err.Error(), http.StatusInternalServerError)\n\t\treturn\n\t}\n")
-		s.pf("\tfmt.Fprintf(w, \"%%d\\n\", total)\n}\n\n")
 		s.pf("func (h *Handler) %s(ctx context.Context, id string) (int, error) {\n", inner)
 		if m.hasPrepare(p) {
 			s.pf("\tid = prepare(id)\n")
@@ -367,6 +403,9 @@ func (m *model) writeHandler(s *source, p *pkg) {
 		m.writeUses(s, p, f.units)
 		s.pf("\tif err := ctx.Err(); err != nil {\n\t\treturn 0, err\n\t}\n")
 		s.pf("\treturn total, nil\n}\n\n")
+	}
+	if svc.server == p && svc.stub != nil {
+		m.writeRPCServer(s, p)
 	}
 	m.writeAdapters(s, p)
 }
@@ -421,11 +460,7 @@ func (m *model) renderKernel(p *pkg) ([]file, error) {
 		s.std("strings")
 		s.pf(kernelUtilSource, 31+2*m.rng.IntN(20))
 	}
-	data, err := s.format()
-	if err != nil {
-		return nil, err
-	}
-	return []file{{path: p.dir + "/" + p.name + ".go", data: data}}, nil
+	return m.renderFile(p, p.name+".go", s)
 }
 
 const kernelDBSource = `// Store is an in-memory table store.
@@ -535,9 +570,23 @@ func Clamp(v, lo, hi int) int {
 }
 `
 
-// renderMain writes the program: it registers every entry package's routes on one mux.
+// renderMain writes a program serving entry packages from one process: the composition root
+// serves every service's, a service main its own service's.
 func (m *model) renderMain(p *pkg) ([]file, error) {
-	s := m.newSource(p, "Command server is the monolith: it serves every service's routes from one process.")
+	doc := "Command server is the monolith: it serves every service's routes from one process."
+	var entries []*pkg
+	for _, svc := range m.services {
+		entries = append(entries, svc.entries...)
+	}
+	switch {
+	case p.role == roleServiceMain:
+		svc := m.services[p.service]
+		doc = fmt.Sprintf("Command %s runs the %s service on its own.", svc.name, svc.name)
+		entries = svc.entries
+	case m.layout.mains:
+		doc = "Command all-in-one runs every service in one process."
+	}
+	s := m.newSource(p, doc)
 	s.std("database/sql")
 	s.std("log")
 	s.std("net/http")
@@ -547,18 +596,20 @@ func (m *model) renderMain(p *pkg) ([]file, error) {
 	if len(m.kernel) > 0 {
 		s.pf("\t%s.Use(db)\n", s.ref(m.kernel[kernelDB]))
 	}
-	s.pf("\tmux := http.NewServeMux()\n")
-	for _, svc := range m.services {
-		s.pf("\t%s.Register(mux)\n", s.ref(svc.pkgs[0]))
-	}
+	m.writeMount(s, entries)
 	s.pf("\taddr := \":8080\"\n")
 	if len(m.kernel) > kernelConfig {
 		s.pf("\taddr = %s.String(\"http.addr\", addr)\n", s.ref(m.kernel[kernelConfig]))
 	}
 	s.pf("\tif err := http.ListenAndServe(addr, mux); err != nil {\n\t\tlog.Print(err)\n\t}\n}\n")
+	return m.renderFile(p, "main.go", s)
+}
+
+// renderFile formats one source as the package's only file.
+func (m *model) renderFile(p *pkg, name string, s *source) ([]file, error) {
 	data, err := s.format()
 	if err != nil {
 		return nil, err
 	}
-	return []file{{path: p.dir + "/main.go", data: data}}, nil
+	return []file{{path: p.dir + "/" + name, data: data}}, nil
 }

@@ -1,8 +1,10 @@
-// Command carve-gen writes a synthetic Go monolith with a planted decomposition: a Go module of
-// K services × P packages, kernel packages and a main package, with truth.json (package →
-// service) beside go.mod. See package github.com/carve-dev/carve/samples/gen.
+// Command carve-gen writes a synthetic Go monolith with a planted decomposition: a Go module (or
+// workspace) of K services × P packages, kernel packages and a main package, laid out as -layout
+// says, with truth.json (package → service, or "shared") beside go.mod. See package
+// github.com/carve-dev/carve/samples/gen.
 //
 //	go run ./samples/gen/cmd/carve-gen -k 8 -p 10 -mu 0.3 -kernel 3 -seed 1 -out DIR
+//	go run ./samples/gen/cmd/carve-gen -k 5 -p 8 -layout hexagonal,generated,tools -blind -out DIR
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/carve-dev/carve/samples/gen"
 )
@@ -38,6 +41,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.TablesPerService, "tables", gen.DefaultTablesPerService, "tables each service owns; 0 for none")
 	fs.StringVar(&o.Module, "module", gen.DefaultModule, "module path of the generated module")
 	fs.BoolVar(&meaningful, "meaningful", false, "name packages service/role (orders/store) instead of pNNN")
+	fs.StringVar(&o.Layout, "layout", gen.LayoutFlat, "comma-separated layout features: "+strings.Join(gen.LayoutFeatures(), ", ")+" (see the package doc)")
+	fs.BoolVar(&o.Blind, "blind", false, "path-blind: neutral directory, package and file names (d17, p17, f1.go), same tree shape and code")
 	fs.StringVar(&out, "out", "", "output `DIR` (must not exist or be empty)")
 	fs.BoolVar(&quiet, "q", false, "print nothing on success")
 	fs.Usage = func() {
@@ -71,10 +76,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if !quiet {
 		st := res.Stats
-		fmt.Fprintf(stdout, "%s: %d packages (%d services × %d, %d kernel, 1 main), %d files, %d lines\n",
-			out, st.Packages, res.Options.Services, res.Options.PackagesPerService, len(res.Kernel), st.Files, st.Lines)
+		fmt.Fprintf(stdout, "%s: %d packages (%d services × %d, %d kernel, 1 main%s), %d files, %d lines\n",
+			out, st.Packages, res.Options.Services, res.Options.PackagesPerService, len(res.Kernel), extras(res), st.Files, st.Lines)
 		fmt.Fprintf(stdout, "coupling: %d units over %d package pairs, %.3f of units and %.3f of pairs across services (asked %.3f); tables: %d accesses, %d across; %d routes\n",
 			st.Units, st.Edges, st.Mixing, st.EdgeMixing, res.Options.Mixing, st.TableAccesses, st.CrossTableAccesses, st.Routes)
 	}
 	return 0
+}
+
+// extras describes the packages a layout adds beyond services, kernel and the composition root.
+func extras(res *gen.Result) string {
+	var b strings.Builder
+	for _, x := range []struct {
+		n    int
+		what string
+	}{{len(res.ServiceMains), "service mains"}, {len(res.Stubs), "stub packages"}, {len(res.Tools), "tools"}} {
+		if x.n > 0 {
+			fmt.Fprintf(&b, ", %d %s", x.n, x.what)
+		}
+	}
+	if res.Options.Layout != gen.LayoutFlat {
+		fmt.Fprintf(&b, "; layout %s", res.Options.Layout)
+	}
+	return b.String()
 }

@@ -38,3 +38,29 @@ func TestRunUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestRunLayout(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "synth")
+	var out, errb bytes.Buffer
+	args := []string{"-k", "3", "-p", "4", "-lines", "10", "-layout", "tools,workspace", "-blind", "-q=false", "-out", dir}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "3 service mains, 5 tools; layout workspace,tools") {
+		t.Errorf("summary: %s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.work")); err != nil {
+		t.Error(err)
+	}
+	truth, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(truth), `"shared"`) || strings.Contains(string(truth), "/cmd/") {
+		t.Errorf("a blind truth with shared packages and no named path expected:\n%s", truth)
+	}
+	errb.Reset()
+	if code := run([]string{"-layout", "hexagonal,layered", "-out", t.TempDir()}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "pick one") {
+		t.Errorf("two trees: exit %d, %s", code, errb.String())
+	}
+}
