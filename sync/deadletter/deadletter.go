@@ -31,6 +31,9 @@ type Entry struct {
 	Old      map[string]any `json:"old_image,omitempty"`
 	Error    string         `json:"error"`
 	At       time.Time      `json:"at"`
+	// ImagesOmitted says the images were left out: with them the entry would not fit in a
+	// DynamoDB item (400 KB). Read the item from the source by its keys.
+	ImagesOmitted bool `json:"images_omitted,omitempty"`
 }
 
 // NewEntry describes a failed record.
@@ -119,11 +122,28 @@ func OpenTable(ctx context.Context, api DynamoDBAPI, table string) (*Table, erro
 	return &Table{api: api, table: table}, nil
 }
 
-// Put implements Store.
+// maxRecord bounds the JSON of an entry in the table, well under DynamoDB's 400 KB item limit
+// (the entry's other attributes repeat a few short fields and the error, cut to maxError).
+const (
+	maxRecord = 300 << 10
+	maxError  = 8 << 10
+)
+
+// Put implements Store. An entry too big for an item keeps its keys and error, not its images:
+// refusing it would stop the shard for good.
 func (t *Table) Put(ctx context.Context, e Entry) error {
+	if len(e.Error) > maxError {
+		e.Error = e.Error[:maxError] + "…"
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
+	}
+	if len(b) > maxRecord {
+		e.New, e.Old, e.ImagesOmitted = nil, nil, true
+		if b, err = json.Marshal(e); err != nil {
+			return err
+		}
 	}
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	_, err = t.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.table), Item: map[string]types.AttributeValue{

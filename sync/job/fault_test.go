@@ -165,7 +165,9 @@ pipelines:
 	// SIGTERM: the worker flushes and hands its leases back, exiting 0.
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("after SIGTERM: %v", err)
+		logf.Sync()
+		out, _ := os.ReadFile(filepath.Join(dir, "carve.log"))
+		t.Fatalf("after SIGTERM: %v\nworker log tail:\n%s", err, tailOf(string(out), 3000))
 	}
 	store, err := checkpoint.OpenDynamoDB(ctx, c, "carve-sync")
 	if err != nil {

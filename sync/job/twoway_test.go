@@ -158,3 +158,45 @@ func runJob(t *testing.T, j *job.Job) func(error) {
 	t.Cleanup(func() { stop(context.Canceled) })
 	return stop
 }
+
+// TestTwoWayDeleteOnTieLoserSide: with both directions running, the service (the side that
+// loses ties) deletes an item the monolith's application wrote: the delete must reach the
+// monolith. The monolith deleting an item the service wrote must reach the service too.
+func TestTwoWayDeleteOnTieLoserSide(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	c := ddb.Client
+	CreateTable(t, c, "shop", "pk", true)
+	CreateTable(t, c, "orders", "pk", true)
+	for _, dir := range [][2]string{{"shop", "orders"}, {"orders", "shop"}} {
+		j, err := job.New(context.Background(), parse(t, ddb.Endpoint, twoWayConfig(t, ddb.Endpoint, dir[0], dir[1])), job.Options{Logger: logger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runJob(t, j)
+	}
+	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
+	arrived := func(table, k, val string) func() string {
+		return func() string {
+			if got := get(table, k); item.Str(got, "val") != val {
+				return fmt.Sprintf("%s %s = %v, want val=%s", table, k, item.PlainMap(got), val)
+			}
+			return ""
+		}
+	}
+	deleted := func(table, k string) func() string {
+		return func() string {
+			if got := get(table, k); got != nil && !item.IsTombstone(got) {
+				return fmt.Sprintf("%s %s = %v, want it deleted", table, k, item.PlainMap(got))
+			}
+			return ""
+		}
+	}
+	Put(t, c, "shop", item.Item{"pk": S("m1"), "val": S("mono"), "ver": N(1)})
+	Put(t, c, "orders", item.Item{"pk": S("s1"), "val": S("svc"), "ver": N(1)})
+	Eventually(t, 15*time.Second, arrived("orders", "m1", "mono"))
+	Eventually(t, 15*time.Second, arrived("shop", "s1", "svc"))
+	Delete(t, c, "orders", item.Item{"pk": S("m1")}) // the tie loser deletes the monolith's item
+	Delete(t, c, "shop", item.Item{"pk": S("s1")})   // the tie winner deletes the service's item
+	Eventually(t, 15*time.Second, deleted("shop", "m1"))
+	Eventually(t, 15*time.Second, deleted("orders", "s1"))
+}

@@ -98,14 +98,7 @@ func OpenDynamoDBMode(ctx context.Context, api DynamoDBAPI, table string, mode W
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb sink %s: %w", table, err)
 	}
-	var key []string
-	for _, k := range out.Table.KeySchema {
-		if k.KeyType == types.KeyTypeHash {
-			key = append([]string{aws.ToString(k.AttributeName)}, key...)
-		} else {
-			key = append(key, aws.ToString(k.AttributeName))
-		}
-	}
+	key := stream.KeyOf(out.Table.KeySchema)
 	if concurrency < 1 {
 		concurrency = 1
 	}
@@ -359,20 +352,27 @@ func (d *DynamoDB) put(w Write) (*types.Put, error) {
 		it[item.Clock] = w.Clock
 		it[item.Origin] = &types.AttributeValueMemberS{Value: w.Origin}
 		it[item.Hash] = &types.AttributeValueMemberS{Value: item.HashData(withDeleted(it, w.Delete))}
-		names["#v"], names["#clk"], names["#org"] = tw.VersionAttribute, item.Clock, item.Origin
-		vals[":c"], vals[":o"] = w.Clock, &types.AttributeValueMemberS{Value: w.Origin}
+		names["#v"] = tw.VersionAttribute
+		vals[":c"] = w.Clock
 		// The higher version value wins. On a tie, a write from the tie winner beats anything but
 		// a newer sync write from the same origin; a write from the other side beats only an
 		// older sync write from its own origin. The current content is sync's own write when its
 		// clock tag still equals the version attribute (the application bumps the attribute on
-		// every write).
-		var tie string
-		if w.Origin == tw.TieWinner {
-			tie = "attribute_not_exists(#clk) OR #clk <> #v OR #org <> :o OR #seq < :seq"
+		// every write). A delete of sync's copy of the target's own write (SawTarget) saw what the
+		// target holds at that version: it wins the tie from either side.
+		if w.Delete && w.SawTarget {
+			delete(names, "#seq")
+			delete(vals, ":seq")
+			cond = "attribute_not_exists(#k) OR attribute_not_exists(#v) OR #v <= :c"
 		} else {
-			tie = "#clk = #v AND #org = :o AND #seq < :seq"
+			tie := "#clk = #v AND #org = :o AND #seq < :seq"
+			if w.Origin == tw.TieWinner {
+				tie = "attribute_not_exists(#clk) OR #clk <> #v OR #org <> :o OR #seq < :seq"
+			}
+			names["#clk"], names["#org"] = item.Clock, item.Origin
+			vals[":o"] = &types.AttributeValueMemberS{Value: w.Origin}
+			cond = "attribute_not_exists(#k) OR attribute_not_exists(#v) OR #v < :c OR (#v = :c AND (" + tie + "))"
 		}
-		cond = "attribute_not_exists(#k) OR attribute_not_exists(#v) OR #v < :c OR (#v = :c AND (" + tie + "))"
 	}
 	return &types.Put{
 		TableName:                 aws.String(d.table),
