@@ -179,6 +179,10 @@ type BothWays struct {
 	// TieWinner is the table whose write wins when both sides wrote the same version value; it
 	// must be the same in both pipelines of the pair.
 	TieWinner string `yaml:"tie_winner"`
+	// VersionType is how version values compare: number (default; by value), timestamp (RFC 3339
+	// strings, in time order whatever their fractional digits or offset) or string (byte order).
+	// A value of another type is refused (dead-lettered) on every record.
+	VersionType string `yaml:"version_type"`
 }
 
 // Scalar is a string, number or bool from YAML, kept with its YAML tag.
@@ -304,6 +308,9 @@ func (c *Config) setDefaults() {
 	def(&c.Retry.Max, 5*time.Second)
 	for i := range c.Pipelines {
 		p := &c.Pipelines[i]
+		if p.BothWays != nil && p.BothWays.VersionType == "" {
+			p.BothWays.VersionType = "number"
+		}
 		if d := p.Sink.DynamoDB; d != nil {
 			if d.Region == "" {
 				d.Region = c.Source.Region
@@ -478,6 +485,11 @@ func (c *Config) validate(root *yaml.Node) error {
 		if bw := p.BothWays; bw != nil {
 			if bw.VersionAttribute == "" {
 				e.add(at("both_ways.version_attribute"), "missing: name the attribute every writer bumps on every write")
+			}
+			switch bw.VersionType {
+			case "", "number", "timestamp", "string":
+			default:
+				e.add(at("both_ways.version_type"), "%q: want number, timestamp (RFC 3339) or string", bw.VersionType)
 			}
 			if bw.TieWinner == "" {
 				e.add(at("both_ways.tie_winner"), "missing: name the table whose write wins a tie")
