@@ -167,13 +167,7 @@ func TestTwoWayDeleteOnTieLoserSide(t *testing.T) {
 	c := ddb.Client
 	CreateTable(t, c, "shop", "pk", true)
 	CreateTable(t, c, "orders", "pk", true)
-	for _, dir := range [][2]string{{"shop", "orders"}, {"orders", "shop"}} {
-		j, err := job.New(context.Background(), parse(t, ddb.Endpoint, twoWayConfig(t, ddb.Endpoint, dir[0], dir[1])), job.Options{Logger: logger(t)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		runJob(t, j)
-	}
+	runPair(t, ddb.Endpoint, func(from, to string) string { return twoWayConfig(t, ddb.Endpoint, from, to) })
 	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
 	arrived := func(table, k, val string) func() string {
 		return func() string {
@@ -212,16 +206,6 @@ func TestVersionOrderTimestamps(t *testing.T) {
 	conf := func(from, to, typ string) string {
 		return replace(twoWayConfig(t, ddb.Endpoint, from, to), "tie_winner: shop}", "tie_winner: shop, version_type: "+typ+"}")
 	}
-	run := func(typ string) {
-		t.Helper()
-		for _, dir := range [][2]string{{"shop", "orders"}, {"orders", "shop"}} {
-			j, err := job.New(context.Background(), parse(t, ddb.Endpoint, conf(dir[0], dir[1], typ)), job.Options{Logger: logger(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			runJob(t, j)
-		}
-	}
 	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
 	same := func(k, val string) func() string {
 		return func() string {
@@ -237,7 +221,7 @@ func TestVersionOrderTimestamps(t *testing.T) {
 	Put(t, c, "orders", item.Item{"pk": S("t1"), "val": S("svc-earlier"), "ver": S("2026-01-01T00:00:00Z")})
 	Put(t, c, "orders", item.Item{"pk": S("t2"), "val": S("svc-later"), "ver": S("2026-01-01T01:00:01+01:00")})
 	Put(t, c, "shop", item.Item{"pk": S("t2"), "val": S("mono-earlier"), "ver": S("2026-01-01T00:00:00.999Z")})
-	run("timestamp")
+	runPair(t, ddb.Endpoint, func(from, to string) string { return conf(from, to, "timestamp") })
 	Eventually(t, 20*time.Second, same("t1", "mono-later"))
 	Eventually(t, 20*time.Second, same("t2", "svc-later"))
 }
@@ -251,15 +235,7 @@ func TestVersionOrderCounterRestartAfterDelete(t *testing.T) {
 	c := ddb.Client
 	CreateTable(t, c, "shop", "pk", true)
 	CreateTable(t, c, "orders", "pk", true)
-	var jobs []*job.Job
-	for _, dir := range [][2]string{{"shop", "orders"}, {"orders", "shop"}} {
-		j, err := job.New(context.Background(), parse(t, ddb.Endpoint, twoWayConfig(t, ddb.Endpoint, dir[0], dir[1])), job.Options{Logger: logger(t)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		runJob(t, j)
-		jobs = append(jobs, j)
-	}
+	jobs := runPair(t, ddb.Endpoint, func(from, to string) string { return twoWayConfig(t, ddb.Endpoint, from, to) })
 	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
 	on := func(table, k, val string) func() string {
 		return func() string {
@@ -288,4 +264,19 @@ func TestVersionOrderCounterRestartAfterDelete(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// runPair runs both directions between shop and orders until the test ends: shop → orders first.
+func runPair(t *testing.T, endpoint string, conf func(from, to string) string) []*job.Job {
+	t.Helper()
+	var jobs []*job.Job
+	for _, dir := range [][2]string{{"shop", "orders"}, {"orders", "shop"}} {
+		j, err := job.New(context.Background(), parse(t, endpoint, conf(dir[0], dir[1])), job.Options{Logger: logger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runJob(t, j)
+		jobs = append(jobs, j)
+	}
+	return jobs
 }
