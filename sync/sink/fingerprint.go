@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -64,11 +65,7 @@ func (p *Postgres) Fingerprint(it item.Item) (string, string, error) {
 		if err != nil {
 			return "", "", err
 		}
-		if v != nil && p.types[c] == "jsonb" {
-			s := canonicalJSON(*v)
-			v = &s
-		}
-		vals[i] = v
+		vals[i] = p.canonical(c, v)
 	}
 	return p.fingerprint(vals)
 }
@@ -115,15 +112,38 @@ func (p *Postgres) List(ctx context.Context, _ func(item.Item) bool, fn func(key
 			return fmt.Errorf("postgres sink %s: read rows: %w", p.table, err)
 		}
 		for i, c := range p.cols {
-			if vals[i] != nil && p.types[c] == "jsonb" {
-				s := canonicalJSON(*vals[i])
-				vals[i] = &s
-			}
+			vals[i] = p.canonical(c, vals[i])
 		}
 		k, h, _ := p.fingerprint(vals)
 		fn(k, h)
 	}
 	return rows.Err()
+}
+
+// canonical spells a column's value the same way whether it comes from a source item or from
+// the table: JSON with sorted keys; numbers by value (numeric(10,2) prints 1.50 for 1.5, and
+// double precision keeps 15–17 significant digits of a 38-digit number, printing 1e+20 for
+// 100000000000000000000). Without it verify would report drift where there is none.
+func (p *Postgres) canonical(col string, v *string) *string {
+	if v == nil {
+		return nil
+	}
+	var s string
+	switch p.types[col] {
+	case "jsonb":
+		s = canonicalJSON(*v)
+	case "double precision":
+		f, err := strconv.ParseFloat(*v, 64)
+		if err != nil {
+			return v
+		}
+		s = strconv.FormatFloat(f, 'g', -1, 64)
+	case "numeric", "bigint", "integer":
+		s = item.NormDecimal(*v)
+	default:
+		return v
+	}
+	return &s
 }
 
 // canonicalJSON re-encodes JSON with sorted keys and no spaces (numbers kept as written).
