@@ -74,6 +74,7 @@ func runSync(ctx context.Context, s Streams, o *syncRunOptions) error {
 type syncBackfillOptions struct {
 	config   string
 	segments int
+	repair   bool
 }
 
 func newSyncBackfillCmd(s Streams) *cobra.Command {
@@ -85,12 +86,16 @@ func newSyncBackfillCmd(s Streams) *cobra.Command {
 table in parallel segments and write every item each pipeline selects with that position as its
 version, then move the shards' checkpoints up to it. Safe while 'carve sync run' runs: the
 version guard keeps the newer of a scanned copy and a streamed change. Also the repair after
-trimmed data or drift. Prints a JSON summary on stdout; logs are JSON on stderr.`,
+trimmed data, an outage or drift: with --repair (the default) the sink items whose key is gone
+from the source are tombstoned too (deletes the stream no longer holds), and shards that left
+the stream unfinished are marked done so that the shards after them start. Prints a JSON
+summary on stdout; logs are JSON on stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runSyncBackfill(c.Context(), s, o) },
 	}
 	c.Flags().StringVar(&o.config, "config", "", "sync config file (YAML)")
 	c.Flags().IntVar(&o.segments, "segments", 4, "parallel Scan segments")
+	c.Flags().BoolVar(&o.repair, "repair", true, "also tombstone sink items whose key is gone from the source")
 	_ = c.MarkFlagRequired("config")
 	return c
 }
@@ -103,11 +108,11 @@ func runSyncBackfill(ctx context.Context, s Streams, o *syncBackfillOptions) err
 	if o.segments < 1 {
 		return inputErr(fmt.Errorf("--segments %d: want at least 1", o.segments))
 	}
-	res, err := backfill.Run(ctx, cfg, backfill.Options{Segments: o.segments, Logger: slog.New(slog.NewJSONHandler(s.Err, nil))})
+	res, err := backfill.Run(ctx, cfg, backfill.Options{Segments: o.segments, Repair: o.repair, Logger: slog.New(slog.NewJSONHandler(s.Err, nil))})
 	if res != nil {
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"schema": "carve.sync.backfill/v1", "scanned": res.Scanned, "written": res.Written, "stale": res.Stale, "failed": res.Failed, "version": res.Version})
+		_ = enc.Encode(map[string]any{"schema": "carve.sync.backfill/v1", "scanned": res.Scanned, "written": res.Written, "stale": res.Stale, "failed": res.Failed, "repaired": res.Repaired, "version": res.Version})
 	}
 	return err
 }

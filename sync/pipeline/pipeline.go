@@ -291,6 +291,19 @@ func (p *Pipeline) SelectsMapped(it item.Item) bool {
 	return p.Match(mapped)
 }
 
+// FilterSurvivesMapping reports whether SelectsMapped can apply the filter to the sink's items:
+// no attribute the filter reads is dropped by the mapping.
+func (p *Pipeline) FilterSurvivesMapping() bool {
+	for _, a := range p.filterAttributes() {
+		for _, d := range p.m.Drop {
+			if d == a {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Selects reports whether a source item (from a scan) belongs to the pipeline and is not a
 // tombstone; backfill and verify use it.
 func (p *Pipeline) Selects(it item.Item) bool {

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/carve-dev/carve/sync/item"
 )
@@ -25,6 +27,12 @@ type Fingerprinter interface {
 	List(ctx context.Context, keep func(item.Item) bool, fn func(key, hash string)) error
 }
 
+// KeyLister lists the keys of a sink's live items, as the key string Fingerprint gives and as
+// the key attributes a tombstone needs: backfill's repair tombstones those gone from the source.
+type KeyLister interface {
+	ListKeys(ctx context.Context, keep func(item.Item) bool, fn func(key string, k item.Item)) error
+}
+
 // ScanAPI is the Scan call of DynamoDB.
 type ScanAPI interface {
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
@@ -37,6 +45,22 @@ func (d *DynamoDB) Fingerprint(it item.Item) (string, string, error) {
 
 // List implements Fingerprinter; the sink's client must also implement Scan.
 func (d *DynamoDB) List(ctx context.Context, keep func(item.Item) bool, fn func(key, hash string)) error {
+	return d.each(ctx, keep, func(it item.Item) { fn(item.KeyString(it, d.key), item.HashData(it)) })
+}
+
+// ListKeys implements KeyLister.
+func (d *DynamoDB) ListKeys(ctx context.Context, keep func(item.Item) bool, fn func(key string, k item.Item)) error {
+	return d.each(ctx, keep, func(it item.Item) {
+		k := make(item.Item, len(d.key))
+		for _, a := range d.key {
+			k[a] = it[a]
+		}
+		fn(item.KeyString(it, d.key), k)
+	})
+}
+
+// each calls fn for every live item in the table that keep accepts (nil keeps all).
+func (d *DynamoDB) each(ctx context.Context, keep func(item.Item) bool, fn func(item.Item)) error {
 	api, ok := d.api.(ScanAPI)
 	if !ok {
 		return fmt.Errorf("dynamodb sink %s: client cannot scan", d.table)
@@ -51,7 +75,7 @@ func (d *DynamoDB) List(ctx context.Context, keep func(item.Item) bool, fn func(
 			if item.IsTombstone(it) || (keep != nil && !keep(it)) {
 				continue
 			}
-			fn(item.KeyString(it, d.key), item.HashData(it))
+			fn(it)
 		}
 	}
 	return nil
@@ -116,6 +140,54 @@ func (p *Postgres) List(ctx context.Context, _ func(item.Item) bool, fn func(key
 		}
 		k, h, _ := p.fingerprint(vals)
 		fn(k, h)
+	}
+	return rows.Err()
+}
+
+// ListKeys implements KeyLister: the key columns of the live rows, as attribute values the sink
+// writes back into the same columns.
+func (p *Postgres) ListKeys(ctx context.Context, _ func(item.Item) bool, fn func(key string, k item.Item)) error {
+	exprs := make([]string, len(p.key))
+	for i, c := range p.key {
+		exprs[i] = ident(c) + "::text"
+		if p.types[c] == "bytea" {
+			exprs[i] = "replace(encode(" + ident(c) + ", 'base64'), E'\\n', '')"
+		}
+	}
+	rows, err := p.pool.Query(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM "+ident(p.table)+" WHERE NOT "+item.Deleted)
+	if err != nil {
+		return fmt.Errorf("postgres sink %s: read keys: %w", p.table, err)
+	}
+	defer rows.Close()
+	vals := make([]string, len(p.key))
+	dest := make([]any, len(p.key))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("postgres sink %s: read keys: %w", p.table, err)
+		}
+		k := make(item.Item, len(p.key))
+		var parts []string
+		for i, c := range p.key {
+			switch p.types[c] {
+			case "bigint", "integer", "numeric", "double precision":
+				k[c] = &types.AttributeValueMemberN{Value: vals[i]}
+			case "bytea":
+				b, err := base64.StdEncoding.DecodeString(vals[i])
+				if err != nil {
+					return fmt.Errorf("postgres sink %s: key %s: %w", p.table, c, err)
+				}
+				k[c] = &types.AttributeValueMemberB{Value: b}
+			case "boolean":
+				k[c] = &types.AttributeValueMemberBOOL{Value: vals[i] == "true"}
+			default:
+				k[c] = &types.AttributeValueMemberS{Value: vals[i]}
+			}
+			parts = append(parts, c+"="+*p.canonical(c, &vals[i]))
+		}
+		fn(strings.Join(parts, ","), k)
 	}
 	return rows.Err()
 }
