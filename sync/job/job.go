@@ -71,6 +71,12 @@ type Job struct {
 	dlq     deadletter.Store
 	targets []target
 	owner   string
+	// table describes the source table, to notice a new stream (nil when Options.StreamArn
+	// fixed the stream).
+	table stream.TableAPI
+	// next is the source table's new stream, once the one being read was replaced (the stream
+	// disabled and enabled again): the job moves to it after finishing the old one.
+	next string
 	// dead remembers, per shard, the records dead-lettered since its last checkpoint
 	// (pipeline|sequence number), so that a replayed batch does not dead-letter them again.
 	deadMu sync.Mutex
@@ -101,6 +107,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err err
 		if err != nil {
 			return nil, err
 		}
+		j.table = ddb
 		src, err := stream.Describe(ctx, ddb, cfg.Source.Table)
 		if err != nil {
 			return nil, err
@@ -250,7 +257,7 @@ func (j *Job) Run(ctx context.Context) error {
 		}
 	}
 	balance := func() {
-		if err := j.balance(ctx, held, stalled, func(sh stream.Shard, l checkpoint.Lease) {
+		finishedAll, err := j.balance(ctx, held, stalled, func(sh stream.Shard, l checkpoint.Lease) {
 			sctx, cancel := context.WithCancelCause(ctx)
 			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l}
 			held[sh.ID] = r
@@ -264,8 +271,14 @@ func (j *Job) Run(ctx context.Context) error {
 				case <-ctx.Done():
 				}
 			}()
-		}); err != nil && ctx.Err() == nil {
+		})
+		if err != nil && ctx.Err() == nil {
 			j.log.Warn("shard sync failed; retrying", "err", err)
+		}
+		if err == nil && finishedAll && j.next != "" && len(held) == 0 {
+			j.log.Warn("old stream finished; reading the source table's new stream", "old", j.arn, "stream", j.next)
+			j.arn, j.next = j.next, ""
+			clear(stalled)
 		}
 	}
 	balance()
@@ -273,6 +286,7 @@ func (j *Job) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-syncT.C:
+			j.watchStream(ctx)
 			balance()
 		case <-renewT.C:
 			j.renew(ctx, held)
@@ -400,14 +414,14 @@ func (j *Job) stuckLag(held map[string]*running) {
 
 // balance lists shards and leases and takes the leases this worker should hold: shards whose
 // parent is done, up to an even share among the live workers.
-func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map[string]time.Time, start func(stream.Shard, checkpoint.Lease)) error {
+func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map[string]time.Time, start func(stream.Shard, checkpoint.Lease)) (finishedAll bool, err error) {
 	shards, err := stream.ListShards(ctx, j.streams, j.arn, stream.Backoff{OnRetry: func(error) { j.m.Retries.WithLabelValues("stream").Inc() }})
 	if err != nil {
-		return err
+		return false, err
 	}
 	leases, err := j.store.Leases(ctx, j.arn)
 	if err != nil {
-		return err
+		return false, err
 	}
 	now := time.Now()
 	byShard := map[string]checkpoint.Lease{}
@@ -423,6 +437,10 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		listed[s.ID] = true
 	}
 	isDone := func(id string) bool { return byShard[id].Checkpoint == checkpoint.ShardEnd }
+	finishedAll = true
+	for _, s := range shards {
+		finishedAll = finishedAll && s.Closed && isDone(s.ID)
+	}
 	// A shard this job began (it has a lease row) that left the stream unfinished took changes
 	// with it: the shards after it must not start over the gap (see lineageGap).
 	var lost []string
@@ -472,7 +490,7 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		}
 		l, ok, err := j.store.Acquire(ctx, j.arn, s.ID, s.Parent, j.owner, j.cfg.Worker.LeaseDuration.Duration)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !ok {
 			continue
@@ -485,7 +503,7 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		start(s, l)
 	}
 	if len(held) >= share || len(owners) < 2 {
-		return nil
+		return finishedAll, nil
 	}
 	// Still below an even share and nothing free: steal one lease from the busiest worker that
 	// holds more than its share (one per round, so the load evens out without thrashing).
@@ -502,7 +520,7 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		}
 	}
 	if victim == "" {
-		return nil
+		return finishedAll, nil
 	}
 	ls := count[victim]
 	sort.Slice(ls, func(a, b int) bool { return ls[a].Shard < ls[b].Shard })
@@ -510,14 +528,42 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 	// lease back (or lets it expire); a later round takes it like any free lease.
 	l := ls[len(ls)-1]
 	if l.Handover == j.owner {
-		return nil
+		return finishedAll, nil
 	}
 	ok, err := j.store.RequestHandover(ctx, l, j.owner)
 	if err != nil || !ok {
-		return err
+		return finishedAll, err
 	}
 	j.log.Info("asked for a lease to balance load", "shard", l.Shard, "from", victim)
-	return nil
+	return finishedAll, nil
+}
+
+// watchStream notices that the source table's stream was replaced (disabled and enabled again:
+// a new ARN). The old stream's shards are all closed then; the job finishes them and moves on
+// (see balance). What was written while no stream was enabled is in no stream: it says so.
+func (j *Job) watchStream(ctx context.Context) {
+	if j.table == nil || j.next != "" {
+		return
+	}
+	src, err := stream.Describe(ctx, j.table, j.cfg.Source.Table)
+	if err != nil {
+		if ctx.Err() == nil {
+			j.log.Warn("could not check the source table's stream", "table", j.cfg.Source.Table, "err", err)
+		}
+		return
+	}
+	if src.Arn == j.arn {
+		return
+	}
+	if err := checkViewType(j.cfg, src); err != nil {
+		j.log.Error("the source table's new stream cannot serve the pipelines; staying on the old one", "stream", src.Arn, "err", err)
+		return
+	}
+	j.next = src.Arn
+	err = fmt.Errorf("source table %s has a new stream %s (the stream was disabled and enabled again): changes made while no stream was enabled were not captured: run `carve sync backfill` to repair the sinks; this worker finishes the old stream %s, then reads the new one", j.cfg.Source.Table, src.Arn, j.arn)
+	j.m.ShardErrors.WithLabelValues("stream_replaced").Inc()
+	j.log.Error("source stream replaced: changes made while it was off need a backfill", "old", j.arn, "stream", src.Arn, "err", err)
+	j.report("", err)
 }
 
 // lineageGap reports a shard that cannot start: a shard before it in the lineage, which this job
