@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -284,8 +285,10 @@ func (c *Config) setDefaults() {
 	}
 	w := &c.Worker
 	if w.ID == "" {
+		// Containers often share a hostname pattern and run as pid 1: a random suffix (as the
+		// Kinesis Client Library adds) keeps two workers from taking each other for themselves.
 		h, _ := os.Hostname()
-		w.ID = fmt.Sprintf("%s-%d", h, os.Getpid())
+		w.ID = fmt.Sprintf("%s-%d-%08x", h, os.Getpid(), rand.Uint32())
 	}
 	def := func(d *Duration, v time.Duration) {
 		if d.Duration == 0 {

@@ -217,6 +217,7 @@ func (d *DynamoDB) readItems(ctx context.Context, ws []Write, attrs ...string) (
 		keys[i] = k
 	}
 	out := make(map[string]item.Item, len(ws))
+	retries := 0
 	for lo := 0; lo < len(keys); lo += 100 {
 		pending := keys[lo:min(lo+100, len(keys))]
 		for len(pending) > 0 {
@@ -236,7 +237,8 @@ func (d *DynamoDB) readItems(ctx context.Context, ws []Write, attrs ...string) (
 			}
 			pending = got.UnprocessedKeys[d.table].Keys
 			if len(pending) > 0 {
-				if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
+				retries++
+				if err := d.backoff.Wait(ctx, retries); err != nil {
 					return nil, err
 				}
 			}
@@ -255,6 +257,7 @@ func (d *DynamoDB) writeAll(ctx context.Context, ws []Write) (applied int, err e
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: p.Item}})
 	}
+	retries := 0
 	for lo := 0; lo < len(reqs); lo += BatchWriteSize {
 		part := reqs[lo:min(lo+BatchWriteSize, len(reqs))]
 		for len(part) > 0 {
@@ -270,7 +273,8 @@ func (d *DynamoDB) writeAll(ctx context.Context, ws []Write) (applied int, err e
 			applied += len(part) - len(out.UnprocessedItems[d.table])
 			part = out.UnprocessedItems[d.table]
 			if len(part) > 0 {
-				if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
+				retries++
+				if err := d.backoff.Wait(ctx, retries); err != nil {
 					return applied, err
 				}
 			}
@@ -287,7 +291,7 @@ func (d *DynamoDB) ReadsVersions() bool { return d.mode == Batch }
 // A two-way chunk is decided in Go first (see twoWayPuts), and a put whose item changed since it
 // was read is decided again.
 func (d *DynamoDB) transact(ctx context.Context, chunk []Write) (applied, stale int, err error) {
-	pending := chunk
+	pending, retries := chunk, 0
 	for len(pending) > 0 {
 		ws, puts := pending, make([]types.TransactWriteItem, 0, len(pending))
 		if d.twoWay != nil {
@@ -343,8 +347,10 @@ func (d *DynamoDB) transact(ctx context.Context, chunk []Write) (applied, stale 
 			}
 		}
 		if !progress {
-			// Nothing was stale or changed: back off before trying the same transaction again.
-			if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
+			// Nothing was stale or changed (conflicts, throttling): back off, with jitter, before
+			// trying the same transaction again.
+			retries++
+			if err := d.backoff.Wait(ctx, retries); err != nil {
 				return applied, stale, err
 			}
 		}

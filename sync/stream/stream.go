@@ -189,6 +189,24 @@ func (b Backoff) Retry(ctx context.Context, f func() error) error {
 	}
 }
 
+// Wait sleeps before retry number attempt (1, 2, …) of something the service pushed back
+// (unprocessed items, a transaction conflict): a random time up to Initial·2^(attempt-1), capped
+// at Max (full jitter), so that writers that collided do not collide again in step.
+func (b Backoff) Wait(ctx context.Context, attempt int) error {
+	ceil := b.Initial
+	if ceil <= 0 {
+		ceil = 50 * time.Millisecond
+	}
+	max := b.Max
+	if max <= 0 {
+		max = 5 * time.Second
+	}
+	for i := 1; i < attempt && ceil < max; i++ {
+		ceil *= 2
+	}
+	return Sleep(ctx, time.Duration(rand.Int64N(int64(min(ceil, max))))+1)
+}
+
 // Sleep waits d or until ctx ends.
 func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
