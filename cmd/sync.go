@@ -10,6 +10,7 @@ import (
 
 	"github.com/carve-dev/carve/sync/backfill"
 	"github.com/carve-dev/carve/sync/config"
+	"github.com/carve-dev/carve/sync/deadletter"
 	"github.com/carve-dev/carve/sync/job"
 	"github.com/carve-dev/carve/sync/verify"
 )
@@ -25,7 +26,7 @@ order per item, through crashes and restarts. Several workers share a stream thr
 backfill copies what the table already holds and hands over to the stream without a gap;
 verify compares source and sinks. See docs/sync.md for the config file.`,
 	}
-	c.AddCommand(newSyncRunCmd(s), newSyncBackfillCmd(s), newSyncVerifyCmd(s), newSyncValidateCmd(s))
+	c.AddCommand(newSyncRunCmd(s), newSyncBackfillCmd(s), newSyncVerifyCmd(s), newSyncValidateCmd(s), newSyncReplayCmd(s))
 	return c
 }
 
@@ -169,6 +170,45 @@ func runSyncVerify(ctx context.Context, s Streams, o *syncVerifyOptions) error {
 		return differsError{&verify.DriftError{Report: rep}}
 	}
 	return nil
+}
+
+func newSyncReplayCmd(s Streams) *cobra.Command {
+	var path string
+	c := &cobra.Command{
+		Use:   "replay-dead-letters --config FILE",
+		Short: "Re-apply dead-lettered records once their cause is fixed",
+		Long: `Read the dead-letter store the config names and re-apply every entry through its pipeline
+into its sink, with the record's original version: an entry older than what the sink now holds
+is skipped, so a replay never undoes a later change. Entries done are removed from a DynamoDB
+dead-letter table (a file is never rewritten: a worker may be appending to it; replaying again
+is harmless). Prints a JSON summary; exits 1 while some entries still fail.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := loadSyncConfig(path)
+			if err != nil {
+				return err
+			}
+			res, err := deadletter.Replay(c.Context(), cfg, slog.New(slog.NewJSONHandler(s.Err, nil)))
+			if res != nil {
+				enc := json.NewEncoder(s.Out)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(struct {
+					Schema string `json:"schema"`
+					*deadletter.ReplayResult
+				}{"carve.sync.replay/v1", res})
+			}
+			if err != nil {
+				return fmt.Errorf("sync replay-dead-letters: %w", err)
+			}
+			if res.Failed+res.Unknown > 0 {
+				return fmt.Errorf("sync replay-dead-letters: %d entries still fail and %d name no pipeline of the config (see the log): fix the cause and run it again", res.Failed, res.Unknown)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&path, "config", "", "sync config file (YAML)")
+	_ = c.MarkFlagRequired("config")
+	return c
 }
 
 type syncValidateOptions struct{ config string }
