@@ -292,6 +292,10 @@ func (j *Job) Run(ctx context.Context) error {
 			j.renew(ctx, held)
 			j.stuckLag(held)
 		case f := <-done:
+			if ctx.Err() != nil {
+				// Stopping: the shard stays in held, and its lease is handed back below.
+				break
+			}
 			r := held[f.shard]
 			delete(held, f.shard)
 			j.m.Leases.Set(float64(len(held)))
@@ -485,10 +489,15 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 	share := (len(workable) + len(owners) - 1) / len(owners)
 	sort.Slice(candidates, func(a, b int) bool { return candidates[a].ID < candidates[b].ID })
 	for _, s := range candidates {
-		if len(held) >= share {
+		if len(held) >= share || ctx.Err() != nil {
 			break
 		}
-		l, ok, err := j.store.Acquire(ctx, j.arn, s.ID, s.Parent, j.owner, j.cfg.Worker.LeaseDuration.Duration)
+		// Not cancelled with ctx: a request cancelled in flight may still take the lease, which
+		// would then be held by nobody until it expires. Once taken it is in held, and a stopping
+		// worker hands it back.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.cfg.Worker.LeaseDuration.Duration)
+		l, ok, err := j.store.Acquire(actx, j.arn, s.ID, s.Parent, j.owner, j.cfg.Worker.LeaseDuration.Duration)
+		cancel()
 		if err != nil {
 			return false, err
 		}
