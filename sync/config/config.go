@@ -180,9 +180,11 @@ type BothWays struct {
 	// TieWinner is the table whose write wins when both sides wrote the same version value; it
 	// must be the same in both pipelines of the pair.
 	TieWinner string `yaml:"tie_winner"`
-	// VersionType is how version values compare: number (default; by value), timestamp (RFC 3339
-	// strings, in time order whatever their fractional digits or offset) or string (byte order).
-	// A value of another type is refused (dead-lettered) on every record.
+	// VersionType is how version values compare: auto (default: numbers by value, RFC 3339
+	// strings in time order, other strings byte by byte), number, timestamp (RFC 3339 strings, in
+	// time order whatever their fractional digits or offset) or string (byte order). A value of
+	// another type, or a number on one side and a string on the other, is refused
+	// (dead-lettered) on every record.
 	VersionType string `yaml:"version_type"`
 }
 
@@ -312,7 +314,7 @@ func (c *Config) setDefaults() {
 	for i := range c.Pipelines {
 		p := &c.Pipelines[i]
 		if p.BothWays != nil && p.BothWays.VersionType == "" {
-			p.BothWays.VersionType = "number"
+			p.BothWays.VersionType = "auto"
 		}
 		if d := p.Sink.DynamoDB; d != nil {
 			if d.Region == "" {
@@ -490,9 +492,9 @@ func (c *Config) validate(root *yaml.Node) error {
 				e.add(at("both_ways.version_attribute"), "missing: name the attribute every writer bumps on every write")
 			}
 			switch bw.VersionType {
-			case "", "number", "timestamp", "string":
+			case "", "auto", "number", "timestamp", "string":
 			default:
-				e.add(at("both_ways.version_type"), "%q: want number, timestamp (RFC 3339) or string", bw.VersionType)
+				e.add(at("both_ways.version_type"), "%q: want auto, number, timestamp (RFC 3339) or string", bw.VersionType)
 			}
 			if bw.TieWinner == "" {
 				e.add(at("both_ways.tie_winner"), "missing: name the table whose write wins a tie")

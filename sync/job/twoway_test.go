@@ -229,7 +229,7 @@ func TestVersionOrderTimestamps(t *testing.T) {
 // TestVersionOrderCounterRestartAfterDelete: the monolith deletes an item at version 3 and
 // recreates it with its counter restarted at 1. The service side holds the tombstone sync wrote
 // at version 3; the recreation is a later change from the same origin and must cross anyway. A
-// version of the wrong type is dead-lettered, not compared.
+// string version against the number the other side holds is dead-lettered, not compared.
 func TestVersionOrderCounterRestartAfterDelete(t *testing.T) {
 	ddb := testenv.DynamoDB(t)
 	c := ddb.Client
@@ -257,7 +257,9 @@ func TestVersionOrderCounterRestartAfterDelete(t *testing.T) {
 	Put(t, c, "shop", item.Item{"pk": S("c1"), "val": S("recreated"), "ver": N(1)})
 	Eventually(t, 15*time.Second, on("orders", "c1", "recreated"))
 
-	Put(t, c, "shop", item.Item{"pk": S("bad"), "val": S("x"), "ver": S("3")}) // a string, not a number
+	Put(t, c, "shop", item.Item{"pk": S("bad"), "val": S("x"), "ver": N(1)})
+	Eventually(t, 15*time.Second, on("orders", "bad", "x"))
+	Put(t, c, "shop", item.Item{"pk": S("bad"), "val": S("y"), "ver": S("2")}) // a string now: not comparable
 	Eventually(t, 15*time.Second, func() string {
 		if n := testutil.ToFloat64(jobs[0].Metrics().DeadLettered.WithLabelValues("shop-to-orders")); n != 1 {
 			return fmt.Sprintf("%v dead letters, want the string version dead-lettered", n)

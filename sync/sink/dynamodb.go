@@ -40,7 +40,7 @@ type TwoWay struct {
 	VersionAttribute string
 	// TieWinner is the table whose write wins equal version values.
 	TieWinner string
-	// VersionType is VersionNumber (default), VersionTimestamp or VersionString.
+	// VersionType is VersionAuto (default), VersionNumber, VersionTimestamp or VersionString.
 	VersionType string
 }
 

@@ -13,6 +13,10 @@ import (
 
 // Version types of a two-way pair's version attribute (both_ways.version_type).
 const (
+	// VersionAuto (the default) takes each value as it comes: numbers by value, strings that are
+	// RFC 3339 timestamps in time order, other strings byte by byte; a number on one side and a
+	// string on the other is an error.
+	VersionAuto      = "auto"
 	VersionNumber    = "number"    // a DynamoDB number, compared by value
 	VersionTimestamp = "timestamp" // an RFC 3339 string, compared in time order
 	VersionString    = "string"    // any string, compared byte by byte
@@ -28,6 +32,19 @@ func versionKey(attr, typ string, v types.AttributeValue) (string, error) {
 		return "", fmt.Errorf("version attribute %s is %s, want %s (both_ways.version_type: %s): every writer on both sides must write the same type", attr, describe(v), want, typ)
 	}
 	switch typ {
+	case VersionAuto, "":
+		switch v := v.(type) {
+		case *types.AttributeValueMemberN:
+			k, err := versionKey(attr, VersionNumber, v)
+			return "n" + k, err
+		case *types.AttributeValueMemberS:
+			if k, err := versionKey(attr, VersionTimestamp, v); err == nil {
+				return "s" + k, nil
+			}
+			return "s" + v.Value, nil
+		default:
+			return bad("a number or a string")
+		}
 	case VersionTimestamp:
 		s, ok := v.(*types.AttributeValueMemberS)
 		if !ok {
@@ -115,6 +132,9 @@ func (d *DynamoDB) wins(w Write, cur item.Item) (bool, error) {
 	held, err := versionKey(tw.VersionAttribute, tw.VersionType, cur[tw.VersionAttribute])
 	if err != nil {
 		return false, fmt.Errorf("the sink's item: %w", err)
+	}
+	if a, b := describe(w.Clock), describe(cur[tw.VersionAttribute]); a != b {
+		return false, fmt.Errorf("version attribute %s is %s in the change and %s in the sink's item: both sides must write the same type", tw.VersionAttribute, a, b)
 	}
 	clk, _ := versionKey(tw.VersionAttribute, tw.VersionType, cur[item.Clock])
 	syncs := cur[item.Clock] != nil && clk == held // untouched since sync wrote it

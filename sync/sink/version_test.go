@@ -16,6 +16,10 @@ func TestVersionOrderKeys(t *testing.T) {
 			{n("-1e3")}, {n("-10"), n("-10.0")}, {n("-9.5")}, {n("-9")}, {n("-0.001")}, {n("0"), n("-0"), n("0.00")},
 			{n("1E-130")}, {n("0.5")}, {n("1"), n("1.0"), n("10E-1")}, {n("9")}, {n("10")}, {n("12345678901234567890123456789012345678")}, {n("1E+125")},
 		},
+		VersionAuto: {
+			{s("2026-01-01T00:00:00Z"), s("2026-01-01T01:00:00+01:00")},
+			{s("2026-01-01T00:00:00.5Z")},
+		},
 		VersionTimestamp: {
 			{s("2026-01-01T00:00:00Z"), s("2026-01-01T01:00:00+01:00"), s("2026-01-01T00:00:00.000Z")},
 			{s("2026-01-01T00:00:00.001Z")},
@@ -55,6 +59,19 @@ func TestVersionOrderKeys(t *testing.T) {
 		if _, err := versionKey("ver", tc.typ, tc.v); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "ver") {
 			t.Errorf("%s %v: err %v, want one saying %q", tc.typ, tc.v, err, tc.want)
 		}
+	}
+}
+
+// TestVersionOrderAutoMixedTypes: in auto mode a number against a string is an error, not a
+// comparison of unlike things.
+func TestVersionOrderAutoMixedTypes(t *testing.T) {
+	d := &DynamoDB{twoWay: &TwoWay{VersionAttribute: "ver", TieWinner: "shop", VersionType: VersionAuto}}
+	_, err := d.wins(Write{Clock: s("2"), Origin: "orders", Version: "2"}, map[string]types.AttributeValue{"ver": n("1")})
+	if err == nil || !strings.Contains(err.Error(), "a string in the change and a number in the sink's item") {
+		t.Fatalf("err %v, want a type mismatch", err)
+	}
+	if ok, err := d.wins(Write{Clock: n("10"), Origin: "orders", Version: "2"}, map[string]types.AttributeValue{"ver": n("9")}); err != nil || !ok {
+		t.Fatalf("10 over 9: %v %v, want a win", ok, err)
 	}
 }
 
