@@ -66,6 +66,9 @@ func runSync(ctx context.Context, s Streams, o *syncRunOptions) error {
 	log := slog.New(slog.NewJSONHandler(s.Err, nil))
 	j, err := job.New(ctx, cfg, job.Options{Logger: log})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped (SIGTERM) while connecting: nothing was started, nothing to hand back
+		}
 		return fmt.Errorf("sync: %w", err)
 	}
 	defer j.Close()
