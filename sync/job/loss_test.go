@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -221,6 +223,66 @@ pipelines:
 	Eventually(t, 15*time.Second, func() string {
 		if l := lag(); l < applied+2 {
 			return fmt.Sprintf("lag %.2fs while the shard is stuck, want it growing past %.2fs", l, applied+2)
+		}
+		return ""
+	})
+}
+
+// TestFinishedShardCleanedUp: once a shard is read to its end its per-shard metric series go,
+// and once it has also left the stream its lease row goes: neither grows for ever with the
+// stream's rollovers.
+func TestFinishedShardCleanedUp(t *testing.T) {
+	pg := testenv.Postgres(t)
+	f := fakestream.New("arn:fake")
+	f.AddShard("s0", "")
+	f.Put("s0", "a", "1")
+	f.Close("s0")
+	f.AddShard("s1", "s0")
+	f.Put("s1", "b", "1")
+	cfg := pgConfig(t, pg.DSN, "text", "")
+	j, err := job.New(context.Background(), cfg, job.Options{Streams: f, StreamArn: "arn:fake", Logger: logger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runJob(t, j)
+	Eventually(t, 20*time.Second, wantRows(t, pg.DSN, map[string]string{"a": "1", "b": "1"}))
+	series := func(shard string) bool {
+		mfs, err := j.Metrics().Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "shard" && l.GetValue() == shard {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	Eventually(t, 10*time.Second, func() string {
+		if series("s0") {
+			return "the finished shard s0 still has metric series"
+		}
+		if !series("s1") {
+			return "the open shard s1 has no metric series"
+		}
+		return ""
+	})
+	f.AgeOut("s0")
+	cp := filepath.Join(filepath.Dir(cfg.File), "cp.json")
+	Eventually(t, 10*time.Second, func() string {
+		b, err := os.ReadFile(cp)
+		if err != nil {
+			return err.Error()
+		}
+		if strings.Contains(string(b), `"Shard": "s0"`) {
+			return "the lease row of s0 (done and gone from the stream) is still there"
+		}
+		if !strings.Contains(string(b), `"Shard": "s1"`) {
+			return "the lease row of s1 is missing"
 		}
 		return ""
 	})
