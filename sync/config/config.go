@@ -65,7 +65,7 @@ type Checkpoints struct {
 
 // Worker tunes one `carve sync run` process.
 type Worker struct {
-	// ID names this worker in leases (default: hostname-pid).
+	// ID names this worker in leases (default: hostname-pid-random, unique even when containers share a hostname and pid).
 	ID string `yaml:"id"`
 	// LeaseDuration is how long a lease lasts without renewal; a dead worker's shards are taken
 	// over after it (default 10s). Renewal runs every third of it.
