@@ -45,6 +45,32 @@ func (s *shardErrors) get(shard string) error {
 	return s.errs[shard]
 }
 
+// outage runs a job until it applied the first change of shard s0 and stops it. While it is down
+// s0 takes a change that is never applied, closes and expires (expire: AgeOut or Unreadable), and
+// its child s1 takes a change b. Then a job runs again, recording its shard errors.
+func outage(t *testing.T, dsn string, f *fakestream.Stream, expire func(shard string)) (*job.Job, *shardErrors) {
+	t.Helper()
+	f.AddShard("s0", "")
+	f.Put("s0", "a", "1")
+	cfg := pgConfig(t, dsn, "text", "")
+	stop := start(t, cfg, job.Options{Streams: f, StreamArn: "arn:fake"})
+	Eventually(t, 20*time.Second, wantRows(t, dsn, map[string]string{"a": "1"}))
+	stop(context.Canceled)
+
+	f.Put("s0", "a", "2") // never applied: lost with s0
+	f.AddShard("s1", "s0")
+	f.Put("s1", "b", "1")
+	expire("s0")
+
+	errs := &shardErrors{}
+	j, err := job.New(context.Background(), cfg, job.Options{Streams: f, StreamArn: "arn:fake", Logger: logger(t), OnShardError: errs.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runJob(t, j)
+	return j, errs
+}
+
 // TestOutageParentAgedOutHoldsChildBack: the job applied part of shard s0, then was down while
 // s0 took more changes, closed and aged out of the stream (more than 24 hours). Its child s1 must
 // not start at its first record as if s0 were done: the shard stops with an error that says to
@@ -52,24 +78,7 @@ func (s *shardErrors) get(shard string) error {
 func TestOutageParentAgedOutHoldsChildBack(t *testing.T) {
 	pg := testenv.Postgres(t)
 	f := fakestream.New("arn:fake")
-	f.AddShard("s0", "")
-	f.Put("s0", "a", "1")
-	cfg := pgConfig(t, pg.DSN, "text", "")
-	stop := start(t, cfg, job.Options{Streams: f, StreamArn: "arn:fake"})
-	Eventually(t, 20*time.Second, wantRows(t, pg.DSN, map[string]string{"a": "1"}))
-	stop(context.Canceled)
-
-	f.Put("s0", "a", "2") // never applied: lost with s0
-	f.AddShard("s1", "s0")
-	f.Put("s1", "b", "1")
-	f.AgeOut("s0")
-
-	var errs shardErrors
-	j, err := job.New(context.Background(), cfg, job.Options{Streams: f, StreamArn: "arn:fake", Logger: logger(t), OnShardError: errs.record})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runJob(t, j)
+	j, errs := outage(t, pg.DSN, f, f.AgeOut)
 	Eventually(t, 20*time.Second, func() string {
 		if err := errs.get("s1"); !errors.Is(err, stream.ErrTrimmed) || !strings.Contains(err.Error(), "carve sync backfill") {
 			return fmt.Sprintf("no error for s1 saying to backfill (got %v)", err)
@@ -286,4 +295,26 @@ func TestFinishedShardCleanedUp(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// TestOutageShardGoneNotMarkedDone: a shard the job had begun expires (ResourceNotFound) while
+// still listed. It must stop with an error that says to backfill, not be marked done: its child
+// would otherwise start over the changes it lost.
+func TestOutageShardGoneNotMarkedDone(t *testing.T) {
+	pg := testenv.Postgres(t)
+	f := fakestream.New("arn:fake")
+	j, errs := outage(t, pg.DSN, f, f.Unreadable)
+	Eventually(t, 20*time.Second, func() string {
+		if err := errs.get("s0"); !errors.Is(err, stream.ErrShardGone) {
+			return fmt.Sprintf("no shard-gone error for s0 (got %v)", err)
+		}
+		return ""
+	})
+	if n := testutil.ToFloat64(j.Metrics().ShardErrors.WithLabelValues("gone")); n < 1 {
+		t.Fatalf("shard-error metric gone = %v, want at least 1", n)
+	}
+	time.Sleep(500 * time.Millisecond) // a few shard syncs: s1 stays behind its parent
+	if got := pgRows(t, pg.DSN); got["b"] != "" {
+		t.Fatalf("s1 was applied after its parent expired with unapplied changes: rows %v", got)
+	}
 }

@@ -44,7 +44,9 @@ type shard struct {
 	closed     bool
 	// gone: aged out of the stream (closed more than 24 hours ago): not listed, not readable.
 	gone bool
-	recs []types.Record
+	// unreadable: still listed, but reads fail as for a shard that expired.
+	unreadable bool
+	recs       []types.Record
 }
 
 // New returns a stream with no shards.
@@ -73,6 +75,15 @@ func (s *Stream) AgeOut(id string) {
 	defer s.mu.Unlock()
 	sh := s.find(id)
 	sh.closed, sh.gone = true, true
+}
+
+// Unreadable makes a shard's reads fail with ResourceNotFoundException while DescribeStream still
+// lists it: a shard expiring between the listing and the read.
+func (s *Stream) Unreadable(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.find(id)
+	sh.closed, sh.unreadable = true, true
 }
 
 func (s *Stream) find(id string) *shard {
@@ -208,7 +219,7 @@ func (s *Stream) GetShardIterator(_ context.Context, in *dynamodbstreams.GetShar
 	}
 	sh := s.find(aws.ToString(in.ShardId))
 	s.Log = append(s.Log, fmt.Sprintf("iter %s %s %s", sh.id, in.ShardIteratorType, aws.ToString(in.SequenceNumber)))
-	if sh.gone {
+	if sh.gone || sh.unreadable {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("fake: shard " + sh.id + " aged out")}
 	}
 	pos := 0
@@ -245,7 +256,7 @@ func (s *Stream) GetRecords(_ context.Context, in *dynamodbstreams.GetRecordsInp
 	gen, _ := strconv.Atoi(parts[2])
 	s.GetRecordsCalls[sh.id]++
 	s.Log = append(s.Log, "get "+sh.id)
-	if sh.gone {
+	if sh.gone || sh.unreadable {
 		return nil, &types.ResourceNotFoundException{Message: aws.String("fake: shard " + sh.id + " aged out")}
 	}
 	if gen != s.expireGen {
