@@ -10,6 +10,7 @@ import (
 
 	"github.com/carve-dev/carve/sync/backfill"
 	"github.com/carve-dev/carve/sync/config"
+	"github.com/carve-dev/carve/sync/deadletter"
 	"github.com/carve-dev/carve/sync/job"
 	"github.com/carve-dev/carve/sync/verify"
 )
@@ -25,7 +26,7 @@ order per item, through crashes and restarts. Several workers share a stream thr
 backfill copies what the table already holds and hands over to the stream without a gap;
 verify compares source and sinks. See docs/sync.md for the config file.`,
 	}
-	c.AddCommand(newSyncRunCmd(s), newSyncBackfillCmd(s), newSyncVerifyCmd(s), newSyncValidateCmd(s))
+	c.AddCommand(newSyncRunCmd(s), newSyncBackfillCmd(s), newSyncVerifyCmd(s), newSyncValidateCmd(s), newSyncReplayCmd(s))
 	return c
 }
 
@@ -65,6 +66,9 @@ func runSync(ctx context.Context, s Streams, o *syncRunOptions) error {
 	log := slog.New(slog.NewJSONHandler(s.Err, nil))
 	j, err := job.New(ctx, cfg, job.Options{Logger: log})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped (SIGTERM) while connecting: nothing was started, nothing to hand back
+		}
 		return fmt.Errorf("sync: %w", err)
 	}
 	defer j.Close()
@@ -74,6 +78,7 @@ func runSync(ctx context.Context, s Streams, o *syncRunOptions) error {
 type syncBackfillOptions struct {
 	config   string
 	segments int
+	repair   bool
 }
 
 func newSyncBackfillCmd(s Streams) *cobra.Command {
@@ -85,12 +90,16 @@ func newSyncBackfillCmd(s Streams) *cobra.Command {
 table in parallel segments and write every item each pipeline selects with that position as its
 version, then move the shards' checkpoints up to it. Safe while 'carve sync run' runs: the
 version guard keeps the newer of a scanned copy and a streamed change. Also the repair after
-trimmed data or drift. Prints a JSON summary on stdout; logs are JSON on stderr.`,
+trimmed data, an outage or drift: with --repair (the default) the sink items whose key is gone
+from the source are tombstoned too (deletes the stream no longer holds), and shards that left
+the stream unfinished are marked done so that the shards after them start. Prints a JSON
+summary on stdout; logs are JSON on stderr.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runSyncBackfill(c.Context(), s, o) },
 	}
 	c.Flags().StringVar(&o.config, "config", "", "sync config file (YAML)")
 	c.Flags().IntVar(&o.segments, "segments", 4, "parallel Scan segments")
+	c.Flags().BoolVar(&o.repair, "repair", true, "also tombstone sink items whose key is gone from the source")
 	_ = c.MarkFlagRequired("config")
 	return c
 }
@@ -103,11 +112,11 @@ func runSyncBackfill(ctx context.Context, s Streams, o *syncBackfillOptions) err
 	if o.segments < 1 {
 		return inputErr(fmt.Errorf("--segments %d: want at least 1", o.segments))
 	}
-	res, err := backfill.Run(ctx, cfg, backfill.Options{Segments: o.segments, Logger: slog.New(slog.NewJSONHandler(s.Err, nil))})
+	res, err := backfill.Run(ctx, cfg, backfill.Options{Segments: o.segments, Repair: o.repair, Logger: slog.New(slog.NewJSONHandler(s.Err, nil))})
 	if res != nil {
 		enc := json.NewEncoder(s.Out)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"schema": "carve.sync.backfill/v1", "scanned": res.Scanned, "written": res.Written, "stale": res.Stale, "failed": res.Failed, "version": res.Version})
+		_ = enc.Encode(map[string]any{"schema": "carve.sync.backfill/v1", "scanned": res.Scanned, "written": res.Written, "stale": res.Stale, "failed": res.Failed, "repaired": res.Repaired, "version": res.Version})
 	}
 	return err
 }
@@ -164,6 +173,45 @@ func runSyncVerify(ctx context.Context, s Streams, o *syncVerifyOptions) error {
 		return differsError{&verify.DriftError{Report: rep}}
 	}
 	return nil
+}
+
+func newSyncReplayCmd(s Streams) *cobra.Command {
+	var path string
+	c := &cobra.Command{
+		Use:   "replay-dead-letters --config FILE",
+		Short: "Re-apply dead-lettered records once their cause is fixed",
+		Long: `Read the dead-letter store the config names and re-apply every entry through its pipeline
+into its sink, with the record's original version: an entry older than what the sink now holds
+is skipped, so a replay never undoes a later change. Entries done are removed from a DynamoDB
+dead-letter table (a file is never rewritten: a worker may be appending to it; replaying again
+is harmless). Prints a JSON summary; exits 1 while some entries still fail.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			cfg, err := loadSyncConfig(path)
+			if err != nil {
+				return err
+			}
+			res, err := deadletter.Replay(c.Context(), cfg, slog.New(slog.NewJSONHandler(s.Err, nil)))
+			if res != nil {
+				enc := json.NewEncoder(s.Out)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(struct {
+					Schema string `json:"schema"`
+					*deadletter.ReplayResult
+				}{"carve.sync.replay/v1", res})
+			}
+			if err != nil {
+				return fmt.Errorf("sync replay-dead-letters: %w", err)
+			}
+			if res.Failed+res.Unknown > 0 {
+				return fmt.Errorf("sync replay-dead-letters: %d entries still fail and %d name no pipeline of the config (see the log): fix the cause and run it again", res.Failed, res.Unknown)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&path, "config", "", "sync config file (YAML)")
+	_ = c.MarkFlagRequired("config")
+	return c
 }
 
 type syncValidateOptions struct{ config string }

@@ -8,9 +8,11 @@ package backfill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,6 +40,10 @@ type Options struct {
 	// AfterPosition, if set, runs after the stream position was taken and before the scan
 	// (tests use it to race writes against the scan).
 	AfterPosition func()
+	// Repair also tombstones, after the scan, the sink items whose key the scan did not find in
+	// the source (deletes lost to trimmed data or an outage). Items written by the stream after
+	// the position are newer than the tombstones and stay.
+	Repair bool
 }
 
 // Result says what a backfill did.
@@ -48,6 +54,9 @@ type Result struct {
 	Written map[string]int64
 	Stale   map[string]int64
 	Failed  map[string]int64
+	// Repaired counts, per pipeline, the sink items tombstoned because their key is gone from
+	// the source (Options.Repair).
+	Repaired map[string]int64
 	// Version is the version the scanned items were written with (the stream position).
 	Version string
 }
@@ -104,6 +113,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 	for _, l := range leases {
 		cps[l.Shard] = l.Checkpoint
 	}
+	listed := map[string]bool{}
+	for _, s := range shards {
+		listed[s.ID] = true
+	}
 	type tip struct {
 		seq string
 		end bool
@@ -116,6 +129,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 			continue
 		}
 		last, end, err := stream.Tip(ctx, api, arn, s.ID, cp, stream.Backoff{})
+		if errors.Is(err, stream.ErrShardGone) {
+			// Expired while listed: whatever it held is older than the scan, which covers it.
+			tips[s.ID] = tip{end: true}
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("backfill: stream position of shard %s: %w", s.ID, err)
 		}
@@ -161,7 +179,14 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 		}
 		targets = append(targets, target{pipeline.New(pc, cfg.Source.Table), s})
 	}
-	res := &Result{Written: map[string]int64{}, Stale: map[string]int64{}, Failed: map[string]int64{}, Version: version}
+	res := &Result{Written: map[string]int64{}, Stale: map[string]int64{}, Failed: map[string]int64{}, Repaired: map[string]int64{}, Version: version}
+	// Repair: per pipeline, the keys (as the sink spells them) of the items the scan selected.
+	repair := make([]*repairSet, len(targets))
+	if opts.Repair {
+		for i, t := range targets {
+			repair[i] = newRepairSet(t.p, cfg.Pipelines[i], t.sink, log)
+		}
+	}
 	counters := make([][3]atomic.Int64, len(targets))
 	var scanned atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
@@ -184,6 +209,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 							continue
 						}
 						w := sink.Write{Item: t.p.Map(it), Version: version, Origin: cfg.Source.Table, Ref: "scan/" + item.KeyString(it, srcKey)}
+						repair[i].saw(w.Item)
 						if bw := cfg.Pipelines[i].BothWays; bw != nil {
 							w.Clock = it[bw.VersionAttribute]
 						}
@@ -223,6 +249,13 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 		return nil, err
 	}
 	res.Scanned = scanned.Load()
+	for i, r := range repair {
+		n, err := r.run(ctx, version, cfg, cfg.Pipelines[i])
+		if err != nil {
+			return nil, err
+		}
+		res.Repaired[targets[i].p.Name] = n
+	}
 	for i, t := range targets {
 		res.Written[t.p.Name] = counters[i][0].Load()
 		res.Stale[t.p.Name] = counters[i][1].Load()
@@ -243,7 +276,17 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 			return res, err
 		}
 	}
-	log.Info("backfill done", "scanned", res.Scanned, "written", res.Written, "stale", res.Stale, "failed", res.Failed)
+	// Shards the job began that left the stream unfinished hold the job's later shards back (their
+	// changes were lost); the scan covered them: mark them done.
+	for _, l := range leases {
+		if !listed[l.Shard] && l.Checkpoint != checkpoint.ShardEnd {
+			if err := store.Advance(ctx, arn, l.Shard, checkpoint.ShardEnd); err != nil {
+				return res, err
+			}
+			log.Info("backfill: a shard that left the stream unfinished is covered by the scan; marked done", "shard", l.Shard)
+		}
+	}
+	log.Info("backfill done", "scanned", res.Scanned, "written", res.Written, "stale", res.Stale, "failed", res.Failed, "repaired", res.Repaired)
 	var failed int64
 	for _, n := range res.Failed {
 		failed += n
@@ -252,4 +295,79 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 		return res, fmt.Errorf("backfill: %d items rejected by their sink (see the log): fix the mapping or the sink table and run the backfill again", failed)
 	}
 	return res, nil
+}
+
+// repairSet collects the keys a pipeline's scan selected and then tombstones the sink's live items
+// whose key it did not see. A nil *repairSet does nothing.
+type repairSet struct {
+	p    *pipeline.Pipeline
+	fp   sink.Fingerprinter
+	keys sink.KeyLister
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+// newRepairSet returns nil (no repair) for a pipeline whose sink items cannot be told apart from
+// other entities' items in a shared table (its filter reads an attribute the mapping drops), or
+// whose tombstones need a version value (two-way), logging why.
+func newRepairSet(p *pipeline.Pipeline, pc config.Pipeline, s sink.Sink, log *slog.Logger) *repairSet {
+	fp, ok1 := s.(sink.Fingerprinter)
+	kl, ok2 := s.(sink.KeyLister)
+	switch {
+	case !ok1 || !ok2:
+		log.Warn("backfill: repair skipped: the sink cannot list its keys", "pipeline", p.Name)
+	case pc.BothWays != nil:
+		log.Warn("backfill: repair skipped for a two-way pipeline: a tombstone needs the deleted item's version value; delete the extra items on the side that still has them", "pipeline", p.Name)
+	case !p.FilterSurvivesMapping():
+		log.Warn("backfill: repair skipped: the mapping drops an attribute the filter reads, so the sink's items of this pipeline cannot be told from others'", "pipeline", p.Name)
+	default:
+		return &repairSet{p: p, fp: fp, keys: kl, seen: map[string]bool{}}
+	}
+	return nil
+}
+
+func (r *repairSet) saw(mapped item.Item) {
+	if r == nil {
+		return
+	}
+	k, _, err := r.fp.Fingerprint(mapped)
+	if err != nil {
+		return // unmappable: the sink has no item for it either
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen[k] = true
+}
+
+// run tombstones, at the backfill's version, every live sink item whose key the scan did not
+// see. The tombstones are conditional writes in every write mode: an item the stream wrote
+// after the position (a newer version) keeps its value.
+func (r *repairSet) run(ctx context.Context, version string, cfg *config.Config, pc config.Pipeline) (int64, error) {
+	if r == nil {
+		return 0, nil
+	}
+	var ws []sink.Write
+	err := r.keys.ListKeys(ctx, r.p.SelectsMapped, func(key string, k item.Item) {
+		if !r.seen[key] {
+			ws = append(ws, sink.Write{Item: k, Delete: true, Version: version, Ref: "repair/" + key})
+		}
+	})
+	if err != nil || len(ws) == 0 {
+		return 0, err
+	}
+	if d := pc.Sink.DynamoDB; d != nil && d.WriteMode == string(sink.Batch) {
+		conditional := *d
+		conditional.WriteMode = string(sink.Transact)
+		pc.Sink.DynamoDB = &conditional
+	}
+	s, err := sink.Open(ctx, pc, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
+	if err != nil {
+		return 0, fmt.Errorf("backfill repair: pipeline %s: %w", r.p.Name, err)
+	}
+	defer s.Close()
+	res, err := s.Apply(ctx, ws)
+	if err != nil {
+		return int64(res.Applied), fmt.Errorf("backfill repair: pipeline %s: %w", r.p.Name, err)
+	}
+	return int64(res.Applied), nil
 }

@@ -137,3 +137,93 @@ pipelines:
 		return ""
 	})
 }
+
+// TestBackfillRepairTombstonesKeysGoneFromSource: deletes that never reached the sinks (trimmed
+// from the stream while sync was down) leave extra items in them. A backfill with Repair
+// tombstones them in both sinks (a DynamoDB sink in batch mode and PostgreSQL), so verify
+// finds no drift; the items still in the source stay. A shard the job had begun that left the
+// stream unfinished (which holds its later shards back) is marked done: the scan covered it.
+func TestBackfillRepairTombstonesKeysGoneFromSource(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	pg := testenv.Postgres(t)
+	c := ddb.Client
+	CreateTable(t, c, "shop", "pk", true)
+	CreateTable(t, c, "orders", "pk", false)
+	dir := t.TempDir()
+	cfg, err := config.Parse(filepath.Join(dir, "sync.yaml"), []byte(`
+source: {table: shop, endpoint: "`+ddb.Endpoint+`"}
+checkpoints: {file: "`+dir+`/cp.json"}
+dead_letter: {file: "`+dir+`/dlq.jsonl"}
+pipelines:
+  - name: orders
+    where: {key_prefix: {pk: "ORDER#"}}
+    sink: {dynamodb: {table: orders, write_mode: batch}}
+  - name: orders-pg
+    where: {key_prefix: {pk: "ORDER#"}}
+    map: {key: {pk: id}}
+    sink: {postgres: {dsn: "`+pg.DSN+`", table: orders, key: [id], columns: {n: bigint}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		Put(t, c, "shop", item.Item{"pk": S(fmt.Sprintf("ORDER#%d", i)), "n": N(i)})
+	}
+	Put(t, c, "shop", item.Item{"pk": S("USER#1"), "n": N(1)}) // not the pipelines'
+	if _, err := backfill.Run(ctx, cfg, backfill.Options{Repair: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Deletes lost to this consumer: gone from the source, still in the sinks.
+	for _, i := range []int{3, 7} {
+		Delete(t, c, "shop", item.Item{"pk": S(fmt.Sprintf("ORDER#%d", i))})
+	}
+	arn, err := stream.Resolve(ctx, c, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := checkpoint.OpenFile(filepath.Join(dir, "cp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Advance(ctx, arn, "shardId-gone", "000000000000000000123"); err != nil { // unfinished, aged out
+		t.Fatal(err)
+	}
+	store.Close()
+	rep, err := verify.Run(ctx, cfg, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Pipelines[0].ExtraN != 2 || rep.Pipelines[1].ExtraN != 2 {
+		t.Fatalf("before the repair verify should see 2 extra items per sink: %+v", rep.Pipelines)
+	}
+
+	res, err := backfill.Run(ctx, cfg, backfill.Options{Repair: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Repaired["orders"] != 2 || res.Repaired["orders-pg"] != 2 {
+		t.Fatalf("repaired %v, want 2 per pipeline", res.Repaired)
+	}
+	if rep, err = verify.Run(ctx, cfg, verify.Options{}); err != nil || rep.Drift() {
+		var b strings.Builder
+		if rep != nil {
+			rep.WriteText(&b)
+		}
+		t.Fatalf("drift after the repair (%v):\n%s", err, b.String())
+	}
+	if it := Get(t, c, "orders", item.Item{"pk": S("ORDER#3")}); !item.IsTombstone(it) {
+		t.Fatalf("ORDER#3 in the sink: %v, want a tombstone", item.PlainMap(it))
+	}
+	store, err = checkpoint.OpenFile(filepath.Join(dir, "cp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	leases, _ := store.Leases(ctx, arn)
+	for _, l := range leases {
+		if l.Shard == "shardId-gone" && l.Checkpoint != checkpoint.ShardEnd {
+			t.Fatalf("the unfinished shard gone from the stream is at %q, want it marked done", l.Checkpoint)
+		}
+	}
+}

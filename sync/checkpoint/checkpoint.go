@@ -37,6 +37,11 @@ type Lease struct {
 	// not have been applied by anyone, and a sink may write it without reading the version it
 	// holds. Zero-padded to 40 digits; "" when never raised.
 	Hwm string `json:",omitempty"`
+	// Handover names a worker that asked for the lease to even out the load. The owner stops
+	// renewing it, finishes or abandons the batch in hand before the lease's fence and hands it
+	// back; the asker then acquires it like any free lease. A live lease is never taken from its
+	// owner, so two workers never write one shard's records at once.
+	Handover string `json:",omitempty"`
 }
 
 // Free reports whether a worker may take the lease at now.
@@ -50,10 +55,14 @@ type Store interface {
 	// Acquire takes the shard's lease for owner if it is free, expired or already owner's,
 	// creating it if needed. ok is false when another worker holds it.
 	Acquire(ctx context.Context, stream, shard, parent, owner string, d time.Duration) (l Lease, ok bool, err error)
-	// Steal takes a live lease from its owner to even out the load (KCL's lease stealing), if
-	// it is unchanged since it was read (same owner and counter). The owner notices at its next
-	// renewal or checkpoint and stops the shard.
-	Steal(ctx context.Context, l Lease, owner string, d time.Duration) (Lease, bool, error)
+	// RequestHandover asks the owner of a live lease to hand it over to worker to, if the lease
+	// is unchanged since it was read (same owner and counter): KCL's lease stealing, made safe
+	// with a handover. The owner sees Handover at its next renewal, stops renewing and releases
+	// the lease once it stopped writing; the lease is never taken while it is live.
+	RequestHandover(ctx context.Context, l Lease, to string) (bool, error)
+	// Forget deletes a finished shard's row (a shard done and gone from the stream, whose
+	// children are done too): lease rows do not pile up over months of shard rollovers.
+	Forget(ctx context.Context, stream, shard string) error
 	// Renew extends a held lease; ErrLeaseLost if it was taken.
 	Renew(ctx context.Context, l Lease, d time.Duration) (Lease, error)
 	// Checkpoint records seq for a held lease; ErrLeaseLost if it was taken.

@@ -66,12 +66,27 @@ func exercise(t *testing.T, s checkpoint.Store, shared bool) {
 	if _, err := s.Renew(ctx, l1, time.Second); !errors.Is(err, checkpoint.ErrLeaseLost) {
 		t.Fatalf("zombie renew: %v", err)
 	}
-	// Stealing needs the lease unchanged since it was read.
-	if _, ok, _ := s.Steal(ctx, l2, "w3", time.Second); !ok {
-		t.Fatal("steal of an unchanged lease failed")
+	// A handover request needs the lease unchanged since it was read, and never takes a live
+	// lease: the owner sees the request when it renews, and hands the lease back.
+	if ok, _ := s.RequestHandover(ctx, l2, "w3"); !ok {
+		t.Fatal("handover request on an unchanged lease failed")
 	}
-	if _, ok, _ := s.Steal(ctx, l2, "w4", time.Second); ok {
-		t.Fatal("steal of a changed lease succeeded")
+	if _, ok, _ := s.Acquire(ctx, arn, "s0", "", "w3", time.Second); ok {
+		t.Fatal("the asker took a live lease")
+	}
+	if l2, err = s.Renew(ctx, l2, time.Second); err != nil || l2.Handover != "w3" {
+		t.Fatalf("renewal does not show the handover request: %+v %v", l2, err)
+	}
+	stale := l2
+	stale.Counter--
+	if ok, _ := s.RequestHandover(ctx, stale, "w4"); ok {
+		t.Fatal("handover request on a changed lease succeeded")
+	}
+	if err := s.Release(ctx, l2); err != nil {
+		t.Fatal(err)
+	}
+	if l3, ok, _ := s.Acquire(ctx, arn, "s0", "", "w3", time.Second); !ok || l3.Handover != "" {
+		t.Fatalf("the asker could not take the handed-back lease: %+v %v", l3, ok)
 	}
 	// Advance never moves a checkpoint back.
 	if err := s.Advance(ctx, arn, "s0", "000000000000000000050"); err != nil {

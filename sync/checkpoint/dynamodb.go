@@ -20,6 +20,7 @@ type DynamoDBAPI interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 // DynamoDB keeps leases in a table keyed (stream, shard), so one table serves many jobs.
@@ -98,7 +99,7 @@ func decode(it map[string]types.AttributeValue) Lease {
 		return 0
 	}
 	return Lease{Stream: str("stream"), Shard: str("shard"), Parent: str("parent"), Owner: str("owner"),
-		Counter: num("counter"), Expiry: time.UnixMilli(num("expiry")), Checkpoint: str("checkpoint"), Hwm: str(hwmAttr)}
+		Counter: num("counter"), Expiry: time.UnixMilli(num("expiry")), Checkpoint: str("checkpoint"), Hwm: str(hwmAttr), Handover: str("handover")}
 }
 
 // Leases implements Store.
@@ -137,7 +138,7 @@ func (d *DynamoDB) Acquire(ctx context.Context, stream, shard, parent, owner str
 	out, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:        aws.String(d.table),
 		Key:              d.key(stream, shard),
-		UpdateExpression: aws.String("SET #o = :me, expiry = :exp, parent = :p ADD #c :one"),
+		UpdateExpression: aws.String("SET #o = :me, expiry = :exp, parent = :p REMOVE handover ADD #c :one"),
 		// Free, expired, or ours: never take a live lease from another worker.
 		ConditionExpression:      aws.String("attribute_not_exists(#o) OR #o = :none OR #o = :me OR expiry < :now"),
 		ExpressionAttributeNames: map[string]string{"#o": "owner", "#c": "counter"},
@@ -156,27 +157,39 @@ func (d *DynamoDB) Acquire(ctx context.Context, stream, shard, parent, owner str
 	return decode(out.Attributes), true, nil
 }
 
-// Steal implements Store.
-func (d *DynamoDB) Steal(ctx context.Context, l Lease, owner string, dur time.Duration) (Lease, bool, error) {
-	out, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+// RequestHandover implements Store.
+func (d *DynamoDB) RequestHandover(ctx context.Context, l Lease, to string) (bool, error) {
+	_, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(d.table),
 		Key:                      d.key(l.Stream, l.Shard),
-		UpdateExpression:         aws.String("SET #o = :me, expiry = :exp ADD #c :one"),
+		UpdateExpression:         aws.String("SET handover = :to"),
 		ConditionExpression:      aws.String("#o = :them AND #c = :seen"),
 		ExpressionAttributeNames: map[string]string{"#o": "owner", "#c": "counter"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":me": s(owner), ":them": s(l.Owner), ":seen": n(l.Counter), ":one": n(1),
-			":exp": n(d.now().Add(dur).UnixMilli()),
+			":to": s(to), ":them": s(l.Owner), ":seen": n(l.Counter),
 		},
-		ReturnValues: types.ReturnValueAllNew,
 	})
 	if conditionFailed(err) {
-		return Lease{}, false, nil
+		return false, nil
 	}
 	if err != nil {
-		return Lease{}, false, fmt.Errorf("steal lease %s/%s: %w", l.Stream, l.Shard, err)
+		return false, fmt.Errorf("request handover of lease %s/%s: %w", l.Stream, l.Shard, err)
 	}
-	return decode(out.Attributes), true, nil
+	return true, nil
+}
+
+// Forget implements Store.
+func (d *DynamoDB) Forget(ctx context.Context, stream, shard string) error {
+	_, err := d.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(d.table),
+		Key:                       d.key(stream, shard),
+		ConditionExpression:       aws.String("checkpoint = :end"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":end": s(ShardEnd)},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("forget lease %s/%s: %w", stream, shard, err)
+	}
+	return nil
 }
 
 // Renew implements Store.
@@ -191,7 +204,7 @@ func (d *DynamoDB) Checkpoint(ctx context.Context, l Lease, seq string) (Lease, 
 
 // Release implements Store.
 func (d *DynamoDB) Release(ctx context.Context, l Lease) error {
-	_, err := d.update(ctx, l, "SET #o = :none, expiry = :zero ADD #c :one", map[string]types.AttributeValue{":none": s(""), ":zero": n(0)})
+	_, err := d.update(ctx, l, "SET #o = :none, expiry = :zero REMOVE handover ADD #c :one", map[string]types.AttributeValue{":none": s(""), ":zero": n(0)})
 	return err
 }
 

@@ -109,7 +109,7 @@ func (f *File) Acquire(_ context.Context, stream, shard, parent, owner string, d
 	if l.Owner != owner && !l.Free(now) {
 		return Lease{}, false, nil
 	}
-	l.Parent, l.Owner, l.Expiry = parent, owner, now.Add(d)
+	l.Parent, l.Owner, l.Expiry, l.Handover = parent, owner, now.Add(d), ""
 	l.Counter++
 	f.rows[k] = l
 	return l, true, f.save()
@@ -129,19 +129,30 @@ func (f *File) update(l Lease, change func(*Lease)) (Lease, error) {
 	return cur, f.save()
 }
 
-// Steal implements Store.
-func (f *File) Steal(_ context.Context, l Lease, owner string, d time.Duration) (Lease, bool, error) {
+// RequestHandover implements Store.
+func (f *File) RequestHandover(_ context.Context, l Lease, to string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := l.Stream + "|" + l.Shard
 	cur, ok := f.rows[k]
 	if !ok || cur.Owner != l.Owner || cur.Counter != l.Counter {
-		return Lease{}, false, nil
+		return false, nil
 	}
-	cur.Owner, cur.Expiry = owner, f.now().Add(d)
-	cur.Counter++
+	cur.Handover = to
 	f.rows[k] = cur
-	return cur, true, f.save()
+	return true, f.save()
+}
+
+// Forget implements Store.
+func (f *File) Forget(_ context.Context, stream, shard string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := stream + "|" + shard
+	if l, ok := f.rows[k]; !ok || l.Checkpoint != ShardEnd {
+		return nil
+	}
+	delete(f.rows, k)
+	return f.save()
 }
 
 // Renew implements Store.
@@ -156,7 +167,7 @@ func (f *File) Checkpoint(_ context.Context, l Lease, seq string) (Lease, error)
 
 // Release implements Store.
 func (f *File) Release(_ context.Context, l Lease) error {
-	_, err := f.update(l, func(c *Lease) { c.Owner, c.Expiry = "", time.Time{} })
+	_, err := f.update(l, func(c *Lease) { c.Owner, c.Expiry, c.Handover = "", time.Time{}, "" })
 	return err
 }
 

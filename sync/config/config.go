@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -64,7 +65,7 @@ type Checkpoints struct {
 
 // Worker tunes one `carve sync run` process.
 type Worker struct {
-	// ID names this worker in leases (default: hostname-pid).
+	// ID names this worker in leases (default: hostname-pid-random, unique even when containers share a hostname and pid).
 	ID string `yaml:"id"`
 	// LeaseDuration is how long a lease lasts without renewal; a dead worker's shards are taken
 	// over after it (default 10s). Renewal runs every third of it.
@@ -179,6 +180,12 @@ type BothWays struct {
 	// TieWinner is the table whose write wins when both sides wrote the same version value; it
 	// must be the same in both pipelines of the pair.
 	TieWinner string `yaml:"tie_winner"`
+	// VersionType is how version values compare: auto (default: numbers by value, RFC 3339
+	// strings in time order, other strings byte by byte), number, timestamp (RFC 3339 strings, in
+	// time order whatever their fractional digits or offset) or string (byte order). A value of
+	// another type, or a number on one side and a string on the other, is refused
+	// (dead-lettered) on every record.
+	VersionType string `yaml:"version_type"`
 }
 
 // Scalar is a string, number or bool from YAML, kept with its YAML tag.
@@ -280,8 +287,10 @@ func (c *Config) setDefaults() {
 	}
 	w := &c.Worker
 	if w.ID == "" {
+		// Containers often share a hostname pattern and run as pid 1: a random suffix (as the
+		// Kinesis Client Library adds) keeps two workers from taking each other for themselves.
 		h, _ := os.Hostname()
-		w.ID = fmt.Sprintf("%s-%d", h, os.Getpid())
+		w.ID = fmt.Sprintf("%s-%d-%08x", h, os.Getpid(), rand.Uint32())
 	}
 	def := func(d *Duration, v time.Duration) {
 		if d.Duration == 0 {
@@ -304,6 +313,9 @@ func (c *Config) setDefaults() {
 	def(&c.Retry.Max, 5*time.Second)
 	for i := range c.Pipelines {
 		p := &c.Pipelines[i]
+		if p.BothWays != nil && p.BothWays.VersionType == "" {
+			p.BothWays.VersionType = "auto"
+		}
 		if d := p.Sink.DynamoDB; d != nil {
 			if d.Region == "" {
 				d.Region = c.Source.Region
@@ -478,6 +490,11 @@ func (c *Config) validate(root *yaml.Node) error {
 		if bw := p.BothWays; bw != nil {
 			if bw.VersionAttribute == "" {
 				e.add(at("both_ways.version_attribute"), "missing: name the attribute every writer bumps on every write")
+			}
+			switch bw.VersionType {
+			case "", "auto", "number", "timestamp", "string":
+			default:
+				e.add(at("both_ways.version_type"), "%q: want auto, number, timestamp (RFC 3339) or string", bw.VersionType)
 			}
 			if bw.TieWinner == "" {
 				e.add(at("both_ways.tie_winner"), "missing: name the table whose write wins a tie")

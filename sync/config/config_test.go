@@ -63,3 +63,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestWorkerIDUniqueInOneProcess: two workers started with the same hostname and pid (containers
+// often run as pid 1 under one hostname pattern) must not share a lease owner id.
+func TestWorkerIDUniqueInOneProcess(t *testing.T) {
+	a, err := Parse("sync.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse("sync.yaml", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Worker.ID == b.Worker.ID {
+		t.Fatalf("two workers of one host and pid both got the id %q", a.Worker.ID)
+	}
+}

@@ -3,7 +3,8 @@ package item
 import (
 	"encoding/base64"
 	"encoding/json"
-	"math/big"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -58,23 +59,45 @@ func PlainMap(it Item) map[string]any {
 	return out
 }
 
-// NormDecimal spells a number as a plain decimal (no exponent, no trailing zeros), suitable for
-// JSON and PostgreSQL numeric.
+// NormDecimal spells a number as a plain decimal, exactly (no exponent, no leading or trailing
+// zeros, every digit kept: DynamoDB numbers have up to 38 significant digits and exponents from
+// -130 to +125), suitable for JSON and PostgreSQL numeric. Anything else is returned as is.
 func NormDecimal(s string) string {
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
+	s = strings.TrimSpace(s)
+	neg := strings.HasPrefix(s, "-")
+	mant := strings.TrimLeft(s, "+-")
+	exp := 0
+	if i := strings.IndexAny(mant, "eE"); i >= 0 {
+		e, err := strconv.Atoi(mant[i+1:])
+		if err != nil || e > 1000 || e < -1000 {
+			return s
+		}
+		mant, exp = mant[:i], e
+	}
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
 		return s
 	}
-	if r.IsInt() {
-		return r.Num().String()
+	point := len(intPart) + exp // digits[:point] is the integer part
+	if point < 0 {
+		digits = strings.Repeat("0", -point) + digits
+		point = 0
 	}
-	// A DynamoDB number has at most 38 significant digits.
-	out := r.FloatString(40)
-	for len(out) > 0 && out[len(out)-1] == '0' {
-		out = out[:len(out)-1]
+	if point > len(digits) {
+		digits += strings.Repeat("0", point-len(digits))
 	}
-	if len(out) > 0 && out[len(out)-1] == '.' {
-		out = out[:len(out)-1]
+	ip := strings.TrimLeft(digits[:point], "0")
+	fp := strings.TrimRight(digits[point:], "0")
+	if ip == "" {
+		ip = "0"
+	}
+	out := ip
+	if fp != "" {
+		out += "." + fp
+	}
+	if neg && out != "0" {
+		out = "-" + out
 	}
 	return out
 }

@@ -159,7 +159,7 @@ func TestPoisonRecordDeadLettered(t *testing.T) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		t.Fatalf("dead letter %q: %v", b, err)
 	}
-	if e.Seq != poison || e.Pipeline != "copy" || e.New["v"] != "not-a-number" || !strings.Contains(e.Error, "does not fit column type bigint") {
+	if e.Seq != poison || e.Pipeline != "copy" || fmt.Sprint(e.New["v"]) != "map[S:not-a-number]" || !strings.Contains(e.Error, "does not fit column type bigint") {
 		t.Fatalf("dead letter: %+v", e)
 	}
 }

@@ -43,31 +43,43 @@ func (rc *readCounter) reset() ([]string, int) {
 }
 
 func (rc *readCounter) serve(t *testing.T, endpoint string) string {
+	return proxyDynamoDB(t, endpoint, func(w http.ResponseWriter, r *http.Request, op string, body []byte, forward http.Handler) {
+		defer forward.ServeHTTP(w, r)
+		if op != "BatchGetItem" {
+			return
+		}
+		var in struct {
+			RequestItems map[string]struct {
+				Keys []map[string]map[string]string
+			}
+		}
+		json.Unmarshal(body, &in)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		rc.calls++
+		for _, ka := range in.RequestItems {
+			for _, k := range ka.Keys {
+				rc.keys = append(rc.keys, k["pk"]["S"])
+			}
+		}
+	})
+}
+
+// proxyDynamoDB serves a reverse proxy to DynamoDB Local that hands every request, its operation
+// (e.g. BatchGetItem) and its body to hook, which passes it on with forward (or not). The body is
+// read before hook runs: only then does the server notice a client that gave up (hook can wait
+// on r.Context()).
+func proxyDynamoDB(t *testing.T, endpoint string, hook func(w http.ResponseWriter, r *http.Request, op string, body []byte, forward http.Handler)) string {
 	u, err := url.Parse(endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".BatchGetItem") {
-			body, _ := io.ReadAll(r.Body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			var in struct {
-				RequestItems map[string]struct {
-					Keys []map[string]map[string]string
-				}
-			}
-			json.Unmarshal(body, &in)
-			rc.mu.Lock()
-			rc.calls++
-			for _, ka := range in.RequestItems {
-				for _, k := range ka.Keys {
-					rc.keys = append(rc.keys, k["pk"]["S"])
-				}
-			}
-			rc.mu.Unlock()
-		}
-		proxy.ServeHTTP(w, r)
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		target := r.Header.Get("X-Amz-Target")
+		hook(w, r, target[strings.LastIndexByte(target, '.')+1:], body, proxy)
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -14,9 +14,12 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
@@ -68,18 +71,30 @@ type Job struct {
 	dlq     deadletter.Store
 	targets []target
 	owner   string
+	// table describes the source table, to notice a new stream (nil when Options.StreamArn
+	// fixed the stream).
+	table stream.TableAPI
+	// next is the source table's new stream, once the one being read was replaced (the stream
+	// disabled and enabled again): the job moves to it after finishing the old one.
+	next string
+	// dead remembers, per shard, the records dead-lettered since its last checkpoint
+	// (pipeline|sequence number), so that a replayed batch does not dead-letter them again.
+	deadMu sync.Mutex
+	dead   map[string]map[string]bool
 }
 
 // New connects to everything the config names: the source stream, the checkpoint store, the
 // dead-letter store and every sink (creating or validating PostgreSQL tables).
 func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err error) {
-	j = &Job{cfg: cfg, opts: opts, log: opts.Logger, m: metrics.New(), owner: cfg.Worker.ID, streams: opts.Streams, arn: opts.StreamArn}
+	j = &Job{cfg: cfg, opts: opts, log: opts.Logger, m: metrics.New(), owner: cfg.Worker.ID, streams: opts.Streams, arn: opts.StreamArn, dead: map[string]map[string]bool{}}
 	if j.log == nil {
 		j.log = slog.Default()
 	}
+	// Every error return sets j to nil: close what was opened through a copy.
+	opened := j
 	defer func() {
 		if err != nil {
-			j.Close()
+			opened.Close()
 		}
 	}()
 	if j.streams == nil {
@@ -92,9 +107,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err err
 		if err != nil {
 			return nil, err
 		}
-		if j.arn, err = stream.Resolve(ctx, ddb, cfg.Source.Table); err != nil {
+		j.table = ddb
+		src, err := stream.Describe(ctx, ddb, cfg.Source.Table)
+		if err != nil {
 			return nil, err
 		}
+		if err := checkViewType(cfg, src); err != nil {
+			return nil, err
+		}
+		j.arn = src.Arn
 	}
 	if j.store = opts.Store; j.store == nil {
 		if j.store, err = checkpoint.Open(ctx, cfg.Checkpoints); err != nil {
@@ -120,6 +141,23 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err err
 	return j, nil
 }
 
+// checkViewType refuses, before anything runs, the pipelines the source stream cannot serve.
+func checkViewType(cfg *config.Config, src stream.Source) error {
+	if src.ViewType != dtypes.StreamViewTypeNewImage {
+		return nil
+	}
+	var problems []string
+	for _, pc := range cfg.Pipelines {
+		if err := pipeline.New(pc, cfg.Source.Table).CheckNewImageOnly(src.Key); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("source table %s streams NEW_IMAGE only: %s", cfg.Source.Table, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
 // Metrics returns the job's metrics.
 func (j *Job) Metrics() *metrics.Metrics { return j.m }
 
@@ -142,10 +180,19 @@ func (j *Job) Close() {
 // running is a shard this worker processes.
 type running struct {
 	shard  stream.Shard
-	cancel context.CancelFunc
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 	mu     sync.Mutex
 	lease  checkpoint.Lease
+	// handover is set once another worker asked for the lease: it is no longer renewed.
+	handover bool
+	// pending is the creation time of the oldest record read and not yet applied (zero when
+	// none): the lag of a stuck shard grows from it.
+	pending time.Time
 }
+
+// errHandover is the cause of a shard's context when its lease is handed to another worker.
+var errHandover = errors.New("lease handed over to balance the load")
 
 func (r *running) get() checkpoint.Lease {
 	r.mu.Lock()
@@ -157,6 +204,18 @@ func (r *running) set(l checkpoint.Lease) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lease = l
+}
+
+func (r *running) setPending(t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.pending = t
+}
+
+func (r *running) pendingSince() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pending
 }
 
 type finished struct {
@@ -192,10 +251,15 @@ func (j *Job) Run(ctx context.Context) error {
 	renewT := time.NewTicker(leaseDur / 3)
 	defer renewT.Stop()
 
+	if j.cfg.StartFrom == "latest" {
+		if err := j.startAtLatest(ctx); err != nil {
+			return err
+		}
+	}
 	balance := func() {
-		if err := j.balance(ctx, held, stalled, func(sh stream.Shard, l checkpoint.Lease) {
-			sctx, cancel := context.WithCancel(ctx)
-			r := &running{shard: sh, cancel: cancel, lease: l}
+		finishedAll, err := j.balance(ctx, held, stalled, func(sh stream.Shard, l checkpoint.Lease) {
+			sctx, cancel := context.WithCancelCause(ctx)
+			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l}
 			held[sh.ID] = r
 			j.m.Leases.Set(float64(len(held)))
 			wg.Add(1)
@@ -207,8 +271,14 @@ func (j *Job) Run(ctx context.Context) error {
 				case <-ctx.Done():
 				}
 			}()
-		}); err != nil && ctx.Err() == nil {
+		})
+		if err != nil && ctx.Err() == nil {
 			j.log.Warn("shard sync failed; retrying", "err", err)
+		}
+		if err == nil && finishedAll && j.next != "" && len(held) == 0 {
+			j.log.Warn("old stream finished; reading the source table's new stream", "old", j.arn, "stream", j.next)
+			j.arn, j.next = j.next, ""
+			clear(stalled)
 		}
 	}
 	balance()
@@ -216,10 +286,16 @@ func (j *Job) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-syncT.C:
+			j.watchStream(ctx)
 			balance()
 		case <-renewT.C:
 			j.renew(ctx, held)
+			j.stuckLag(held)
 		case f := <-done:
+			if ctx.Err() != nil {
+				// Stopping: the shard stays in held, and its lease is handed back below.
+				break
+			}
 			r := held[f.shard]
 			delete(held, f.shard)
 			j.m.Leases.Set(float64(len(held)))
@@ -253,26 +329,35 @@ func (j *Job) finish(ctx context.Context, r *running, err error, stalled map[str
 	case err == nil:
 		j.log.Info("shard finished", "shard", id)
 		j.release(ctx, r)
+		// A finished shard's series would otherwise stay, frozen, for as long as the worker runs.
+		j.m.Lag.DeleteLabelValues(id)
+		j.m.Applied.DeletePartialMatch(prometheus.Labels{"shard": id})
+	case errors.Is(context.Cause(r.ctx), errHandover):
+		// The batch in hand was applied and checkpointed, or cut at the lease's fence: either way
+		// this worker no longer writes the shard. Hand the lease back and let the asker take it.
+		j.log.Info("lease handed over", "shard", id, "to", r.get().Handover)
+		j.release(ctx, r)
+		stalled[id] = time.Now().Add(2 * j.cfg.Worker.ShardSync.Duration)
 	case errors.Is(err, checkpoint.ErrLeaseLost):
-		j.log.Info("lease lost; another worker owns the shard now", "shard", id)
-	case errors.Is(err, stream.ErrTrimmed):
-		j.m.ShardErrors.WithLabelValues("trimmed").Inc()
-		j.log.Error("shard stopped: data trimmed", "shard", id, "err", err)
+		j.m.ShardErrors.WithLabelValues("lease_lost").Inc()
+		j.log.Warn("lease lost; stopped writing the shard", "shard", id, "err", err)
+		j.release(ctx, r)
+	case errors.Is(err, stream.ErrTrimmed), errors.Is(err, stream.ErrShardGone):
+		// Changes past the checkpoint are gone from the stream: only a backfill repairs the
+		// sinks. The shard is not marked done (its children would proceed over the gap); the
+		// backfill marks it once its scan covered what was lost.
+		reason := "trimmed"
+		if errors.Is(err, stream.ErrShardGone) {
+			reason = "gone"
+		}
+		j.m.ShardErrors.WithLabelValues(reason).Inc()
+		j.log.Error("shard stopped: changes were lost to this consumer; run `carve sync backfill` to repair the sinks", "shard", id, "reason", reason, "err", err)
 		j.report(id, err)
 		j.release(ctx, r)
 		stalled[id] = time.Now().Add(time.Minute)
-	case errors.Is(err, stream.ErrShardGone):
-		// The shard expired: nothing more can be read from it. Mark it done so its children
-		// proceed; whatever it still held is lost to this consumer.
-		j.m.ShardErrors.WithLabelValues("gone").Inc()
-		j.log.Error("shard gone before it was fully read; run `carve sync backfill` to repair the sinks", "shard", id, "err", err)
-		j.report(id, err)
-		if _, cerr := j.store.Checkpoint(ctx, r.get(), checkpoint.ShardEnd); cerr != nil {
-			j.log.Warn("could not mark gone shard done", "shard", id, "err", cerr)
-		}
-		j.release(ctx, r)
 	case ctx.Err() != nil:
 	default:
+		j.m.ShardErrors.WithLabelValues("failed").Inc()
 		j.log.Error("shard failed; retrying", "shard", id, "err", err)
 		j.report(id, err)
 		j.release(ctx, r)
@@ -292,35 +377,55 @@ func (j *Job) release(ctx context.Context, r *running) {
 	}
 }
 
-// renew extends every held lease; a lost lease stops its shard.
+// renew extends every held lease; a lost lease stops its shard. A lease another worker asked
+// for is no longer renewed: its shard stops reading, and the batch in hand ends at the lease's
+// fence at the latest, before the lease expires and the asker may take it.
 func (j *Job) renew(ctx context.Context, held map[string]*running) {
 	for id, r := range held {
+		if r.handover {
+			continue
+		}
 		l, err := j.store.Renew(ctx, r.get(), j.cfg.Worker.LeaseDuration.Duration)
 		switch {
 		case err == nil:
 			r.set(l)
+			if l.Handover != "" && l.Handover != j.owner {
+				j.log.Info("handing lease over; finishing the batch in hand", "shard", id, "to", l.Handover)
+				r.handover = true
+				r.cancel(errHandover)
+			}
 		case errors.Is(err, checkpoint.ErrLeaseLost):
 			j.log.Warn("lease taken by another worker; stopping shard", "shard", id)
-			r.cancel()
+			r.cancel(err)
 		default:
 			if time.Now().After(r.get().Expiry) {
 				j.log.Warn("could not renew lease before it expired; stopping shard", "shard", id, "err", err)
-				r.cancel()
+				r.cancel(fmt.Errorf("shard %s: %w: renewal failed: %w", id, checkpoint.ErrLeaseLost, err))
 			}
+		}
+	}
+}
+
+// stuckLag lets the lag of a shard whose batch is not applied yet (a sink outage, a slow
+// isolation of poison records) keep growing, so that a stalled shard shows in the lag alert.
+func (j *Job) stuckLag(held map[string]*running) {
+	for id, r := range held {
+		if p := r.pendingSince(); !p.IsZero() {
+			j.m.Lag.WithLabelValues(id).Set(time.Since(p).Seconds())
 		}
 	}
 }
 
 // balance lists shards and leases and takes the leases this worker should hold: shards whose
 // parent is done, up to an even share among the live workers.
-func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map[string]time.Time, start func(stream.Shard, checkpoint.Lease)) error {
+func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map[string]time.Time, start func(stream.Shard, checkpoint.Lease)) (finishedAll bool, err error) {
 	shards, err := stream.ListShards(ctx, j.streams, j.arn, stream.Backoff{OnRetry: func(error) { j.m.Retries.WithLabelValues("stream").Inc() }})
 	if err != nil {
-		return err
+		return false, err
 	}
 	leases, err := j.store.Leases(ctx, j.arn)
 	if err != nil {
-		return err
+		return false, err
 	}
 	now := time.Now()
 	byShard := map[string]checkpoint.Lease{}
@@ -336,6 +441,25 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		listed[s.ID] = true
 	}
 	isDone := func(id string) bool { return byShard[id].Checkpoint == checkpoint.ShardEnd }
+	finishedAll = true
+	for _, s := range shards {
+		finishedAll = finishedAll && s.Closed && isDone(s.ID)
+	}
+	// A shard this job began (it has a lease row) that left the stream unfinished took changes
+	// with it: the shards after it must not start over the gap (see lineageGap).
+	var lost []string
+	for _, l := range leases {
+		if listed[l.Shard] {
+			continue
+		}
+		if l.Checkpoint != checkpoint.ShardEnd {
+			lost = append(lost, l.Shard)
+		} else if err := j.store.Forget(ctx, j.arn, l.Shard); err != nil {
+			// Done and gone from the stream: its row only grows the table.
+			j.log.Warn("could not delete a finished shard's lease row", "shard", l.Shard, "err", err)
+		}
+	}
+	sort.Strings(lost)
 	var workable, candidates []stream.Shard
 	for _, s := range shards {
 		if isDone(s.ID) {
@@ -343,6 +467,15 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		}
 		if s.Parent != "" && listed[s.Parent] && !isDone(s.Parent) {
 			continue // parent first
+		}
+		if s.Parent != "" && !listed[s.Parent] && !isDone(s.Parent) && len(lost) > 0 {
+			// Its parent is gone from the stream and not known to be done, while shards this job
+			// began left unfinished: the parent may be one of them, or descend from one.
+			if now.After(stalled[s.ID]) {
+				j.lineageGap(s, lost)
+				stalled[s.ID] = now.Add(time.Minute)
+			}
+			continue
 		}
 		workable = append(workable, s)
 		if _, mine := held[s.ID]; mine || now.Before(stalled[s.ID]) {
@@ -356,12 +489,17 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 	share := (len(workable) + len(owners) - 1) / len(owners)
 	sort.Slice(candidates, func(a, b int) bool { return candidates[a].ID < candidates[b].ID })
 	for _, s := range candidates {
-		if len(held) >= share {
+		if len(held) >= share || ctx.Err() != nil {
 			break
 		}
-		l, ok, err := j.store.Acquire(ctx, j.arn, s.ID, s.Parent, j.owner, j.cfg.Worker.LeaseDuration.Duration)
+		// Not cancelled with ctx: a request cancelled in flight may still take the lease, which
+		// would then be held by nobody until it expires. Once taken it is in held, and a stopping
+		// worker hands it back.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), j.cfg.Worker.LeaseDuration.Duration)
+		l, ok, err := j.store.Acquire(actx, j.arn, s.ID, s.Parent, j.owner, j.cfg.Worker.LeaseDuration.Duration)
+		cancel()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !ok {
 			continue
@@ -374,7 +512,7 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		start(s, l)
 	}
 	if len(held) >= share || len(owners) < 2 {
-		return nil
+		return finishedAll, nil
 	}
 	// Still below an even share and nothing free: steal one lease from the busiest worker that
 	// holds more than its share (one per round, so the load evens out without thrashing).
@@ -391,20 +529,96 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		}
 	}
 	if victim == "" {
-		return nil
+		return finishedAll, nil
 	}
 	ls := count[victim]
 	sort.Slice(ls, func(a, b int) bool { return ls[a].Shard < ls[b].Shard })
-	l, ok, err := j.store.Steal(ctx, ls[len(ls)-1], j.owner, j.cfg.Worker.LeaseDuration.Duration)
+	// Never take a live lease: ask its owner to hand it over. It stops writing and hands the
+	// lease back (or lets it expire); a later round takes it like any free lease.
+	l := ls[len(ls)-1]
+	if l.Handover == j.owner {
+		return finishedAll, nil
+	}
+	ok, err := j.store.RequestHandover(ctx, l, j.owner)
 	if err != nil || !ok {
+		return finishedAll, err
+	}
+	j.log.Info("asked for a lease to balance load", "shard", l.Shard, "from", victim)
+	return finishedAll, nil
+}
+
+// watchStream notices that the source table's stream was replaced (disabled and enabled again:
+// a new ARN). The old stream's shards are all closed then; the job finishes them and moves on
+// (see balance). What was written while no stream was enabled is in no stream: it says so.
+func (j *Job) watchStream(ctx context.Context) {
+	if j.table == nil || j.next != "" {
+		return
+	}
+	src, err := stream.Describe(ctx, j.table, j.cfg.Source.Table)
+	if err != nil {
+		if ctx.Err() == nil {
+			j.log.Warn("could not check the source table's stream", "table", j.cfg.Source.Table, "err", err)
+		}
+		return
+	}
+	if src.Arn == j.arn {
+		return
+	}
+	if err := checkViewType(j.cfg, src); err != nil {
+		j.log.Error("the source table's new stream cannot serve the pipelines; staying on the old one", "stream", src.Arn, "err", err)
+		return
+	}
+	j.next = src.Arn
+	err = fmt.Errorf("source table %s has a new stream %s (the stream was disabled and enabled again): changes made while no stream was enabled were not captured: run `carve sync backfill` to repair the sinks; this worker finishes the old stream %s, then reads the new one", j.cfg.Source.Table, src.Arn, j.arn)
+	j.m.ShardErrors.WithLabelValues("stream_replaced").Inc()
+	j.log.Error("source stream replaced: changes made while it was off need a backfill", "old", j.arn, "stream", src.Arn, "err", err)
+	j.report("", err)
+}
+
+// lineageGap reports a shard that cannot start: a shard before it in the lineage, which this job
+// had begun, left the stream before it was read to its end (a worker down for longer than the
+// stream's 24-hour retention). Starting the shard would apply later changes over the lost ones.
+func (j *Job) lineageGap(s stream.Shard, lost []string) {
+	err := fmt.Errorf("stream %s shard %s: %w: its parent %s is gone from the stream and shards this job had not finished (%s) left with changes it never applied; run `carve sync backfill` to repair the sinks, then the shard starts", j.arn, s.ID, stream.ErrTrimmed, s.Parent, strings.Join(lost, ", "))
+	j.m.ShardErrors.WithLabelValues("parent_expired").Inc()
+	j.log.Error("shard held back: changes were lost to this consumer; run `carve sync backfill` to repair the sinks", "shard", s.ID, "parent", s.Parent, "lost", lost, "err", err)
+	j.report(s.ID, err)
+}
+
+// startAtLatest makes `start_from: latest` apply to every shard open when the job first starts
+// (no lease row for the stream yet): each open shard's checkpoint moves to its newest record and
+// each closed shard is marked done. Shards opened later (rollovers, splits) have no checkpoint
+// and start at their first record: none of their changes is skipped. A concrete sequence
+// number, unlike a LATEST iterator, survives a crash before the first checkpoint.
+func (j *Job) startAtLatest(ctx context.Context) error {
+	leases, err := j.store.Leases(ctx, j.arn)
+	if err != nil || len(leases) > 0 {
 		return err
 	}
-	for _, s := range workable {
-		if s.ID == l.Shard {
-			j.log.Info("lease stolen to balance load", "shard", s.ID, "from", victim, "checkpoint", l.Checkpoint)
-			start(s, l)
+	b := stream.Backoff{OnRetry: func(error) { j.m.Retries.WithLabelValues("stream").Inc() }}
+	shards, err := stream.ListShards(ctx, j.streams, j.arn, b)
+	if err != nil {
+		return err
+	}
+	for _, s := range shards {
+		cp := checkpoint.ShardEnd
+		if !s.Closed {
+			last, end, err := stream.Tip(ctx, j.streams, j.arn, s.ID, "", b)
+			if err != nil {
+				return fmt.Errorf("start_from latest: newest record of shard %s: %w", s.ID, err)
+			}
+			if cp = last; end {
+				cp = checkpoint.ShardEnd
+			}
+		}
+		if cp == "" {
+			continue // empty: its first record comes after the start
+		}
+		if err := j.store.Advance(ctx, j.arn, s.ID, cp); err != nil {
+			return fmt.Errorf("start_from latest: %w", err)
 		}
 	}
+	j.log.Info("start_from latest: every shard open now starts after its newest record", "shards", len(shards))
 	return nil
 }
 
@@ -413,7 +627,6 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 	w := j.cfg.Worker
 	rd := stream.Reader{
 		API: j.streams, Stream: j.arn, Shard: r.shard, Limit: w.BatchSize, IdleWait: w.IdleWait.Duration,
-		Latest:  r.shard.Parent == "" && j.cfg.StartFrom == "latest",
 		Backoff: stream.Backoff{OnRetry: func(error) { j.m.Retries.WithLabelValues("stream").Inc() }},
 		OnIteratorRenewed: func() {
 			j.log.Info("shard iterator expired; renewed after the last record read", "shard", r.shard.ID)
@@ -424,41 +637,81 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 	// acquired again (by then the mark is kept).
 	legacy := r.get().Hwm == "" && r.get().Checkpoint != ""
 	return rd.Read(ctx, r.get().Checkpoint, func(rctx context.Context, b stream.Batch) error {
-		// Finish the batch in hand even when the worker is stopping: it is applied and
-		// checkpointed, or (after the timeout) left to be replayed.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(rctx), 30*time.Second)
-		defer cancel()
-		// Fence: write only while the lease has a third of its duration left, so that a
-		// successor (which may take it only after it expired) never writes at the same time.
-		if left := time.Until(r.get().Expiry); left < j.cfg.Worker.LeaseDuration.Duration/3 {
-			return fmt.Errorf("shard %s: %w (lease expires in %s, renewal is failing)", r.shard.ID, checkpoint.ErrLeaseLost, left.Round(time.Millisecond))
+		if len(b.Records) > 0 && !b.Records[0].Created.IsZero() {
+			r.setPending(b.Records[0].Created)
 		}
-		if len(b.Records) > 0 {
-			fresh := noneFresh
-			if j.readsVersions() {
-				var err error
-				if fresh, err = j.raiseHwm(hctx, r, b.Records[len(b.Records)-1].Seq); err != nil {
-					return err
-				}
-				if legacy {
-					fresh = noneFresh
-				}
+		// Finish the batch in hand even when the worker is stopping or handing the lease over,
+		// but only while the lease has a third of its duration left: a successor may take it
+		// only once it expired, so it never writes at the same time.
+		hctx, cancel := j.fence(rctx, r)
+		defer cancel()
+		err := j.handle(hctx, r, b, legacy)
+		if hctx.Err() != nil {
+			return context.Cause(hctx)
+		}
+		if err == nil {
+			r.setPending(time.Time{})
+			j.forgetDead(r.shard.ID)
+		}
+		return err
+	})
+}
+
+// fence returns the context a batch of r's shard is written under: detached from ctx (a
+// stopping worker finishes the batch in hand), it ends when less than a third of the lease is
+// left. Renewals push that moment back; when they stop (renewal failing, a handover, a stopping
+// worker) every write still in flight is cancelled before the lease can expire and a successor
+// start.
+func (j *Job) fence(ctx context.Context, r *running) (context.Context, context.CancelFunc) {
+	margin := j.cfg.Worker.LeaseDuration.Duration / 3
+	fctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	stop := make(chan struct{})
+	go func() {
+		for {
+			left := time.Until(r.get().Expiry) - margin
+			if left <= 0 {
+				cancel(fmt.Errorf("shard %s: %w: less than a third of the lease is left (renewal failing, handed over or stopping); the batch is left to the next owner", r.shard.ID, checkpoint.ErrLeaseLost))
+				return
 			}
-			if err := j.apply(hctx, r.shard.ID, b.Records, fresh); err != nil {
+			t := time.NewTimer(left)
+			select {
+			case <-stop:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return fctx, func() { close(stop); cancel(context.Canceled) }
+}
+
+// handle applies one batch and checkpoints it.
+func (j *Job) handle(ctx context.Context, r *running, b stream.Batch, legacy bool) error {
+	if len(b.Records) > 0 {
+		fresh := noneFresh
+		if j.readsVersions() {
+			var err error
+			if fresh, err = j.raiseHwm(ctx, r, b.Records[len(b.Records)-1].Seq); err != nil {
 				return err
 			}
+			if legacy {
+				fresh = noneFresh
+			}
 		}
-		cp := checkpoint.ShardEnd
-		if !b.End {
-			cp = b.Records[len(b.Records)-1].Seq
-		}
-		l, err := j.store.Checkpoint(hctx, r.get(), cp)
-		if err != nil {
+		if err := j.apply(ctx, r.shard.ID, b.Records, fresh); err != nil {
 			return err
 		}
-		r.set(l)
-		return nil
-	})
+	}
+	cp := checkpoint.ShardEnd
+	if !b.End {
+		cp = b.Records[len(b.Records)-1].Seq
+	}
+	l, err := j.store.Checkpoint(ctx, r.get(), cp)
+	if err != nil {
+		return err
+	}
+	r.set(l)
+	return nil
 }
 
 // noneFresh is above every version: no write is fresh.
@@ -523,6 +776,9 @@ func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []st
 			}
 		case skip != pipeline.NotSkipped:
 			j.m.Skipped.WithLabelValues(name, string(skip)).Inc()
+		case j.wasDead(name, r):
+			// Dead-lettered by an earlier attempt at this batch (which then failed on an outage
+			// or a lost lease): known poison, recorded once.
 		default:
 			w.Fresh = w.Version > fresh
 			byRef[w.Ref] = r
@@ -533,25 +789,10 @@ func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []st
 		return nil
 	}
 	start := time.Now()
-	res, err := j.write(ctx, t, ws)
+	res, err := j.write(ctx, t, ws, j.cfg.Retry.Attempts)
 	if err != nil && sink.IsPermanent(err) {
-		// Some write in the batch is poison: apply them one by one to isolate it.
-		res = sink.Result{}
-		for _, w := range ws {
-			r1, err := j.write(ctx, t, []sink.Write{w})
-			if err != nil && sink.IsPermanent(err) {
-				if err := j.deadLetter(ctx, name, byRef[w.Ref], err); err != nil {
-					return err
-				}
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			res.Applied += r1.Applied
-			res.Stale += r1.Stale
-		}
-		err = nil
+		// Some write in the batch is poison: bisect the batch to isolate it.
+		res, err = j.isolate(ctx, t, ws, byRef)
 	}
 	if err != nil {
 		return err
@@ -564,15 +805,43 @@ func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []st
 	return nil
 }
 
-// write applies ws, retrying outages until ctx ends and permanent errors Retry.Attempts times.
-func (j *Job) write(ctx context.Context, t target, ws []sink.Write) (sink.Result, error) {
+// isolate applies ws, which the sink rejected as bad data, by halves (Lambda's bisect on error):
+// a half the sink takes is applied, a half it rejects is split again, and a single write it
+// rejects is dead-lettered. A batch with p poison writes among n costs about p·log2(n) writes,
+// not n, and each rejected write is tried once here: it already failed retry.attempts times in
+// its batch. Halves are applied in order, so a key's writes stay in order.
+func (j *Job) isolate(ctx context.Context, t target, ws []sink.Write, byRef map[string]stream.Record) (sink.Result, error) {
+	if len(ws) == 1 {
+		_, err := j.write(ctx, t, ws, 1)
+		if err == nil || !sink.IsPermanent(err) {
+			return sink.Result{Applied: 1}, err
+		}
+		return sink.Result{}, j.deadLetter(ctx, t.p.Name, byRef[ws[0].Ref], err)
+	}
+	var total sink.Result
+	for _, half := range [][]sink.Write{ws[:len(ws)/2], ws[len(ws)/2:]} {
+		res, err := j.write(ctx, t, half, 1)
+		if err != nil && sink.IsPermanent(err) {
+			res, err = j.isolate(ctx, t, half, byRef)
+		}
+		if err != nil {
+			return total, err
+		}
+		total.Applied += res.Applied
+		total.Stale += res.Stale
+	}
+	return total, nil
+}
+
+// write applies ws, retrying outages until ctx ends and permanent errors up to attempts times.
+func (j *Job) write(ctx context.Context, t target, ws []sink.Write, attempts int) (sink.Result, error) {
 	wait := j.cfg.Retry.Initial.Duration
 	for attempt := 1; ; attempt++ {
 		res, err := t.sink.Apply(ctx, ws)
 		if err == nil {
 			return res, nil
 		}
-		if ctx.Err() != nil || (sink.IsPermanent(err) && attempt >= j.cfg.Retry.Attempts) {
+		if ctx.Err() != nil || (sink.IsPermanent(err) && attempt >= attempts) {
 			return res, err
 		}
 		j.m.Retries.WithLabelValues(t.p.Name).Inc()
@@ -592,5 +861,25 @@ func (j *Job) deadLetter(ctx context.Context, pipelineName string, r stream.Reco
 		return fmt.Errorf("dead-letter record %s/%s of pipeline %s: %w", r.Shard, r.Seq, pipelineName, err)
 	}
 	j.m.DeadLettered.WithLabelValues(pipelineName).Inc()
+	j.deadMu.Lock()
+	defer j.deadMu.Unlock()
+	if j.dead[r.Shard] == nil {
+		j.dead[r.Shard] = map[string]bool{}
+	}
+	j.dead[r.Shard][pipelineName+"|"+r.Seq] = true
 	return nil
+}
+
+// wasDead reports whether r was dead-lettered for the pipeline since its shard's last checkpoint.
+func (j *Job) wasDead(pipelineName string, r stream.Record) bool {
+	j.deadMu.Lock()
+	defer j.deadMu.Unlock()
+	return j.dead[r.Shard][pipelineName+"|"+r.Seq]
+}
+
+// forgetDead drops what wasDead remembers of a shard once a checkpoint is past it.
+func (j *Job) forgetDead(shard string) {
+	j.deadMu.Lock()
+	defer j.deadMu.Unlock()
+	delete(j.dead, shard)
 }

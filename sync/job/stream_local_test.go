@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/carve-dev/carve/internal/testenv"
 	. "github.com/carve-dev/carve/sync/internal/synctest"
@@ -127,4 +133,52 @@ func TestIteratorExpiryAndTrimmedData(t *testing.T) {
 		return ""
 	})
 	t.Logf("operator sees: %v", shardErr)
+}
+
+// TestStreamReenabledMovesToNewStream: the source table's stream is disabled and enabled again
+// (a new stream ARN) while the job runs. The job notices, says that changes made while the
+// stream was off need a backfill (a shard error), finishes the old stream and applies the new
+// stream's changes.
+func TestStreamReenabledMovesToNewStream(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	c := ddb.Client
+	ctx := context.Background()
+	CreateTable(t, c, "src", "pk", true)
+	CreateTable(t, c, "dst", "pk", false)
+	var errs shardErrors
+	j, err := job.New(ctx, parse(t, ddb.Endpoint, copyAll), job.Options{Logger: logger(t), OnShardError: errs.record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runJob(t, j)
+	applied := func(k string) func() string {
+		return func() string {
+			if Get(t, c, "dst", item.Item{"pk": S(k)}) == nil {
+				return k + " not applied"
+			}
+			return ""
+		}
+	}
+	Put(t, c, "src", item.Item{"pk": S("before")})
+	Eventually(t, 20*time.Second, applied("before"))
+	setStream := func(on bool) {
+		spec := &dtypes.StreamSpecification{StreamEnabled: aws.Bool(on)}
+		if on {
+			spec.StreamViewType = dtypes.StreamViewTypeNewAndOldImages
+		}
+		if _, err := c.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String("src"), StreamSpecification: spec}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setStream(false)
+	Put(t, c, "src", item.Item{"pk": S("while-off")}) // in no stream: only a backfill brings it
+	setStream(true)
+	Put(t, c, "src", item.Item{"pk": S("after")})
+	Eventually(t, 30*time.Second, applied("after"))
+	if err := errs.get(""); err == nil || !strings.Contains(err.Error(), "carve sync backfill") || !strings.Contains(err.Error(), "new stream") {
+		t.Fatalf("the job did not report the new stream and the backfill it needs: %v", err)
+	}
+	if n := testutil.ToFloat64(j.Metrics().ShardErrors.WithLabelValues("stream_replaced")); n != 1 {
+		t.Fatalf("shard_errors{reason=stream_replaced} = %v, want 1", n)
+	}
 }

@@ -158,3 +158,127 @@ func runJob(t *testing.T, j *job.Job) func(error) {
 	t.Cleanup(func() { stop(context.Canceled) })
 	return stop
 }
+
+// TestTwoWayDeleteOnTieLoserSide: with both directions running, the service (the side that
+// loses ties) deletes an item the monolith's application wrote: the delete must reach the
+// monolith. The monolith deleting an item the service wrote must reach the service too.
+func TestTwoWayDeleteOnTieLoserSide(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	c := ddb.Client
+	CreateTable(t, c, "shop", "pk", true)
+	CreateTable(t, c, "orders", "pk", true)
+	runPair(t, ddb.Endpoint, func(from, to string) string { return twoWayConfig(t, ddb.Endpoint, from, to) })
+	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
+	arrived := func(table, k, val string) func() string {
+		return func() string {
+			if got := get(table, k); item.Str(got, "val") != val {
+				return fmt.Sprintf("%s %s = %v, want val=%s", table, k, item.PlainMap(got), val)
+			}
+			return ""
+		}
+	}
+	deleted := func(table, k string) func() string {
+		return func() string {
+			if got := get(table, k); got != nil && !item.IsTombstone(got) {
+				return fmt.Sprintf("%s %s = %v, want it deleted", table, k, item.PlainMap(got))
+			}
+			return ""
+		}
+	}
+	Put(t, c, "shop", item.Item{"pk": S("m1"), "val": S("mono"), "ver": N(1)})
+	Put(t, c, "orders", item.Item{"pk": S("s1"), "val": S("svc"), "ver": N(1)})
+	Eventually(t, 15*time.Second, arrived("orders", "m1", "mono"))
+	Eventually(t, 15*time.Second, arrived("shop", "s1", "svc"))
+	Delete(t, c, "orders", item.Item{"pk": S("m1")}) // the tie loser deletes the monolith's item
+	Delete(t, c, "shop", item.Item{"pk": S("s1")})   // the tie winner deletes the service's item
+	Eventually(t, 15*time.Second, deleted("shop", "m1"))
+	Eventually(t, 15*time.Second, deleted("orders", "s1"))
+}
+
+// TestVersionOrderTimestamps: with version_type timestamp, RFC 3339 values with different
+// fractional digits or offsets compare in time order ("…:00.5Z" is after "…:00Z", though it
+// sorts before it as a string).
+func TestVersionOrderTimestamps(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	c := ddb.Client
+	CreateTable(t, c, "shop", "pk", true)
+	CreateTable(t, c, "orders", "pk", true)
+	conf := func(from, to, typ string) string {
+		return replace(twoWayConfig(t, ddb.Endpoint, from, to), "tie_winner: shop}", "tie_winner: shop, version_type: "+typ+"}")
+	}
+	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
+	same := func(k, val string) func() string {
+		return func() string {
+			m, s := get("shop", k), get("orders", k)
+			if item.Str(m, "val") != val || item.Str(s, "val") != val {
+				return fmt.Sprintf("%s: shop %v, orders %v, want val=%s on both", k, item.PlainMap(m), item.PlainMap(s), val)
+			}
+			return ""
+		}
+	}
+	// Concurrent writes while sync is down: the service's write is older in time.
+	Put(t, c, "shop", item.Item{"pk": S("t1"), "val": S("mono-later"), "ver": S("2026-01-01T00:00:00.5Z")})
+	Put(t, c, "orders", item.Item{"pk": S("t1"), "val": S("svc-earlier"), "ver": S("2026-01-01T00:00:00Z")})
+	Put(t, c, "orders", item.Item{"pk": S("t2"), "val": S("svc-later"), "ver": S("2026-01-01T01:00:01+01:00")})
+	Put(t, c, "shop", item.Item{"pk": S("t2"), "val": S("mono-earlier"), "ver": S("2026-01-01T00:00:00.999Z")})
+	runPair(t, ddb.Endpoint, func(from, to string) string { return conf(from, to, "timestamp") })
+	Eventually(t, 20*time.Second, same("t1", "mono-later"))
+	Eventually(t, 20*time.Second, same("t2", "svc-later"))
+}
+
+// TestVersionOrderCounterRestartAfterDelete: the monolith deletes an item at version 3 and
+// recreates it with its counter restarted at 1. The service side holds the tombstone sync wrote
+// at version 3; the recreation is a later change from the same origin and must cross anyway. A
+// string version against the number the other side holds is dead-lettered, not compared.
+func TestVersionOrderCounterRestartAfterDelete(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	c := ddb.Client
+	CreateTable(t, c, "shop", "pk", true)
+	CreateTable(t, c, "orders", "pk", true)
+	jobs := runPair(t, ddb.Endpoint, func(from, to string) string { return twoWayConfig(t, ddb.Endpoint, from, to) })
+	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
+	on := func(table, k, val string) func() string {
+		return func() string {
+			if got := get(table, k); item.Str(got, "val") != val || item.IsTombstone(got) {
+				return fmt.Sprintf("%s %s = %v, want val=%s", table, k, item.PlainMap(got), val)
+			}
+			return ""
+		}
+	}
+	Put(t, c, "shop", item.Item{"pk": S("c1"), "val": S("first"), "ver": N(3)})
+	Eventually(t, 15*time.Second, on("orders", "c1", "first"))
+	Delete(t, c, "shop", item.Item{"pk": S("c1")})
+	Eventually(t, 15*time.Second, func() string {
+		if !item.IsTombstone(get("orders", "c1")) {
+			return "c1 not deleted on orders"
+		}
+		return ""
+	})
+	Put(t, c, "shop", item.Item{"pk": S("c1"), "val": S("recreated"), "ver": N(1)})
+	Eventually(t, 15*time.Second, on("orders", "c1", "recreated"))
+
+	Put(t, c, "shop", item.Item{"pk": S("bad"), "val": S("x"), "ver": N(1)})
+	Eventually(t, 15*time.Second, on("orders", "bad", "x"))
+	Put(t, c, "shop", item.Item{"pk": S("bad"), "val": S("y"), "ver": S("2")}) // a string now: not comparable
+	Eventually(t, 15*time.Second, func() string {
+		if n := testutil.ToFloat64(jobs[0].Metrics().DeadLettered.WithLabelValues("shop-to-orders")); n != 1 {
+			return fmt.Sprintf("%v dead letters, want the string version dead-lettered", n)
+		}
+		return ""
+	})
+}
+
+// runPair runs both directions between shop and orders until the test ends: shop → orders first.
+func runPair(t *testing.T, endpoint string, conf func(from, to string) string) []*job.Job {
+	t.Helper()
+	var jobs []*job.Job
+	for _, dir := range [][2]string{{"shop", "orders"}, {"orders", "shop"}} {
+		j, err := job.New(context.Background(), parse(t, endpoint, conf(dir[0], dir[1])), job.Options{Logger: logger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runJob(t, j)
+		jobs = append(jobs, j)
+	}
+	return jobs
+}

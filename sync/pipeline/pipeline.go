@@ -5,6 +5,7 @@ package pipeline
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -78,6 +79,10 @@ func (p *Pipeline) Write(r stream.Record) (sink.Write, Skip, error) {
 			img = newImg
 		default:
 			img = r.Keys
+			if missing := p.unseen(img); len(missing) > 0 && p.matchPresent(img) {
+				// Filtering the delete out would leave the item in the sink for ever.
+				return sink.Write{}, NotSkipped, fmt.Errorf("pipeline %s: record %s is a delete without an old image (a NEW_IMAGE stream) and the filter reads %s: switch the source stream to NEW_AND_OLD_IMAGES", p.Name, ref, strings.Join(missing, ", "))
+			}
 		}
 		if !p.Match(img) {
 			return sink.Write{}, Filtered, nil
@@ -90,11 +95,92 @@ func (p *Pipeline) Write(r stream.Record) (sink.Write, Skip, error) {
 		if newImg != nil {
 			w.Clock = newImg[p.twoWay.VersionAttribute]
 		}
+		// A delete of sync's own copy of the target's write deletes what the target holds.
+		w.SawTarget = del && r.Old != nil && sink.IsOwnWrite(r.Old, p.sinkTable)
 		if w.Clock == nil {
 			return sink.Write{}, NotSkipped, fmt.Errorf("pipeline %s: record %s: item has no %s: in a two-way pair every writer must set it on every write", p.Name, ref, p.twoWay.VersionAttribute)
 		}
 	}
 	return w, NotSkipped, nil
+}
+
+// filterAttributes lists the attributes the filter reads, sorted.
+func (p *Pipeline) filterAttributes() []string {
+	seen := map[string]bool{}
+	for a := range p.where.KeyPrefix {
+		seen[a] = true
+	}
+	for a := range p.where.AttributeEquals {
+		seen[a] = true
+	}
+	for _, a := range p.where.AttributeExists {
+		seen[a] = true
+	}
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// unseen lists the attributes the filter reads that img lacks.
+func (p *Pipeline) unseen(img item.Item) []string {
+	var out []string
+	for _, a := range p.filterAttributes() {
+		if _, ok := img[a]; !ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// matchPresent reports whether the conditions on the attributes img has all hold: with the
+// key alone, a key prefix that does not match proves the item was never selected.
+func (p *Pipeline) matchPresent(img item.Item) bool {
+	present := make(item.Item, len(img))
+	for _, a := range p.filterAttributes() {
+		if v, ok := img[a]; ok {
+			present[a] = v
+		}
+	}
+	sub := &Pipeline{where: config.Where{KeyPrefix: map[string]string{}, AttributeEquals: map[string]config.Scalar{}}}
+	for a, pre := range p.where.KeyPrefix {
+		if _, ok := present[a]; ok {
+			sub.where.KeyPrefix[a] = pre
+		}
+	}
+	for a, v := range p.where.AttributeEquals {
+		if _, ok := present[a]; ok {
+			sub.where.AttributeEquals[a] = v
+		}
+	}
+	return sub.Match(present)
+}
+
+// CheckNewImageOnly says why the pipeline cannot run on a NEW_IMAGE stream (records without the
+// old image), or returns nil. Without the old image a REMOVE carries only the key, and a MODIFY
+// that takes an item out of the filter looks like any change of an item never selected: a filter
+// on anything but the key attributes (which every record carries, and no update changes) would
+// drop such deletes silently. A two-way pipeline needs the old image of a delete for its version.
+func (p *Pipeline) CheckNewImageOnly(key []string) error {
+	if p.twoWay != nil {
+		return fmt.Errorf("pipeline %s is two-way: it needs the deleted item's %s, which a NEW_IMAGE stream does not carry: switch the source stream to NEW_AND_OLD_IMAGES", p.Name, p.twoWay.VersionAttribute)
+	}
+	keys := map[string]bool{}
+	for _, k := range key {
+		keys[k] = true
+	}
+	var need []string
+	for _, a := range p.filterAttributes() {
+		if !keys[a] {
+			need = append(need, a)
+		}
+	}
+	if len(need) > 0 {
+		return fmt.Errorf("pipeline %s filters on %s, which a NEW_IMAGE stream shows neither for deletes nor for updates that take an item out of the filter (both would be dropped silently): switch the source stream to NEW_AND_OLD_IMAGES, or filter only on the key attributes (%s)", p.Name, strings.Join(need, ", "), strings.Join(key, ", "))
+	}
+	return nil
 }
 
 // Match reports whether the item passes the pipeline's filter.
@@ -203,6 +289,19 @@ func (p *Pipeline) SelectsMapped(it item.Item) bool {
 		}
 	}
 	return p.Match(mapped)
+}
+
+// FilterSurvivesMapping reports whether SelectsMapped can apply the filter to the sink's items:
+// no attribute the filter reads is dropped by the mapping.
+func (p *Pipeline) FilterSurvivesMapping() bool {
+	for _, a := range p.filterAttributes() {
+		for _, d := range p.m.Drop {
+			if d == a {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Selects reports whether a source item (from a scan) belongs to the pipeline and is not a

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -33,16 +34,26 @@ pipelines:
 		skip Skip
 		del  bool
 		want item.Item
+		err  string
 	}{
-		{"insert", stream.Record{Event: stream.Insert, New: match, Version: "1"}, NotSkipped, false, item.Item{"order_id": S("ORDER#1"), "status": S("open"), "n": N("2.0"), "amount": N("5")}},
-		{"wrong prefix", stream.Record{Event: stream.Insert, New: item.Item{"pk": S("USER#1"), "status": S("open"), "n": N("2"), "amt": N("1")}}, Filtered, false, nil},
-		{"missing attr", stream.Record{Event: stream.Insert, New: item.Item{"pk": S("ORDER#1"), "status": S("open"), "n": N("2")}}, Filtered, false, nil},
-		{"left selection", stream.Record{Event: stream.Modify, New: item.Item{"pk": S("ORDER#1"), "status": S("closed"), "n": N("2"), "amt": N("5")}, Old: match}, NotSkipped, true, item.Item{"order_id": S("ORDER#1"), "status": S("open"), "n": N("2.0"), "amount": N("5")}},
-		{"delete keys only", stream.Record{Event: stream.Remove, Keys: item.Item{"pk": S("ORDER#9")}}, Filtered, false, nil},
-		{"delete", stream.Record{Event: stream.Remove, Keys: item.Item{"pk": S("ORDER#1")}, Old: match}, NotSkipped, true, item.Item{"order_id": S("ORDER#1"), "status": S("open"), "n": N("2.0"), "amount": N("5")}},
+		{"insert", stream.Record{Event: stream.Insert, New: match, Version: "1"}, NotSkipped, false, item.Item{"order_id": S("ORDER#1"), "status": S("open"), "n": N("2.0"), "amount": N("5")}, ""},
+		{"wrong prefix", stream.Record{Event: stream.Insert, New: item.Item{"pk": S("USER#1"), "status": S("open"), "n": N("2"), "amt": N("1")}}, Filtered, false, nil, ""},
+		{"missing attr", stream.Record{Event: stream.Insert, New: item.Item{"pk": S("ORDER#1"), "status": S("open"), "n": N("2")}}, Filtered, false, nil, ""},
+		{"left selection", stream.Record{Event: stream.Modify, New: item.Item{"pk": S("ORDER#1"), "status": S("closed"), "n": N("2"), "amt": N("5")}, Old: match}, NotSkipped, true, item.Item{"order_id": S("ORDER#1"), "status": S("open"), "n": N("2.0"), "amount": N("5")}, ""},
+		// Without the old image (a NEW_IMAGE stream) a delete of a selected key cannot be told
+		// from one of an item never selected: an error (dead-lettered), never a silent filter.
+		{"delete keys only", stream.Record{Event: stream.Remove, Keys: item.Item{"pk": S("ORDER#9")}}, NotSkipped, false, nil, "without an old image"},
+		{"delete keys only, other prefix", stream.Record{Event: stream.Remove, Keys: item.Item{"pk": S("USER#9")}}, Filtered, false, nil, ""},
+		{"delete", stream.Record{Event: stream.Remove, Keys: item.Item{"pk": S("ORDER#1")}, Old: match}, NotSkipped, true, item.Item{"order_id": S("ORDER#1"), "status": S("open"), "n": N("2.0"), "amount": N("5")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, skip, err := p.Write(tc.rec)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want one saying %q", err, tc.err)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

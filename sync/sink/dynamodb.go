@@ -40,6 +40,8 @@ type TwoWay struct {
 	VersionAttribute string
 	// TieWinner is the table whose write wins equal version values.
 	TieWinner string
+	// VersionType is VersionAuto (default), VersionNumber, VersionTimestamp or VersionString.
+	VersionType string
 }
 
 // DynamoDB writes items into a table.
@@ -98,14 +100,7 @@ func OpenDynamoDBMode(ctx context.Context, api DynamoDBAPI, table string, mode W
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb sink %s: %w", table, err)
 	}
-	var key []string
-	for _, k := range out.Table.KeySchema {
-		if k.KeyType == types.KeyTypeHash {
-			key = append([]string{aws.ToString(k.AttributeName)}, key...)
-		} else {
-			key = append(key, aws.ToString(k.AttributeName))
-		}
-	}
+	key := stream.KeyOf(out.Table.KeySchema)
 	if concurrency < 1 {
 		concurrency = 1
 	}
@@ -183,44 +178,13 @@ func (d *DynamoDB) Apply(ctx context.Context, ws []Write) (Result, error) {
 
 // batch writes up to 100 writes: read their versions, keep the newer writes, BatchWriteItem them.
 func (d *DynamoDB) batch(ctx context.Context, chunk []Write) (applied, stale int, err error) {
-	proj := make([]string, 0, len(d.key)+1)
-	names := map[string]string{}
-	for i, k := range append(append([]string{}, d.key...), item.Seq) {
-		n := fmt.Sprintf("#a%d", i)
-		names[n] = k
-		proj = append(proj, n)
+	cur, err := d.readItems(ctx, chunk, item.Seq)
+	if err != nil {
+		return 0, 0, err
 	}
-	keys := make([]map[string]types.AttributeValue, len(chunk))
-	for i, w := range chunk {
-		k := make(map[string]types.AttributeValue, len(d.key))
-		for _, a := range d.key {
-			k[a] = w.Item[a]
-		}
-		keys[i] = k
-	}
-	held := map[string]string{} // key → version held
-	pending := keys
-	for len(pending) > 0 {
-		var out *dynamodb.BatchGetItemOutput
-		err := d.backoff.Retry(ctx, func() error {
-			var err error
-			out, err = d.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
-				d.table: {Keys: pending, ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String(strings.Join(proj, ", ")), ExpressionAttributeNames: names},
-			}})
-			return err
-		})
-		if err != nil {
-			return 0, 0, d.classify(err)
-		}
-		for _, it := range out.Responses[d.table] {
-			held[item.KeyString(it, d.key)] = item.Str(it, item.Seq)
-		}
-		pending = out.UnprocessedKeys[d.table].Keys
-		if len(pending) > 0 {
-			if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
-				return 0, 0, err
-			}
-		}
+	held := make(map[string]string, len(cur)) // key → version held
+	for k, it := range cur {
+		held[k] = item.Str(it, item.Seq)
 	}
 	var newer []Write
 	for _, w := range chunk {
@@ -234,16 +198,66 @@ func (d *DynamoDB) batch(ctx context.Context, chunk []Write) (applied, stale int
 	return applied, stale, err
 }
 
+// readItems reads the items ws are about (consistent reads, 100 keys a call), the key and the
+// given attributes of each: key string → item, absent items left out.
+func (d *DynamoDB) readItems(ctx context.Context, ws []Write, attrs ...string) (map[string]item.Item, error) {
+	proj := make([]string, 0, len(d.key)+len(attrs))
+	names := map[string]string{}
+	for i, k := range append(append([]string{}, d.key...), attrs...) {
+		n := fmt.Sprintf("#a%d", i)
+		names[n] = k
+		proj = append(proj, n)
+	}
+	keys := make([]map[string]types.AttributeValue, len(ws))
+	for i, w := range ws {
+		k := make(map[string]types.AttributeValue, len(d.key))
+		for _, a := range d.key {
+			k[a] = w.Item[a]
+		}
+		keys[i] = k
+	}
+	out := make(map[string]item.Item, len(ws))
+	retries := 0
+	for lo := 0; lo < len(keys); lo += 100 {
+		pending := keys[lo:min(lo+100, len(keys))]
+		for len(pending) > 0 {
+			var got *dynamodb.BatchGetItemOutput
+			err := d.backoff.Retry(ctx, func() error {
+				var err error
+				got, err = d.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+					d.table: {Keys: pending, ConsistentRead: aws.Bool(true), ProjectionExpression: aws.String(strings.Join(proj, ", ")), ExpressionAttributeNames: names},
+				}})
+				return err
+			})
+			if err != nil {
+				return nil, d.classify(err)
+			}
+			for _, it := range got.Responses[d.table] {
+				out[item.KeyString(it, d.key)] = it
+			}
+			pending = got.UnprocessedKeys[d.table].Keys
+			if len(pending) > 0 {
+				retries++
+				if err := d.backoff.Wait(ctx, retries); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
 // writeAll puts ws with BatchWriteItem, 25 a call, unprocessed items retried: no condition.
 func (d *DynamoDB) writeAll(ctx context.Context, ws []Write) (applied int, err error) {
 	reqs := make([]types.WriteRequest, 0, len(ws))
 	for _, w := range ws {
-		p, err := d.put(w)
+		p, err := d.put(w, nil)
 		if err != nil {
 			return 0, err
 		}
 		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: p.Item}})
 	}
+	retries := 0
 	for lo := 0; lo < len(reqs); lo += BatchWriteSize {
 		part := reqs[lo:min(lo+BatchWriteSize, len(reqs))]
 		for len(part) > 0 {
@@ -259,7 +273,8 @@ func (d *DynamoDB) writeAll(ctx context.Context, ws []Write) (applied int, err e
 			applied += len(part) - len(out.UnprocessedItems[d.table])
 			part = out.UnprocessedItems[d.table]
 			if len(part) > 0 {
-				if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
+				retries++
+				if err := d.backoff.Wait(ctx, retries); err != nil {
 					return applied, err
 				}
 			}
@@ -273,16 +288,30 @@ func (d *DynamoDB) writeAll(ctx context.Context, ws []Write) (applied int, err e
 func (d *DynamoDB) ReadsVersions() bool { return d.mode == Batch }
 
 // transact writes chunk, dropping the puts whose condition fails (stale) and retrying the rest.
+// A two-way chunk is decided in Go first (see twoWayPuts), and a put whose item changed since it
+// was read is decided again.
 func (d *DynamoDB) transact(ctx context.Context, chunk []Write) (applied, stale int, err error) {
-	puts := make([]types.TransactWriteItem, len(chunk))
-	for i, w := range chunk {
-		p, err := d.put(w)
-		if err != nil {
-			return 0, 0, err
+	pending, retries := chunk, 0
+	for len(pending) > 0 {
+		ws, puts := pending, make([]types.TransactWriteItem, 0, len(pending))
+		if d.twoWay != nil {
+			var lost int
+			if ws, puts, lost, err = d.twoWayPuts(ctx, pending); err != nil {
+				return applied, stale, err
+			}
+			stale += lost
+		} else {
+			for _, w := range ws {
+				p, err := d.put(w, nil)
+				if err != nil {
+					return applied, stale, err
+				}
+				puts = append(puts, types.TransactWriteItem{Put: p})
+			}
 		}
-		puts[i] = types.TransactWriteItem{Put: p}
-	}
-	for len(puts) > 0 {
+		if len(puts) == 0 {
+			return applied, stale, nil
+		}
 		var cancelled *types.TransactionCanceledException
 		err := d.backoff.Retry(ctx, func() error {
 			_, err := d.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: puts})
@@ -300,28 +329,66 @@ func (d *DynamoDB) transact(ctx context.Context, chunk []Write) (applied, stale 
 		if len(cancelled.CancellationReasons) != len(puts) {
 			return applied, stale, fmt.Errorf("dynamodb sink %s: transaction cancelled without a reason per item: %w", d.table, cancelled)
 		}
-		var retry []types.TransactWriteItem
+		var retry []Write
+		progress := false
 		for i, r := range cancelled.CancellationReasons {
 			switch code := aws.ToString(r.Code); code {
 			case "ConditionalCheckFailed":
-				stale++ // the item holds a newer version: this write is done
-			case "", "None", "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
-				retry = append(retry, puts[i])
+				progress = true
+				if d.twoWay != nil {
+					retry = append(retry, ws[i]) // the item changed since it was read: decide again
+				} else {
+					stale++ // the item holds a newer version: this write is done
+				}
 			case "ValidationError", "ItemCollectionSizeLimitExceeded":
-				return applied, stale, Permanent(fmt.Errorf("dynamodb sink %s: record %s: %s: %s", d.table, chunk[i].Ref, code, aws.ToString(r.Message)))
-			default:
-				retry = append(retry, puts[i])
+				return applied, stale, Permanent(fmt.Errorf("dynamodb sink %s: record %s: %s: %s", d.table, ws[i].Ref, code, aws.ToString(r.Message)))
+			default: // "", "None", TransactionConflict, throttling: send again
+				retry = append(retry, ws[i])
 			}
 		}
-		if len(retry) == len(puts) {
-			// Nothing was stale: back off before trying the same transaction again.
-			if err := stream.Sleep(ctx, d.backoff.Initial+1); err != nil {
+		if !progress {
+			// Nothing was stale or changed (conflicts, throttling): back off, with jitter, before
+			// trying the same transaction again.
+			retries++
+			if err := d.backoff.Wait(ctx, retries); err != nil {
 				return applied, stale, err
 			}
 		}
-		puts = retry
+		pending = retry
 	}
 	return applied, stale, nil
+}
+
+// twoWayPuts reads the target items of ws and decides each write by the pair's conflict rule in
+// Go, where version values compare by their type (numbers by value, timestamps in time order):
+// a condition expression can only compare them as stored. Each winner is put on the condition
+// that its item is still as read. It returns the winners with their puts and the number lost.
+func (d *DynamoDB) twoWayPuts(ctx context.Context, ws []Write) ([]Write, []types.TransactWriteItem, int, error) {
+	cur, err := d.readItems(ctx, ws, d.twoWay.VersionAttribute, item.Clock, item.Origin, item.Seq)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	var win []Write
+	var puts []types.TransactWriteItem
+	lost := 0
+	for _, w := range ws {
+		c := cur[item.KeyString(w.Item, d.key)]
+		ok, err := d.wins(w, c)
+		if err != nil {
+			return nil, nil, 0, Permanent(fmt.Errorf("dynamodb sink %s: record %s: %w", d.table, w.Ref, err))
+		}
+		if !ok {
+			lost++
+			continue
+		}
+		p, err := d.put(w, c)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		win = append(win, w)
+		puts = append(puts, types.TransactWriteItem{Put: p})
+	}
+	return win, puts, lost, nil
 }
 
 func (d *DynamoDB) classify(err error) error {
@@ -332,8 +399,10 @@ func (d *DynamoDB) classify(err error) error {
 	return fmt.Errorf("dynamodb sink %s: %w", d.table, err)
 }
 
-// put builds the conditional put of one write.
-func (d *DynamoDB) put(w Write) (*types.Put, error) {
+// put builds the conditional put of one write. A one-way write carries the version guard. A
+// two-way write (cur is its target item as read, nil when absent) was decided by wins; its
+// condition is that the item is still as read.
+func (d *DynamoDB) put(w Write, cur item.Item) (*types.Put, error) {
 	it := make(item.Item, len(w.Item)+5)
 	if w.Delete {
 		for _, k := range d.key {
@@ -348,10 +417,14 @@ func (d *DynamoDB) put(w Write) (*types.Put, error) {
 		}
 	}
 	it[item.Seq] = &types.AttributeValueMemberS{Value: w.Version}
-	names := map[string]string{"#k": d.key[0], "#seq": item.Seq}
-	vals := map[string]types.AttributeValue{":seq": &types.AttributeValueMemberS{Value: w.Version}}
-	cond := "attribute_not_exists(#k) OR attribute_not_exists(#seq) OR #seq < :seq"
-	if tw := d.twoWay; tw != nil {
+	names := map[string]string{"#k": d.key[0]}
+	vals := map[string]types.AttributeValue{}
+	var cond string
+	if tw := d.twoWay; tw == nil {
+		names["#seq"] = item.Seq
+		vals[":seq"] = &types.AttributeValueMemberS{Value: w.Version}
+		cond = "attribute_not_exists(#k) OR attribute_not_exists(#seq) OR #seq < :seq"
+	} else {
 		if w.Clock == nil {
 			return nil, Permanent(fmt.Errorf("dynamodb sink %s: record %s has no %s: in a two-way pair every writer must set it on every write", d.table, w.Ref, tw.VersionAttribute))
 		}
@@ -359,28 +432,32 @@ func (d *DynamoDB) put(w Write) (*types.Put, error) {
 		it[item.Clock] = w.Clock
 		it[item.Origin] = &types.AttributeValueMemberS{Value: w.Origin}
 		it[item.Hash] = &types.AttributeValueMemberS{Value: item.HashData(withDeleted(it, w.Delete))}
-		names["#v"], names["#clk"], names["#org"] = tw.VersionAttribute, item.Clock, item.Origin
-		vals[":c"], vals[":o"] = w.Clock, &types.AttributeValueMemberS{Value: w.Origin}
-		// The higher version value wins. On a tie, a write from the tie winner beats anything but
-		// a newer sync write from the same origin; a write from the other side beats only an
-		// older sync write from its own origin. The current content is sync's own write when its
-		// clock tag still equals the version attribute (the application bumps the attribute on
-		// every write).
-		var tie string
-		if w.Origin == tw.TieWinner {
-			tie = "attribute_not_exists(#clk) OR #clk <> #v OR #org <> :o OR #seq < :seq"
-		} else {
-			tie = "#clk = #v AND #org = :o AND #seq < :seq"
+		cond = "attribute_not_exists(#k)"
+		if cur != nil {
+			var parts []string
+			for i, a := range []string{tw.VersionAttribute, item.Clock, item.Origin, item.Seq} {
+				n, v := fmt.Sprintf("#u%d", i), fmt.Sprintf(":u%d", i)
+				names[n] = a
+				if cur[a] == nil {
+					parts = append(parts, "attribute_not_exists("+n+")")
+					continue
+				}
+				vals[v] = cur[a]
+				parts = append(parts, n+" = "+v)
+			}
+			cond = "attribute_exists(#k) AND " + strings.Join(parts, " AND ")
 		}
-		cond = "attribute_not_exists(#k) OR attribute_not_exists(#v) OR #v < :c OR (#v = :c AND (" + tie + "))"
 	}
-	return &types.Put{
-		TableName:                 aws.String(d.table),
-		Item:                      it,
-		ConditionExpression:       aws.String(cond),
-		ExpressionAttributeNames:  names,
-		ExpressionAttributeValues: vals,
-	}, nil
+	p := &types.Put{
+		TableName:                aws.String(d.table),
+		Item:                     it,
+		ConditionExpression:      aws.String(cond),
+		ExpressionAttributeNames: names,
+	}
+	if len(vals) > 0 {
+		p.ExpressionAttributeValues = vals
+	}
+	return p, nil
 }
 
 // withDeleted is the item as hashed for echo detection: data attributes plus the tombstone flag.

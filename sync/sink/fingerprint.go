@@ -3,13 +3,16 @@ package sink
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/carve-dev/carve/sync/item"
 )
@@ -24,6 +27,12 @@ type Fingerprinter interface {
 	List(ctx context.Context, keep func(item.Item) bool, fn func(key, hash string)) error
 }
 
+// KeyLister lists the keys of a sink's live items, as the key string Fingerprint gives and as
+// the key attributes a tombstone needs: backfill's repair tombstones those gone from the source.
+type KeyLister interface {
+	ListKeys(ctx context.Context, keep func(item.Item) bool, fn func(key string, k item.Item)) error
+}
+
 // ScanAPI is the Scan call of DynamoDB.
 type ScanAPI interface {
 	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
@@ -36,6 +45,22 @@ func (d *DynamoDB) Fingerprint(it item.Item) (string, string, error) {
 
 // List implements Fingerprinter; the sink's client must also implement Scan.
 func (d *DynamoDB) List(ctx context.Context, keep func(item.Item) bool, fn func(key, hash string)) error {
+	return d.each(ctx, keep, func(it item.Item) { fn(item.KeyString(it, d.key), item.HashData(it)) })
+}
+
+// ListKeys implements KeyLister.
+func (d *DynamoDB) ListKeys(ctx context.Context, keep func(item.Item) bool, fn func(key string, k item.Item)) error {
+	return d.each(ctx, keep, func(it item.Item) {
+		k := make(item.Item, len(d.key))
+		for _, a := range d.key {
+			k[a] = it[a]
+		}
+		fn(item.KeyString(it, d.key), k)
+	})
+}
+
+// each calls fn for every live item in the table that keep accepts (nil keeps all).
+func (d *DynamoDB) each(ctx context.Context, keep func(item.Item) bool, fn func(item.Item)) error {
 	api, ok := d.api.(ScanAPI)
 	if !ok {
 		return fmt.Errorf("dynamodb sink %s: client cannot scan", d.table)
@@ -50,7 +75,7 @@ func (d *DynamoDB) List(ctx context.Context, keep func(item.Item) bool, fn func(
 			if item.IsTombstone(it) || (keep != nil && !keep(it)) {
 				continue
 			}
-			fn(item.KeyString(it, d.key), item.HashData(it))
+			fn(it)
 		}
 	}
 	return nil
@@ -64,11 +89,7 @@ func (p *Postgres) Fingerprint(it item.Item) (string, string, error) {
 		if err != nil {
 			return "", "", err
 		}
-		if v != nil && p.types[c] == "jsonb" {
-			s := canonicalJSON(*v)
-			v = &s
-		}
-		vals[i] = v
+		vals[i] = p.canonical(c, v)
 	}
 	return p.fingerprint(vals)
 }
@@ -115,15 +136,86 @@ func (p *Postgres) List(ctx context.Context, _ func(item.Item) bool, fn func(key
 			return fmt.Errorf("postgres sink %s: read rows: %w", p.table, err)
 		}
 		for i, c := range p.cols {
-			if vals[i] != nil && p.types[c] == "jsonb" {
-				s := canonicalJSON(*vals[i])
-				vals[i] = &s
-			}
+			vals[i] = p.canonical(c, vals[i])
 		}
 		k, h, _ := p.fingerprint(vals)
 		fn(k, h)
 	}
 	return rows.Err()
+}
+
+// ListKeys implements KeyLister: the key columns of the live rows, as attribute values the sink
+// writes back into the same columns.
+func (p *Postgres) ListKeys(ctx context.Context, _ func(item.Item) bool, fn func(key string, k item.Item)) error {
+	exprs := make([]string, len(p.key))
+	for i, c := range p.key {
+		exprs[i] = ident(c) + "::text"
+		if p.types[c] == "bytea" {
+			exprs[i] = "replace(encode(" + ident(c) + ", 'base64'), E'\\n', '')"
+		}
+	}
+	rows, err := p.pool.Query(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM "+ident(p.table)+" WHERE NOT "+item.Deleted)
+	if err != nil {
+		return fmt.Errorf("postgres sink %s: read keys: %w", p.table, err)
+	}
+	defer rows.Close()
+	vals := make([]string, len(p.key))
+	dest := make([]any, len(p.key))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("postgres sink %s: read keys: %w", p.table, err)
+		}
+		k := make(item.Item, len(p.key))
+		var parts []string
+		for i, c := range p.key {
+			switch p.types[c] {
+			case "bigint", "integer", "numeric", "double precision":
+				k[c] = &types.AttributeValueMemberN{Value: vals[i]}
+			case "bytea":
+				b, err := base64.StdEncoding.DecodeString(vals[i])
+				if err != nil {
+					return fmt.Errorf("postgres sink %s: key %s: %w", p.table, c, err)
+				}
+				k[c] = &types.AttributeValueMemberB{Value: b}
+			case "boolean":
+				k[c] = &types.AttributeValueMemberBOOL{Value: vals[i] == "true"}
+			default:
+				k[c] = &types.AttributeValueMemberS{Value: vals[i]}
+			}
+			parts = append(parts, c+"="+*p.canonical(c, &vals[i]))
+		}
+		fn(strings.Join(parts, ","), k)
+	}
+	return rows.Err()
+}
+
+// canonical spells a column's value the same way whether it comes from a source item or from
+// the table: JSON with sorted keys; numbers by value (numeric(10,2) prints 1.50 for 1.5, and
+// double precision keeps 15–17 significant digits of a 38-digit number, printing 1e+20 for
+// 100000000000000000000). Without it verify would report drift where there is none.
+func (p *Postgres) canonical(col string, v *string) *string {
+	if v == nil {
+		return nil
+	}
+	var s string
+	switch p.types[col] {
+	case "jsonb":
+		s = canonicalJSON(*v)
+	case "double precision":
+		f, err := strconv.ParseFloat(*v, 64)
+		if err != nil {
+			return v
+		}
+		s = strconv.FormatFloat(f, 'g', -1, 64)
+	case "numeric", "bigint", "integer":
+		s = item.NormDecimal(*v)
+	default:
+		return v
+	}
+	return &s
 }
 
 // canonicalJSON re-encodes JSON with sorted keys and no spaces (numbers kept as written).

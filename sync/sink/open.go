@@ -17,7 +17,7 @@ func Open(ctx context.Context, p config.Pipeline, concurrency int, b stream.Back
 		}
 		var tw *TwoWay
 		if p.BothWays != nil {
-			tw = &TwoWay{VersionAttribute: p.BothWays.VersionAttribute, TieWinner: p.BothWays.TieWinner}
+			tw = &TwoWay{VersionAttribute: p.BothWays.VersionAttribute, TieWinner: p.BothWays.TieWinner, VersionType: p.BothWays.VersionType}
 		}
 		return OpenDynamoDBMode(ctx, api, d.Table, WriteMode(d.WriteMode), tw, concurrency, b)
 	}

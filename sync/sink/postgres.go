@@ -21,14 +21,17 @@ import (
 )
 
 // Postgres writes items as rows, one column per attribute, with multi-row
-// INSERT … ON CONFLICT (key) DO UPDATE … WHERE the stored version is older. A delete is a
-// tombstone row (_carve_deleted = true, other columns NULL).
+// INSERT … ON CONFLICT (key) DO UPDATE … WHERE the stored version is older (or absent). A delete
+// is a tombstone: _carve_deleted = true, the delete's version, the key, and NULL in the other
+// columns, except NOT NULL ones: there an existing row keeps its value and a new one gets the
+// deleted item's last value, so that a table with required columns takes tombstones.
 type Postgres struct {
 	pool        *pgxpool.Pool
 	table       string
 	key         []string
 	cols        []string          // data columns, key first, in a fixed order
 	types       map[string]string // column → type
+	notNull     map[string]bool   // data columns the existing table declares NOT NULL
 	concurrency int
 }
 
@@ -54,7 +57,7 @@ func OpenPostgres(ctx context.Context, dsn string, t PostgresTable, concurrency 
 	if err != nil {
 		return nil, fmt.Errorf("postgres sink %s: %w", t.Name, err)
 	}
-	p := &Postgres{pool: pool, table: t.Name, key: t.Key, types: map[string]string{}, concurrency: concurrency}
+	p := &Postgres{pool: pool, table: t.Name, key: t.Key, types: map[string]string{}, notNull: map[string]bool{}, concurrency: concurrency}
 	for _, k := range t.Key {
 		typ := strings.ToLower(t.Columns[k])
 		if typ == "" {
@@ -88,7 +91,7 @@ func (p *Postgres) ensureTable(ctx context.Context) error {
 	if i := strings.IndexByte(p.table, '.'); i >= 0 {
 		schema, table = p.table[:i], p.table[i+1:]
 	}
-	rows, err := p.pool.Query(ctx, `SELECT column_name, data_type FROM information_schema.columns
+	rows, err := p.pool.Query(ctx, `SELECT column_name, data_type, is_nullable = 'NO' FROM information_schema.columns
 		WHERE table_name = $1 AND table_schema = COALESCE(NULLIF($2, ''), current_schema())`, table, schema)
 	if err != nil {
 		return fmt.Errorf("postgres sink %s: read table definition: %w", p.table, err)
@@ -96,10 +99,14 @@ func (p *Postgres) ensureTable(ctx context.Context) error {
 	have := map[string]string{}
 	for rows.Next() {
 		var c, t string
-		if err := rows.Scan(&c, &t); err != nil {
+		var notNull bool
+		if err := rows.Scan(&c, &t, &notNull); err != nil {
 			return fmt.Errorf("postgres sink %s: %w", p.table, err)
 		}
 		have[c] = t
+		if _, data := p.types[c]; data && notNull {
+			p.notNull[c] = true
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("postgres sink %s: %w", p.table, err)
@@ -176,8 +183,23 @@ func (p *Postgres) Apply(ctx context.Context, ws []Write) (Result, error) {
 	var applied, stale atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.concurrency)
-	for lo := 0; lo < len(ws); lo += per {
-		chunk := ws[lo:min(lo+per, len(ws))]
+	// A delete without a value for a NOT NULL column (a keys-only delete) cannot be an INSERT,
+	// not even one that conflicts: it marks the existing row instead.
+	rows := ws[:0:0]
+	for _, w := range ws {
+		if !w.Delete || !p.lacksRequired(w) {
+			rows = append(rows, w)
+			continue
+		}
+		g.Go(func() error {
+			n, err := p.markDeleted(gctx, w)
+			applied.Add(n)
+			stale.Add(1 - n)
+			return err
+		})
+	}
+	for lo := 0; lo < len(rows); lo += per {
+		chunk := rows[lo:min(lo+per, len(rows))]
 		g.Go(func() error {
 			n, err := p.upsert(gctx, chunk)
 			applied.Add(n)
@@ -187,6 +209,47 @@ func (p *Postgres) Apply(ctx context.Context, ws []Write) (Result, error) {
 	}
 	err = g.Wait()
 	return Result{Applied: int(applied.Load()), Stale: int(stale.Load())}, err
+}
+
+// lacksRequired reports whether w has no value for some NOT NULL column.
+func (p *Postgres) lacksRequired(w Write) bool {
+	for c := range p.notNull {
+		if v, err := p.value(c, w); err != nil || v == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// markDeleted turns the existing row of w's key into a tombstone, if its version is older (or
+// absent). Without a row there is nothing to mark: the table cannot hold a tombstone without the
+// required values, so a late older insert of that key is not blocked (docs/sync.md).
+func (p *Postgres) markDeleted(ctx context.Context, w Write) (int64, error) {
+	args := []any{w.Version}
+	var where []string
+	for _, k := range p.key {
+		v, err := p.value(k, w)
+		if err != nil {
+			return 0, err
+		}
+		args = append(args, v)
+		where = append(where, ident(k)+" = "+p.placeholder(len(args), p.types[k]))
+	}
+	tag, err := p.pool.Exec(ctx, "UPDATE "+ident(p.table)+" AS t SET "+item.Deleted+" = true, "+item.Seq+" = $1::numeric WHERE "+
+		strings.Join(where, " AND ")+" AND (t."+item.Seq+" IS NULL OR t."+item.Seq+" < $1::numeric)", args...)
+	if err != nil {
+		return 0, p.classify(err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (p *Postgres) classify(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")) {
+		// Class 22 (data exception) and 23 (integrity): the data, not the database.
+		return Permanent(fmt.Errorf("postgres sink %s: %w", p.table, err))
+	}
+	return fmt.Errorf("postgres sink %s: %w", p.table, err)
 }
 
 func (p *Postgres) upsert(ctx context.Context, ws []Write) (int64, error) {
@@ -204,10 +267,13 @@ func (p *Postgres) upsert(ctx context.Context, ws []Write) (int64, error) {
 		}
 		sb.WriteString("(")
 		for i, c := range p.cols {
+			// A tombstone holds the key and NULL, except in NOT NULL columns: there a new row
+			// carries the deleted item's last value and an existing row keeps its own (the SET
+			// below).
 			var v *string
-			if !w.Delete || i < len(p.key) {
+			if !w.Delete || i < len(p.key) || p.notNull[c] {
 				s, err := p.value(c, w)
-				if err != nil {
+				if err != nil && !w.Delete {
 					return 0, err
 				}
 				v = s
@@ -224,17 +290,19 @@ func (p *Postgres) upsert(ctx context.Context, ws []Write) (int64, error) {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString(q + " = EXCLUDED." + q)
+		if p.notNull[all[len(p.key)+i]] {
+			// A delete never writes NULL into a required column.
+			sb.WriteString(q + " = CASE WHEN EXCLUDED." + item.Deleted + " THEN t." + q + " ELSE EXCLUDED." + q + " END")
+		} else {
+			sb.WriteString(q + " = EXCLUDED." + q)
+		}
 	}
-	sb.WriteString(" WHERE t." + item.Seq + " < EXCLUDED." + item.Seq)
+	// A row without a version (written by someone else than sync) is overwritten, as the
+	// DynamoDB sink does.
+	sb.WriteString(" WHERE t." + item.Seq + " IS NULL OR t." + item.Seq + " < EXCLUDED." + item.Seq)
 	tag, err := p.pool.Exec(ctx, sb.String(), args...)
 	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23")) {
-			// Class 22 (data exception) and 23 (integrity): the data, not the database.
-			return 0, Permanent(fmt.Errorf("postgres sink %s: %w", p.table, err))
-		}
-		return 0, fmt.Errorf("postgres sink %s: %w", p.table, err)
+		return 0, p.classify(err)
 	}
 	return tag.RowsAffected(), nil
 }

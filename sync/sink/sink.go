@@ -27,6 +27,10 @@ type Write struct {
 	Origin string
 	// Clock is the value of the two-way version attribute (two-way pipelines).
 	Clock types.AttributeValue
+	// SawTarget marks a two-way delete of an item that was sync's copy of the target's own
+	// write at version Clock: the deleter saw exactly what the target holds at that version, so
+	// the delete wins over it whichever side wins ties (a delete bumps no version).
+	SawTarget bool
 	// Fresh says that no writer can have applied this version or a newer one of the key yet
 	// (the record is above its shard's applied high-water mark; see docs/sync.md, Batching): a
 	// sink that would read the version it holds before writing (the DynamoDB sink in batch mode)

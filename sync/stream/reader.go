@@ -29,9 +29,7 @@ type Reader struct {
 	// doubles while pages are empty. After a partial page it is a tenth of IdleWait; after a
 	// full page (a backlog) there is none.
 	IdleWait time.Duration
-	// Latest starts a shard without a position at its newest record instead of its oldest.
-	Latest  bool
-	Backoff Backoff
+	Backoff  Backoff
 	// OnIteratorRenewed, if set, is told when an expired iterator was renewed (tests, logs).
 	OnIteratorRenewed func()
 }
@@ -47,8 +45,7 @@ type Batch struct {
 	End bool
 }
 
-// Read reads from after the sequence number after ("" = the shard's start, or its newest record
-// with Latest) and calls handle, one call at a time, with the records in order, and once with End
+// Read reads from after the sequence number after ("" = the shard's start) and calls handle, one call at a time, with the records in order, and once with End
 // at the end of a closed shard. handle's error stops the read and is returned. Read returns nil
 // once a closed shard is fully handled, ErrTrimmed or ErrShardGone (wrapped, naming the shard)
 // when the stream cannot deliver, and ctx.Err() when ctx ends.
@@ -150,7 +147,7 @@ func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) erro
 		var expired *stypes.ExpiredIteratorException
 		var trimmed *stypes.TrimmedDataAccessException
 		switch {
-		case errors.As(err, &trimmed) && last == "" && !r.Latest && startTrims < 5:
+		case errors.As(err, &trimmed) && last == "" && startTrims < 5:
 			// Nothing read yet and the iterator was at the shard's start: the oldest records
 			// aged out meanwhile (DynamoDB Local also says so spuriously on a fresh shard). A
 			// new TRIM_HORIZON iterator starts at the oldest record kept: no gap is possible.
@@ -224,15 +221,14 @@ func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) erro
 	}
 }
 
-// iterator gets an iterator right after seq, or at the shard's start (or newest record).
+// iterator gets an iterator right after seq, or at the shard's start. Never at LATEST: where a
+// shard starts for `start_from: latest` is a sequence number the job stored (see job).
 func (r *Reader) iterator(ctx context.Context, after string) (*string, error) {
 	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(r.Stream), ShardId: aws.String(r.Shard.ID)}
 	switch {
 	case after != "":
 		in.ShardIteratorType = stypes.ShardIteratorTypeAfterSequenceNumber
 		in.SequenceNumber = aws.String(after)
-	case r.Latest:
-		in.ShardIteratorType = stypes.ShardIteratorTypeLatest
 	default:
 		in.ShardIteratorType = stypes.ShardIteratorTypeTrimHorizon
 	}

@@ -166,14 +166,6 @@ type Backoff struct {
 // Retry calls f until it succeeds, fails with an error that is not retryable, runs out of
 // attempts, or ctx ends.
 func (b Backoff) Retry(ctx context.Context, f func() error) error {
-	wait := b.Initial
-	if wait <= 0 {
-		wait = 50 * time.Millisecond
-	}
-	max := b.Max
-	if max <= 0 {
-		max = 5 * time.Second
-	}
 	for attempt := 1; ; attempt++ {
 		err := f()
 		if err == nil || !Retryable(err) || (b.Attempts > 0 && attempt >= b.Attempts) {
@@ -182,11 +174,28 @@ func (b Backoff) Retry(ctx context.Context, f func() error) error {
 		if b.OnRetry != nil {
 			b.OnRetry(err)
 		}
-		if err := Sleep(ctx, time.Duration(rand.Int64N(int64(wait))+1)); err != nil {
+		if err := b.Wait(ctx, attempt); err != nil {
 			return err
 		}
-		wait = min(wait*2, max)
 	}
+}
+
+// Wait sleeps before retry number attempt (1, 2, …): a random time up to Initial·2^(attempt-1),
+// capped at Max (full jitter), so that writers that collided (throttling, unprocessed items, a
+// transaction conflict) do not collide again in step.
+func (b Backoff) Wait(ctx context.Context, attempt int) error {
+	ceil := b.Initial
+	if ceil <= 0 {
+		ceil = 50 * time.Millisecond
+	}
+	max := b.Max
+	if max <= 0 {
+		max = 5 * time.Second
+	}
+	for i := 1; i < attempt && ceil < max; i++ {
+		ceil *= 2
+	}
+	return Sleep(ctx, time.Duration(rand.Int64N(int64(min(ceil, max))))+1)
 }
 
 // Sleep waits d or until ctx ends.

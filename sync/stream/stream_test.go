@@ -302,3 +302,13 @@ func TestReaderHandsOverReadRecordsBeforeAnError(t *testing.T) {
 		t.Fatalf("handled %v before the error, want k0..k3", got)
 	}
 }
+
+// TestBackoffWaitEndsWithContext: a retry wait (unprocessed items, transaction conflicts) ends
+// when its context does, whatever its ceiling.
+func TestBackoffWaitEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := (stream.Backoff{Initial: time.Hour}).Wait(ctx, 3); err == nil {
+		t.Fatal("a wait ignored its cancelled context")
+	}
+}

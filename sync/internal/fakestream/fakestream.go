@@ -42,6 +42,10 @@ type Stream struct {
 type shard struct {
 	id, parent string
 	closed     bool
+	// gone: aged out of the stream (closed more than 24 hours ago): not listed, not readable.
+	gone bool
+	// unreadable: still listed, but reads fail as for a shard that expired.
+	unreadable bool
 	recs       []types.Record
 }
 
@@ -62,6 +66,24 @@ func (s *Stream) Close(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.find(id).closed = true
+}
+
+// AgeOut removes a shard as the service does 24 hours after it closed: DescribeStream no longer
+// lists it and every call on it fails with ResourceNotFoundException.
+func (s *Stream) AgeOut(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.find(id)
+	sh.closed, sh.gone = true, true
+}
+
+// Unreadable makes a shard's reads fail with ResourceNotFoundException while DescribeStream still
+// lists it: a shard expiring between the listing and the read.
+func (s *Stream) Unreadable(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sh := s.find(id)
+	sh.closed, sh.unreadable = true, true
 }
 
 func (s *Stream) find(id string) *shard {
@@ -91,6 +113,26 @@ func (s *Stream) Put(shardID, key, v string) string {
 		r.EventName = types.OperationTypeModify
 		r.Dynamodb.NewImage = map[string]types.AttributeValue{"pk": keys["pk"], "v": &types.AttributeValueMemberS{Value: v}}
 	}
+	sh := s.find(shardID)
+	sh.recs = append(sh.recs, r)
+	return seq
+}
+
+// PutImages appends a record with the given event and images (keys: pk of the new image, else
+// of the old one) and returns its sequence number.
+func (s *Stream) PutImages(shardID string, event types.OperationType, newImg, oldImg map[string]types.AttributeValue) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	seq := fmt.Sprintf("%021d", s.seq)
+	img := newImg
+	if img == nil {
+		img = oldImg
+	}
+	r := types.Record{EventID: aws.String(seq), EventName: event, Dynamodb: &types.StreamRecord{
+		SequenceNumber: aws.String(seq), Keys: map[string]types.AttributeValue{"pk": img["pk"]},
+		NewImage: newImg, OldImage: oldImg, ApproximateCreationDateTime: aws.Time(time.Now()),
+	}}
 	sh := s.find(shardID)
 	sh.recs = append(sh.recs, r)
 	return seq
@@ -136,16 +178,23 @@ func (s *Stream) DescribeStream(_ context.Context, in *dynamodbstreams.DescribeS
 		per = 100
 	}
 	start := 0
+	desc := &types.StreamDescription{StreamArn: aws.String(s.Arn), StreamStatus: types.StreamStatusEnabled}
+	var listed []*shard
+	for _, sh := range s.shards {
+		if !sh.gone {
+			listed = append(listed, sh)
+		}
+	}
 	if in.ExclusiveStartShardId != nil {
-		for i, sh := range s.shards {
+		start = len(listed)
+		for i, sh := range listed {
 			if sh.id == *in.ExclusiveStartShardId {
 				start = i + 1
 			}
 		}
 	}
-	desc := &types.StreamDescription{StreamArn: aws.String(s.Arn), StreamStatus: types.StreamStatusEnabled}
-	end := min(start+per, len(s.shards))
-	for _, sh := range s.shards[start:end] {
+	end := min(start+per, len(listed))
+	for _, sh := range listed[start:end] {
 		d := types.Shard{ShardId: aws.String(sh.id), SequenceNumberRange: &types.SequenceNumberRange{StartingSequenceNumber: aws.String("1")}}
 		if sh.parent != "" {
 			d.ParentShardId = aws.String(sh.parent)
@@ -155,8 +204,8 @@ func (s *Stream) DescribeStream(_ context.Context, in *dynamodbstreams.DescribeS
 		}
 		desc.Shards = append(desc.Shards, d)
 	}
-	if end < len(s.shards) {
-		desc.LastEvaluatedShardId = aws.String(s.shards[end-1].id)
+	if end < len(listed) {
+		desc.LastEvaluatedShardId = aws.String(listed[end-1].id)
 	}
 	return &dynamodbstreams.DescribeStreamOutput{StreamDescription: desc}, nil
 }
@@ -170,6 +219,9 @@ func (s *Stream) GetShardIterator(_ context.Context, in *dynamodbstreams.GetShar
 	}
 	sh := s.find(aws.ToString(in.ShardId))
 	s.Log = append(s.Log, fmt.Sprintf("iter %s %s %s", sh.id, in.ShardIteratorType, aws.ToString(in.SequenceNumber)))
+	if sh.gone || sh.unreadable {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("fake: shard " + sh.id + " aged out")}
+	}
 	pos := 0
 	switch in.ShardIteratorType {
 	case types.ShardIteratorTypeTrimHorizon:
@@ -204,6 +256,9 @@ func (s *Stream) GetRecords(_ context.Context, in *dynamodbstreams.GetRecordsInp
 	gen, _ := strconv.Atoi(parts[2])
 	s.GetRecordsCalls[sh.id]++
 	s.Log = append(s.Log, "get "+sh.id)
+	if sh.gone || sh.unreadable {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("fake: shard " + sh.id + " aged out")}
+	}
 	if gen != s.expireGen {
 		return nil, &types.ExpiredIteratorException{Message: aws.String("fake: iterator expired")}
 	}
