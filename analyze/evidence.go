@@ -87,8 +87,8 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 	b.mapTerritories(b.s.moduleDirs(modulePaths))
 	b.placeByTree()
 	b.placeByBuilds()
+	b.s.claimStubs(b.ev) // before claimShared: a stub serving routes is its implementer's, not its heaviest caller's
 	b.s.claimShared(b.ev, b.reach)
-	b.s.claimStubs(b.ev)
 	b.placeToolsAndWiring()
 	return b.ev
 }
