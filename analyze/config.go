@@ -544,19 +544,12 @@ func applyPins(labels []int, names map[int]string, cons *constraints) ([]int, ma
 			break
 		}
 	}
-	renum := map[int]int{}
+	dense := normalize(out)
 	final := map[int]string{}
-	for i, l := range out {
-		if l < 0 {
-			continue
+	for i, l := range dense {
+		if l >= 0 {
+			final[l] = named[out[i]]
 		}
-		r, ok := renum[l]
-		if !ok {
-			r = len(renum)
-			renum[l] = r
-			final[r] = named[l]
-		}
-		out[i] = r
 	}
-	return out, final
+	return dense, final
 }

@@ -13,22 +13,7 @@ import (
 // then analyse again with the saved carve.yaml, as 'carve analyze --config' would. The edits
 // must come back.
 func TestEditsSurviveReanalysis(t *testing.T) {
-	propose := func(cfg *analyze.Config) *plan.Plan {
-		t.Helper()
-		m, err := analyze.Load(context.Background(), filepath.Join("testdata", "tinymod"), analyze.LoadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		facts, err := analyze.Collect(context.Background(), m, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := analyze.Propose(facts, analyze.Options{Seed: 1, Config: cfg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	propose := proposer(t, filepath.Join("testdata", "tinymod"))
 	s, err := NewSession(propose(nil), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,23 +46,7 @@ func TestEditsSurviveReanalysis(t *testing.T) {
 // gives exactly the saved plan — every package in the same service or the kernel — not only the
 // packages that were edited (a pin must not reshuffle the services around it).
 func TestSavedPlanReproduces(t *testing.T) {
-	dir := filepath.Join("..", "samples", "shop")
-	m, err := analyze.Load(context.Background(), dir, analyze.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	facts, err := analyze.Collect(context.Background(), m, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	propose := func(cfg *analyze.Config) *plan.Plan {
-		t.Helper()
-		p, err := analyze.Propose(facts, analyze.Options{Seed: 1, Config: cfg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	propose := proposer(t, filepath.Join("..", "samples", "shop"))
 	s, err := NewSession(propose(nil), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -113,5 +82,27 @@ func TestSavedPlanReproduces(t *testing.T) {
 		if p.Service != want.Service || p.Kernel != want.Kernel {
 			t.Errorf("%s: re-analysed into %q (kernel %v), saved in %q (kernel %v)", p.Path, p.Service, p.Kernel, want.Service, want.Kernel)
 		}
+	}
+}
+
+// proposer loads the module at dir once and returns what 'carve analyze --config' would propose
+// for it with a given carve.yaml (seed 1).
+func proposer(t *testing.T, dir string) func(*analyze.Config) *plan.Plan {
+	t.Helper()
+	m, err := analyze.Load(context.Background(), dir, analyze.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	facts, err := analyze.Collect(context.Background(), m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(cfg *analyze.Config) *plan.Plan {
+		t.Helper()
+		p, err := analyze.Propose(facts, analyze.Options{Seed: 1, Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }
