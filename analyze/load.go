@@ -136,6 +136,16 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 		return nil, fmt.Errorf("load %s: %w", root, err)
 	}
 	m.keep(loaded, opts.Tests)
+	if missing := m.missingDependencies(); len(missing) > 0 {
+		shown := missing[:min(len(missing), 3)]
+		more := ""
+		if len(missing) > 3 {
+			more = fmt.Sprintf(" and %d more", len(missing)-3)
+		}
+		return nil, &InputError{Path: dir,
+			Problem: fmt.Sprintf("the module's dependencies are not all available: %d imported package(s) could not be loaded (%s%s)", len(missing), strings.Join(shown, ", "), more),
+			Hint:    "run 'go mod download' in the module (or check GOFLAGS, GOPROXY and GOWORK), then analyse again"}
+	}
 	if len(m.Packages) == 0 {
 		return nil, &InputError{Path: dir, Problem: fmt.Sprintf("module %s has no Go packages", strings.Join(m.Paths, ", ")),
 			Hint: "add Go files, or pass the directory of a module that has them"}
@@ -523,4 +533,26 @@ func isGenerated(src []byte) bool {
 		end = 0
 	}
 	return generatedHeader.Match(src[:end])
+}
+
+// missingDependencies lists the packages outside the module that the module's packages import
+// but that could not be loaded at all (no module provides them, or the module is not in the
+// module cache): every importer would report "could not import", and the analysis would be
+// wrong everywhere rather than in one place.
+func (m *Module) missingDependencies() []string {
+	seen := map[string]bool{}
+	var out []string
+	m.each(func(_ string, p *packages.Package) {
+		for path, dep := range p.Imports {
+			if _, own := m.byPath[path]; own || seen[path] || dep == nil {
+				continue
+			}
+			if dep.Name == "" && len(dep.Errors) > 0 {
+				seen[path] = true
+				out = append(out, path)
+			}
+		}
+	})
+	slices.Sort(out)
+	return out
 }

@@ -316,3 +316,20 @@ func TestLoadMarksGeneratedPackages(t *testing.T) {
 		t.Errorf("generated: %v; want greetpb only", gen)
 	}
 }
+
+// A module whose dependencies are not in the module cache gets one error that says what to do,
+// not a plan built on "could not import" in every package.
+func TestLoadMissingDependencies(t *testing.T) {
+	t.Setenv("GOPROXY", "off") // no download: the dependency stays missing
+	t.Setenv("GOFLAGS", "-mod=mod")
+	_, err := Load(context.Background(), filepath.Join("testdata", "missingdep"), LoadOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) {
+		t.Fatalf("Load = %v, want an *InputError", err)
+	}
+	for _, want := range []string{"github.com/nonexistent-org/nolib", "go mod download"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+package a
+
+import "github.com/nonexistent-org/nolib"
+
+var X = nolib.Y

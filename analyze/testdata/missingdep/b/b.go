@@ -1,0 +1,5 @@
+package b
+
+import "example.com/missingdep"
+
+var Z = a.X
