@@ -77,7 +77,11 @@ func reportError(w io.Writer, err error) int {
 		return code
 	}
 	fmt.Fprintf(w, "carve: %v\n", err)
-	if isCobraUsage(err) {
+	var ue usageError
+	switch {
+	case errors.As(err, &ue) && ue.cmd != "":
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", ue.cmd)
+	case isCobraUsage(err):
 		fmt.Fprintln(w, "Run 'carve --help' for usage.")
 	}
 	return code
