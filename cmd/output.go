@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -23,9 +24,16 @@ func writeFile(name string, write func(io.Writer) error) error {
 		}
 		return f.Close()
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".carve-*")
+	dir := filepath.Dir(name)
+	tmp, err := os.CreateTemp(dir, ".carve-*")
 	if err != nil {
-		return inputErr(fmt.Errorf("--out %s: %w", name, err))
+		// Say what is wrong with the path the user gave, not with carve's temporary file.
+		if fi, serr := os.Stat(dir); serr != nil {
+			return inputErr(fmt.Errorf("--out %s: directory %s does not exist: create it or choose another path", name, dir))
+		} else if !fi.IsDir() {
+			return inputErr(fmt.Errorf("--out %s: %s is not a directory", name, dir))
+		}
+		return inputErr(fmt.Errorf("--out %s: cannot write in %s (%w)", name, dir, errors.Unwrap(err)))
 	}
 	defer os.Remove(tmp.Name())
 	if err := write(tmp); err != nil {
