@@ -7,8 +7,12 @@ SHOP    := samples/shop
 
 all: build
 
+# The version carve reports: the nearest tag and commit when git knows them (go's own VCS stamp
+# is missing under -buildvcs=false or outside a checkout).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+
 build:
-	$(GO) build -o bin/carve ./cmd/carve
+	$(GO) build -ldflags "-X github.com/carve-dev/carve/cmd.version=$(VERSION)" -o bin/carve ./cmd/carve
 
 ## deps: install the real components the tests and the demo run against
 deps:

@@ -44,7 +44,9 @@ split data stores consistent while both sides run (sync). The parts share one co
 the plan: a versioned JSON document written by analyze.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("carve {{.Version}}\n")
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
