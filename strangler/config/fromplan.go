@@ -49,6 +49,9 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %q serves no HTTP routes in the plan: pick a service with routes (%s)", ErrNoRoutes, o.Service, strings.Join(servicesWithRoutes(p), ", "))
 	}
 	for _, u := range []struct{ flag, url string }{{"monolith", o.Monolith}, {"target", o.Target}} {
+		if u.url != "" && !strings.Contains(u.url, "://") {
+			return nil, fmt.Errorf("%s URL %q has no scheme: add http:// (http://%s) or https://", u.flag, u.url, u.url)
+		}
 		if _, err := ParseTarget(u.url); err != nil {
 			return nil, fmt.Errorf("%s URL %q: %w", u.flag, u.url, err)
 		}
