@@ -7,13 +7,14 @@ import (
 
 // globalKeys work in every view (except while typing in a filter or a prompt).
 type globalKeys struct {
-	Tab, BackTab, Back, Undo, Redo, Save, Help, Quit key.Binding
+	Tab, BackTab, Jump, Back, Undo, Redo, Save, Help, Quit key.Binding
 }
 
 func newGlobalKeys() globalKeys {
 	return globalKeys{
 		Tab:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next tab")),
 		BackTab: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous tab")),
+		Jump:    key.NewBinding(key.WithKeys("1", "2", "3", "4"), key.WithHelp("1-4", "go to tab")),
 		Back:    key.NewBinding(key.WithKeys("esc", "backspace"), key.WithHelp("esc", "back")),
 		Undo:    key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "undo")),
 		Redo:    key.NewBinding(key.WithKeys("ctrl+r", "U"), key.WithHelp("ctrl+r", "redo")),

@@ -273,6 +273,9 @@ func (m *Model) globalKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		m.switchTab(1)
 	case key.Matches(k, g.BackTab):
 		m.switchTab(-1)
+	case key.Matches(k, g.Jump) && int(k.String()[0]-'1') < len(m.tabs):
+		m.stack = nil
+		m.tab = int(k.String()[0] - '1') // the number the tab bar shows
 	default:
 		return nil, false
 	}

@@ -696,3 +696,26 @@ func TestPackagePageSaysWhy(t *testing.T) {
 		t.Errorf("after a move the page still says %q", got[0])
 	}
 }
+
+// The number keys go to the tab of that number, as the tab bar shows, and leave any open page.
+func TestNumberKeysSwitchTabs(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	for _, c := range []struct {
+		key, want string
+	}{{"3", "Shared tables"}, {"1", "Services"}, {"4", "Kernel"}, {"2", "Packages"}} {
+		h.keys(c.key)
+		if got := h.m.top().crumb(); got != c.want {
+			t.Errorf("key %s: on %q, want %q", c.key, got, c.want)
+		}
+	}
+	h.keys("1", "j", "enter") // a service page
+	h.keys("2")
+	if got := h.m.top().crumb(); got != "Packages" {
+		t.Errorf("key 2 on a service page: on %q, want Packages", got)
+	}
+	// While filtering, digits are text.
+	h.keys("/").typ("2")
+	if got := h.m.top().crumb(); got != "Packages" {
+		t.Errorf("typing 2 in a filter switched to %q", got)
+	}
+}
