@@ -20,7 +20,7 @@ type Session struct {
 	undo   []step
 	redo   []step
 	prev   Summary // the scores before the last step, for the deltas
-	dirty  bool    // edited since the last save
+	saved  []placement // where each package sat at the last save (or the start)
 }
 
 // placement is where one package sits; a step saves one per package (Packages never changes
@@ -62,6 +62,7 @@ func NewSession(p *plan.Plan, score Scorer) (*Session, error) {
 	}
 	s := &Session{plan: p, score: score}
 	s.origin = s.placements()
+	s.saved = s.origin
 	s.prev = s.Summary()
 	return s, nil
 }
@@ -73,7 +74,7 @@ func (s *Session) Plan() *plan.Plan { return s.plan }
 func (s *Session) Previous() Summary { return s.prev }
 
 // Dirty reports whether there are edits since the session began or was last saved.
-func (s *Session) Dirty() bool { return s.dirty }
+func (s *Session) Dirty() bool { return !slices.Equal(s.placements(), s.saved) }
 
 // CanUndo and CanRedo report whether there is a step to undo or redo.
 func (s *Session) CanUndo() bool { return len(s.undo) > 0 }
@@ -126,7 +127,6 @@ func (s *Session) apply(what string, edit func() error) error {
 	s.undo = append(s.undo, step{before: before, what: what})
 	s.redo = nil
 	s.prev = prev
-	s.dirty = true
 	return nil
 }
 
@@ -154,7 +154,6 @@ func (s *Session) travel(from, to *[]step) (string, error) {
 	}
 	*to = append(*to, step{before: now, what: st.what})
 	s.prev = prev
-	s.dirty = true
 	return st.what, nil
 }
 
@@ -368,7 +367,7 @@ func (s *Session) Constraints() Constraints {
 }
 
 // Saved marks the session as saved.
-func (s *Session) Saved() { s.dirty = false }
+func (s *Session) Saved() { s.saved = s.placements() }
 
 // Moved reports whether the session moved the package from where the plan it opened put it.
 func (s *Session) Moved(path string) bool {

@@ -324,3 +324,33 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// Undoing back to where the plan was saved (or opened) leaves nothing unsaved.
+func TestUndoBackToSavedIsClean(t *testing.T) {
+	s := newShopSession(t)
+	if err := s.Move(pkgCart, "users"); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Dirty() {
+		t.Fatal("a move left the session clean")
+	}
+	if _, err := s.Undo(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Dirty() {
+		t.Error("undoing the only edit left the session edited")
+	}
+	if _, err := s.Redo(); err != nil {
+		t.Fatal(err)
+	}
+	s.Saved()
+	if s.Dirty() {
+		t.Error("saved, still edited")
+	}
+	if _, err := s.Undo(); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Dirty() {
+		t.Error("undoing past the save left the session clean")
+	}
+}
