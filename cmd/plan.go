@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ parts of carve run: the strangler proxy's config moving a service's routes (carv
 the sync job's config copying its data (carve sync), and a Markdown migration brief.
 Every generated config passes carve proxy validate / carve sync validate.`,
 	}
-	c.AddCommand(newPlanStranglerCmd(s), newPlanSyncCmd(s), newPlanReportCmd(s))
+	c.AddCommand(newPlanStranglerCmd(s), newPlanSyncCmd(s), newPlanReportCmd(s), newPlanDiffCmd(s))
 	return c
 }
 
@@ -162,6 +163,51 @@ tables and who else uses them, and every cross-service call that becomes a netwo
 	return c
 }
 
+func newPlanDiffCmd(s Streams) *cobra.Command {
+	var output string
+	c := &cobra.Command{
+		Use:   "diff A.json B.json",
+		Short: "Show what changed between two plans: moved packages, renamed services, scores",
+		Long: `Compare two plans of the same module — before and after a TUI session, two seeds, two
+carve.yaml files: the packages that moved (and from where to where), the services renamed,
+added or removed, and the scores that changed. Exit status 3 when the plans differ, 0 when
+they place every package alike and score alike.`,
+		Example: `  carve plan diff plan.json edited.json
+  carve plan diff old.json new.json -o json`,
+		Args: exactArgs(2, "two plan files: carve plan diff A.json B.json"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return inputErr(fmt.Errorf("-o %q: carve plan diff writes text or json", output))
+			}
+			a, err := readPlan(args[0])
+			if err != nil {
+				return err
+			}
+			b, err := readPlan(args[1])
+			if err != nil {
+				return err
+			}
+			d := plan.Compare(a, b)
+			if output == "json" {
+				enc := json.NewEncoder(s.Out)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(d)
+			} else {
+				err = render.Diff(s.Out, d, args[0], args[1])
+			}
+			if err != nil {
+				return err
+			}
+			if !d.Empty() {
+				return differsError{err: fmt.Errorf("the plans differ: %d package(s) moved, %d service(s) renamed", len(d.Moved), len(d.Renamed))}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&output, "output", "o", "text", "`format`: text or json")
+	return c
+}
+
 // requireFlags reports the flags among names that were not given, as bad usage (exit 2).
 func requireFlags(c *cobra.Command, names ...string) error {
 	var missing []string
@@ -200,4 +246,14 @@ func writeOut(s Streams, file string, b []byte) error {
 	}
 	fmt.Fprintf(s.Err, "carve: wrote %s\n", file)
 	return nil
+}
+
+// exactArgs requires n positional arguments, as bad usage (exit 2) naming what is expected.
+func exactArgs(n int, want string) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{err: fmt.Errorf("%s takes %s; got %d argument(s)", c.CommandPath(), want, len(args)), cmd: c.CommandPath()}
+		}
+		return nil
+	}
 }
