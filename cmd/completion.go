@@ -2,8 +2,12 @@ package cmd
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/carve-dev/carve/analyze/plan"
+	"github.com/carve-dev/carve/analyze/render"
 )
 
 func newCompletionCmd(s Streams) *cobra.Command {
@@ -33,4 +37,63 @@ func newCompletionCmd(s Streams) *cobra.Command {
 			}
 		},
 	}
+}
+
+// registerCompletions gives shell completion its values: output formats, plan, config and
+// truth files, and the services of the plan a command names with --plan.
+func registerCompletions(root *cobra.Command) {
+	files := func(exts ...string) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return exts, cobra.ShellCompDirectiveFilterFileExt
+		}
+	}
+	fixed := func(values ...string) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return values, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		register := func(flag string, fn cobra.CompletionFunc) {
+			if c.Flags().Lookup(flag) != nil {
+				_ = c.RegisterFlagCompletionFunc(flag, fn) // only fails for an unknown flag
+			}
+		}
+		switch c.CommandPath() {
+		case "carve analyze":
+			register("output", fixed(render.Formats...))
+		case "carve plan diff":
+			register("output", fixed("text", "json"))
+			c.ValidArgsFunction = files("json")
+		default:
+			register("output", fixed("text", "json"))
+		}
+		register("plan", files("json"))
+		register("truth", files("json"))
+		register("config", files("yaml", "yml"))
+		register("service", servicesOfPlan)
+	}
+	walk(root)
+}
+
+// servicesOfPlan completes --service with the services of the plan --plan names.
+func servicesOfPlan(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	f := c.Flags().Lookup("plan")
+	if f == nil || f.Value.String() == "" {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	p, err := plan.ReadFile(f.Value.String())
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	for _, s := range p.Services {
+		if strings.HasPrefix(s.Name, toComplete) {
+			out = append(out, cobra.CompletionWithDesc(s.Name, fmt.Sprintf("%d packages, %d routes", len(s.Packages), len(s.Routes))))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }

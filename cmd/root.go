@@ -70,6 +70,7 @@ the plan: a versioned JSON document written by analyze.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetHelpCommand(newHelpCmd(root))
 	guardGroups(root)
+	registerCompletions(root)
 	return root
 }
 
