@@ -134,7 +134,7 @@ func (m *Model) open(p *plan.Plan) error {
 	m.c = newShared(s, m.st)
 	m.tabs = []view{newServicesView(), newPackagesView(false), newTablesView(), newPackagesView(true)}
 	m.refresh()
-	m.status = fmt.Sprintf("%d services · %d packages · %d kernel — enter opens, m moves, ? lists every key", len(p.Services), len(p.Packages), len(p.Kernel))
+	m.status = fmt.Sprintf("%d services · %d packages · %d kernel — enter opens, 1-4 tabs, ? lists every key", len(p.Services), len(p.Packages), len(p.Kernel))
 	return nil
 }
 

@@ -57,6 +57,10 @@ func NewSession(p *plan.Plan, score Scorer) (*Session, error) {
 	if len(p.Packages) == 0 {
 		return nil, errors.New("plan has no packages: write it with a carve that records the package graph ('carve analyze -o json')")
 	}
+	if p.Graph == nil {
+		// Without the graph every score would be made up: refuse rather than mislead.
+		return nil, errors.New("plan has no package graph (no \"graph\" field): write it again with 'carve analyze -o json'")
+	}
 	if err := score(p); err != nil {
 		return nil, fmt.Errorf("score plan: %w", err)
 	}

@@ -354,3 +354,16 @@ func TestUndoBackToSavedIsClean(t *testing.T) {
 		t.Error("undoing past the save left the session clean")
 	}
 }
+
+// A plan without its package graph is refused: every score would be made up.
+func TestSessionRefusesPlanWithoutGraph(t *testing.T) {
+	p := readFixture(t)
+	p.Graph = nil
+	if _, err := NewSession(p, nil); err == nil || !strings.Contains(err.Error(), "no package graph") {
+		t.Fatalf("NewSession without a graph: %v", err)
+	}
+	p.Graph = []plan.PackageEdge{} // present and empty: a module without couplings
+	if _, err := NewSession(p, nil); err != nil {
+		t.Fatalf("NewSession with an empty graph: %v", err)
+	}
+}
