@@ -424,10 +424,15 @@ func (m *Model) updatePrompt(msg tea.Msg) tea.Cmd {
 	if k, ok := msg.(tea.KeyPressMsg); ok {
 		switch k.String() {
 		case "enter":
-			value, onPrompt := strings.TrimSpace(m.prompt.Value()), m.onPrompt
+			value, onPrompt, in := strings.TrimSpace(m.prompt.Value()), m.onPrompt, m.prompt
 			m.prompt, m.onPrompt = nil, nil
 			msg, err := onPrompt(value)
 			m.edit(msg, err)
+			if err != nil {
+				// Keep the prompt and what was typed, so the name can be corrected rather
+				// than typed again; esc still cancels.
+				m.prompt, m.onPrompt = in, onPrompt
+			}
 			return nil
 		case "esc":
 			m.prompt, m.onPrompt = nil, nil
@@ -437,6 +442,7 @@ func (m *Model) updatePrompt(msg tea.Msg) tea.Cmd {
 	}
 	in, cmd := m.prompt.Update(msg)
 	m.prompt = &in
+	m.statusErr = false // typing again: the refusal is answered
 	return cmd
 }
 
@@ -625,7 +631,12 @@ func (m *Model) renderTabs(w int) string {
 
 func (m *Model) renderStatus(w int) string {
 	if m.prompt != nil {
-		return cell(m.st.prompt.Render(m.askLabel)+m.prompt.View(), w, false)
+		line := m.st.prompt.Render(m.askLabel) + m.prompt.View()
+		if m.statusErr {
+			// Why the last enter was refused, right after the text (the input pads to the width).
+			line = m.st.prompt.Render(m.askLabel) + strings.TrimRight(m.prompt.View(), " ") + "  " + m.st.errorText.Render(m.status)
+		}
+		return cell(line, w, false)
 	}
 	if m.statusErr {
 		return cell(m.st.errorText.Render(m.status), w, false)

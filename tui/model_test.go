@@ -204,6 +204,14 @@ func TestMoveToNewServiceAndBadName(t *testing.T) {
 		t.Fatalf("bad name: status %q (error %v)", h.status(), h.m.statusErr)
 	}
 	h.mustShow("service name \"Bad Name\"")
+	// The prompt stays open with the text: fix it and press enter again.
+	if h.m.prompt == nil || h.m.prompt.Value() != "Bad Name" {
+		t.Fatalf("after a bad name the prompt is %v", h.m.prompt)
+	}
+	h.keys("backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace", "backspace").typ("stripe").keys("enter")
+	if h.m.prompt != nil || serviceOf(h.m.Session().Plan(), pkgStripe) != "stripe" {
+		t.Fatalf("corrected name: prompt %v, stripe in %q", h.m.prompt, serviceOf(h.m.Session().Plan(), pkgStripe))
+	}
 }
 
 func TestKernelKey(t *testing.T) {
