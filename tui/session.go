@@ -327,7 +327,7 @@ func (s *Session) Rename(old, name string) error {
 	if s.hasService(name) {
 		return fmt.Errorf("service %s already exists: merge instead, or pick another name", name)
 	}
-	return s.apply(fmt.Sprintf("rename %s to %s", old, name), func() error {
+	err := s.apply(fmt.Sprintf("rename %s to %s", old, name), func() error {
 		for i := range s.plan.Packages {
 			if p := &s.plan.Packages[i]; !p.Kernel && p.Service == old {
 				p.Service = name
@@ -335,6 +335,12 @@ func (s *Session) Rename(old, name string) error {
 		}
 		return nil
 	})
+	if sc, ok := s.prev.Services[old]; ok && err == nil {
+		// The same service under a new name: its scores changed by nothing, it is not new.
+		s.prev.Services[name] = sc
+		delete(s.prev.Services, old)
+	}
+	return err
 }
 
 // Constraints are the edits of a session as carve.yaml constraints: a later 'carve analyze

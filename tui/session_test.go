@@ -367,3 +367,17 @@ func TestSessionRefusesPlanWithoutGraph(t *testing.T) {
 		t.Fatalf("NewSession with an empty graph: %v", err)
 	}
 }
+
+// A renamed service keeps its scores' history: its Δ is 0, not "new".
+func TestRenameKeepsPreviousScores(t *testing.T) {
+	s := newShopSession(t)
+	old := serviceOf(s.Plan(), pkgPayments)
+	before := s.Summary().Services[old]
+	if err := s.Rename(old, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	prev, ok := s.Previous().Services["billing"]
+	if !ok || prev != before {
+		t.Errorf("previous scores of billing: %+v (present %v), want %+v", prev, ok, before)
+	}
+}
