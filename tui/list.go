@@ -285,7 +285,7 @@ func (l *list) render(st *styles, width, height int) string {
 			if j < len(r.cells) {
 				text = r.cells[j]
 			}
-			line.WriteString(cell(text, widths[j], c.right))
+			line.WriteString(listCell(text, widths[j], c.right))
 			if j < len(l.cols)-1 {
 				line.WriteString(" ")
 			}
@@ -313,22 +313,68 @@ func (l *list) render(st *styles, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
-// widths gives each column its width, the flexible one taking what is left of total.
+// widths sizes the columns from their content and the width there is: every column gets
+// what its widest cell needs when that fits (the flexible one takes what is left); otherwise the
+// widest text columns give way first, evenly (water-filling), never below their title, and
+// numbers keep their width.
 func (l *list) widths(total int) []int {
-	w := make([]int, len(l.cols))
-	fixed, flex := 0, -1
+	n := len(l.cols)
+	want, floor := make([]int, n), make([]int, n)
 	for i, c := range l.cols {
-		w[i] = max(c.width, lipgloss.Width(c.title)+1) // room for the sort arrow
-		fixed += w[i]
-		if c.flex && flex < 0 {
-			flex = i
+		floor[i] = lipgloss.Width(c.title) + 1 // room for the sort arrow
+		want[i] = max(c.width, floor[i])
+		if !c.flex && !c.right {
+			want[i] = floor[i] // a text column grows to its content only
 		}
 	}
-	fixed += len(l.cols) - 1
-	if flex >= 0 {
-		w[flex] = max(8, total-fixed+w[flex])
+	for _, r := range l.rows {
+		for i := range min(n, len(r.cells)) {
+			want[i] = max(want[i], lipgloss.Width(r.cells[i]))
+		}
 	}
-	return w
+	for i, c := range l.cols {
+		if c.right {
+			floor[i] = want[i]
+		}
+	}
+	avail := total - (n - 1)
+	if sum(want) <= avail {
+		grow := len(l.cols) - 1
+		for i, c := range l.cols {
+			if c.flex {
+				grow = i
+				break
+			}
+		}
+		want[grow] += avail - sum(want)
+		return want
+	}
+	// The largest level L at which every column at min(want, max(L, floor)) still fits.
+	fit := func(level int) []int {
+		w := make([]int, n)
+		for i := range w {
+			w[i] = min(want[i], max(level, floor[i]))
+		}
+		return w
+	}
+	lo, hi := 0, slices.Max(want)
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if sum(fit(mid)) <= avail {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return fit(lo)
+}
+
+func sum(xs []int) int {
+	t := 0
+	for _, x := range xs {
+		t += x
+	}
+	return t
 }
 
 // cell fits s into w cells, truncating with … or padding.
@@ -341,6 +387,17 @@ func cell(s string, w int, right bool) string {
 		return pad + s
 	}
 	return s + pad
+}
+
+// listCell is cell for a list's text: cut with … in the middle, so that a long Go name keeps
+// its package and its function ("(*example.com/…/cart.Handler).Add"); numbers, aligned right,
+// are cut at the end.
+func listCell(s string, w int, right bool) string {
+	if width := lipgloss.Width(s); width > w && !right && w >= 8 {
+		head := (w - 1) / 2
+		s = ansi.Truncate(s, head, "") + "…" + ansi.TruncateLeft(s, width-(w-1-head), "")
+	}
+	return cell(s, w, right)
 }
 
 // newInput is a text input with a steady cursor: a blinking one redraws the screen twice a

@@ -19,7 +19,7 @@ type Session struct {
 	origin []placement // where each package sat when the session began
 	undo   []step
 	redo   []step
-	prev   Summary // the scores before the last step, for the deltas
+	prev   Summary     // the scores before the last step, for the deltas
 	saved  []placement // where each package sat at the last save (or the start)
 }
 

@@ -1,0 +1,43 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	"charm.land/lipgloss/v2"
+)
+
+// A long Go name is cut in the middle: its package and its function stay readable.
+func TestListCellCutsTheMiddle(t *testing.T) {
+	got := listCell("(*example.com/shop/cart.Handler).AddItem", 24, false)
+	if lipgloss.Width(got) != 24 || !strings.HasPrefix(got, "(*example.") || !strings.HasSuffix(got, "r).AddItem") || !strings.Contains(got, "…") {
+		t.Errorf("listCell = %q", got)
+	}
+	if got := listCell("12345", 3, true); got != "12…" {
+		t.Errorf("a number is cut at the end: %q", got)
+	}
+}
+
+// Columns take their content's width when it fits; when it does not, the widest text gives way
+// first and numbers keep their width.
+func TestWidthsFromContent(t *testing.T) {
+	l := newList([]column{{title: "Method", width: 6}, {title: "Pattern", width: 20, flex: true}, {title: "Handler", width: 30}, {title: "Calls", width: 5, right: true}}, "")
+	l.setRows([]row{
+		{key: "a", cells: []string{"GET", "/orders/{id}", "(*example.com/shop/orders.Handler).Get", "12345"}},
+		{key: "b", cells: []string{"POST", "/a/very/long/pattern/with/segments/{id}", "x.Y", "1"}},
+	})
+	wide := l.widths(200)
+	if wide[2] != len("(*example.com/shop/orders.Handler).Get") {
+		t.Errorf("at 200 cells the handler column is %d wide, want its content", wide[2])
+	}
+	narrow := l.widths(80)
+	if s := sum(narrow) + len(narrow) - 1; s > 80 {
+		t.Errorf("at 80 cells the columns take %d", s)
+	}
+	if narrow[3] != 6 {
+		t.Errorf("the number column shrank to %d", narrow[3])
+	}
+	if narrow[1] < 20 || narrow[2] < 20 {
+		t.Errorf("at 80 cells pattern and handler share the room unevenly: %v", narrow)
+	}
+}
