@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 )
 
@@ -40,4 +41,25 @@ func TestWidthsFromContent(t *testing.T) {
 	if narrow[1] < 20 || narrow[2] < 20 {
 		t.Errorf("at 80 cells pattern and handler share the room unevenly: %v", narrow)
 	}
+}
+
+// The shared tables view says which key prefixes (entities of a single-table design) each
+// service uses.
+func TestSharedTablesShowKeyPrefixes(t *testing.T) {
+	p := readFixture(t)
+	for i := range p.Packages {
+		for j := range p.Packages[i].Tables {
+			if tb := &p.Packages[i].Tables[j]; tb.Name == "stock" {
+				tb.KeyPrefixes = []string{"SKU#" + p.Packages[i].Service}
+			}
+		}
+	}
+	m, err := New(Options{Plan: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, m: m}
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 30})
+	h.keys("3")
+	h.mustShow("stock", "[SKU#")
 }

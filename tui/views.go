@@ -235,7 +235,7 @@ func newTablesView() *tablesView {
 	return &tablesView{l: newList([]column{
 		{title: "Shared table", width: 14, flex: true},
 		{title: "Store", width: 8},
-		{title: "Services (access)", width: 36},
+		{title: "Services (access[key prefixes])", width: 36},
 	}, "no table is shared: every table has one owner")}
 }
 
@@ -244,11 +244,24 @@ func (v *tablesView) typing() bool   { return v.l.editing }
 func (v *tablesView) current() *list { return &v.l }
 
 func (v *tablesView) refresh(c *shared) {
+	// The key prefixes each service writes or reads in a single-table design say which
+	// entities of the shared table are whose.
+	p := c.session.Plan()
+	prefixes := map[[3]string][]string{} // service, store, table → key prefixes
+	for _, svc := range p.Services {
+		for _, t := range svc.Tables {
+			prefixes[[3]string{svc.Name, t.Store, t.Name}] = t.KeyPrefixes
+		}
+	}
 	var rows []row
-	for _, t := range c.session.Plan().SharedTables {
+	for _, t := range p.SharedTables {
 		parts := make([]string, 0, len(t.Services))
 		for _, a := range t.Services {
-			parts = append(parts, a.Service+":"+a.Access)
+			part := a.Service + ":" + a.Access
+			if kp := prefixes[[3]string{a.Service, t.Store, t.Name}]; len(kp) > 0 {
+				part += "[" + strings.Join(kp, ",") + "]"
+			}
+			parts = append(parts, part)
 		}
 		rows = append(rows, row{key: t.Store + ":" + t.Name, cells: []string{t.Name, t.Store, strings.Join(parts, " ")}})
 	}
