@@ -63,3 +63,17 @@ func TestSharedTablesShowKeyPrefixes(t *testing.T) {
 	h.keys("3")
 	h.mustShow("stock", "[SKU#")
 }
+
+// Below the smallest size the screen says so in full, wrapped to the width there is.
+func TestTooSmallSaysItInFull(t *testing.T) {
+	h := newHarness(t, 30, 8)
+	got := strings.Join(strings.Fields(h.screen()), " ")
+	if !strings.Contains(got, "carve tui needs at least 40×10 cells (this terminal is 30×8)") {
+		t.Errorf("too-small screen: %q", h.screen())
+	}
+	for _, line := range strings.Split(h.screen(), "\n") {
+		if lipgloss.Width(line) > 30 {
+			t.Errorf("line wider than the terminal: %q", line)
+		}
+	}
+}

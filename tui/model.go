@@ -478,10 +478,11 @@ func (m *Model) save() {
 		m.setStatus(err.Error(), true)
 		return
 	}
-	msg := "saved the plan to " + m.opts.PlanPath
+	// File names, not paths: the status line is one line (the paths are in --help and the log).
+	msg := "saved " + filepath.Base(m.opts.PlanPath)
 	if m.opts.ConfigPath != "" {
 		c := s.Constraints()
-		msg += fmt.Sprintf(" and %d pin(s), %d kernel to %s", len(c.Pins), len(c.Kernel), m.opts.ConfigPath)
+		msg += fmt.Sprintf(" · %s: %d pin(s), %d kernel", filepath.Base(m.opts.ConfigPath), len(c.Pins), len(c.Kernel))
 	}
 	m.setStatus(msg, false)
 }
@@ -535,7 +536,9 @@ func (m *Model) View() tea.View {
 func (m *Model) render() string {
 	w, h := m.width, m.height
 	if w < 40 || h < 10 {
-		return fmt.Sprintf("carve tui needs at least 40×10 cells (this terminal is %d×%d)", w, h)
+		// Wrapped to the width there is, so that the whole sentence shows.
+		msg := fmt.Sprintf("carve tui needs at least 40×10 cells (this terminal is %d×%d)", w, h)
+		return lipgloss.NewStyle().Width(max(1, w)).Render(msg)
 	}
 	if m.c == nil {
 		return m.renderLoading()

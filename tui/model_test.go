@@ -471,7 +471,11 @@ func TestSaveKey(t *testing.T) {
 	h.m.tabs[1].(*packagesView).l.selectKey(pkgCart)
 	h.keys("m", "enter") // catalog
 	h.keys("w")
-	if h.m.statusErr || !strings.Contains(h.status(), "saved the plan to "+h.planPath) || !strings.Contains(h.status(), "1 pin(s)") {
+	// The whole message fits on the 80-cell status line: file names, not paths.
+	if h.m.statusErr || !strings.Contains(h.status(), "saved "+filepath.Base(h.planPath)) || !strings.Contains(h.status(), "1 pin(s)") {
+		t.Fatalf("status %q", h.status())
+	}
+	if !strings.Contains(h.screen(), "carve.yaml: 1 pin(s), 0 kernel") {
 		t.Fatalf("status %q", h.status())
 	}
 	p, err := plan.ReadFile(h.planPath)

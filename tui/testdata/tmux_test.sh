@@ -76,7 +76,7 @@ lines=$(screen | wc -l)
 tmx resize-window -t tui -x 80 -y 24
 
 keys w
-wait_for "saved the plan to $work/plan.json"
+wait_for "saved plan.json"
 keys q
 wait_for "carve exited 0"
 tmx kill-session -t tui
