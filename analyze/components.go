@@ -19,7 +19,7 @@ func (s *structure) components(w int, otherMains []int) []int {
 	}
 	var big []int
 	for _, c := range ch {
-		if s.size[c] >= 2 && float64(s.size[c]) >= componentSize*float64(biggest) {
+		if s.size[c] >= 2 && float64(s.size[c]) >= componentSize*float64(biggest) || s.mountedOnly(c, w) {
 			big = append(big, c)
 		}
 	}
@@ -219,4 +219,10 @@ func (s *structure) adapts(a, b int, bOwn bitset, common string) bool {
 		}
 	}
 	return false
+}
+
+// mountedOnly reports whether c is an entry point only w mounts: it serves routes and w is the
+// only package importing it (a service's handler the root registers, however small its build).
+func (s *structure) mountedOnly(c, w int) bool {
+	return len(s.g.routes[c]) > 0 && len(s.users[c]) == 1 && s.users[c][0] == w
 }

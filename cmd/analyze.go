@@ -1,11 +1,13 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
@@ -32,6 +34,9 @@ type analyzeOptions struct {
 	minARI     float64
 	tests      bool
 	verbose    bool
+	detail     string
+	focus      string
+	refs       bool
 	noCache    bool
 }
 
@@ -77,6 +82,9 @@ Signals (--signals chooses and weights them, e.g. "calls=2,imports,implements=3"
 	f.Float64Var(&o.minARI, "min-ari", 0, "with --truth: exit 3 when the strict ARI (service-labelled packages only) is below this bar")
 	f.BoolVar(&o.tests, "tests", false, "include _test.go files")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "list every route in the text report")
+	f.StringVar(&o.detail, "detail", "", "what dot, mermaid and svg pictures show: `services` (one node each) or packages (default: services above 30 packages)")
+	f.StringVar(&o.focus, "focus", "", "draw one `SERVICE`'s packages and its neighbouring services")
+	f.BoolVar(&o.refs, "refs", false, "also draw service dependencies made of references only (no calls)")
 	f.BoolVar(&o.noCache, "no-cache", false, "recompute the facts even when the cache has them for this exact tree")
 	return c
 }
@@ -99,8 +107,11 @@ func signalHelp() string {
 }
 
 func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
-	if !validFormat(o.output) {
-		return inputErr(fmt.Errorf("unknown output format %q: use one of %s", o.output, strings.Join(render.Formats, ", ")))
+	if !validFormat(o.output) && o.output != "svg" {
+		return inputErr(fmt.Errorf("unknown output format %q: use one of %s, or svg (with Graphviz)", o.output, strings.Join(render.Formats, ", ")))
+	}
+	if o.detail != "" && o.detail != render.DetailServices && o.detail != render.DetailPackages {
+		return inputErr(fmt.Errorf("--detail %q: use services or packages", o.detail))
 	}
 	if o.services < 0 {
 		return inputErr(fmt.Errorf("--services %d: want 0 (let modularity pick) or a positive count", o.services))
@@ -149,7 +160,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 		}
 		return fmt.Errorf("propose services: %w", err)
 	}
-	if err := writeOutput(s, o, p); err != nil {
+	if err := writeOutput(c.Context(), s, o, p); err != nil {
 		return err
 	}
 	if o.minARI > 0 {
@@ -250,17 +261,46 @@ func loadAnalyzeConfig(o *analyzeOptions) (*analyze.Config, error) {
 	return analyze.LoadConfig(path)
 }
 
-func writeOutput(s Streams, o *analyzeOptions, p *plan.Plan) error {
-	if o.outFile == "" {
-		return render.Render(s.Out, o.output, p, render.Options{Color: useColor(s.Out), Verbose: o.verbose})
+func writeOutput(ctx context.Context, s Streams, o *analyzeOptions, p *plan.Plan) error {
+	opts := render.Options{Verbose: o.verbose, Detail: o.detail, Focus: o.focus, Refs: o.refs}
+	draw := func(w io.Writer) error {
+		if o.output == "svg" {
+			return renderSVG(ctx, w, p, opts)
+		}
+		return render.Render(w, o.output, p, opts)
 	}
-	err := writeFile(o.outFile, func(w io.Writer) error {
-		return render.Render(w, o.output, p, render.Options{Verbose: o.verbose})
-	})
-	if err != nil {
+	if o.focus != "" && p.Service(o.focus) == nil {
+		return inputErr(fmt.Errorf("--focus %s: the plan has no such service; it has %s", o.focus, strings.Join(p.ServiceNames(), ", ")))
+	}
+	if o.outFile == "" {
+		if o.output == "text" {
+			opts.Color = useColor(s.Out)
+		}
+		return draw(s.Out)
+	}
+	if err := writeFile(o.outFile, draw); err != nil {
 		return err
 	}
 	fmt.Fprintf(s.Err, "carve: wrote %s (%d services)\n", o.outFile, len(p.Services))
+	return nil
+}
+
+// renderSVG draws the DOT picture through Graphviz's dot.
+func renderSVG(ctx context.Context, w io.Writer, p *plan.Plan, opts render.Options) error {
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		return inputErr(errors.New("-o svg needs Graphviz's dot on the PATH (apt-get install graphviz, brew install graphviz), or write -o dot and render it elsewhere"))
+	}
+	var src bytes.Buffer
+	if err := render.Render(&src, "dot", p, opts); err != nil {
+		return err
+	}
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, dot, "-Tsvg")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = &src, w, &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("dot -Tsvg: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
 	return nil
 }
 

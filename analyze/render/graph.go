@@ -11,9 +11,12 @@ import (
 
 // DOT writes the services as a Graphviz digraph: one cluster per service holding its packages,
 // the kernel as a separate cluster, and one edge per service dependency labelled with its calls.
-func DOT(w io.Writer, p *plan.Plan) error {
+func DOT(w io.Writer, p *plan.Plan) error { return dotPackages(w, p, Options{}) }
+
+// dotPackages is DOT with the options: references-only dependencies only with opts.Refs.
+func dotPackages(w io.Writer, p *plan.Plan, opts Options) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "digraph carve {\n  label=%s;\n  labelloc=t;\n  rankdir=LR;\n  compound=true;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n", strconv.Quote(p.Module))
+	fmt.Fprintf(ew, "digraph carve {\n  label=%s;\n  labelloc=t;\n  rankdir=LR;\n  compound=true;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=9];\n", strconv.Quote(p.Module))
 	anchor := map[string]string{} // service → a node inside its cluster, for lhead/ltail
 	for i, s := range p.Services {
 		fmt.Fprintf(ew, "  subgraph cluster_%d {\n    label=%s;\n    style=filled;\n    color=\"#dfe7f2\";\n", i, strconv.Quote(s.Name))
@@ -37,7 +40,7 @@ func DOT(w io.Writer, p *plan.Plan) error {
 		}
 		fmt.Fprintln(ew, "  }")
 	}
-	for _, e := range sortedEdges(p) {
+	for _, e := range shownEdges(p, opts) {
 		from, to := anchor[e.From], anchor[e.To]
 		if from == "" || to == "" {
 			continue
@@ -52,7 +55,10 @@ func DOT(w io.Writer, p *plan.Plan) error {
 }
 
 // Mermaid writes the services as a Mermaid flowchart, one subgraph per service.
-func Mermaid(w io.Writer, p *plan.Plan) error {
+func Mermaid(w io.Writer, p *plan.Plan) error { return mermaidPackages(w, p, Options{}) }
+
+// mermaidPackages is Mermaid with the options: references-only dependencies only with opts.Refs.
+func mermaidPackages(w io.Writer, p *plan.Plan, opts Options) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintln(ew, "flowchart LR")
 	for i, s := range p.Services {
@@ -72,7 +78,7 @@ func Mermaid(w io.Writer, p *plan.Plan) error {
 		}
 		fmt.Fprintln(ew, "  end")
 	}
-	for _, e := range sortedEdges(p) {
+	for _, e := range shownEdges(p, opts) {
 		fi, ti := serviceIndex(p, e.From), serviceIndex(p, e.To)
 		if fi < 0 || ti < 0 {
 			continue
@@ -92,10 +98,13 @@ func serviceIndex(p *plan.Plan, name string) int {
 }
 
 func edgeLabel(e plan.Edge) string {
-	if e.Refs == 0 {
-		return fmt.Sprintf("%d calls", e.Calls)
+	switch {
+	case e.Refs == 0:
+		return count(e.Calls, "call")
+	case e.Calls == 0:
+		return count(e.Refs, "ref")
 	}
-	return fmt.Sprintf("%d calls, %d refs", e.Calls, e.Refs)
+	return count(e.Calls, "call") + ", " + count(e.Refs, "ref")
 }
 
 // mermaidText quotes a label so that Mermaid does not read brackets or pipes in it as syntax.

@@ -22,6 +22,13 @@ type Options struct {
 	Color bool
 	// Verbose lists every package and route instead of a summary.
 	Verbose bool
+	// Detail chooses what a picture (dot, mermaid) shows: DetailAuto, DetailServices or
+	// DetailPackages.
+	Detail string
+	// Focus draws one service's packages and its neighbouring services.
+	Focus string
+	// Refs draws the dependencies made of references only (types, state), no calls.
+	Refs bool
 }
 
 // Render writes p to w in the named format.
@@ -31,10 +38,8 @@ func Render(w io.Writer, format string, p *plan.Plan, opts Options) error {
 		return Text(w, p, opts)
 	case "json":
 		return p.Write(w)
-	case "dot":
-		return DOT(w, p)
-	case "mermaid":
-		return Mermaid(w, p)
+	case "dot", "mermaid":
+		return picture(w, format, p, opts)
 	default:
 		return fmt.Errorf("unknown output format %q: use one of %s", format, strings.Join(Formats, ", "))
 	}
@@ -65,4 +70,31 @@ func sortedEdges(p *plan.Plan) []plan.Edge {
 		return edges[i].To < edges[j].To
 	})
 	return edges
+}
+
+// picture draws p as DOT or Mermaid at the detail opts asks for.
+func picture(w io.Writer, format string, p *plan.Plan, opts Options) error {
+	switch opts.Detail {
+	case DetailAuto, DetailServices, DetailPackages:
+	default:
+		return fmt.Errorf("unknown detail %q: use services or packages", opts.Detail)
+	}
+	if opts.Focus != "" {
+		q, ok := focus(p, opts.Focus)
+		if !ok {
+			return fmt.Errorf("--focus %s: the plan has no such service; it has %s", opts.Focus, strings.Join(p.ServiceNames(), ", "))
+		}
+		p = q
+	}
+	service := serviceLevel(p, opts)
+	switch {
+	case format == "dot" && service:
+		return dotServices(w, p, opts)
+	case format == "dot":
+		return dotPackages(w, p, opts)
+	case service:
+		return mermaidServices(w, p, opts)
+	default:
+		return mermaidPackages(w, p, opts)
+	}
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,51 @@ func TestWriteErrorsReported(t *testing.T) {
 		if err := Render(failWriter{}, f, readFixture(t), Options{}); err == nil {
 			t.Errorf("%s: a failing writer gave no error", f)
 		}
+	}
+}
+
+// Above ServiceLevelAbove packages (or when asked) pictures show one node per service; --focus
+// draws one service's packages and its neighbours; a crowded picture keeps each service's
+// heaviest dependencies and says so.
+func TestPictureDetail(t *testing.T) {
+	p := readFixture(t)
+	draw := func(format string, opts Options) string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := Render(&buf, format, p, opts); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	svc := draw("dot", Options{Detail: DetailServices})
+	for _, want := range []string{`label="orders\n`, `kernel [label=`, `penwidth=`} {
+		if !strings.Contains(svc, want) {
+			t.Errorf("service-level DOT lacks %q:\n%s", want, svc)
+		}
+	}
+	if strings.Contains(svc, "subgraph cluster_") {
+		t.Errorf("service-level DOT draws package clusters:\n%s", svc)
+	}
+	if pk := draw("dot", Options{}); !strings.Contains(pk, "subgraph cluster_") {
+		t.Errorf("a small plan's DOT is not package-level by default")
+	}
+	if m := draw("mermaid", Options{Detail: DetailServices}); !strings.Contains(m, `s0["orders`) {
+		t.Errorf("service-level Mermaid:\n%s", m)
+	}
+	focus := draw("dot", Options{Focus: "users"})
+	if !strings.Contains(focus, "example.com/shop/users") || strings.Contains(focus, "platform/httpx") {
+		t.Errorf("focus on users:\n%s", focus)
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, "dot", p, Options{Focus: "nope"}); err == nil || !strings.Contains(err.Error(), "no such service") {
+		t.Errorf("focus on an unknown service: %v", err)
+	}
+	var edges []plan.Edge
+	for i := range 10 {
+		edges = append(edges, plan.Edge{From: "a", To: fmt.Sprint(i), Calls: 10 - i})
+	}
+	kept, hidden := heaviestPerService(edges, 2)
+	if len(kept) != maxEdgesPerService || hidden != 10-maxEdgesPerService || kept[0].Calls != 10 {
+		t.Errorf("heaviestPerService kept %v, hid %d", kept, hidden)
 	}
 }

