@@ -60,6 +60,7 @@ type Proxy struct {
 	attempts     sync.Pool // *stdAttempt
 	fastAttempts sync.Pool // *fastAttempt
 	transportCfg config.Transport
+	serverCfg    config.Server // the traffic listener's limits (read at start, like transportCfg)
 	clientsMu    sync.Mutex
 	clients      map[string]*fasthttp.HostClient // by scheme://host, shared across reloads
 
@@ -96,6 +97,7 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 	p.attempts.New = func() any { return new(stdAttempt) }
 	p.fastAttempts.New = func() any { return new(fastAttempt) }
 	p.transportCfg = cfg.Transport
+	p.serverCfg = cfg.Server
 	p.clients = map[string]*fasthttp.HostClient{}
 	p.m = newMetrics(p)
 	p.ctx, p.cancel = context.WithCancel(context.Background())

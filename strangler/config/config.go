@@ -84,7 +84,17 @@ type Server struct {
 	// MaxBodyBytes bounds request bodies for every route (default 0: unlimited); a route may
 	// set its own. Larger bodies get 413.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// BodyTimeout bounds the wait between two reads of a request body (default 60s, nginx's
+	// client_body_timeout); then 408, and the target is not blamed.
+	BodyTimeout Duration `yaml:"body_timeout"`
+	// BodyMinRate is the slowest a request body may arrive, in bytes per second averaged over
+	// the body so far, enforced once it has been arriving for BodyRateGrace (default 1024; -1
+	// turns it off). It keeps trickled uploads from holding upstream connections.
+	BodyMinRate int64 `yaml:"body_min_rate"`
 }
+
+// BodyRateGrace is how long a request body may arrive before server.body_min_rate applies.
+const BodyRateGrace = 10 * time.Second
 
 // Admin is the admin listener.
 type Admin struct {
@@ -446,6 +456,15 @@ func (c *Config) validate() error {
 	}
 	if c.Server.MaxBodyBytes < 0 {
 		add(c.errf("server.max_body_bytes", "must be 0 (unlimited) or positive"))
+	}
+	if c.Server.BodyTimeout == 0 {
+		c.Server.BodyTimeout = Duration(60 * time.Second)
+	}
+	switch {
+	case c.Server.BodyMinRate == 0:
+		c.Server.BodyMinRate = 1024
+	case c.Server.BodyMinRate < -1:
+		add(c.errf("server.body_min_rate", "must be positive bytes per second, or -1 for none"))
 	}
 	if c.Admin.Listen == "" {
 		c.Admin.Listen = DefaultAdminListen
