@@ -25,6 +25,7 @@ type clientBody struct {
 	setDeadline func(time.Time) error
 	limit       int64 // bytes allowed; < 0 for no limit
 	timeout     time.Duration
+	until       time.Time // server.read_timeout's end of the whole request, or zero
 	minRate     int64
 	start       time.Time
 	n           int64
@@ -34,6 +35,9 @@ type clientBody struct {
 
 func (b *clientBody) reset(r io.Reader, setDeadline func(time.Time) error, limit int64, s config.Server) {
 	*b = clientBody{r: r, setDeadline: setDeadline, limit: limit, timeout: s.BodyTimeout.D(), minRate: s.BodyMinRate, start: time.Now()}
+	if rt := s.ReadTimeout.D(); rt > 0 {
+		b.until = b.start.Add(rt)
+	}
 }
 
 func (b *clientBody) Read(p []byte) (int, error) {
@@ -41,7 +45,11 @@ func (b *clientBody) Read(p []byte) (int, error) {
 		return 0, b.err
 	}
 	if b.setDeadline != nil && b.timeout > 0 {
-		_ = b.setDeadline(time.Now().Add(b.timeout))
+		d := time.Now().Add(b.timeout)
+		if !b.until.IsZero() && b.until.Before(d) {
+			d = b.until
+		}
+		_ = b.setDeadline(d)
 	}
 	n, err := b.r.Read(p)
 	b.n += int64(n)

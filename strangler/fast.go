@@ -114,19 +114,21 @@ func (p *Proxy) newFastServer(cfg *config.Config, tunnels context.Context) *fast
 	if maxBody <= 0 {
 		maxBody = math.MaxInt
 	}
-	readTimeout := s.ReadTimeout.D()
+	// What fasthttp reads of a body before the handler runs is bounded by body_timeout (or
+	// read_timeout when shorter); clientBody bounds each later read the same way.
+	readTimeout := s.BodyTimeout.D()
+	if rt := s.ReadTimeout.D(); rt > 0 && rt < readTimeout {
+		readTimeout = rt
+	}
 	srv := &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) { p.serveFast(ctx, tunnels) },
-		// fasthttp's ReadTimeout covers reading a request's headers (and a body it buffers);
-		// HeaderReceived then gives the body read_timeout, which is none by default.
+		// fasthttp's ReadTimeout covers reading a request's headers; HeaderReceived then
+		// gives the body its own.
 		ReadTimeout:  s.ReadHeaderTimeout.D(),
 		WriteTimeout: s.WriteTimeout.D(),
 		IdleTimeout:  s.IdleTimeout.D(),
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-			if readTimeout > 0 {
-				return fasthttp.RequestConfig{ReadTimeout: readTimeout}
-			}
-			return fasthttp.RequestConfig{ReadTimeout: 365 * 24 * time.Hour}
+			return fasthttp.RequestConfig{ReadTimeout: readTimeout}
 		},
 		ReadBufferSize:               s.MaxHeaderBytes,
 		MaxRequestBodySize:           maxBody,

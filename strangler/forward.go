@@ -30,8 +30,14 @@ import (
 func newTransport(c config.Transport) *http.Transport {
 	d := &net.Dialer{Timeout: c.DialTimeout.D(), KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 nil, // never an environment proxy between us and our targets
-		DialContext:           d.DialContext,
+		Proxy: nil, // never an environment proxy between us and our targets
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &idleGuardConn{Conn: c}, nil
+		},
 		MaxIdleConns:          0, // bounded per host instead
 		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
 		MaxConnsPerHost:       c.MaxConnsPerHost,
@@ -106,7 +112,7 @@ func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) htt
 				setForwarded(pr, rt.trusted)
 				dropUnderscored(out.Header)
 			},
-			Transport:    p.transport,
+			Transport:    guardTransport{p.transport},
 			BufferPool:   p.bufs,
 			ErrorHandler: recordError,
 			ErrorLog:     slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),

@@ -3,13 +3,14 @@
 package strangler
 
 import (
+	"net"
 	"syscall"
 )
 
-// clean reports whether nothing is waiting to be read on the connection and the target has
-// not closed it: a peek that does not block (one system call).
-func (c *upstreamConn) clean() bool {
-	sc, ok := c.Conn.(syscall.Conn)
+// clean reports whether nothing is waiting to be read on c and the target has not closed it:
+// a peek that does not block (one system call).
+func clean(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return true
 	}
