@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"sync"
 	"syscall"
 	"time"
@@ -171,7 +172,17 @@ func fastError(ctx *fasthttp.RequestCtx, err error) {
 type fastLogger struct{ log *slog.Logger }
 
 func (l fastLogger) Printf(format string, args ...any) {
-	l.log.Warn("http server", "detail", fmt.Sprintf(format, args...))
+	l.log.Warn("http server", "detail", redactCredentials(fmt.Sprintf(format, args...)))
+}
+
+// credentialHeader matches a credential header's value in text quoting a message.
+var credentialHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization|(?:set-)?cookie)(:\s*)[^\r\n"\\]*`)
+
+// redactCredentials hides the values of Authorization, Proxy-Authorization, Cookie and
+// Set-Cookie in a log message. fasthttp's messages no longer quote requests
+// (SecureErrorLogMessage); this is the net under that promise.
+func redactCredentials(s string) string {
+	return credentialHeader.ReplaceAllString(s, "$1$2[redacted]")
 }
 
 // maxUnusableConns bounds the kept-alive connections one request may find unusable.
@@ -401,8 +412,11 @@ func (a *fastAttempt) pickSide(lr *liveRoute, st *splitState) int {
 		if len(key) == 0 {
 			v := newKey()
 			key = []byte(v)
+			// Secure when the client's side is TLS, as a trusted proxy in front says (prepare
+			// left X-Forwarded-Proto as "http" for anyone else).
+			secure := bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
 			c := &http.Cookie{Name: lr.stickyArg, Value: v, Path: "/", HttpOnly: true,
-				SameSite: http.SameSiteLaxMode, MaxAge: lr.cookieTTL}
+				SameSite: http.SameSiteLaxMode, Secure: secure, MaxAge: lr.cookieTTL}
 			a.cookie = append(a.cookie[:0], c.String()...)
 		}
 	case stickyHeader:

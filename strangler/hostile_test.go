@@ -36,7 +36,7 @@ func dialRaw(t *testing.T, r *running) net.Conn {
 // counted against the target, and five of them ejected a healthy target for everyone. They are
 // now answered 4xx and never touch the target's health; the target keeps serving.
 func TestClientFaultsNeverEjectTheTarget(t *testing.T) {
-	target := newRawTarget(t, nil)
+	target := newRawTarget(t, map[string]string{})
 	for _, fe := range frontEnds(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%supstreams: {monolith: {targets: [%q], passive: {failures: 5, eject: 1h}}}\ndefault: monolith\n",
@@ -190,7 +190,7 @@ func TestStaleKeepAliveIsNotAnError(t *testing.T) {
 
 // A body that stalls is cut after body_timeout with 408, and it is not the target's fault.
 func TestSlowBodyIsCut(t *testing.T) {
-	target := newRawTarget(t, nil)
+	target := newRawTarget(t, map[string]string{})
 	for _, fe := range frontEnds(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%sserver: {body_timeout: 200ms}\nupstreams: {monolith: {targets: [%q], passive: {failures: 1, eject: 1h}}}\ndefault: monolith\n",

@@ -2,6 +2,7 @@ package strangler
 
 import (
 	"bufio"
+	"fmt"
 	"crypto/tls"
 	"io"
 	"net"
@@ -15,7 +16,8 @@ import (
 
 // rawTarget is a target on loopback that records the exact bytes of every complete request it
 // receives (a request whose body did not arrive whole is not recorded) and answers each with
-// the raw response registered for its path, or a plain 200 "ok".
+// the raw response registered for its path, or a plain 200 "ok" — or, with no responses at
+// all, a 200 whose body is the request's path.
 type rawTarget struct {
 	ln        net.Listener
 	mu        sync.Mutex
@@ -26,7 +28,7 @@ type rawTarget struct {
 
 const okResponse = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
-func newRawTarget(t *testing.T, responses map[string]string) *rawTarget {
+func newRawTarget(t testing.TB, responses map[string]string) *rawTarget {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -86,7 +88,9 @@ func (rt *rawTarget) serve(c net.Conn) {
 		rt.got = append(rt.got, raw)
 		resp, ok := rt.responses[req.URL.Path]
 		rt.mu.Unlock()
-		if !ok {
+		if !ok && rt.responses == nil {
+			resp = fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(req.URL.Path), req.URL.Path)
+		} else if !ok {
 			resp = okResponse
 		}
 		if _, err := io.WriteString(c, resp); err != nil {
