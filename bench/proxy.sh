@@ -51,6 +51,13 @@ trap cleanup EXIT
 mkdir -p "$D/nginx" "$D/caddy"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$D/key.pem" -out "$D/cert.pem" 2>/dev/null
+LOCATION='location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }'
 cat >"$D/nginx/nginx.conf" <<NGINX
 worker_processes auto;
 pid $D/nginx/nginx.pid;
@@ -69,23 +76,11 @@ http {
     listen 127.0.0.1:$NGINX_TLS ssl http2;
     ssl_certificate $D/cert.pem;
     ssl_certificate_key $D/key.pem;
-    location / {
-      proxy_pass http://be;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    }
+    $LOCATION
   }
   server {
     listen 127.0.0.1:$NGINX;
-    location / {
-      proxy_pass http://be;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    }
+    $LOCATION
   }
 }
 NGINX

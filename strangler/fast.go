@@ -87,6 +87,24 @@ func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 	return hc
 }
 
+// tunnelSlots returns the semaphore capping scheme://host's tunnels at max_conns_per_host
+// (nil without a cap), shared like its client across targets and reloads.
+func (p *Proxy) tunnelSlots(scheme, host string) chan struct{} {
+	n := p.transportCfg.MaxConnsPerHost
+	if n <= 0 {
+		return nil
+	}
+	key := scheme + "://" + host
+	p.clientsMu.Lock()
+	defer p.clientsMu.Unlock()
+	if s, ok := p.slots[key]; ok {
+		return s
+	}
+	s := make(chan struct{}, n)
+	p.slots[key] = s
+	return s
+}
+
 func (p *Proxy) closeFastClients() {
 	p.clientsMu.Lock()
 	defer p.clientsMu.Unlock()
@@ -210,7 +228,8 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	h := &req.Header
 	a := p.fastAttempts.Get().(*fastAttempt)
 	a.ctx, a.tunnels, a.trusted = ctx, tunnels, rt.trusted
-	a.upgrade = h.ConnectionUpgrade()
+	// A tunnel only for a real upgrade: Connection naming it and an Upgrade header.
+	a.upgrade = h.ConnectionUpgrade() && len(h.Peek(fasthttp.HeaderUpgrade)) > 0
 	clientClose := h.ConnectionClose()
 
 	lr := rt.def
@@ -508,6 +527,8 @@ func (a *fastAttempt) failErr(err error) int {
 		return a.fail(http.StatusGatewayTimeout, "upstream timed out")
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		return a.fail(http.StatusBadGateway, "upstream response headers too large")
+	case errors.Is(err, errTunnelsFull):
+		return a.fail(http.StatusServiceUnavailable, "too many tunnels to the target")
 	}
 	return a.fail(http.StatusBadGateway, "upstream unreachable")
 }
@@ -534,50 +555,85 @@ func (a *fastAttempt) clientFault(err error) bool {
 	return a.body.fault != nil || errors.Is(err, fasthttp.ErrBodyTooLarge)
 }
 
-// tunnel forwards an upgrade request (WebSocket): it writes the request to a new connection
-// to the target, and when the target switches protocols, hands both connections to a pipe
-// that runs until either side closes or the proxy's drain ends.
+// maxRefusedUpgradeBody bounds the body of a target's answer refusing an upgrade.
+const maxRefusedUpgradeBody = 1 << 20
+
+// errRefusalTooLarge is a target's refusal of an upgrade with a body past maxRefusedUpgradeBody.
+var errRefusalTooLarge = errors.New("the target refused the upgrade with a body over 1 MiB")
+
+// errTunnelsFull is a tunnel refused because its target has max_conns_per_host open.
+var errTunnelsFull = errors.New("too many tunnels to the target (transport.max_conns_per_host)")
+
+// tunnel forwards an upgrade request (WebSocket): it writes the request (with its body) to a
+// new connection to the target, waits for the answer at most response_header_timeout (and no
+// longer than the proxy runs), and when the target switches protocols, hands both
+// connections to a pipe that runs until either side closes or the proxy's drain ends. Each
+// tunnel holds one of the target's max_conns_per_host slots while it lasts.
 func (a *fastAttempt) tunnel(f *forwarders) (int, bool, error) {
+	release := func() {}
+	if f.slots != nil {
+		select {
+		case f.slots <- struct{}{}:
+			release = func() { <-f.slots }
+		default:
+			return 0, false, errTunnelsFull
+		}
+	}
 	d := net.Dialer{Timeout: f.dialTimeout}
 	up, err := d.DialContext(a.tunnels, "tcp", f.host)
 	if err != nil {
+		release()
+		return 0, false, err
+	}
+	fail := func(err error) (int, bool, error) {
+		up.Close()
+		release()
 		return 0, false, err
 	}
 	if f.tls {
 		up = tls.Client(up, &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOnly(f.host)})
 	}
+	if f.hdrTimeout > 0 {
+		_ = up.SetDeadline(time.Now().Add(f.hdrTimeout))
+	}
+	stop := context.AfterFunc(a.tunnels, func() { up.Close() })
+	defer stop()
 	bw := bufio.NewWriter(up)
 	req := &a.ctx.Request
-	if _, err := req.Header.WriteTo(bw); err != nil {
-		up.Close()
-		return 0, false, err
+	if err := req.Write(bw); err != nil {
+		return fail(err)
 	}
 	if err := bw.Flush(); err != nil {
-		up.Close()
-		return 0, false, err
+		return fail(err)
 	}
 	br := bufio.NewReader(up)
 	var rh fasthttp.ResponseHeader
 	rh.DisableNormalizing()
 	if err := rh.Read(br); err != nil {
-		up.Close()
-		return 0, false, err
+		return fail(err)
 	}
 	if rh.StatusCode() != http.StatusSwitchingProtocols {
 		// Refused: pass the answer on as an ordinary response.
 		resp := &a.ctx.Response
 		rh.CopyTo(&resp.Header)
-		if err := resp.ReadBody(br, 0); err != nil {
-			up.Close()
-			return 0, false, err
+		if err := resp.ReadBody(br, maxRefusedUpgradeBody); err != nil {
+			resp.Reset()
+			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+				err = errRefusalTooLarge // the target's, not the client's (fasthttp uses one error for both)
+			}
+			return fail(err)
 		}
 		up.Close()
+		release()
+		a.stripResponse()
 		return rh.StatusCode(), true, nil
 	}
+	_ = up.SetDeadline(time.Time{})
 	head := append([]byte(nil), rh.Header()...)
 	tunnels := a.tunnels
 	a.ctx.HijackSetNoResponse(true)
 	a.ctx.Hijack(func(c net.Conn) {
+		defer release()
 		if _, err := c.Write(head); err != nil {
 			up.Close()
 			return

@@ -80,8 +80,10 @@ type forwarders struct {
 	basePath string // the target URL's path without its trailing slash
 	tls      bool
 	hostMode string // the upstream's host_header
-	// dialTimeout bounds connecting a tunnel (upgrade) to the target.
-	dialTimeout time.Duration
+	// dialTimeout bounds connecting a tunnel (upgrade) to the target, hdrTimeout its answer.
+	dialTimeout, hdrTimeout time.Duration
+	// slots caps the target's open tunnels at max_conns_per_host (nil: no cap).
+	slots chan struct{}
 }
 
 func (f *forwarders) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.rp.ServeHTTP(w, r) }
@@ -118,7 +120,8 @@ func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) htt
 			ErrorLog:     slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 		}
 		return &forwarders{rp: rp, fast: p.fastClient(scheme, host), host: host, basePath: basePath,
-			tls: scheme == "https", hostMode: hostMode, dialTimeout: p.transportCfg.DialTimeout.D()}
+			tls: scheme == "https", hostMode: hostMode, dialTimeout: p.transportCfg.DialTimeout.D(),
+			hdrTimeout: p.transportCfg.ResponseHeaderTimeout.D(), slots: p.tunnelSlots(scheme, host)}
 	}
 }
 

@@ -105,3 +105,100 @@ func TestRedactCredentials(t *testing.T) {
 		t.Errorf("redacted: %s", out)
 	}
 }
+
+// Upgrade tunnels are bounded: only a real upgrade (Connection naming it and an Upgrade
+// header) takes the tunnel; the handshake waits at most response_header_timeout; a refusal's
+// body is bounded; and open tunnels count against max_conns_per_host.
+func TestUpgradeTunnelBounds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	var conns []net.Conn
+	var mu chanMutex = make(chanMutex, 1)
+	defer func() {
+		close(hold)
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() {
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				body, _ := io.ReadAll(req.Body)
+				switch req.URL.Path {
+				case "/silent": // never answers
+					<-hold
+				case "/refuse": // refuses with a body past the bound
+					fmt.Fprintf(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: %d\r\n\r\n", 2<<20)
+					c.Write(make([]byte, 2<<20))
+				case "/ws":
+					io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+					<-hold
+				default:
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s|%s|%s", len(body)+len(req.Header.Get("Upgrade"))+2+len(req.URL.Path),
+						req.URL.Path, req.Header.Get("Upgrade"), body)
+				}
+			}()
+		}
+	}()
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\ntransport: {response_header_timeout: 300ms, max_conns_per_host: 2}\n"+
+		"upstreams: {monolith: {targets: [\"http://%s\"], passive: {failures: -1}}}\ndefault: monolith\n", ln.Addr()), startOpts{})
+	send := func(raw string) (*http.Response, string, net.Conn) {
+		c := dialRaw(t, r)
+		io.WriteString(c, raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			c.Close()
+			t.Fatalf("%q: %v", raw, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b), c
+	}
+	// Connection: Upgrade alone is an ordinary request, body and all.
+	resp, body, c := send("POST /plain HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nContent-Length: 4\r\n\r\nbody")
+	c.Close()
+	if resp.StatusCode != 200 || body != "/plain||body" {
+		t.Errorf("Connection: Upgrade without Upgrade: %d %q, want the request forwarded as usual", resp.StatusCode, body)
+	}
+	// A target that never answers the handshake: 504 once response_header_timeout passes.
+	resp, _, c = send("GET /silent HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	c.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("unanswered handshake: %d, want 504", resp.StatusCode)
+	}
+	// A refusal with a body past the bound is not relayed whole.
+	resp, _, c = send("GET /refuse HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	c.Close()
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("refusal with a 2 MiB body: %d, want 502", resp.StatusCode)
+	}
+	// Two tunnels fill max_conns_per_host; the third is refused.
+	for i := range 3 {
+		resp, _, c := send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		defer c.Close()
+		want := http.StatusSwitchingProtocols
+		if i == 2 {
+			want = http.StatusServiceUnavailable
+		}
+		if resp.StatusCode != want {
+			t.Errorf("tunnel %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+}

@@ -63,6 +63,7 @@ type Proxy struct {
 	serverCfg    config.Server // the traffic listener's limits (read at start, like transportCfg)
 	clientsMu    sync.Mutex
 	clients      map[string]*fasthttp.HostClient // by scheme://host, shared across reloads
+	slots        map[string]chan struct{}        // tunnel caps by scheme://host, likewise
 
 	rt       atomic.Pointer[runtime]
 	applyMu  sync.Mutex // serialises Apply and weight changes
@@ -99,6 +100,7 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 	p.transportCfg = cfg.Transport
 	p.serverCfg = cfg.Server
 	p.clients = map[string]*fasthttp.HostClient{}
+	p.slots = map[string]chan struct{}{}
 	p.m = newMetrics(p)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if err := p.Apply(cfg); err != nil {

@@ -2,8 +2,8 @@ package strangler
 
 import (
 	"bufio"
-	"fmt"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
