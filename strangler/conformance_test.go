@@ -107,6 +107,18 @@ var conformance = []conformanceRow{
 		target: []string{strings.Replace(fwd("GET", "/a", "a"), "HTTP/1.1", "HTTP/1.0", 1)}, tlsStatus: 200, tlsTarget: []string{fwd("GET", "/a", "a")},
 		why: "fasthttp's client forwards the client's version, net/http's transport always speaks HTTP/1.1"},
 
+	// Paths (server.path_policy: reject, the default).
+	{name: "encoded slash after dot-dot", raw: "GET /admin/..%2forders/x HTTP/1.1\r\nHost: a\r\n\r\n", status: 400},
+	{name: "encoded dot segment", raw: "GET /a/%2e%2e/b HTTP/1.1\r\nHost: a\r\n\r\n", status: 400},
+	{name: "dot segment", raw: "GET /a/./b HTTP/1.1\r\nHost: a\r\n\r\n", status: 400},
+	{name: "encoded backslash", raw: "GET /a%5cb HTTP/1.1\r\nHost: a\r\n\r\n", status: 400},
+	{name: "encoded NUL", raw: "GET /a%00b HTTP/1.1\r\nHost: a\r\n\r\n", status: 400},
+	{name: "bad percent-encoding", raw: "GET /a%zzb HTTP/1.1\r\nHost: a\r\n\r\n", status: 400},
+	{name: "encoded space kept", raw: "GET /a%20b?q=%2f HTTP/1.1\r\nHost: a\r\n\r\n", status: 200, open: true,
+		target: []string{fwd("GET", "/a%20b?q=%2f", "a")}},
+	{name: "double slash kept", raw: "GET /a//b HTTP/1.1\r\nHost: a\r\n\r\n", status: 200, open: true,
+		target: []string{fwd("GET", "/a//b", "a")}},
+
 	// Host.
 	{name: "no Host in HTTP/1.1", raw: "GET /a HTTP/1.1\r\n\r\n", status: 400},
 	{name: "no Host in HTTP/1.0", raw: "GET / HTTP/1.0\r\n\r\n", status: 400},

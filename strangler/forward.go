@@ -22,6 +22,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/route"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
 
@@ -30,14 +31,8 @@ import (
 func newTransport(c config.Transport) *http.Transport {
 	d := &net.Dialer{Timeout: c.DialTimeout.D(), KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy: nil, // never an environment proxy between us and our targets
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return &idleGuardConn{Conn: c}, nil
-		},
+		Proxy:                 nil, // never an environment proxy between us and our targets
+		DialContext:           d.DialContext,
 		MaxIdleConns:          0, // bounded per host instead
 		MaxIdleConnsPerHost:   c.MaxIdleConnsPerHost,
 		MaxConnsPerHost:       c.MaxConnsPerHost,
@@ -114,7 +109,7 @@ func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) htt
 				setForwarded(pr, rt.trusted)
 				dropUnderscored(out.Header)
 			},
-			Transport:    guardTransport{p.transport},
+			Transport:    p.transport,
 			BufferPool:   p.bufs,
 			ErrorHandler: recordError,
 			ErrorLog:     slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
@@ -397,8 +392,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ref == nil && r.ProtoMajor == 1 && r.ProtoMinor == 0 && len(r.TransferEncoding) > 0 {
 		ref = &refuseTE10 // RFC 9112 §6.1: faulty framing; net/http's server would read no body
 	}
+	var routeOn, forward string
 	if ref == nil {
-		if i := rt.table.Match(r); i >= 0 {
+		escaped := r.URL.EscapedPath()
+		if routeOn, forward, ref = resolvePath(p.serverCfg.PathPolicy, escaped); ref == nil && forward != escaped {
+			r.URL.Path, r.URL.RawPath = routeOn, forward // normalize: the cleaned path goes upstream
+		}
+	}
+	if ref == nil {
+		if i := rt.table.MatchWith(r.Method, r.Host, routeOn, route.StdHeaders(r.Header)); i >= 0 {
 			lr = rt.routes[i]
 		}
 	}

@@ -202,3 +202,49 @@ func TestUpgradeTunnelBounds(t *testing.T) {
 		}
 	}
 }
+
+// server.path_policy decides alike on both listeners what an ambiguous path routes to and
+// what the target gets: reject answers 400, normalize routes on and forwards the cleaned
+// path, raw routes on the decoded path and forwards what the client sent.
+func TestPathPolicy(t *testing.T) {
+	target := newRawTarget(t, nil) // answers with the path it got
+	for _, fe := range frontEnds(t) {
+		for _, tc := range []struct {
+			policy, status, body string
+		}{
+			{"reject", "400", ""},
+			{"normalize", "200", "default:/orders/x"},
+			{"raw", "200", "admin:/admin/..%2forders/x"},
+		} {
+			t.Run(fe.name+"/"+tc.policy, func(t *testing.T) {
+				r := start(t, fmt.Sprintf(`listen: "127.0.0.1:0"
+%sserver: {path_policy: %s}
+upstreams:
+  admin: {targets: ["%s/"], host_header: admin}
+  orders: {targets: ["%s/"], host_header: default}
+routes:
+  - {name: admin, match: {paths: ["/admin/"]}, split: {admin: 1}}
+default: orders
+`, fe.tls, tc.policy, target.URL(), target.URL()), startOpts{tls: fe.tls != ""})
+				c := dialRaw(t, r)
+				defer c.Close()
+				io.WriteString(c, "GET /admin/..%2forders/x HTTP/1.1\r\nHost: a\r\n\r\n")
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				got := target.take()
+				if fmt.Sprint(resp.StatusCode) != tc.status {
+					t.Fatalf("%d %q, want %s", resp.StatusCode, b, tc.status)
+				}
+				if tc.body != "" {
+					host, path, _ := strings.Cut(tc.body, ":")
+					if len(got) != 1 || !strings.HasPrefix(got[0], "GET "+path+" HTTP/1.1\r\n") || !strings.Contains(got[0], "\r\nHost: "+host+"\r\n") {
+						t.Errorf("the target got %q, want GET %s on the %s route", got, path, host)
+					}
+				}
+			})
+		}
+	}
+}

@@ -3,6 +3,11 @@ package strangler
 import (
 	"bytes"
 	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/carve-dev/carve/strangler/config"
 )
 
 // Request syntax the proxy refuses before routing, the same on both front ends. The parsers
@@ -19,6 +24,7 @@ type refusal struct {
 
 var (
 	refuseMethod   = refusal{http.StatusBadRequest, "bad request: the method must be upper-case letters, '-' or '_'"}
+	refusePath     = refusal{http.StatusBadRequest, "bad request: ambiguous path (encoded / or \\, \\, dot segment, NUL or bad %-encoding)"}
 	refuseConnect  = refusal{http.StatusMethodNotAllowed, "method not allowed: CONNECT is not proxied"}
 	refuseVersion  = refusal{http.StatusHTTPVersionNotSupported, "HTTP version not supported: use HTTP/1.1 or HTTP/1.0"}
 	refuseNoHost   = refusal{http.StatusBadRequest, "bad request: missing Host header"}
@@ -148,4 +154,51 @@ func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
 		return &refuseCLAndTE
 	}
 	return nil
+}
+
+// resolvePath applies server.path_policy to a request's path as sent (escaped, no query): it
+// returns the path to route on (decoded) and the path to forward (escaped), or a refusal. Both
+// front ends route on what it returns, so they decide alike. A path with no '%', '\\' or dot
+// segment is returned as is, without allocating.
+func resolvePath(policy, raw string) (routeOn, forward string, ref *refusal) {
+	if !strings.ContainsAny(raw, "%\\") && !hasDotSegment(raw) {
+		return raw, raw, nil
+	}
+	decoded, err := url.PathUnescape(raw)
+	if policy == config.PathRaw {
+		if err != nil {
+			decoded = raw
+		}
+		return decoded, raw, nil
+	}
+	if err != nil || strings.IndexByte(decoded, 0) >= 0 {
+		return "", "", &refusePath
+	}
+	if policy == config.PathReject {
+		lower := strings.ToLower(raw)
+		if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.IndexByte(raw, '\\') >= 0 || hasDotSegment(decoded) {
+			return "", "", &refusePath
+		}
+		return decoded, raw, nil
+	}
+	cleaned := path.Clean("/" + decoded)
+	if strings.HasSuffix(decoded, "/") && cleaned != "/" {
+		cleaned += "/"
+	}
+	return cleaned, (&url.URL{Path: cleaned}).EscapedPath(), nil
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	if !strings.Contains(p, "/.") && !strings.HasPrefix(p, ".") {
+		return false
+	}
+	for p != "" {
+		var seg string
+		seg, p, _ = strings.Cut(p, "/")
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }

@@ -3,11 +3,7 @@ package strangler
 import (
 	"bytes"
 	"errors"
-	"io"
 	"net"
-	"net/http"
-	"net/http/httptrace"
-	"sync/atomic"
 	"time"
 )
 
@@ -105,95 +101,4 @@ func (c *upstreamConn) deadline() time.Time {
 		return c.outer
 	}
 	return c.armed
-}
-
-// errUnsolicited ends a read of bytes that arrived on an idle upstream connection, and a
-// write on a connection found holding such bytes.
-var errUnsolicited = errors.New("unsolicited bytes on an idle upstream connection")
-
-// idleGuardConn is the TLS front end's plain-HTTP connection to a target. net/http's
-// transport reads an idle connection in the background and drops one on which bytes arrive,
-// but a request that takes the connection in the meantime gets those bytes as its response.
-// Here, once a response's body has been read to its end (guardBody) and until the next request
-// takes the connection, a read that returns bytes fails; and a request that takes it while
-// bytes are waiting (a peek) fails before writing anything, which the transport retries on
-// another connection.
-type idleGuardConn struct {
-	net.Conn
-	state atomic.Uint64 // request generation << 2 | guardIdle | guardDirty
-}
-
-const (
-	guardIdle  = 1
-	guardDirty = 2
-)
-
-// take is called as a request takes the connection; it returns the request's generation.
-func (c *idleGuardConn) take(reused bool) uint64 {
-	for {
-		old := c.state.Load()
-		next := (old>>2 + 1) << 2
-		if old&guardDirty != 0 || old&guardIdle != 0 && reused && !clean(c.Conn) {
-			next |= guardDirty
-		}
-		if c.state.CompareAndSwap(old, next) {
-			return next >> 2
-		}
-	}
-}
-
-// done marks the connection idle after the response of generation gen ended, unless another
-// request has taken it since.
-func (c *idleGuardConn) done(gen uint64) { c.state.CompareAndSwap(gen<<2, gen<<2|guardIdle) }
-
-func (c *idleGuardConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if n > 0 {
-		if s := c.state.Load(); s&guardIdle != 0 {
-			c.state.CompareAndSwap(s, s|guardDirty)
-			return 0, errUnsolicited
-		}
-	}
-	return n, err
-}
-
-func (c *idleGuardConn) Write(b []byte) (int, error) {
-	if c.state.Load()&guardDirty != 0 {
-		return 0, errUnsolicited
-	}
-	return c.Conn.Write(b)
-}
-
-// guardTransport tells each plain upstream connection when a request takes it and when its
-// response has been read to the end.
-type guardTransport struct{ t *http.Transport }
-
-func (g guardTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	var conn *idleGuardConn
-	var gen uint64
-	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
-		if conn, _ = info.Conn.(*idleGuardConn); conn != nil {
-			gen = conn.take(info.Reused)
-		}
-	}}
-	resp, err := g.t.RoundTrip(r.WithContext(httptrace.WithClientTrace(r.Context(), trace)))
-	if err != nil || conn == nil {
-		return resp, err
-	}
-	resp.Body = &guardBody{ReadCloser: resp.Body, conn: conn, gen: gen}
-	return resp, nil
-}
-
-type guardBody struct {
-	io.ReadCloser
-	conn *idleGuardConn
-	gen  uint64
-}
-
-func (b *guardBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		b.conn.done(b.gen)
-	}
-	return n, err
 }
