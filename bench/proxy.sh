@@ -12,7 +12,8 @@
 # HTTP/1.1 (wrk) and HTTP/2 (h2load -m1, one stream per connection at a time), same backend,
 # and the ratio of CPU per request.
 #
-# Environment: ROUNDS (3), DURATION (10s), BASE_PORT (28080), CARVE (bin/carve).
+# Environment: ROUNDS (3), DURATION (10s), BASE_PORT (28080), CARVE (bin/carve), BASELINE (a
+# second carve binary, e.g. built from main: loaded in the same rounds, to measure a change).
 # Everything runs on 127.0.0.1 in the foreground from a scratch directory and is stopped by
 # the PIDs this script started.
 set -euo pipefail
@@ -24,6 +25,7 @@ BASE=${BASE_PORT:-28080}
 CARVE=${CARVE:-$ROOT/bin/carve}
 BE=$BASE; NGINX=$((BASE + 1)); CADDY=$((BASE + 2)); CARVE_PORT=$((BASE + 4)); CARVE_ADMIN=$((BASE + 5))
 NGINX_TLS=$((BASE + 6)); CARVE_TLS=$((BASE + 7)); CARVE_TLS_ADMIN=$((BASE + 8))
+BASELINE=${BASELINE:-}; BASE_PORT2=$((BASE + 9)); BASE_ADMIN=$((BASE + 10))
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -123,6 +125,12 @@ nginx -p "$D/nginx" -c "$D/nginx/nginx.conf" -g 'daemon off;' 2>"$D/nginx/stderr
 XDG_DATA_HOME=$D/caddy XDG_CONFIG_HOME=$D/caddy caddy run --config "$D/caddy/Caddyfile" --adapter caddyfile >"$D/caddy/log" 2>&1 & PIDS+=($!); CADDY_PID=$!
 "$CARVE" proxy run --config "$D/carve.yaml" --watch=false 2>"$D/carve.log" & PIDS+=($!); CARVE_PID=$!
 "$CARVE" proxy run --config "$D/carve-tls.yaml" --watch=false 2>"$D/carve-tls.log" & PIDS+=($!); CARVE_TLS_PID=$!
+TARGETS=(direct carve nginx caddy)
+if [[ -n $BASELINE ]]; then
+	sed -e "s/127.0.0.1:$CARVE_PORT/127.0.0.1:$BASE_PORT2/" -e "s/127.0.0.1:$CARVE_ADMIN/127.0.0.1:$BASE_ADMIN/" "$D/carve.yaml" >"$D/baseline.yaml"
+	"$BASELINE" proxy run --config "$D/baseline.yaml" --watch=false 2>"$D/baseline.log" & PIDS+=($!); BASELINE_PID=$!
+	TARGETS+=(baseline)
+fi
 
 wait_port() {
 	for _ in $(seq 1 100); do
@@ -135,10 +143,12 @@ wait_port() {
 }
 wait_port "$BE" backend; wait_port "$NGINX" nginx; wait_port "$CADDY" caddy; wait_port "$CARVE_PORT" carve
 wait_port "$NGINX_TLS" nginx-tls; wait_port "$CARVE_TLS" carve-tls
+[[ -z $BASELINE ]] || wait_port "$BASE_PORT2" baseline
 
 declare -A URL=([direct]="http://127.0.0.1:$BE/api/orders/7" [carve]="http://127.0.0.1:$CARVE_PORT/api/orders/7"
 	[nginx]="http://127.0.0.1:$NGINX/api/orders/7" [caddy]="http://127.0.0.1:$CADDY/api/orders/7")
 declare -A PID=([direct]=$BE_PID [carve]=$CARVE_PID [nginx]=$NGINX_PID [caddy]=$CADDY_PID)
+if [[ -n $BASELINE ]]; then URL[baseline]="http://127.0.0.1:$BASE_PORT2/api/orders/7"; PID[baseline]=$BASELINE_PID; fi
 TICK=$(getconf CLK_TCK)
 
 # cpu_ticks PID: utime+stime of PID and its direct children (nginx workers).
@@ -160,11 +170,11 @@ cpu_ticks() {
 to_us() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v+0} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000000} else print v }'; }
 
 echo "warming up" >&2
-for t in direct carve nginx caddy; do wrk -t2 -c64 -d3s -H 'X-User-ID: u1' "${URL[$t]}" >/dev/null; done
+for t in "${TARGETS[@]}"; do wrk -t2 -c64 -d3s -H 'X-User-ID: u1' "${URL[$t]}" >/dev/null; done
 
 RAW=$D/raw.tsv
 : >"$RAW"
-order=(direct carve nginx caddy)
+order=("${TARGETS[@]}")
 for ((r = 1; r <= ROUNDS; r++)); do
 	for t in "${order[@]}"; do
 		c0=$(cpu_ticks "${PID[$t]}")
@@ -191,7 +201,7 @@ echo
 echo "| target | req/s | p50 µs | p99 µs | proxy CPU µs/request |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 declare -A RPS CPU
-for t in direct carve nginx caddy; do
+for t in "${TARGETS[@]}"; do
 	RPS[$t]=$(col "$t" 3); CPU[$t]=$(col "$t" 6)
 	label=$t; [[ $t == direct ]] && label="direct (backend CPU)"
 	printf '| %s | %.0f | %.0f | %.0f | %.1f |\n' "$label" "${RPS[$t]}" "$(col "$t" 4)" "$(col "$t" 5)" "${CPU[$t]}"
@@ -200,6 +210,9 @@ echo
 awk -v a="${CPU[carve]}" -v n="${CPU[nginx]}" -v c="${CPU[caddy]}" -v ra="${RPS[carve]}" -v rn="${RPS[nginx]}" -v rc="${RPS[caddy]}" 'BEGIN{
 	printf "CPU per request: carve/nginx %.2fx, carve/Caddy %.2fx (aim: carve/nginx <= 2, carve/Caddy < 1)\n", a/n, a/c
 	printf "throughput:      carve/nginx %.2fx, carve/Caddy %.2fx\n", ra/rn, ra/rc }'
+if [[ -n $BASELINE ]]; then
+	awk -v a="${CPU[carve]}" -v b="${CPU[baseline]}" -v n="${CPU[nginx]}" 'BEGIN{ printf "CPU per request: carve/baseline %.2fx (baseline/nginx %.2fx)\n", a/b, b/n }'
+fi
 
 RATE=$(awk -v r="${RPS[carve]}" 'BEGIN{printf "%d", r/4}')
 OPEN=$D/open.tsv
