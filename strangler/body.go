@@ -3,7 +3,6 @@ package strangler
 import (
 	"errors"
 	"io"
-	"net"
 	"time"
 
 	"github.com/carve-dev/carve/strangler/config"
@@ -79,12 +78,4 @@ func (b *clientBody) Close() error {
 		return c.Close()
 	}
 	return nil
-}
-
-// connDeadline is a client connection's SetReadDeadline, or nil.
-func connDeadline(c net.Conn) func(time.Time) error {
-	if c == nil {
-		return nil
-	}
-	return c.SetReadDeadline
 }

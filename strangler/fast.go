@@ -181,7 +181,7 @@ func fastError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &te) && te.Timeout():
 		ctx.Error("request timeout", http.StatusRequestTimeout)
 	default:
-		// The parser's message quotes the request's bytes: not echoed back.
+		// The parser's message would quote the request's bytes: not echoed back.
 		ctx.Error("bad request: malformed HTTP/1.1 request", http.StatusBadRequest)
 	}
 	ctx.SetConnectionClose()

@@ -35,7 +35,6 @@ var (
 	refuseTE       = refusal{http.StatusNotImplemented, "not implemented: the only Transfer-Encoding accepted is chunked"}
 	refuseTE10     = refusal{http.StatusBadRequest, "bad request: Transfer-Encoding in an HTTP/1.0 request"}
 	refuseCLAndTE  = refusal{http.StatusBadRequest, "bad request: both Content-Length and Transfer-Encoding"}
-	refuseMalform  = refusal{http.StatusBadRequest, "bad request: malformed HTTP/1.1 request"}
 	refuseBodyRead = refusal{http.StatusBadRequest, "bad request: malformed or incomplete request body"}
 	refuseTooLarge = refusal{http.StatusRequestEntityTooLarge, "request body too large"}
 	refuseSlowBody = refusal{http.StatusRequestTimeout, "request timeout: the body was too slow"}
