@@ -8,7 +8,12 @@
 # ratios carve/nginx and carve/Caddy, then an open-loop check at ~25% of carve's saturation
 # that reports the p99 latency carve adds over going direct.
 #
-# Environment: ROUNDS (3), DURATION (10s), BASE_PORT (28080), CARVE (bin/carve).
+# Then the TLS listeners: carve's (net/http, HTTP/2 by ALPN) against nginx with TLS, over
+# HTTP/1.1 (wrk) and HTTP/2 (h2load -m1, one stream per connection at a time), same backend,
+# and the ratio of CPU per request.
+#
+# Environment: ROUNDS (3), DURATION (10s), BASE_PORT (28080), CARVE (bin/carve), BASELINE (a
+# second carve binary, e.g. built from main: loaded in the same rounds, to measure a change).
 # Everything runs on 127.0.0.1 in the foreground from a scratch directory and is stopped by
 # the PIDs this script started.
 set -euo pipefail
@@ -19,11 +24,14 @@ DURATION=${DURATION:-10s}
 BASE=${BASE_PORT:-28080}
 CARVE=${CARVE:-$ROOT/bin/carve}
 BE=$BASE; NGINX=$((BASE + 1)); CADDY=$((BASE + 2)); CARVE_PORT=$((BASE + 4)); CARVE_ADMIN=$((BASE + 5))
+NGINX_TLS=$((BASE + 6)); CARVE_TLS=$((BASE + 7)); CARVE_TLS_ADMIN=$((BASE + 8))
+BASELINE=${BASELINE:-}; BASE_PORT2=$((BASE + 9)); BASE_ADMIN=$((BASE + 10))
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v caddy >/dev/null || need+=(caddy)
+command -v h2load >/dev/null || need+=(nghttp2-client)
 if ((${#need[@]})); then
 	echo "installing ${need[*]} from Debian" >&2
 	apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
@@ -43,6 +51,15 @@ trap cleanup EXIT
 
 # --- configs -------------------------------------------------------------------------------
 mkdir -p "$D/nginx" "$D/caddy"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$D/key.pem" -out "$D/cert.pem" 2>/dev/null
+LOCATION='location / {
+      proxy_pass http://be;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }'
 cat >"$D/nginx/nginx.conf" <<NGINX
 worker_processes auto;
 pid $D/nginx/nginx.pid;
@@ -58,14 +75,14 @@ http {
   scgi_temp_path $D/nginx/scgi;
   upstream be { server 127.0.0.1:$BE; keepalive 256; keepalive_requests 100000; }
   server {
+    listen 127.0.0.1:$NGINX_TLS ssl http2;
+    ssl_certificate $D/cert.pem;
+    ssl_certificate_key $D/key.pem;
+    $LOCATION
+  }
+  server {
     listen 127.0.0.1:$NGINX;
-    location / {
-      proxy_pass http://be;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$host;
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-    }
+    $LOCATION
   }
 }
 NGINX
@@ -99,11 +116,21 @@ routes:
 default: monolith
 CARVE
 
+sed -e "s/127.0.0.1:$CARVE_PORT/127.0.0.1:$CARVE_TLS/" -e "s/127.0.0.1:$CARVE_ADMIN/127.0.0.1:$CARVE_TLS_ADMIN/" "$D/carve.yaml" >"$D/carve-tls.yaml"
+printf 'tls: {cert_file: "%s", key_file: "%s"}\n' "$D/cert.pem" "$D/key.pem" >>"$D/carve-tls.yaml"
+
 # --- start everything ------------------------------------------------------------------------
 "$D/backend" -addr "127.0.0.1:$BE" 2>"$D/backend.log" & PIDS+=($!); BE_PID=$!
 nginx -p "$D/nginx" -c "$D/nginx/nginx.conf" -g 'daemon off;' 2>"$D/nginx/stderr.log" & PIDS+=($!); NGINX_PID=$!
 XDG_DATA_HOME=$D/caddy XDG_CONFIG_HOME=$D/caddy caddy run --config "$D/caddy/Caddyfile" --adapter caddyfile >"$D/caddy/log" 2>&1 & PIDS+=($!); CADDY_PID=$!
 "$CARVE" proxy run --config "$D/carve.yaml" --watch=false 2>"$D/carve.log" & PIDS+=($!); CARVE_PID=$!
+"$CARVE" proxy run --config "$D/carve-tls.yaml" --watch=false 2>"$D/carve-tls.log" & PIDS+=($!); CARVE_TLS_PID=$!
+TARGETS=(direct carve nginx caddy)
+if [[ -n $BASELINE ]]; then
+	sed -e "s/127.0.0.1:$CARVE_PORT/127.0.0.1:$BASE_PORT2/" -e "s/127.0.0.1:$CARVE_ADMIN/127.0.0.1:$BASE_ADMIN/" "$D/carve.yaml" >"$D/baseline.yaml"
+	"$BASELINE" proxy run --config "$D/baseline.yaml" --watch=false 2>"$D/baseline.log" & PIDS+=($!); BASELINE_PID=$!
+	TARGETS+=(baseline)
+fi
 
 wait_port() {
 	for _ in $(seq 1 100); do
@@ -115,10 +142,13 @@ wait_port() {
 	exit 1
 }
 wait_port "$BE" backend; wait_port "$NGINX" nginx; wait_port "$CADDY" caddy; wait_port "$CARVE_PORT" carve
+wait_port "$NGINX_TLS" nginx-tls; wait_port "$CARVE_TLS" carve-tls
+[[ -z $BASELINE ]] || wait_port "$BASE_PORT2" baseline
 
 declare -A URL=([direct]="http://127.0.0.1:$BE/api/orders/7" [carve]="http://127.0.0.1:$CARVE_PORT/api/orders/7"
 	[nginx]="http://127.0.0.1:$NGINX/api/orders/7" [caddy]="http://127.0.0.1:$CADDY/api/orders/7")
 declare -A PID=([direct]=$BE_PID [carve]=$CARVE_PID [nginx]=$NGINX_PID [caddy]=$CADDY_PID)
+if [[ -n $BASELINE ]]; then URL[baseline]="http://127.0.0.1:$BASE_PORT2/api/orders/7"; PID[baseline]=$BASELINE_PID; fi
 TICK=$(getconf CLK_TCK)
 
 # cpu_ticks PID: utime+stime of PID and its direct children (nginx workers).
@@ -140,11 +170,11 @@ cpu_ticks() {
 to_us() { awk -v v="$1" 'BEGIN{ if (v ~ /us$/) {sub(/us$/,"",v); print v+0} else if (v ~ /ms$/) {sub(/ms$/,"",v); print v*1000} else if (v ~ /s$/) {sub(/s$/,"",v); print v*1000000} else print v }'; }
 
 echo "warming up" >&2
-for t in direct carve nginx caddy; do wrk -t2 -c64 -d3s -H 'X-User-ID: u1' "${URL[$t]}" >/dev/null; done
+for t in "${TARGETS[@]}"; do wrk -t2 -c64 -d3s -H 'X-User-ID: u1' "${URL[$t]}" >/dev/null; done
 
 RAW=$D/raw.tsv
 : >"$RAW"
-order=(direct carve nginx caddy)
+order=("${TARGETS[@]}")
 for ((r = 1; r <= ROUNDS; r++)); do
 	for t in "${order[@]}"; do
 		c0=$(cpu_ticks "${PID[$t]}")
@@ -171,7 +201,7 @@ echo
 echo "| target | req/s | p50 µs | p99 µs | proxy CPU µs/request |"
 echo "| --- | ---: | ---: | ---: | ---: |"
 declare -A RPS CPU
-for t in direct carve nginx caddy; do
+for t in "${TARGETS[@]}"; do
 	RPS[$t]=$(col "$t" 3); CPU[$t]=$(col "$t" 6)
 	label=$t; [[ $t == direct ]] && label="direct (backend CPU)"
 	printf '| %s | %.0f | %.0f | %.0f | %.1f |\n' "$label" "${RPS[$t]}" "$(col "$t" 4)" "$(col "$t" 5)" "${CPU[$t]}"
@@ -180,6 +210,9 @@ echo
 awk -v a="${CPU[carve]}" -v n="${CPU[nginx]}" -v c="${CPU[caddy]}" -v ra="${RPS[carve]}" -v rn="${RPS[nginx]}" -v rc="${RPS[caddy]}" 'BEGIN{
 	printf "CPU per request: carve/nginx %.2fx, carve/Caddy %.2fx (aim: carve/nginx <= 2, carve/Caddy < 1)\n", a/n, a/c
 	printf "throughput:      carve/nginx %.2fx, carve/Caddy %.2fx\n", ra/rn, ra/rc }'
+if [[ -n $BASELINE ]]; then
+	awk -v a="${CPU[carve]}" -v b="${CPU[baseline]}" -v n="${CPU[nginx]}" 'BEGIN{ printf "CPU per request: carve/baseline %.2fx (baseline/nginx %.2fx)\n", a/b, b/n }'
+fi
 
 RATE=$(awk -v r="${RPS[carve]}" 'BEGIN{printf "%d", r/4}')
 OPEN=$D/open.tsv
@@ -210,3 +243,47 @@ done
 echo
 awk -v c99="${OP99[carve]}" -v d99="${OP99[direct]}" -v c50="${OP50[carve]}" -v d50="${OP50[direct]}" -v cb="${OB99[carve]}" -v db="${OB99[direct]}" 'BEGIN{
 	printf "carve adds %d µs at p50 and %d µs at p99 over direct (medians; best rounds: %d µs at p99); aim: p99 added < 1000 µs\n", c50-d50, c99-d99, cb-db }'
+
+# --- TLS listeners ---------------------------------------------------------------------------
+declare -A TURL=([carve]="https://127.0.0.1:$CARVE_TLS/api/orders/7" [nginx]="https://127.0.0.1:$NGINX_TLS/api/orders/7")
+declare -A TPID=([carve]=$CARVE_TLS_PID [nginx]=$NGINX_PID)
+TLSRAW=$D/tls.tsv
+: >"$TLSRAW"
+for t in carve nginx; do wrk -t2 -c64 -d3s "${TURL[$t]}" >/dev/null; done
+order=(carve nginx)
+for ((r = 1; r <= ROUNDS; r++)); do
+	for t in "${order[@]}"; do
+		c0=$(cpu_ticks "${TPID[$t]}")
+		out=$(wrk -t2 -c64 -d"$DURATION" -H 'X-User-ID: u1' "${TURL[$t]}")
+		c1=$(cpu_ticks "${TPID[$t]}")
+		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+		cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK" -v n="$reqs" 'BEGIN{printf "%.1f", d/t*1e6/n}')
+		printf '%s\th1\t%s\t%s\n' "$t" "$rps" "$cpu_us" >>"$TLSRAW"
+		printf 'tls round %d %-6s HTTP/1.1 %10.0f req/s  cpu %6.1fus/req\n' "$r" "$t" "$rps" "$cpu_us" >&2
+		c0=$(cpu_ticks "${TPID[$t]}")
+		out=$(h2load -c64 -m1 -t2 -D "${DURATION%s}" -H 'X-User-ID: u1' "${TURL[$t]}" 2>&1)
+		c1=$(cpu_ticks "${TPID[$t]}")
+		reqs=$(awk '/^requests:/ {print $8}' <<<"$out")
+		rps=$(awk '/^finished in/ {sub(/,/,"",$4); print $4}' <<<"$out")
+		cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK" -v n="$reqs" 'BEGIN{ if (n > 0) printf "%.1f", d/t*1e6/n; else print "nan" }')
+		printf '%s\th2\t%s\t%s\n' "$t" "$rps" "$cpu_us" >>"$TLSRAW"
+		printf 'tls round %d %-6s HTTP/2   %10.0f req/s  cpu %6.1fus/req\n' "$r" "$t" "$rps" "$cpu_us" >&2
+	done
+	order=("${order[@]:1}" "${order[0]}")
+done
+tcol() { awk -F'\t' -v t="$1" -v p="$2" -v c="$3" '$1==t && $2==p {print $c}' "$TLSRAW" | median; }
+echo
+echo "## TLS listeners: carve (net/http) vs nginx with TLS — wrk (HTTP/1.1) and h2load -m1 (HTTP/2), 64 connections, $ROUNDS rotated rounds, medians"
+echo
+echo "| target | protocol | req/s | proxy CPU µs/request |"
+echo "| --- | --- | ---: | ---: |"
+for p in h1 h2; do
+	for t in carve nginx; do
+		printf '| %s | %s | %.0f | %.1f |\n' "$t" "$p" "$(tcol "$t" "$p" 3)" "$(tcol "$t" "$p" 4)"
+	done
+done
+echo
+for p in h1 h2; do
+	awk -v p="$p" -v a="$(tcol carve "$p" 4)" -v n="$(tcol nginx "$p" 4)" 'BEGIN{ printf "TLS %s CPU per request: carve/nginx %.2fx (aim <= 2)\n", p, a/n }'
+done

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -28,10 +30,12 @@ type WeightsRequest struct {
 //	PUT  /routes/{name}/weights   set them: {"weights": {"orders": 50, "monolith": 50}}
 //	GET  /upstreams               targets and their health
 //	GET  /metrics                 Prometheus metrics
-//	GET  /debug/pprof/...         Go profiles of the running proxy
+//	GET  /debug/pprof/...         Go profiles of the running proxy (only with a token)
 //	GET  /healthz, /readyz        liveness and readiness (no token needed)
 //
 // With token non-empty every other endpoint requires "Authorization: Bearer <token>".
+// Without one, Run serves it on loopback only, and adminHostOnly refuses requests whose Host is
+// not that loopback address (DNS rebinding).
 func (p *Proxy) AdminHandler(token string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
@@ -92,14 +96,33 @@ func (p *Proxy) AdminHandler(token string) http.Handler {
 	})
 	mux.Handle("PUT /routes/{name}/weights", set)
 	mux.Handle("POST /routes/{name}/weights", set)
-	// Profiles of the running proxy, behind the token like the rest.
-	mux.Handle("GET /debug/pprof/", auth(pprof.Index))
-	mux.Handle("GET /debug/pprof/profile", auth(pprof.Profile))
-	mux.Handle("GET /debug/pprof/trace", auth(pprof.Trace))
+	// Profiles of the running proxy, behind the token like the rest; without a token there
+	// are none (a profile shows memory, and any local process could ask).
+	if token != "" {
+		mux.Handle("GET /debug/pprof/", auth(pprof.Index))
+		mux.Handle("GET /debug/pprof/profile", auth(pprof.Profile))
+		mux.Handle("GET /debug/pprof/trace", auth(pprof.Trace))
+	}
 	mux.Handle("GET /upstreams", auth(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"upstreams": p.Upstreams()})
 	}))
 	return mux
+}
+
+// adminHostOnly refuses requests whose Host is not the loopback listen address addr (or
+// localhost with its port): without a token, a web page the operator visits could otherwise
+// reach the admin API through a DNS name rebound to 127.0.0.1.
+func adminHostOnly(addr net.Addr, h http.Handler) http.Handler {
+	_, port, _ := net.SplitHostPort(addr.String())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, p, err := net.SplitHostPort(r.Host)
+		ip := net.ParseIP(strings.Trim(host, "[]"))
+		if err != nil || p != port || host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			writeError(w, http.StatusMisdirectedRequest, fmt.Errorf("Host %q is not this admin listener's address: use %s", r.Host, addr))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func isValidation(err error) bool {

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"sync"
 	"syscall"
 	"time"
@@ -54,11 +55,15 @@ func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 		IsTLS: scheme == "https",
 		Dial: func(addr string) (net.Conn, error) {
 			c, err := dialer.Dial("tcp", addr)
-			if err != nil || hdrTimeout <= 0 {
+			if err != nil {
 				return c, err
 			}
-			return &ttfbConn{Conn: c, limit: hdrTimeout}, nil
+			return &upstreamConn{Conn: c, limit: hdrTimeout, peek: scheme != "https"}, nil
 		},
+		// The write deadline is set at the start of every request, before a byte of it is
+		// written or read from the client: upstreamConn checks there that a kept-alive
+		// connection is still clean. A write that takes this long is cut.
+		WriteTimeout:              24 * time.Hour,
 		TLSConfig:                 &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOnly(host)},
 		MaxConns:                  maxConns,
 		MaxConnWaitTimeout:        tc.DialTimeout.D(),
@@ -70,13 +75,34 @@ func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 		ReadBufferSize:            16 << 10,
 		MaxResponseBodySize:       0,
 		RetryIfErr: func(req *fasthttp.Request, attempts int, err error) (bool, bool) {
-			// Only a kept-alive connection that the target closed before answering: the
-			// request never reached it. Everything else is dispatch's to decide.
-			return false, errors.Is(err, fasthttp.ErrConnectionClosed) && idempotent(req)
+			// A kept-alive connection found closed or dirty before the request was written
+			// (any request), or closed by the target before answering (fasthttp says io.EOF
+			// or ErrConnectionClosed; idempotent requests only, as it may have read it).
+			// Everything else is dispatch's to decide.
+			return false, errors.Is(err, errConnUnusable) ||
+				(errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF)) && idempotent(req)
 		},
 	}
 	p.clients[key] = hc
 	return hc
+}
+
+// tunnelSlots returns the semaphore capping scheme://host's tunnels at max_conns_per_host
+// (nil without a cap), shared like its client across targets and reloads.
+func (p *Proxy) tunnelSlots(scheme, host string) chan struct{} {
+	n := p.transportCfg.MaxConnsPerHost
+	if n <= 0 {
+		return nil
+	}
+	key := scheme + "://" + host
+	p.clientsMu.Lock()
+	defer p.clientsMu.Unlock()
+	if s, ok := p.slots[key]; ok {
+		return s
+	}
+	s := make(chan struct{}, n)
+	p.slots[key] = s
+	return s
 }
 
 func (p *Proxy) closeFastClients() {
@@ -99,54 +125,6 @@ func idempotent(req *fasthttp.Request) bool {
 	return h.IsGet() || h.IsHead() || h.IsPut() || h.IsDelete() || h.IsOptions() || h.IsTrace()
 }
 
-// ttfbConn bounds the wait for a target's first response byte (transport.
-// response_header_timeout): the request's first write arms a read deadline, the first read
-// that returns data restores the deadline the client set (a route timeout, or none), so a
-// long response — a download, server-sent events — is not cut by it.
-type ttfbConn struct {
-	net.Conn
-	limit time.Duration
-	outer time.Time // the read deadline the HTTP client asked for
-	armed time.Time // the first-byte deadline while waiting for it
-}
-
-func (c *ttfbConn) Write(b []byte) (int, error) {
-	if c.armed.IsZero() {
-		c.armed = time.Now().Add(c.limit)
-		_ = c.Conn.SetReadDeadline(c.deadline())
-	}
-	return c.Conn.Write(b)
-}
-
-func (c *ttfbConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
-	if n > 0 && !c.armed.IsZero() {
-		c.armed = time.Time{}
-		_ = c.Conn.SetReadDeadline(c.outer)
-	}
-	return n, err
-}
-
-func (c *ttfbConn) SetReadDeadline(t time.Time) error {
-	c.outer = t
-	return c.Conn.SetReadDeadline(c.deadline())
-}
-
-func (c *ttfbConn) SetDeadline(t time.Time) error {
-	c.outer = t
-	if err := c.Conn.SetWriteDeadline(t); err != nil {
-		return err
-	}
-	return c.Conn.SetReadDeadline(c.deadline())
-}
-
-func (c *ttfbConn) deadline() time.Time {
-	if c.armed.IsZero() || !c.outer.IsZero() && c.outer.Before(c.armed) {
-		return c.outer
-	}
-	return c.armed
-}
-
 // newFastServer is the plain HTTP/1.1 front end's server for cfg; tunnels (upgraded
 // connections) end when tunnels is done.
 func (p *Proxy) newFastServer(cfg *config.Config, tunnels context.Context) *fasthttp.Server {
@@ -155,19 +133,21 @@ func (p *Proxy) newFastServer(cfg *config.Config, tunnels context.Context) *fast
 	if maxBody <= 0 {
 		maxBody = math.MaxInt
 	}
-	readTimeout := s.ReadTimeout.D()
+	// What fasthttp reads of a body before the handler runs is bounded by body_timeout (or
+	// read_timeout when shorter); clientBody bounds each later read the same way.
+	readTimeout := s.BodyTimeout.D()
+	if rt := s.ReadTimeout.D(); rt > 0 && rt < readTimeout {
+		readTimeout = rt
+	}
 	srv := &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) { p.serveFast(ctx, tunnels) },
-		// fasthttp's ReadTimeout covers reading a request's headers (and a body it buffers);
-		// HeaderReceived then gives the body read_timeout, which is none by default.
+		// fasthttp's ReadTimeout covers reading a request's headers; HeaderReceived then
+		// gives the body its own.
 		ReadTimeout:  s.ReadHeaderTimeout.D(),
 		WriteTimeout: s.WriteTimeout.D(),
 		IdleTimeout:  s.IdleTimeout.D(),
 		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
-			if readTimeout > 0 {
-				return fasthttp.RequestConfig{ReadTimeout: readTimeout}
-			}
-			return fasthttp.RequestConfig{ReadTimeout: 365 * 24 * time.Hour}
+			return fasthttp.RequestConfig{ReadTimeout: readTimeout}
 		},
 		ReadBufferSize:               s.MaxHeaderBytes,
 		MaxRequestBodySize:           maxBody,
@@ -177,10 +157,13 @@ func (p *Proxy) newFastServer(cfg *config.Config, tunnels context.Context) *fast
 		NoDefaultDate:                true,
 		DisablePreParseMultipartForm: true,
 		ReduceMemoryUsage:            false,
-		CloseOnShutdown:              true,
-		KeepHijackedConns:            true, // tunnels close their own connections (pipe)
-		Logger:                       fastLogger{p.log},
-		ErrorHandler:                 fastError,
+		// Parse errors name the fault without quoting the request (which may carry
+		// credentials) and are distinguishable (an unsupported Transfer-Encoding is a 501).
+		SecureErrorLogMessage: true,
+		CloseOnShutdown:       true,
+		KeepHijackedConns:     true, // tunnels close their own connections (pipe)
+		Logger:                fastLogger{p.log},
+		ErrorHandler:          fastError,
 	}
 	return srv
 }
@@ -193,10 +176,12 @@ func fastError(ctx *fasthttp.RequestCtx, err error) {
 		ctx.Error("request body too large", http.StatusRequestEntityTooLarge)
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)) || errors.Is(err, fasthttp.ErrSmallReadBuffer):
 		ctx.Error("request header fields too large", http.StatusRequestHeaderFieldsTooLarge)
+	case errors.Is(err, fasthttp.ErrUnsupportedTransferEncoding):
+		ctx.Error(refuseTE.msg, refuseTE.status)
 	case errors.As(err, &te) && te.Timeout():
 		ctx.Error("request timeout", http.StatusRequestTimeout)
 	default:
-		// The parser's message quotes the request's bytes: not echoed back.
+		// The parser's message would quote the request's bytes: not echoed back.
 		ctx.Error("bad request: malformed HTTP/1.1 request", http.StatusBadRequest)
 	}
 	ctx.SetConnectionClose()
@@ -205,8 +190,21 @@ func fastError(ctx *fasthttp.RequestCtx, err error) {
 type fastLogger struct{ log *slog.Logger }
 
 func (l fastLogger) Printf(format string, args ...any) {
-	l.log.Warn("http server", "detail", fmt.Sprintf(format, args...))
+	l.log.Warn("http server", "detail", redactCredentials(fmt.Sprintf(format, args...)))
 }
+
+// credentialHeader matches a credential header's value in text quoting a message.
+var credentialHeader = regexp.MustCompile(`(?i)((?:proxy-)?authorization|(?:set-)?cookie)(:\s*)[^\r\n"\\]*`)
+
+// redactCredentials hides the values of Authorization, Proxy-Authorization, Cookie and
+// Set-Cookie in a log message. fasthttp's messages no longer quote requests
+// (SecureErrorLogMessage); this is the net under that promise.
+func redactCredentials(s string) string {
+	return credentialHeader.ReplaceAllString(s, "$1$2[redacted]")
+}
+
+// maxUnusableConns bounds the kept-alive connections one request may find unusable.
+const maxUnusableConns = 64
 
 // fastAttempt is a request of the plain HTTP/1.1 front end.
 type fastAttempt struct {
@@ -216,24 +214,10 @@ type fastAttempt struct {
 	deadline time.Time
 	upgrade  bool
 	trusted  []netip.Prefix
-	inHost   []byte // the request's Host header as the client sent it
+	inHost   []byte // the request's Host (from an absolute-form target when there is one)
 	scratch  []byte
 	names    []byte // header names listed in Connection, NUL-separated
-	limit    bodyLimit
-}
-
-// bodyLimit fails a request body stream that goes past n bytes.
-type bodyLimit struct {
-	r io.Reader
-	n int64
-}
-
-func (l *bodyLimit) Read(b []byte) (int, error) {
-	n, err := l.r.Read(b)
-	if l.n -= int64(n); l.n < 0 {
-		return n, fasthttp.ErrBodyTooLarge
-	}
-	return n, err
+	body     clientBody
 }
 
 // serveFast routes, splits and forwards one request of the plain HTTP/1.1 front end.
@@ -244,36 +228,42 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	h := &req.Header
 	a := p.fastAttempts.Get().(*fastAttempt)
 	a.ctx, a.tunnels, a.trusted = ctx, tunnels, rt.trusted
-	a.upgrade = h.ConnectionUpgrade()
+	// A tunnel only for a real upgrade: Connection naming it and an Upgrade header.
+	a.upgrade = h.ConnectionUpgrade() && len(h.Peek(fasthttp.HeaderUpgrade)) > 0
 	clientClose := h.ConnectionClose()
-	a.prepare()
 
 	lr := rt.def
-	if i := rt.table.MatchWith(b2s(h.Method()), b2s(a.inHost), b2s(ctx.Path()), (*fastHeaders)(h)); i >= 0 {
+	var target *upstream.Target
+	var attempts, status int
+	var err error
+	routeOn, ref := a.prepare(p.serverCfg.PathPolicy)
+	if ref != nil {
+		status = a.refuse(ref)
+	} else if i := rt.table.MatchWith(b2s(h.Method()), b2s(a.inHost), routeOn, (*fastHeaders)(h)); i >= 0 {
 		lr = rt.routes[i]
 	}
 	st := lr.state.Load()
 	side := 0
-	if st.split.Len() > 1 {
+	if st.split.Len() > 1 && status == 0 {
 		side = a.pickSide(lr, st)
 	}
-	var target *upstream.Target
-	var attempts, status int
-	var err error
 	switch cl := h.ContentLength(); {
+	case status != 0:
 	case lr.maxBody > 0 && int64(cl) > lr.maxBody:
-		status = a.fail(http.StatusRequestEntityTooLarge, "request body too large")
+		status = a.refuse(&refuseTooLarge)
 	default:
 		if lr.timeout > 0 {
 			a.deadline = start.Add(lr.timeout)
 		}
-		if cl == -1 && lr.maxBody > 0 && req.IsBodyStream() {
-			// Chunked: the limit is enforced while the body streams to the target.
-			a.limit = bodyLimit{r: req.BodyStream(), n: lr.maxBody}
-			req.SetBodyStream(&a.limit, -1)
+		if req.IsBodyStream() {
+			limit := int64(-1)
+			if lr.maxBody > 0 {
+				limit = lr.maxBody
+			}
+			a.body.reset(req.BodyStream(), ctx.SetReadDeadline, limit, p.serverCfg)
+			req.SetBodyStream(&a.body, cl)
 		}
 		target, attempts, status, err = dispatch(lr, st, side, a)
-		a.limit = bodyLimit{}
 	}
 	if clientClose {
 		ctx.SetConnectionClose()
@@ -292,16 +282,54 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 			attempts: attempts, proto: string(h.Protocol()), err: errText, elapsed: elapsed})
 	}
 	a.ctx, a.tunnels, a.trusted, a.cookie, a.deadline = nil, nil, nil, a.cookie[:0], time.Time{}
+	a.body = clientBody{}
 	p.fastAttempts.Put(a)
 }
 
-// prepare makes the client's request the outbound one: hop-by-hop headers (with those named
-// in Connection) are removed first, then X-Forwarded-For/-Host/-Proto are set, so a client
-// cannot make the proxy drop its own headers. Inbound forwarding headers are kept only from a
-// trusted peer.
-func (a *fastAttempt) prepare() {
-	h := &a.ctx.Request.Header
-	a.inHost = append(a.inHost[:0], h.Host()...)
+// prepare checks the request (syntax.go) and makes it the outbound one: an absolute-form
+// target becomes origin-form with its authority as the Host (RFC 9112 §3.2.2), hop-by-hop
+// headers (with those named in Connection) are removed first, then X-Forwarded-For/-Host/-Proto
+// are set, so a client cannot make the proxy drop its own headers. Inbound forwarding headers
+// are kept only from a trusted peer; from anyone else every copy, in any case, is replaced.
+//
+// It returns the path to route on (server.path_policy, resolvePath), valid while the request is.
+func (a *fastAttempt) prepare(policy string) (string, *refusal) {
+	req := &a.ctx.Request
+	h := &req.Header
+	if ref := checkRequestLine(b2s(h.Method()), b2s(h.Protocol())); ref != nil {
+		return "", ref
+	}
+	if uri := h.RequestURI(); len(uri) > 0 && uri[0] != '/' {
+		u := req.URI()
+		a.inHost = append(a.inHost[:0], u.Host()...)
+		a.scratch = append(a.scratch[:0], u.RequestURI()...)
+		req.SetRequestURIBytes(a.scratch)
+		u.SetScheme("http")
+	} else {
+		a.inHost = append(a.inHost[:0], h.Host()...)
+	}
+	if ref := checkHost(b2s(a.inHost)); ref != nil {
+		return "", ref
+	}
+	a.names = a.names[:0]
+	if ref := scanRawHeaders(h.RawHeaders(), func(n []byte) { a.names = append(append(a.names, n...), 0) }); ref != nil {
+		return "", ref
+	}
+	uri := h.RequestURI()
+	rawPath, query := uri, []byte(nil)
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		rawPath, query = uri[:i], uri[i:]
+	}
+	routeOn, forward, ref := resolvePath(policy, b2s(rawPath))
+	if ref != nil {
+		return "", ref
+	}
+	if len(forward) != len(rawPath) || forward != b2s(rawPath) {
+		// normalize: the cleaned path goes upstream (routeOn is a string of its own here).
+		a.scratch = append(append(a.scratch[:0], forward...), query...)
+		req.SetRequestURIBytes(a.scratch)
+	}
+	a.deleteNames(h.DelBytes)
 	a.dropConnectionNamed(h.PeekAll(fasthttp.HeaderConnection), a.upgradeHeader, h.DelBytes)
 	for _, n := range hopHeaders {
 		if a.upgrade && (n == "Connection" || n == "Upgrade") {
@@ -316,44 +344,86 @@ func (a *fastAttempt) prepare() {
 	trusted := isTrusted(addr, a.trusted)
 	xff := a.scratch[:0]
 	if trusted {
-		for i, v := range h.PeekAll("X-Forwarded-For") {
-			if i > 0 {
-				xff = append(xff, ", "...)
-			}
-			xff = append(xff, v...)
-		}
+		xff = joinValues(xff, h.PeekAll("X-Forwarded-For"))
 		if len(xff) > 0 {
 			xff = append(xff, ", "...)
 		}
 	}
 	xff = addr.AppendTo(xff)
-	h.SetBytesV("X-Forwarded-For", xff)
+	fhost, fproto := len(xff), 0
+	if trusted {
+		xff = joinValues(xff, h.PeekAll("X-Forwarded-Host"))
+	}
+	if len(xff) == fhost {
+		xff = append(xff, a.inHost...)
+	}
+	fproto = len(xff)
+	if trusted {
+		xff = joinValues(xff, h.PeekAll("X-Forwarded-Proto"))
+	}
+	if len(xff) == fproto {
+		xff = append(xff, "http"...)
+	}
 	a.scratch = xff
-	if !trusted || len(h.Peek("X-Forwarded-Host")) == 0 {
-		h.SetBytesV("X-Forwarded-Host", a.inHost)
+	for _, n := range forwardedHeaders {
+		h.Del(n)
 	}
-	if !trusted || len(h.Peek("X-Forwarded-Proto")) == 0 {
-		h.Set("X-Forwarded-Proto", "http")
-	}
-	a.ctx.Request.UseHostHeader = true
+	h.SetBytesV("X-Forwarded-For", xff[:fhost])
+	h.SetBytesV("X-Forwarded-Host", xff[fhost:fproto])
+	h.SetBytesV("X-Forwarded-Proto", xff[fproto:])
+	req.UseHostHeader = true
+	return routeOn, nil
 }
 
-// dropConnectionNamed deletes the headers that the Connection values vals name, except the
-// tokens keep accepts. The names are copied first: deleting moves the values.
-func (a *fastAttempt) dropConnectionNamed(vals [][]byte, keep func([]byte) bool, del func([]byte)) {
-	a.names = a.names[:0]
-	for _, v := range vals {
-		for f := range bytes.SplitSeq(v, []byte(",")) {
-			if f = bytes.TrimSpace(f); len(f) > 0 && !keep(f) {
-				a.names = append(append(a.names, f...), 0)
-			}
+var forwardedHeaders = [...]string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
+
+// joinValues appends vals to dst separated by ", ".
+func joinValues(dst []byte, vals [][]byte) []byte {
+	for i, v := range vals {
+		if i > 0 {
+			dst = append(dst, ", "...)
 		}
+		dst = append(dst, v...)
 	}
+	return dst
+}
+
+// refuse answers a request the proxy will not forward and closes the connection: after a
+// malformed request, where the next one starts is not known.
+func (a *fastAttempt) refuse(ref *refusal) int {
+	a.fail(ref.status, ref.msg)
+	a.ctx.SetConnectionClose() // after fail: resetting the response clears it
+	return ref.status
+}
+
+// deleteNames deletes the NUL-separated header names in a.names.
+func (a *fastAttempt) deleteNames(del func([]byte)) {
 	for n := range bytes.SplitSeq(a.names, []byte{0}) {
 		if len(n) > 0 {
 			del(n)
 		}
 	}
+}
+
+// dropConnectionNamed deletes the headers that the Connection values vals name, except the
+// tokens keep accepts and the headers that frame the message (Content-Length,
+// Transfer-Encoding, Host): those are the proxy's, and dropping them would change where the
+// request ends. The names are copied first: deleting moves the values.
+func (a *fastAttempt) dropConnectionNamed(vals [][]byte, keep func([]byte) bool, del func([]byte)) {
+	a.names = a.names[:0]
+	for _, v := range vals {
+		for f := range bytes.SplitSeq(v, []byte(",")) {
+			if f = bytes.TrimSpace(f); len(f) > 0 && !keep(f) && !framingHeader(f) {
+				a.names = append(append(a.names, f...), 0)
+			}
+		}
+	}
+	a.deleteNames(del)
+}
+
+func framingHeader(name []byte) bool {
+	return bytes.EqualFold(name, []byte("Content-Length")) || bytes.EqualFold(name, []byte("Transfer-Encoding")) ||
+		bytes.EqualFold(name, []byte("Host"))
 }
 
 func isClose(token []byte) bool { return bytes.EqualFold(token, []byte("close")) }
@@ -378,8 +448,11 @@ func (a *fastAttempt) pickSide(lr *liveRoute, st *splitState) int {
 		if len(key) == 0 {
 			v := newKey()
 			key = []byte(v)
+			// Secure when the client's side is TLS, as a trusted proxy in front says (prepare
+			// left X-Forwarded-Proto as "http" for anyone else).
+			secure := bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
 			c := &http.Cookie{Name: lr.stickyArg, Value: v, Path: "/", HttpOnly: true,
-				SameSite: http.SameSiteLaxMode, MaxAge: lr.cookieTTL}
+				SameSite: http.SameSiteLaxMode, Secure: secure, MaxAge: lr.cookieTTL}
 			a.cookie = append(a.cookie[:0], c.String()...)
 		}
 	case stickyHeader:
@@ -411,14 +484,22 @@ func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 	if f.tls {
 		req.URI().SetScheme("https")
 	}
+	req.Header.SetNoDefaultContentType(true) // the target gets the Content-Type the client sent, or none
 	if a.upgrade {
 		return a.tunnel(f)
 	}
 	var err error
-	if a.deadline.IsZero() {
-		err = f.fast.Do(req, resp)
-	} else {
-		err = f.fast.DoDeadline(req, resp, a.deadline)
+	// Kept-alive connections found closed or dirty are closed one by one (after a target
+	// restart, every idle one is); fasthttp retries them itself only without a body stream.
+	for range maxUnusableConns {
+		if a.deadline.IsZero() {
+			err = f.fast.Do(req, resp)
+		} else {
+			err = f.fast.DoDeadline(req, resp, a.deadline)
+		}
+		if !errors.Is(err, errConnUnusable) {
+			break
+		}
 	}
 	if f.basePath != "" {
 		req.SetRequestURIBytes(a.scratch[len(f.basePath):])
@@ -455,12 +536,16 @@ func (a *fastAttempt) fail(status int, msg string) int {
 
 func (a *fastAttempt) failErr(err error) int {
 	switch {
+	case a.body.fault != nil:
+		return a.refuse(a.body.fault)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		return a.fail(http.StatusRequestEntityTooLarge, "request body too large")
+		return a.refuse(&refuseTooLarge)
 	case errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err):
 		return a.fail(http.StatusGatewayTimeout, "upstream timed out")
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		return a.fail(http.StatusBadGateway, "upstream response headers too large")
+	case errors.Is(err, errTunnelsFull):
+		return a.fail(http.StatusServiceUnavailable, "too many tunnels to the target")
 	}
 	return a.fail(http.StatusBadGateway, "upstream unreachable")
 }
@@ -484,53 +569,88 @@ func (a *fastAttempt) retryable(err error) bool {
 }
 
 func (a *fastAttempt) clientFault(err error) bool {
-	return errors.Is(err, fasthttp.ErrBodyTooLarge)
+	return a.body.fault != nil || errors.Is(err, fasthttp.ErrBodyTooLarge)
 }
 
-// tunnel forwards an upgrade request (WebSocket): it writes the request to a new connection
-// to the target, and when the target switches protocols, hands both connections to a pipe
-// that runs until either side closes or the proxy's drain ends.
+// maxRefusedUpgradeBody bounds the body of a target's answer refusing an upgrade.
+const maxRefusedUpgradeBody = 1 << 20
+
+// errRefusalTooLarge is a target's refusal of an upgrade with a body past maxRefusedUpgradeBody.
+var errRefusalTooLarge = errors.New("the target refused the upgrade with a body over 1 MiB")
+
+// errTunnelsFull is a tunnel refused because its target has max_conns_per_host open.
+var errTunnelsFull = errors.New("too many tunnels to the target (transport.max_conns_per_host)")
+
+// tunnel forwards an upgrade request (WebSocket): it writes the request (with its body) to a
+// new connection to the target, waits for the answer at most response_header_timeout (and no
+// longer than the proxy runs), and when the target switches protocols, hands both
+// connections to a pipe that runs until either side closes or the proxy's drain ends. Each
+// tunnel holds one of the target's max_conns_per_host slots while it lasts.
 func (a *fastAttempt) tunnel(f *forwarders) (int, bool, error) {
+	release := func() {}
+	if f.slots != nil {
+		select {
+		case f.slots <- struct{}{}:
+			release = func() { <-f.slots }
+		default:
+			return 0, false, errTunnelsFull
+		}
+	}
 	d := net.Dialer{Timeout: f.dialTimeout}
 	up, err := d.DialContext(a.tunnels, "tcp", f.host)
 	if err != nil {
+		release()
+		return 0, false, err
+	}
+	fail := func(err error) (int, bool, error) {
+		up.Close()
+		release()
 		return 0, false, err
 	}
 	if f.tls {
 		up = tls.Client(up, &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOnly(f.host)})
 	}
+	if f.hdrTimeout > 0 {
+		_ = up.SetDeadline(time.Now().Add(f.hdrTimeout))
+	}
+	stop := context.AfterFunc(a.tunnels, func() { up.Close() })
+	defer stop()
 	bw := bufio.NewWriter(up)
 	req := &a.ctx.Request
-	if _, err := req.Header.WriteTo(bw); err != nil {
-		up.Close()
-		return 0, false, err
+	if err := req.Write(bw); err != nil {
+		return fail(err)
 	}
 	if err := bw.Flush(); err != nil {
-		up.Close()
-		return 0, false, err
+		return fail(err)
 	}
 	br := bufio.NewReader(up)
 	var rh fasthttp.ResponseHeader
 	rh.DisableNormalizing()
 	if err := rh.Read(br); err != nil {
-		up.Close()
-		return 0, false, err
+		return fail(err)
 	}
 	if rh.StatusCode() != http.StatusSwitchingProtocols {
 		// Refused: pass the answer on as an ordinary response.
 		resp := &a.ctx.Response
 		rh.CopyTo(&resp.Header)
-		if err := resp.ReadBody(br, 0); err != nil {
-			up.Close()
-			return 0, false, err
+		if err := resp.ReadBody(br, maxRefusedUpgradeBody); err != nil {
+			resp.Reset()
+			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+				err = errRefusalTooLarge // the target's, not the client's (fasthttp uses one error for both)
+			}
+			return fail(err)
 		}
 		up.Close()
+		release()
+		a.stripResponse()
 		return rh.StatusCode(), true, nil
 	}
+	_ = up.SetDeadline(time.Time{})
 	head := append([]byte(nil), rh.Header()...)
 	tunnels := a.tunnels
 	a.ctx.HijackSetNoResponse(true)
 	a.ctx.Hijack(func(c net.Conn) {
+		defer release()
 		if _, err := c.Write(head); err != nil {
 			up.Close()
 			return

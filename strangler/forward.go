@@ -22,6 +22,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/route"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
 
@@ -74,8 +75,10 @@ type forwarders struct {
 	basePath string // the target URL's path without its trailing slash
 	tls      bool
 	hostMode string // the upstream's host_header
-	// dialTimeout bounds connecting a tunnel (upgrade) to the target.
-	dialTimeout time.Duration
+	// dialTimeout bounds connecting a tunnel (upgrade) to the target, hdrTimeout its answer.
+	dialTimeout, hdrTimeout time.Duration
+	// slots caps the target's open tunnels at max_conns_per_host (nil: no cap).
+	slots chan struct{}
 }
 
 func (f *forwarders) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.rp.ServeHTTP(w, r) }
@@ -104,6 +107,7 @@ func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) htt
 					out.Host = hostMode
 				}
 				setForwarded(pr, rt.trusted)
+				dropUnderscored(out.Header)
 			},
 			Transport:    p.transport,
 			BufferPool:   p.bufs,
@@ -111,7 +115,8 @@ func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) htt
 			ErrorLog:     slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 		}
 		return &forwarders{rp: rp, fast: p.fastClient(scheme, host), host: host, basePath: basePath,
-			tls: scheme == "https", hostMode: hostMode, dialTimeout: p.transportCfg.DialTimeout.D()}
+			tls: scheme == "https", hostMode: hostMode, dialTimeout: p.transportCfg.DialTimeout.D(),
+			hdrTimeout: p.transportCfg.ResponseHeaderTimeout.D(), slots: p.tunnelSlots(scheme, host)}
 	}
 }
 
@@ -142,6 +147,16 @@ func setForwarded(pr *httputil.ProxyRequest, trusted []netip.Prefix) {
 	h["X-Forwarded-For"] = vals[0:1:1]
 	h["X-Forwarded-Host"] = vals[1:2:2]
 	h["X-Forwarded-Proto"] = vals[2:3:3]
+}
+
+// dropUnderscored deletes header names with an underscore, as the plain front end does
+// (scanRawHeaders): a target may read X_User as X-User.
+func dropUnderscored(h http.Header) {
+	for k := range h {
+		if strings.IndexByte(k, '_') >= 0 {
+			delete(h, k)
+		}
+	}
 }
 
 // forwardedValue returns an inbound forwarding header unless the client marked it hop-by-hop.
@@ -299,8 +314,16 @@ func dispatch(lr *liveRoute, st *splitState, side int, a attempt) (target *upstr
 		var committed bool
 		status, committed, err = a.send(t)
 		t.End()
-		failed := err != nil && !a.clientFault(err) ||
-			err == nil && (status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout)
+		if err != nil && a.clientFault(err) {
+			// The client's doing (a malformed or trickled body, a client gone): the target's
+			// health is not touched, and no other target gets the request.
+			if committed {
+				return target, attempts, status, err
+			}
+			return target, attempts, a.failErr(err), err
+		}
+		failed := err != nil ||
+			status == http.StatusBadGateway || status == http.StatusServiceUnavailable || status == http.StatusGatewayTimeout
 		pool.Report(t, !failed)
 		if err == nil || committed {
 			return target, attempts, status, err
@@ -315,8 +338,9 @@ func dispatch(lr *liveRoute, st *splitState, side int, a attempt) (target *upstr
 
 // stdAttempt is a request of the net/http front end.
 type stdAttempt struct {
-	rec recorder
-	r   *http.Request
+	rec  recorder
+	r    *http.Request
+	body *clientBody // nil without a body
 }
 
 func (a *stdAttempt) send(t *upstream.Target) (int, bool, error) {
@@ -331,13 +355,24 @@ func (a *stdAttempt) fail(status int, msg string) int {
 }
 
 func (a *stdAttempt) failErr(err error) int {
+	if a.body != nil && a.body.fault != nil {
+		return a.refuse(a.body.fault)
+	}
 	writeForwardError(&a.rec, a.r, err)
 	return a.rec.status
 }
 
+// refuse answers a request the proxy will not forward and closes the connection (HTTP/1).
+func (a *stdAttempt) refuse(ref *refusal) int {
+	a.rec.Header().Set("Connection", "close")
+	return a.fail(ref.status, ref.msg)
+}
+
 func (a *stdAttempt) retryable(err error) bool { return retryable(a.r, err) }
 
-func (a *stdAttempt) clientFault(err error) bool { return clientFault(a.r, err) }
+func (a *stdAttempt) clientFault(err error) bool {
+	return a.body != nil && a.body.fault != nil || clientFault(a.r, err)
+}
 
 // ServeHTTP routes, splits and forwards one request (the TLS and HTTP/2 front end; plain
 // HTTP/1.1 is served by serveFast).
@@ -345,25 +380,58 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := p.rt.Load()
 	lr := rt.def
-	if i := rt.table.Match(r); i >= 0 {
-		lr = rt.routes[i]
+	a := p.attempts.Get().(*stdAttempt)
+	a.rec.reset(w)
+	ref := checkMethod(r.Method)
+	if r.ProtoMajor == 1 && ref == nil {
+		ref = checkRequestLine(r.Method, r.Proto)
+	}
+	if ref == nil {
+		ref = checkHost(r.Host)
+	}
+	if ref == nil && r.ProtoMajor == 1 && r.ProtoMinor == 0 && len(r.TransferEncoding) > 0 {
+		ref = &refuseTE10 // RFC 9112 §6.1: faulty framing; net/http's server would read no body
+	}
+	var routeOn, forward string
+	if ref == nil {
+		escaped := r.URL.EscapedPath()
+		if routeOn, forward, ref = resolvePath(p.serverCfg.PathPolicy, escaped); ref == nil && forward != escaped {
+			r.URL.Path, r.URL.RawPath = routeOn, forward // normalize: the cleaned path goes upstream
+		}
+	}
+	if ref == nil {
+		if i := rt.table.MatchWith(r.Method, r.Host, routeOn, route.StdHeaders(r.Header)); i >= 0 {
+			lr = rt.routes[i]
+		}
 	}
 	st := lr.state.Load()
 	side := 0
-	if st.split.Len() > 1 {
+	if st.split.Len() > 1 && ref == nil {
 		side = p.pickSide(lr, st, w, r)
 	}
-	a := p.attempts.Get().(*stdAttempt)
-	a.rec.reset(w)
 
 	var target *upstream.Target
 	attempts := 0
 	switch {
+	case ref != nil:
+		a.refuse(ref)
 	case lr.maxBody > 0 && r.ContentLength > lr.maxBody:
-		a.fail(http.StatusRequestEntityTooLarge, "request body too large")
+		a.refuse(&refuseTooLarge)
 	default:
-		if lr.maxBody > 0 && r.Body != nil && r.Body != http.NoBody {
-			r.Body = http.MaxBytesReader(w, r.Body, lr.maxBody)
+		if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+			// net/http's server lets Transfer-Encoding win over a Content-Length and drops
+			// the latter before carve sees it; RFC 9112 §6.3 then requires closing the
+			// connection, as a peer in front may have framed the body by the length.
+			w.Header().Set("Connection", "close")
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			limit := int64(-1)
+			if lr.maxBody > 0 {
+				limit = lr.maxBody
+			}
+			a.body = new(clientBody) // not pooled: the transport may read it after the handler
+			a.body.reset(r.Body, http.NewResponseController(w).SetReadDeadline, limit, p.serverCfg)
+			r.Body = a.body
 		}
 		if lr.timeout > 0 {
 			ctx, cancel := context.WithTimeout(r.Context(), lr.timeout)
@@ -386,7 +454,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			method: r.Method, host: r.Host, path: r.URL.Path, status: rec.status, bytes: rec.bytes,
 			remote: r.RemoteAddr, attempts: attempts, proto: r.Proto, err: errText, elapsed: elapsed})
 	}
-	a.r = nil
+	a.r, a.body = nil, nil
 	a.rec.reset(nil)
 	p.attempts.Put(a)
 }
@@ -422,13 +490,11 @@ func retryable(r *http.Request, err error) bool {
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// clientFault reports whether a forwarding error was the client's doing (it went away, sent
-// too large a body, asked for a bad upgrade), which must not count against the target.
+// clientFault reports whether a forwarding error was the client's doing (it went away, asked
+// for a bad upgrade), which must not count against the target. Body faults are the
+// clientBody's to tell.
 func clientFault(r *http.Request, err error) bool {
-	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &mbe):
-		return true
 	case r.Context().Err() != nil && errors.Is(err, context.Canceled):
 		return true
 	case strings.HasPrefix(err.Error(), "client tried to switch"):
@@ -438,10 +504,7 @@ func clientFault(r *http.Request, err error) bool {
 }
 
 func writeForwardError(w http.ResponseWriter, r *http.Request, err error) {
-	var mbe *http.MaxBytesError
 	switch {
-	case errors.As(err, &mbe):
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client is gone; nobody reads a status.
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):

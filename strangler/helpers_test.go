@@ -78,7 +78,7 @@ func (s *syncBuffer) String() string {
 	return s.buf.String()
 }
 
-func writeConfig(t *testing.T, dir, yaml string) string {
+func writeConfig(t testing.TB, dir, yaml string) string {
 	t.Helper()
 	f := filepath.Join(dir, "strangler.yaml")
 	if err := os.WriteFile(f, []byte(yaml), 0o644); err != nil {
@@ -96,7 +96,7 @@ type startOpts struct {
 
 // start parses yaml (listen and admin addresses are replaced by loopback listeners), runs the
 // proxy and stops it when the test ends.
-func start(t *testing.T, yaml string, so startOpts) *running {
+func start(t testing.TB, yaml string, so startOpts) *running {
 	t.Helper()
 	dir := t.TempDir()
 	file := writeConfig(t, dir, yaml)

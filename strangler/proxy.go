@@ -60,8 +60,10 @@ type Proxy struct {
 	attempts     sync.Pool // *stdAttempt
 	fastAttempts sync.Pool // *fastAttempt
 	transportCfg config.Transport
+	serverCfg    config.Server // the traffic listener's limits (read at start, like transportCfg)
 	clientsMu    sync.Mutex
 	clients      map[string]*fasthttp.HostClient // by scheme://host, shared across reloads
+	slots        map[string]chan struct{}        // tunnel caps by scheme://host, likewise
 
 	rt       atomic.Pointer[runtime]
 	applyMu  sync.Mutex // serialises Apply and weight changes
@@ -96,7 +98,9 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 	p.attempts.New = func() any { return new(stdAttempt) }
 	p.fastAttempts.New = func() any { return new(fastAttempt) }
 	p.transportCfg = cfg.Transport
+	p.serverCfg = cfg.Server
 	p.clients = map[string]*fasthttp.HostClient{}
+	p.slots = map[string]chan struct{}{}
 	p.m = newMetrics(p)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if err := p.Apply(cfg); err != nil {

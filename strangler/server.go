@@ -85,7 +85,13 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	admin := &http.Server{Handler: p.AdminHandler(token), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, ErrorLog: errLog}
+	adminHandler := p.AdminHandler(token)
+	if token == "" {
+		adminHandler = adminHostOnly(aln.Addr(), adminHandler)
+	}
+	// Bounded like the traffic listener; the write timeout leaves room for a 30 s CPU profile.
+	admin := &http.Server{Handler: adminHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)

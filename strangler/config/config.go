@@ -84,7 +84,30 @@ type Server struct {
 	// MaxBodyBytes bounds request bodies for every route (default 0: unlimited); a route may
 	// set its own. Larger bodies get 413.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// BodyTimeout bounds the wait between two reads of a request body (default 60s, nginx's
+	// client_body_timeout); then 408, and the target is not blamed.
+	BodyTimeout Duration `yaml:"body_timeout"`
+	// BodyMinRate is the slowest a request body may arrive, in bytes per second averaged over
+	// the body so far, enforced once it has been arriving for BodyRateGrace (default 1024; -1
+	// turns it off). It keeps trickled uploads from holding upstream connections.
+	BodyMinRate int64 `yaml:"body_min_rate"`
+	// PathPolicy says what the proxy does with ambiguous request paths (encoded / or \, \,
+	// dot segments, NUL, bad percent-encoding): "reject" them with 400 (default), "normalize"
+	// them (route on and forward the cleaned path), or pass them "raw" (route on the decoded
+	// path, forward what the client sent; unsafe behind path-based access rules, as the
+	// target may resolve the path to another route's).
+	PathPolicy string `yaml:"path_policy"`
 }
+
+// Path policies (server.path_policy).
+const (
+	PathReject    = "reject"
+	PathNormalize = "normalize"
+	PathRaw       = "raw"
+)
+
+// BodyRateGrace is how long a request body may arrive before server.body_min_rate applies.
+const BodyRateGrace = 10 * time.Second
 
 // Admin is the admin listener.
 type Admin struct {
@@ -446,6 +469,22 @@ func (c *Config) validate() error {
 	}
 	if c.Server.MaxBodyBytes < 0 {
 		add(c.errf("server.max_body_bytes", "must be 0 (unlimited) or positive"))
+	}
+	switch c.Server.PathPolicy {
+	case "":
+		c.Server.PathPolicy = PathReject
+	case PathReject, PathNormalize, PathRaw:
+	default:
+		add(c.errf("server.path_policy", "unknown policy %q: write reject, normalize or raw", c.Server.PathPolicy))
+	}
+	if c.Server.BodyTimeout == 0 {
+		c.Server.BodyTimeout = Duration(60 * time.Second)
+	}
+	switch {
+	case c.Server.BodyMinRate == 0:
+		c.Server.BodyMinRate = 1024
+	case c.Server.BodyMinRate < -1:
+		add(c.errf("server.body_min_rate", "must be positive bytes per second, or -1 for none"))
 	}
 	if c.Admin.Listen == "" {
 		c.Admin.Listen = DefaultAdminListen

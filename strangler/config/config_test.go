@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 const goodConfig = `listen: ":8080"
@@ -25,6 +26,9 @@ func TestParseGood(t *testing.T) {
 	}
 	if c.Upstreams["monolith"].Health.Healthy != 2 || c.Upstreams["orders"].Balance != "least_requests" || *c.Routes[0].Retries != 1 {
 		t.Errorf("defaults not filled: %+v", c.Upstreams["monolith"].Health)
+	}
+	if s := c.Server; s.PathPolicy != PathReject || s.BodyTimeout.D() != 60*time.Second || s.BodyMinRate != 1024 {
+		t.Errorf("server defaults: path_policy %q, body_timeout %v, body_min_rate %d; want reject, 60s, 1024", s.PathPolicy, s.BodyTimeout.D(), s.BodyMinRate)
 	}
 	if c.Line("routes[0].split.orders") != 9 {
 		t.Errorf("line of routes[0].split.orders = %d, want 9", c.Line("routes[0].split.orders"))
@@ -58,6 +62,8 @@ func TestParseBad(t *testing.T) {
 		{"bad sample", goodConfig + "access_log: {sample: 2}\n", "s.yaml:12: access_log.sample: 2 is not a fraction"},
 		{"host with port", strings.Replace(goodConfig, `hosts: ["shop.example.com"]`, `hosts: ["shop.example.com:8080"]`, 1), "s.yaml:8: routes[0].match.hosts[0]: host \"shop.example.com:8080\" has a port"},
 		{"bad trusted cidr", goodConfig + "trusted_proxies: [10.0.0.0/33]\n", "s.yaml:12: trusted_proxies[0]: bad CIDR"},
+		{"bad path policy", goodConfig + "server: {path_policy: clean}\n", "s.yaml:12: server.path_policy: unknown policy \"clean\": write reject, normalize or raw"},
+		{"bad body rate", goodConfig + "server: {body_min_rate: -5}\n", "s.yaml:12: server.body_min_rate: must be positive"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,250 @@
+package strangler
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Without a token the admin API answers only requests addressed to its loopback address (a
+// DNS name rebound to 127.0.0.1 cannot set weights) and serves no profiles.
+func TestAdminWithoutTokenChecksHost(t *testing.T) {
+	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
+	yaml := strings.Replace(twoSided(mono.URL(), orders.URL(), ""), `admin: {listen: "127.0.0.1:0", token_env: TOKEN}`, `admin: {listen: "127.0.0.1:0"}`, 1)
+	r := start(t, yaml, startOpts{})
+	port := r.admin[strings.LastIndex(r.admin, ":")+1:]
+	for host, want := range map[string]int{
+		"attacker.example:" + port: http.StatusMisdirectedRequest,
+		"127.0.0.1:" + port:        http.StatusOK,
+		"localhost:" + port:        http.StatusOK,
+		"127.0.0.1:1":              http.StatusMisdirectedRequest,
+	} {
+		req, _ := http.NewRequest("PUT", r.admin+"/routes/orders/weights", strings.NewReader(`{"weights":{"orders":100,"monolith":0}}`))
+		req.Host = host
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("PUT weights with Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+	resp, err := http.Get(r.admin + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ without a token: %d, want 404", resp.StatusCode)
+	}
+}
+
+// The sticky cookie is Secure when the client came over TLS — on the plain listener, as a
+// trusted proxy in front says with X-Forwarded-Proto — and never because an untrusted client
+// says so; it is always HttpOnly and SameSite=Lax.
+func TestStickyCookieSecure(t *testing.T) {
+	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
+	for _, tc := range []struct {
+		trusted, proto string
+		secure         bool
+	}{
+		{"[127.0.0.1]", "https", true},
+		{"[127.0.0.1]", "http", false},
+		{"[]", "https", false},
+	} {
+		yaml := strings.Replace(twoSided(mono.URL(), orders.URL(), ""), "sticky: {header: X-User-ID}", "sticky: {cookie: carve-s}", 1) +
+			"trusted_proxies: " + tc.trusted + "\n"
+		r := start(t, yaml, startOpts{env: token})
+		resp, _ := get(t, &http.Client{}, r.url+"/orders/1", map[string]string{"X-Forwarded-Proto": tc.proto})
+		c := resp.Header.Get("Set-Cookie")
+		if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") || strings.Contains(c, "Secure") != tc.secure {
+			t.Errorf("trusted %s, X-Forwarded-Proto %s: Set-Cookie %q, want Secure=%v, HttpOnly, SameSite=Lax", tc.trusted, tc.proto, c, tc.secure)
+		}
+	}
+}
+
+// Credentials never reach the logs: a malformed request carrying Authorization and Cookie is
+// refused, and no log line holds their values.
+func TestLogsHoldNoCredentials(t *testing.T) {
+	mono := newBackend(t, "monolith")
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\nupstreams: {monolith: {targets: [%q]}}\ndefault: monolith\n", mono.URL()), startOpts{})
+	for _, raw := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer SECRET-A\r\nCookie: session=SECRET-C\r\nBad Header <x>\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer SECRET-A\r\nCookie: session=SECRET-C\r\nContent-Length: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nProxy-Authorization: Basic SECRET-P\r\nTransfer-Encoding: gzip\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer SECRET-A\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, raw)
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
+			resp.Body.Close()
+		}
+		c.Close()
+	}
+	// The proxy has answered every request; its lines are written before the answers.
+	if logs := r.logs.String(); strings.Contains(logs, "SECRET") {
+		t.Errorf("credentials in the logs:\n%s", logs)
+	}
+}
+
+func TestRedactCredentials(t *testing.T) {
+	in := "error when reading request headers: \"GET / HTTP/1.1\\r\\nAuthorization: Bearer SECRET-A\\r\\ncookie: s=SECRET-C\\r\\nProxy-Authorization:Basic SECRET-P\\r\\nSet-Cookie: x=SECRET-S\\r\\nX-A: kept\""
+	out := redactCredentials(in)
+	if strings.Contains(out, "SECRET") || !strings.Contains(out, "X-A: kept") || !strings.Contains(out, "Authorization: [redacted]") {
+		t.Errorf("redacted: %s", out)
+	}
+}
+
+// Upgrade tunnels are bounded: only a real upgrade (Connection naming it and an Upgrade
+// header) takes the tunnel; the handshake waits at most response_header_timeout; a refusal's
+// body is bounded; and open tunnels count against max_conns_per_host.
+func TestUpgradeTunnelBounds(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	var conns []net.Conn
+	var mu chanMutex = make(chanMutex, 1)
+	defer func() {
+		close(hold)
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() {
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				body, _ := io.ReadAll(req.Body)
+				switch req.URL.Path {
+				case "/silent": // never answers
+					<-hold
+				case "/refuse": // refuses with a body past the bound
+					fmt.Fprintf(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: %d\r\n\r\n", 2<<20)
+					c.Write(make([]byte, 2<<20))
+				case "/ws":
+					io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+					<-hold
+				default:
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s|%s|%s", len(body)+len(req.Header.Get("Upgrade"))+2+len(req.URL.Path),
+						req.URL.Path, req.Header.Get("Upgrade"), body)
+				}
+			}()
+		}
+	}()
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\ntransport: {response_header_timeout: 300ms, max_conns_per_host: 2}\n"+
+		"upstreams: {monolith: {targets: [\"http://%s\"], passive: {failures: -1}}}\ndefault: monolith\n", ln.Addr()), startOpts{})
+	send := func(raw string) (*http.Response, string, net.Conn) {
+		c := dialRaw(t, r)
+		io.WriteString(c, raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			c.Close()
+			t.Fatalf("%q: %v", raw, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b), c
+	}
+	// Connection: Upgrade alone is an ordinary request, body and all.
+	resp, body, c := send("POST /plain HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nContent-Length: 4\r\n\r\nbody")
+	c.Close()
+	if resp.StatusCode != 200 || body != "/plain||body" {
+		t.Errorf("Connection: Upgrade without Upgrade: %d %q, want the request forwarded as usual", resp.StatusCode, body)
+	}
+	// A target that never answers the handshake: 504 once response_header_timeout passes.
+	resp, _, c = send("GET /silent HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	c.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout {
+		t.Errorf("unanswered handshake: %d, want 504", resp.StatusCode)
+	}
+	// A refusal with a body past the bound is not relayed whole.
+	resp, _, c = send("GET /refuse HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+	c.Close()
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("refusal with a 2 MiB body: %d, want 502", resp.StatusCode)
+	}
+	// Two tunnels fill max_conns_per_host; the third is refused.
+	for i := range 3 {
+		resp, _, c := send("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+		defer c.Close()
+		want := http.StatusSwitchingProtocols
+		if i == 2 {
+			want = http.StatusServiceUnavailable
+		}
+		if resp.StatusCode != want {
+			t.Errorf("tunnel %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+}
+
+// server.path_policy decides alike on both listeners what an ambiguous path routes to and
+// what the target gets: reject answers 400, normalize routes on and forwards the cleaned
+// path, raw routes on the decoded path and forwards what the client sent.
+func TestPathPolicy(t *testing.T) {
+	target := newRawTarget(t, nil) // answers with the path it got
+	for _, fe := range frontEnds(t) {
+		for _, tc := range []struct {
+			policy, status, body string
+		}{
+			{"reject", "400", ""},
+			{"normalize", "200", "default:/orders/x"},
+			{"raw", "200", "admin:/admin/..%2forders/x"},
+		} {
+			t.Run(fe.name+"/"+tc.policy, func(t *testing.T) {
+				r := start(t, fmt.Sprintf(`listen: "127.0.0.1:0"
+%sserver: {path_policy: %s}
+upstreams:
+  admin: {targets: ["%s/"], host_header: admin}
+  orders: {targets: ["%s/"], host_header: default}
+routes:
+  - {name: admin, match: {paths: ["/admin/"]}, split: {admin: 1}}
+default: orders
+`, fe.tls, tc.policy, target.URL(), target.URL()), startOpts{tls: fe.tls != ""})
+				c := dialRaw(t, r)
+				defer c.Close()
+				io.WriteString(c, "GET /admin/..%2forders/x HTTP/1.1\r\nHost: a\r\n\r\n")
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				got := target.take()
+				if fmt.Sprint(resp.StatusCode) != tc.status {
+					t.Fatalf("%d %q, want %s", resp.StatusCode, b, tc.status)
+				}
+				if tc.body != "" {
+					host, path, _ := strings.Cut(tc.body, ":")
+					if len(got) != 1 || !strings.HasPrefix(got[0], "GET "+path+" HTTP/1.1\r\n") || !strings.Contains(got[0], "\r\nHost: "+host+"\r\n") {
+						t.Errorf("the target got %q, want GET %s on the %s route", got, path, host)
+					}
+				}
+			})
+		}
+	}
+}

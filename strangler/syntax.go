@@ -1,0 +1,203 @@
+package strangler
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/carve-dev/carve/strangler/config"
+)
+
+// Request syntax the proxy refuses before routing, the same on both front ends. The parsers
+// under them (fasthttp's and net/http's) accept things a target behind the proxy may read
+// differently; the rules follow nginx's (the reference in front of most monoliths), and are
+// checked by TestConformance on raw bytes.
+
+// refusal is a request the proxy answers itself: status and a message that does not quote
+// the request.
+type refusal struct {
+	status int
+	msg    string
+}
+
+var (
+	refuseMethod   = refusal{http.StatusBadRequest, "bad request: the method must be upper-case letters, '-' or '_'"}
+	refusePath     = refusal{http.StatusBadRequest, "bad request: ambiguous path (encoded / or \\, \\, dot segment, NUL or bad %-encoding)"}
+	refuseConnect  = refusal{http.StatusMethodNotAllowed, "method not allowed: CONNECT is not proxied"}
+	refuseVersion  = refusal{http.StatusHTTPVersionNotSupported, "HTTP version not supported: use HTTP/1.1 or HTTP/1.0"}
+	refuseNoHost   = refusal{http.StatusBadRequest, "bad request: missing Host header"}
+	refuseBadHost  = refusal{http.StatusBadRequest, "bad request: invalid Host header"}
+	refuseFold     = refusal{http.StatusBadRequest, "bad request: folded header line (obs-fold)"}
+	refuseName     = refusal{http.StatusBadRequest, "bad request: invalid header name"}
+	refuseValue    = refusal{http.StatusBadRequest, "bad request: control character in a header value"}
+	refuseTE       = refusal{http.StatusNotImplemented, "not implemented: the only Transfer-Encoding accepted is chunked"}
+	refuseTE10     = refusal{http.StatusBadRequest, "bad request: Transfer-Encoding in an HTTP/1.0 request"}
+	refuseCLAndTE  = refusal{http.StatusBadRequest, "bad request: both Content-Length and Transfer-Encoding"}
+	refuseBodyRead = refusal{http.StatusBadRequest, "bad request: malformed or incomplete request body"}
+	refuseTooLarge = refusal{http.StatusRequestEntityTooLarge, "request body too large"}
+	refuseSlowBody = refusal{http.StatusRequestTimeout, "request timeout: the body was too slow"}
+)
+
+// checkRequestLine checks an HTTP/1.x request line's method and version. nginx answers 400
+// to a method that is not upper case, and carve will not guess how a target reads a version
+// it has never seen.
+func checkRequestLine(method, proto string) *refusal {
+	if ref := checkMethod(method); ref != nil {
+		return ref
+	}
+	if proto != "HTTP/1.1" && proto != "HTTP/1.0" {
+		return &refuseVersion
+	}
+	return nil
+}
+
+// checkMethod checks a method (HTTP/2 requests have no version to check). CONNECT is not
+// proxied: carve is a reverse proxy, not a tunnel to anywhere.
+func checkMethod(method string) *refusal {
+	if method == "" {
+		return &refuseMethod
+	}
+	if method == http.MethodConnect {
+		return &refuseConnect
+	}
+	for i := 0; i < len(method); i++ {
+		if c := method[i]; (c < 'A' || c > 'Z') && c != '-' && c != '_' {
+			return &refuseMethod
+		}
+	}
+	return nil
+}
+
+// checkHost requires a Host (HTTP/1.0 included: the target needs one, and carve will not
+// invent it) made of the characters a host and port may have (RFC 3986 reg-name, IP literal).
+func checkHost(host string) *refusal {
+	if host == "" {
+		return &refuseNoHost
+	}
+	for i := 0; i < len(host); i++ {
+		if !hostByte[host[i]] {
+			return &refuseBadHost
+		}
+	}
+	return nil
+}
+
+var hostByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:[]%") {
+		t[c] = true
+	}
+	return t
+}()
+
+// tcharTable marks the bytes of an RFC 9110 token (header names, methods).
+var tcharTable = func() (t [256]bool) {
+	for _, c := range []byte("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		t[c] = true
+	}
+	return t
+}()
+
+// scanRawHeaders checks a request's header block as the client sent it (fasthttp tolerates
+// folded lines, spaces in names and a Transfer-Encoding of identity). It calls drop for each
+// header name with an underscore — nginx drops those silently (underscores_in_headers off),
+// since a target may read X_User as X-User — and returns the first problem. Lines may end in
+// a bare LF, as nginx and net/http accept; what the target gets is re-framed with CRLF.
+func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
+	var te, cl bool
+	for len(raw) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			line, raw = raw, nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return &refuseFold
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 {
+			return &refuseName
+		}
+		name, value := line[:colon], line[colon+1:]
+		underscore := false
+		for _, c := range name {
+			if !tcharTable[c] {
+				return &refuseName
+			}
+			underscore = underscore || c == '_'
+		}
+		for _, c := range value {
+			if c < ' ' && c != '\t' || c == 0x7f {
+				return &refuseValue
+			}
+		}
+		switch {
+		case underscore:
+			drop(name)
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			if te || !bytes.EqualFold(bytes.Trim(value, " \t"), []byte("chunked")) {
+				return &refuseTE
+			}
+			te = true
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			cl = true
+		}
+	}
+	if te && cl {
+		return &refuseCLAndTE
+	}
+	return nil
+}
+
+// resolvePath applies server.path_policy to a request's path as sent (escaped, no query): it
+// returns the path to route on (decoded) and the path to forward (escaped), or a refusal. Both
+// front ends route on what it returns, so they decide alike. A path with no '%', '\\' or dot
+// segment is returned as is, without allocating.
+func resolvePath(policy, raw string) (routeOn, forward string, ref *refusal) {
+	if !strings.ContainsAny(raw, "%\\") && !hasDotSegment(raw) {
+		return raw, raw, nil
+	}
+	decoded, err := url.PathUnescape(raw)
+	if policy == config.PathRaw {
+		if err != nil {
+			decoded = raw
+		}
+		return decoded, raw, nil
+	}
+	if err != nil || strings.IndexByte(decoded, 0) >= 0 {
+		return "", "", &refusePath
+	}
+	if policy == config.PathReject {
+		lower := strings.ToLower(raw)
+		if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.IndexByte(raw, '\\') >= 0 || hasDotSegment(decoded) {
+			return "", "", &refusePath
+		}
+		return decoded, raw, nil
+	}
+	cleaned := path.Clean("/" + decoded)
+	if strings.HasSuffix(decoded, "/") && cleaned != "/" {
+		cleaned += "/"
+	}
+	return cleaned, (&url.URL{Path: cleaned}).EscapedPath(), nil
+}
+
+// hasDotSegment reports whether p has a "." or ".." segment.
+func hasDotSegment(p string) bool {
+	if !strings.Contains(p, "/.") && !strings.HasPrefix(p, ".") {
+		return false
+	}
+	for p != "" {
+		var seg string
+		seg, p, _ = strings.Cut(p, "/")
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
