@@ -331,6 +331,7 @@ func (m *Model) handle(in intent) {
 		m.push(newPackageView(in.path, m.c.short(in.path)))
 	case askMove:
 		from := m.c.where(in.pkg)
+		defer m.scoreMoves(in.pkg, from)
 		m.pick(fmt.Sprintf("Move %s (now in %s) to:", m.c.short(in.pkg), from), from, true, func(to string) (string, error) {
 			if to == newServiceKey {
 				m.ask(fmt.Sprintf("New service for %s: ", m.c.short(in.pkg)), filepath.Base(in.pkg), func(name string) (string, error) {
@@ -403,6 +404,27 @@ func (m *Model) handle(in intent) {
 		m.modal, m.onPick = nil, nil
 		m.setStatus("cancelled", false)
 	}
+}
+
+// scoreMoves shows in the open move picker what moving pkg to each other service would do to
+// the scores, the best one selected.
+func (m *Model) scoreMoves(pkg, from string) {
+	picker := m.modal
+	if picker == nil {
+		return
+	}
+	var targets []string
+	for _, svc := range m.c.services() {
+		if svc != from {
+			targets = append(targets, svc)
+		}
+	}
+	outcomes, err := m.c.session.TryMoves(pkg, targets)
+	if err != nil {
+		m.setStatus(err.Error(), true)
+		return
+	}
+	picker.withOutcomes(m.c.session.Plan().Metrics, outcomes)
 }
 
 func (m *Model) pick(title, exclude string, allowNew bool, onPick func(string) (string, error)) {

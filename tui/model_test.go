@@ -731,3 +731,25 @@ func TestNumberKeysSwitchTabs(t *testing.T) {
 		t.Errorf("typing 2 in a filter switched to %q", got)
 	}
 }
+
+// The move picker shows what each target would do to the scores and selects the best.
+func TestMovePickerSuggestsTheBestMove(t *testing.T) {
+	h := newHarness(t, 100, 24)
+	h.keys("2")
+	h.m.tabs[1].(*packagesView).l.selectKey(pkgCart)
+	h.keys("m")
+	h.mustShow("ΔQ", "★ best")
+	out, err := h.m.Session().TryMoves(pkgCart, []string{"catalog", "payments", "users"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := out[0]
+	for _, o := range out {
+		if o.Modularity > best.Modularity {
+			best = o
+		}
+	}
+	if got := h.m.modal.l.selectedKey(); got != best.Service {
+		t.Errorf("picker selects %q, the best move is %q", got, best.Service)
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/carve-dev/carve/analyze/plan"
 	"sort"
 	"strings"
 
@@ -342,6 +343,40 @@ func newPickerView(title string, services []string, exclude string, allowNew boo
 	}
 	v.l.setRows(rows)
 	return v
+}
+
+// withOutcomes adds to the picker what each choice would do to modularity and cross-service
+// calls, and marks the best (the highest modularity): the "best move" of a what-if edit.
+func (v *pickerView) withOutcomes(now plan.Metrics, outcomes []MoveOutcome) {
+	if len(outcomes) == 0 {
+		return
+	}
+	best := 0
+	for i, o := range outcomes {
+		if o.Modularity > outcomes[best].Modularity {
+			best = i
+		}
+	}
+	v.l.cols = []column{{title: "Service", width: 20, flex: true}, {title: "ΔQ", width: 7, right: true}, {title: "ΔICP", width: 7, right: true}, {title: "", width: 6}}
+	by := map[string]MoveOutcome{}
+	for _, o := range outcomes {
+		by[o.Service] = o
+	}
+	rows := v.l.rows
+	for i, r := range rows {
+		o, ok := by[r.key]
+		if !ok {
+			continue
+		}
+		mark := ""
+		if o.Service == outcomes[best].Service && o.Modularity > now.Modularity {
+			mark = "★ best"
+		}
+		rows[i].cells = []string{r.cells[0], fmt.Sprintf("%+.3f", o.Modularity-now.Modularity), fmt.Sprintf("%+.1f%%", 100*(o.ICP-now.ICP)), mark}
+		rows[i].nums = []float64{0, o.Modularity - now.Modularity, o.ICP - now.ICP, 0}
+	}
+	v.l.setRows(rows)
+	v.l.selectKey(outcomes[best].Service)
 }
 
 func (v *pickerView) crumb() string     { return "pick" }

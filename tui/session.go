@@ -389,3 +389,30 @@ func (s *Session) Moved(path string) bool {
 	}
 	return false
 }
+
+// MoveOutcome is what moving a package into a service would do to the plan's scores.
+type MoveOutcome struct {
+	Service    string
+	Modularity float64 // after the move
+	ICP        float64
+}
+
+// TryMoves scores moving pkg into each of services without changing the session: the move
+// picker shows the change each would make and which is best.
+func (s *Session) TryMoves(pkg string, services []string) ([]MoveOutcome, error) {
+	i, err := s.pkgIndex(pkg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MoveOutcome, 0, len(services))
+	for _, svc := range services {
+		q := *s.plan
+		q.Packages = slices.Clone(s.plan.Packages)
+		q.Packages[i].Service, q.Packages[i].Kernel = svc, false
+		if err := s.score(&q); err != nil {
+			return nil, fmt.Errorf("score a move of %s to %s: %w", pkg, svc, err)
+		}
+		out = append(out, MoveOutcome{Service: svc, Modularity: q.Metrics.Modularity, ICP: q.Metrics.ICP})
+	}
+	return out, nil
+}

@@ -381,3 +381,19 @@ func TestRenameKeepsPreviousScores(t *testing.T) {
 		t.Errorf("previous scores of billing: %+v (present %v), want %+v", prev, ok, before)
 	}
 }
+
+// TryMoves scores each possible move without making it.
+func TestTryMovesChangesNothing(t *testing.T) {
+	s := newShopSession(t)
+	before := s.Summary()
+	out, err := s.TryMoves(pkgCart, []string{"catalog", "users"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 || out[0].Service != "catalog" || out[0].Modularity == before.Metrics.Modularity {
+		t.Errorf("outcomes %+v (modularity now %.3f)", out, before.Metrics.Modularity)
+	}
+	if s.Dirty() || s.Summary().Metrics != before.Metrics || serviceOf(s.Plan(), pkgCart) == "catalog" {
+		t.Error("trying moves changed the session")
+	}
+}
