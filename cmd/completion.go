@@ -1,8 +1,15 @@
 package cmd
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -68,6 +75,12 @@ func registerCompletions(root *cobra.Command) {
 		case "carve plan diff":
 			register("output", fixed("text", "json"))
 			c.ValidArgsFunction = files("json")
+		case "carve proxy weights":
+			register("output", fixed("text", "json"))
+			c.ValidArgsFunction = completeWeights
+		case "carve proxy validate":
+			register("output", fixed("text", "json"))
+			c.ValidArgsFunction = files("yaml", "yml")
 		default:
 			register("output", fixed("text", "json"))
 		}
@@ -96,4 +109,49 @@ func servicesOfPlan(c *cobra.Command, _ []string, toComplete string) ([]cobra.Co
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeWeights completes 'carve proxy weights': the routes of the running proxy the --admin
+// flag names, then UPSTREAM= for the chosen route's upstreams. It asks the admin API (GET
+// /weights, with the token of --token-env) and gives up quietly after a second.
+func completeWeights(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	admin, tokenEnv := c.Flags().Lookup("admin"), c.Flags().Lookup("token-env")
+	if admin == nil || tokenEnv == nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ctx, cancel := context.WithTimeout(c.Context(), time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(admin.Value.String(), "/")+"/weights", nil)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	if tok := os.Getenv(tokenEnv.Value.String()); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Weights map[string]map[string]int `json:"weights"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&body) != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []cobra.Completion
+	if len(args) == 0 {
+		for _, route := range slices.Sorted(maps.Keys(body.Weights)) {
+			if strings.HasPrefix(route, toComplete) {
+				out = append(out, route)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+	for _, up := range slices.Sorted(maps.Keys(body.Weights[args[0]])) {
+		if strings.HasPrefix(up+"=", toComplete) || strings.HasPrefix(toComplete, up+"=") {
+			out = append(out, cobra.CompletionWithDesc(up+"=", fmt.Sprintf("now %d", body.Weights[args[0]][up])))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
