@@ -753,3 +753,14 @@ func TestMovePickerSuggestsTheBestMove(t *testing.T) {
 		t.Errorf("picker selects %q, the best move is %q", got, best.Service)
 	}
 }
+
+// A service page offers the package edits only in its Packages section.
+func TestServicePageHintsFollowTheSection(t *testing.T) {
+	h := newHarness(t, 140, 24)
+	h.keys("1", "j", "enter") // a service page, Packages section
+	h.mustShow("m move")
+	h.keys("l") // Routes
+	if strings.Contains(h.screen(), "m move") {
+		t.Errorf("the Routes section offers m move:\n%s", h.screen())
+	}
+}

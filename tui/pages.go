@@ -240,9 +240,18 @@ func (v *serviceView) render(c *shared, w, h int) string {
 	return v.sec.render(c, head, w, h)
 }
 
+// keys offers what works in the section shown: package edits in Packages, opening a service in
+// Depends on and Used by, and the service's own edits and the section keys everywhere.
 func (v *serviceView) keys(c *shared) keyMap {
 	e := c.edits
-	edits := []key.Binding{e.Open, e.Move, e.Mark, e.Split, e.New, e.Kernel, e.Rename, e.Merge, e.Section, e.PrevSection, e.Sort, e.Reverse}
+	var edits []key.Binding
+	switch v.sec.cur {
+	case secPackages:
+		edits = []key.Binding{e.Open, e.Move, e.Mark, e.Split, e.New, e.Kernel}
+	case secDependsOn, secUsedBy:
+		edits = []key.Binding{e.Open}
+	}
+	edits = append(edits, e.Rename, e.Merge, e.Section, e.PrevSection, e.Sort, e.Reverse)
 	return viewKeyMap(edits, c.list, c.global)
 }
 
