@@ -34,6 +34,9 @@ func TestGolden(t *testing.T) {
 		{"text", Options{Color: true}, "plan.color.txt"},
 		{"dot", Options{}, "plan.dot"},
 		{"mermaid", Options{}, "plan.mmd"},
+		{"dot", Options{Detail: DetailServices}, "plan.services.dot"},
+		{"mermaid", Options{Detail: DetailServices}, "plan.services.mmd"},
+		{"dot", Options{Focus: "users"}, "plan.focus.dot"},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			var buf bytes.Buffer

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/carve-dev/carve/analyze/plan"
 )
@@ -117,7 +118,7 @@ func mermaidServices(w io.Writer, p *plan.Plan, opts Options) error {
 		fmt.Fprintf(ew, "  %%%% each service's %d heaviest dependencies; %d lighter ones hidden\n", maxEdgesPerService, hidden)
 	}
 	for i, s := range p.Services {
-		fmt.Fprintf(ew, "  s%d[%s]\n", i, mermaidText(serviceLabel(s)))
+		fmt.Fprintf(ew, "  s%d[%s]\n", i, mermaidText(strings.ReplaceAll(serviceLabel(s), "\n", "<br/>")))
 	}
 	for _, grp := range outsideGroups(p) {
 		fmt.Fprintf(ew, "  %s[%s]\n", grp.id, mermaidText(grp.label()+": "+count(len(grp.packages), "package")))
