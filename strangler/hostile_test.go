@@ -90,38 +90,21 @@ func TestClientFaultsNeverEjectTheTarget(t *testing.T) {
 // reads them gets them — a race inside the transport that carve cannot close from outside
 // (docs/strangler.md, "Where they differ").
 func TestNoResponseQueuePoisoning(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	extra := make(chan net.Conn, 16)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer ln.Close()
-	wg.Go(func() {
+	ln := serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
+			req, err := http.ReadRequest(br)
 			if err != nil {
 				return
 			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					body := "own:" + req.URL.Path
-					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-					if req.URL.Path == "/extra" {
-						extra <- c // the test writes the unsolicited response once the first is read
-					}
-				}
-			})
+			io.Copy(io.Discard, req.Body)
+			body := "own:" + req.URL.Path
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			if req.URL.Path == "/extra" {
+				extra <- c // the test writes the unsolicited response once the first is read
+			}
 		}
 	})
 	for _, fe := range frontEnds(t)[:1] {
@@ -150,31 +133,15 @@ func TestNoResponseQueuePoisoning(t *testing.T) {
 // the next request; it then replays only idempotent requests, so there the test sends GETs
 // (documented in docs/strangler.md, "Two front ends").
 func TestStaleKeepAliveIsNotAnError(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	closed := make(chan struct{}, 16)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer ln.Close()
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err == nil {
-					io.Copy(io.Discard, req.Body)
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				}
-				c.Close()
-				closed <- struct{}{}
-			})
+	ln := serveConns(t, func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err == nil {
+			io.Copy(io.Discard, req.Body)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 		}
+		c.Close()
+		closed <- struct{}{}
 	})
 	for _, fe := range frontEnds(t) {
 		t.Run(fe.name, func(t *testing.T) {
@@ -234,4 +201,27 @@ func statusOf(resp *http.Response, err error) string {
 		return err.Error()
 	}
 	return resp.Status
+}
+
+// serveConns is a raw target on loopback: each connection is handed to handle, with a 20 s
+// deadline; the listener closes and every handler is waited for when the test ends.
+func serveConns(t *testing.T, handle func(net.Conn)) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			wg.Go(func() { handle(c) })
+		}
+	})
+	return ln
 }
