@@ -946,22 +946,7 @@ func (c *clusterer) markFree() {
 	}
 }
 
-// wires reports whether package from uses any of the packages to by imports, calls, type use or
-// state, not only by implementing their interfaces.
-func (g *pkgGraph) wires(from int, to []int) bool {
-	for _, t := range to {
-		e := g.edges[[2]int{from, t}]
-		if e == nil {
-			continue
-		}
-		for _, s := range [...]string{SignalImports, SignalCalls, SignalTypes, SignalState} {
-			if e.plain[s]+e.contract[s] > 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
+
 
 // enforceApart splits every community that holds a pair that must be apart: the constrained
 // nodes are spread over as few groups as a greedy colouring finds, and the others follow the

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 )
 
 // Signal names, as used in Dep.Signal, in --signals and in the plan's package graph.
@@ -153,4 +154,14 @@ type Signal interface {
 	Doc() string
 	// Collect adds the signal's findings to f.
 	Collect(ctx context.Context, m *Module, f *Facts) error
+}
+
+// mergeStrings returns the sorted union of a and b without duplicates.
+func mergeStrings(a, b []string) []string {
+	if len(a) == 0 && len(b) == 0 {
+		return nil
+	}
+	out := append(slices.Clone(a), b...)
+	sort.Strings(out)
+	return slices.Compact(out)
 }

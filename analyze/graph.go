@@ -344,3 +344,25 @@ func cmpString(a, b string) int {
 
 // round6 keeps six decimals: enough for any weight, and stable JSON.
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+
+// outside is the label Score gives a package in no service and not kernel: a composition root
+// or a tool.
+const outside = -2
+
+// wires reports whether package from uses any of the packages to by imports, calls, type use or
+// state, not only by implementing their interfaces.
+func (g *pkgGraph) wires(from int, to []int) bool {
+	for _, t := range to {
+		e := g.edges[[2]int{from, t}]
+		if e == nil {
+			continue
+		}
+		for _, s := range [...]string{SignalImports, SignalCalls, SignalTypes, SignalState} {
+			if e.plain[s]+e.contract[s] > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+

@@ -469,8 +469,13 @@ func (m *Module) Own(tp *types.Package) (string, bool) {
 	if tp == nil {
 		return "", false
 	}
-	path, ok := m.owner[tp.Path()]
-	return path, ok
+	return m.OwnPath(tp.Path())
+}
+
+// OwnPath is Own by import path.
+func (m *Module) OwnPath(path string) (string, bool) {
+	own, ok := m.owner[path]
+	return own, ok
 }
 
 // each calls fn for every package whose syntax is analysed: the module's packages, then the

@@ -13,10 +13,6 @@ import (
 // there is nothing to split.
 var ErrNoPackages = errors.New("no Go packages to analyse")
 
-// ErrTruthMismatch is wrapped in the error Score returns when the truth names none of the
-// plan's packages (Propose returns it as an *InputError).
-var ErrTruthMismatch = errors.New("the truth names none of the plan's packages")
-
 // Options steer Propose. The zero value asks for the defaults.
 type Options struct {
 	// Signals overrides signal weights, after DefaultSignals and the config's signals; a signal

@@ -11,10 +11,6 @@ import (
 // kernelLabel is the group kernel packages form when a plan is compared with a truth file.
 const kernelLabel = "\x00kernel"
 
-// outside is the label Score gives a package in no service and not kernel: a composition root
-// or a tool.
-const outside = -2
-
 // refSignals are the couplings counted as Edge.Refs: uses other than calls and imports.
 var refSignals = [...]string{SignalTypes, SignalImplements, SignalState}
 
@@ -328,14 +324,4 @@ func anyKey(m map[string]string) string {
 		return "(none)"
 	}
 	return keys[0]
-}
-
-// mergeStrings returns the sorted union of a and b without duplicates.
-func mergeStrings(a, b []string) []string {
-	if len(a) == 0 && len(b) == 0 {
-		return nil
-	}
-	out := append(slices.Clone(a), b...)
-	sort.Strings(out)
-	return slices.Compact(out)
 }

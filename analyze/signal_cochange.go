@@ -56,7 +56,7 @@ func (c CoChange) Collect(ctx context.Context, m *Module, f *Facts) error {
 	top = strings.TrimSpace(top)
 	// Package directories relative to the repository root.
 	byDir := map[string]string{}
-	for _, info := range m.infos {
+	for _, info := range m.Infos() {
 		abs := filepath.Join(m.Root, filepath.FromSlash(info.Dir))
 		rel, err := filepath.Rel(top, abs)
 		if err != nil {

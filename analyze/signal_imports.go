@@ -31,7 +31,7 @@ func (Imports) Collect(ctx context.Context, m *Module, f *Facts) error {
 				if imp == nil {
 					continue
 				}
-				to, own := m.owner[imp.PkgPath]
+				to, own := m.OwnPath(imp.PkgPath)
 				if !own || to == from {
 					continue
 				}

@@ -217,3 +217,7 @@ func (s TruthScores) setMetrics(m *plan.Metrics) {
 		m.ARIStrict, m.MoJoFMStrict = ptr(s.Strict.ARI), ptr(s.Strict.MoJoFM)
 	}
 }
+
+// ErrTruthMismatch is wrapped in the error Score returns when the truth names none of the
+// plan's packages (Propose returns it as an *InputError).
+var ErrTruthMismatch = errors.New("the truth names none of the plan's packages")
