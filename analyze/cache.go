@@ -63,7 +63,7 @@ func FactsKey(ctx context.Context, dir string, opts LoadOptions, signals []Signa
 	}
 	fmt.Fprintf(h, "root %s\n", root)
 	m := &Module{Root: root}
-	if _, err := m.findModules(); err != nil {
+	if _, err := m.FindModules(); err != nil {
 		return "", err
 	}
 	// The go command's view: its version, target and flags (GOFLAGS carries build tags).
@@ -85,7 +85,7 @@ func FactsKey(ctx context.Context, dir string, opts LoadOptions, signals []Signa
 			}
 		}
 	}
-	dirs := slices.Clone(m.dirs)
+	dirs := slices.Clone(m.Dirs)
 	for i := 0; i < len(dirs); i++ { // replaced directories can replace further ones
 		data, err := os.ReadFile(filepath.Join(dirs[i], "go.mod"))
 		if err != nil {
@@ -121,7 +121,7 @@ func FactsKey(ctx context.Context, dir string, opts LoadOptions, signals []Signa
 // go.work.sum and vendor/modules.txt.
 func hashTree(ctx context.Context, h io.Writer, root string) error {
 	var files []string
-	err := walkModule(ctx, root, true, func(path, name string) {
+	err := WalkModule(ctx, root, true, func(path, name string) {
 		switch {
 		case strings.HasSuffix(name, ".go"), name == "go.mod", name == "go.sum", name == "go.work",
 			name == "go.work.sum", name == "modules.txt":

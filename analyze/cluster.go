@@ -38,8 +38,8 @@ const (
 // canonical order computed from the graph's structure (not from import paths), so that renaming
 // packages does not change the partition.
 type clusterer struct {
-	g       *pkgGraph
-	cons    *constraints
+	g       *Graph
+	cons    *Constraints
 	gamma   float64
 	seeds   []uint64
 	members [][]int // super-node → packages
@@ -64,16 +64,16 @@ type clusterer struct {
 	warnings    []string
 }
 
-// cluster returns the community of each package (-1 for kernel packages), numbered 0..k-1.
+// Partition returns the community of each package (-1 for kernel packages), numbered 0..k-1.
 // wiring[p] is true for the composition roots (see clusterer.wiring).
-func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed int64, target int) (labels []int, wiring []bool, warnings []string, err error) {
+func Partition(g *Graph, kernel []bool, cons *Constraints, gamma float64, seed int64, target int) (labels []int, wiring []bool, warnings []string, err error) {
 	c := &clusterer{g: g, cons: cons, gamma: gamma, conflict: map[[2]int]bool{}}
 	for r := range louvainRuns {
 		c.seeds = append(c.seeds, uint64(seed)+uint64(r))
 	}
 	c.build(kernel)
 	if len(c.members) == 0 {
-		return c.packageLabels(nil), make([]bool, len(g.paths)), c.warnings, nil
+		return c.packageLabels(nil), make([]bool, len(g.Paths)), c.warnings, nil
 	}
 
 	// 1. Louvain on everything but the hubs (free nodes): mains, composition roots, shared
@@ -119,7 +119,7 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 	if err := c.check(label); err != nil {
 		return nil, nil, nil, err
 	}
-	wiring = make([]bool, len(g.paths))
+	wiring = make([]bool, len(g.Paths))
 	for p, sn := range c.of {
 		wiring[p] = sn >= 0 && c.wiring[sn]
 	}
@@ -128,7 +128,7 @@ func cluster(g *pkgGraph, kernel []bool, cons *constraints, gamma float64, seed 
 
 // build contracts constrained packages into super-nodes and orders them canonically.
 func (c *clusterer) build(kernel []bool) {
-	g, n := c.g, len(c.g.paths)
+	g, n := c.g, len(c.g.Paths)
 	parent := make([]int, n)
 	for i := range parent {
 		parent[i] = i
@@ -141,14 +141,14 @@ func (c *clusterer) build(kernel []bool) {
 		return i
 	}
 	union := func(a, b int) { parent[find(a)] = find(b) }
-	for _, grp := range c.cons.together {
+	for _, grp := range c.cons.Together {
 		for _, m := range grp[1:] {
 			union(grp[0], m)
 		}
 	}
 	byPin := map[string]int{}
 	constrained := make([]bool, n)
-	for i, s := range c.cons.pin {
+	for i, s := range c.cons.Pin {
 		if s == "" {
 			continue
 		}
@@ -159,12 +159,12 @@ func (c *clusterer) build(kernel []bool) {
 			byPin[s] = i
 		}
 	}
-	for _, grp := range c.cons.together {
+	for _, grp := range c.cons.Together {
 		for _, m := range grp {
 			constrained[m] = true
 		}
 	}
-	for _, p := range c.cons.apart {
+	for _, p := range c.cons.Apart {
 		constrained[p[0]], constrained[p[1]] = true, true
 	}
 	groups := map[int][]int{}
@@ -201,7 +201,7 @@ func (c *clusterer) build(kernel []bool) {
 	}
 	for s, ms := range supers {
 		for _, p := range ms {
-			for q, w := range g.adj[p] {
+			for q, w := range g.Adj[p] {
 				if t := tmpOf[q]; t >= 0 && t != s {
 					tmpW[s][t] += w
 				}
@@ -213,19 +213,19 @@ func (c *clusterer) build(kernel []bool) {
 		h := fnv.New64a()
 		var routes, tables, lines, mains, pinned int
 		for _, p := range ms {
-			routes += len(g.routes[p])
-			tables += len(g.tables[p])
-			lines += g.info[p].Lines
-			if g.info[p].Main {
+			routes += len(g.Routes[p])
+			tables += len(g.Tables[p])
+			lines += g.Info[p].Lines
+			if g.Info[p].Main {
 				mains++
 			}
-			if c.cons.pin[p] != "" {
+			if c.cons.Pin[p] != "" {
 				pinned++
 			}
 		}
 		writeInts(h, len(ms), routes, tables, lines, mains, pinned)
 		for _, p := range ms {
-			h.Write([]byte(c.cons.pin[p]))
+			h.Write([]byte(c.cons.Pin[p]))
 		}
 		color[s] = h.Sum64()
 	}
@@ -267,7 +267,7 @@ func (c *clusterer) build(kernel []bool) {
 		if color[sa] != color[sb] {
 			return color[sa] < color[sb]
 		}
-		return g.paths[supers[sa][0]] < g.paths[supers[sb][0]]
+		return g.Paths[supers[sa][0]] < g.Paths[supers[sb][0]]
 	})
 
 	c.members = make([][]int, k)
@@ -295,10 +295,10 @@ func (c *clusterer) build(kernel []bool) {
 	}
 	for s, ms := range c.members {
 		for _, p := range ms {
-			if c.cons.pin[p] != "" {
-				c.pin[s] = c.cons.pin[p]
+			if c.cons.Pin[p] != "" {
+				c.pin[s] = c.cons.Pin[p]
 			}
-			for q, w := range g.adj[p] {
+			for q, w := range g.Adj[p] {
 				t := c.of[q]
 				switch {
 				case t < 0:
@@ -313,7 +313,7 @@ func (c *clusterer) build(kernel []bool) {
 		}
 		if len(ms) > 1 || constrained[ms[0]] {
 			c.constrained[s] = true
-		} else if g.info[ms[0]].Main {
+		} else if g.Info[ms[0]].Main {
 			c.free[s] = true
 		}
 	}
@@ -325,7 +325,7 @@ func (c *clusterer) build(kernel []bool) {
 		}
 		c.m += c.deg[s] / 2
 	}
-	for _, p := range c.cons.apart {
+	for _, p := range c.cons.Apart {
 		a, b := c.of[p[0]], c.of[p[1]]
 		c.conflict[[2]int{min(a, b), max(a, b)}] = true
 	}
@@ -367,7 +367,7 @@ func sortedKeys(m map[int]float64) []int {
 
 // packageLabels maps super-node labels back to packages.
 func (c *clusterer) packageLabels(label []int) []int {
-	out := make([]int, len(c.g.paths))
+	out := make([]int, len(c.g.Paths))
 	for p := range out {
 		out[p] = -1
 		if s := c.of[p]; s >= 0 && label != nil {
@@ -572,8 +572,8 @@ func normalize(label []int) []int {
 	return out
 }
 
-// groupsOf returns the members of each label, labels in ascending order of their first member.
-func groupsOf(label []int) [][]int {
+// GroupsOf returns the members of each label, labels in ascending order of their first member.
+func GroupsOf(label []int) [][]int {
 	idx := map[int]int{}
 	var out [][]int
 	for s, l := range label {
@@ -595,7 +595,7 @@ func groupsOf(label []int) [][]int {
 // that community: the package the main uses most there becomes an anchor.
 func (c *clusterer) markServiceMains(label []int) {
 	for s := range c.members {
-		if !c.free[s] || !c.g.info[c.members[s][0]].Main {
+		if !c.free[s] || !c.g.Info[c.members[s][0]].Main {
 			continue
 		}
 		byComm := map[int]float64{}
@@ -709,7 +709,7 @@ func (c *clusterer) mergeSatellites(label []int) []int {
 	for changed := true; changed; {
 		changed = false
 		st := c.stats(label)
-		for _, grp := range groupsOf(label) {
+		for _, grp := range GroupsOf(label) {
 			l := label[grp[0]]
 			anchored := false
 			for _, s := range grp {
@@ -752,11 +752,11 @@ func (c *clusterer) adoptAdapters(label []int) []int {
 	for s, ms := range c.members {
 		users[s] = map[int]bool{}
 		for _, p := range ms {
-			for _, q := range g.uses[p] {
+			for _, q := range g.Uses[p] {
 				if t := c.of[q]; t != s && !slices.Contains(ms, q) {
 					wired[s] = true
 				}
-				if t := c.of[q]; t >= 0 && t != s && !g.info[q].Main {
+				if t := c.of[q]; t >= 0 && t != s && !g.Info[q].Main {
 					users[s][t] = true
 				}
 			}
@@ -768,7 +768,7 @@ func (c *clusterer) adoptAdapters(label []int) []int {
 		}
 		impl := map[int]int{}
 		for _, p := range ms {
-			for q, n := range g.impl[p] {
+			for q, n := range g.Impl[p] {
 				if t := c.of[q]; t >= 0 && t != s && label[t] >= 0 {
 					impl[label[t]] += n
 				}
@@ -872,7 +872,7 @@ func (c *clusterer) markFree() {
 			continue
 		}
 		for t := range c.members {
-			if t != s && c.anchor[t] && g.wires(ms[0], c.members[t]) {
+			if t != s && c.anchor[t] && g.Wires(ms[0], c.members[t]) {
 				wired[s] = append(wired[s], t)
 			}
 		}
@@ -909,16 +909,16 @@ func (c *clusterer) markFree() {
 	// together, but as a hub it would glue them; it joins its strongest user's service
 	// afterwards.
 	for s, ms := range c.members {
-		if c.free[s] || c.anchor[s] || c.constrained[s] || len(g.tables[ms[0]]) > 0 {
+		if c.free[s] || c.anchor[s] || c.constrained[s] || len(g.Tables[ms[0]]) > 0 {
 			continue
 		}
 		users, entries, leaf := 0, 0, true
 		for _, t := range c.nbr[s] {
-			if g.wires(ms[0], c.members[t]) {
+			if g.Wires(ms[0], c.members[t]) {
 				leaf = false
 				break
 			}
-			if g.wires(c.members[t][0], ms) {
+			if g.Wires(c.members[t][0], ms) {
 				users++
 				if c.anchor[t] {
 					entries++
@@ -953,7 +953,7 @@ func (c *clusterer) markFree() {
 // group they are most coupled to.
 func (c *clusterer) enforceApart(label []int) []int {
 	next := slices.Max(label) + 1
-	for _, grp := range groupsOf(label) {
+	for _, grp := range GroupsOf(label) {
 		in := map[int]bool{}
 		for _, s := range grp {
 			in[s] = true
@@ -1015,10 +1015,10 @@ func (c *clusterer) enforceApart(label []int) []int {
 // reachTarget merges (or splits) communities until there are target of them, greedily by the
 // best modularity gain, never breaking a constraint.
 func (c *clusterer) reachTarget(label []int, target int) []int {
-	count := func() int { return len(groupsOf(label)) }
+	count := func() int { return len(GroupsOf(label)) }
 	for count() > target {
 		st := c.stats(label)
-		grps := groupsOf(label)
+		grps := GroupsOf(label)
 		ba, bb, gain := -1, -1, math.Inf(-1)
 		for i, ga := range grps {
 			for _, gb := range grps[i+1:] {
@@ -1043,7 +1043,7 @@ func (c *clusterer) reachTarget(label []int, target int) []int {
 		var best []int
 		bestGain := math.Inf(-1)
 		next := slices.Max(label) + 1
-		for _, grp := range groupsOf(label) {
+		for _, grp := range GroupsOf(label) {
 			if len(grp) < 2 {
 				continue
 			}
@@ -1168,7 +1168,7 @@ func (c *clusterer) modularity(label []int) float64 {
 func (c *clusterer) check(label []int) error {
 	for pair := range c.conflict {
 		if label[pair[0]] == label[pair[1]] {
-			return fmt.Errorf("internal error: packages %s and %s must be apart but were put together; please report this", c.g.paths[c.members[pair[0]][0]], c.g.paths[c.members[pair[1]][0]])
+			return fmt.Errorf("internal error: packages %s and %s must be apart but were put together; please report this", c.g.Paths[c.members[pair[0]][0]], c.g.Paths[c.members[pair[1]][0]])
 		}
 	}
 	byPin := map[string]int{}
@@ -1200,7 +1200,7 @@ func (c *clusterer) rehomeAnchors(label []int) []int {
 			}
 		}
 		bestA, bestC, bestW := -1, -1, 0.0
-		for _, grp := range groupsOf(label) {
+		for _, grp := range GroupsOf(label) {
 			l := label[grp[0]]
 			if len(anchors[l]) > 0 || c.free[grp[0]] || slices.ContainsFunc(grp, func(s int) bool { return c.pin[s] != "" }) {
 				continue
@@ -1324,7 +1324,7 @@ func (c *clusterer) refine(label []int) []int {
 func (c *clusterer) markRouteAnchors() {
 	for s, ms := range c.members {
 		for _, p := range ms {
-			if len(c.g.routes[p]) > 0 && !c.free[s] {
+			if len(c.g.Routes[p]) > 0 && !c.free[s] {
 				c.anchor[s] = true
 			}
 		}
@@ -1336,7 +1336,7 @@ func (c *clusterer) markRouteAnchors() {
 // one of the entry points' groups joins it.
 func (c *clusterer) seedAnchors(label []int) []int {
 	next := slices.Max(label) + 1
-	for _, grp := range groupsOf(label) {
+	for _, grp := range GroupsOf(label) {
 		var anchors []int
 		for _, s := range grp {
 			if c.anchor[s] {

@@ -28,7 +28,7 @@ func (s *structure) components(w int, otherMains []int) []int {
 	for _, c := range big {
 		builtBy := 0
 		for _, d := range big {
-			if d != c && s.closure[d].has(c) {
+			if d != c && s.closure[d].Has(c) {
 				builtBy++
 			}
 		}
@@ -49,7 +49,7 @@ func (s *structure) components(w int, otherMains []int) []int {
 	}
 	comps = slices.DeleteFunc(comps, func(c int) bool {
 		for _, d := range comps {
-			if d != c && s.under(c, s.g.info[d].Dir) {
+			if d != c && s.under(c, s.g.Info[d].Dir) {
 				return true
 			}
 		}
@@ -67,7 +67,7 @@ func (s *structure) buildsOtherMains(r int, mains []int) int {
 			continue
 		}
 		for _, c := range s.ownImports(o, r, mains) {
-			if s.closure[r].has(c) {
+			if s.closure[r].Has(c) {
 				n++
 				break
 			}
@@ -87,7 +87,7 @@ func (s *structure) buildsOtherMains(r int, mains []int) int {
 func (s *structure) groupComponents(entries []int) ([]int, [][]int) {
 	var comps []int // indexes into entries
 	for i, p := range entries {
-		if !s.g.info[p].Main {
+		if !s.g.Info[p].Main {
 			comps = append(comps, i)
 		}
 	}
@@ -96,7 +96,7 @@ func (s *structure) groupComponents(entries []int) ([]int, [][]int) {
 	for x, i := range comps {
 		for _, j := range comps[x+1:] {
 			a, b := entries[i], entries[j]
-			common := commonDir(s.g.info[a].Dir, s.g.info[b].Dir)
+			common := commonDir(s.g.Info[a].Dir, s.g.Info[b].Dir)
 			if common == "." || common == "" {
 				continue
 			}
@@ -118,7 +118,7 @@ type componentCode struct {
 	s       *structure
 	entries []int
 	comps   []int          // indexes into entries
-	own     map[int]bitset // per component: what it builds, not through another component
+	own     map[int]Set // per component: what it builds, not through another component
 	builtBy []int          // per package: how many components build it
 	// inEntryDir marks packages below a component's directory: that component's (a client, a
 	// contract); sharing one is calling that service, not sharing code.
@@ -128,19 +128,19 @@ type componentCode struct {
 // componentCode measures what each component builds, not counting what it reaches through
 // another component (a query frontend importing the querier shares nothing of its own with it).
 func (s *structure) componentCode(entries, comps []int) *componentCode {
-	n := len(s.g.paths)
-	c := &componentCode{s: s, entries: entries, comps: comps, own: map[int]bitset{}, builtBy: make([]int, n), inEntryDir: make([]bool, n)}
+	n := len(s.g.Paths)
+	c := &componentCode{s: s, entries: entries, comps: comps, own: map[int]Set{}, builtBy: make([]int, n), inEntryDir: make([]bool, n)}
 	stop := make([]bool, n)
 	for _, p := range entries {
 		stop[p] = true
 	}
-	for q := range s.g.paths {
-		c.inEntryDir[q] = slices.ContainsFunc(comps, func(i int) bool { return s.under(q, s.g.info[entries[i]].Dir) })
+	for q := range s.g.Paths {
+		c.inEntryDir[q] = slices.ContainsFunc(comps, func(i int) bool { return s.under(q, s.g.Info[entries[i]].Dir) })
 	}
 	for _, i := range comps {
-		b := newBitset(n)
+		b := New(n)
 		for _, q := range s.reachFrom(entries[i], stop) {
-			b.set(q)
+			b.Add(q)
 			c.builtBy[q]++
 		}
 		c.own[i] = b
@@ -152,13 +152,13 @@ func (s *structure) componentCode(entries, comps []int) *componentCode {
 // component's directory, that fewer than half of all components build (a library is built by
 // most) and mostly those below common.
 func (c *componentCode) shareCode(i, j int, common string) bool {
-	for q := range c.s.g.paths {
-		if !c.own[i].has(q) || !c.own[j].has(q) || !c.s.under(q, common) || c.inEntryDir[q] {
+	for q := range c.s.g.Paths {
+		if !c.own[i].Has(q) || !c.own[j].Has(q) || !c.s.under(q, common) || c.inEntryDir[q] {
 			continue
 		}
 		inside := 0
 		for _, k := range c.comps {
-			if c.own[k].has(q) && c.s.under(c.entries[k], common) {
+			if c.own[k].Has(q) && c.s.under(c.entries[k], common) {
 				inside++
 			}
 		}
@@ -197,7 +197,7 @@ func (u unionFind) groups(items []int) [][]int {
 		roots[i] = u.find(i)
 	}
 	var out [][]int
-	for _, members := range groupsOf(roots) {
+	for _, members := range GroupsOf(roots) {
 		grp := make([]int, len(members))
 		for k, i := range members {
 			grp[k] = items[i]
@@ -210,11 +210,11 @@ func (u unionFind) groups(items []int) [][]int {
 // adapts reports whether component a is an adapter of component b's service: a implements an
 // interface declared in b's own code below their common directory (a payment gateway wired by
 // the main, implementing the orders port, importing nothing of orders).
-func (s *structure) adapts(a, b int, bOwn bitset, common string) bool {
-	for q, n := range s.g.impl[a] {
+func (s *structure) adapts(a, b int, bOwn Set, common string) bool {
+	for q, n := range s.g.Impl[a] {
 		// The port is b's domain code, not a contract below b's own directory (a client
 		// interface another service implements to talk to b).
-		if n > 0 && (q == b || bOwn.has(q)) && s.under(q, common) && !s.under(q, s.g.info[b].Dir) {
+		if n > 0 && (q == b || bOwn.Has(q)) && s.under(q, common) && !s.under(q, s.g.Info[b].Dir) {
 			return true
 		}
 	}
@@ -224,5 +224,5 @@ func (s *structure) adapts(a, b int, bOwn bitset, common string) bool {
 // mountedOnly reports whether c is an entry point only w mounts: it serves routes and w is the
 // only package importing it (a service's handler the root registers, however small its build).
 func (s *structure) mountedOnly(c, w int) bool {
-	return len(s.g.routes[c]) > 0 && len(s.users[c]) == 1 && s.users[c][0] == w
+	return len(s.g.Routes[c]) > 0 && len(s.users[c]) == 1 && s.users[c][0] == w
 }

@@ -251,7 +251,7 @@ func (p *configParser) signals(n *yaml.Node) map[string]float64 {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if !KnownSignal(k.Value) {
-			p.add(p.errf(k, "unknown signal %q: the signals are %s", k.Value, strings.Join(signalOrder[:], ", ")))
+			p.add(p.errf(k, "unknown signal %q: the signals are %s", k.Value, strings.Join(SignalOrder[:], ", ")))
 			continue
 		}
 		var w float64
@@ -296,9 +296,9 @@ func (p *configParser) checkLiterals(c *Config) {
 
 // resolve expands the config's patterns against the module's packages and checks that the
 // constraints can all hold together.
-func (c *Config) resolve(paths []string) (*constraints, error) {
+func (c *Config) resolve(paths []string) (*Constraints, error) {
 	n := len(paths)
-	r := &constraints{pin: make([]string, n), pinLine: make([]int, n), kernel: make([]bool, n), root: make([]bool, n), tool: make([]bool, n), main: make([]bool, n)}
+	r := &Constraints{Pin: make([]string, n), PinLine: make([]int, n), Kernel: make([]bool, n), Root: make([]bool, n), Tool: make([]bool, n), Main: make([]bool, n)}
 	if c == nil {
 		return r, nil
 	}
@@ -323,7 +323,7 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 		key  string
 		pats []Pattern
 		set  []bool
-	}{{"roots", c.Roots, r.root}, {"tools", c.Tools, r.tool}, {"mains", c.Mains, r.main}} {
+	}{{"roots", c.Roots, r.Root}, {"tools", c.Tools, r.Tool}, {"mains", c.Mains, r.Main}} {
 		for _, pt := range role.pats {
 			for _, i := range match(pt, role.key) {
 				role.set[i] = true
@@ -333,7 +333,7 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 	kernelLine := make([]int, n)
 	for _, k := range c.Kernel {
 		for _, i := range match(k, "kernel") {
-			r.kernel[i] = true
+			r.Kernel[i] = true
 			kernelLine[i] = k.Line
 		}
 	}
@@ -341,13 +341,13 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 		for _, pt := range s.Packages {
 			for _, i := range match(pt, "services."+s.Name) {
 				switch {
-				case r.pin[i] != "" && r.pin[i] != s.Name:
-					errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to service %q here and to %q at line %d; pin it to one service", file, pt.Line, paths[i], s.Name, r.pin[i], r.pinLine[i]))
-				case r.kernel[i]:
+				case r.Pin[i] != "" && r.Pin[i] != s.Name:
+					errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to service %q here and to %q at line %d; pin it to one service", file, pt.Line, paths[i], s.Name, r.Pin[i], r.PinLine[i]))
+				case r.Kernel[i]:
 					errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to service %q here and marked kernel at line %d; a package is either kernel or in a service", file, pt.Line, paths[i], s.Name, kernelLine[i]))
 				default:
-					r.pin[i] = s.Name
-					r.pinLine[i] = pt.Line
+					r.Pin[i] = s.Name
+					r.PinLine[i] = pt.Line
 				}
 			}
 		}
@@ -371,7 +371,7 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 		var members []int
 		for _, pt := range g.Packages {
 			for _, i := range match(pt, "together") {
-				if r.kernel[i] {
+				if r.Kernel[i] {
 					errs = append(errs, fmt.Errorf("%s:%d: together: %s is marked kernel at line %d; kernel packages are in no service", file, pt.Line, paths[i], kernelLine[i]))
 					continue
 				}
@@ -385,11 +385,11 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 			union(members[0], m)
 		}
 		if len(members) > 1 {
-			r.together = append(r.together, members)
+			r.Together = append(r.Together, members)
 		}
 	}
 	byName := map[string]int{}
-	for i, s := range r.pin {
+	for i, s := range r.Pin {
 		if s == "" {
 			continue
 		}
@@ -401,13 +401,13 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 	}
 	// Two different pins in one together-set cannot both hold.
 	setPin := map[int]int{}
-	for i, s := range r.pin {
+	for i, s := range r.Pin {
 		if s == "" {
 			continue
 		}
 		root := find(i)
-		if j, ok := setPin[root]; ok && r.pin[j] != s {
-			errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to %q but must be together with %s, which is pinned to %q at line %d; the two services cannot both hold", file, r.pinLine[i], paths[i], s, paths[j], r.pin[j], r.pinLine[j]))
+		if j, ok := setPin[root]; ok && r.Pin[j] != s {
+			errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to %q but must be together with %s, which is pinned to %q at line %d; the two services cannot both hold", file, r.PinLine[i], paths[i], s, paths[j], r.Pin[j], r.PinLine[j]))
 			continue
 		}
 		setPin[root] = i
@@ -416,7 +416,7 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 		sides := make([][]int, len(g.Packages))
 		for k, pt := range g.Packages {
 			for _, i := range match(pt, "apart") {
-				if r.kernel[i] {
+				if r.Kernel[i] {
 					errs = append(errs, fmt.Errorf("%s:%d: apart: %s is marked kernel at line %d; kernel packages are in no service, so keeping them apart means nothing", file, pt.Line, paths[i], kernelLine[i]))
 					continue
 				}
@@ -439,16 +439,16 @@ func (c *Config) resolve(paths []string) (*constraints, error) {
 						seen[pair] = true
 						if find(a) == find(b) {
 							why := "kept together"
-							if r.pin[a] != "" && r.pin[a] == r.pin[b] {
-								why = fmt.Sprintf("both pinned to service %q", r.pin[a])
+							if r.Pin[a] != "" && r.Pin[a] == r.Pin[b] {
+								why = fmt.Sprintf("both pinned to service %q", r.Pin[a])
 							} else if togetherLine[a] > 0 || togetherLine[b] > 0 {
 								why = fmt.Sprintf("kept together (line %d)", max(togetherLine[a], togetherLine[b]))
 							}
 							errs = append(errs, fmt.Errorf("%s:%d: apart: %s and %s must be apart here but are %s; remove one of the two constraints", file, g.Line, paths[a], paths[b], why))
 							continue
 						}
-						r.apart = append(r.apart, pair)
-						r.apartLine = append(r.apartLine, g.Line)
+						r.Apart = append(r.Apart, pair)
+						r.ApartLine = append(r.ApartLine, g.Line)
 					}
 				}
 			}
@@ -469,7 +469,7 @@ func signalWeights(cfg *Config, opts map[string]float64) (map[string]float64, er
 	for _, s := range slices.Sorted(maps.Keys(opts)) {
 		v := opts[s]
 		if !KnownSignal(s) {
-			return nil, fmt.Errorf("unknown signal %q: the signals are %s", s, strings.Join(signalOrder[:], ", "))
+			return nil, fmt.Errorf("unknown signal %q: the signals are %s", s, strings.Join(SignalOrder[:], ", "))
 		}
 		if v < 0 || v != v {
 			return nil, fmt.Errorf("signal %s: weight %v must be 0 or more (0 turns the signal off)", s, v)

@@ -5,34 +5,34 @@ import (
 	"slices"
 )
 
-// constraints are a config resolved against the module's packages (indexes into pkgGraph.paths).
-type constraints struct {
-	pin     []string // service name per package, "" if not pinned
-	pinLine []int
-	kernel  []bool
-	// root, tool and main are the packages carve.yaml declares composition roots, tools and
+// Constraints are a config resolved against the module's packages (indexes into pkgGraph.paths).
+type Constraints struct {
+	Pin     []string // service name per package, "" if not pinned
+	PinLine []int
+	Kernel  []bool
+	// Root, Tool and Main are the packages carve.yaml declares composition roots, tools and
 	// service mains.
-	root, tool, main []bool
-	together         [][]int // groups that must share a service
-	apart            [][2]int
-	// apartLine is the carve.yaml line of each apart pair, for messages.
-	apartLine []int
+	Root, Tool, Main []bool
+	Together         [][]int // groups that must share a service
+	Apart            [][2]int
+	// ApartLine is the carve.yaml line of each apart pair, for messages.
+	ApartLine []int
 }
 
-// withoutPlacements returns the constraints less the pins and kernel marks, which Propose
+// WithoutPlacements returns the constraints less the pins and kernel marks, which Propose
 // applies over the proposal (applyPins) rather than into it.
-func (c *constraints) withoutPlacements() *constraints {
+func (c *Constraints) WithoutPlacements() *Constraints {
 	out := *c
-	out.pin = make([]string, len(c.pin))
-	out.pinLine = make([]int, len(c.pinLine))
-	out.kernel = make([]bool, len(c.kernel))
+	out.Pin = make([]string, len(c.Pin))
+	out.PinLine = make([]int, len(c.PinLine))
+	out.Kernel = make([]bool, len(c.Kernel))
 	return &out
 }
 
-// applyPins puts each pinned package into its service — the proposed service of that name when
+// ApplyPins puts each pinned package into its service — the proposed service of that name when
 // there is one, else a new one — and each package marked kernel into the kernel; a group kept
 // together follows its pinned member. Labels are renumbered densely; names follow.
-func applyPins(labels []int, names map[int]string, cons *constraints) ([]int, map[int]string) {
+func ApplyPins(labels []int, names map[int]string, cons *Constraints) ([]int, map[int]string) {
 	out := slices.Clone(labels)
 	byName := map[string]int{}
 	next := 0
@@ -46,22 +46,22 @@ func applyPins(labels []int, names map[int]string, cons *constraints) ([]int, ma
 	named := maps.Clone(names)
 	for i := range out {
 		switch {
-		case cons.kernel[i]:
+		case cons.Kernel[i]:
 			out[i] = -1
-		case cons.pin[i] != "":
-			l, ok := byName[cons.pin[i]]
+		case cons.Pin[i] != "":
+			l, ok := byName[cons.Pin[i]]
 			if !ok {
 				l = next
 				next++
-				byName[cons.pin[i]] = l
-				named[l] = cons.pin[i]
+				byName[cons.Pin[i]] = l
+				named[l] = cons.Pin[i]
 			}
 			out[i] = l
 		}
 	}
-	for _, grp := range cons.together {
+	for _, grp := range cons.Together {
 		for _, i := range grp {
-			if cons.pin[i] == "" {
+			if cons.Pin[i] == "" {
 				continue
 			}
 			for _, j := range grp {

@@ -36,11 +36,11 @@ func conversions(m *Module) map[*types.TypeName]bool {
 		if !ok || tv.Type == nil || types.IsInterface(tv.Type) {
 			return
 		}
-		if n := namedOf(tv.Type); n != nil {
+		if n := NamedOf(tv.Type); n != nil {
 			out[n.Obj()] = true
 		}
 	}
-	m.each(func(_ string, p *packages.Package) {
+	m.Each(func(_ string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil {
 			return
@@ -171,7 +171,7 @@ func markElems(info *types.Info, lit *ast.CompositeLit, elem types.Type, mark fu
 
 // programs returns, per package of the module, the set of mains that build it (as indexes into
 // a bit set); nil when the module has no main (a library: one program).
-func programs(m *Module) map[string]bitset {
+func programs(m *Module) map[string]Set {
 	var mains []*packages.Package
 	for _, p := range m.Packages {
 		if p.Name == "main" {
@@ -181,7 +181,7 @@ func programs(m *Module) map[string]bitset {
 	if len(mains) == 0 {
 		return nil
 	}
-	out := map[string]bitset{}
+	out := map[string]Set{}
 	for k, mp := range mains {
 		seen := map[string]bool{}
 		stack := []*packages.Package{mp}
@@ -197,10 +197,10 @@ func programs(m *Module) map[string]bitset {
 			}
 			b, ok := out[p.PkgPath]
 			if !ok {
-				b = newBitset(len(mains))
+				b = New(len(mains))
 				out[p.PkgPath] = b
 			}
-			b.set(k)
+			b.Add(k)
 			for _, path := range slices.Sorted(maps.Keys(p.Imports)) {
 				stack = append(stack, p.Imports[path])
 			}
@@ -209,9 +209,9 @@ func programs(m *Module) map[string]bitset {
 	return out
 }
 
-// sameProgram reports whether some main builds both packages (always true without mains, or
+// SameProgram reports whether some main builds both packages (always true without mains, or
 // for a package no main builds: a library package, or a test helper).
-func sameProgram(progs map[string]bitset, a, b string) bool {
+func SameProgram(progs map[string]Set, a, b string) bool {
 	if progs == nil {
 		return true
 	}

@@ -26,13 +26,13 @@ import (
 //
 // What none of this places (a package used by nothing, by tools only, or only by the wiring)
 // is left to coupling.
-type evidence struct {
-	// entries are the service entries: a service main or a component a root wires.
-	entries []int
+type Evidence struct {
+	// Entries are the service Entries: a service main or a component a root wires.
+	Entries []int
 	// of is the entry index (into entries) each package belongs to, or one of the role values.
 	of []int
-	// why says, per package, which rule placed it (for "why it sits where it is").
-	why []string
+	// Why says, per package, which rule placed it (for "Why it sits where it is").
+	Why []string
 	// root marks the composition roots themselves: the mains and the packages they hand over to.
 	root []bool
 	// serviceMains counts the entries that are service mains (the rest are components a root
@@ -76,9 +76,9 @@ const (
 	maxKernelRoutes = 0.5
 )
 
-// gatherEvidence applies the structural rules, strongest first. declared holds what carve.yaml
+// Gather applies the structural rules, strongest first. declared holds what carve.yaml
 // says of roles; modulePaths are the workspace's modules.
-func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evidence {
+func Gather(g *Graph, declared RoleDecl, modulePaths []string) *Evidence {
 	b := newGatherer(g, declared)
 	b.findMains()
 	b.findRoots()
@@ -97,9 +97,9 @@ func gatherEvidence(g *pkgGraph, declared roleDecl, modulePaths []string) *evide
 // found.
 type gatherer struct {
 	s        *structure
-	g        *pkgGraph
-	declared roleDecl
-	ev       *evidence
+	g        *Graph
+	declared RoleDecl
+	ev       *Evidence
 
 	mains        []int         // every main (and declared root or main)
 	candidates   []int         // mains that are not tools
@@ -111,9 +111,9 @@ type gatherer struct {
 	territory    [][]string // per entry: the directories whose packages are its
 }
 
-func newGatherer(g *pkgGraph, declared roleDecl) *gatherer {
-	n := len(g.paths)
-	ev := &evidence{of: make([]int, n), why: make([]string, n)}
+func newGatherer(g *Graph, declared RoleDecl) *gatherer {
+	n := len(g.Paths)
+	ev := &Evidence{of: make([]int, n), Why: make([]string, n)}
 	for i := range ev.of {
 		ev.of[i] = evUnplaced
 	}
@@ -122,17 +122,17 @@ func newGatherer(g *pkgGraph, declared roleDecl) *gatherer {
 
 // findMains lists the mains and marks the tools among them.
 func (b *gatherer) findMains() {
-	for i, info := range b.g.info {
+	for i, info := range b.g.Info {
 		switch {
-		case b.declared.tool[i]:
+		case b.declared.Tool[i]:
 			b.tool[i] = true
-			b.ev.why[i] = "declared a tool in carve.yaml"
-		case b.declared.root[i], b.declared.main[i]:
-		case info.Main && isToolMain(info):
+			b.ev.Why[i] = "declared a tool in carve.yaml"
+		case b.declared.Root[i], b.declared.Main[i]:
+		case info.Main && IsToolMain(info):
 			b.tool[i] = true
-			b.ev.why[i] = "a tooling main (" + toolReason(info) + ")"
+			b.ev.Why[i] = "a tooling main (" + ToolReason(info) + ")"
 		}
-		if info.Main || b.declared.root[i] || b.declared.main[i] {
+		if info.Main || b.declared.Root[i] || b.declared.Main[i] {
 			b.mains = append(b.mains, i)
 		}
 	}
@@ -146,7 +146,7 @@ func (b *gatherer) findMains() {
 // findRoots marks the composition roots (see docs/plan.md) and what is wiring: the roots, their
 // mains and every main that builds a root.
 func (b *gatherer) findRoots() {
-	s, g, n := b.s, b.g, len(b.g.paths)
+	s, g, n := b.s, b.g, len(b.g.Paths)
 	rootPkg := make([]bool, n) // the roots' mains and wiring points
 	for _, m := range b.candidates {
 		w := s.wiringPoint(m)
@@ -160,11 +160,11 @@ func (b *gatherer) findRoots() {
 		// A service main wiring its own packages is no root: components below the main's
 		// directory, or beside the package it hands over to (cmd/x → x/api wiring x/domain,
 		// x/store), are its own.
-		mainDir, wParent := g.info[m].Dir, path.Dir(g.info[w].Dir)
+		mainDir, wParent := g.Info[m].Dir, path.Dir(g.Info[w].Dir)
 		comps = slices.DeleteFunc(comps, func(c int) bool {
 			return s.under(c, mainDir) || (w != m && s.under(c, wParent))
 		})
-		if len(comps) >= 2 || b.declared.root[m] || s.buildsOtherMains(m, b.candidates) >= 2 {
+		if len(comps) >= 2 || b.declared.Root[m] || s.buildsOtherMains(m, b.candidates) >= 2 {
 			rootPkg[w], rootPkg[m] = true, true
 			b.components[m] = comps
 		}
@@ -174,7 +174,7 @@ func (b *gatherer) findRoots() {
 		for r := range n {
 			if rootPkg[r] && s.builds(m, r) {
 				b.wiring[m] = true
-				b.ev.why[m] = "a composition root: it builds " + g.paths[r] + ", which wires several services"
+				b.ev.Why[m] = "a composition root: it builds " + g.Paths[r] + ", which wires several services"
 				break
 			}
 		}
@@ -182,8 +182,8 @@ func (b *gatherer) findRoots() {
 	for r := range n {
 		if rootPkg[r] {
 			b.wiring[r] = true
-			if b.ev.why[r] == "" {
-				b.ev.why[r] = "a composition root: it wires several services"
+			if b.ev.Why[r] == "" {
+				b.ev.Why[r] = "a composition root: it wires several services"
 			}
 		}
 	}
@@ -196,24 +196,24 @@ func (b *gatherer) findEntries() {
 	for _, m := range b.candidates {
 		if !b.wiring[m] {
 			b.serviceMains = append(b.serviceMains, m)
-			ev.entries = append(ev.entries, m)
+			ev.Entries = append(ev.Entries, m)
 			ev.serviceMains++
 		}
 	}
 	for _, m := range b.mains {
 		for _, c := range b.components[m] {
 			hosted := slices.ContainsFunc(b.serviceMains, func(sm int) bool { return s.builds(sm, c) })
-			if !hosted && !slices.Contains(ev.entries, c) {
-				ev.entries = append(ev.entries, c)
+			if !hosted && !slices.Contains(ev.Entries, c) {
+				ev.Entries = append(ev.Entries, c)
 			}
 		}
 	}
-	slices.Sort(ev.entries)
+	slices.Sort(ev.Entries)
 	// Components that share their own internals are one service's several entry points (a
 	// public and a private handler, a gRPC server and a consumer over one domain): they label
 	// one service, never split it.
-	ev.entries, ev.members = s.groupComponents(ev.entries)
-	b.isEntry = make([]int, len(g.paths))
+	ev.Entries, ev.members = s.groupComponents(ev.Entries)
+	b.isEntry = make([]int, len(g.Paths))
 	for i := range b.isEntry {
 		b.isEntry[i] = -1
 	}
@@ -221,16 +221,16 @@ func (b *gatherer) findEntries() {
 		for _, p := range ms {
 			b.isEntry[p] = e
 			ev.of[p] = e
-			if ev.why[p] != "" {
+			if ev.Why[p] != "" {
 				continue
 			}
 			switch {
-			case g.info[p].Main:
-				ev.why[p] = "a service main"
+			case g.Info[p].Main:
+				ev.Why[p] = "a service main"
 			case len(ms) > 1:
-				ev.why[p] = "one of " + plural(len(ms), "entry point") + " a composition root wires that share their code"
+				ev.Why[p] = "one of " + plural(len(ms), "entry point") + " a composition root wires that share their code"
 			default:
-				ev.why[p] = "a service a composition root wires"
+				ev.Why[p] = "a service a composition root wires"
 			}
 		}
 	}
@@ -239,7 +239,7 @@ func (b *gatherer) findEntries() {
 // measureBuilds finds which entries reach each package, not counting what they reach through
 // another entry, a root or a tool.
 func (b *gatherer) measureBuilds() {
-	n := len(b.g.paths)
+	n := len(b.g.Paths)
 	stop := make([]bool, n)
 	for i := range n {
 		stop[i] = b.isEntry[i] >= 0 || b.wiring[i] || b.tool[i]
@@ -265,28 +265,28 @@ func (b *gatherer) measureBuilds() {
 // module holding the entry alone.
 func (b *gatherer) mapTerritories(modules []string) {
 	s, g, ev := b.s, b.g, b.ev
-	ev.ownsTree = make([]bool, len(ev.entries))
-	b.territory = make([][]string, len(ev.entries))
-	for e, p := range ev.entries {
-		b.territory[e] = []string{g.info[p].Dir}
+	ev.ownsTree = make([]bool, len(ev.Entries))
+	b.territory = make([][]string, len(ev.Entries))
+	for e, p := range ev.Entries {
+		b.territory[e] = []string{g.Info[p].Dir}
 	}
 	owns := func(e int, dir string) bool {
 		return s.ownsDirectory(e, dir, ev.members, b.serviceMains, b.tool, b.wiring)
 	}
 	for e, ms := range ev.members {
 		p := ms[0]
-		if g.info[p].Main {
+		if g.Info[p].Main {
 			for _, c := range s.ownImports(p, -1, b.serviceMains) {
-				dir := path.Dir(g.info[c].Dir)
+				dir := path.Dir(g.Info[c].Dir)
 				if dir != "." && dir != "" && !s.under(p, dir) && owns(e, dir) && !slices.Contains(b.territory[e], dir) {
 					b.territory[e] = append(b.territory[e], dir)
 				}
 			}
 			continue
 		}
-		dir := g.info[p].Dir
+		dir := g.Info[p].Dir
 		for _, q := range ms[1:] {
-			dir = commonDir(dir, g.info[q].Dir)
+			dir = commonDir(dir, g.Info[q].Dir)
 		}
 		if len(ms) == 1 || slices.Contains(b.territory[e], dir) {
 			dir = path.Dir(dir)
@@ -301,7 +301,7 @@ func (b *gatherer) mapTerritories(modules []string) {
 	}
 	for _, dir := range modules {
 		var in []int
-		for e, p := range ev.entries {
+		for e, p := range ev.Entries {
 			if s.under(p, dir) {
 				in = append(in, e)
 			}
@@ -315,7 +315,7 @@ func (b *gatherer) mapTerritories(modules []string) {
 // placeByTree gives each package below a territory to its entry (the nearest territory wins).
 func (b *gatherer) placeByTree() {
 	ev := b.ev
-	for i := range b.g.paths {
+	for i := range b.g.Paths {
 		if ev.of[i] != evUnplaced || b.tool[i] || b.wiring[i] {
 			continue
 		}
@@ -329,7 +329,7 @@ func (b *gatherer) placeByTree() {
 		}
 		if best >= 0 {
 			ev.of[i] = best
-			ev.why[i] = "below " + bestDir + "/, the directory of " + b.g.paths[ev.entries[best]] + "'s code"
+			ev.Why[i] = "below " + bestDir + "/, the directory of " + b.g.Paths[ev.Entries[best]] + "'s code"
 			ev.ownsTree[best] = true
 		}
 	}
@@ -346,10 +346,10 @@ func (b *gatherer) placeByBuilds() {
 		case 0:
 		case 1:
 			ev.of[i] = r[0]
-			ev.why[i] = "only " + b.g.paths[ev.entries[r[0]]] + " builds it"
+			ev.Why[i] = "only " + b.g.Paths[ev.Entries[r[0]]] + " builds it"
 		default:
 			ev.of[i] = evKernel
-			ev.why[i] = "built by " + plural(len(r), "service") + ": shared kernel"
+			ev.Why[i] = "built by " + plural(len(r), "service") + ": shared kernel"
 		}
 	}
 }
@@ -357,7 +357,7 @@ func (b *gatherer) placeByBuilds() {
 // placeToolsAndWiring marks the tools and the wiring, and gives them what only they use.
 func (b *gatherer) placeToolsAndWiring() {
 	s, ev := b.s, b.ev
-	for i := range b.g.paths {
+	for i := range b.g.Paths {
 		switch {
 		case b.tool[i]:
 			ev.of[i] = evTool
@@ -372,12 +372,12 @@ func (b *gatherer) placeToolsAndWiring() {
 		}
 		for changed := true; changed; {
 			changed = false
-			for i := range b.g.paths {
+			for i := range b.g.Paths {
 				if ev.of[i] != evUnplaced || len(s.users[i]) == 0 {
 					continue
 				}
 				if !slices.ContainsFunc(s.users[i], func(u int) bool { return ev.of[u] != role }) {
-					ev.of[i], ev.why[i] = role, why
+					ev.of[i], ev.Why[i] = role, why
 					changed = true
 				}
 			}
@@ -389,7 +389,7 @@ func (b *gatherer) placeToolsAndWiring() {
 // own code used across a boundary rather than a library: it serves routes or owns tables (a
 // library does neither), or one service holds most of its importers and it builds on that
 // service's code. Packages are visited importers first, so a claim can support the next.
-func (s *structure) claimShared(ev *evidence, reach [][]int) {
+func (s *structure) claimShared(ev *Evidence, reach [][]int) {
 	g := s.g
 	order := s.topDown()
 	for _, i := range order {
@@ -399,7 +399,7 @@ func (s *structure) claimShared(ev *evidence, reach [][]int) {
 		byEntry := map[int]float64{}
 		total := 0.0
 		for _, u := range s.users[i] {
-			w := g.adj[u][i]
+			w := g.Adj[u][i]
 			if w == 0 {
 				w = 1
 			}
@@ -420,7 +420,7 @@ func (s *structure) claimShared(ev *evidence, reach [][]int) {
 		// A package serving routes or owning tables is a service's, not a library, when that
 		// service is at least half of its use; a health or version endpoint every service
 		// mounts stays shared.
-		owns := (len(g.routes[i]) > 0 || len(g.tables[i]) > 0) && bestW >= ownerShare*total
+		owns := (len(g.Routes[i]) > 0 || len(g.Tables[i]) > 0) && bestW >= ownerShare*total
 		dominated := bestW >= dominantUser*total
 		if dominated && !owns {
 			dominated = false
@@ -433,19 +433,19 @@ func (s *structure) claimShared(ev *evidence, reach [][]int) {
 		}
 		if owns || dominated {
 			ev.of[i] = best
-			ev.why[i] = "shared, but " + g.paths[ev.entries[best]] + "'s own code: "
+			ev.Why[i] = "shared, but " + g.Paths[ev.Entries[best]] + "'s own code: "
 			if owns {
-				ev.why[i] += "it serves routes or owns tables"
+				ev.Why[i] += "it serves routes or owns tables"
 			} else {
-				ev.why[i] += "that service uses it most and it builds on that service"
+				ev.Why[i] += "that service uses it most and it builds on that service"
 			}
 		}
 	}
 }
 
-// roleDecl is what carve.yaml declares about packages' roles (indexes into pkgGraph.paths).
-type roleDecl struct {
-	tool, root, main []bool
+// RoleDecl is what carve.yaml declares about packages' roles (indexes into pkgGraph.paths).
+type RoleDecl struct {
+	Tool, Root, Main []bool
 }
 
 func plural(n int, what string) string {
@@ -460,18 +460,18 @@ func plural(n int, what string) string {
 // interfaces are implemented by one service's packages only belongs to that service. A client
 // package generated from the same spec (beside it in the directory tree, or importing it) goes
 // with it.
-func (s *structure) claimStubs(ev *evidence) {
+func (s *structure) claimStubs(ev *Evidence) {
 	g := s.g
-	owner := make([]int, len(g.paths))
+	owner := make([]int, len(g.Paths))
 	for i := range owner {
 		owner[i] = evUnplaced
 	}
-	for i, info := range g.info {
+	for i, info := range g.Info {
 		if !info.Generated || ev.of[i] != evKernel {
 			continue
 		}
 		impl := evUnplaced
-		for from, to := range g.impl {
+		for from, to := range g.Impl {
 			if to[i] == 0 || from == i {
 				continue
 			}
@@ -490,18 +490,18 @@ func (s *structure) claimStubs(ev *evidence) {
 	for i, e := range owner {
 		if e >= 0 {
 			ev.of[i] = e
-			ev.why[i] = "generated API code whose server " + g.paths[ev.entries[e]] + " implements"
+			ev.Why[i] = "generated API code whose server " + g.Paths[ev.Entries[e]] + " implements"
 		}
 	}
 	// Generated siblings and importers from the same spec (the client beside the server stub).
-	for i, info := range g.info {
+	for i, info := range g.Info {
 		if !info.Generated || ev.of[i] != evKernel {
 			continue
 		}
 		for _, j := range s.imports[i] {
-			if e := owner[j]; e >= 0 && path.Dir(info.Dir) == path.Dir(g.info[j].Dir) || e >= 0 && info.Dir == g.info[j].Dir {
+			if e := owner[j]; e >= 0 && path.Dir(info.Dir) == path.Dir(g.Info[j].Dir) || e >= 0 && info.Dir == g.Info[j].Dir {
 				ev.of[i] = e
-				ev.why[i] = "generated from the same spec as " + g.paths[j]
+				ev.Why[i] = "generated from the same spec as " + g.Paths[j]
 				break
 			}
 		}

@@ -193,14 +193,14 @@ func TestEvidenceNotTrustedOnFlatTree(t *testing.T) {
 		to[p.Path] = "example.com/shop/p" + strconv.Itoa(i)
 	}
 	for name, f := range map[string]*Facts{"flat": rename(nested, to), "nested": nested} {
-		g, err := buildGraph(f, DefaultSignals(), DefaultContract)
+		g, err := Build(f, DefaultSignals(), DefaultContract)
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := len(g.paths)
-		ev := gatherEvidence(g, roleDecl{tool: make([]bool, n), root: make([]bool, n), main: make([]bool, n)}, f.Modules)
-		if got, want := ev.trusted(g), name == "nested"; got != want {
-			t.Errorf("%s: trusted %v, want %v (entries %v)", name, got, want, ev.entries)
+		n := len(g.Paths)
+		ev := Gather(g, RoleDecl{Tool: make([]bool, n), Root: make([]bool, n), Main: make([]bool, n)}, f.Modules)
+		if got, want := ev.Trusted(g), name == "nested"; got != want {
+			t.Errorf("%s: trusted %v, want %v (entries %v)", name, got, want, ev.Entries)
 		}
 	}
 }
@@ -239,11 +239,11 @@ func TestToolReason(t *testing.T) {
 		"cmd/collector": false, "cmd/query": false, "services/orders/cmd": false, ".": false,
 	}
 	for dir, want := range cases {
-		if got := isToolMain(PackageInfo{Dir: dir, Main: true}); got != want {
-			t.Errorf("isToolMain(%s) = %v, want %v (%s)", dir, got, want, toolReason(PackageInfo{Dir: dir}))
+		if got := IsToolMain(PackageInfo{Dir: dir, Main: true}); got != want {
+			t.Errorf("isToolMain(%s) = %v, want %v (%s)", dir, got, want, ToolReason(PackageInfo{Dir: dir}))
 		}
 	}
-	if !isToolMain(PackageInfo{Dir: "cmd/x", Imports: []string{"net/http/httptest"}}) {
+	if !IsToolMain(PackageInfo{Dir: "cmd/x", Imports: []string{"net/http/httptest"}}) {
 		t.Error("a main importing httptest is not a test harness")
 	}
 }

@@ -87,9 +87,9 @@ type TableUse struct {
 	Sites         []Site
 }
 
-// mergeKeyAttributes adds src's prefix → attributes to dst (allocated when nil), keeping each
+// MergeKeyAttributes adds src's prefix → attributes to dst (allocated when nil), keeping each
 // list sorted and without repeats, and returns dst.
-func mergeKeyAttributes(dst, src map[string][]string) map[string][]string {
+func MergeKeyAttributes(dst, src map[string][]string) map[string][]string {
 	for p, attrs := range src {
 		if dst == nil {
 			dst = map[string][]string{}
@@ -156,8 +156,8 @@ type Signal interface {
 	Collect(ctx context.Context, m *Module, f *Facts) error
 }
 
-// mergeStrings returns the sorted union of a and b without duplicates.
-func mergeStrings(a, b []string) []string {
+// MergeStrings returns the sorted union of a and b without duplicates.
+func MergeStrings(a, b []string) []string {
 	if len(a) == 0 && len(b) == 0 {
 		return nil
 	}

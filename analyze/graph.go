@@ -53,16 +53,16 @@ func DefaultSignals() map[string]float64 {
 	}
 }
 
-// signalOrder fixes the order in which signals are summed, so that weights are bit-for-bit the
+// SignalOrder fixes the order in which signals are summed, so that weights are bit-for-bit the
 // same whatever the order of Facts.Deps.
-var signalOrder = [...]string{SignalImports, SignalCalls, SignalTypes, SignalImplements, SignalState, SignalData, SignalCoChange}
+var SignalOrder = [...]string{SignalImports, SignalCalls, SignalTypes, SignalImplements, SignalState, SignalData, SignalCoChange}
 
 // KnownSignal reports whether name is one of the signal names.
-func KnownSignal(name string) bool { return slices.Contains(signalOrder[:], name) }
+func KnownSignal(name string) bool { return slices.Contains(SignalOrder[:], name) }
 
 // useSignals are the signals by which one package uses another: the direction means "From
 // depends on To". Data and co-change are symmetric and say nothing about use.
-func isUseSignal(s string) bool {
+func IsUseSignal(s string) bool {
 	switch s {
 	case SignalImports, SignalCalls, SignalTypes, SignalImplements, SignalState:
 		return true
@@ -91,59 +91,59 @@ type dirEdge struct {
 	other    []Site
 }
 
-// pkgGraph is the module's packages and the couplings between them.
-type pkgGraph struct {
-	paths  []string // sorted import paths
-	index  map[string]int
-	info   []PackageInfo
-	routes [][]RouteDecl
-	tables [][]TableUse
+// Graph is the module's packages and the couplings between them.
+type Graph struct {
+	Paths  []string // sorted import paths
+	Index  map[string]int
+	Info   []PackageInfo
+	Routes [][]RouteDecl
+	Tables [][]TableUse
 	edges  map[[2]int]*dirEdge // directed, keyed by (from, to)
-	// adj is the undirected combined weight between two packages: both directions summed.
-	adj []map[int]float64
-	// uses[to] lists the packages that use to (use signals only, either kind).
-	uses [][]int
-	// impl[from][to] counts implements couplings.
-	impl []map[int]int
-	// ignored counts deps that name a package outside the module.
-	ignored int
+	// Adj is the undirected combined weight between two packages: both directions summed.
+	Adj []map[int]float64
+	// Uses[to] lists the packages that use to (use signals only, either kind).
+	Uses [][]int
+	// Impl[from][to] counts implements couplings.
+	Impl []map[int]int
+	// Ignored counts deps that name a package outside the module.
+	Ignored int
 }
 
-// buildGraph combines the facts into a weighted package graph. weights maps signal → weight;
+// Build combines the facts into a weighted package graph. weights maps signal → weight;
 // contract is the factor for contract couplings.
-func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGraph, error) {
-	g := &pkgGraph{index: map[string]int{}, edges: map[[2]int]*dirEdge{}}
+func Build(f *Facts, weights map[string]float64, contract float64) (*Graph, error) {
+	g := &Graph{Index: map[string]int{}, edges: map[[2]int]*dirEdge{}}
 	infos := slices.Clone(f.Packages)
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Path < infos[j].Path })
 	for _, p := range infos {
 		if p.Path == "" {
 			return nil, fmt.Errorf("facts: a package has an empty import path (dir %q)", p.Dir)
 		}
-		if _, dup := g.index[p.Path]; dup {
+		if _, dup := g.Index[p.Path]; dup {
 			return nil, fmt.Errorf("facts: package %s is listed twice", p.Path)
 		}
-		g.index[p.Path] = len(g.paths)
-		g.paths = append(g.paths, p.Path)
-		g.info = append(g.info, p)
+		g.Index[p.Path] = len(g.Paths)
+		g.Paths = append(g.Paths, p.Path)
+		g.Info = append(g.Info, p)
 	}
-	n := len(g.paths)
-	g.routes = make([][]RouteDecl, n)
-	g.tables = make([][]TableUse, n)
-	g.adj = make([]map[int]float64, n)
-	g.uses = make([][]int, n)
-	g.impl = make([]map[int]int, n)
+	n := len(g.Paths)
+	g.Routes = make([][]RouteDecl, n)
+	g.Tables = make([][]TableUse, n)
+	g.Adj = make([]map[int]float64, n)
+	g.Uses = make([][]int, n)
+	g.Impl = make([]map[int]int, n)
 	for i := range n {
-		g.adj[i] = map[int]float64{}
-		g.impl[i] = map[int]int{}
+		g.Adj[i] = map[int]float64{}
+		g.Impl[i] = map[int]int{}
 	}
 	for _, r := range f.Routes {
-		if i, ok := g.index[r.Package]; ok {
-			g.routes[i] = append(g.routes[i], r)
+		if i, ok := g.Index[r.Package]; ok {
+			g.Routes[i] = append(g.Routes[i], r)
 		}
 	}
 	for _, t := range f.Tables {
-		if i, ok := g.index[t.Package]; ok {
-			g.tables[i] = append(g.tables[i], t)
+		if i, ok := g.Index[t.Package]; ok {
+			g.Tables[i] = append(g.Tables[i], t)
 		}
 	}
 
@@ -157,10 +157,10 @@ func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGra
 		return e
 	}
 	for _, d := range f.Deps {
-		a, okA := g.index[d.From]
-		b, okB := g.index[d.To]
+		a, okA := g.Index[d.From]
+		b, okB := g.Index[d.To]
 		if !okA || !okB {
-			g.ignored++
+			g.Ignored++
 			continue
 		}
 		if a == b || d.Count <= 0 {
@@ -184,7 +184,7 @@ func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGra
 			e.other = append(e.other, d.Sites...)
 		}
 		if d.Signal == SignalImplements {
-			g.impl[a][b] += d.Count
+			g.Impl[a][b] += d.Count
 		}
 	}
 
@@ -192,7 +192,7 @@ func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGra
 	// table is worth one data unit in total, shared among the other packages touching it, so a
 	// table every package touches does not glue the module into one lump.
 	byTable := map[string][]int{}
-	for i, ts := range g.tables {
+	for i, ts := range g.Tables {
 		for _, t := range ts {
 			k := t.Store + "\x00" + t.Table
 			if l := byTable[k]; len(l) == 0 || l[len(l)-1] != i {
@@ -227,7 +227,7 @@ func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGra
 		// When everything A uses of B is B's contract (its DTOs, messages, interfaces), the
 		// import itself is a contract coupling: A depends on B's published language only.
 		onlyContract, anyContract := true, false
-		for _, s := range signalOrder {
+		for _, s := range SignalOrder {
 			if s == SignalImports || s == SignalData || s == SignalCoChange {
 				continue
 			}
@@ -239,7 +239,7 @@ func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGra
 			}
 		}
 		w := 0.0
-		for _, s := range signalOrder {
+		for _, s := range SignalOrder {
 			if s == SignalData {
 				continue
 			}
@@ -252,37 +252,37 @@ func buildGraph(f *Facts, weights map[string]float64, contract float64) (*pkgGra
 		w += e.dataW
 		e.weight = w
 		if w > 0 {
-			g.adj[e.from][e.to] += w
-			g.adj[e.to][e.from] += w
+			g.Adj[e.from][e.to] += w
+			g.Adj[e.to][e.from] += w
 		}
 		used := false
 		for s, c := range e.plain {
-			used = used || (c > 0 && isUseSignal(s))
+			used = used || (c > 0 && IsUseSignal(s))
 		}
 		for s, c := range e.contract {
-			used = used || (c > 0 && isUseSignal(s))
+			used = used || (c > 0 && IsUseSignal(s))
 		}
 		if used {
-			g.uses[e.to] = append(g.uses[e.to], e.from)
+			g.Uses[e.to] = append(g.Uses[e.to], e.from)
 		}
 	}
 	return g, nil
 }
 
-// planGraph returns the package edges of the plan: one per directed pair with any coupling,
+// PlanEdges returns the package edges of the plan: one per directed pair with any coupling,
 // sorted by From then To.
-func (g *pkgGraph) planGraph() []plan.PackageEdge {
+func (g *Graph) PlanEdges() []plan.PackageEdge {
 	keys := slices.SortedFunc(maps.Keys(g.edges), func(a, b [2]int) int {
-		if c := cmpString(g.paths[a[0]], g.paths[b[0]]); c != 0 {
+		if c := cmpString(g.Paths[a[0]], g.Paths[b[0]]); c != 0 {
 			return c
 		}
-		return cmpString(g.paths[a[1]], g.paths[b[1]])
+		return cmpString(g.Paths[a[1]], g.Paths[b[1]])
 	})
 	out := make([]plan.PackageEdge, 0, len(keys))
 	for _, k := range keys {
 		e := g.edges[k]
 		sig := map[string]float64{}
-		for _, s := range signalOrder {
+		for _, s := range SignalOrder {
 			if c := e.plain[s] + e.contract[s]; c > 0 {
 				sig[s] = float64(c)
 			}
@@ -294,9 +294,9 @@ func (g *pkgGraph) planGraph() []plan.PackageEdge {
 			continue
 		}
 		out = append(out, plan.PackageEdge{
-			From:    g.paths[e.from],
-			To:      g.paths[e.to],
-			Weight:  round6(e.weight),
+			From:    g.Paths[e.from],
+			To:      g.Paths[e.to],
+			Weight:  Round6(e.weight),
 			Signals: sig,
 			Calls:   e.calls,
 			Sites:   siteStrings(e.callSite, e.other),
@@ -342,16 +342,16 @@ func cmpString(a, b string) int {
 	return 0
 }
 
-// round6 keeps six decimals: enough for any weight, and stable JSON.
-func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+// Round6 keeps six decimals: enough for any weight, and stable JSON.
+func Round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
-// outside is the label Score gives a package in no service and not kernel: a composition root
+// Outside is the label Score gives a package in no service and not kernel: a composition root
 // or a tool.
-const outside = -2
+const Outside = -2
 
-// wires reports whether package from uses any of the packages to by imports, calls, type use or
+// Wires reports whether package from uses any of the packages to by imports, calls, type use or
 // state, not only by implementing their interfaces.
-func (g *pkgGraph) wires(from int, to []int) bool {
+func (g *Graph) Wires(from int, to []int) bool {
 	for _, t := range to {
 		e := g.edges[[2]int{from, t}]
 		if e == nil {

@@ -18,30 +18,30 @@ func TestBuildGraphWeights(t *testing.T) {
 	b.table("m/c", "wide", Read).table("m/d", "wide", Write).table("m/e", "wide", Read)
 	b.table("m/c", "narrow", Write).table("m/d", "narrow", ReadWrite)
 	w := map[string]float64{SignalImports: 1, SignalCalls: 2, SignalTypes: 1, SignalImplements: 3, SignalData: 1}
-	g, err := buildGraph(b.f, w, 0.25)
+	g, err := Build(b.f, w, 0.25)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ab := 1 + 2*(1+math.Log(10)) + 0.25*(1+math.Log(4))
 	ba := 3.0
-	if got := g.adj[g.index["m/a"]][g.index["m/b"]]; math.Abs(got-(ab+ba)) > 1e-9 {
+	if got := g.Adj[g.Index["m/a"]][g.Index["m/b"]]; math.Abs(got-(ab+ba)) > 1e-9 {
 		t.Errorf("a–b weight %v, want %v", got, ab+ba)
 	}
 	// c–d share two tables: the wide one (3 packages: 1/2 each pair) and the narrow one (1).
-	if got := g.adj[g.index["m/c"]][g.index["m/d"]]; math.Abs(got-1.5) > 1e-9 {
+	if got := g.Adj[g.Index["m/c"]][g.Index["m/d"]]; math.Abs(got-1.5) > 1e-9 {
 		t.Errorf("c–d data weight %v, want 1.5", got)
 	}
-	if got := g.adj[g.index["m/c"]][g.index["m/e"]]; math.Abs(got-0.5) > 1e-9 {
+	if got := g.Adj[g.Index["m/c"]][g.Index["m/e"]]; math.Abs(got-0.5) > 1e-9 {
 		t.Errorf("c–e data weight %v, want 0.5", got)
 	}
-	edges := g.planGraph()
+	edges := g.PlanEdges()
 	var cd, abEdge bool
 	for _, e := range edges {
 		switch {
 		case e.From == "m/c" && e.To == "m/d":
 			cd = e.Signals[SignalData] == 2
 		case e.From == "m/a" && e.To == "m/b":
-			abEdge = e.Calls == 10 && e.Signals[SignalTypes] == 4 && math.Abs(e.Weight-round6(ab)) < 1e-9 && len(e.Sites) == 3 && e.Sites[0] == "a/x.go:2"
+			abEdge = e.Calls == 10 && e.Signals[SignalTypes] == 4 && math.Abs(e.Weight-Round6(ab)) < 1e-9 && len(e.Sites) == 3 && e.Sites[0] == "a/x.go:2"
 		}
 	}
 	if !cd || !abEdge {
@@ -49,15 +49,15 @@ func TestBuildGraphWeights(t *testing.T) {
 	}
 	// A dep to a package outside the facts is counted, not an edge.
 	b.dep("m/a", "other/x", SignalCalls, 1)
-	g, _ = buildGraph(b.f, w, 0.25)
-	if g.ignored != 1 {
-		t.Errorf("ignored = %d, want 1", g.ignored)
+	g, _ = Build(b.f, w, 0.25)
+	if g.Ignored != 1 {
+		t.Errorf("ignored = %d, want 1", g.Ignored)
 	}
 }
 
 func TestBuildGraphRejectsDuplicates(t *testing.T) {
 	f := newFacts("m").pkg("m/a", 1).pkg("m/a", 1).f
-	if _, err := buildGraph(f, DefaultSignals(), DefaultContract); err == nil {
+	if _, err := Build(f, DefaultSignals(), DefaultContract); err == nil {
 		t.Fatal("a package listed twice was accepted")
 	}
 }

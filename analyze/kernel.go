@@ -22,14 +22,14 @@ const (
 	KernelMaxFanOut = 2
 )
 
-// detectKernel returns which packages are kernel. forced marks packages the user declared kernel;
+// DetectKernel returns which packages are kernel. forced marks packages the user declared kernel;
 // barred marks packages that cannot be kernel (pinned to a service, kept together with others).
 // share is the fan-in share (0: DefaultKernelShare).
-func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
+func DetectKernel(g *Graph, share float64, forced, barred []bool) []bool {
 	if share <= 0 {
 		share = DefaultKernelShare
 	}
-	n := len(g.paths)
+	n := len(g.Paths)
 	kernel := make([]bool, n)
 	if n == 0 {
 		return kernel
@@ -37,7 +37,7 @@ func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
 	need := max(KernelMinFanIn, int(math.Ceil(share*float64(n-1))))
 	// fanOut[i] lists the packages i uses.
 	fanOut := make([][]int, n)
-	for to, users := range g.uses {
+	for to, users := range g.Uses {
 		for _, from := range users {
 			fanOut[from] = append(fanOut[from], to)
 		}
@@ -46,8 +46,8 @@ func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
 		switch {
 		case forced[i]:
 			kernel[i] = true
-		case barred[i] || g.info[i].Main:
-		case len(g.uses[i]) >= need:
+		case barred[i] || g.Info[i].Main:
+		case len(g.Uses[i]) >= need:
 			kernel[i] = true
 		}
 	}
@@ -66,7 +66,7 @@ func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
 				}
 			}
 			// A package serving routes (a /metrics endpoint) is kernel only as a pure leaf.
-			if out > KernelMaxFanOut || (out > 0 && len(g.routes[i]) > 0) {
+			if out > KernelMaxFanOut || (out > 0 && len(g.Routes[i]) > 0) {
 				kernel[i] = false
 				changed = true
 			}
@@ -82,7 +82,7 @@ func detectKernel(g *pkgGraph, share float64, forced, barred []bool) []bool {
 				continue
 			}
 			for _, j := range fanOut[i] {
-				if kernel[j] || barred[j] || g.info[j].Main || len(g.routes[j]) > 0 {
+				if kernel[j] || barred[j] || g.Info[j].Main || len(g.Routes[j]) > 0 {
 					continue
 				}
 				leaf := true

@@ -60,7 +60,7 @@ type Module struct {
 	Packages  []*packages.Package // the module's own packages, sorted by import path, one per path
 
 	extra    []*packages.Package // external test packages (p_test), analysed as part of p
-	dirs     []string            // root directories of the modules
+	Dirs     []string            // root directories of the modules
 	infos    []PackageInfo
 	byPath   map[string]*packages.Package // import path → package
 	owner    map[string]string            // types.Package path → module package path (p_test → p)
@@ -69,7 +69,7 @@ type Module struct {
 	generated map[string]bool // files whose header marks them generated, by file name
 
 	indexOnce sync.Once
-	index     *typeIndex // named types, interfaces and method declarations of the module
+	index     *TypeIndex // named types, interfaces and method declarations of the module
 }
 
 // Load loads the module (directory with go.mod) or workspace (directory with go.work) at dir.
@@ -91,14 +91,14 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 		return nil, &InputError{Path: dir, Problem: "not a directory", Hint: "pass the directory holding go.mod, not a file"}
 	}
 	m := &Module{Root: root, Fset: token.NewFileSet(), progress: serialize(opts.Progress), generated: map[string]bool{}}
-	patterns, err := m.findModules()
+	patterns, err := m.FindModules()
 	if err != nil {
 		return nil, err
 	}
 
 	// Counting the module's Go files costs a directory walk: it finds an empty module before
 	// the costly export-data build, and gives the total for the progress of type-checking.
-	m.report(StageList, 0, progressNone)
+	m.Report(StageList, 0, progressNone)
 	files, err := m.countGoFiles(ctx, opts.Tests)
 	if err != nil {
 		return nil, err
@@ -107,9 +107,9 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 		return nil, &InputError{Path: dir, Problem: fmt.Sprintf("module %s has no Go packages", strings.Join(m.Paths, ", ")),
 			Hint: "add Go files, or pass the directory of a module that has them"}
 	}
-	m.report(StageList, files, files)
+	m.Report(StageList, files, files)
 
-	m.report(StageDeps, 0, progressNone)
+	m.Report(StageDeps, 0, progressNone)
 	cfg := m.config(ctx, opts, loadMode)
 	var (
 		mu     sync.Mutex
@@ -125,7 +125,7 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 		parsed++
 		n := parsed
 		mu.Unlock()
-		m.report(StageTypeCheck, min(n, files), files)
+		m.Report(StageTypeCheck, min(n, files), files)
 		return f, err
 	}
 	loaded, err := packages.Load(cfg, patterns...)
@@ -150,12 +150,12 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 		return nil, &InputError{Path: dir, Problem: fmt.Sprintf("module %s has no Go packages", strings.Join(m.Paths, ", ")),
 			Hint: "add Go files, or pass the directory of a module that has them"}
 	}
-	m.report(StageTypeCheck, files, files)
+	m.Report(StageTypeCheck, files, files)
 	return m, nil
 }
 
-// findModules reads go.work or go.mod at the root and returns the package patterns to load.
-func (m *Module) findModules() ([]string, error) {
+// FindModules reads go.work or go.mod at the root and returns the package patterns to load.
+func (m *Module) FindModules() ([]string, error) {
 	work := filepath.Join(m.Root, "go.work")
 	if data, err := os.ReadFile(work); err == nil {
 		wf, err := modfile.ParseWork(work, data, nil)
@@ -174,7 +174,7 @@ func (m *Module) findModules() ([]string, error) {
 				return nil, err
 			}
 			m.Paths = append(m.Paths, path)
-			m.dirs = append(m.dirs, dir)
+			m.Dirs = append(m.Dirs, dir)
 			// At a workspace root "./..." matches nothing: name every module by its path.
 			patterns = append(patterns, path+"/...")
 		}
@@ -197,7 +197,7 @@ func (m *Module) findModules() ([]string, error) {
 		return nil, err
 	}
 	m.Paths = []string{path}
-	m.dirs = []string{m.Root}
+	m.Dirs = []string{m.Root}
 	return []string{"./..."}, nil
 }
 
@@ -205,8 +205,8 @@ func (m *Module) findModules() ([]string, error) {
 // walkModule). Build constraints are not evaluated, so the count is an upper bound.
 func (m *Module) countGoFiles(ctx context.Context, tests bool) (int, error) {
 	n := 0
-	for _, root := range m.dirs {
-		err := walkModule(ctx, root, false, func(_, name string) {
+	for _, root := range m.Dirs {
+		err := WalkModule(ctx, root, false, func(_, name string) {
 			if strings.HasSuffix(name, ".go") && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "_") &&
 				(tests || !strings.HasSuffix(name, "_test.go")) {
 				n++
@@ -219,11 +219,11 @@ func (m *Module) countGoFiles(ctx context.Context, tests bool) (int, error) {
 	return n, nil
 }
 
-// walkModule calls fn with the path and name of every file under the module directory root
+// WalkModule calls fn with the path and name of every file under the module directory root
 // that ./... can see: testdata, directories starting with . or _, and nested modules are not
 // walked, nor vendor unless withVendor. Unreadable parts below root are the go command's to
 // report and are skipped.
-func walkModule(ctx context.Context, root string, withVendor bool, fn func(path, name string)) error {
+func WalkModule(ctx context.Context, root string, withVendor bool, fn func(path, name string)) error {
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if path == root {
@@ -478,9 +478,9 @@ func (m *Module) OwnPath(path string) (string, bool) {
 	return own, ok
 }
 
-// each calls fn for every package whose syntax is analysed: the module's packages, then the
+// Each calls fn for every package whose syntax is analysed: the module's packages, then the
 // external test packages when tests were loaded. path is the module package it counts for.
-func (m *Module) each(fn func(path string, p *packages.Package)) {
+func (m *Module) Each(fn func(path string, p *packages.Package)) {
 	for _, p := range m.Packages {
 		fn(p.PkgPath, p)
 	}
@@ -506,7 +506,7 @@ func (m *Module) rel(name string) string {
 	return filepath.ToSlash(name)
 }
 
-func (m *Module) report(stage string, done, total int) {
+func (m *Module) Report(stage string, done, total int) {
 	if m.progress != nil {
 		m.progress(stage, done, total)
 	}
@@ -547,7 +547,7 @@ func isGenerated(src []byte) bool {
 func (m *Module) missingDependencies() []string {
 	seen := map[string]bool{}
 	var out []string
-	m.each(func(_ string, p *packages.Package) {
+	m.Each(func(_ string, p *packages.Package) {
 		for path, dep := range p.Imports {
 			if _, own := m.byPath[path]; own || seen[path] || dep == nil {
 				continue

@@ -203,10 +203,10 @@ func kernelShare(pkgs []plan.Package) (packages, lines float64) {
 		}
 	}
 	if n > 0 {
-		packages = round6(float64(kn) / float64(n))
+		packages = Round6(float64(kn) / float64(n))
 	}
 	if l > 0 {
-		lines = round6(float64(kl) / float64(l))
+		lines = Round6(float64(kl) / float64(l))
 	}
 	return packages, lines
 }
@@ -254,5 +254,5 @@ func wholeMetrics(pkgs []plan.Package, graph []plan.PackageEdge) (q, icp float64
 	if calls > 0 {
 		icp = float64(cross) / float64(calls)
 	}
-	return round6(q), round6(icp)
+	return Round6(q), Round6(icp)
 }

@@ -37,10 +37,10 @@ var nameSuffixes = []string{
 
 var versionElem = regexp.MustCompile(`^v[0-9]+$`)
 
-// nameOf returns the service name a package path suggests: the nearest element, from the last
+// NameOf returns the service name a package path suggests: the nearest element, from the last
 // upwards, that is not a generic layer name, with layer suffixes removed, lower-cased and
 // reduced to letters, digits and '-'. It returns "" when no element qualifies.
-func nameOf(path string, modules []string) string {
+func NameOf(path string, modules []string) string {
 	if opts := nameOptions(path, modules); len(opts) > 0 {
 		return opts[0]
 	}
@@ -106,14 +106,14 @@ func sanitizeName(s string) string {
 	return out
 }
 
-// nameServices names each community (label ≥ 0) after its packages. Each package votes for the
+// NameServices names each community (label ≥ 0) after its packages. Each package votes for the
 // names its path suggests (the nearest in full, those further up much less), entry points (route
 // handlers, and a service's entry package when entry gives one) with three times the weight of
 // others and bigger packages slightly more. A name many services vote for tells them apart less
 // (TF-IDF: each vote is weighted by log(1 + services / services voting for that name)), and layer
 // words never win. A pinned service keeps the name carve.yaml gives it. Names are unique: a
 // service whose favourite name is taken gets its next choice, then a numbered name.
-func nameServices(g *pkgGraph, label []int, pins []string, modules []string, entry map[int]int) map[int]string {
+func NameServices(g *Graph, label []int, pins []string, modules []string, entry map[int]int) map[int]string {
 	type choice struct {
 		name  string
 		votes float64
@@ -129,8 +129,8 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string, ent
 		if pins[p] != "" {
 			pinned[l] = pins[p]
 		}
-		w := 1 + math.Log1p(float64(g.info[p].Lines))/10
-		if len(g.routes[p]) > 0 {
+		w := 1 + math.Log1p(float64(g.Info[p].Lines))/10
+		if len(g.Routes[p]) > 0 {
 			w += 2
 		}
 		if e, ok := entry[l]; ok && e == p {
@@ -141,7 +141,7 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string, ent
 		}
 		// The nearest element votes in full, each one further up a tenth as much: a fallback
 		// when the nearer name is taken.
-		opts := nameOptions(g.paths[p], modules)
+		opts := nameOptions(g.Paths[p], modules)
 		for _, n := range opts {
 			votes[l][n] += w
 			w /= 10
@@ -149,7 +149,7 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string, ent
 		// Last resort before numbering: the name qualified by the package's own last element
 		// ("payments-store" when "payments" is taken).
 		if len(opts) > 0 {
-			last := sanitizeName(g.paths[p][strings.LastIndex(g.paths[p], "/")+1:])
+			last := sanitizeName(g.Paths[p][strings.LastIndex(g.Paths[p], "/")+1:])
 			if last != "" && last != opts[0] && !strings.HasPrefix(last, opts[0]) {
 				votes[l][opts[0]+"-"+last] += w / 100
 			}
@@ -190,7 +190,7 @@ func nameServices(g *pkgGraph, label []int, pins []string, modules []string, ent
 	}
 	fallback := "service"
 	if len(modules) > 0 {
-		if n := nameOf(modules[0], modules); n != "" {
+		if n := NameOf(modules[0], modules); n != "" {
 			fallback = n
 		}
 	}

@@ -6,21 +6,21 @@ import (
 	"slices"
 )
 
-// placement is where the evidence path puts every package.
-type placement struct {
-	label  []int // service index per package; -1 kernel, outside for wiring and tools
-	wiring []bool
-	tool   []bool
+// Placement is where the evidence path puts every package.
+type Placement struct {
+	Label  []int // service index per package; -1 kernel, outside for wiring and tools
+	Wiring []bool
+	Tool   []bool
 	root   []bool // the composition roots themselves (evidence.root)
 }
 
-// place turns the evidence into a placement. Packages the structure does not place join the
+// Place turns the evidence into a placement. Packages the structure does not Place join the
 // group they are most coupled with; a group carve.yaml keeps together follows its majority, and
 // of two packages kept apart but found together the second gets a service of its own. Pins and
 // kernel marks are applied afterwards, to either path (applyPins).
-func place(g *pkgGraph, ev *evidence, cons *constraints) (*placement, []string) {
-	n := len(g.paths)
-	pl := &placement{label: make([]int, n), wiring: make([]bool, n), tool: make([]bool, n), root: ev.root}
+func Place(g *Graph, ev *Evidence, cons *Constraints) (*Placement, []string) {
+	n := len(g.Paths)
+	pl := &Placement{Label: make([]int, n), Wiring: make([]bool, n), Tool: make([]bool, n), root: ev.root}
 	of := slices.Clone(ev.of)
 	// Coupling decides what the structure left open, strongest tie first, until nothing moves.
 	for changed := true; changed; {
@@ -30,7 +30,7 @@ func place(g *pkgGraph, ev *evidence, cons *constraints) (*placement, []string) 
 				continue
 			}
 			byGroup := map[int]float64{}
-			for j, w := range g.adj[i] {
+			for j, w := range g.Adj[i] {
 				if of[j] != evUnplaced {
 					byGroup[of[j]] += w
 				}
@@ -43,19 +43,19 @@ func place(g *pkgGraph, ev *evidence, cons *constraints) (*placement, []string) 
 			}
 			if best != evUnplaced {
 				of[i] = best
-				ev.why[i] = ""
+				ev.Why[i] = ""
 				changed = true
 			}
 		}
 	}
 	var warnings []string
-	next := len(ev.entries)
+	next := len(ev.Entries)
 	for i := range n {
 		if of[i] == evUnplaced {
 			of[i] = evKernel // coupled to nothing: a stray library
 		}
 	}
-	for _, grp := range cons.together {
+	for _, grp := range cons.Together {
 		votes := map[int]int{}
 		for _, i := range grp {
 			votes[of[i]]++
@@ -70,12 +70,12 @@ func place(g *pkgGraph, ev *evidence, cons *constraints) (*placement, []string) 
 			of[i] = best
 		}
 	}
-	for k, pair := range cons.apart {
+	for k, pair := range cons.Apart {
 		a, b := pair[0], pair[1]
 		if of[a] == of[b] && of[a] >= 0 {
 			of[b] = next
 			next++
-			warnings = append(warnings, fmt.Sprintf("carve.yaml:%d: %s and %s must be apart; %s was given a service of its own", cons.apartLine[k], g.paths[a], g.paths[b], g.paths[b]))
+			warnings = append(warnings, fmt.Sprintf("carve.yaml:%d: %s and %s must be apart; %s was given a service of its own", cons.ApartLine[k], g.Paths[a], g.Paths[b], g.Paths[b]))
 		}
 	}
 	// Number the services densely in order of first package.
@@ -86,44 +86,44 @@ func place(g *pkgGraph, ev *evidence, cons *constraints) (*placement, []string) 
 			if _, ok := renum[l]; !ok {
 				renum[l] = len(renum)
 			}
-			pl.label[i] = renum[l]
+			pl.Label[i] = renum[l]
 		case l == evWiring:
-			pl.label[i], pl.wiring[i] = outside, true
+			pl.Label[i], pl.Wiring[i] = Outside, true
 		case l == evTool:
-			pl.label[i], pl.tool[i] = outside, true
+			pl.Label[i], pl.Tool[i] = Outside, true
 		default:
-			pl.label[i] = -1
+			pl.Label[i] = -1
 		}
 	}
 	return pl, warnings
 }
 
-// explainsRoutes reports whether the placement keeps most entry points in services. Routes label
+// ExplainsRoutes reports whether the placement keeps most entry points in services. Routes label
 // services: when the structure puts most of the packages that serve routes into the shared
 // kernel or the wiring, the "components" it found are not the services (a main that constructs
 // every store and handler itself, with a router among its imports), and coupling must decide.
 // The roots' own routes (health, debug) do not count.
-func (pl *placement) explainsRoutes(g *pkgGraph) bool {
+func (pl *Placement) ExplainsRoutes(g *Graph) bool {
 	serving, lost := 0, 0
-	for i := range g.paths {
-		if len(g.routes[i]) == 0 || g.info[i].Main || pl.root[i] || pl.tool[i] {
+	for i := range g.Paths {
+		if len(g.Routes[i]) == 0 || g.Info[i].Main || pl.root[i] || pl.Tool[i] {
 			continue
 		}
 		serving++
-		if pl.label[i] < 0 {
+		if pl.Label[i] < 0 {
 			lost++
 		}
 	}
 	return float64(lost) <= maxKernelRoutes*float64(serving)
 }
 
-// trusted reports whether the evidence is strong enough to place packages by structure: two or
+// Trusted reports whether the evidence is strong enough to place packages by structure: two or
 // more service mains, or components of a root of which at least half own a directory subtree (a
 // package below their directory). A root's imports in a flat tree may be handlers, stores and
 // routers alike; the subtree is what makes them modules. Only the tree's shape counts, so a
-// path-blind copy is trusted the same.
-func (ev *evidence) trusted(g *pkgGraph) bool {
-	if len(ev.entries) < 2 {
+// path-blind copy is Trusted the same.
+func (ev *Evidence) Trusted(g *Graph) bool {
+	if len(ev.Entries) < 2 {
 		return false
 	}
 	if ev.serviceMains >= 2 {
@@ -135,5 +135,5 @@ func (ev *evidence) trusted(g *pkgGraph) bool {
 			owning++
 		}
 	}
-	return 2*owning >= len(ev.entries)
+	return 2*owning >= len(ev.Entries)
 }

@@ -71,15 +71,15 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	if err != nil {
 		return nil, badOption(err)
 	}
-	g, err := buildGraph(f, weights, contract)
+	g, err := Build(f, weights, contract)
 	if err != nil {
 		return nil, err
 	}
-	cons, err := opts.Config.resolve(g.paths)
+	cons, err := opts.Config.resolve(g.Paths)
 	if err != nil {
 		return nil, &InputError{Problem: "the config does not fit the module", Err: err}
 	}
-	ev := gatherEvidence(g, roleDecl{tool: cons.tool, root: cons.root, main: cons.main}, f.Modules)
+	ev := Gather(g, RoleDecl{Tool: cons.Tool, Root: cons.Root, Main: cons.Main}, f.Modules)
 	var (
 		labels   []int
 		wiring   []bool
@@ -90,21 +90,21 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	// Pins and kernel marks are applied over the proposal made without them, so that the
 	// packages carve.yaml does not name sit exactly where they sat: a plan edited in the TUI
 	// and saved comes back as saved.
-	base := cons.withoutPlacements()
-	var pl *placement
-	if ev.trusted(g) && (opts.Services == 0 || opts.Services == len(ev.entries)) {
+	base := cons.WithoutPlacements()
+	var pl *Placement
+	if ev.Trusted(g) && (opts.Services == 0 || opts.Services == len(ev.Entries)) {
 		var warns []string
-		pl, warns = place(g, ev, base)
-		if !pl.explainsRoutes(g) {
+		pl, warns = Place(g, ev, base)
+		if !pl.ExplainsRoutes(g) {
 			pl = nil // the structure contradicts the entry points: coupling decides
 		} else {
 			warnings = warns
 		}
 	}
 	if pl != nil {
-		labels, wiring, tool = pl.label, pl.wiring, pl.tool
+		labels, wiring, tool = pl.Label, pl.Wiring, pl.Tool
 		entry = map[int]int{}
-		for _, p := range ev.entries {
+		for _, p := range ev.Entries {
 			if l := labels[p]; l >= 0 {
 				if _, ok := entry[l]; !ok {
 					entry[l] = p
@@ -114,25 +114,25 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	} else {
 		// No structure to go by (one main, a flat tree) or a service count the structure does
 		// not give: modularity clustering on the weighted graph decides.
-		ev.why = make([]string, len(g.paths))
-		barred := make([]bool, len(g.paths))
-		for _, grp := range cons.together {
+		ev.Why = make([]string, len(g.Paths))
+		barred := make([]bool, len(g.Paths))
+		for _, grp := range cons.Together {
 			for _, i := range grp {
 				barred[i] = true
 			}
 		}
-		for _, pair := range cons.apart {
+		for _, pair := range cons.Apart {
 			barred[pair[0]], barred[pair[1]] = true, true
 		}
-		kernel := detectKernel(g, share, base.kernel, barred)
-		labels, wiring, warnings, err = cluster(g, kernel, base, gamma, opts.Seed, opts.Services)
+		kernel := DetectKernel(g, share, base.Kernel, barred)
+		labels, wiring, warnings, err = Partition(g, kernel, base, gamma, opts.Seed, opts.Services)
 		if err != nil {
 			return nil, err
 		}
-		tool = make([]bool, len(g.paths))
+		tool = make([]bool, len(g.Paths))
 	}
-	names := nameServices(g, labels, base.pin, f.Modules, entry)
-	labels, names = applyPins(labels, names, cons)
+	names := NameServices(g, labels, base.Pin, f.Modules, entry)
+	labels, names = ApplyPins(labels, names, cons)
 
 	module := ""
 	if len(f.Modules) > 0 {
@@ -143,36 +143,36 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 		p.Modules = append([]string(nil), f.Modules...)
 	}
 	p.Settings = plan.Settings{Seed: opts.Seed, Resolution: gamma, Services: opts.Services, Signals: usedWeights(weights, f.Signals), Contract: contract, KernelShare: share}
-	for i, path := range g.paths {
-		pkg := plan.Package{Path: path, Main: g.info[i].Main, Wiring: wiring[i], Tool: tool[i], Why: ev.why[i], Lines: g.info[i].Lines, Kernel: labels[i] == -1}
+	for i, path := range g.Paths {
+		pkg := plan.Package{Path: path, Main: g.Info[i].Main, Wiring: wiring[i], Tool: tool[i], Why: ev.Why[i], Lines: g.Info[i].Lines, Kernel: labels[i] == -1}
 		if labels[i] >= 0 {
 			pkg.Service = names[labels[i]]
 		}
-		for _, r := range g.routes[i] {
+		for _, r := range g.Routes[i] {
 			pr := plan.Route{Method: r.Method, Pattern: r.Pattern, Host: r.Host, Handler: r.Handler, Package: r.Package}
 			if r.Site.File != "" {
 				pr.Site = r.Site.String()
 			}
 			pkg.Routes = append(pkg.Routes, pr)
 		}
-		pkg.Tables = packageTables(g.tables[i])
+		pkg.Tables = packageTables(g.Tables[i])
 		p.Packages = append(p.Packages, pkg)
 	}
-	p.Graph = g.planGraph()
+	p.Graph = g.PlanEdges()
 
-	for i, info := range g.info {
+	for i, info := range g.Info {
 		if len(info.Errors) > 0 {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("package %s has %d load error(s), analysed as far as possible; first: %s", g.paths[i], len(info.Errors), info.Errors[0]))
+			p.Warnings = append(p.Warnings, fmt.Sprintf("package %s has %d load error(s), analysed as far as possible; first: %s", g.Paths[i], len(info.Errors), info.Errors[0]))
 		}
 	}
-	if g.ignored > 0 {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("%d coupling(s) name packages outside the analysed packages and were ignored", g.ignored))
+	if g.Ignored > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%d coupling(s) name packages outside the analysed packages and were ignored", g.Ignored))
 	}
 	p.Warnings = append(p.Warnings, warnings...)
 	if opts.Truth != nil {
 		var missing []string
 		for path := range opts.Truth {
-			if _, ok := g.index[path]; !ok {
+			if _, ok := g.Index[path]; !ok {
 				missing = append(missing, path)
 			}
 		}
@@ -212,8 +212,8 @@ func packageTables(uses []TableUse) []plan.Table {
 			keys = append(keys, k)
 		}
 		t.Access = string(Access(t.Access).Merge(u.Access))
-		t.KeyPrefixes = mergeStrings(t.KeyPrefixes, u.KeyPrefixes)
-		t.KeyAttributes = mergeKeyAttributes(t.KeyAttributes, u.KeyAttributes)
+		t.KeyPrefixes = MergeStrings(t.KeyPrefixes, u.KeyPrefixes)
+		t.KeyAttributes = MergeKeyAttributes(t.KeyAttributes, u.KeyAttributes)
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].name != keys[j].name {

@@ -75,12 +75,12 @@ func TestProposeShop(t *testing.T) {
 // strongly to payments, which it calls; it has no import of orders, and only main wires it.
 func TestAdapterJoinsItsOwner(t *testing.T) {
 	f := shopFacts()
-	g, err := buildGraph(f, DefaultSignals(), DefaultContract)
+	g, err := Build(f, DefaultSignals(), DefaultContract)
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := g.index[shop+"/orders/paymentsgw"]
-	toPayments, toOrders := g.adj[gw][g.index[shop+"/payments"]], g.adj[gw][g.index[shop+"/orders"]]
+	gw := g.Index[shop+"/orders/paymentsgw"]
+	toPayments, toOrders := g.Adj[gw][g.Index[shop+"/payments"]], g.Adj[gw][g.Index[shop+"/orders"]]
 	if toPayments <= toOrders {
 		t.Fatalf("fixture too easy: adapter weight to payments %.2f ≤ to orders %.2f", toPayments, toOrders)
 	}
@@ -141,11 +141,11 @@ func TestKernelNeedsLeaf(t *testing.T) {
 		b.use(p, "example.com/m/hub", 1)
 		b.use("example.com/m/hub", p, 1)
 	}
-	g, err := buildGraph(b.f, DefaultSignals(), DefaultContract)
+	g, err := Build(b.f, DefaultSignals(), DefaultContract)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := detectKernel(g, 0, make([]bool, len(g.paths)), make([]bool, len(g.paths)))
+	k := DetectKernel(g, 0, make([]bool, len(g.Paths)), make([]bool, len(g.Paths)))
 	if slices.Contains(k, true) {
 		t.Fatalf("kernel %v, want none: the hub uses six packages", k)
 	}
@@ -355,7 +355,7 @@ func TestProposeBadInput(t *testing.T) {
 func TestSignalsOff(t *testing.T) {
 	// With every signal off there is no coupling: each package is its own service, no panic.
 	off := map[string]float64{}
-	for _, s := range signalOrder {
+	for _, s := range SignalOrder {
 		off[s] = 0
 	}
 	p := propose(t, shopFacts(), Options{Signals: off})

@@ -72,7 +72,7 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		case pkg.Kernel:
 			label[i] = -1
 		case pkg.Service == "":
-			label[i] = outside
+			label[i] = Outside
 		default:
 			label[i] = svcIdx[pkg.Service]
 		}
@@ -92,10 +92,10 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	for i, pkg := range p.Packages {
 		l := label[i]
 		switch {
-		case l == outside && pkg.Tool:
+		case l == Outside && pkg.Tool:
 			tools = append(tools, pkg.Path)
 			continue
-		case l == outside:
+		case l == Outside:
 			wiring = append(wiring, pkg.Path)
 			continue
 		case l < 0:
@@ -113,12 +113,12 @@ func Score(p *plan.Plan, truth map[string]string) error {
 			key := tableKey{t.Store, t.Name}
 			if cur, ok := svcTables[l][key]; ok {
 				cur.Access = string(Access(cur.Access).Merge(Access(t.Access)))
-				cur.KeyPrefixes = mergeStrings(cur.KeyPrefixes, t.KeyPrefixes)
-				cur.KeyAttributes = mergeKeyAttributes(cur.KeyAttributes, t.KeyAttributes)
+				cur.KeyPrefixes = MergeStrings(cur.KeyPrefixes, t.KeyPrefixes)
+				cur.KeyAttributes = MergeKeyAttributes(cur.KeyAttributes, t.KeyAttributes)
 			} else {
 				tc := t
-				tc.KeyPrefixes = mergeStrings(nil, t.KeyPrefixes)
-				tc.KeyAttributes = mergeKeyAttributes(nil, t.KeyAttributes)
+				tc.KeyPrefixes = MergeStrings(nil, t.KeyPrefixes)
+				tc.KeyAttributes = MergeKeyAttributes(nil, t.KeyAttributes)
 				svcTables[l][key] = &tc
 			}
 			if shared[key] == nil {
@@ -218,7 +218,7 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		uses := false
 		refs := 0
 		for s, c := range e.Signals {
-			if c > 0 && isUseSignal(s) {
+			if c > 0 && IsUseSignal(s) {
 				uses = true
 			}
 		}
@@ -282,8 +282,8 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	for s := range svcs {
 		meanIFN += float64(ifn[s])
 		if t := in[s] + out[s]; t > 0 {
-			svcs[s].Cohesion = round6(in[s] / t)
-			svcs[s].Coupling = round6(out[s] / t)
+			svcs[s].Cohesion = Round6(in[s] / t)
+			svcs[s].Coupling = Round6(out[s] / t)
 		} else {
 			svcs[s].Cohesion, svcs[s].Coupling = 1, 0
 		}
@@ -291,9 +291,9 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	if k > 0 {
 		meanIFN /= float64(k)
 	}
-	metrics := plan.Metrics{Modularity: round6(q), IFN: round6(meanIFN)}
+	metrics := plan.Metrics{Modularity: Round6(q), IFN: Round6(meanIFN)}
 	if calls > 0 {
-		metrics.ICP = round6(float64(cross) / float64(calls))
+		metrics.ICP = Round6(float64(cross) / float64(calls))
 	}
 	metrics.KernelPackages, metrics.KernelLines = kernelShare(p.Packages)
 	metrics.ModularityAll, metrics.ICPAll = wholeMetrics(p.Packages, p.Graph)

@@ -33,7 +33,7 @@ func TestScoreLeavesWiringOutOfEdges(t *testing.T) {
 	if len(wired.Edges) != 1 || wired.Edges[0].Calls != 1 || wired.Edges[0].Sites[0] != "a/a.go:3" {
 		t.Fatalf("with wiring: edges %+v, want a→b with the 1 call from a", wired.Edges)
 	}
-	if plain.Metrics.ICP != round6(6.0/9) {
+	if plain.Metrics.ICP != Round6(6.0/9) {
 		t.Errorf("ICP without wiring = %v, want 6/9", plain.Metrics.ICP)
 	}
 	if wired.Metrics.ICP != 1 {

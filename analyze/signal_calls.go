@@ -36,9 +36,9 @@ func (Calls) Doc() string {
 
 // Collect adds the call Deps.
 func (Calls) Collect(ctx context.Context, m *Module, f *Facts) error {
-	ix := m.types()
+	ix := m.Types()
 	deps := newDepSet(SignalCalls)
-	m.each(func(from string, p *packages.Package) {
+	m.Each(func(from string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil || ctx.Err() != nil {
 			return
@@ -49,7 +49,7 @@ func (Calls) Collect(ctx context.Context, m *Module, f *Facts) error {
 				if !ok {
 					return true
 				}
-				callee := calleeFunc(info, call)
+				callee := CalleeFunc(info, call)
 				if callee == nil {
 					return true
 				}
@@ -60,10 +60,10 @@ func (Calls) Collect(ctx context.Context, m *Module, f *Facts) error {
 						if !own {
 							return true // error, io.Writer, fmt.Stringer: says nothing of the module
 						}
-						impls := ix.implementations(iface)
+						impls := ix.Implementations(iface)
 						var targets []string
 						for _, tn := range impls {
-							if to := methodPackage(m, tn, callee); to != "" && sameProgram(ix.programs, from, to) {
+							if to := methodPackage(m, tn, callee); to != "" && SameProgram(ix.Programs, from, to) {
 								targets = append(targets, to)
 							}
 						}
@@ -81,8 +81,8 @@ func (Calls) Collect(ctx context.Context, m *Module, f *Facts) error {
 				}
 				contract := false
 				if sig != nil && sig.Recv() != nil {
-					if named := namedOf(sig.Recv().Type()); named != nil {
-						contract = ix.isContract(named.Obj())
+					if named := NamedOf(sig.Recv().Type()); named != nil {
+						contract = ix.IsContract(named.Obj())
 					}
 				}
 				deps.add(from, to, contract, 1, site)
@@ -115,7 +115,7 @@ func receiverInterface(m *Module, info *types.Info, call *ast.CallExpr) (iface *
 	if iface == nil {
 		return nil, false
 	}
-	if n := namedOf(recv); n != nil {
+	if n := NamedOf(recv); n != nil {
 		_, own = m.Own(n.Obj().Pkg())
 		return iface, own
 	}

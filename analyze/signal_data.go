@@ -67,7 +67,7 @@ var sqlMethods = map[string]bool{
 func (Data) Collect(ctx context.Context, m *Module, f *Facts) error {
 	fl := newFlow(m)
 	ts := tableSet{}
-	m.each(func(path string, p *packages.Package) {
+	m.Each(func(path string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil || ctx.Err() != nil {
 			return
@@ -173,7 +173,7 @@ func (fl *flow) dataSite(ts tableSet, n ast.Node, info *types.Info, pkg string, 
 			}
 		}
 	case *ast.CallExpr:
-		callee := calleeFunc(info, x)
+		callee := CalleeFunc(info, x)
 		if callee == nil || !sqlMethods[callee.Name()] {
 			return
 		}
@@ -196,7 +196,7 @@ func (fl *flow) dataSite(ts tableSet, n ast.Node, info *types.Info, pkg string, 
 // dynamoTypeAccess returns the access of a dynamodb type (or pointer to it) that names a
 // table, or "" for any other type.
 func dynamoTypeAccess(t types.Type) Access {
-	named := namedOf(t)
+	named := NamedOf(t)
 	if named == nil || named.Obj().Pkg() == nil {
 		return ""
 	}
@@ -223,7 +223,7 @@ func (ts tableSet) add(u TableUse, site Site) {
 			cur.KeyPrefixes = append(cur.KeyPrefixes, p)
 		}
 	}
-	cur.KeyAttributes = mergeKeyAttributes(cur.KeyAttributes, u.KeyAttributes)
+	cur.KeyAttributes = MergeKeyAttributes(cur.KeyAttributes, u.KeyAttributes)
 	if site.File != "" && len(cur.Sites) < MaxSites && !hasSite(cur.Sites, site) {
 		cur.Sites = append(cur.Sites, site)
 	}
@@ -306,7 +306,7 @@ func newFlow(m *Module) *flow {
 		pending: map[*types.Var]bool{},
 		inCall:  map[*types.Func]bool{},
 	}
-	m.each(func(path string, p *packages.Package) {
+	m.Each(func(path string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil {
 			return
@@ -369,7 +369,7 @@ func (fl *flow) learn(n ast.Node, info *types.Info, pkg string, encl *types.Func
 			}
 		}
 	case *ast.CallExpr:
-		callee := calleeFunc(info, x)
+		callee := CalleeFunc(info, x)
 		if callee == nil {
 			return
 		}
@@ -477,7 +477,7 @@ func (fl *flow) resolve(e ast.Expr, info *types.Info) []string {
 // env("ORDERS_TABLE", DefaultOrders) is DefaultOrders when the variable is unset); for
 // cmp.Or, any of its arguments; for flag.String and pflag's, the default value.
 func (fl *flow) resolveCall(call *ast.CallExpr, info *types.Info) []string {
-	fn := calleeFunc(info, call)
+	fn := CalleeFunc(info, call)
 	if fn == nil {
 		return nil
 	}
@@ -577,7 +577,7 @@ func (fl *flow) core(info *types.Info, e ast.Expr) ast.Expr {
 			if tv, ok := info.Types[x.Fun]; !isPtr && !(ok && tv.IsType()) {
 				return e
 			}
-			if fn := calleeFunc(info, x); fn != nil {
+			if fn := CalleeFunc(info, x); fn != nil {
 				if _, own := fl.m.Own(fn.Pkg()); own {
 					return e // the module's own functions are resolved through their returns
 				}
@@ -670,7 +670,7 @@ func (fl *flow) keyPrefixes(fn *types.Func) keyInfo {
 					ast.Inspect(kv.Value, func(m ast.Node) bool {
 						if e, ok := m.(ast.Expr); ok {
 							if p := constPrefix(e); p != "" {
-								out.attrs = mergeKeyAttributes(out.attrs, map[string][]string{p: {attr}})
+								out.attrs = MergeKeyAttributes(out.attrs, map[string][]string{p: {attr}})
 							}
 						}
 						return true

@@ -22,13 +22,13 @@ func TestDataKeyAttributes(t *testing.T) {
 }
 
 func TestMergeKeyAttributes(t *testing.T) {
-	got := mergeKeyAttributes(nil, map[string][]string{"A#": {"sk"}})
-	got = mergeKeyAttributes(got, map[string][]string{"A#": {"pk", "sk"}, "B#": {"pk"}})
+	got := MergeKeyAttributes(nil, map[string][]string{"A#": {"sk"}})
+	got = MergeKeyAttributes(got, map[string][]string{"A#": {"pk", "sk"}, "B#": {"pk"}})
 	want := map[string][]string{"A#": {"pk", "sk"}, "B#": {"pk"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("merge = %v, want %v", got, want)
 	}
-	if mergeKeyAttributes(nil, nil) != nil {
+	if MergeKeyAttributes(nil, nil) != nil {
 		t.Error("merging nothing allocated a map")
 	}
 }

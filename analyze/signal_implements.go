@@ -27,9 +27,9 @@ func (Implements) Doc() string {
 
 // Collect adds the implements Deps.
 func (Implements) Collect(ctx context.Context, m *Module, f *Facts) error {
-	ix := m.types()
+	ix := m.Types()
 	deps := newDepSet(SignalImplements)
-	for _, itn := range ix.ifaces {
+	for _, itn := range ix.Ifaces {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -38,7 +38,7 @@ func (Implements) Collect(ctx context.Context, m *Module, f *Facts) error {
 			continue
 		}
 		iface, _ := itn.Type().Underlying().(*types.Interface)
-		for _, tn := range ix.implementations(iface) {
+		for _, tn := range ix.Implementations(iface) {
 			from, own := m.Own(tn.Pkg())
 			if !own || from == to {
 				continue

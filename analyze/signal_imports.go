@@ -20,7 +20,7 @@ func (Imports) Doc() string { return "package A imports package B (count 1)" }
 // Collect adds one Dep per import between two of the module's packages.
 func (Imports) Collect(ctx context.Context, m *Module, f *Facts) error {
 	deps := newDepSet(SignalImports)
-	m.each(func(from string, p *packages.Package) {
+	m.Each(func(from string, p *packages.Package) {
 		for _, file := range p.Syntax {
 			for _, spec := range file.Imports {
 				path, err := strconv.Unquote(spec.Path.Value)

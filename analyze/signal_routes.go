@@ -129,7 +129,7 @@ func (Routes) Collect(ctx context.Context, m *Module, f *Facts) error {
 		f:        f,
 	}
 	// Pass 1: prefixes and gorilla methods, so that registration order does not matter.
-	m.each(func(pkg string, p *packages.Package) {
+	m.Each(func(pkg string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil {
 			return
@@ -145,7 +145,7 @@ func (Routes) Collect(ctx context.Context, m *Module, f *Facts) error {
 				ast.Inspect(decl, func(n ast.Node) bool {
 					w.learn(n, info, encl)
 					if call, ok := n.(*ast.CallExpr); ok {
-						if callee := calleeFunc(info, call); callee != nil {
+						if callee := CalleeFunc(info, call); callee != nil {
 							if _, own := m.Own(callee.Pkg()); own {
 								w.calls[callee] = append(w.calls[callee], callAt{call, info, pkg, encl})
 							}
@@ -157,7 +157,7 @@ func (Routes) Collect(ctx context.Context, m *Module, f *Facts) error {
 		}
 	})
 	// Pass 2: registrations.
-	m.each(func(pkg string, p *packages.Package) {
+	m.Each(func(pkg string, p *packages.Package) {
 		if p.TypesInfo == nil || ctx.Err() != nil {
 			return
 		}
@@ -199,14 +199,14 @@ func (w *routeWalk) learn(n ast.Node, info *types.Info, encl *types.Func) {
 			}
 			if len(x.Lhs) == len(x.Rhs) {
 				if call, ok := ast.Unparen(x.Rhs[i]).(*ast.CallExpr); ok {
-					if fn := calleeFunc(info, call); fn != nil && fn.Name() == "Subrouter" && routerKind(fn) == "gorilla/mux" {
+					if fn := CalleeFunc(info, call); fn != nil && fn.Name() == "Subrouter" && routerKind(fn) == "gorilla/mux" {
 						w.prefixes[obj] = w.gorillaChain(call, info, nil)
 					}
 				}
 			}
 		}
 	case *ast.CallExpr:
-		fn := calleeFunc(info, x)
+		fn := CalleeFunc(info, x)
 		kind := routerKind(fn)
 		switch {
 		case kind == "chi" && (fn.Name() == "Route" || fn.Name() == "Group"):
@@ -244,7 +244,7 @@ func (w *routeWalk) learn(n ast.Node, info *types.Info, encl *types.Func) {
 					w.prefixes[obj] = prefix
 				}
 			case *ast.CallExpr:
-				if callee := calleeFunc(info, h); callee != nil {
+				if callee := CalleeFunc(info, h); callee != nil {
 					w.funcs[callee] = prefix
 				}
 			}
@@ -285,7 +285,7 @@ func (w *routeWalk) prefixOf(call *ast.CallExpr, info *types.Info) string {
 			return w.prefixes[s.Obj()]
 		}
 	case *ast.CallExpr:
-		if fn := calleeFunc(info, recv); fn != nil && (fn.Name() == "With" || fn.Name() == "Use") {
+		if fn := CalleeFunc(info, recv); fn != nil && (fn.Name() == "With" || fn.Name() == "Use") {
 			return w.prefixOf(recv, info)
 		}
 	}
@@ -297,7 +297,7 @@ func (w *routeWalk) prefixOf(call *ast.CallExpr, info *types.Info) string {
 func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, methods *[]string) string {
 	var parts []string
 	for {
-		fn := calleeFunc(info, call)
+		fn := CalleeFunc(info, call)
 		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 		if fn == nil || !ok {
 			break
@@ -334,7 +334,7 @@ func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, methods *
 
 // register records the route registered by call, if it is one.
 func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, encl *types.Func, env *routeEnv) {
-	fn := calleeFunc(info, call)
+	fn := CalleeFunc(info, call)
 	kind := routerKind(fn)
 	if kind == "" {
 		return
@@ -395,7 +395,7 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 			return
 		}
 		sig, _ := fn.Type().(*types.Signature)
-		recvRoute := sig != nil && sig.Recv() != nil && namedOf(sig.Recv().Type()) != nil && namedOf(sig.Recv().Type()).Obj().Name() == "Route"
+		recvRoute := sig != nil && sig.Recv() != nil && NamedOf(sig.Recv().Type()) != nil && NamedOf(sig.Recv().Type()).Obj().Name() == "Route"
 		switch {
 		case (name == "HandleFunc" || name == "Handle") && !recvRoute && len(call.Args) == 2:
 			p, ok := str(call.Args[0])
@@ -590,7 +590,7 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 			}
 		case *types.Var:
 			// A handler value of a named type of the module: its type's package.
-			if named := namedOf(o.Type()); named != nil {
+			if named := NamedOf(o.Type()); named != nil {
 				if pkg, own := w.m.Own(named.Obj().Pkg()); own {
 					return pkg, types.TypeString(o.Type(), nil), true
 				}
@@ -608,7 +608,7 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 				}
 			}
 		}
-		if fn := calleeFunc(info, x); fn != nil {
+		if fn := CalleeFunc(info, x); fn != nil {
 			if pkg, own := w.m.Own(fn.Pkg()); own {
 				return pkg, fn.FullName(), true
 			}
@@ -616,7 +616,7 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 	case *ast.UnaryExpr:
 		return w.handlerTarget(x.X, info, env, depth+1)
 	case *ast.CompositeLit:
-		if named := namedOf(info.TypeOf(x)); named != nil {
+		if named := NamedOf(info.TypeOf(x)); named != nil {
 			if pkg, own := w.m.Own(named.Obj().Pkg()); own {
 				return pkg, types.TypeString(info.TypeOf(x), nil), true
 			}
@@ -626,7 +626,7 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 		if x.Body != nil && len(x.Body.List) == 1 {
 			if es, ok := x.Body.List[0].(*ast.ExprStmt); ok {
 				if call, ok := es.X.(*ast.CallExpr); ok {
-					if fn := calleeFunc(info, call); fn != nil {
+					if fn := CalleeFunc(info, call); fn != nil {
 						if pkg, own := w.m.Own(fn.Pkg()); own {
 							return pkg, fn.FullName(), true
 						}

@@ -28,7 +28,7 @@ func (State) Collect(ctx context.Context, m *Module, f *Facts) error {
 	// Variables written anywhere in the module, and the written identifiers of each file.
 	writes := map[*types.Var]bool{}
 	writtenIn := map[*ast.File]map[*ast.Ident]bool{}
-	m.each(func(_ string, p *packages.Package) {
+	m.Each(func(_ string, p *packages.Package) {
 		if p.TypesInfo == nil {
 			return
 		}
@@ -42,7 +42,7 @@ func (State) Collect(ctx context.Context, m *Module, f *Facts) error {
 			}
 		}
 	})
-	m.each(func(from string, p *packages.Package) {
+	m.Each(func(from string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil || ctx.Err() != nil {
 			return

@@ -24,9 +24,9 @@ func (TypeUse) Doc() string {
 
 // Collect adds the type-use Deps.
 func (TypeUse) Collect(ctx context.Context, m *Module, f *Facts) error {
-	ix := m.types()
+	ix := m.Types()
 	deps := newDepSet(SignalTypes)
-	m.each(func(from string, p *packages.Package) {
+	m.Each(func(from string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil || ctx.Err() != nil {
 			return
@@ -45,7 +45,7 @@ func (TypeUse) Collect(ctx context.Context, m *Module, f *Facts) error {
 				if !own || to == from {
 					return true
 				}
-				deps.add(from, to, ix.isContract(tn), 1, m.Site(id.Pos()))
+				deps.add(from, to, ix.IsContract(tn), 1, m.Site(id.Pos()))
 				return true
 			})
 		}

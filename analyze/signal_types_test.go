@@ -45,7 +45,7 @@ func TestImplements(t *testing.T) {
 
 func TestContractTypes(t *testing.T) {
 	m := loadFixture(t, "shop")
-	ix := m.types()
+	ix := m.Types()
 	cases := []struct {
 		pkg, name string
 		want      bool
@@ -67,7 +67,7 @@ func TestContractTypes(t *testing.T) {
 		if !ok {
 			t.Fatalf("no type %s.%s", c.pkg, c.name)
 		}
-		if got := ix.isContract(tn); got != c.want {
+		if got := ix.IsContract(tn); got != c.want {
 			t.Errorf("%s.%s: contract %v, want %v", c.pkg, c.name, got, c.want)
 		}
 	}

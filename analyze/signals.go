@@ -68,7 +68,7 @@ func Collect(ctx context.Context, m *Module, signals []Signal) (*Facts, error) {
 		mu   sync.Mutex
 		done int
 	)
-	m.report(StageSignals, 0, len(signals))
+	m.Report(StageSignals, 0, len(signals))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, s := range signals {
@@ -81,7 +81,7 @@ func Collect(ctx context.Context, m *Module, signals []Signal) (*Facts, error) {
 			}
 			mu.Lock()
 			done++
-			m.report(StageSignals+": "+s.Name(), done, len(signals))
+			m.Report(StageSignals+": "+s.Name(), done, len(signals))
 			mu.Unlock()
 			return nil
 		})
@@ -100,7 +100,7 @@ func Collect(ctx context.Context, m *Module, signals []Signal) (*Facts, error) {
 	for _, s := range signals {
 		f.Signals = append(f.Signals, s.Name())
 	}
-	m.report(StageSignals, len(signals), len(signals))
+	m.Report(StageSignals, len(signals), len(signals))
 	sortFacts(f)
 	return f, nil
 }

@@ -7,19 +7,19 @@ import (
 
 // structure is the module's own import graph with what the evidence rules need of it.
 type structure struct {
-	g       *pkgGraph
+	g       *Graph
 	imports [][]int  // direct imports among the module's packages (tests excluded)
 	users   [][]int  // reverse of imports
-	closure []bitset // every package a package builds (not itself)
+	closure []Set // every package a package builds (not itself)
 	size    []int    // closure counts
 }
 
-func newStructure(g *pkgGraph) *structure {
-	n := len(g.paths)
-	s := &structure{g: g, imports: make([][]int, n), users: make([][]int, n), closure: make([]bitset, n), size: make([]int, n)}
-	for i, info := range g.info {
+func newStructure(g *Graph) *structure {
+	n := len(g.Paths)
+	s := &structure{g: g, imports: make([][]int, n), users: make([][]int, n), closure: make([]Set, n), size: make([]int, n)}
+	for i, info := range g.Info {
 		for _, imp := range info.Imports {
-			if j, ok := g.index[imp]; ok && j != i {
+			if j, ok := g.Index[imp]; ok && j != i {
 				s.imports[i] = append(s.imports[i], j)
 				s.users[j] = append(s.users[j], i)
 			}
@@ -31,14 +31,14 @@ func newStructure(g *pkgGraph) *structure {
 	var visit func(i int)
 	visit = func(i int) {
 		state[i] = 1
-		c := newBitset(n)
+		c := New(n)
 		for _, j := range s.imports[i] {
 			if state[j] == 0 {
 				visit(j)
 			}
-			c.set(j)
+			c.Add(j)
 			if state[j] == 2 {
-				c.or(s.closure[j])
+				c.Or(s.closure[j])
 			}
 		}
 		s.closure[i] = c
@@ -50,7 +50,7 @@ func newStructure(g *pkgGraph) *structure {
 		}
 	}
 	for i := range n {
-		s.size[i] = s.closure[i].count()
+		s.size[i] = s.closure[i].Count()
 	}
 	return s
 }
@@ -58,7 +58,7 @@ func newStructure(g *pkgGraph) *structure {
 // under reports whether package i's directory is dir or below it. The module root ("" or ".")
 // contains everything but is never a service's directory.
 func (s *structure) under(i int, dir string) bool {
-	d := s.g.info[i].Dir
+	d := s.g.Info[i].Dir
 	if dir == "" || dir == "." {
 		return false
 	}
@@ -66,11 +66,11 @@ func (s *structure) under(i int, dir string) bool {
 }
 
 // builds reports whether package a builds package b (b is a or in a's closure).
-func (s *structure) builds(a, b int) bool { return a == b || s.closure[a].has(b) }
+func (s *structure) builds(a, b int) bool { return a == b || s.closure[a].Has(b) }
 
 // topDown orders packages importers first (reverse topological order of the import graph).
 func (s *structure) topDown() []int {
-	n := len(s.g.paths)
+	n := len(s.g.Paths)
 	order := make([]int, n)
 	for i := range order {
 		order[i] = i
@@ -106,7 +106,7 @@ func (s *structure) reachFrom(p int, stop []bool) []int {
 // package builds, the wiring happens there.
 func (s *structure) wiringPoint(m int) int {
 	w := m
-	for range len(s.g.paths) {
+	for range len(s.g.Paths) {
 		next := -1
 		for _, c := range s.imports[w] {
 			if float64(s.size[c]) >= handOver*float64(s.size[w]) {
@@ -133,7 +133,7 @@ func (s *structure) moduleDirs(modulePaths []string) []string {
 	}
 	var dirs []string
 	for _, mp := range modulePaths {
-		for _, info := range s.g.info {
+		for _, info := range s.g.Info {
 			rel, ok := strings.CutPrefix(info.Path, mp)
 			if !ok || (rel != "" && rel[0] != '/') {
 				continue

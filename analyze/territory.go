@@ -15,7 +15,7 @@ import (
 func (s *structure) ownsDirectory(e int, dir string, members [][]int, serviceMains []int, tool, wiring []bool) bool {
 	code := func(o int) []int { // an entry's packages and, for a main, its own imports
 		out := slices.Clone(members[o])
-		if s.g.info[members[o][0]].Main {
+		if s.g.Info[members[o][0]].Main {
 			out = append(out, s.ownImports(members[o][0], -1, serviceMains)...)
 		}
 		return out
@@ -33,8 +33,8 @@ func (s *structure) ownsDirectory(e int, dir string, members [][]int, serviceMai
 			}
 			// Beside another service: one of its packages sits in a sibling of dir, or, for
 			// the code a main starts, one level below one (orders/api beside users/).
-			d := s.g.info[q].Dir
-			main := k == 0 && s.g.info[q].Main
+			d := s.g.Info[q].Dir
+			main := k == 0 && s.g.Info[q].Main
 			placed = placed || path.Dir(d) == parent || (!main && path.Dir(path.Dir(d)) == parent)
 		}
 	}
@@ -42,13 +42,13 @@ func (s *structure) ownsDirectory(e int, dir string, members [][]int, serviceMai
 		return false
 	}
 	inside, outside := 0, 0
-	for i := range s.g.paths {
+	for i := range s.g.Paths {
 		if !s.under(i, dir) {
 			continue
 		}
 		for _, u := range s.users[i] {
 			switch {
-			case tool[u] || wiring[u] || s.g.info[u].Main:
+			case tool[u] || wiring[u] || s.g.Info[u].Main:
 			case s.under(u, dir):
 				inside++
 			default:

@@ -27,10 +27,10 @@ var (
 	}
 )
 
-func isToolMain(info PackageInfo) bool { return toolReason(info) != "" }
+func IsToolMain(info PackageInfo) bool { return ToolReason(info) != "" }
 
-// toolReason says why a main is a tool, or "" when it is not one.
-func toolReason(info PackageInfo) string {
+// ToolReason says why a main is a tool, or "" when it is not one.
+func ToolReason(info PackageInfo) string {
 	for _, el := range strings.Split(info.Dir, "/") {
 		if toolDirs[el] {
 			return "below " + el + "/"

@@ -190,7 +190,7 @@ func agreement(a, b []int) Agreement {
 	if len(a) == 0 {
 		return Agreement{}
 	}
-	return Agreement{N: len(a), ARI: round6(ariLabels(a, b)), MoJoFM: round6(mojoFMLabels(a, b))}
+	return Agreement{N: len(a), ARI: Round6(ariLabels(a, b)), MoJoFM: Round6(mojoFMLabels(a, b))}
 }
 
 // planGroup is the group a package forms part of when a plan is compared with a truth: its

@@ -33,14 +33,14 @@ func TestCompareTruthByHand(t *testing.T) {
 	// index 1; pair sums 1 (plan) and 2 (truth) of C(4,2) = 6: expected 1/3, max 1.5;
 	// ARI (1 − 1/3) / (1.5 − 1/3) = 4/7. MoJo: no move; B and {w} both want y, one join:
 	// mno 1; max mno 4 − 2 = 2: MoJoFM 50.
-	want := Agreement{N: 4, ARI: round6(4.0 / 7), MoJoFM: 50}
+	want := Agreement{N: 4, ARI: Round6(4.0 / 7), MoJoFM: 50}
 	if got.Strict != want {
 		t.Errorf("strict %+v, want %+v", got.Strict, want)
 	}
 	// Full adds k1 k2: kernel K K against shared s s. Index 2; pair sums 2 and 3 of 15:
 	// expected 0.4, max 2.5; ARI 1.6 / 2.1 = 16/21. MoJo: mno 1 (the same join); max mno
 	// 6 − 2 = 4: MoJoFM 75.
-	want = Agreement{N: 6, ARI: round6(16.0 / 21), MoJoFM: 75}
+	want = Agreement{N: 6, ARI: Round6(16.0 / 21), MoJoFM: 75}
 	if got.Full != want {
 		t.Errorf("full %+v, want %+v", got.Full, want)
 	}
@@ -76,7 +76,7 @@ func TestCompareTruthLeftOutPackagesAreSingletons(t *testing.T) {
 	}
 	// Groups {a} {b} {c d} against {a b} {c d}: index 1, pair sums 1 and 2 of 6: expected 1/3,
 	// max 1.5: ARI 4/7 (1 if a and b were one group).
-	if got.Strict.ARI != round6(4.0/7) {
+	if got.Strict.ARI != Round6(4.0/7) {
 		t.Errorf("strict ARI %v, want 4/7", got.Strict.ARI)
 	}
 }
@@ -123,7 +123,7 @@ func TestScoreRecordsStrictAndFull(t *testing.T) {
 	if *m.ARI != *m.ARIFull || *m.MoJoFM != *m.MoJoFMFull {
 		t.Errorf("ari %v mojofm %v, want the full %v %v", *m.ARI, *m.MoJoFM, *m.ARIFull, *m.MoJoFMFull)
 	}
-	if math.Abs(*m.ARIStrict-round6(4.0/7)) > 1e-9 || *m.MoJoFMStrict != 50 {
+	if math.Abs(*m.ARIStrict-Round6(4.0/7)) > 1e-9 || *m.MoJoFMStrict != 50 {
 		t.Errorf("strict ARI %v MoJoFM %v, want 4/7 and 50", *m.ARIStrict, *m.MoJoFMStrict)
 	}
 }

@@ -8,34 +8,34 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
-// typeIndex knows the module's declared types: which named types exist (to resolve interface
+// TypeIndex knows the module's declared types: which named types exist (to resolve interface
 // calls and "implements"), which interfaces are declared, and the syntax of each method (to
 // tell plain-data types from types with behaviour). It is built once per Module.
-type typeIndex struct {
+type TypeIndex struct {
 	m        *Module
 	named    []*types.TypeName            // non-interface named types, sorted by package and name
 	byMethod map[string][]*types.TypeName // method name → named types whose *T method set has it
-	ifaces   []*types.TypeName            // interfaces with at least one method, sorted
+	Ifaces   []*types.TypeName            // interfaces with at least one method, sorted
 	decls    map[*types.Func]*ast.FuncDecl
 
 	// converted are the named types converted to an interface somewhere in the module: the
 	// only ones dynamic dispatch and the implements signal consider (dispatch.go).
 	converted map[*types.TypeName]bool
-	// programs says which mains build each package (dispatch.go); nil without mains.
-	programs map[string]bitset
+	// Programs says which mains build each package (dispatch.go); nil without mains.
+	Programs map[string]Set
 
 	mu       sync.Mutex
 	impls    map[*types.Interface][]*types.TypeName
 	contract map[*types.TypeName]bool
 }
 
-func (m *Module) types() *typeIndex {
+func (m *Module) Types() *TypeIndex {
 	m.indexOnce.Do(func() { m.index = newTypeIndex(m) })
 	return m.index
 }
 
-func newTypeIndex(m *Module) *typeIndex {
-	ix := &typeIndex{
+func newTypeIndex(m *Module) *TypeIndex {
+	ix := &TypeIndex{
 		m:        m,
 		byMethod: map[string][]*types.TypeName{},
 		decls:    map[*types.Func]*ast.FuncDecl{},
@@ -58,7 +58,7 @@ func newTypeIndex(m *Module) *typeIndex {
 			}
 			if iface, ok := named.Underlying().(*types.Interface); ok {
 				if iface.NumMethods() > 0 {
-					ix.ifaces = append(ix.ifaces, tn)
+					ix.Ifaces = append(ix.Ifaces, tn)
 				}
 				continue
 			}
@@ -74,8 +74,8 @@ func newTypeIndex(m *Module) *typeIndex {
 		}
 	}
 	ix.converted = conversions(m)
-	ix.programs = programs(m)
-	m.each(func(_ string, p *packages.Package) {
+	ix.Programs = programs(m)
+	m.Each(func(_ string, p *packages.Package) {
 		for _, file := range p.Syntax {
 			for _, d := range file.Decls {
 				fd, ok := d.(*ast.FuncDecl)
@@ -91,11 +91,11 @@ func newTypeIndex(m *Module) *typeIndex {
 	return ix
 }
 
-// implementations returns the module's named types T such that T or *T implements iface and
+// Implementations returns the module's named types T such that T or *T implements iface and
 // that are converted to an interface somewhere, in a fixed order. This is rapid type analysis
 // restricted to the module: dependencies' types cannot be the targets of a coupling between
 // the module's packages, and a type never used as an interface value implements nothing.
-func (ix *typeIndex) implementations(iface *types.Interface) []*types.TypeName {
+func (ix *TypeIndex) Implementations(iface *types.Interface) []*types.TypeName {
 	if iface == nil || iface.NumMethods() == 0 {
 		return nil
 	}
@@ -118,10 +118,10 @@ func (ix *typeIndex) implementations(iface *types.Interface) []*types.TypeName {
 	return impls
 }
 
-// isContract reports whether tn is a contract of its package rather than part of its
+// IsContract reports whether tn is a contract of its package rather than part of its
 // implementation: an interface, or a plain-data struct (only exported fields, and no methods
 // beyond trivial ones) such as a DTO or a message.
-func (ix *typeIndex) isContract(tn *types.TypeName) bool {
+func (ix *TypeIndex) IsContract(tn *types.TypeName) bool {
 	if tn == nil || tn.Type() == nil {
 		return false
 	}
@@ -135,7 +135,7 @@ func (ix *typeIndex) isContract(tn *types.TypeName) bool {
 	return c
 }
 
-func (ix *typeIndex) contractLocked(tn *types.TypeName) bool {
+func (ix *TypeIndex) contractLocked(tn *types.TypeName) bool {
 	switch u := tn.Type().Underlying().(type) {
 	case *types.Interface:
 		return true
@@ -166,7 +166,7 @@ func (ix *typeIndex) contractLocked(tn *types.TypeName) bool {
 // statement that calls no function of the module other than methods of the same type. Getters,
 // String and Validate-like one-liners keep a struct plain data; a method that calls into other
 // code gives it behaviour.
-func (ix *typeIndex) trivial(fn *types.Func, recv *types.Named) bool {
+func (ix *TypeIndex) trivial(fn *types.Func, recv *types.Named) bool {
 	fd := ix.decls[fn]
 	if fd == nil || fd.Body == nil {
 		return false
@@ -181,14 +181,14 @@ func (ix *typeIndex) trivial(fn *types.Func, recv *types.Named) bool {
 		if !isCall || !ok || info == nil {
 			return ok
 		}
-		callee := calleeFunc(info, call)
+		callee := CalleeFunc(info, call)
 		if callee == nil {
 			return true
 		}
 		if _, own := ix.m.Own(callee.Pkg()); !own {
 			return true
 		}
-		if sig, _ := callee.Type().(*types.Signature); sig != nil && sig.Recv() != nil && namedOf(sig.Recv().Type()) == recv {
+		if sig, _ := callee.Type().(*types.Signature); sig != nil && sig.Recv() != nil && NamedOf(sig.Recv().Type()) == recv {
 			return true
 		}
 		ok = false
@@ -197,8 +197,8 @@ func (ix *typeIndex) trivial(fn *types.Func, recv *types.Named) bool {
 	return ok
 }
 
-// namedOf returns the named type of t or *t, or nil.
-func namedOf(t types.Type) *types.Named {
+// NamedOf returns the named type of t or *t, or nil.
+func NamedOf(t types.Type) *types.Named {
 	if t == nil {
 		return nil
 	}
@@ -215,9 +215,9 @@ func namedOf(t types.Type) *types.Named {
 	return n
 }
 
-// calleeFunc returns the function or method a call statically names (for an interface method,
+// CalleeFunc returns the function or method a call statically names (for an interface method,
 // the abstract method), or nil for conversions, builtins and calls of function values.
-func calleeFunc(info *types.Info, call *ast.CallExpr) *types.Func {
+func CalleeFunc(info *types.Info, call *ast.CallExpr) *types.Func {
 	fun := ast.Unparen(call.Fun)
 	// Strip explicit instantiation: f[T](x).
 	switch x := fun.(type) {
