@@ -11,6 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/carve-dev/carve/analyze/cluster"
+	"github.com/carve-dev/carve/analyze/graph"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -250,8 +253,8 @@ func (p *configParser) signals(n *yaml.Node) map[string]float64 {
 	out := map[string]float64{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if !KnownSignal(k.Value) {
-			p.add(p.errf(k, "unknown signal %q: the signals are %s", k.Value, strings.Join(SignalOrder[:], ", ")))
+		if !graph.KnownSignal(k.Value) {
+			p.add(p.errf(k, "unknown signal %q: the signals are %s", k.Value, strings.Join(graph.SignalOrder[:], ", ")))
 			continue
 		}
 		var w float64
@@ -296,9 +299,9 @@ func (p *configParser) checkLiterals(c *Config) {
 
 // resolve expands the config's patterns against the module's packages and checks that the
 // constraints can all hold together.
-func (c *Config) resolve(paths []string) (*Constraints, error) {
+func (c *Config) resolve(paths []string) (*cluster.Constraints, error) {
 	n := len(paths)
-	r := &Constraints{Pin: make([]string, n), PinLine: make([]int, n), Kernel: make([]bool, n), Root: make([]bool, n), Tool: make([]bool, n), Main: make([]bool, n)}
+	r := &cluster.Constraints{Pin: make([]string, n), PinLine: make([]int, n), Kernel: make([]bool, n), Root: make([]bool, n), Tool: make([]bool, n), Main: make([]bool, n)}
 	if c == nil {
 		return r, nil
 	}
@@ -462,14 +465,14 @@ func (c *Config) resolve(paths []string) (*Constraints, error) {
 
 // signalWeights merges the defaults, the config's signals and the caller's, in that order.
 func signalWeights(cfg *Config, opts map[string]float64) (map[string]float64, error) {
-	w := DefaultSignals()
+	w := graph.DefaultSignals()
 	if cfg != nil {
 		maps.Copy(w, cfg.Signals)
 	}
 	for _, s := range slices.Sorted(maps.Keys(opts)) {
 		v := opts[s]
-		if !KnownSignal(s) {
-			return nil, fmt.Errorf("unknown signal %q: the signals are %s", s, strings.Join(SignalOrder[:], ", "))
+		if !graph.KnownSignal(s) {
+			return nil, fmt.Errorf("unknown signal %q: the signals are %s", s, strings.Join(graph.SignalOrder[:], ", "))
 		}
 		if v < 0 || v != v {
 			return nil, fmt.Errorf("signal %s: weight %v must be 0 or more (0 turns the signal off)", s, v)

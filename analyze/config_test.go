@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/load"
 )
 
 func mustConfig(t *testing.T, yaml string) *Config {
@@ -167,14 +170,14 @@ func TestConstraintsHonoured(t *testing.T) {
 	})
 	t.Run("signals", func(t *testing.T) {
 		cfg := mustConfig(t, "signals: {calls: 3}\n")
-		p := propose(t, f, Options{Config: cfg, Signals: map[string]float64{SignalTypes: 0}})
-		if p.Settings.Signals[SignalCalls] != 3 || p.Settings.Signals[SignalTypes] != 0 || p.Settings.Signals[SignalImports] != 1 {
+		p := propose(t, f, Options{Config: cfg, Signals: map[string]float64{facts.SignalTypes: 0}})
+		if p.Settings.Signals[facts.SignalCalls] != 3 || p.Settings.Signals[facts.SignalTypes] != 0 || p.Settings.Signals[facts.SignalImports] != 1 {
 			t.Errorf("weights %v: want calls 3 (config), types 0 (options), imports 1 (default)", p.Settings.Signals)
 		}
 	})
 	t.Run("unknown package", func(t *testing.T) {
 		cfg := mustConfig(t, "together: [[example.com/shop/orders, example.com/shop/order]]\n")
-		if _, err := Propose(f, Options{Config: cfg}); !IsInputError(err) || !strings.Contains(err.Error(), "example.com/shop/order matches no package") {
+		if _, err := Propose(f, Options{Config: cfg}); !load.IsInputError(err) || !strings.Contains(err.Error(), "example.com/shop/order matches no package") {
 			t.Fatalf("got %v", err)
 		}
 	})

@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carve-dev/carve/analyze/evidence"
+	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/graph"
+
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
@@ -13,7 +17,7 @@ import (
 // it, one shared library every service builds, a client package below a service's directory
 // that another service uses, an all-in-one root, and tools. rename maps each path element to
 // another (identity for the normal tree, neutral tokens for a path-blind one).
-func layoutFacts(withMains bool, rename func(string) string) *Facts {
+func layoutFacts(withMains bool, rename func(string) string) *facts.Facts {
 	const m = "example.com/mono"
 	p := func(rel string) string {
 		var out []string
@@ -42,7 +46,7 @@ func layoutFacts(withMains bool, rename func(string) string) *Facts {
 		core, store, client := top+"/"+rename("core"), top+"/"+rename("store"), top+"/"+rename("client")
 		b.pkg(core, 200).pkg(store, 150).pkg(client, 40)
 		b.use(top, core, 4).use(core, store, 3).use(core, lib, 2).use(store, log, 1).use(client, log, 1)
-		b.table(store, s+"_items", ReadWrite)
+		b.table(store, s+"_items", facts.ReadWrite)
 		b.route(top, "GET", "/"+s+"/{id}")
 		b.use(root, top, 2)
 	}
@@ -78,7 +82,7 @@ func blind() func(string) string {
 	}
 }
 
-func proposeFacts(t *testing.T, f *Facts) *plan.Plan {
+func proposeFacts(t *testing.T, f *facts.Facts) *plan.Plan {
 	t.Helper()
 	p, err := Propose(f, Options{})
 	if err != nil {
@@ -192,13 +196,13 @@ func TestEvidenceNotTrustedOnFlatTree(t *testing.T) {
 	for i, p := range nested.Packages {
 		to[p.Path] = "example.com/shop/p" + strconv.Itoa(i)
 	}
-	for name, f := range map[string]*Facts{"flat": rename(nested, to), "nested": nested} {
-		g, err := Build(f, DefaultSignals(), DefaultContract)
+	for name, f := range map[string]*facts.Facts{"flat": rename(nested, to), "nested": nested} {
+		g, err := graph.Build(f, graph.DefaultSignals(), graph.DefaultContract)
 		if err != nil {
 			t.Fatal(err)
 		}
 		n := len(g.Paths)
-		ev := Gather(g, RoleDecl{Tool: make([]bool, n), Root: make([]bool, n), Main: make([]bool, n)}, f.Modules)
+		ev := evidence.Gather(g, evidence.RoleDecl{Tool: make([]bool, n), Root: make([]bool, n), Main: make([]bool, n)}, f.Modules)
 		if got, want := ev.Trusted(g), name == "nested"; got != want {
 			t.Errorf("%s: trusted %v, want %v (entries %v)", name, got, want, ev.Entries)
 		}
@@ -239,11 +243,11 @@ func TestToolReason(t *testing.T) {
 		"cmd/collector": false, "cmd/query": false, "services/orders/cmd": false, ".": false,
 	}
 	for dir, want := range cases {
-		if got := IsToolMain(PackageInfo{Dir: dir, Main: true}); got != want {
-			t.Errorf("isToolMain(%s) = %v, want %v (%s)", dir, got, want, ToolReason(PackageInfo{Dir: dir}))
+		if got := evidence.IsToolMain(facts.PackageInfo{Dir: dir, Main: true}); got != want {
+			t.Errorf("isToolMain(%s) = %v, want %v (%s)", dir, got, want, evidence.ToolReason(facts.PackageInfo{Dir: dir}))
 		}
 	}
-	if !IsToolMain(PackageInfo{Dir: "cmd/x", Imports: []string{"net/http/httptest"}}) {
+	if !evidence.IsToolMain(facts.PackageInfo{Dir: "cmd/x", Imports: []string{"net/http/httptest"}}) {
 		t.Error("a main importing httptest is not a test harness")
 	}
 }
@@ -254,9 +258,9 @@ func TestEvidenceGeneratedStubs(t *testing.T) {
 	f := layoutFacts(false, identity)
 	const m = "example.com/mono/"
 	stub := m + "api/alphapb"
-	f.Packages = append(f.Packages, PackageInfo{Path: stub, Name: "alphapb", Dir: stub, Files: 1, Lines: 400, Generated: true})
+	f.Packages = append(f.Packages, facts.PackageInfo{Path: stub, Name: "alphapb", Dir: stub, Files: 1, Lines: 400, Generated: true})
 	b := &factsBuilder{f: f}
-	b.use(m+"modules/alpha/core", stub, 1).dep(m+"modules/alpha/core", stub, SignalImplements, 1)
+	b.use(m+"modules/alpha/core", stub, 1).dep(m+"modules/alpha/core", stub, facts.SignalImplements, 1)
 	b.use(m+"modules/charlie/core", stub, 2).use(m+"modules/bravo/core", stub, 1)
 	p := proposeFacts(t, f)
 	for _, pk := range p.Packages {
@@ -280,13 +284,13 @@ func TestEvidenceGeneratedStubs(t *testing.T) {
 // In a workspace, a module holding one service main is that service's territory: its package
 // another service also builds stays with its module.
 func TestEvidenceWorkspaceModules(t *testing.T) {
-	b := &factsBuilder{f: &Facts{Modules: []string{"example.com/lib", "example.com/svc1", "example.com/svc2"}, Root: "/src"}}
+	b := &factsBuilder{f: &facts.Facts{Modules: []string{"example.com/lib", "example.com/svc1", "example.com/svc2"}, Root: "/src"}}
 	add := func(path, dir string, main bool) {
 		name := path[strings.LastIndex(path, "/")+1:]
 		if main {
 			name = "main"
 		}
-		b.f.Packages = append(b.f.Packages, PackageInfo{Path: path, Name: name, Dir: dir, Main: main, Files: 1, Lines: 100})
+		b.f.Packages = append(b.f.Packages, facts.PackageInfo{Path: path, Name: name, Dir: dir, Main: main, Files: 1, Lines: 100})
 	}
 	add("example.com/lib/log", "lib/log", false)
 	for _, s := range []string{"svc1", "svc2"} {

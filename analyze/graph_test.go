@@ -3,6 +3,9 @@ package analyze
 import (
 	"math"
 	"testing"
+
+	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/graph"
 )
 
 func TestBuildGraphWeights(t *testing.T) {
@@ -10,15 +13,15 @@ func TestBuildGraphWeights(t *testing.T) {
 	for _, p := range []string{"m/a", "m/b", "m/c", "m/d", "m/e"} {
 		b.pkg(p, 10)
 	}
-	b.dep("m/a", "m/b", SignalImports, 1)
-	b.dep("m/a", "m/b", SignalCalls, 10)
-	b.depC("m/a", "m/b", SignalTypes, 4, true)
-	b.dep("m/b", "m/a", SignalImplements, 1)
+	b.dep("m/a", "m/b", facts.SignalImports, 1)
+	b.dep("m/a", "m/b", facts.SignalCalls, 10)
+	b.depC("m/a", "m/b", facts.SignalTypes, 4, true)
+	b.dep("m/b", "m/a", facts.SignalImplements, 1)
 	// A table three packages share, and one only c and d share.
-	b.table("m/c", "wide", Read).table("m/d", "wide", Write).table("m/e", "wide", Read)
-	b.table("m/c", "narrow", Write).table("m/d", "narrow", ReadWrite)
-	w := map[string]float64{SignalImports: 1, SignalCalls: 2, SignalTypes: 1, SignalImplements: 3, SignalData: 1}
-	g, err := Build(b.f, w, 0.25)
+	b.table("m/c", "wide", facts.Read).table("m/d", "wide", facts.Write).table("m/e", "wide", facts.Read)
+	b.table("m/c", "narrow", facts.Write).table("m/d", "narrow", facts.ReadWrite)
+	w := map[string]float64{facts.SignalImports: 1, facts.SignalCalls: 2, facts.SignalTypes: 1, facts.SignalImplements: 3, facts.SignalData: 1}
+	g, err := graph.Build(b.f, w, 0.25)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,17 +42,17 @@ func TestBuildGraphWeights(t *testing.T) {
 	for _, e := range edges {
 		switch {
 		case e.From == "m/c" && e.To == "m/d":
-			cd = e.Signals[SignalData] == 2
+			cd = e.Signals[facts.SignalData] == 2
 		case e.From == "m/a" && e.To == "m/b":
-			abEdge = e.Calls == 10 && e.Signals[SignalTypes] == 4 && math.Abs(e.Weight-Round6(ab)) < 1e-9 && len(e.Sites) == 3 && e.Sites[0] == "a/x.go:2"
+			abEdge = e.Calls == 10 && e.Signals[facts.SignalTypes] == 4 && math.Abs(e.Weight-graph.Round6(ab)) < 1e-9 && len(e.Sites) == 3 && e.Sites[0] == "a/x.go:2"
 		}
 	}
 	if !cd || !abEdge {
 		t.Errorf("plan graph %+v", edges)
 	}
 	// A dep to a package outside the facts is counted, not an edge.
-	b.dep("m/a", "other/x", SignalCalls, 1)
-	g, _ = Build(b.f, w, 0.25)
+	b.dep("m/a", "other/x", facts.SignalCalls, 1)
+	g, _ = graph.Build(b.f, w, 0.25)
 	if g.Ignored != 1 {
 		t.Errorf("ignored = %d, want 1", g.Ignored)
 	}
@@ -57,7 +60,7 @@ func TestBuildGraphWeights(t *testing.T) {
 
 func TestBuildGraphRejectsDuplicates(t *testing.T) {
 	f := newFacts("m").pkg("m/a", 1).pkg("m/a", 1).f
-	if _, err := Build(f, DefaultSignals(), DefaultContract); err == nil {
+	if _, err := graph.Build(f, graph.DefaultSignals(), graph.DefaultContract); err == nil {
 		t.Fatal("a package listed twice was accepted")
 	}
 }

@@ -3,6 +3,8 @@ package analyze
 import (
 	"testing"
 
+	"github.com/carve-dev/carve/analyze/score"
+
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
@@ -30,7 +32,7 @@ func gluePlan(xService string) *plan.Plan {
 // Values by hand.
 func TestKernelCannotHideCoupling(t *testing.T) {
 	in := gluePlan("a")
-	if err := Score(in, nil); err != nil {
+	if err := score.Score(in, nil); err != nil {
 		t.Fatal(err)
 	}
 	// x in a: m = 12; a: inside 5, degree 14; b: inside 3, degree 10.
@@ -44,7 +46,7 @@ func TestKernelCannotHideCoupling(t *testing.T) {
 	}
 
 	hidden := gluePlan("")
-	if err := Score(hidden, nil); err != nil {
+	if err := score.Score(hidden, nil); err != nil {
 		t.Fatal(err)
 	}
 	m = hidden.Metrics

@@ -6,6 +6,13 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/carve-dev/carve/analyze/cluster"
+	"github.com/carve-dev/carve/analyze/evidence"
+	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/analyze/score"
+
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
@@ -41,9 +48,9 @@ type Options struct {
 // the services found by clustering under the config's constraints, their names and the metrics.
 // Errors caused by its input (no packages, a bad option, a config or truth that does not fit
 // the module) are *InputError.
-func Propose(f *Facts, opts Options) (*plan.Plan, error) {
+func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 	if f == nil || len(f.Packages) == 0 {
-		return nil, &InputError{Problem: "nothing to split", Err: ErrNoPackages, Hint: "is the directory the module root, and does it hold packages with Go files?"}
+		return nil, &load.InputError{Problem: "nothing to split", Err: ErrNoPackages, Hint: "is the directory the module root, and does it hold packages with Go files?"}
 	}
 	switch {
 	case opts.Services < 0:
@@ -61,25 +68,25 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	}
 	contract := opts.Contract
 	if contract == 0 {
-		contract = DefaultContract
+		contract = graph.DefaultContract
 	}
 	share := opts.KernelShare
 	if share == 0 {
-		share = DefaultKernelShare
+		share = cluster.DefaultKernelShare
 	}
 	weights, err := signalWeights(opts.Config, opts.Signals)
 	if err != nil {
 		return nil, badOption(err)
 	}
-	g, err := Build(f, weights, contract)
+	g, err := graph.Build(f, weights, contract)
 	if err != nil {
 		return nil, err
 	}
 	cons, err := opts.Config.resolve(g.Paths)
 	if err != nil {
-		return nil, &InputError{Problem: "the config does not fit the module", Err: err}
+		return nil, &load.InputError{Problem: "the config does not fit the module", Err: err}
 	}
-	ev := Gather(g, RoleDecl{Tool: cons.Tool, Root: cons.Root, Main: cons.Main}, f.Modules)
+	ev := evidence.Gather(g, evidence.RoleDecl{Tool: cons.Tool, Root: cons.Root, Main: cons.Main}, f.Modules)
 	var (
 		labels   []int
 		wiring   []bool
@@ -91,10 +98,10 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 	// packages carve.yaml does not name sit exactly where they sat: a plan edited in the TUI
 	// and saved comes back as saved.
 	base := cons.WithoutPlacements()
-	var pl *Placement
+	var pl *evidence.Placement
 	if ev.Trusted(g) && (opts.Services == 0 || opts.Services == len(ev.Entries)) {
 		var warns []string
-		pl, warns = Place(g, ev, base)
+		pl, warns = evidence.Place(g, ev, base)
 		if !pl.ExplainsRoutes(g) {
 			pl = nil // the structure contradicts the entry points: coupling decides
 		} else {
@@ -124,15 +131,15 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 		for _, pair := range cons.Apart {
 			barred[pair[0]], barred[pair[1]] = true, true
 		}
-		kernel := DetectKernel(g, share, base.Kernel, barred)
-		labels, wiring, warnings, err = Partition(g, kernel, base, gamma, opts.Seed, opts.Services)
+		kernel := cluster.DetectKernel(g, share, base.Kernel, barred)
+		labels, wiring, warnings, err = cluster.Partition(g, kernel, base, gamma, opts.Seed, opts.Services)
 		if err != nil {
 			return nil, err
 		}
 		tool = make([]bool, len(g.Paths))
 	}
-	names := NameServices(g, labels, base.Pin, f.Modules, entry)
-	labels, names = ApplyPins(labels, names, cons)
+	names := cluster.NameServices(g, labels, base.Pin, f.Modules, entry)
+	labels, names = cluster.ApplyPins(labels, names, cons)
 
 	module := ""
 	if len(f.Modules) > 0 {
@@ -186,9 +193,9 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("truth: %d package(s) of the truth file are not in the module and were not scored: %s%s", len(missing), strings.Join(shown, ", "), more))
 		}
 	}
-	if err := Score(p, opts.Truth); err != nil {
-		if errors.Is(err, ErrTruthMismatch) {
-			return nil, &InputError{Problem: "the truth does not fit the module", Err: err}
+	if err := score.Score(p, opts.Truth); err != nil {
+		if errors.Is(err, score.ErrTruthMismatch) {
+			return nil, &load.InputError{Problem: "the truth does not fit the module", Err: err}
 		}
 		return nil, err
 	}
@@ -196,10 +203,10 @@ func Propose(f *Facts, opts Options) (*plan.Plan, error) {
 }
 
 // badOption reports an option the caller got wrong as bad input.
-func badOption(err error) error { return &InputError{Problem: "bad option", Err: err} }
+func badOption(err error) error { return &load.InputError{Problem: "bad option", Err: err} }
 
 // packageTables merges a package's uses of each table.
-func packageTables(uses []TableUse) []plan.Table {
+func packageTables(uses []facts.TableUse) []plan.Table {
 	type key struct{ store, name string }
 	byKey := map[key]*plan.Table{}
 	var keys []key
@@ -211,9 +218,9 @@ func packageTables(uses []TableUse) []plan.Table {
 			byKey[k] = t
 			keys = append(keys, k)
 		}
-		t.Access = string(Access(t.Access).Merge(u.Access))
-		t.KeyPrefixes = MergeStrings(t.KeyPrefixes, u.KeyPrefixes)
-		t.KeyAttributes = MergeKeyAttributes(t.KeyAttributes, u.KeyAttributes)
+		t.Access = string(facts.Access(t.Access).Merge(u.Access))
+		t.KeyPrefixes = facts.MergeStrings(t.KeyPrefixes, u.KeyPrefixes)
+		t.KeyAttributes = facts.MergeKeyAttributes(t.KeyAttributes, u.KeyAttributes)
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].name != keys[j].name {

@@ -8,27 +8,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carve-dev/carve/analyze/facts"
+
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
 // factsBuilder builds Facts by hand for clustering tests.
 type factsBuilder struct {
-	f    *Facts
+	f    *facts.Facts
 	line int
 }
 
 func newFacts(module string) *factsBuilder {
-	return &factsBuilder{f: &Facts{Modules: []string{module}, Root: "/src"}}
+	return &factsBuilder{f: &facts.Facts{Modules: []string{module}, Root: "/src"}}
 }
 
 func (b *factsBuilder) pkg(path string, lines int) *factsBuilder {
 	name := path[strings.LastIndex(path, "/")+1:]
-	b.f.Packages = append(b.f.Packages, PackageInfo{Path: path, Name: name, Dir: path, Files: 1, Lines: lines})
+	b.f.Packages = append(b.f.Packages, facts.PackageInfo{Path: path, Name: name, Dir: path, Files: 1, Lines: lines})
 	return b
 }
 
 func (b *factsBuilder) main(path string) *factsBuilder {
-	b.f.Packages = append(b.f.Packages, PackageInfo{Path: path, Name: "main", Dir: path, Main: true, Files: 1, Lines: 50})
+	b.f.Packages = append(b.f.Packages, facts.PackageInfo{Path: path, Name: "main", Dir: path, Main: true, Files: 1, Lines: 50})
 	return b
 }
 
@@ -38,7 +40,7 @@ func (b *factsBuilder) dep(from, to, signal string, count int) *factsBuilder {
 
 func (b *factsBuilder) depC(from, to, signal string, count int, contract bool) *factsBuilder {
 	b.line++
-	if signal == SignalImports {
+	if signal == facts.SignalImports {
 		for i := range b.f.Packages {
 			if p := &b.f.Packages[i]; p.Path == from && !slices.Contains(p.Imports, to) {
 				p.Imports = append(p.Imports, to)
@@ -46,27 +48,27 @@ func (b *factsBuilder) depC(from, to, signal string, count int, contract bool) *
 		}
 	}
 	file := strings.TrimPrefix(from, b.f.Modules[0]+"/") + "/x.go"
-	b.f.Deps = append(b.f.Deps, Dep{From: from, To: to, Signal: signal, Count: count, Contract: contract, Sites: []Site{{File: file, Line: b.line}}})
+	b.f.Deps = append(b.f.Deps, facts.Dep{From: from, To: to, Signal: signal, Count: count, Contract: contract, Sites: []facts.Site{{File: file, Line: b.line}}})
 	return b
 }
 
 // use adds imports + calls + types from one package to another.
 func (b *factsBuilder) use(from, to string, calls int) *factsBuilder {
-	b.dep(from, to, SignalImports, 1)
+	b.dep(from, to, facts.SignalImports, 1)
 	if calls > 0 {
-		b.dep(from, to, SignalCalls, calls)
+		b.dep(from, to, facts.SignalCalls, calls)
 	}
-	return b.dep(from, to, SignalTypes, 1+calls/2)
+	return b.dep(from, to, facts.SignalTypes, 1+calls/2)
 }
 
 func (b *factsBuilder) route(pkg, method, pattern string) *factsBuilder {
 	b.line++
-	b.f.Routes = append(b.f.Routes, RouteDecl{Package: pkg, Method: method, Pattern: pattern, Handler: pkg + ".Handle", Router: "net/http", Site: Site{File: "cmd/server/main.go", Line: b.line}})
+	b.f.Routes = append(b.f.Routes, facts.RouteDecl{Package: pkg, Method: method, Pattern: pattern, Handler: pkg + ".Handle", Router: "net/http", Site: facts.Site{File: "cmd/server/main.go", Line: b.line}})
 	return b
 }
 
-func (b *factsBuilder) table(pkg, table string, acc Access) *factsBuilder {
-	b.f.Tables = append(b.f.Tables, TableUse{Package: pkg, Table: table, Store: "dynamodb", Access: acc})
+func (b *factsBuilder) table(pkg, table string, acc facts.Access) *factsBuilder {
+	b.f.Tables = append(b.f.Tables, facts.TableUse{Package: pkg, Table: table, Store: "dynamodb", Access: acc})
 	return b
 }
 
@@ -77,7 +79,7 @@ func (b *factsBuilder) table(pkg, table string, acc Access) *factsBuilder {
 //   - the orders HTTP handler reads the users store directly;
 //   - orders/paymentsgw is orders' adapter to payments: it implements orders.PaymentGateway, calls
 //     payments a lot and is wired only by main. It does not even import orders.
-func shopFacts() *Facts {
+func shopFacts() *facts.Facts {
 	const m = "example.com/shop"
 	b := newFacts(m)
 	svcs := []string{"orders", "payments", "users"}
@@ -88,19 +90,19 @@ func shopFacts() *Facts {
 		b.pkg(h, 200).pkg(d, 300).pkg(st, 150)
 		b.route(h, "GET", "/"+s+"/{id}").route(h, "POST", "/"+s)
 		b.use(h, d, 6).use(d, st, 5)
-		b.dep(st, d, SignalImplements, 1).dep(st, d, SignalTypes, 3)
-		b.table(st, s, ReadWrite)
+		b.dep(st, d, facts.SignalImplements, 1).dep(st, d, facts.SignalTypes, 3)
+		b.table(st, s, facts.ReadWrite)
 		b.use(m+"/cmd/server", h, 1)
 		for _, p := range []string{h, d, st} {
 			b.use(p, m+"/platform/log", 2)
 		}
 	}
 	b.use(m+"/cmd/server", m+"/platform/log", 1)
-	b.depC(m+"/orders", m+"/payments", SignalTypes, 2, true)
+	b.depC(m+"/orders", m+"/payments", facts.SignalTypes, 2, true)
 	b.use(m+"/orders/http", m+"/users/store", 1)
 	gw := m + "/orders/paymentsgw"
 	b.pkg(gw, 120)
-	b.dep(gw, m+"/orders", SignalImplements, 1)
+	b.dep(gw, m+"/orders", facts.SignalImplements, 1)
 	b.use(gw, m+"/payments", 8)
 	b.use(gw, m+"/platform/log", 1)
 	b.use(m+"/cmd/server", gw, 1)
@@ -140,7 +142,7 @@ func serviceOf(t *testing.T, p *plan.Plan, pkg string) string {
 // package uses four others (imports, calls, types), a share mu of them in other services; the
 // first package of each service serves a route, the last owns a table; kernel packages are used
 // by every package. It returns the facts and the truth.
-func plantedFacts(seed uint64, k, n int, mu float64, kernels int) (*Facts, map[string]string) {
+func plantedFacts(seed uint64, k, n int, mu float64, kernels int) (*facts.Facts, map[string]string) {
 	r := rand.New(rand.NewPCG(seed, 7))
 	const m = "example.com/big"
 	b := newFacts(m)
@@ -155,7 +157,7 @@ func plantedFacts(seed uint64, k, n int, mu float64, kernels int) (*Facts, map[s
 				b.route(p, "GET", fmt.Sprintf("/svc%d/{id}", s))
 			}
 		}
-		b.table(name(s, n-1), fmt.Sprintf("t%d", s), ReadWrite)
+		b.table(name(s, n-1), fmt.Sprintf("t%d", s), facts.ReadWrite)
 	}
 	for j := range kernels {
 		kp := fmt.Sprintf("%s/kernel/k%d", m, j)

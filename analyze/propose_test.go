@@ -9,12 +9,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carve-dev/carve/analyze/cluster"
+	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/analyze/score"
+
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
 const shop = "example.com/shop"
 
-func propose(t *testing.T, f *Facts, opts Options) *plan.Plan {
+func propose(t *testing.T, f *facts.Facts, opts Options) *plan.Plan {
 	t.Helper()
 	p, err := Propose(f, opts)
 	if err != nil {
@@ -75,7 +81,7 @@ func TestProposeShop(t *testing.T) {
 // strongly to payments, which it calls; it has no import of orders, and only main wires it.
 func TestAdapterJoinsItsOwner(t *testing.T) {
 	f := shopFacts()
-	g, err := Build(f, DefaultSignals(), DefaultContract)
+	g, err := graph.Build(f, graph.DefaultSignals(), graph.DefaultContract)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,11 +147,11 @@ func TestKernelNeedsLeaf(t *testing.T) {
 		b.use(p, "example.com/m/hub", 1)
 		b.use("example.com/m/hub", p, 1)
 	}
-	g, err := Build(b.f, DefaultSignals(), DefaultContract)
+	g, err := graph.Build(b.f, graph.DefaultSignals(), graph.DefaultContract)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := DetectKernel(g, 0, make([]bool, len(g.Paths)), make([]bool, len(g.Paths)))
+	k := cluster.DetectKernel(g, 0, make([]bool, len(g.Paths)), make([]bool, len(g.Paths)))
 	if slices.Contains(k, true) {
 		t.Fatalf("kernel %v, want none: the hub uses six packages", k)
 	}
@@ -182,8 +188,8 @@ func TestProposeDeterministic(t *testing.T) {
 }
 
 // rename applies a bijection of import paths to facts.
-func rename(f *Facts, to map[string]string) *Facts {
-	g := &Facts{Modules: f.Modules, Root: f.Root}
+func rename(f *facts.Facts, to map[string]string) *facts.Facts {
+	g := &facts.Facts{Modules: f.Modules, Root: f.Root}
 	for _, p := range f.Packages {
 		if p.Dir == p.Path {
 			p.Dir = to[p.Path]
@@ -220,7 +226,7 @@ func rename(f *Facts, to map[string]string) *Facts {
 // packages end up together.
 func TestRenamingKeepsPartition(t *testing.T) {
 	planted, _ := plantedFacts(5, 5, 6, 0.2, 1)
-	for name, f := range map[string]*Facts{"shop": shopFacts(), "planted": planted} {
+	for name, f := range map[string]*facts.Facts{"shop": shopFacts(), "planted": planted} {
 		t.Run(name, func(t *testing.T) {
 			base := partitionOf(propose(t, f, Options{Seed: 7}))
 			var paths []string
@@ -258,7 +264,7 @@ func TestRenamingKeepsPartition(t *testing.T) {
 				for i := range p.Graph {
 					p.Graph[i].From, p.Graph[i].To = back[p.Graph[i].From], back[p.Graph[i].To]
 				}
-				if err := Score(p, nil); err != nil {
+				if err := score.Score(p, nil); err != nil {
 					t.Fatal(err)
 				}
 				if got := partitionOf(p); !slices.Equal(got, base) {
@@ -286,7 +292,7 @@ func TestProposeWithTruth(t *testing.T) {
 	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, shop+"/gone") }) {
 		t.Errorf("no warning about the truth's package missing from the module: %v", p.Warnings)
 	}
-	if _, err := Propose(f, Options{Truth: map[string]string{"other.org/x": "a"}}); !errors.Is(err, ErrTruthMismatch) || !IsInputError(err) || !strings.Contains(err.Error(), "other.org/x") {
+	if _, err := Propose(f, Options{Truth: map[string]string{"other.org/x": "a"}}); !errors.Is(err, score.ErrTruthMismatch) || !load.IsInputError(err) || !strings.Contains(err.Error(), "other.org/x") {
 		t.Fatalf("unrelated truth: %v", err)
 	}
 }
@@ -321,7 +327,7 @@ func TestTargetCount(t *testing.T) {
 }
 
 func TestProposeBadInput(t *testing.T) {
-	if _, err := Propose(&Facts{Modules: []string{"x"}}, Options{}); !errors.Is(err, ErrNoPackages) || !IsInputError(err) {
+	if _, err := Propose(&facts.Facts{Modules: []string{"x"}}, Options{}); !errors.Is(err, ErrNoPackages) || !load.IsInputError(err) {
 		t.Fatalf("empty facts: %v", err)
 	}
 	if _, err := Propose(nil, Options{}); !errors.Is(err, ErrNoPackages) {
@@ -334,7 +340,7 @@ func TestProposeBadInput(t *testing.T) {
 		"negative weight":     {Signals: map[string]float64{"calls": -1}},
 	}
 	for name, o := range cases {
-		if _, err := Propose(shopFacts(), o); !IsInputError(err) {
+		if _, err := Propose(shopFacts(), o); !load.IsInputError(err) {
 			t.Errorf("%s: %v, want an input error", name, err)
 		}
 	}
@@ -345,7 +351,7 @@ func TestProposeBadInput(t *testing.T) {
 	}
 	// Deps naming unknown packages are ignored with a warning.
 	f := shopFacts()
-	f.Deps = append(f.Deps, Dep{From: shop + "/orders", To: "github.com/x/y", Signal: SignalCalls, Count: 3})
+	f.Deps = append(f.Deps, facts.Dep{From: shop + "/orders", To: "github.com/x/y", Signal: facts.SignalCalls, Count: 3})
 	p = propose(t, f, Options{})
 	if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, "ignored") }) {
 		t.Errorf("no warning for an unknown package: %v", p.Warnings)
@@ -355,14 +361,14 @@ func TestProposeBadInput(t *testing.T) {
 func TestSignalsOff(t *testing.T) {
 	// With every signal off there is no coupling: each package is its own service, no panic.
 	off := map[string]float64{}
-	for _, s := range SignalOrder {
+	for _, s := range graph.SignalOrder {
 		off[s] = 0
 	}
 	p := propose(t, shopFacts(), Options{Signals: off})
 	if p.Metrics.Modularity != 0 {
 		t.Errorf("Q = %v with no weights", p.Metrics.Modularity)
 	}
-	if p.Settings.Signals[SignalCalls] != 0 {
+	if p.Settings.Signals[facts.SignalCalls] != 0 {
 		t.Errorf("settings do not record the weights: %v", p.Settings.Signals)
 	}
 }
@@ -377,7 +383,7 @@ func TestHubsDoNotGlue(t *testing.T) {
 	b.pkg(shop+"/router", 100).pkg(shop+"/platform/trace", 40)
 	for _, s := range []string{"orders", "payments", "users"} {
 		b.use(shop+"/router", shop+"/"+s+"/http", 3)
-		b.dep(shop+"/"+s+"/http", shop+"/router", SignalImplements, 1)
+		b.dep(shop+"/"+s+"/http", shop+"/router", facts.SignalImplements, 1)
 		b.use(shop+"/"+s+"/http", shop+"/platform/trace", 4)
 	}
 	b.use(shop+"/cmd/server", shop+"/router", 1)

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/analyze/signals"
 )
 
 // The README's example carve.yaml must work on the README's own sample, samples/shop.
@@ -27,11 +30,11 @@ func TestReadmeConfigFitsTheSample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the README's carve.yaml does not parse: %v", err)
 	}
-	m, err := Load(context.Background(), filepath.Join("..", "samples", "shop"), LoadOptions{})
+	m, err := load.Load(context.Background(), filepath.Join("..", "samples", "shop"), load.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := Collect(context.Background(), m, nil)
+	f, err := signals.Collect(context.Background(), m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/carve-dev/carve/analyze/score"
+
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
@@ -18,7 +20,7 @@ func TestScoreAfterMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := p.Metrics
-	if err := Score(p, nil); err != nil {
+	if err := score.Score(p, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Contains(p.Service("orders").Packages, shop+"/users/store") || slices.Contains(p.Service("users").Packages, shop+"/users/store") {
@@ -32,7 +34,7 @@ func TestScoreAfterMove(t *testing.T) {
 	}
 	// Moving it back restores the metrics exactly.
 	p.Move(shop+"/users/store", "users")
-	if err := Score(p, nil); err != nil {
+	if err := score.Score(p, nil); err != nil {
 		t.Fatal(err)
 	}
 	if p.Metrics != before {
@@ -41,7 +43,7 @@ func TestScoreAfterMove(t *testing.T) {
 	// To the kernel and to a new service.
 	p.Move(shop+"/users/store", "")
 	p.Move(shop+"/orders/paymentsgw", "gateway")
-	if err := Score(p, nil); err != nil {
+	if err := score.Score(p, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Contains(p.Kernel, shop+"/users/store") || p.Service("gateway") == nil || p.ServiceNames()[0] != "gateway" {
@@ -74,7 +76,7 @@ func TestScoreByHand(t *testing.T) {
 		{From: "m/b2", To: "m/k", Weight: 5, Signals: map[string]float64{"calls": 4}, Calls: 4},
 	}
 	truth := map[string]string{"m/a1": "x", "m/a2": "x", "m/b1": "y", "m/b2": "x"}
-	if err := Score(p, truth); err != nil {
+	if err := score.Score(p, truth); err != nil {
 		t.Fatal(err)
 	}
 	// m = 5.5; a: in 2, degree 2·2 + 1 + 0.5 = 5.5; b: in 2, degree 5.5.
@@ -113,12 +115,12 @@ func TestScoreByHand(t *testing.T) {
 func TestScoreRejectsInconsistentPlans(t *testing.T) {
 	p := plan.New("m")
 	p.Packages = []plan.Package{{Path: "m/a"}}
-	if err := Score(p, nil); err == nil {
+	if err := score.Score(p, nil); err == nil {
 		t.Error("a package in no service and not kernel was accepted")
 	}
 	p.Packages = []plan.Package{{Path: "m/a", Service: "a"}}
 	p.Graph = []plan.PackageEdge{{From: "m/a", To: "m/zz", Weight: 1}}
-	if err := Score(p, nil); err == nil {
+	if err := score.Score(p, nil); err == nil {
 		t.Error("an edge to an unknown package was accepted")
 	}
 }
@@ -168,7 +170,7 @@ func BenchmarkScore(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if err := Score(p, truth); err != nil {
+		if err := score.Score(p, truth); err != nil {
 			b.Fatal(err)
 		}
 	}

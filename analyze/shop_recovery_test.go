@@ -3,6 +3,10 @@ package analyze
 import (
 	"context"
 	"testing"
+
+	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/analyze/score"
+	"github.com/carve-dev/carve/analyze/signals"
 )
 
 // TestShopSampleRecovery: carve's plan of samples/shop agrees with its intended decomposition
@@ -11,16 +15,16 @@ func TestShopSampleRecovery(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads samples/shop")
 	}
-	truth, err := ReadTruth("../samples/shop/decomposition.json")
+	truth, err := score.ReadTruth("../samples/shop/decomposition.json")
 	if err != nil {
 		t.Skip(err)
 	}
 	ctx := context.Background()
-	mod, err := Load(ctx, "../samples/shop", LoadOptions{Env: []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}})
+	mod, err := load.Load(ctx, "../samples/shop", load.LoadOptions{Env: []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}})
 	if err != nil {
 		t.Fatalf("load samples/shop: %v", err)
 	}
-	facts, err := Collect(ctx, mod, nil)
+	facts, err := signals.Collect(ctx, mod, nil)
 	if err != nil {
 		t.Fatalf("collect: %v", err)
 	}

@@ -14,6 +14,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/analyze/score"
+	"github.com/carve-dev/carve/analyze/signals"
+
 	"github.com/spf13/cobra"
 
 	"github.com/carve-dev/carve/analyze"
@@ -91,13 +97,13 @@ Signals (--signals chooses and weights them, e.g. "calls=2,imports,implements=3"
 
 func signalHelp() string {
 	var b strings.Builder
-	weights := analyze.DefaultSignals()
-	for _, sig := range analyze.Signals() {
+	weights := graph.DefaultSignals()
+	for _, sig := range signals.Signals() {
 		w, ok := weights[sig.Name()]
 		switch {
 		case !ok:
 			fmt.Fprintf(&b, "  %-11s %s (no weight: always on, %s=0 turns it off)\n", sig.Name(), sig.Doc(), sig.Name())
-		case sig.Name() == analyze.SignalCoChange:
+		case sig.Name() == facts.SignalCoChange:
 			fmt.Fprintf(&b, "  %-11s %s (off unless listed; weight %g)\n", sig.Name(), sig.Doc(), w)
 		default:
 			fmt.Fprintf(&b, "  %-11s %s (default weight %g)\n", sig.Name(), sig.Doc(), w)
@@ -125,7 +131,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	if o.minARI != 0 && o.truth == "" {
 		return inputErr(errors.New("--min-ari needs --truth FILE to score against"))
 	}
-	signals, weights, err := parseSignals(o.signals)
+	sigs, weights, err := parseSignals(o.signals)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -134,16 +140,16 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 		return inputErr(err)
 	}
 	if o.truth != "" {
-		if opts.Truth, err = analyze.ReadTruth(o.truth); err != nil {
+		if opts.Truth, err = score.ReadTruth(o.truth); err != nil {
 			return inputErr(err)
 		}
 	}
 
 	prog := newProgress(s.Err)
-	facts, err := loadFacts(c.Context(), o.dir, o.tests, o.noCache, signals, prog.Update)
+	facts, err := loadFacts(c.Context(), o.dir, o.tests, o.noCache, sigs, prog.Update)
 	prog.Done()
 	if err != nil {
-		if analyze.IsInputError(err) {
+		if load.IsInputError(err) {
 			return inputErr(err)
 		}
 		return err
@@ -155,7 +161,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	}
 	p, err := analyze.Propose(facts, opts)
 	if err != nil {
-		if analyze.IsInputError(err) {
+		if load.IsInputError(err) {
 			return inputErr(err)
 		}
 		return fmt.Errorf("propose services: %w", err)
@@ -197,25 +203,25 @@ func validFormat(f string) bool {
 // signals chooses them: those not listed are not computed (weight 0). The routes signal has no
 // weight (it finds the HTTP entry points, not a coupling): it is computed unless listed as
 // routes=0. Empty means the standard set and weights.
-func parseSignals(spec string) ([]analyze.Signal, map[string]float64, error) {
+func parseSignals(spec string) ([]signals.Signal, map[string]float64, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, nil, nil
 	}
 	weights := map[string]float64{}
-	for _, sig := range analyze.Signals() {
-		if analyze.KnownSignal(sig.Name()) {
+	for _, sig := range signals.Signals() {
+		if graph.KnownSignal(sig.Name()) {
 			weights[sig.Name()] = 0
 		}
 	}
 	routes := true
-	defaults := analyze.DefaultSignals()
+	defaults := graph.DefaultSignals()
 	for _, item := range strings.Split(spec, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			return nil, nil, fmt.Errorf("--signals %q: an empty entry; separate signal names with single commas", spec)
 		}
 		name, val, hasVal := strings.Cut(item, "=")
-		if _, err := analyze.LookupSignal(name); err != nil {
+		if _, err := signals.LookupSignal(name); err != nil {
 			return nil, nil, fmt.Errorf("--signals: %w", err)
 		}
 		w := defaults[name]
@@ -226,7 +232,7 @@ func parseSignals(spec string) ([]analyze.Signal, map[string]float64, error) {
 				return nil, nil, fmt.Errorf("--signals: weight %q of %s is not a non-negative number", val, name)
 			}
 		}
-		if !analyze.KnownSignal(name) {
+		if !graph.KnownSignal(name) {
 			// A signal without a weight (routes): on, or off with NAME=0.
 			if hasVal && w != 0 {
 				return nil, nil, fmt.Errorf("--signals: %s has no weight (it finds entry points, not couplings): list it as %s, or %s=0 to turn it off", name, name, name)
@@ -236,17 +242,17 @@ func parseSignals(spec string) ([]analyze.Signal, map[string]float64, error) {
 		}
 		weights[name] = w
 	}
-	var signals []analyze.Signal
-	for _, sig := range analyze.Signals() {
+	var sigs []signals.Signal
+	for _, sig := range signals.Signals() {
 		name := sig.Name()
-		if weights[name] > 0 || (!analyze.KnownSignal(name) && routes) {
-			signals = append(signals, sig)
+		if weights[name] > 0 || (!graph.KnownSignal(name) && routes) {
+			sigs = append(sigs, sig)
 		}
 	}
-	if !slices.ContainsFunc(signals, func(sig analyze.Signal) bool { return weights[sig.Name()] > 0 }) {
+	if !slices.ContainsFunc(sigs, func(sig signals.Signal) bool { return weights[sig.Name()] > 0 }) {
 		return nil, nil, errors.New("--signals: every chosen coupling signal has weight 0: choose at least one with a positive weight")
 	}
-	return signals, weights, nil
+	return sigs, weights, nil
 }
 
 func loadAnalyzeConfig(o *analyzeOptions) (*analyze.Config, error) {
@@ -311,14 +317,14 @@ func renderSVG(ctx context.Context, w io.Writer, p *plan.Plan, opts render.Optio
 // analysisGCPercent is the garbage collector's pace while a module is loaded and analysed.
 const analysisGCPercent = 200
 
-func loadFacts(ctx context.Context, dir string, tests, noCache bool, signals []analyze.Signal, report func(stage string, done, total int)) (*analyze.Facts, error) {
-	lo := analyze.LoadOptions{Tests: tests, Progress: report}
-	var cache *analyze.FactsCache
+func loadFacts(ctx context.Context, dir string, tests, noCache bool, sigs []signals.Signal, report func(stage string, done, total int)) (*facts.Facts, error) {
+	lo := load.LoadOptions{Tests: tests, Progress: report}
+	var cache *signals.FactsCache
 	var key string
 	if cdir := factsCacheDir(); cdir != "" && !noCache {
-		cache = &analyze.FactsCache{Dir: cdir}
+		cache = &signals.FactsCache{Dir: cdir}
 		report("hashing the tree", 0, -1)
-		if k, err := analyze.FactsKey(ctx, dir, lo, signals); err == nil {
+		if k, err := signals.FactsKey(ctx, dir, lo, sigs); err == nil {
 			key = k
 			if f := cache.Get(key); f != nil {
 				report("facts from the cache (--no-cache recomputes)", 1, 1)
@@ -334,11 +340,11 @@ func loadFacts(ctx context.Context, dir string, tests, noCache bool, signals []a
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(analysisGCPercent))
 	}
-	m, err := analyze.Load(ctx, dir, lo)
+	m, err := load.Load(ctx, dir, lo)
 	if err != nil {
 		return nil, err
 	}
-	facts, err := analyze.Collect(ctx, m, signals)
+	facts, err := signals.Collect(ctx, m, sigs)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/carve-dev/carve/analyze/load"
+
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 
@@ -126,7 +128,7 @@ func runTUI(ctx context.Context, s Streams, o *tuiOptions) error {
 	_, runErr := prog.Run()
 	if err := m.Err(); err != nil {
 		logger.Error("tui ended", "err", err)
-		if analyze.IsInputError(err) || errors.Is(err, analyze.ErrNoPackages) {
+		if load.IsInputError(err) || errors.Is(err, analyze.ErrNoPackages) {
 			return inputErr(err)
 		}
 		return err

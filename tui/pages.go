@@ -2,9 +2,10 @@ package tui
 
 import (
 	"fmt"
-	"github.com/carve-dev/carve/analyze/plan"
 	"sort"
 	"strings"
+
+	"github.com/carve-dev/carve/analyze/plan"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"

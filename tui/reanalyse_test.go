@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/analyze/signals"
+
 	"github.com/carve-dev/carve/analyze"
 	"github.com/carve-dev/carve/analyze/plan"
 )
@@ -89,11 +92,11 @@ func TestSavedPlanReproduces(t *testing.T) {
 // for it with a given carve.yaml (seed 1).
 func proposer(t *testing.T, dir string) func(*analyze.Config) *plan.Plan {
 	t.Helper()
-	m, err := analyze.Load(context.Background(), dir, analyze.LoadOptions{})
+	m, err := load.Load(context.Background(), dir, load.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := analyze.Collect(context.Background(), m, nil)
+	facts, err := signals.Collect(context.Background(), m, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 package tui
 
 import (
-	"github.com/carve-dev/carve/analyze"
 	"github.com/carve-dev/carve/analyze/plan"
+	"github.com/carve-dev/carve/analyze/score"
 )
 
 // Scorer recomputes everything in a plan that follows from where its packages sit: the services
@@ -14,7 +14,7 @@ type Scorer func(p *plan.Plan) error
 // Rescore is the Scorer carve analyze itself uses (analyze.Score), without a ground truth: an
 // edited plan is no longer what a truth file's agreement was measured on.
 func Rescore(p *plan.Plan) error {
-	if err := analyze.Score(p, nil); err != nil {
+	if err := score.Score(p, nil); err != nil {
 		return err
 	}
 	p.Metrics.ARI, p.Metrics.MoJoFM = nil, nil

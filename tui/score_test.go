@@ -2,9 +2,10 @@ package tui
 
 import (
 	"bytes"
-	tea "charm.land/bubbletea/v2"
 	"math"
 	"testing"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/carve-dev/carve/analyze/plan"
 )

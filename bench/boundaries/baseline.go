@@ -8,10 +8,11 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/carve-dev/carve/analyze/score"
+
 	"gonum.org/v1/gonum/graph/community"
 	"gonum.org/v1/gonum/graph/simple"
 
-	"github.com/carve-dev/carve/analyze"
 	"github.com/carve-dev/carve/analyze/plan"
 	"github.com/carve-dev/carve/internal/pathblind"
 )
@@ -108,7 +109,7 @@ func (g *importGraph) baseline(truth map[string]string, seeds int) (baseline, er
 	}
 	var b baseline
 	for s := 1; s <= seeds; s++ {
-		ts, err := analyze.CompareTruth(g.louvain(uint64(s)), truth)
+		ts, err := score.CompareTruth(g.louvain(uint64(s)), truth)
 		if err != nil {
 			return baseline{}, err
 		}

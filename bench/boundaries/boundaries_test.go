@@ -168,7 +168,7 @@ printf '%s' '{"schema": "carve.plan/v1", "module": "example.com/fix", "settings"
 	corpus := t.TempDir()
 	os.WriteFile(filepath.Join(corpus, "fixture.json"), []byte(`{"example.com/fix/users": "u", "example.com/fix/orders": "o"}`), 0o644)
 	c := config{trees: filepath.Join("..", "..", "internal", "pathblind", "testdata"), corpus: corpus, carve: fake, scratch: t.TempDir(), seeds: 2}
-	r, err := score(context.Background(), c, "fixture", "normal")
+	r, err := scoreCase(context.Background(), c, "fixture", "normal")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ printf '%s' '{"schema": "carve.plan/v1", "module": "example.com/fix", "settings"
 		t.Errorf("row %+v", r)
 	}
 	os.WriteFile(fake, []byte("#!/bin/sh\necho broken tree >&2\nexit 1\n"), 0o755)
-	if _, err := score(context.Background(), c, "fixture", "normal"); err == nil || !strings.Contains(err.Error(), "broken tree") {
+	if _, err := scoreCase(context.Background(), c, "fixture", "normal"); err == nil || !strings.Contains(err.Error(), "broken tree") {
 		t.Errorf("failing carve: %v", err)
 	}
 }

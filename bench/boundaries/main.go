@@ -24,8 +24,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/carve-dev/carve/analyze"
 	"github.com/carve-dev/carve/analyze/plan"
+	"github.com/carve-dev/carve/analyze/score"
 	"github.com/carve-dev/carve/internal/pathblind"
 )
 
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	var rows []row
 	for _, name := range cases {
 		for _, variant := range []string{"normal", "path-blind"} {
-			r, err := score(ctx, c, name, variant)
+			r, err := scoreCase(ctx, c, name, variant)
 			if err != nil {
 				return fmt.Errorf("%s (%s): %w", name, variant, err)
 			}
@@ -124,8 +124,8 @@ type row struct {
 	seconds       float64
 }
 
-// score analyses one variant of a case and computes its baseline.
-func score(ctx context.Context, c config, name, variant string) (row, error) {
+// scoreCase analyses one variant of a case and computes its baseline.
+func scoreCase(ctx context.Context, c config, name, variant string) (row, error) {
 	tree := filepath.Join(c.trees, name)
 	truthFile := filepath.Join(c.corpus, name+".json")
 	if variant == "path-blind" {
@@ -134,7 +134,7 @@ func score(ctx context.Context, c config, name, variant string) (row, error) {
 			return row{}, err
 		}
 	}
-	truth, err := analyze.ReadTruth(truthFile)
+	truth, err := score.ReadTruth(truthFile)
 	if err != nil {
 		return row{}, err
 	}
@@ -192,7 +192,7 @@ func blindCopy(ctx context.Context, c config, name string) (tree, truth string, 
 	if err != nil {
 		return "", "", err
 	}
-	t, err := analyze.ReadTruth(filepath.Join(c.corpus, name+".json"))
+	t, err := score.ReadTruth(filepath.Join(c.corpus, name+".json"))
 	if err != nil {
 		return "", "", err
 	}
@@ -200,7 +200,7 @@ func blindCopy(ctx context.Context, c config, name string) (tree, truth string, 
 	if len(missing) > 0 {
 		slog.Warn("truth packages not in the tree", "case", name, "count", len(missing))
 	}
-	if err := analyze.WriteTruth(truth, nt); err != nil {
+	if err := score.WriteTruth(truth, nt); err != nil {
 		return "", "", err
 	}
 	return tree, truth, nil

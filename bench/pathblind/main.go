@@ -16,7 +16,8 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/carve-dev/carve/analyze"
+	"github.com/carve-dev/carve/analyze/score"
+
 	"github.com/carve-dev/carve/internal/pathblind"
 )
 
@@ -48,7 +49,7 @@ func run(args []string) error {
 	var t map[string]string
 	if *truth != "" {
 		var err error
-		if t, err = analyze.ReadTruth(*truth); err != nil {
+		if t, err = score.ReadTruth(*truth); err != nil {
 			return err
 		}
 	}
@@ -71,7 +72,7 @@ func run(args []string) error {
 		if len(missing) > 0 {
 			slog.Warn("truth packages not in the module, left out", "count", len(missing), "first", missing[0])
 		}
-		if err := analyze.WriteTruth(*truthOut, nt); err != nil {
+		if err := score.WriteTruth(*truthOut, nt); err != nil {
 			return err
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"text/tabwriter"
 
-	"github.com/carve-dev/carve/analyze"
+	"github.com/carve-dev/carve/analyze/score"
 )
 
 // Layout recovery: on every layout, normal and path-blind, carve's plan must find the planted
@@ -78,7 +78,7 @@ func scoreLayout(t *testing.T, o Options, r *layoutRun) {
 			t.Errorf("%s %+v: carve's plan does not place %s", o.Layout, o, want)
 		}
 	}
-	r.strict, r.full, r.found = analyze.ARI(labels, res.Truth), analyze.ARI(labels, res.Labels()), len(p.Services)
+	r.strict, r.full, r.found = score.ARI(labels, res.Truth), score.ARI(labels, res.Labels()), len(p.Services)
 	r.qFound = p.Metrics.Modularity
 	r.qPlanted = plantedModularity(t, p, res.Truth)
 }

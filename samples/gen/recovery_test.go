@@ -8,6 +8,11 @@ import (
 	"testing"
 	"text/tabwriter"
 
+	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/analyze/score"
+	"github.com/carve-dev/carve/analyze/signals"
+
 	"github.com/carve-dev/carve/analyze"
 	"github.com/carve-dev/carve/analyze/plan"
 )
@@ -45,7 +50,7 @@ func recoverPlanted(t *testing.T, o Options) recovery {
 			found[pkg] = s.Name
 		}
 	}
-	r := recovery{ari: analyze.ARI(found, res.Truth), services: len(p.Services), qFound: p.Metrics.Modularity}
+	r := recovery{ari: score.ARI(found, res.Truth), services: len(p.Services), qFound: p.Metrics.Modularity}
 	r.qTruth = plantedModularity(t, p, res.Truth)
 	return r
 }
@@ -60,7 +65,7 @@ func plantedModularity(t *testing.T, p *plan.Plan, truth map[string]string) floa
 			p.Packages[i].Service, p.Packages[i].Kernel = s, false
 		}
 	}
-	if err := analyze.Score(p, nil); err != nil {
+	if err := score.Score(p, nil); err != nil {
 		t.Fatalf("score the planted partition: %v", err)
 	}
 	return p.Metrics.Modularity
@@ -70,11 +75,11 @@ func plantedModularity(t *testing.T, p *plan.Plan, truth map[string]string) floa
 func proposeFor(t *testing.T, dir string, res *Result) *plan.Plan {
 	t.Helper()
 	ctx := context.Background()
-	mod, err := analyze.Load(ctx, dir, analyze.LoadOptions{Env: goEnv(dir, res)})
+	mod, err := load.Load(ctx, dir, load.LoadOptions{Env: goEnv(dir, res)})
 	if err != nil {
 		t.Fatalf("load %+v: %v", res.Options, err)
 	}
-	facts, err := analyze.Collect(ctx, mod, nil)
+	facts, err := signals.Collect(ctx, mod, nil)
 	if err != nil {
 		t.Fatalf("collect %+v: %v", res.Options, err)
 	}
@@ -144,17 +149,17 @@ func TestCarveSeesThePlantedCoupling(t *testing.T) {
 	o := Options{Services: 4, PackagesPerService: 8, Mixing: 0.4, Seed: 11, LinesPerPackage: 1}
 	dir, res := generate(t, o)
 	ctx := context.Background()
-	mod, err := analyze.Load(ctx, dir, analyze.LoadOptions{Env: []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}})
+	mod, err := load.Load(ctx, dir, load.LoadOptions{Env: []string{"GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := analyze.Collect(ctx, mod, nil)
+	found, err := signals.Collect(ctx, mod, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	intra, cross := map[string]int{}, map[string]int{}
-	for _, d := range facts.Deps {
+	for _, d := range found.Deps {
 		a, okA := res.Truth[d.From]
 		b, okB := res.Truth[d.To]
 		switch {
@@ -166,7 +171,7 @@ func TestCarveSeesThePlantedCoupling(t *testing.T) {
 		}
 	}
 	t.Logf("deps between service packages by signal: inside services %v, across %v", intra, cross)
-	for _, s := range []string{analyze.SignalImports, analyze.SignalCalls, analyze.SignalTypes, analyze.SignalImplements, analyze.SignalState} {
+	for _, s := range []string{facts.SignalImports, facts.SignalCalls, facts.SignalTypes, facts.SignalImplements, facts.SignalState} {
 		if intra[s] == 0 || cross[s] == 0 {
 			t.Errorf("signal %s found %d couplings inside services and %d across; the generator plants both", s, intra[s], cross[s])
 		}
@@ -184,7 +189,7 @@ func TestCarveSeesThePlantedCoupling(t *testing.T) {
 		}
 	}
 	got := map[string]bool{}
-	for _, tu := range facts.Tables {
+	for _, tu := range found.Tables {
 		if tu.Store == "sql" {
 			got[tu.Package+" "+tu.Table] = true
 		}
@@ -208,10 +213,10 @@ func TestCarveSeesThePlantedCoupling(t *testing.T) {
 	for _, e := range res.Entries {
 		entries[e] = true
 	}
-	if len(facts.Routes) != res.Stats.Routes {
-		t.Errorf("carve found %d routes, %d were registered", len(facts.Routes), res.Stats.Routes)
+	if len(found.Routes) != res.Stats.Routes {
+		t.Errorf("carve found %d routes, %d were registered", len(found.Routes), res.Stats.Routes)
 	}
-	for _, r := range facts.Routes {
+	for _, r := range found.Routes {
 		if !entries[r.Package] {
 			t.Errorf("route %s %s attributed to %s, not an entry package", r.Method, r.Pattern, r.Package)
 		}

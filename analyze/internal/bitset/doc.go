@@ -1,0 +1,2 @@
+// Package bitset is a fixed-size set of small non-negative integers (package indexes).
+package bitset
