@@ -8,6 +8,7 @@ import (
 	"github.com/carve-dev/carve/analyze/evidence"
 	"github.com/carve-dev/carve/analyze/facts"
 	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/internal/factstest"
 
 	"github.com/carve-dev/carve/analyze/plan"
 )
@@ -26,46 +27,46 @@ func layoutFacts(withMains bool, rename func(string) string) *facts.Facts {
 		}
 		return m + "/" + strings.Join(out, "/")
 	}
-	b := newFacts(m)
+	b := factstest.New(m)
 	svcs := []string{"alpha", "bravo", "charlie"}
 	lib, log := p("pkg/lib"), p("pkg/log")
-	b.pkg(lib, 100).pkg(log, 50)
-	b.use(lib, log, 1)
+	b.Pkg(lib, 100).Pkg(log, 50)
+	b.Use(lib, log, 1)
 	root := p("cmd/all")
-	b.main(root)
+	b.Main(root)
 	var tops []string
 	for _, s := range svcs {
 		top := p("modules/" + s)
 		if withMains {
 			top = p("cmd/" + s)
-			b.main(top)
+			b.Main(top)
 		} else {
-			b.pkg(top, 300)
+			b.Pkg(top, 300)
 		}
 		tops = append(tops, top)
 		core, store, client := top+"/"+rename("core"), top+"/"+rename("store"), top+"/"+rename("client")
-		b.pkg(core, 200).pkg(store, 150).pkg(client, 40)
-		b.use(top, core, 4).use(core, store, 3).use(core, lib, 2).use(store, log, 1).use(client, log, 1)
-		b.table(store, s+"_items", facts.ReadWrite)
-		b.route(top, "GET", "/"+s+"/{id}")
-		b.use(root, top, 2)
+		b.Pkg(core, 200).Pkg(store, 150).Pkg(client, 40)
+		b.Use(top, core, 4).Use(core, store, 3).Use(core, lib, 2).Use(store, log, 1).Use(client, log, 1)
+		b.Table(store, s+"_items", facts.ReadWrite)
+		b.Route(top, "GET", "/"+s+"/{id}")
+		b.Use(root, top, 2)
 	}
 	// charlie calls alpha through alpha's client: the client stays alpha's.
-	b.use(tops[2]+"/"+rename("core"), tops[0]+"/"+rename("client"), 2)
-	b.use(root, lib, 1)
+	b.Use(tops[2]+"/"+rename("core"), tops[0]+"/"+rename("client"), 2)
+	b.Use(root, lib, 1)
 	// Tools: a generator below tools/ and a main that imports go/format.
 	gen := p("tools/gen")
-	b.main(gen)
-	b.use(gen, lib, 1)
+	b.Main(gen)
+	b.Use(gen, lib, 1)
 	fmtr := p("cmd/fmtr")
-	b.main(fmtr)
-	b.use(fmtr, log, 1)
-	for i := range b.f.Packages {
-		if b.f.Packages[i].Path == fmtr {
-			b.f.Packages[i].Imports = append(b.f.Packages[i].Imports, "go/format")
+	b.Main(fmtr)
+	b.Use(fmtr, log, 1)
+	for i := range b.F.Packages {
+		if b.F.Packages[i].Path == fmtr {
+			b.F.Packages[i].Imports = append(b.F.Packages[i].Imports, "go/format")
 		}
 	}
-	return b.f
+	return b.F
 }
 
 func identity(s string) string { return s }
@@ -259,9 +260,9 @@ func TestEvidenceGeneratedStubs(t *testing.T) {
 	const m = "example.com/mono/"
 	stub := m + "api/alphapb"
 	f.Packages = append(f.Packages, facts.PackageInfo{Path: stub, Name: "alphapb", Dir: stub, Files: 1, Lines: 400, Generated: true})
-	b := &factsBuilder{f: f}
-	b.use(m+"modules/alpha/core", stub, 1).dep(m+"modules/alpha/core", stub, facts.SignalImplements, 1)
-	b.use(m+"modules/charlie/core", stub, 2).use(m+"modules/bravo/core", stub, 1)
+	b := &factstest.Builder{F: f}
+	b.Use(m+"modules/alpha/core", stub, 1).Dep(m+"modules/alpha/core", stub, facts.SignalImplements, 1)
+	b.Use(m+"modules/charlie/core", stub, 2).Use(m+"modules/bravo/core", stub, 1)
 	p := proposeFacts(t, f)
 	for _, pk := range p.Packages {
 		if pk.Path == stub && pk.Service != "alpha" {
@@ -284,25 +285,25 @@ func TestEvidenceGeneratedStubs(t *testing.T) {
 // In a workspace, a module holding one service main is that service's territory: its package
 // another service also builds stays with its module.
 func TestEvidenceWorkspaceModules(t *testing.T) {
-	b := &factsBuilder{f: &facts.Facts{Modules: []string{"example.com/lib", "example.com/svc1", "example.com/svc2"}, Root: "/src"}}
+	b := &factstest.Builder{F: &facts.Facts{Modules: []string{"example.com/lib", "example.com/svc1", "example.com/svc2"}, Root: "/src"}}
 	add := func(path, dir string, main bool) {
 		name := path[strings.LastIndex(path, "/")+1:]
 		if main {
 			name = "main"
 		}
-		b.f.Packages = append(b.f.Packages, facts.PackageInfo{Path: path, Name: name, Dir: dir, Main: main, Files: 1, Lines: 100})
+		b.F.Packages = append(b.F.Packages, facts.PackageInfo{Path: path, Name: name, Dir: dir, Main: main, Files: 1, Lines: 100})
 	}
 	add("example.com/lib/log", "lib/log", false)
 	for _, s := range []string{"svc1", "svc2"} {
 		add("example.com/"+s+"/cmd/"+s, s+"/cmd/"+s, true)
 		add("example.com/"+s+"/internal/core", s+"/internal/core", false)
 		add("example.com/"+s+"/model", s+"/model", false)
-		b.use("example.com/"+s+"/cmd/"+s, "example.com/"+s+"/internal/core", 3)
-		b.use("example.com/"+s+"/internal/core", "example.com/"+s+"/model", 2)
-		b.use("example.com/"+s+"/internal/core", "example.com/lib/log", 1)
+		b.Use("example.com/"+s+"/cmd/"+s, "example.com/"+s+"/internal/core", 3)
+		b.Use("example.com/"+s+"/internal/core", "example.com/"+s+"/model", 2)
+		b.Use("example.com/"+s+"/internal/core", "example.com/lib/log", 1)
 	}
-	b.use("example.com/svc2/internal/core", "example.com/svc1/model", 1) // svc2 reads svc1's model
-	p := proposeFacts(t, b.f)
+	b.Use("example.com/svc2/internal/core", "example.com/svc1/model", 1) // svc2 reads svc1's model
+	p := proposeFacts(t, b.F)
 	want := map[string]string{
 		"example.com/svc1/model": "svc1", "example.com/svc2/model": "svc2",
 		"example.com/svc1/internal/core": "svc1", "example.com/lib/log": "",

@@ -3,74 +3,15 @@ package analyze
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/internal/factstest"
 
 	"github.com/carve-dev/carve/analyze/plan"
 )
-
-// factsBuilder builds Facts by hand for clustering tests.
-type factsBuilder struct {
-	f    *facts.Facts
-	line int
-}
-
-func newFacts(module string) *factsBuilder {
-	return &factsBuilder{f: &facts.Facts{Modules: []string{module}, Root: "/src"}}
-}
-
-func (b *factsBuilder) pkg(path string, lines int) *factsBuilder {
-	name := path[strings.LastIndex(path, "/")+1:]
-	b.f.Packages = append(b.f.Packages, facts.PackageInfo{Path: path, Name: name, Dir: path, Files: 1, Lines: lines})
-	return b
-}
-
-func (b *factsBuilder) main(path string) *factsBuilder {
-	b.f.Packages = append(b.f.Packages, facts.PackageInfo{Path: path, Name: "main", Dir: path, Main: true, Files: 1, Lines: 50})
-	return b
-}
-
-func (b *factsBuilder) dep(from, to, signal string, count int) *factsBuilder {
-	return b.depC(from, to, signal, count, false)
-}
-
-func (b *factsBuilder) depC(from, to, signal string, count int, contract bool) *factsBuilder {
-	b.line++
-	if signal == facts.SignalImports {
-		for i := range b.f.Packages {
-			if p := &b.f.Packages[i]; p.Path == from && !slices.Contains(p.Imports, to) {
-				p.Imports = append(p.Imports, to)
-			}
-		}
-	}
-	file := strings.TrimPrefix(from, b.f.Modules[0]+"/") + "/x.go"
-	b.f.Deps = append(b.f.Deps, facts.Dep{From: from, To: to, Signal: signal, Count: count, Contract: contract, Sites: []facts.Site{{File: file, Line: b.line}}})
-	return b
-}
-
-// use adds imports + calls + types from one package to another.
-func (b *factsBuilder) use(from, to string, calls int) *factsBuilder {
-	b.dep(from, to, facts.SignalImports, 1)
-	if calls > 0 {
-		b.dep(from, to, facts.SignalCalls, calls)
-	}
-	return b.dep(from, to, facts.SignalTypes, 1+calls/2)
-}
-
-func (b *factsBuilder) route(pkg, method, pattern string) *factsBuilder {
-	b.line++
-	b.f.Routes = append(b.f.Routes, facts.RouteDecl{Package: pkg, Method: method, Pattern: pattern, Handler: pkg + ".Handle", Router: "net/http", Site: facts.Site{File: "cmd/server/main.go", Line: b.line}})
-	return b
-}
-
-func (b *factsBuilder) table(pkg, table string, acc facts.Access) *factsBuilder {
-	b.f.Tables = append(b.f.Tables, facts.TableUse{Package: pkg, Table: table, Store: "dynamodb", Access: acc})
-	return b
-}
 
 // shopFacts is a small monolith: three services (orders, payments, users), each an HTTP package
 // with routes, a domain package and a store owning a table; a logging package every package uses
@@ -81,32 +22,32 @@ func (b *factsBuilder) table(pkg, table string, acc facts.Access) *factsBuilder 
 //     payments a lot and is wired only by main. It does not even import orders.
 func shopFacts() *facts.Facts {
 	const m = "example.com/shop"
-	b := newFacts(m)
+	b := factstest.New(m)
 	svcs := []string{"orders", "payments", "users"}
-	b.main(m + "/cmd/server")
-	b.pkg(m+"/platform/log", 80)
+	b.Main(m + "/cmd/server")
+	b.Pkg(m+"/platform/log", 80)
 	for _, s := range svcs {
 		h, d, st := m+"/"+s+"/http", m+"/"+s, m+"/"+s+"/store"
-		b.pkg(h, 200).pkg(d, 300).pkg(st, 150)
-		b.route(h, "GET", "/"+s+"/{id}").route(h, "POST", "/"+s)
-		b.use(h, d, 6).use(d, st, 5)
-		b.dep(st, d, facts.SignalImplements, 1).dep(st, d, facts.SignalTypes, 3)
-		b.table(st, s, facts.ReadWrite)
-		b.use(m+"/cmd/server", h, 1)
+		b.Pkg(h, 200).Pkg(d, 300).Pkg(st, 150)
+		b.Route(h, "GET", "/"+s+"/{id}").Route(h, "POST", "/"+s)
+		b.Use(h, d, 6).Use(d, st, 5)
+		b.Dep(st, d, facts.SignalImplements, 1).Dep(st, d, facts.SignalTypes, 3)
+		b.Table(st, s, facts.ReadWrite)
+		b.Use(m+"/cmd/server", h, 1)
 		for _, p := range []string{h, d, st} {
-			b.use(p, m+"/platform/log", 2)
+			b.Use(p, m+"/platform/log", 2)
 		}
 	}
-	b.use(m+"/cmd/server", m+"/platform/log", 1)
-	b.depC(m+"/orders", m+"/payments", facts.SignalTypes, 2, true)
-	b.use(m+"/orders/http", m+"/users/store", 1)
+	b.Use(m+"/cmd/server", m+"/platform/log", 1)
+	b.DepC(m+"/orders", m+"/payments", facts.SignalTypes, 2, true)
+	b.Use(m+"/orders/http", m+"/users/store", 1)
 	gw := m + "/orders/paymentsgw"
-	b.pkg(gw, 120)
-	b.dep(gw, m+"/orders", facts.SignalImplements, 1)
-	b.use(gw, m+"/payments", 8)
-	b.use(gw, m+"/platform/log", 1)
-	b.use(m+"/cmd/server", gw, 1)
-	return b.f
+	b.Pkg(gw, 120)
+	b.Dep(gw, m+"/orders", facts.SignalImplements, 1)
+	b.Use(gw, m+"/payments", 8)
+	b.Use(gw, m+"/platform/log", 1)
+	b.Use(m+"/cmd/server", gw, 1)
+	return b.F
 }
 
 // partitionOf returns a plan's services as sorted package lists, the kernel last, one string per
@@ -145,23 +86,23 @@ func serviceOf(t *testing.T, p *plan.Plan, pkg string) string {
 func plantedFacts(seed uint64, k, n int, mu float64, kernels int) (*facts.Facts, map[string]string) {
 	r := rand.New(rand.NewPCG(seed, 7))
 	const m = "example.com/big"
-	b := newFacts(m)
+	b := factstest.New(m)
 	truth := map[string]string{}
 	name := func(s, i int) string { return fmt.Sprintf("%s/svc%d/p%d", m, s, i) }
 	for s := range k {
 		for i := range n {
 			p := name(s, i)
-			b.pkg(p, 50+r.IntN(400))
+			b.Pkg(p, 50+r.IntN(400))
 			truth[p] = fmt.Sprintf("svc%d", s)
 			if i == 0 {
-				b.route(p, "GET", fmt.Sprintf("/svc%d/{id}", s))
+				b.Route(p, "GET", fmt.Sprintf("/svc%d/{id}", s))
 			}
 		}
-		b.table(name(s, n-1), fmt.Sprintf("t%d", s), facts.ReadWrite)
+		b.Table(name(s, n-1), fmt.Sprintf("t%d", s), facts.ReadWrite)
 	}
 	for j := range kernels {
 		kp := fmt.Sprintf("%s/kernel/k%d", m, j)
-		b.pkg(kp, 100)
+		b.Pkg(kp, 100)
 		truth[kp] = "kernel"
 	}
 	for s := range k {
@@ -176,12 +117,12 @@ func plantedFacts(seed uint64, k, n int, mu float64, kernels int) (*facts.Facts,
 				if to == from {
 					continue
 				}
-				b.use(from, to, 1+r.IntN(5))
+				b.Use(from, to, 1+r.IntN(5))
 			}
 			for j := range kernels {
-				b.use(from, fmt.Sprintf("%s/kernel/k%d", m, j), 1+r.IntN(3))
+				b.Use(from, fmt.Sprintf("%s/kernel/k%d", m, j), 1+r.IntN(3))
 			}
 		}
 	}
-	return b.f, truth
+	return b.F, truth
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/carve-dev/carve/analyze/cluster"
 	"github.com/carve-dev/carve/analyze/facts"
 	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/internal/factstest"
 	"github.com/carve-dev/carve/analyze/load"
 	"github.com/carve-dev/carve/analyze/score"
 
@@ -99,20 +100,20 @@ func TestAdapterJoinsItsOwner(t *testing.T) {
 // TestKernelDoesNotGlue: a utility every package uses is kernel, and the services stay apart
 // even though each is tied to the others through it.
 func TestKernelDoesNotGlue(t *testing.T) {
-	b := newFacts("example.com/m")
+	b := factstest.New("example.com/m")
 	svcs := []string{"alpha", "beta", "gamma", "delta"}
 	for _, s := range svcs {
 		h, d := "example.com/m/"+s+"/web", "example.com/m/"+s
-		b.pkg(h, 100).pkg(d, 100).route(h, "GET", "/"+s)
-		b.use(h, d, 3)
+		b.Pkg(h, 100).Pkg(d, 100).Route(h, "GET", "/"+s)
+		b.Use(h, d, 3)
 	}
-	b.pkg("example.com/m/util", 50)
+	b.Pkg("example.com/m/util", 50)
 	for _, s := range svcs {
 		// Heavy use of the utility: without a kernel it would be the module's hub.
-		b.use("example.com/m/"+s+"/web", "example.com/m/util", 20)
-		b.use("example.com/m/"+s, "example.com/m/util", 20)
+		b.Use("example.com/m/"+s+"/web", "example.com/m/util", 20)
+		b.Use("example.com/m/"+s, "example.com/m/util", 20)
 	}
-	p := propose(t, b.f, Options{})
+	p := propose(t, b.F, Options{})
 	if !slices.Equal(p.Kernel, []string{"example.com/m/util"}) {
 		t.Fatalf("kernel %v, want the utility", p.Kernel)
 	}
@@ -126,7 +127,7 @@ func TestKernelDoesNotGlue(t *testing.T) {
 	}
 	// Marked as a service package, the utility is not kernel.
 	cfg := mustConfig(t, "services:\n  util: [example.com/m/util]\n")
-	p = propose(t, b.f, Options{Config: cfg})
+	p = propose(t, b.F, Options{Config: cfg})
 	if len(p.Kernel) != 0 || serviceOf(t, p, "example.com/m/util") != "util" {
 		t.Fatalf("pinned utility: kernel %v, service %q", p.Kernel, serviceOf(t, p, "example.com/m/util"))
 	}
@@ -135,19 +136,19 @@ func TestKernelDoesNotGlue(t *testing.T) {
 func TestKernelNeedsLeaf(t *testing.T) {
 	// A package used by everyone but using many non-kernel packages itself is a hub of the
 	// domain, not a library.
-	b := newFacts("example.com/m")
+	b := factstest.New("example.com/m")
 	var all []string
 	for i := range 6 {
 		p := "example.com/m/p" + string(rune('a'+i))
-		b.pkg(p, 10)
+		b.Pkg(p, 10)
 		all = append(all, p)
 	}
-	b.pkg("example.com/m/hub", 10)
+	b.Pkg("example.com/m/hub", 10)
 	for _, p := range all {
-		b.use(p, "example.com/m/hub", 1)
-		b.use("example.com/m/hub", p, 1)
+		b.Use(p, "example.com/m/hub", 1)
+		b.Use("example.com/m/hub", p, 1)
 	}
-	g, err := graph.Build(b.f, graph.DefaultSignals(), graph.DefaultContract)
+	g, err := graph.Build(b.F, graph.DefaultSignals(), graph.DefaultContract)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +346,7 @@ func TestProposeBadInput(t *testing.T) {
 		}
 	}
 	// One package, no edges: one service, no panic.
-	p := propose(t, newFacts("example.com/one").pkg("example.com/one", 10).f, Options{})
+	p := propose(t, factstest.New("example.com/one").Pkg("example.com/one", 10).F, Options{})
 	if len(p.Services) != 1 || p.Services[0].Name != "one" {
 		t.Fatalf("one package: %+v", p.Services)
 	}
@@ -379,14 +380,14 @@ func TestSignalsOff(t *testing.T) {
 func TestHubsDoNotGlue(t *testing.T) {
 	base := propose(t, shopFacts(), Options{})
 	f := shopFacts()
-	b := &factsBuilder{f: f, line: 1000}
-	b.pkg(shop+"/router", 100).pkg(shop+"/platform/trace", 40)
+	b := factstest.From(f)
+	b.Pkg(shop+"/router", 100).Pkg(shop+"/platform/trace", 40)
 	for _, s := range []string{"orders", "payments", "users"} {
-		b.use(shop+"/router", shop+"/"+s+"/http", 3)
-		b.dep(shop+"/"+s+"/http", shop+"/router", facts.SignalImplements, 1)
-		b.use(shop+"/"+s+"/http", shop+"/platform/trace", 4)
+		b.Use(shop+"/router", shop+"/"+s+"/http", 3)
+		b.Dep(shop+"/"+s+"/http", shop+"/router", facts.SignalImplements, 1)
+		b.Use(shop+"/"+s+"/http", shop+"/platform/trace", 4)
 	}
-	b.use(shop+"/cmd/server", shop+"/router", 1)
+	b.Use(shop+"/cmd/server", shop+"/router", 1)
 	p := propose(t, f, Options{})
 	for _, s := range base.Services {
 		for _, pkg := range s.Packages {

@@ -1,10 +1,10 @@
-package analyze
+package cluster
 
 import (
 	"testing"
 
-	"github.com/carve-dev/carve/analyze/cluster"
 	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/internal/factstest"
 )
 
 func TestNameOf(t *testing.T) {
@@ -26,18 +26,18 @@ func TestNameOf(t *testing.T) {
 		"example.com/shop/user_profiles/repository": "user-profiles",
 	}
 	for path, want := range cases {
-		if got := cluster.NameOf(path, mods); got != want {
+		if got := NameOf(path, mods); got != want {
 			t.Errorf("nameOf(%s) = %q, want %q", path, got, want)
 		}
 	}
 }
 
 func TestNameServicesDedupAndPins(t *testing.T) {
-	f := newFacts("example.com/shop").
-		pkg("example.com/shop/orders", 100).pkg("example.com/shop/orders/http", 100).
-		pkg("example.com/shop/legacy/orders", 100).
-		pkg("example.com/shop/billing/store", 100).
-		pkg("example.com/shop/api", 10).f
+	f := factstest.New("example.com/shop").
+		Pkg("example.com/shop/orders", 100).Pkg("example.com/shop/orders/http", 100).
+		Pkg("example.com/shop/legacy/orders", 100).
+		Pkg("example.com/shop/billing/store", 100).
+		Pkg("example.com/shop/api", 10).F
 	g, err := graph.Build(f, graph.DefaultSignals(), graph.DefaultContract)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestNameServicesDedupAndPins(t *testing.T) {
 	label[idx["example.com/shop/billing/store"]] = 2
 	label[idx["example.com/shop/api"]] = 3
 	pins := make([]string, len(g.Paths))
-	names := cluster.NameServices(g, label, pins, f.Modules, nil)
+	names := NameServices(g, label, pins, f.Modules, nil)
 	want := map[int]string{0: "orders", 1: "legacy", 2: "billing", 3: "shop"}
 	for l, n := range want {
 		if names[l] != n {
@@ -59,7 +59,7 @@ func TestNameServicesDedupAndPins(t *testing.T) {
 	}
 	// A pin wins, even over a bigger service that wanted the name.
 	pins[idx["example.com/shop/billing/store"]] = "orders"
-	names = cluster.NameServices(g, label, pins, f.Modules, nil)
+	names = NameServices(g, label, pins, f.Modules, nil)
 	if names[2] != "orders" || names[0] == "orders" {
 		t.Errorf("pinned names: %v, want service 2 = orders and service 0 not", names)
 	}
@@ -73,15 +73,15 @@ func TestNameServicesDedupAndPins(t *testing.T) {
 }
 
 func TestNameQualifiedBeforeNumbered(t *testing.T) {
-	f := newFacts("example.com/shop").
-		pkg("example.com/shop/payments", 100).pkg("example.com/shop/payments/http", 100).
-		pkg("example.com/shop/payments/store", 100).f
+	f := factstest.New("example.com/shop").
+		Pkg("example.com/shop/payments", 100).Pkg("example.com/shop/payments/http", 100).
+		Pkg("example.com/shop/payments/store", 100).F
 	g, err := graph.Build(f, graph.DefaultSignals(), graph.DefaultContract)
 	if err != nil {
 		t.Fatal(err)
 	}
 	label := []int{0, 0, 1} // payments, payments/http | payments/store
-	names := cluster.NameServices(g, label, make([]string, 3), f.Modules, nil)
+	names := NameServices(g, label, make([]string, 3), f.Modules, nil)
 	if names[0] != "payments" || names[1] != "payments-store" {
 		t.Fatalf("names %v, want payments and payments-store", names)
 	}

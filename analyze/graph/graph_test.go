@@ -1,27 +1,27 @@
-package analyze
+package graph
 
 import (
 	"math"
 	"testing"
 
 	"github.com/carve-dev/carve/analyze/facts"
-	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/internal/factstest"
 )
 
 func TestBuildGraphWeights(t *testing.T) {
-	b := newFacts("m")
+	b := factstest.New("m")
 	for _, p := range []string{"m/a", "m/b", "m/c", "m/d", "m/e"} {
-		b.pkg(p, 10)
+		b.Pkg(p, 10)
 	}
-	b.dep("m/a", "m/b", facts.SignalImports, 1)
-	b.dep("m/a", "m/b", facts.SignalCalls, 10)
-	b.depC("m/a", "m/b", facts.SignalTypes, 4, true)
-	b.dep("m/b", "m/a", facts.SignalImplements, 1)
+	b.Dep("m/a", "m/b", facts.SignalImports, 1)
+	b.Dep("m/a", "m/b", facts.SignalCalls, 10)
+	b.DepC("m/a", "m/b", facts.SignalTypes, 4, true)
+	b.Dep("m/b", "m/a", facts.SignalImplements, 1)
 	// A table three packages share, and one only c and d share.
-	b.table("m/c", "wide", facts.Read).table("m/d", "wide", facts.Write).table("m/e", "wide", facts.Read)
-	b.table("m/c", "narrow", facts.Write).table("m/d", "narrow", facts.ReadWrite)
+	b.Table("m/c", "wide", facts.Read).Table("m/d", "wide", facts.Write).Table("m/e", "wide", facts.Read)
+	b.Table("m/c", "narrow", facts.Write).Table("m/d", "narrow", facts.ReadWrite)
 	w := map[string]float64{facts.SignalImports: 1, facts.SignalCalls: 2, facts.SignalTypes: 1, facts.SignalImplements: 3, facts.SignalData: 1}
-	g, err := graph.Build(b.f, w, 0.25)
+	g, err := Build(b.F, w, 0.25)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,23 +44,23 @@ func TestBuildGraphWeights(t *testing.T) {
 		case e.From == "m/c" && e.To == "m/d":
 			cd = e.Signals[facts.SignalData] == 2
 		case e.From == "m/a" && e.To == "m/b":
-			abEdge = e.Calls == 10 && e.Signals[facts.SignalTypes] == 4 && math.Abs(e.Weight-graph.Round6(ab)) < 1e-9 && len(e.Sites) == 3 && e.Sites[0] == "a/x.go:2"
+			abEdge = e.Calls == 10 && e.Signals[facts.SignalTypes] == 4 && math.Abs(e.Weight-Round6(ab)) < 1e-9 && len(e.Sites) == 3 && e.Sites[0] == "a/x.go:2"
 		}
 	}
 	if !cd || !abEdge {
 		t.Errorf("plan graph %+v", edges)
 	}
 	// A dep to a package outside the facts is counted, not an edge.
-	b.dep("m/a", "other/x", facts.SignalCalls, 1)
-	g, _ = graph.Build(b.f, w, 0.25)
+	b.Dep("m/a", "other/x", facts.SignalCalls, 1)
+	g, _ = Build(b.F, w, 0.25)
 	if g.Ignored != 1 {
 		t.Errorf("ignored = %d, want 1", g.Ignored)
 	}
 }
 
 func TestBuildGraphRejectsDuplicates(t *testing.T) {
-	f := newFacts("m").pkg("m/a", 1).pkg("m/a", 1).f
-	if _, err := graph.Build(f, graph.DefaultSignals(), graph.DefaultContract); err == nil {
+	f := factstest.New("m").Pkg("m/a", 1).Pkg("m/a", 1).F
+	if _, err := Build(f, DefaultSignals(), DefaultContract); err == nil {
 		t.Fatal("a package listed twice was accepted")
 	}
 }
