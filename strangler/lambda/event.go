@@ -196,7 +196,9 @@ func unescapeQuery(s string) string {
 // errBadResponse is a function answer that is not a usable proxy response.
 type errBadResponse struct{ why string }
 
-func (e errBadResponse) Error() string { return "the function's response is not a valid proxy response: " + e.why }
+func (e errBadResponse) Error() string {
+	return "the function's response is not a valid proxy response: " + e.why
+}
 
 // decodeResponse turns a function's payload into an HTTP response. A JSON object with a
 // statusCode is a proxy response; any other payload is, as API Gateway infers, a 200 JSON body.
