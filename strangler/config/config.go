@@ -275,6 +275,14 @@ type Store struct {
 	Etcd *EtcdStore `yaml:"etcd"`
 }
 
+// PollInterval is how often a replica reads the store.
+func (s *Store) PollInterval() time.Duration {
+	if s.Etcd != nil {
+		return s.Etcd.Poll.D()
+	}
+	return s.DynamoDB.Poll.D()
+}
+
 // EtcdStore is an etcd key prefix of route weights shared by a fleet: one key per route,
 // "<key>/<route>".
 type EtcdStore struct {
