@@ -265,5 +265,8 @@ func (f *LambdaFunction) Stop() {
 	})
 }
 
+// PID is the emulator's process id (the function runs as its child).
+func (f *LambdaFunction) PID() int { return f.cmd.Process.Pid }
+
 // Log returns the emulator's log (the function's output included).
 func (f *LambdaFunction) Log() string { return tail(f.log, 8000) }
