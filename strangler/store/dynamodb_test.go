@@ -73,19 +73,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// Two replicas share weights through DynamoDB Local: a change made on one is served by the
-// other after its next poll; a write based on a stale version is refused.
-func TestTwoReplicasConverge(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
-	ctx := context.Background()
-	if err := store.CreateTable(ctx, ddb.Client, "carve-weights"); err != nil {
-		t.Fatal(err)
-	}
+// fleetConfig is a replica's config: monolith and orders backends (answering their names), the
+// orders route at orders=0 monolith=100, and store.
+func fleetConfig(t *testing.T, store string) string {
 	mono := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "monolith") }))
-	defer mono.Close()
+	t.Cleanup(mono.Close)
 	orders := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "orders") }))
-	defer orders.Close()
-	yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
+	t.Cleanup(orders.Close)
+	return fmt.Sprintf(`listen: "127.0.0.1:0"
 admin: {token_env: TOKEN}
 access_log: {sample: 0}
 upstreams:
@@ -94,8 +89,19 @@ upstreams:
 routes:
   - {name: orders, match: {paths: ["/orders/"]}, split: {orders: 0, monolith: 100}}
 default: monolith
-store: {dynamodb: {table: carve-weights, endpoint: %q, poll: 100ms}}
-`, mono.URL, orders.URL, ddb.Endpoint)
+store: %s
+`, mono.URL, orders.URL, store)
+}
+
+// Two replicas share weights through DynamoDB Local: a change made on one is served by the
+// other after its next poll; a write based on a stale version is refused.
+func TestTwoReplicasConverge(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	ctx := context.Background()
+	if err := store.CreateTable(ctx, ddb.Client, "carve-weights"); err != nil {
+		t.Fatal(err)
+	}
+	yaml := fleetConfig(t, fmt.Sprintf("{dynamodb: {table: carve-weights, endpoint: %q, poll: 100ms}}", ddb.Endpoint))
 	a := startReplica(t, yaml, store.New(ddb.Client, "carve-weights"))
 	b := startReplica(t, yaml, store.New(ddb.Client, "carve-weights"))
 

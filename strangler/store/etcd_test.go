@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -22,21 +21,7 @@ import (
 func TestEtcdReplicasConverge(t *testing.T) {
 	etcd := testenv.Etcd(t)
 	ctx := context.Background()
-	mono := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "monolith") }))
-	defer mono.Close()
-	orders := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "orders") }))
-	defer orders.Close()
-	yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
-admin: {token_env: TOKEN}
-access_log: {sample: 0}
-upstreams:
-  monolith: {targets: [%q]}
-  orders: {targets: [%q]}
-routes:
-  - {name: orders, match: {paths: ["/orders/"]}, split: {orders: 0, monolith: 100}}
-default: monolith
-store: {etcd: {endpoints: [%q], key: /carve/weights, poll: 1h}}
-`, mono.URL, orders.URL, etcd.Endpoint)
+	yaml := fleetConfig(t, fmt.Sprintf("{etcd: {endpoints: [%q], key: /carve/weights, poll: 1h}}", etcd.Endpoint))
 	cfg, err := config.Parse("fleet.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
