@@ -25,13 +25,14 @@ type lambdaTarget struct {
 
 func (l *lambdaTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.rp.ServeHTTP(w, r) }
 
-// newLambdaFunction builds the invoker of a Lambda upstream.
-func (p *Proxy) newLambdaFunction(name string, u *config.Upstream) (*lambda.Function, error) {
+// newLambdaFunction builds the invoker of a Lambda upstream; an error names the config line.
+func (p *Proxy) newLambdaFunction(cfg *config.Config, name string, u *config.Upstream) (*lambda.Function, error) {
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
 	client, err := lambda.NewClient(ctx, *u.Lambda, p.transportCfg)
 	if err != nil {
-		return nil, fmt.Errorf("upstream %s: %w", name, err)
+		path := "upstreams." + name + ".lambda"
+		return nil, &config.Error{File: cfg.File, Line: cfg.Line(path), Path: path, Msg: err.Error()}
 	}
 	fn := lambda.New(client, *u.Lambda, p.log)
 	fn.Timeout = p.transportCfg.ResponseHeaderTimeout.D()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/carve-dev/carve/internal/testenv"
+	"github.com/carve-dev/carve/strangler/config"
 )
 
 // A Lambda upstream, for real: a Go handler built with aws-lambda-go runs under the Lambda
@@ -191,5 +193,28 @@ default: monolith
 				t.Errorf("split 1:1 between monolith and lambda over 100 requests: %v", sides)
 			}
 		})
+	}
+}
+
+// A Lambda upstream that cannot be set up (no AWS region anywhere) is refused when the config
+// is applied, with the file and line of the upstream, and the running config stays.
+func TestLambdaUpstreamWithoutRegion(t *testing.T) {
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SDK_LOAD_CONFIG", "")
+	file := writeConfig(t, t.TempDir(), `listen: "127.0.0.1:0"
+upstreams:
+  monolith: {targets: ["http://127.0.0.1:9"]}
+  orders: {lambda: {function: orders-fn}}
+default: monolith
+`)
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(cfg, Options{})
+	if err == nil || !strings.Contains(err.Error(), file+":4: upstreams.orders.lambda: lambda function orders-fn: no AWS region: set lambda.region or AWS_REGION") {
+		t.Fatalf("New: %v", err)
 	}
 }

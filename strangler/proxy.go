@@ -230,7 +230,7 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 	fns := map[string]*lambda.Function{} // first, as building one may fail
 	for name, ucfg := range cfg.Upstreams {
 		if ucfg.Lambda != nil {
-			fn, err := p.newLambdaFunction(name, ucfg)
+			fn, err := p.newLambdaFunction(cfg, name, ucfg)
 			if err != nil {
 				return nil, err
 			}
