@@ -38,7 +38,8 @@ upstreams:
   sick: {lambda: {function: orders-fn, region: us-east-1, endpoint: %[3]q}, health: {path: /status/503, interval: 50ms, unhealthy: 1}}
 routes:
   - {name: fn, match: {paths: ["/fn/"]}, split: {orders: 1}}
-  - {name: split, match: {paths: ["/split/"]}, split: {orders: 1, monolith: 1}}
+  - {name: split, match: {paths: ["/split/"]}, split: {orders: 1, monolith: 1}, sticky: {cookie: carve-split}}
+  - {name: slow, match: {paths: ["/slow/"]}, split: {orders: 1}, timeout: 200ms}
   - {name: fragile, match: {paths: ["/fragile/"]}, split: {fragile: 1}}
   - {name: sick, match: {paths: ["/sick/"]}, split: {sick: 1}}
 default: monolith
@@ -160,7 +161,7 @@ default: monolith
 			if resp.StatusCode != 200 || len(b) != 6000000 {
 				t.Errorf("a response under the limit: %d, %d bytes", resp.StatusCode, len(b))
 			}
-			fn.Throttle(1)
+			fn.Throttle(1, "/fn/echo")
 			resp, b = do("GET", "/fn/echo", nil, nil)
 			if resp.StatusCode != 503 || !strings.Contains(string(b), "lambda function orders-fn is throttled") || resp.Header.Get("Retry-After") != "1" {
 				t.Errorf("throttled: %d %q Retry-After %q", resp.StatusCode, b, resp.Header.Get("Retry-After"))
@@ -181,6 +182,28 @@ default: monolith
 			}
 			if resp, _ := do("GET", "/sick/echo", nil, nil); resp.StatusCode != 503 {
 				t.Errorf("a function failing its health check still gets traffic: %d", resp.StatusCode)
+			}
+
+			// A route's timeout bounds the invoke: 504, as for a slow host.
+			resp, b = do("GET", "/slow/sleep?ms=700", nil, nil)
+			if resp.StatusCode != 504 || !strings.Contains(string(b), "upstream timed out") {
+				t.Errorf("invoke past the route's timeout: %d %q; want 504", resp.StatusCode, b)
+			}
+
+			// A sticky split: the proxy's cookie and the function's cookies all reach the client.
+			for i := 0; ; i++ {
+				resp, b := do("GET", "/split/cookies", nil, nil)
+				if string(b) != "cookies" {
+					if i == 50 {
+						t.Fatalf("50 new users and none went to the function: %q", b)
+					}
+					continue
+				}
+				sc := resp.Header.Values("Set-Cookie")
+				if len(sc) != 3 || !slices.Contains(sc, "a=1; Path=/") || !slices.Contains(sc, "b=2; HttpOnly") || !slices.ContainsFunc(sc, func(c string) bool { return strings.HasPrefix(c, "carve-split=") }) {
+					t.Errorf("Set-Cookie on a sticky split to the function: %q", sc)
+				}
+				break
 			}
 
 			// A weighted split between the monolith and the function.

@@ -45,13 +45,15 @@ type LambdaFunction struct {
 	// Emulator is the emulator's own address (invoke it directly to measure it alone).
 	Emulator string
 
-	throttle atomic.Int64
-	invokes  atomic.Int64
-	srv      *http.Server
-	cmd      *exec.Cmd
-	waited   chan struct{}
-	stop     sync.Once
-	log      string
+	mu           sync.Mutex
+	throttle     int // invokes of throttlePath still to throttle
+	throttlePath string
+	invokes      atomic.Int64
+	srv          *http.Server
+	cmd          *exec.Cmd
+	waited       chan struct{}
+	stop         sync.Once
+	log          string
 }
 
 // Lambda builds and starts the test function under the emulator on free loopback ports and
@@ -191,15 +193,15 @@ func (f *LambdaFunction) bridge() http.Handler {
 			http.Error(w, `{"message":"the test bridge serves only Invoke"}`, http.StatusNotFound)
 			return
 		}
-		if f.throttle.Load() > 0 && f.throttle.Add(-1) >= 0 {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		if f.throttled(body) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("X-Amzn-ErrorType", "TooManyRequestsException")
 			w.WriteHeader(http.StatusTooManyRequests)
 			io.WriteString(w, `{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}`)
-			return
-		}
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
 			return
 		}
 		one.Lock()
@@ -246,8 +248,29 @@ func isErrorPayload(b []byte) bool {
 	return msg && typ
 }
 
-// Throttle makes the next n invokes fail as Lambda's throttling does (429 TooManyRequestsException).
-func (f *LambdaFunction) Throttle(n int) { f.throttle.Store(int64(n)) }
+// Throttle makes the next n invokes of events for rawPath fail as Lambda's throttling does
+// (429 TooManyRequestsException); other invokes (health checks, say) pass.
+func (f *LambdaFunction) Throttle(n int, rawPath string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.throttle, f.throttlePath = n, rawPath
+}
+
+func (f *LambdaFunction) throttled(payload []byte) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.throttle == 0 {
+		return false
+	}
+	var ev struct {
+		RawPath string `json:"rawPath"`
+	}
+	if json.Unmarshal(payload, &ev) != nil || ev.RawPath != f.throttlePath {
+		return false
+	}
+	f.throttle--
+	return true
+}
 
 // Invokes is the number of invokes the emulator has answered.
 func (f *LambdaFunction) Invokes() int64 { return f.invokes.Load() }

@@ -1,7 +1,7 @@
 // Command lambdafn is the AWS Lambda function carve's proxy tests invoke: a Go handler of API
 // Gateway HTTP API (payload 2.0) events built with aws-lambda-go, run under the Lambda Runtime
 // Interface Emulator (internal/testenv). What it answers depends on the path (after a /fn,
-// /split or /fragile prefix, the routes the tests send here):
+// /split, /fragile or /slow prefix, the routes the tests send here):
 //
 //	/echo...          200, the event it received as JSON (what the proxy sent)
 //	/status/N         status N
@@ -12,6 +12,7 @@
 //	/plain            a bare JSON value (not a proxy response)
 //	/bad              a proxy response with a malformed base64 body
 //	/whoami           "lambda" (for splits)
+//	/sleep?ms=N       200 after N milliseconds
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -28,7 +30,7 @@ import (
 
 func handle(_ context.Context, ev events.APIGatewayV2HTTPRequest) (any, error) {
 	path := ev.RawPath
-	for _, prefix := range []string{"/fn", "/split", "/fragile"} { // the routes the tests send here
+	for _, prefix := range []string{"/fn", "/split", "/fragile", "/slow"} { // the routes the tests send here
 		path = strings.TrimPrefix(path, prefix)
 	}
 	switch {
@@ -54,6 +56,10 @@ func handle(_ context.Context, ev events.APIGatewayV2HTTPRequest) (any, error) {
 		return map[string]string{"hello": "world"}, nil
 	case path == "/bad":
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "%%%", IsBase64Encoded: true}, nil
+	case path == "/sleep":
+		ms, _ := strconv.Atoi(ev.QueryStringParameters["ms"])
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "slept"}, nil
 	case path == "/whoami":
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: "lambda"}, nil
 	}
