@@ -40,9 +40,11 @@ func TestEtcdReplicasConverge(t *testing.T) {
 	if code, body := put(t, a, `{"weights": {"orders": 100, "monolith": 0}}`); code != 200 {
 		t.Fatalf("PUT on replica a: %d %s", code, body)
 	}
+	written := time.Now()
 	waitFor(t, "replica b to take the weights replica a wrote", func() bool {
 		return b.p.Routes()[0].Weights["orders"] == 100 && b.p.Routes()[0].Version == 1
 	})
+	t.Logf("replica b applied the write %v after replica a answered it (poll 1h: the watch)", time.Since(written))
 	resp, err := http.Get(b.url + "/orders/1")
 	if err != nil {
 		t.Fatal(err)
