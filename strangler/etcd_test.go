@@ -101,6 +101,20 @@ default: monolith
 		t.Errorf("served by %v: want one and two, never the unhealthy instance", seen)
 	}
 
+	// A reload keeps the targets (and their health) while the new pool reads etcd.
+	if err := r.p.ReloadFile(r.file); err != nil {
+		t.Fatal(err)
+	}
+	pool = r.p.Pool("orders")
+	if got := targets(); len(got) != 3 {
+		t.Errorf("targets after a reload: %v", got)
+	}
+	for _, tg := range pool.Targets() {
+		if tg.Key == sick.URL && tg.Healthy() {
+			t.Error("the sick instance came back healthy after a reload")
+		}
+	}
+
 	if _, err := kv.Delete(ctx, "/services/orders/a"); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,6 +205,34 @@ default: monolith
 					t.Errorf("Set-Cookie on a sticky split to the function: %q", sc)
 				}
 				break
+			}
+
+			// Concurrent requests (the race detector watches the Lambda path's shared state).
+			var wg sync.WaitGroup
+			errs := make(chan string, 16)
+			for g := range 8 {
+				wg.Go(func() {
+					for i := range 3 {
+						path := fmt.Sprintf("/fn/echo?g=%d&i=%d", g, i)
+						resp, err := c.Get(r.url + path)
+						if err != nil {
+							errs <- err.Error()
+							return
+						}
+						b, _ := io.ReadAll(resp.Body)
+						resp.Body.Close()
+						var ev events.APIGatewayV2HTTPRequest
+						if resp.StatusCode != 200 || json.Unmarshal(b, &ev) != nil || ev.RawQueryString != path[len("/fn/echo?"):] {
+							errs <- fmt.Sprintf("%s: %d %.100q", path, resp.StatusCode, b)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for e := range errs {
+				t.Error("concurrent:", e)
 			}
 
 			// A weighted split between the monolith and the function.
