@@ -2,18 +2,13 @@ package strangler
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/carve-dev/carve/strangler/config"
 )
 
 // BenchmarkProxyLambda forwards GETs through the plain front end to a 1 KiB HTTP backend and
@@ -35,7 +30,7 @@ func BenchmarkProxyLambda(b *testing.B) {
 	}))
 	defer api.Close()
 	b.Setenv("AWS_ACCESS_KEY_ID", "")
-	cfg, err := config.Parse("bench.yaml", []byte(fmt.Sprintf(`listen: "127.0.0.1:0"
+	r := start(b, fmt.Sprintf(`listen: "127.0.0.1:0"
 access_log: {sample: 0}
 upstreams:
   monolith: {targets: [%q]}
@@ -43,27 +38,7 @@ upstreams:
 routes:
   - {name: orders, match: {paths: ["/fn/"]}, split: {orders: 1}}
 default: monolith
-`, be.URL, api.URL)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := New(cfg, Options{Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	aln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx, RunOptions{Listener: ln, AdminListener: aln}) }()
-	defer func() { cancel(); <-done }()
-	base := "http://" + ln.Addr().String()
+`, be.URL, api.URL), startOpts{})
 	for _, tc := range []struct{ name, path string }{{"http", "/api/orders/7"}, {"lambda", "/fn/orders/7"}} {
 		b.Run(tc.name, func(b *testing.B) {
 			tr := &http.Transport{MaxIdleConnsPerHost: 64}
@@ -72,7 +47,7 @@ default: monolith
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					resp, err := c.Get(base + tc.path)
+					resp, err := c.Get(r.url + tc.path)
 					if err != nil {
 						b.Error(err)
 						return

@@ -62,6 +62,18 @@ func put(t *testing.T, r *replica, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// served is what r answers for /orders/1.
+func served(t *testing.T, r *replica) string {
+	t.Helper()
+	resp, err := http.Get(r.url + "/orders/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	return string(got)
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for range 1000 {
@@ -112,13 +124,7 @@ func TestTwoReplicasConverge(t *testing.T) {
 	waitFor(t, "replica b to take the weights replica a wrote", func() bool {
 		return b.p.Routes()[0].Weights["orders"] == 100 && b.p.Routes()[0].Version == 1
 	})
-	resp, err := http.Get(b.url + "/orders/1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(got) != "orders" {
+	if got := served(t, b); got != "orders" {
 		t.Errorf("replica b served %q after converging on orders=100", got)
 	}
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -45,13 +43,7 @@ func TestEtcdReplicasConverge(t *testing.T) {
 		return b.p.Routes()[0].Weights["orders"] == 100 && b.p.Routes()[0].Version == 1
 	})
 	t.Logf("replica b applied the write %v after replica a answered it (poll 1h: the watch)", time.Since(written))
-	resp, err := http.Get(b.url + "/orders/1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(got) != "orders" {
+	if got := served(t, b); got != "orders" {
 		t.Errorf("replica b served %q after converging on orders=100", got)
 	}
 
