@@ -12,7 +12,13 @@
 # HTTP/1.1 (wrk) and HTTP/2 (h2load -m1, one stream per connection at a time), same backend,
 # and the ratio of CPU per request.
 #
-# Environment: ROUNDS (3), DURATION (10s), BASE_PORT (28080), CARVE (bin/carve), BASELINE (a
+# Then a Lambda function as the upstream (bench/proxy/lambda): the test function under the
+# Lambda Runtime Interface Emulator, one request at a time (the emulator runs one invoke at a
+# time), through carve and invoked directly with the SDK, beside the same HTTP backend through
+# carve and direct: the latency carve adds to each, carve's CPU per request (Lambda/HTTP), and
+# the emulator's own CPU per invoke, measured apart.
+#
+# Environment: ROUNDS (3), DURATION (10s), LAMBDA_DURATION (5s), BASE_PORT (28080), CARVE (bin/carve), BASELINE (a
 # second carve binary, e.g. built from main: loaded in the same rounds, to measure a change).
 # Everything runs on 127.0.0.1 in the foreground from a scratch directory and is stopped by
 # the PIDs this script started.
@@ -47,7 +53,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$ROOT" && go build -o "$D/backend" ./bench/proxy/backend && go build -o "$D/openloop" ./bench/proxy/openloop)
+(cd "$ROOT" && go build -o "$D/backend" ./bench/proxy/backend && go build -o "$D/openloop" ./bench/proxy/openloop &&
+	go build -o "$D/lambda" ./bench/proxy/lambda)
 
 # --- configs -------------------------------------------------------------------------------
 mkdir -p "$D/nginx" "$D/caddy"
@@ -287,3 +294,6 @@ echo
 for p in h1 h2; do
 	awk -v p="$p" -v a="$(tcol carve "$p" 4)" -v n="$(tcol nginx "$p" 4)" 'BEGIN{ printf "TLS %s CPU per request: carve/nginx %.2fx (aim <= 2)\n", p, a/n }'
 done
+
+# --- a Lambda function as the upstream ---------------------------------------------------------
+(cd "$ROOT" && "$D/lambda" -carve "$CARVE" -backend "http://127.0.0.1:$BE" -d "${LAMBDA_DURATION:-5s}" -rounds "$ROUNDS")

@@ -79,6 +79,14 @@ func runProxy(ctx context.Context, s Streams, o *proxyRunOptions) error {
 		}
 		opts.Store = st
 	}
+	if d := cfg.Store; d != nil && d.Etcd != nil {
+		st, err := store.NewEtcd(*d.Etcd)
+		if err != nil {
+			return fmt.Errorf("fleet store: %w", err)
+		}
+		defer st.Close()
+		opts.Store = st
+	}
 	p, err := strangler.New(cfg, opts)
 	if err != nil {
 		return inputErr(err)

@@ -20,6 +20,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/carve-dev/carve/internal/testenv"
+	"github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/store"
 )
 
@@ -175,6 +176,42 @@ func TestProxyRunFleetStore(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "local")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
 	t.Setenv("AWS_REGION", "us-east-1")
+	setWeightsInFleet(t, fmt.Sprintf("store: {dynamodb: {table: weights, endpoint: %q, poll: 100ms}}", ddb.Endpoint))
+	stored, err := store.New(ddb.Client, "weights").Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw := stored["orders"]; sw.Version != 1 || sw.Weights["orders"] != 3 || sw.Weights["monolith"] != 1 {
+		t.Errorf("stored weights: %+v", sw)
+	}
+}
+
+// The same with the etcd weight store (Debian's etcd-server from internal/testenv).
+func TestProxyRunEtcdStore(t *testing.T) {
+	etcd := testenv.Etcd(t)
+	setWeightsInFleet(t, fmt.Sprintf("store: {etcd: {endpoints: [%q], key: /carve/weights}}", etcd.Endpoint))
+	c, err := config.Parse("s.yaml", []byte(fmt.Sprintf("listen: \":1\"\nupstreams: {m: {targets: [\"http://127.0.0.1:1\"]}}\ndefault: m\nstore: {etcd: {endpoints: [%q], key: /carve/weights}}\n", etcd.Endpoint)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.NewEtcd(*c.Store.Etcd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	stored, err := st.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw := stored["orders"]; sw.Version != 1 || sw.Weights["orders"] != 3 || sw.Weights["monolith"] != 1 {
+		t.Errorf("stored weights: %+v", sw)
+	}
+}
+
+// setWeightsInFleet runs carve proxy run with storeYAML and sets the orders route to
+// orders=3 monolith=1 with carve proxy weights; the proxy is stopped when it returns.
+func setWeightsInFleet(t *testing.T, storeYAML string) {
+	t.Helper()
 	t.Setenv("CARVE_TEST_FLEET_TOKEN", "tok")
 	mono := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "monolith") }))
 	defer mono.Close()
@@ -186,9 +223,9 @@ admin: {listen: "127.0.0.1:%d", token_env: CARVE_TEST_FLEET_TOKEN}
 upstreams: {monolith: {targets: [%q]}, orders: {targets: [%q]}}
 routes: [{name: orders, match: {paths: ["/orders/"]}, split: {orders: 0, monolith: 1}}]
 default: monolith
-store: {dynamodb: {table: weights, endpoint: %q, poll: 100ms}}
-`, lp, ap, mono.URL, mono.URL, ddb.Endpoint)), 0o644)
-	runCtx, cancel := context.WithCancel(ctx)
+%s
+`, lp, ap, mono.URL, mono.URL, storeYAML)), 0o644)
+	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- runProxy(runCtx, Streams{strings.NewReader(""), io.Discard, io.Discard}, &proxyRunOptions{config: file})
@@ -208,13 +245,6 @@ store: {dynamodb: {table: weights, endpoint: %q, poll: 100ms}}
 	var out, errb bytes.Buffer
 	if code := Main([]string{"proxy", "weights", "orders", "orders=3", "monolith=1", "--admin", admin}, Streams{strings.NewReader(""), &out, &errb}); code != 0 {
 		t.Fatalf("weights: exit %d: %s", code, errb.String())
-	}
-	stored, err := store.New(ddb.Client, "weights").Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sw := stored["orders"]; sw.Version != 1 || sw.Weights["orders"] != 3 || sw.Weights["monolith"] != 1 {
-		t.Errorf("stored weights: %+v", sw)
 	}
 	cancel()
 	if err := <-done; err != nil {

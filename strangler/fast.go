@@ -467,6 +467,9 @@ func (a *fastAttempt) pickSide(lr *liveRoute, st *splitState) int {
 }
 
 func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
+	if l, ok := t.Handler.(*lambdaTarget); ok {
+		return l.sendFast(a)
+	}
 	f := t.Handler.(*forwarders)
 	req, resp := &a.ctx.Request, &a.ctx.Response
 	switch f.hostMode {

@@ -25,6 +25,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/lambda"
 	"github.com/carve-dev/carve/strangler/route"
 	"github.com/carve-dev/carve/strangler/split"
 	"github.com/carve-dev/carve/strangler/upstream"
@@ -226,13 +227,27 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 		rt.trusted = append(rt.trusted, pfx)
 	}
 	healthClient := &http.Client{Transport: p.transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	fns := map[string]*lambda.Function{} // first, as building one may fail
+	for name, ucfg := range cfg.Upstreams {
+		if ucfg.Lambda != nil {
+			fn, err := p.newLambdaFunction(cfg, name, ucfg)
+			if err != nil {
+				return nil, err
+			}
+			fns[name] = fn
+		}
+	}
 	for name, ucfg := range cfg.Upstreams {
 		var prev *upstream.Pool
 		if old != nil {
 			prev = old.pools[name]
 		}
+		newHandler, client := p.forwarderFor(rt, ucfg), healthClient
+		if fn := fns[name]; fn != nil { // one target, the function; health checks invoke it too
+			newHandler, client = p.lambdaForwarderFor(rt, fn), &http.Client{Transport: fn}
+		}
 		rt.pools[name] = upstream.New(name, *ucfg, upstream.Options{
-			NewHandler: p.forwarderFor(rt, ucfg), Client: healthClient, Log: p.log, Previous: prev, Resolver: p.resolver,
+			NewHandler: newHandler, Client: client, Log: p.log, Previous: prev, Resolver: p.resolver,
 		})
 	}
 	for _, rc := range cfg.Routes {

@@ -140,8 +140,8 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 			}
 		})
 	}
-	if cfg.Store != nil && cfg.Store.DynamoDB != nil && p.store != nil {
-		wg.Go(func() { p.runStore(bg, cfg.Store.DynamoDB.Poll.D()) })
+	if cfg.Store != nil && p.store != nil {
+		wg.Go(func() { p.runStore(bg, cfg.Store.PollInterval()) })
 	}
 	p.log.Info("proxy started", "listen", ln.Addr().String(), "admin", aln.Addr().String(), "tls", cfg.TLS != nil,
 		"routes", len(cfg.Routes), "upstreams", len(cfg.Upstreams))

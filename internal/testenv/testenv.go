@@ -1,6 +1,7 @@
 // Package testenv starts the real components carve's tests run against — DynamoDB Local (with
-// its streams and two fault hooks) and PostgreSQL — on loopback, and stops them when the test or
-// the test binary ends. Nothing here skips: when a component is missing it installs it with
+// its streams and two fault hooks), PostgreSQL, etcd, and a Go Lambda function under the AWS
+// Lambda Runtime Interface Emulator — on loopback, and stops them when the test or the test
+// binary ends. Nothing here skips: when a component is missing it installs it with
 // deps.sh (what `make deps` runs) or fails with a message saying what to run.
 //
 //	func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) } // stops the shared PostgreSQL
@@ -11,6 +12,8 @@
 //	ddb.Dilate(ctx, 25*time.Hour)      // age records/iterators: trimmed data, expired iterators
 //	pg := testenv.Postgres(t)          // fresh database on a server shared by the test binary
 //	pgx.Connect(ctx, pg.DSN)
+//	etcd := testenv.Etcd(t)            // fresh etcd; etcd.Kill(), etcd.Start() to restart it
+//	fn := testenv.Lambda(t)            // the lambdafn handler; fn.Endpoint for the Lambda SDK
 package testenv
 
 import (

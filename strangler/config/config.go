@@ -147,11 +147,17 @@ type Transport struct {
 	MaxConnsPerHost int `yaml:"max_conns_per_host"`
 }
 
-// Upstream is a pool of targets serving one side of a split.
+// Upstream is a pool of targets serving one side of a split. Its targets come from exactly
+// one of Targets, Lambda or Etcd.
 type Upstream struct {
 	// Targets are base URLs, e.g. "http://127.0.0.1:9000". With DNS, each target's host is
 	// resolved and every address becomes a target.
 	Targets []string `yaml:"targets"`
+	// Lambda makes the upstream one AWS Lambda function, invoked for each request with an API
+	// Gateway HTTP API (payload 2.0) event.
+	Lambda *Lambda `yaml:"lambda"`
+	// Etcd reads the targets from an etcd prefix and follows its changes.
+	Etcd *Etcd `yaml:"etcd"`
 	// Balance picks a target: "round_robin" (default) or "least_requests".
 	Balance string `yaml:"balance"`
 	// DNS re-resolves the targets' host names on an interval.
@@ -163,6 +169,28 @@ type Upstream struct {
 	// HostHeader is the Host sent upstream: "" keeps the client's, "target" uses the target's
 	// host, any other value is sent as is.
 	HostHeader string `yaml:"host_header"`
+}
+
+// Lambda is an AWS Lambda function serving as an upstream.
+type Lambda struct {
+	// Function is the function's name or ARN, e.g. "orders-fn".
+	Function string `yaml:"function"`
+	// Qualifier is a version or alias to invoke (default: $LATEST, or the one in the ARN).
+	Qualifier string `yaml:"qualifier"`
+	// Region overrides the AWS region of the environment.
+	Region string `yaml:"region"`
+	// Endpoint overrides the Lambda endpoint (e.g. a local emulator).
+	Endpoint string `yaml:"endpoint"`
+}
+
+// Etcd is service discovery from an etcd prefix: every key under Prefix holds one target URL.
+type Etcd struct {
+	// Endpoints are the etcd client URLs, e.g. ["http://127.0.0.1:2379"].
+	Endpoints []string `yaml:"endpoints"`
+	// Prefix is the key prefix of the service's instances, e.g. "/services/orders/".
+	Prefix string `yaml:"prefix"`
+	// DialTimeout bounds connecting to etcd (default 5s).
+	DialTimeout Duration `yaml:"dial_timeout"`
 }
 
 // DNS discovery of targets.
@@ -239,10 +267,33 @@ type Sticky struct {
 	Query string `yaml:"query"`
 }
 
-// Store shares weights among replicas.
+// Store shares weights among replicas: exactly one of DynamoDB and Etcd.
 type Store struct {
-	// DynamoDB is the one store so far.
+	// DynamoDB keeps the weights in a DynamoDB table.
 	DynamoDB *DynamoDB `yaml:"dynamodb"`
+	// Etcd keeps the weights under a key prefix of an etcd cluster.
+	Etcd *EtcdStore `yaml:"etcd"`
+}
+
+// PollInterval is how often a replica reads the store.
+func (s *Store) PollInterval() time.Duration {
+	if s.Etcd != nil {
+		return s.Etcd.Poll.D()
+	}
+	return s.DynamoDB.Poll.D()
+}
+
+// EtcdStore is an etcd key prefix of route weights shared by a fleet: one key per route,
+// "<key>/<route>".
+type EtcdStore struct {
+	// Endpoints are the etcd client URLs, e.g. ["http://127.0.0.1:2379"].
+	Endpoints []string `yaml:"endpoints"`
+	// Key is the prefix the routes' weights are kept under, e.g. "/carve/weights".
+	Key string `yaml:"key"`
+	// Poll is how often a replica reads the weights besides watching them (default 1s).
+	Poll Duration `yaml:"poll"`
+	// DialTimeout bounds connecting to etcd (default 5s).
+	DialTimeout Duration `yaml:"dial_timeout"`
 }
 
 // DynamoDB is a table of route weights shared by a fleet.
@@ -543,9 +594,23 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.Store != nil {
-		if c.Store.DynamoDB == nil {
-			add(c.errf("store", "set store.dynamodb"))
-		} else {
+		switch {
+		case (c.Store.DynamoDB == nil) == (c.Store.Etcd == nil):
+			add(c.errf("store", "set exactly one of store.dynamodb and store.etcd"))
+		case c.Store.Etcd != nil:
+			e := c.Store.Etcd
+			c.validateEtcdEndpoints("store.etcd", e.Endpoints, add)
+			if e.Key == "" || !strings.HasPrefix(e.Key, "/") {
+				add(c.errf("store.etcd.key", "%q: write the key prefix of the weights, starting with /, e.g. /carve/weights", e.Key))
+			}
+			e.Key = strings.TrimSuffix(e.Key, "/")
+			if e.Poll == 0 {
+				e.Poll = Duration(time.Second)
+			}
+			if e.DialTimeout == 0 {
+				e.DialTimeout = Duration(5 * time.Second)
+			}
+		default:
 			d := c.Store.DynamoDB
 			if d.Table == "" {
 				add(c.errf("store.dynamodb.table", "missing: name the DynamoDB table of weights"))
@@ -572,8 +637,29 @@ func (c *Config) validateUpstream(name string, u *Upstream, add func(error)) {
 	if !validName(name) {
 		add(c.errf(p, "bad name %q: use letters, digits, '-', '_' and '.'", name))
 	}
-	if len(u.Targets) == 0 {
-		add(c.errf(p+".targets", "missing: list at least one URL such as http://127.0.0.1:9000"))
+	switch n := btoi(len(u.Targets) > 0) + btoi(u.Lambda != nil) + btoi(u.Etcd != nil); {
+	case n == 0:
+		add(c.errf(p+".targets", "missing: list at least one URL such as http://127.0.0.1:9000 (or set lambda or etcd)"))
+	case n > 1:
+		add(c.errf(p, "set exactly one of targets, lambda and etcd"))
+	}
+	if l := u.Lambda; l != nil {
+		c.validateLambda(p+".lambda", l, add)
+		if u.DNS != nil {
+			add(c.errf(p+".dns", "a lambda upstream has no host names to resolve: remove dns"))
+		}
+	}
+	if e := u.Etcd; e != nil {
+		c.validateEtcdEndpoints(p+".etcd", e.Endpoints, add)
+		if !strings.HasPrefix(e.Prefix, "/") {
+			add(c.errf(p+".etcd.prefix", "%q: write the key prefix of the service's instances, starting with /, e.g. /services/orders/", e.Prefix))
+		}
+		if e.DialTimeout == 0 {
+			e.DialTimeout = Duration(5 * time.Second)
+		}
+		if u.DNS != nil {
+			add(c.errf(p+".dns", "targets from etcd are not resolved: remove dns"))
+		}
 	}
 	for i, t := range u.Targets {
 		if _, err := ParseTarget(t); err != nil {
@@ -627,6 +713,42 @@ func (c *Config) validateUpstream(name string, u *Upstream, add func(error)) {
 	if u.Passive.Eject == 0 {
 		u.Passive.Eject = Duration(10 * time.Second)
 	}
+}
+
+// lambdaFunction matches a function name, a partial ARN or a full ARN, with an optional
+// qualifier (Lambda's own pattern, simplified).
+var lambdaFunction = regexp.MustCompile(`^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?[a-zA-Z0-9-_]{1,64}(:(\$LATEST|[a-zA-Z0-9-_]+))?$`)
+
+func (c *Config) validateLambda(p string, l *Lambda, add func(error)) {
+	switch {
+	case l.Function == "":
+		add(c.errf(p+".function", "missing: name the function, e.g. orders-fn"))
+	case !lambdaFunction.MatchString(l.Function):
+		add(c.errf(p+".function", "bad function %q: write a function name (letters, digits, '-', '_') or its ARN", l.Function))
+	}
+	if l.Endpoint != "" {
+		if u, err := url.Parse(l.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add(c.errf(p+".endpoint", "bad URL %q: write e.g. http://127.0.0.1:9001", l.Endpoint))
+		}
+	}
+}
+
+func (c *Config) validateEtcdEndpoints(p string, eps []string, add func(error)) {
+	if len(eps) == 0 {
+		add(c.errf(p+".endpoints", "missing: list the etcd client URLs, e.g. [\"http://127.0.0.1:2379\"]"))
+	}
+	for i, e := range eps {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Port() == "" {
+			add(c.errf(fmt.Sprintf("%s.endpoints[%d]", p, i), "bad URL %q: write e.g. http://127.0.0.1:2379", e))
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (c *Config) validateRoute(i int, r *Route, names map[string]int, add func(error)) {

@@ -19,6 +19,23 @@ routes:
 default: monolith
 `
 
+// A Lambda upstream and an etcd one, with the etcd weight store, are accepted with defaults.
+func TestParseLambdaAndEtcd(t *testing.T) {
+	yaml := strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`,
+		"{lambda: {function: \"arn:aws:lambda:eu-west-1:123456789012:function:orders-fn:live\", region: eu-west-1}}\n  carts: {etcd: {endpoints: [\"http://127.0.0.1:2379\"], prefix: /services/carts/}}", 1) +
+		"store: {etcd: {endpoints: [\"http://127.0.0.1:2379\"], key: /carve/weights/}}\n"
+	c, err := Parse("s.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := c.Upstreams["carts"].Etcd; e.DialTimeout.D() != 5*time.Second {
+		t.Errorf("etcd dial_timeout default: %v", e.DialTimeout.D())
+	}
+	if s := c.Store.Etcd; s.Key != "/carve/weights" || c.Store.PollInterval() != time.Second {
+		t.Errorf("etcd store: key %q (want the trailing / trimmed), poll %v (want 1s)", s.Key, c.Store.PollInterval())
+	}
+}
+
 func TestParseGood(t *testing.T) {
 	c, err := Parse("s.yaml", []byte(goodConfig))
 	if err != nil {
@@ -64,6 +81,16 @@ func TestParseBad(t *testing.T) {
 		{"bad trusted cidr", goodConfig + "trusted_proxies: [10.0.0.0/33]\n", "s.yaml:12: trusted_proxies[0]: bad CIDR"},
 		{"bad path policy", goodConfig + "server: {path_policy: clean}\n", "s.yaml:12: server.path_policy: unknown policy \"clean\": write reject, normalize or raw"},
 		{"bad body rate", goodConfig + "server: {body_min_rate: -5}\n", "s.yaml:12: server.body_min_rate: must be positive"},
+		{"lambda and targets", strings.Replace(goodConfig, "balance: least_requests}", "lambda: {function: orders-fn}}", 1), "s.yaml:5: upstreams.orders: set exactly one of targets, lambda and etcd"},
+		{"lambda without function", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{lambda: {region: us-east-1}}", 1), "s.yaml:5: upstreams.orders.lambda.function: missing"},
+		{"bad lambda function", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{lambda: {function: \"orders fn\"}}", 1), "s.yaml:5: upstreams.orders.lambda.function: bad function \"orders fn\""},
+		{"bad lambda endpoint", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{lambda: {function: orders-fn, endpoint: \"127.0.0.1:9001\"}}", 1), "s.yaml:5: upstreams.orders.lambda.endpoint: bad URL \"127.0.0.1:9001\""},
+		{"lambda with dns", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{lambda: {function: orders-fn}, dns: {}}", 1), "s.yaml:5: upstreams.orders.dns: a lambda upstream has no host names"},
+		{"etcd without endpoints", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{etcd: {prefix: /services/orders/}}", 1), "s.yaml:5: upstreams.orders.etcd.endpoints: missing"},
+		{"etcd bad endpoint", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{etcd: {endpoints: [127.0.0.1:2379], prefix: /services/orders/}}", 1), "s.yaml:5: upstreams.orders.etcd.endpoints[0]: bad URL \"127.0.0.1:2379\""},
+		{"etcd bad prefix", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{etcd: {endpoints: [\"http://127.0.0.1:2379\"], prefix: services}}", 1), "s.yaml:5: upstreams.orders.etcd.prefix: \"services\": write the key prefix"},
+		{"two stores", goodConfig + "store: {dynamodb: {table: w}, etcd: {endpoints: [\"http://127.0.0.1:2379\"], key: /w}}\n", "s.yaml:12: store: set exactly one of store.dynamodb and store.etcd"},
+		{"etcd store without key", goodConfig + "store:\n  etcd: {endpoints: [\"http://127.0.0.1:2379\"]}\n", "s.yaml:13: store.etcd.key: \"\": write the key prefix"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package store keeps route weights where a fleet of proxy replicas shares them: one
-// DynamoDB table, one item per route, written with a version condition.
+// DynamoDB table (one item per route) or an etcd key prefix (one key per route), written with
+// a version condition.
 package store
 
 import (

@@ -62,6 +62,18 @@ func put(t *testing.T, r *replica, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// served is what r answers for /orders/1.
+func served(t *testing.T, r *replica) string {
+	t.Helper()
+	resp, err := http.Get(r.url + "/orders/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	return string(got)
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for range 1000 {
@@ -73,19 +85,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// Two replicas share weights through DynamoDB Local: a change made on one is served by the
-// other after its next poll; a write based on a stale version is refused.
-func TestTwoReplicasConverge(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
-	ctx := context.Background()
-	if err := store.CreateTable(ctx, ddb.Client, "carve-weights"); err != nil {
-		t.Fatal(err)
-	}
+// fleetConfig is a replica's config: monolith and orders backends (answering their names), the
+// orders route at orders=0 monolith=100, and store.
+func fleetConfig(t *testing.T, store string) string {
 	mono := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "monolith") }))
-	defer mono.Close()
+	t.Cleanup(mono.Close)
 	orders := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "orders") }))
-	defer orders.Close()
-	yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
+	t.Cleanup(orders.Close)
+	return fmt.Sprintf(`listen: "127.0.0.1:0"
 admin: {token_env: TOKEN}
 access_log: {sample: 0}
 upstreams:
@@ -94,8 +101,19 @@ upstreams:
 routes:
   - {name: orders, match: {paths: ["/orders/"]}, split: {orders: 0, monolith: 100}}
 default: monolith
-store: {dynamodb: {table: carve-weights, endpoint: %q, poll: 100ms}}
-`, mono.URL, orders.URL, ddb.Endpoint)
+store: %s
+`, mono.URL, orders.URL, store)
+}
+
+// Two replicas share weights through DynamoDB Local: a change made on one is served by the
+// other after its next poll; a write based on a stale version is refused.
+func TestTwoReplicasConverge(t *testing.T) {
+	ddb := testenv.DynamoDB(t)
+	ctx := context.Background()
+	if err := store.CreateTable(ctx, ddb.Client, "carve-weights"); err != nil {
+		t.Fatal(err)
+	}
+	yaml := fleetConfig(t, fmt.Sprintf("{dynamodb: {table: carve-weights, endpoint: %q, poll: 100ms}}", ddb.Endpoint))
 	a := startReplica(t, yaml, store.New(ddb.Client, "carve-weights"))
 	b := startReplica(t, yaml, store.New(ddb.Client, "carve-weights"))
 
@@ -106,13 +124,7 @@ store: {dynamodb: {table: carve-weights, endpoint: %q, poll: 100ms}}
 	waitFor(t, "replica b to take the weights replica a wrote", func() bool {
 		return b.p.Routes()[0].Weights["orders"] == 100 && b.p.Routes()[0].Version == 1
 	})
-	resp, err := http.Get(b.url + "/orders/1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if string(got) != "orders" {
+	if got := served(t, b); got != "orders" {
 		t.Errorf("replica b served %q after converging on orders=100", got)
 	}
 

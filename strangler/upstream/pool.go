@@ -1,6 +1,6 @@
 // Package upstream holds the pools of targets a route's split sends traffic to: balancing
 // (round robin, least requests), active health checks, passive ejection with recovery, and
-// targets from a static list or from DNS.
+// targets from a static list, from DNS, from an etcd prefix, or one Lambda function.
 package upstream
 
 import (
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/carve-dev/carve/strangler/config"
 )
@@ -78,6 +80,8 @@ type Pool struct {
 
 	mu   sync.Mutex // serialises target-set rebuilds
 	prev map[string]*Target
+
+	etcd *clientv3.Client // targets from etcd; owned by Run, which closes it
 }
 
 // Resolver looks up the addresses of a host (net.Resolver satisfies it).
@@ -123,20 +127,25 @@ func New(name string, cfg config.Upstream, opts Options) *Pool {
 		}
 	}
 	p.prev = prev
-	if cfg.DNS == nil {
+	switch {
+	case cfg.Lambda != nil:
+		p.setTargets([]*url.URL{LambdaURL(name)})
+	case cfg.Etcd != nil:
+		p.startEtcd(name, opts.Previous)
+	case cfg.DNS == nil:
 		var urls []*url.URL
 		for _, s := range cfg.Targets {
 			u, _ := config.ParseTarget(s) // validated
 			urls = append(urls, u)
 		}
 		p.setTargets(urls)
-	} else if opts.Previous != nil && opts.Previous.cfg.DNS != nil && sameTargets(opts.Previous.cfg.Targets, cfg.Targets) {
+	case opts.Previous != nil && opts.Previous.cfg.DNS != nil && sameTargets(opts.Previous.cfg.Targets, cfg.Targets):
 		var urls []*url.URL
 		for _, t := range opts.Previous.Targets() {
 			urls = append(urls, t.URL)
 		}
 		p.setTargets(urls)
-	} else {
+	default:
 		empty := []*Target{}
 		p.targets.Store(&empty)
 		// Resolve once now so the pool serves from the start; Run keeps it fresh.
@@ -148,6 +157,9 @@ func New(name string, cfg config.Upstream, opts Options) *Pool {
 	}
 	return p
 }
+
+// LambdaURL is the URL standing for a Lambda upstream's function as its one target.
+func LambdaURL(upstream string) *url.URL { return &url.URL{Scheme: "lambda", Host: upstream} }
 
 func sameTargets(a, b []string) bool {
 	if len(a) != len(b) {
@@ -265,11 +277,14 @@ func (p *Pool) Report(t *Target, ok bool) {
 	}
 }
 
-// Run performs DNS refreshes and active health checks until ctx is done.
+// Run performs DNS refreshes, follows etcd and runs active health checks until ctx is done.
 func (p *Pool) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	if p.cfg.DNS != nil {
 		wg.Go(func() { p.runDNS(ctx) })
+	}
+	if p.etcd != nil {
+		wg.Go(func() { p.runEtcd(ctx) })
 	}
 	if p.cfg.Health != nil {
 		wg.Go(func() { p.runHealth(ctx) })
