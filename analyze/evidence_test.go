@@ -314,3 +314,45 @@ func TestEvidenceWorkspaceModules(t *testing.T) {
 		}
 	}
 }
+
+// A second root over the same services — a harness with a name that says nothing, mounting two
+// services' entry packages beside the all-in-one main that mounts all four — is wiring too, not
+// a fifth service: with the first root set aside, it starts what two service mains start.
+func TestEvidenceSecondRootIsWiring(t *testing.T) {
+	const m = "example.com/mono/"
+	b := factstest.New("example.com/mono")
+	b.Pkg(m+"lib", 100)
+	b.Main(m + "cmd/all")
+	svcs := []string{"alpha", "bravo", "charlie", "delta"}
+	for _, s := range svcs {
+		entry, core := m+s+"/api", m+s+"/core"
+		b.Pkg(entry, 100).Pkg(core, 200)
+		b.Use(entry, core, 3).Use(core, m+"lib", 1)
+		b.Route(entry, "GET", "/"+s)
+		b.Main(m + "cmd/" + s)
+		b.Use(m+"cmd/"+s, entry, 1)
+		b.Use(m+"cmd/all", entry, 1)
+	}
+	b.Main(m + "d7/d9")
+	b.Use(m+"d7/d9", m+"alpha/api", 1).Use(m+"d7/d9", m+"bravo/api", 1)
+	p := proposeFacts(t, b.F)
+	where := map[string]plan.Package{}
+	for _, pk := range p.Packages {
+		where[strings.TrimPrefix(pk.Path, m)] = pk
+	}
+	for _, w := range []string{"cmd/all", "d7/d9"} {
+		if pk := where[w]; !pk.Wiring || pk.Service != "" {
+			t.Errorf("%s is %+v, want wiring in no service", w, pk)
+		}
+	}
+	for _, s := range svcs {
+		for _, sub := range []string{"/api", "/core"} {
+			if got := where[s+sub].Service; got != s {
+				t.Errorf("%s%s is in %q (%s), want %s", s, sub, got, where[s+sub].Why, s)
+			}
+		}
+	}
+	if len(p.Services) != len(svcs) {
+		t.Errorf("%d services, want %d", len(p.Services), len(svcs))
+	}
+}

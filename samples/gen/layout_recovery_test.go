@@ -41,9 +41,6 @@ var knownGaps = map[string]struct {
 	floor float64
 	why   string
 }{
-	"mains,tools blind": {0.7, "tools are recognised by their paths (tools/, hack/, examples/, gen-*) and imports; " +
-		"a path-blind tool that imports service code is taken for a service main, and its builds make " +
-		"some service packages look shared"},
 }
 
 // layoutRun is how well carve recovered one generated module.
