@@ -40,8 +40,7 @@ var recoveryLayouts = []struct {
 var knownGaps = map[string]struct {
 	floor float64
 	why   string
-}{
-}
+}{}
 
 // layoutRun is how well carve recovered one generated module.
 type layoutRun struct {
