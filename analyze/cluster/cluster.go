@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/internal/unionfind"
 
 	gonumgraph "gonum.org/v1/gonum/graph"
 	"gonum.org/v1/gonum/graph/community"
@@ -130,64 +131,49 @@ func Partition(g *graph.Graph, kernel []bool, cons *Constraints, gamma float64, 
 
 // build contracts constrained packages into super-nodes and orders them canonically.
 func (c *clusterer) build(kernel []bool) {
-	g, n := c.g, len(c.g.Paths)
-	parent := make([]int, n)
-	for i := range parent {
-		parent[i] = i
-	}
-	find := func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
-	union := func(a, b int) { parent[find(a)] = find(b) }
+	supers, constrained := c.superNodes(kernel)
+	c.index(supers, c.canonicalOrder(supers))
+	c.weigh(constrained)
+	c.conflicts()
+}
+
+// superNodes groups the packages outside the kernel that carve.yaml keeps together (together
+// groups, one pin) into super-nodes, in order of their first package, and marks every package
+// a constraint names.
+func (c *clusterer) superNodes(kernel []bool) (supers [][]int, constrained []bool) {
+	n := len(c.g.Paths)
+	sets := unionfind.New(n)
+	constrained = make([]bool, n)
 	for _, grp := range c.cons.Together {
-		for _, m := range grp[1:] {
-			union(grp[0], m)
+		for _, m := range grp {
+			sets.Union(grp[0], m)
+			constrained[m] = true
 		}
 	}
 	byPin := map[string]int{}
-	constrained := make([]bool, n)
 	for i, s := range c.cons.Pin {
 		if s == "" {
 			continue
 		}
 		constrained[i] = true
 		if j, ok := byPin[s]; ok {
-			union(j, i)
+			sets.Union(j, i)
 		} else {
 			byPin[s] = i
-		}
-	}
-	for _, grp := range c.cons.Together {
-		for _, m := range grp {
-			constrained[m] = true
 		}
 	}
 	for _, p := range c.cons.Apart {
 		constrained[p[0]], constrained[p[1]] = true, true
 	}
-	groups := map[int][]int{}
-	var roots []int
-	for i := range n {
-		if kernel[i] {
-			continue
-		}
-		r := find(i)
-		if _, ok := groups[r]; !ok {
-			roots = append(roots, r)
-		}
-		groups[r] = append(groups[r], i)
-	}
-	var supers [][]int
-	for _, r := range roots {
-		supers = append(supers, groups[r])
-	}
+	return sets.Groups(func(i int) bool { return kernel[i] }), constrained
+}
 
-	// Canonical order: Weisfeiler-Lehman colour refinement over structure only.
-	tmpOf := make([]int, n)
+// canonicalOrder orders the super-nodes by structure alone — Weisfeiler-Lehman colour refinement
+// over their size, routes, tables, lines, mains and pins and their weighted neighbours — so that
+// the clustering does not depend on import paths.
+func (c *clusterer) canonicalOrder(supers [][]int) []int {
+	g, k := c.g, len(supers)
+	tmpOf := make([]int, len(g.Paths))
 	for i := range tmpOf {
 		tmpOf[i] = -1
 	}
@@ -196,12 +182,9 @@ func (c *clusterer) build(kernel []bool) {
 			tmpOf[p] = s
 		}
 	}
-	k := len(supers)
 	tmpW := make([]map[int]float64, k)
-	for s := range tmpW {
-		tmpW[s] = map[int]float64{}
-	}
 	for s, ms := range supers {
+		tmpW[s] = map[int]float64{}
 		for _, p := range ms {
 			for q, w := range g.Adj[p] {
 				if t := tmpOf[q]; t >= 0 && t != s {
@@ -212,49 +195,12 @@ func (c *clusterer) build(kernel []bool) {
 	}
 	color := make([]uint64, k)
 	for s, ms := range supers {
-		h := fnv.New64a()
-		var routes, tables, lines, mains, pinned int
-		for _, p := range ms {
-			routes += len(g.Routes[p])
-			tables += len(g.Tables[p])
-			lines += g.Info[p].Lines
-			if g.Info[p].Main {
-				mains++
-			}
-			if c.cons.Pin[p] != "" {
-				pinned++
-			}
-		}
-		writeInts(h, len(ms), routes, tables, lines, mains, pinned)
-		for _, p := range ms {
-			h.Write([]byte(c.cons.Pin[p]))
-		}
-		color[s] = h.Sum64()
+		color[s] = c.initialColor(ms)
 	}
 	for range 4 {
 		next := make([]uint64, k)
 		for s := range supers {
-			type nc struct {
-				c uint64
-				w int64
-			}
-			var ns []nc
-			for t, w := range tmpW[s] {
-				ns = append(ns, nc{color[t], int64(math.Round(w * 1e6))})
-			}
-			sort.Slice(ns, func(i, j int) bool {
-				if ns[i].c != ns[j].c {
-					return ns[i].c < ns[j].c
-				}
-				return ns[i].w < ns[j].w
-			})
-			h := fnv.New64a()
-			writeU64(h, color[s])
-			for _, x := range ns {
-				writeU64(h, x.c)
-				writeU64(h, uint64(x.w))
-			}
-			next[s] = h.Sum64()
+			next[s] = refineColor(color, s, tmpW[s])
 		}
 		color = next
 	}
@@ -271,9 +217,62 @@ func (c *clusterer) build(kernel []bool) {
 		}
 		return g.Paths[supers[sa][0]] < g.Paths[supers[sb][0]]
 	})
+	return order
+}
 
-	c.members = make([][]int, k)
-	c.of = make([]int, n)
+// initialColor hashes what a super-node is made of.
+func (c *clusterer) initialColor(ms []int) uint64 {
+	g := c.g
+	h := fnv.New64a()
+	var routes, tables, lines, mains, pinned int
+	for _, p := range ms {
+		routes += len(g.Routes[p])
+		tables += len(g.Tables[p])
+		lines += g.Info[p].Lines
+		if g.Info[p].Main {
+			mains++
+		}
+		if c.cons.Pin[p] != "" {
+			pinned++
+		}
+	}
+	writeInts(h, len(ms), routes, tables, lines, mains, pinned)
+	for _, p := range ms {
+		h.Write([]byte(c.cons.Pin[p]))
+	}
+	return h.Sum64()
+}
+
+// refineColor hashes super-node s's colour with its neighbours' colours and weights.
+func refineColor(color []uint64, s int, nbrs map[int]float64) uint64 {
+	type nc struct {
+		c uint64
+		w int64
+	}
+	var ns []nc
+	for t, w := range nbrs {
+		ns = append(ns, nc{color[t], int64(math.Round(w * 1e6))})
+	}
+	sort.Slice(ns, func(i, j int) bool {
+		if ns[i].c != ns[j].c {
+			return ns[i].c < ns[j].c
+		}
+		return ns[i].w < ns[j].w
+	})
+	h := fnv.New64a()
+	writeU64(h, color[s])
+	for _, x := range ns {
+		writeU64(h, x.c)
+		writeU64(h, uint64(x.w))
+	}
+	return h.Sum64()
+}
+
+// index numbers the super-nodes in canonical order: members per super-node, super-node per
+// package (-1 for the kernel).
+func (c *clusterer) index(supers [][]int, order []int) {
+	c.members = make([][]int, len(supers))
+	c.of = make([]int, len(c.g.Paths))
 	for i := range c.of {
 		c.of[i] = -1
 	}
@@ -283,6 +282,12 @@ func (c *clusterer) build(kernel []bool) {
 			c.of[p] = rank
 		}
 	}
+}
+
+// weigh sums the coupling between super-nodes (and within each), their degrees and the total,
+// and marks each as constrained, free (a lone main) and pinned.
+func (c *clusterer) weigh(constrained []bool) {
+	g, k := c.g, len(c.members)
 	c.w = make([]map[int]float64, k)
 	c.self = make([]float64, k)
 	c.deg = make([]float64, k)
@@ -292,10 +297,8 @@ func (c *clusterer) build(kernel []bool) {
 	c.wiring = make([]bool, k)
 	c.constrained = make([]bool, k)
 	c.pin = make([]string, k)
-	for s := range k {
-		c.w[s] = map[int]float64{}
-	}
 	for s, ms := range c.members {
+		c.w[s] = map[int]float64{}
 		for _, p := range ms {
 			if c.cons.Pin[p] != "" {
 				c.pin[s] = c.cons.Pin[p]
@@ -327,12 +330,17 @@ func (c *clusterer) build(kernel []bool) {
 		}
 		c.m += c.deg[s] / 2
 	}
+}
+
+// conflicts records the super-node pairs that must stay apart: carve.yaml's apart pairs and
+// nodes pinned to different services.
+func (c *clusterer) conflicts() {
 	for _, p := range c.cons.Apart {
 		a, b := c.of[p[0]], c.of[p[1]]
 		c.conflict[[2]int{min(a, b), max(a, b)}] = true
 	}
 	var pinned []int
-	for s := range k {
+	for s := range c.members {
 		if c.pin[s] != "" {
 			pinned = append(pinned, s)
 		}
@@ -574,8 +582,8 @@ func normalize(label []int) []int {
 	return out
 }
 
-// GroupsOf returns the members of each label, labels in ascending order of their first member.
-func GroupsOf(label []int) [][]int {
+// groupsOf returns the members of each label, labels in ascending order of their first member.
+func groupsOf(label []int) [][]int {
 	idx := map[int]int{}
 	var out [][]int
 	for s, l := range label {
@@ -711,7 +719,7 @@ func (c *clusterer) mergeSatellites(label []int) []int {
 	for changed := true; changed; {
 		changed = false
 		st := c.stats(label)
-		for _, grp := range GroupsOf(label) {
+		for _, grp := range groupsOf(label) {
 			l := label[grp[0]]
 			anchored := false
 			for _, s := range grp {
@@ -953,7 +961,7 @@ func (c *clusterer) markFree() {
 // group they are most coupled to.
 func (c *clusterer) enforceApart(label []int) []int {
 	next := slices.Max(label) + 1
-	for _, grp := range GroupsOf(label) {
+	for _, grp := range groupsOf(label) {
 		in := map[int]bool{}
 		for _, s := range grp {
 			in[s] = true
@@ -1015,10 +1023,10 @@ func (c *clusterer) enforceApart(label []int) []int {
 // reachTarget merges (or splits) communities until there are target of them, greedily by the
 // best modularity gain, never breaking a constraint.
 func (c *clusterer) reachTarget(label []int, target int) []int {
-	count := func() int { return len(GroupsOf(label)) }
+	count := func() int { return len(groupsOf(label)) }
 	for count() > target {
 		st := c.stats(label)
-		grps := GroupsOf(label)
+		grps := groupsOf(label)
 		ba, bb, gain := -1, -1, math.Inf(-1)
 		for i, ga := range grps {
 			for _, gb := range grps[i+1:] {
@@ -1043,7 +1051,7 @@ func (c *clusterer) reachTarget(label []int, target int) []int {
 		var best []int
 		bestGain := math.Inf(-1)
 		next := slices.Max(label) + 1
-		for _, grp := range GroupsOf(label) {
+		for _, grp := range groupsOf(label) {
 			if len(grp) < 2 {
 				continue
 			}
@@ -1200,7 +1208,7 @@ func (c *clusterer) rehomeAnchors(label []int) []int {
 			}
 		}
 		bestA, bestC, bestW := -1, -1, 0.0
-		for _, grp := range GroupsOf(label) {
+		for _, grp := range groupsOf(label) {
 			l := label[grp[0]]
 			if len(anchors[l]) > 0 || c.free[grp[0]] || slices.ContainsFunc(grp, func(s int) bool { return c.pin[s] != "" }) {
 				continue
@@ -1336,7 +1344,7 @@ func (c *clusterer) markRouteAnchors() {
 // one of the entry points' groups joins it.
 func (c *clusterer) seedAnchors(label []int) []int {
 	next := slices.Max(label) + 1
-	for _, grp := range GroupsOf(label) {
+	for _, grp := range groupsOf(label) {
 		var anchors []int
 		for _, s := range grp {
 			if c.anchor[s] {

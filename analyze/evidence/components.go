@@ -3,8 +3,8 @@ package evidence
 import (
 	"slices"
 
-	"github.com/carve-dev/carve/analyze/cluster"
 	"github.com/carve-dev/carve/analyze/internal/bitset"
+	"github.com/carve-dev/carve/analyze/internal/unionfind"
 )
 
 // components lists the imports of w that are services it wires rather than libraries it uses:
@@ -95,7 +95,7 @@ func (s *structure) groupComponents(entries []int) ([]int, [][]int) {
 		}
 	}
 	code := s.componentCode(entries, comps)
-	uf := newUnionFind(len(entries))
+	uf := unionfind.New(len(entries))
 	for x, i := range comps {
 		for _, j := range comps[x+1:] {
 			a, b := entries[i], entries[j]
@@ -104,11 +104,18 @@ func (s *structure) groupComponents(entries []int) ([]int, [][]int) {
 				continue
 			}
 			if s.adapts(a, b, code.own[j], common) || s.adapts(b, a, code.own[i], common) || code.shareCode(i, j, common) {
-				uf.union(i, j)
+				uf.Union(i, j)
 			}
 		}
 	}
-	groups := uf.groups(entries)
+	var groups [][]int
+	for _, members := range uf.Groups(nil) {
+		grp := make([]int, len(members))
+		for k, i := range members {
+			grp[k] = entries[i]
+		}
+		groups = append(groups, grp)
+	}
 	reps := make([]int, len(groups))
 	for k, grp := range groups {
 		reps[k] = grp[0]
@@ -170,44 +177,6 @@ func (c *componentCode) shareCode(i, j int, common string) bool {
 		}
 	}
 	return false
-}
-
-// unionFind groups indexes.
-type unionFind []int
-
-func newUnionFind(n int) unionFind {
-	u := make(unionFind, n)
-	for i := range u {
-		u[i] = i
-	}
-	return u
-}
-
-func (u unionFind) find(i int) int {
-	for u[i] != i {
-		u[i] = u[u[i]]
-		i = u[i]
-	}
-	return i
-}
-
-func (u unionFind) union(i, j int) { u[u.find(i)] = u.find(j) }
-
-// groups returns items grouped by set, sets in order of their first item.
-func (u unionFind) groups(items []int) [][]int {
-	roots := make([]int, len(items))
-	for i := range items {
-		roots[i] = u.find(i)
-	}
-	var out [][]int
-	for _, members := range cluster.GroupsOf(roots) {
-		grp := make([]int, len(members))
-		for k, i := range members {
-			grp[k] = items[i]
-		}
-		out = append(out, grp)
-	}
-	return out
 }
 
 // adapts reports whether component a is an adapter of component b's service: a implements an
