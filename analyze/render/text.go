@@ -88,7 +88,13 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 			if len(e.Sites) > 0 {
 				ex = "  e.g. " + e.Sites[0]
 			}
-			fmt.Fprintf(tw, "  %s → %s: %d calls, %d other refs%s\n", e.From, e.To, e.Calls, e.Refs, dim(ex))
+			fmt.Fprintf(tw, "  %s → %s: %s, %s%s\n", e.From, e.To, count(e.Calls, "call"), count(e.Refs, "other ref"), dim(ex))
+		}
+	}
+	if len(p.AsyncEdges) > 0 {
+		fmt.Fprintf(tw, "\n%s\n", bold("Events between services (async: contracts, not network calls)"))
+		for _, e := range p.AsyncEdges {
+			fmt.Fprintf(tw, "  %s ⇢ %s: %s\n", e.From, e.To, strings.Join(e.Topics, ", "))
 		}
 	}
 	m := p.Metrics
