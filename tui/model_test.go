@@ -80,7 +80,7 @@ func TestTabsAndPages(t *testing.T) {
 	h.mustShow("carts", "stock", "catalog") // stock is shared with catalog
 	h.keys("l")
 	h.mustShow("Depends on (4)", "catalog", "11", "⇢ users", "async", "nats:order.placed") // 3 calls, 1 async edge
-	h.keys("enter") // the heaviest dependency: catalog
+	h.keys("enter")                                                                        // the heaviest dependency: catalog
 	if sv, ok := h.m.top().(*serviceView); !ok || sv.name != "catalog" {
 		t.Fatalf("enter on a dependency opened %v", h.m.top().crumb())
 	}
