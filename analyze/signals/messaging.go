@@ -280,7 +280,7 @@ func (mc *msgCollector) site(n ast.Node, info *types.Info, pkg string, encl *typ
 		}
 		if b := mc.buses[fn.Pkg().Path()]; b != nil && pkg != b.path {
 			if role, idx := b.role(fn); role != "" && idx < len(x.Args) {
-				mc.record(sysBus, role, x.Args[idx], info, pkg, encl)
+				mc.recordCall(sysBus, role, x, idx, info, pkg, encl)
 			}
 			return
 		}
@@ -300,7 +300,7 @@ func (mc *msgCollector) site(n ast.Node, info *types.Info, pkg string, encl *typ
 			case a.slice:
 				mc.recordSlice(a.system, a.role, x.Args[a.arg], info, pkg, encl)
 			default:
-				mc.record(a.system, a.role, x.Args[a.arg], info, pkg, encl)
+				mc.recordCall(a.system, a.role, x, a.arg, info, pkg, encl)
 			}
 		}
 	case *ast.CompositeLit:
@@ -342,6 +342,70 @@ func (mc *msgCollector) record(system, role string, e ast.Expr, info *types.Info
 		}
 		mc.add(facts.TopicUse{Package: b.pkg, Topic: name, System: system, Role: role}, b.site)
 	}
+}
+
+// recordCall records the topic argument idx of call. A subscription whose handler is a
+// function or method of another of the module's packages (bus.Subscribe(topic,
+// shipping.OnOrderPlaced) in a main) is that package's consumption: the main only wires it.
+func (mc *msgCollector) recordCall(system, role string, call *ast.CallExpr, idx int, info *types.Info, pkg string, encl *types.Func) {
+	if role == facts.Consume {
+		var rest []ast.Expr
+		rest = append(rest, call.Args[:idx]...)
+		rest = append(rest, call.Args[idx+1:]...)
+		if hs := mc.handlerPkgs(rest, info, pkg); len(hs) > 0 {
+			site := mc.fl.m.Site(call.Args[idx].Pos())
+			for _, val := range mc.fl.resolve(call.Args[idx], info) {
+				for _, h := range hs {
+					mc.add(facts.TopicUse{Package: h, Topic: val, System: system, Role: role}, site)
+				}
+			}
+			return
+		}
+	}
+	mc.record(system, role, call.Args[idx], info, pkg, encl)
+}
+
+// handlerPkgs returns the module packages, other than pkg, declaring the functions or methods
+// args pass as values (not call): the handlers of a subscription.
+func (mc *msgCollector) handlerPkgs(args []ast.Expr, info *types.Info, pkg string) []string {
+	var out []string
+	for _, a := range args {
+		called := map[ast.Expr]bool{}
+		ast.Inspect(a, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.FuncLit:
+				return false // a closure is the caller's own handler
+			case *ast.CallExpr:
+				f := ast.Unparen(x.Fun)
+				if ix, ok := f.(*ast.IndexExpr); ok { // Typed[T](h)
+					f = ix.X
+				}
+				called[f] = true
+				if sel, ok := f.(*ast.SelectorExpr); ok {
+					called[sel.Sel] = true
+				}
+			case *ast.Ident, *ast.SelectorExpr:
+				if called[x.(ast.Expr)] {
+					return true
+				}
+				id, _ := x.(*ast.Ident)
+				if sel, ok := x.(*ast.SelectorExpr); ok {
+					id = sel.Sel
+				}
+				fn, ok := info.Uses[id].(*types.Func)
+				if !ok || fn.Pkg() == nil {
+					return true
+				}
+				path := fn.Pkg().Path()
+				if _, ok := mc.fl.m.Own(fn.Pkg()); ok && path != pkg && mc.buses[path] == nil && !contains(out, path) {
+					out = append(out, path)
+				}
+				return false
+			}
+			return true
+		})
+	}
+	return out
 }
 
 func (mc *msgCollector) recordSlice(system, role string, e ast.Expr, info *types.Info, pkg string, encl *types.Func) {

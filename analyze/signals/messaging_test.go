@@ -23,6 +23,7 @@ func TestMessagingFixtures(t *testing.T) {
 			{"billing", "bus", "order.paid", facts.Publish},
 			{"billing", "bus", "order.placed", facts.Consume},
 			{"orders", "bus", "order.placed", facts.Publish},
+			{"shipping", "bus", "order.paid", facts.Consume}, // subscribed by cmd/app, handled in shipping
 		}},
 		{"nats", nil, []topicWant{
 			{"pub", "nats", "orders.audit", facts.Publish},
