@@ -42,7 +42,7 @@ func (Data) Name() string { return facts.SignalData }
 
 // Doc describes the signal.
 func (Data) Doc() string {
-	return "DynamoDB tables and SQL tables each package reads or writes (through constants, literals and struct fields)"
+	return "SQL tables (database/sql, pgx, sqlx, squirrel, goqu, gorm, sqlc), DynamoDB tables, MongoDB collections and Redis key prefixes each package reads or writes (through constants, literals and struct fields)"
 }
 
 const (
@@ -70,19 +70,30 @@ var sqlMethods = map[string]bool{
 func (Data) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	fl := newFlow(m)
 	ts := tableSet{}
-	m.Each(func(path string, p *packages.Package) {
-		info := p.TypesInfo
-		if info == nil || ctx.Err() != nil {
-			return
-		}
-		for _, file := range p.Syntax {
-			for _, decl := range file.Decls {
-				encl := enclosingFunc(info, decl)
-				ast.Inspect(decl, func(n ast.Node) bool {
-					fl.dataSite(ts, n, info, path, encl)
-					return true
-				})
+	mongo := &mongoCollections{holders: map[*types.Var][]string{}}
+	each := func(visit func(n ast.Node, info *types.Info, path string, encl *types.Func)) {
+		m.Each(func(path string, p *packages.Package) {
+			info := p.TypesInfo
+			if info == nil || ctx.Err() != nil {
+				return
 			}
+			for _, file := range p.Syntax {
+				for _, decl := range file.Decls {
+					encl := enclosingFunc(info, decl)
+					ast.Inspect(decl, func(n ast.Node) bool {
+						visit(n, info, path, encl)
+						return true
+					})
+				}
+			}
+		})
+	}
+	each(func(n ast.Node, info *types.Info, _ string, _ *types.Func) { fl.learnMongo(mongo, n, info) })
+	each(func(n ast.Node, info *types.Info, path string, encl *types.Func) {
+		fl.dataSite(ts, n, info, path, encl)
+		if call, ok := n.(*ast.CallExpr); ok {
+			fl.libSite(ts, call, info, path, encl)
+			fl.mongoSite(mongo, ts, call, info, path)
 		}
 	})
 	f.Tables = append(f.Tables, ts.sorted()...)

@@ -35,6 +35,8 @@ import (
 //     segment.
 //   - Google Pub/Sub: Client.Topic (v1) and Client.Publisher (v2) publish, Client.Subscription
 //     and Client.Subscriber consume.
+//   - Redis pub/sub (go-redis v8, v9): Publish and SPublish publish to a channel, Subscribe and
+//     SSubscribe consume.
 //   - Watermill (github.com/ThreeDotsLabs/watermill/message): Publisher.Publish,
 //     Subscriber.Subscribe, and Router.AddHandler / AddNoPublisherHandler / AddConsumerHandler.
 //   - An in-process bus: a package of the module that declares an exported Publish and an
@@ -64,6 +66,7 @@ const (
 	sysSQS       = "sqs"
 	sysPubSub    = "pubsub"
 	sysWatermill = "watermill"
+	sysRedis     = "redis"
 )
 
 // msgArg says which argument of a recognised call names a topic and what the call does with it.
@@ -128,7 +131,14 @@ var msgCalls = map[string]map[string][]msgArg{
 	},
 }
 
-func init() { msgCalls["github.com/Shopify/sarama"] = msgCalls["github.com/IBM/sarama"] }
+func init() {
+	msgCalls["github.com/Shopify/sarama"] = msgCalls["github.com/IBM/sarama"]
+	redis := map[string][]msgArg{
+		"Publish": {{system: sysRedis, role: facts.Publish, arg: 1}}, "SPublish": {{system: sysRedis, role: facts.Publish, arg: 1}},
+		"Subscribe": {{system: sysRedis, role: facts.Consume, arg: 1, rest: true}}, "SSubscribe": {{system: sysRedis, role: facts.Consume, arg: 1, rest: true}},
+	}
+	msgCalls[redisPkg], msgCalls[redisV8Pkg] = redis, redis
+}
 
 // msgField is a struct field that names a topic in a composite literal.
 type msgField struct {

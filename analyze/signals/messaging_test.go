@@ -2,6 +2,7 @@ package signals
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -42,6 +43,10 @@ func TestMessagingFixtures(t *testing.T) {
 			{"pub", "kafka", "shipments", facts.Publish},
 			{"sub", "kafka", "shipments", facts.Consume},
 		}},
+		{"../data/redis", nil, []topicWant{
+			{"ratelimit", "redis", "sessions.ended", facts.Consume},
+			{"sessions", "redis", "sessions.ended", facts.Publish},
+		}},
 		{"snssqs", nil, []topicWant{
 			{"pub", "sns", "user-signed-up", facts.Publish},
 			{"pub", "sqs", "welcome-emails", facts.Publish},
@@ -51,7 +56,7 @@ func TestMessagingFixtures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := libFixture(t, "messaging", c.name, Messaging{})
-			prefix := "example.com/" + c.name + "/"
+			prefix := "example.com/" + path.Base(c.name) + "/"
 			var got []topicWant
 			for _, u := range f.Topics {
 				got = append(got, topicWant{strings.TrimPrefix(u.Package, prefix), u.System, u.Topic, u.Role})
@@ -74,7 +79,7 @@ func TestMessagingFixtures(t *testing.T) {
 			if !slices.Equal(buses, c.buses) {
 				t.Errorf("buses: got %v, want %v", buses, c.buses)
 			}
-			checkGolden(t, "messaging", c.name, struct {
+			checkGolden(t, "messaging", path.Base(c.name), struct {
 				Topics []facts.TopicUse
 				Buses  []string
 			}{f.Topics, f.Buses})
