@@ -145,6 +145,10 @@ type Facts struct {
 	// consumes from which topic, and the module's own in-process event bus packages.
 	Topics []TopicUse
 	Buses  []string
+	// LibUses and LibUnresolved are the data and messaging signals' share of the coverage
+	// report: libraries recognised (call sites per library) and call sites not resolved.
+	LibUses       []Framework  `json:",omitempty"`
+	LibUnresolved []Unresolved `json:",omitempty"`
 	// Signals names the signals that were collected, so that a plan records the weights of those
 	// only; nil when unknown (facts built by hand), and then every weight is recorded.
 	Signals []string

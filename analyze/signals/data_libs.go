@@ -108,11 +108,14 @@ func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg s
 		return
 	}
 	record := func(store string, access facts.Access, e ast.Expr, name func(string) string) {
+		n := 0
 		for _, b := range fl.bind(e, info, pkg, fl.m.Site(e.Pos()), encl, 0) {
 			if t := name(b.value); t != "" {
 				ts.add(facts.TableUse{Package: b.pkg, Table: t, Store: store, Access: access}, b.site)
+				n++
 			}
 		}
+		fl.cov.check(fn.Pkg().Path(), callName(fn), fl.m.Site(e.Pos()), n > 0, whyTable)
 	}
 	switch fn.Pkg().Path() {
 	case sqlxPkg:
@@ -120,11 +123,13 @@ func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg s
 			return
 		}
 		if i := firstStringParam(fn); i >= 0 && i < len(call.Args) {
-			for _, b := range fl.bind(call.Args[i], info, pkg, fl.m.Site(call.Args[i].Pos()), encl, 0) {
+			bs := fl.bind(call.Args[i], info, pkg, fl.m.Site(call.Args[i].Pos()), encl, 0)
+			for _, b := range bs {
 				for _, r := range parseSQL(b.value) {
 					ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: storeSQL, Access: r.access}, b.site)
 				}
 			}
+			fl.cov.check(sqlxPkg, callName(fn), fl.m.Site(call.Args[i].Pos()), len(bs) > 0, whyTable)
 		}
 	case squirrelPkg, goquPkg:
 		access, ok := builderAccess[fn.Name()]
@@ -159,9 +164,11 @@ func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg s
 			keys = call.Args[i:] // Del(ctx, k1, k2), Exists(ctx, keys...)
 		}
 		for _, k := range keys {
-			for _, p := range fl.keyPrefixesOf(k, info) {
+			ps := fl.keyPrefixesOf(k, info)
+			for _, p := range ps {
 				ts.add(facts.TableUse{Package: pkg, Table: redisTable(p), Store: storeRedis, Access: access, KeyPrefixes: []string{p}}, fl.m.Site(k.Pos()))
 			}
+			fl.cov.check(fn.Pkg().Path(), callName(fn), fl.m.Site(k.Pos()), len(ps) > 0, "the key has no constant prefix")
 		}
 	}
 }
@@ -285,11 +292,16 @@ func (fl *flow) gormSite(ts tableSet, call *ast.CallExpr, fn *types.Func, info *
 		return
 	}
 	site := fl.m.Site(call.Lparen)
+	added := 0
 	add := func(table string) {
 		if table != "" {
 			ts.add(facts.TableUse{Package: pkg, Table: table, Store: storeSQL, Access: access}, site)
+			added++
 		}
 	}
+	defer func() {
+		fl.cov.check(gormPkg, callName(fn), site, added > 0, "neither Table(name), Model(&T{}) nor the destination names a model")
+	}()
 	// Walk down the receiver chain: db.Table("x").Where(..).Find(&v), db.Model(&T{}).Update(..).
 	for x := call.Fun; ; {
 		sel, ok := ast.Unparen(x).(*ast.SelectorExpr)
@@ -505,4 +517,12 @@ func (fl *flow) mongoSite(mc *mongoCollections, ts tableSet, call *ast.CallExpr,
 	for _, n := range names {
 		ts.add(facts.TableUse{Package: pkg, Table: n, Store: storeMongo, Access: access}, fl.m.Site(call.Lparen))
 	}
+	fl.cov.check(fn.Pkg().Path(), callName(fn), fl.m.Site(call.Lparen), len(names) > 0, "the collection is not a constant Collection(name) reaching this call")
+}
+
+func pkgPath(fn *types.Func) string {
+	if fn == nil || fn.Pkg() == nil {
+		return ""
+	}
+	return fn.Pkg().Path()
 }

@@ -168,7 +168,7 @@ var msgFields = map[string]map[string]map[string]msgField{
 func (Messaging) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	fl := newFlow(m)
 	buses := findBuses(m)
-	mc := &msgCollector{fl: fl, buses: buses, topics: map[[4]string]*facts.TopicUse{}, bindings: map[string][]string{}}
+	mc := &msgCollector{fl: fl, buses: buses, topics: map[[4]string]*facts.TopicUse{}, bindings: map[string][]string{}, cov: newLibCoverage(kindMessaging)}
 	// AMQP bindings first, so that a Consume anywhere sees every QueueBind.
 	mc.walk(ctx, m, mc.learnBinding)
 	mc.walk(ctx, m, mc.site)
@@ -177,6 +177,7 @@ func (Messaging) Collect(ctx context.Context, m *load.Module, f *facts.Facts) er
 	}
 	sort.Strings(f.Buses)
 	f.Topics = append(f.Topics, mc.sorted()...)
+	mc.cov.emit(f)
 	return ctx.Err()
 }
 
@@ -185,6 +186,8 @@ type msgCollector struct {
 	buses    map[string]*bus
 	topics   map[[4]string]*facts.TopicUse // package, system, topic, role
 	bindings map[string][]string           // AMQP queue → "exchange/key" topics bound to it
+	cov      *libCoverage
+	added    int // topic uses recorded so far: a site that adds none is unresolved
 }
 
 type visitFn func(n ast.Node, info *types.Info, pkg string, encl *types.Func)
@@ -211,6 +214,7 @@ func (mc *msgCollector) add(u facts.TopicUse, site facts.Site) {
 	if u.Topic == "" {
 		return
 	}
+	mc.added++
 	k := [4]string{u.Package, u.System, u.Topic, u.Role}
 	cur := mc.topics[k]
 	if cur == nil {
@@ -290,11 +294,20 @@ func (mc *msgCollector) site(n ast.Node, info *types.Info, pkg string, encl *typ
 		}
 		if b := mc.buses[fn.Pkg().Path()]; b != nil && pkg != b.path {
 			if role, idx := b.role(fn); role != "" && idx < len(x.Args) {
+				before := mc.added
 				mc.recordCall(sysBus, role, x, idx, info, pkg, encl)
+				mc.cov.checkBus(fn, mc.fl.m.Site(x.Lparen), mc.added > before)
 			}
 			return
 		}
-		for _, a := range msgCalls[fn.Pkg().Path()][fn.Name()] {
+		rules := msgCalls[fn.Pkg().Path()][fn.Name()]
+		if len(rules) > 0 && rules[0].arg < len(x.Args) {
+			before := mc.added
+			defer func() {
+				mc.cov.check(fn.Pkg().Path(), callName(fn), mc.fl.m.Site(x.Lparen), mc.added > before, whyTopic)
+			}()
+		}
+		for _, a := range rules {
 			if a.arg >= len(x.Args) {
 				continue
 			}
@@ -335,11 +348,13 @@ func (mc *msgCollector) site(n ast.Node, info *types.Info, pkg string, encl *typ
 			if !ok {
 				continue
 			}
+			before := mc.added
 			if fd.slice {
 				mc.recordSlice(fd.system, fd.role, kv.Value, info, pkg, encl)
 			} else {
 				mc.record(fd.system, fd.role, kv.Value, info, pkg, encl)
 			}
+			mc.cov.check(named.Obj().Pkg().Path(), named.Obj().Pkg().Name()+"."+named.Obj().Name()+"{"+key.Name+"}", mc.fl.m.Site(kv.Value.Pos()), mc.added > before, whyTopic)
 		}
 	}
 }

@@ -102,6 +102,8 @@ func Collect(ctx context.Context, m *load.Module, signals []Signal) (*facts.Fact
 		f.Routes = append(f.Routes, p.Routes...)
 		f.Topics = append(f.Topics, p.Topics...)
 		f.Buses = append(f.Buses, p.Buses...)
+		f.LibUses = append(f.LibUses, p.LibUses...)
+		f.LibUnresolved = append(f.LibUnresolved, p.LibUnresolved...)
 	}
 	for _, s := range signals {
 		f.Signals = append(f.Signals, s.Name())
