@@ -133,4 +133,3 @@ func typeLib(t types.Type) string {
 	}
 	return ""
 }
-
