@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/carve-dev/carve/analyze/facts"
-	"github.com/carve-dev/carve/analyze/load"
 )
 
 // Coverage kinds of the data and messaging signals.
@@ -124,12 +123,4 @@ func LibCoverage(f *facts.Facts) facts.Coverage {
 		return a.Site < b.Site
 	})
 	return cov
-}
-
-// typeLib is the import path of the package declaring t's named type (or pointer to it).
-func typeLib(t types.Type) string {
-	if n := load.NamedOf(t); n != nil && n.Obj().Pkg() != nil {
-		return n.Obj().Pkg().Path()
-	}
-	return ""
 }
