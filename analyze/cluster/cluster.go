@@ -1324,7 +1324,7 @@ func (c *clusterer) refine(label []int) []int {
 func (c *clusterer) markRouteAnchors() {
 	for s, ms := range c.members {
 		for _, p := range ms {
-			if c.g.Entry(p) && !c.free[s] {
+			if len(c.g.Routes[p]) > 0 && !c.free[s] {
 				c.anchor[s] = true
 			}
 		}

@@ -39,6 +39,10 @@ func TestMessagingFixtures(t *testing.T) {
 			{"pub", "kafka", "payments", facts.Publish},
 			{"sub", "kafka", "payments", facts.Consume},
 		}},
+		{"franz", nil, []topicWant{
+			{"pub", "kafka", "refunds", facts.Publish},
+			{"sub", "kafka", "refunds", facts.Consume},
+		}},
 		{"kafkago", nil, []topicWant{
 			{"pub", "kafka", "shipments", facts.Publish},
 			{"sub", "kafka", "shipments", facts.Consume},
