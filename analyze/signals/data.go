@@ -72,23 +72,7 @@ func (Data) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	fl.cov = newLibCoverage(kindData)
 	ts := tableSet{}
 	mongo := &mongoCollections{holders: map[*types.Var][]string{}}
-	each := func(visit func(n ast.Node, info *types.Info, path string, encl *types.Func)) {
-		m.Each(func(path string, p *packages.Package) {
-			info := p.TypesInfo
-			if info == nil || ctx.Err() != nil {
-				return
-			}
-			for _, file := range p.Syntax {
-				for _, decl := range file.Decls {
-					encl := enclosingFunc(info, decl)
-					ast.Inspect(decl, func(n ast.Node) bool {
-						visit(n, info, path, encl)
-						return true
-					})
-				}
-			}
-		})
-	}
+	each := func(visit visitFn) { walkModule(ctx, m, visit) }
 	each(func(n ast.Node, info *types.Info, _ string, _ *types.Func) { fl.learnMongo(mongo, n, info) })
 	each(func(n ast.Node, info *types.Info, path string, encl *types.Func) {
 		fl.dataSite(ts, n, info, path, encl)

@@ -170,8 +170,8 @@ func (Messaging) Collect(ctx context.Context, m *load.Module, f *facts.Facts) er
 	buses := findBuses(m)
 	mc := &msgCollector{fl: fl, buses: buses, topics: map[[4]string]*facts.TopicUse{}, bindings: map[string][]string{}, cov: newLibCoverage(kindMessaging)}
 	// AMQP bindings first, so that a Consume anywhere sees every QueueBind.
-	mc.walk(ctx, m, mc.learnBinding)
-	mc.walk(ctx, m, mc.site)
+	walkModule(ctx, m, mc.learnBinding)
+	walkModule(ctx, m, mc.site)
 	for _, b := range buses {
 		f.Buses = append(f.Buses, b.path)
 	}
@@ -190,9 +190,12 @@ type msgCollector struct {
 	added    int // topic uses recorded so far: a site that adds none is unresolved
 }
 
+// visitFn is called on every node of the module's own code, with the package's type info, its
+// import path and the function declaration the node is in (nil outside one).
 type visitFn func(n ast.Node, info *types.Info, pkg string, encl *types.Func)
 
-func (mc *msgCollector) walk(ctx context.Context, m *load.Module, visit visitFn) {
+// walkModule calls visit on every node of every declaration of the module's packages.
+func walkModule(ctx context.Context, m *load.Module, visit visitFn) {
 	m.Each(func(path string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil || ctx.Err() != nil {
