@@ -81,3 +81,12 @@ func focusAsync(p *plan.Plan, name string, near map[string]bool) []plan.AsyncEdg
 	}
 	return out
 }
+
+// topicRefs lists topics as "system:name", comma-separated.
+func topicRefs(ts []plan.TopicRef) string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return strings.Join(out, ", ")
+}

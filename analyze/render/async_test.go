@@ -43,6 +43,9 @@ func TestAsyncEdgesDrawnDashed(t *testing.T) {
 	if strings.Contains(calls, "users →") {
 		t.Errorf("an async edge is listed as a network call:\n%s", calls)
 	}
+	if !strings.Contains(out, "users\n  users\n  GET /users/{id}\n  publishes nats:user.created\n") || !strings.Contains(out, "  consumes nats:user.created\n") {
+		t.Errorf("text lacks the services' event contracts:\n%s", out)
+	}
 	if !strings.Contains(out, "users ⇢ orders: nats:user.created") {
 		t.Errorf("text lacks the async edge:\n%s", out)
 	}

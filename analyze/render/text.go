@@ -63,6 +63,12 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 			}
 			fmt.Fprintf(tw, "  %s\n", dim(routeString(r)))
 		}
+		if refs := topicRefs(s.Publishes); refs != "" {
+			fmt.Fprintf(tw, "  %s\n", dim("publishes "+refs))
+		}
+		if refs := topicRefs(s.Consumes); refs != "" {
+			fmt.Fprintf(tw, "  %s\n", dim("consumes "+refs))
+		}
 	}
 	for _, grp := range outsideGroups(p) {
 		short := make([]string, len(grp.packages))
