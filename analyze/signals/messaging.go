@@ -22,7 +22,8 @@ import (
 //   - NATS (github.com/nats-io/nats.go and its jetstream package): Publish, PublishAsync,
 //     PublishRequest and RequestWithContext publish to their subject; Subscribe,
 //     SubscribeSync, QueueSubscribe(Sync), ChanSubscribe, ChanQueueSubscribe and
-//     PullSubscribe consume it.
+//     PullSubscribe consume it; a Msg{Subject} literal publishes (PublishMsg), a JetStream
+//     ConsumerConfig{FilterSubject(s)} consumes.
 //   - AMQP (github.com/rabbitmq/amqp091-go, github.com/streadway/amqp): Publish and
 //     PublishWithContext publish to "exchange/routing-key" (the key alone on the default
 //     exchange, the exchange alone for an empty key); Consume reads a queue, resolved through
@@ -155,6 +156,14 @@ var msgFields = map[string]map[string]map[string]msgField{
 		"Writer":       {"Topic": {sysKafka, facts.Publish, false}},
 		"Message":      {"Topic": {sysKafka, facts.Publish, false}},
 		"ReaderConfig": {"Topic": {sysKafka, facts.Consume, false}, "GroupTopics": {sysKafka, facts.Consume, true}},
+	},
+	natsPkg: {
+		"Msg":            {"Subject": {sysNATS, facts.Publish, false}},
+		"ConsumerConfig": {"FilterSubject": {sysNATS, facts.Consume, false}, "FilterSubjects": {sysNATS, facts.Consume, true}},
+	},
+	natsJSPkg: {
+		"ConsumerConfig":        {"FilterSubject": {sysNATS, facts.Consume, false}, "FilterSubjects": {sysNATS, facts.Consume, true}},
+		"OrderedConsumerConfig": {"FilterSubjects": {sysNATS, facts.Consume, true}},
 	},
 	"github.com/aws/aws-sdk-go-v2/service/sns": {"PublishInput": {"TopicArn": {sysSNS, facts.Publish, false}}},
 	"github.com/aws/aws-sdk-go-v2/service/sqs": {

@@ -29,6 +29,7 @@ func TestMessagingFixtures(t *testing.T) {
 		{"nats", nil, []topicWant{
 			{"pub", "nats", "orders.audit", facts.Publish},
 			{"pub", "nats", "orders.created", facts.Publish},
+			{"sub", "nats", "orders.audit", facts.Consume},
 			{"sub", "nats", "orders.created", facts.Consume},
 		}},
 		{"amqp", nil, []topicWant{
