@@ -22,7 +22,7 @@ import (
 //     write; Find, First, Take, Last, Scan, Count, Pluck and FirstOrInit read. The table is the
 //     chain's Table(name), else the model's (Model(&T{}) or the destination argument): T's
 //     TableName() when it returns a constant, else gorm's convention, the snake_case plural of
-//     T's name (OrderItem → order_items).
+//     T's name (OrderItem → order_items). Raw(sql) and Exec(sql) are parsed as SQL.
 //   - MongoDB (go.mongodb.org/mongo-driver/mongo and .../v2/mongo): Database(..).Collection(name)
 //     is a "mongodb" table named by the collection; the access is the collection's methods
 //     (InsertOne, UpdateMany, DeleteOne, BulkWrite... write; Find, FindOne, Aggregate,
@@ -144,6 +144,16 @@ func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg s
 		}
 		record(storeSQL, access, call.Args[0], builderTable)
 	case gormPkg:
+		if fn.Name() == "Raw" && len(call.Args) > 0 { // db.Raw(sql, ...); db.Exec is the SQL rule's
+			bs := fl.bind(call.Args[0], info, pkg, fl.m.Site(call.Args[0].Pos()), encl, 0)
+			for _, b := range bs {
+				for _, r := range parseSQL(b.value) {
+					ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: storeSQL, Access: r.access}, b.site)
+				}
+			}
+			fl.cov.check(gormPkg, callName(fn), fl.m.Site(call.Args[0].Pos()), len(bs) > 0, whyTable)
+			return
+		}
 		fl.gormSite(ts, call, fn, info, pkg)
 	case redisPkg, redisV8Pkg:
 		var access facts.Access

@@ -33,6 +33,7 @@ func TestDataLibraryFixtures(t *testing.T) {
 		}},
 		{"gorm", []tableWant{
 			{"billing", "sql", "billing_invoices", facts.ReadWrite, ""},
+			{"billing", "sql", "payments", facts.Read, ""}, // db.Raw
 			{"billing", "sql", "products", facts.Write, ""},
 			{"catalog", "sql", "product_categories", facts.Write, ""},
 			{"catalog", "sql", "products", facts.ReadWrite, ""},

@@ -25,3 +25,10 @@ func Total(db *gorm.DB) (int64, error) {
 	err := db.Model(&Invoice{}).Count(&n).Error
 	return n, err
 }
+
+// Overdue reads overdue invoices with raw SQL.
+func Overdue(db *gorm.DB) ([]Invoice, error) {
+	var out []Invoice
+	err := db.Raw("SELECT * FROM billing_invoices i JOIN payments p ON p.invoice_id = i.id WHERE p.id IS NULL").Scan(&out).Error
+	return out, err
+}
