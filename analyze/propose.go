@@ -138,6 +138,7 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 		}
 		tool = make([]bool, len(g.Paths))
 	}
+	busKernel(g, f.Buses, labels, ev.Why)
 	names := cluster.NameServices(g, labels, base.Pin, f.Modules, entry)
 	labels, names = cluster.ApplyPins(labels, names, cons)
 
@@ -163,6 +164,7 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 			pkg.Routes = append(pkg.Routes, pr)
 		}
 		pkg.Tables = packageTables(g.Tables[i])
+		pkg.Topics = packageTopics(g.Topics[i])
 		p.Packages = append(p.Packages, pkg)
 	}
 	p.Graph = g.PlanEdges()

@@ -79,8 +79,8 @@ func TestTabsAndPages(t *testing.T) {
 	h.keys("right")
 	h.mustShow("carts", "stock", "catalog") // stock is shared with catalog
 	h.keys("l")
-	h.mustShow("Depends on (3)", "catalog", "11")
-	h.keys("enter") // the heaviest dependency: catalog
+	h.mustShow("Depends on (4)", "catalog", "11", "⇢ users", "async", "nats:order.placed") // 3 calls, 1 async edge
+	h.keys("enter")                                                                        // the heaviest dependency: catalog
 	if sv, ok := h.m.top().(*serviceView); !ok || sv.name != "catalog" {
 		t.Fatalf("enter on a dependency opened %v", h.m.top().crumb())
 	}
@@ -762,5 +762,14 @@ func TestServicePageHintsFollowTheSection(t *testing.T) {
 	h.keys("l") // Routes
 	if strings.Contains(h.screen(), "m move") {
 		t.Errorf("the Routes section offers m move:\n%s", h.screen())
+	}
+}
+
+// Enter on an async edge opens the service at its other end.
+func TestOpenAsyncEdge(t *testing.T) {
+	h := newHarness(t, 80, 24)
+	h.keys("j", "enter", "l", "l", "l", "G", "enter") // orders, Depends on, the last row: ⇢ users
+	if sv, ok := h.m.top().(*serviceView); !ok || sv.name != "users" {
+		t.Fatalf("enter on the async edge opened %v", h.m.top().crumb())
 	}
 }

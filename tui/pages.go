@@ -68,6 +68,10 @@ type serviceView struct {
 	sec  sections
 }
 
+// asyncKey prefixes the row key of an async edge in Depends on and Used by, so that a service
+// both called and sent events has two rows.
+const asyncKey = "async\x00"
+
 const (
 	secPackages = iota
 	secRoutes
@@ -77,7 +81,7 @@ const (
 )
 
 func newServiceView(name string) *serviceView {
-	edge := []column{{title: "Service", width: 14, flex: true}, {title: "Calls", width: 6, right: true}, {title: "Refs", width: 5, right: true}, {title: "Example call site", width: 30}}
+	edge := []column{{title: "Service", width: 14, flex: true}, {title: "Calls", width: 6, right: true}, {title: "Refs", width: 5, right: true}, {title: "Call site or topics", width: 30}}
 	return &serviceView{name: name, sec: sections{
 		names: []string{"Packages", "Routes", "Tables", "Depends on", "Used by"},
 		lists: []list{
@@ -156,6 +160,16 @@ func (v *serviceView) refresh(c *shared) {
 	}
 	byCalls(dep)
 	byCalls(used)
+	// Async edges (events) after the calls, marked ⇢: an event contract, no call.
+	for _, e := range p.AsyncEdges {
+		topics := strings.Join(e.Topics, " ")
+		switch s.Name {
+		case e.From:
+			dep = append(dep, row{key: asyncKey + e.To, cells: []string{"⇢ " + e.To, "async", "-", topics}, nums: []float64{0, 0, 0, 0}})
+		case e.To:
+			used = append(used, row{key: asyncKey + e.From, cells: []string{"⇢ " + e.From, "async", "-", topics}, nums: []float64{0, 0, 0, 0}})
+		}
+	}
 	v.sec.lists[secDependsOn].setRows(dep)
 	v.sec.lists[secUsedBy].setRows(used)
 }
@@ -215,7 +229,7 @@ func (v *serviceView) update(c *shared, msg tea.Msg) (intent, tea.Cmd) {
 		return packageIntent(c, k, l.selectedKey()), nil
 	case secDependsOn, secUsedBy:
 		if key.Matches(k, c.edits.Open) && l.selectedKey() != "" {
-			return openService{l.selectedKey()}, nil
+			return openService{strings.TrimPrefix(l.selectedKey(), asyncKey)}, nil
 		}
 	}
 	return nil, nil

@@ -69,8 +69,9 @@ func DetectKernel(g *graph.Graph, share float64, forced, barred []bool) []bool {
 					out++
 				}
 			}
-			// A package serving routes (a /metrics endpoint) is kernel only as a pure leaf.
-			if out > KernelMaxFanOut || (out > 0 && len(g.Routes[i]) > 0) {
+			// A package serving routes (a /metrics endpoint) or consuming a topic is kernel only as a
+			// pure leaf.
+			if out > KernelMaxFanOut || (out > 0 && g.Entry(i)) {
 				kernel[i] = false
 				changed = true
 			}
@@ -86,7 +87,7 @@ func DetectKernel(g *graph.Graph, share float64, forced, barred []bool) []bool {
 				continue
 			}
 			for _, j := range fanOut[i] {
-				if kernel[j] || barred[j] || g.Info[j].Main || len(g.Routes[j]) > 0 {
+				if kernel[j] || barred[j] || g.Info[j].Main || g.Entry(j) {
 					continue
 				}
 				leaf := true

@@ -18,6 +18,8 @@ const (
 	SignalState      = "state"      // A reads or writes a package-level variable of B
 	SignalData       = "data"       // A and B touch the same database table (derived from TableUse)
 	SignalCoChange   = "cochange"   // A and B change in the same git commits
+	// SignalMessaging: A publishes to a topic B consumes (derived from TopicUse): an async edge.
+	SignalMessaging = "messaging"
 )
 
 // Site is a place in the module's source: a path relative to the module root and a line.
@@ -139,6 +141,14 @@ type Facts struct {
 	Deps     []Dep
 	Tables   []TableUse
 	Routes   []RouteDecl
+	// Topics and Buses are what the messaging signal finds (issue 13): who publishes to and
+	// consumes from which topic, and the module's own in-process event bus packages.
+	Topics []TopicUse
+	Buses  []string
+	// LibUses and LibUnresolved are the data and messaging signals' share of the coverage
+	// report: libraries recognised (call sites per library) and call sites not resolved.
+	LibUses       []Framework  `json:",omitempty"`
+	LibUnresolved []Unresolved `json:",omitempty"`
 	// Signals names the signals that were collected, so that a plan records the weights of those
 	// only; nil when unknown (facts built by hand), and then every weight is recorded.
 	Signals []string
@@ -152,4 +162,24 @@ func MergeStrings(a, b []string) []string {
 	out := append(slices.Clone(a), b...)
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// Messaging (issue 13): topics, subjects and queues published and consumed.
+
+// Topic roles.
+const (
+	Publish = "publish"
+	Consume = "consume"
+)
+
+// TopicUse is a package's publishing to or consuming from a topic (a subject, queue, stream or
+// routing key) of a messaging system.
+type TopicUse struct {
+	Package string
+	Topic   string
+	// System is the messaging system: "bus" (an in-process bus of the module), "nats", "amqp",
+	// "kafka", "sns", "sqs", "pubsub" or "watermill".
+	System string
+	Role   string // Publish or Consume
+	Sites  []Site
 }

@@ -39,6 +39,9 @@ const DefaultContract = 0.25
 //     sharing the table, so a table the whole module touches glues nothing (see buildGraph).
 //   - cochange 0.25: commits that touch both packages hint at one team and one change cadence,
 //     but history is noisy (mass renames, formatting).
+//   - messaging 0.2: a package publishing to a topic another consumes (see buildAsync). Events
+//     are how services talk when they are apart, so an async edge binds less than any sync use:
+//     0.2 for one shared topic against at least 1.25 for an import with one call.
 //
 // On generated monoliths whose coupling units cross services as often as they stay inside
 // (samples/gen), weights that follow counts closely (calls 1, types 0.5, implements 2) lost
@@ -52,12 +55,13 @@ func DefaultSignals() map[string]float64 {
 		facts.SignalState:      0.25,
 		facts.SignalData:       0.5,
 		facts.SignalCoChange:   0.25,
+		facts.SignalMessaging:  DefaultMessaging,
 	}
 }
 
 // SignalOrder fixes the order in which signals are summed, so that weights are bit-for-bit the
 // same whatever the order of Facts.Deps.
-var SignalOrder = [...]string{facts.SignalImports, facts.SignalCalls, facts.SignalTypes, facts.SignalImplements, facts.SignalState, facts.SignalData, facts.SignalCoChange}
+var SignalOrder = [...]string{facts.SignalImports, facts.SignalCalls, facts.SignalTypes, facts.SignalImplements, facts.SignalState, facts.SignalData, facts.SignalCoChange, facts.SignalMessaging}
 
 // KnownSignal reports whether name is one of the signal names.
 func KnownSignal(name string) bool { return slices.Contains(SignalOrder[:], name) }
@@ -86,6 +90,8 @@ type dirEdge struct {
 	plain    map[string]int // count per signal, implementation couplings
 	contract map[string]int // count per signal, contract couplings
 	data     int            // tables shared (stored on the pair's lower index → higher index)
+	async    int            // topics From publishes and To consumes
+	asyncW   float64        // async weight already multiplied by the messaging signal's weight
 	dataW    float64        // data weight already multiplied by the data signal's weight
 	weight   float64        // combined weight of this direction
 	calls    int
@@ -100,6 +106,8 @@ type Graph struct {
 	Info   []facts.PackageInfo
 	Routes [][]facts.RouteDecl
 	Tables [][]facts.TableUse
+	// Topics are each package's topic uses (messaging signal).
+	Topics [][]facts.TopicUse
 	edges  map[[2]int]*dirEdge // directed, keyed by (from, to)
 	// Adj is the undirected combined weight between two packages: both directions summed.
 	Adj []map[int]float64
@@ -168,7 +176,7 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 		if a == b || d.Count <= 0 {
 			continue
 		}
-		if !KnownSignal(d.Signal) || d.Signal == facts.SignalData {
+		if !KnownSignal(d.Signal) || d.Signal == facts.SignalData || d.Signal == facts.SignalMessaging {
 			// Data coupling is derived from Tables below; a dep that claims it is ignored so
 			// that tables are not counted twice.
 			continue
@@ -217,6 +225,8 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 		}
 	}
 
+	g.buildAsync(f, weights[facts.SignalMessaging], edge)
+
 	// Combine, in a fixed order, and fill the undirected adjacency.
 	keys := slices.SortedFunc(maps.Keys(g.edges), func(a, b [2]int) int {
 		if a[0] != b[0] {
@@ -230,7 +240,7 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 		// import itself is a contract coupling: A depends on B's published language only.
 		onlyContract, anyContract := true, false
 		for _, s := range SignalOrder {
-			if s == facts.SignalImports || s == facts.SignalData || s == facts.SignalCoChange {
+			if s == facts.SignalImports || s == facts.SignalData || s == facts.SignalCoChange || s == facts.SignalMessaging {
 				continue
 			}
 			if e.plain[s] > 0 {
@@ -242,7 +252,7 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 		}
 		w := 0.0
 		for _, s := range SignalOrder {
-			if s == facts.SignalData {
+			if s == facts.SignalData || s == facts.SignalMessaging {
 				continue
 			}
 			plain, con := e.plain[s], e.contract[s]
@@ -251,7 +261,7 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 			}
 			w += weights[s] * (damp(plain) + contract*damp(con))
 		}
-		w += e.dataW
+		w += e.dataW + e.asyncW
 		e.weight = w
 		if w > 0 {
 			g.Adj[e.from][e.to] += w
@@ -291,6 +301,9 @@ func (g *Graph) PlanEdges() []plan.PackageEdge {
 		}
 		if e.data > 0 {
 			sig[facts.SignalData] = float64(e.data)
+		}
+		if e.async > 0 {
+			sig[facts.SignalMessaging] = float64(e.async)
 		}
 		if len(sig) == 0 {
 			continue

@@ -40,6 +40,12 @@ type Plan struct {
 	Packages []Package     `json:"packages"`
 	Graph    []PackageEdge `json:"graph"`
 	Warnings []string      `json:"warnings,omitempty"` // packages that failed to load, etc.
+
+	// Topics and AsyncEdges are the module's messaging (issue 13): who publishes and who
+	// consumes each topic, and the service→service async edges they make. An async edge is an
+	// event contract, never a call that becomes a network call.
+	Topics     []Topic     `json:"topics,omitempty"`
+	AsyncEdges []AsyncEdge `json:"async_edges,omitempty"`
 }
 
 // Settings records how the plan was made, so that it can be made again.
@@ -67,6 +73,10 @@ type Service struct {
 	Cohesion float64 `json:"cohesion"`
 	// Coupling is the share of that weight that crosses to other services (0: independent).
 	Coupling float64 `json:"coupling"`
+	// Publishes and Consumes are the service's event contracts: the topics its packages
+	// publish to and consume from.
+	Publishes []TopicRef `json:"publishes,omitempty"`
+	Consumes  []TopicRef `json:"consumes,omitempty"`
 }
 
 // Route is an HTTP route a service serves.
@@ -154,6 +164,8 @@ type Package struct {
 	Lines  int     `json:"lines"`
 	Routes []Route `json:"routes,omitempty"` // routes whose handler is in this package
 	Tables []Table `json:"tables,omitempty"` // tables this package reads or writes
+	// Topics are the topics this package publishes to or consumes from.
+	Topics []PackageTopic `json:"topics,omitempty"`
 }
 
 // PackageEdge is the coupling between two packages, by signal.
@@ -277,4 +289,41 @@ func (p *Plan) ServiceNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Messaging (issue 13).
+
+// TopicRef names a topic of a messaging system.
+type TopicRef struct {
+	Name   string `json:"name"`
+	System string `json:"system"` // "bus", "nats", "amqp", "kafka", "sns", "sqs", "pubsub", "watermill"
+}
+
+// String is "system:name".
+func (t TopicRef) String() string { return t.System + ":" + t.Name }
+
+// PackageTopic is a package's use of a topic.
+type PackageTopic struct {
+	Name   string   `json:"name"`
+	System string   `json:"system"`
+	Role   string   `json:"role"` // "publish" or "consume"
+	Sites  []string `json:"sites,omitempty"`
+}
+
+// Topic is a topic of the module, with the packages that publish to and consume from it.
+type Topic struct {
+	Name       string   `json:"name"`
+	System     string   `json:"system"`
+	Publishers []string `json:"publishers"` // package import paths
+	Consumers  []string `json:"consumers"`
+	Sites      []string `json:"sites,omitempty"` // example sites, file:line
+}
+
+// AsyncEdge is one service publishing topics another service consumes: an event contract
+// between them. It is drawn dashed, weighs less than a sync dependency in clustering, and is
+// never counted as calls.
+type AsyncEdge struct {
+	From   string   `json:"from"`   // publishing service
+	To     string   `json:"to"`     // consuming service
+	Topics []string `json:"topics"` // "system:name", sorted
 }

@@ -50,6 +50,12 @@ func dotPackages(w io.Writer, p *plan.Plan, opts Options) error {
 			strconv.Quote("cluster_"+strconv.Itoa(serviceIndex(p, e.To))),
 			strconv.Quote(edgeLabel(e)))
 	}
+	dotAsync(ew, p, func(i int) (string, string) {
+		if i < 0 || anchor[p.Services[i].Name] == "" {
+			return "", ""
+		}
+		return anchor[p.Services[i].Name], "cluster_" + strconv.Itoa(i)
+	})
 	fmt.Fprintln(ew, "}")
 	return ew.err
 }
@@ -85,6 +91,7 @@ func mermaidPackages(w io.Writer, p *plan.Plan, opts Options) error {
 		}
 		fmt.Fprintf(ew, "  s%d -->|%s| s%d\n", fi, mermaidText(edgeLabel(e)), ti)
 	}
+	mermaidAsync(ew, p)
 	return ew.err
 }
 

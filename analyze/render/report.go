@@ -23,11 +23,11 @@ func Report(w io.Writer, p *plan.Plan) error {
 	bw.WriteString("## Suggested order of extraction\n\n")
 	bw.WriteString("Fewest incoming dependencies first: a service few others call can leave with the fewest\n")
 	bw.WriteString("callers to change. Ties go to the service with fewer outgoing calls, then by name.\n\n")
-	bw.WriteString("| # | service | callers (services) | incoming call sites | outgoing call sites | routes | tables |\n")
-	bw.WriteString("| ---: | --- | ---: | ---: | ---: | ---: | --- |\n")
+	bw.WriteString("| # | service | lines | callers (services) | incoming call sites | outgoing call sites | routes | tables |\n")
+	bw.WriteString("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for i, o := range order {
 		svc := service(p, o.Service)
-		fmt.Fprintf(bw, "| %d | %s | %d | %d | %d | %d | %s |\n", i+1, o.Service, o.Callers, o.IncomingCalls, o.OutgoingCalls,
+		fmt.Fprintf(bw, "| %d | %s | %d | %d | %d | %d | %d | %s |\n", i+1, o.Service, serviceLines(p, svc), o.Callers, o.IncomingCalls, o.OutgoingCalls,
 			len(svc.Routes), mdDash(tableNames(svc.Tables)))
 	}
 	bw.WriteString("\n")
@@ -86,7 +86,7 @@ func ExtractionOrder(p *plan.Plan) []Extraction {
 
 func writeServiceBrief(w *bufio.Writer, p *plan.Plan, s *plan.Service) {
 	fmt.Fprintf(w, "## %s\n\n", s.Name)
-	fmt.Fprintf(w, "Packages: %s.\n\n", codeList(trimModule(p, s.Packages)))
+	fmt.Fprintf(w, "Packages (%s of Go): %s.\n\n", count(serviceLines(p, s), "line"), codeList(trimModule(p, s.Packages)))
 
 	w.WriteString("### Routes to move\n\n")
 	if len(s.Routes) == 0 {
@@ -108,9 +108,7 @@ func writeServiceBrief(w *bufio.Writer, p *plan.Plan, s *plan.Service) {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", t.Name, t.Store, t.Access, mdDash(codeList(t.KeyPrefixes)), mdDash(strings.Join(sharers(p, t.Name, s.Name), ", ")))
 		}
 		w.WriteString("\n")
-		if hasDynamo(s.Tables) {
-			fmt.Fprintf(w, "`carve plan sync --service %s --source-table TABLE` writes the sync config for a DynamoDB table.\n\n", s.Name)
-		}
+		writeSyncCommands(w, s)
 	}
 
 	var shared []plan.SharedTable
@@ -125,22 +123,12 @@ func writeServiceBrief(w *bufio.Writer, p *plan.Plan, s *plan.Service) {
 	if len(shared) > 0 {
 		w.WriteString("### Shared tables\n\n")
 		for _, st := range shared {
-			var writers, readers []string
-			for _, a := range st.Services {
-				if a.Service == s.Name {
-					continue
-				}
-				if a.Access == "read" {
-					readers = append(readers, a.Service)
-				} else {
-					writers = append(writers, a.Service)
-				}
-			}
-			fmt.Fprintf(w, "- `%s` (%s): also written by %s; also read by %s. Split it by entity before the\n  service owns its copy; every other writer must go through the owner's API or events.\n",
-				st.Name, st.Store, orNone(writers), orNone(readers))
+			writeSharedTable(w, p, s.Name, st)
 		}
 		w.WriteString("\n")
 	}
+
+	writeEvents(w, p, s)
 
 	w.WriteString("### Calls that become network calls\n\n")
 	out, in := crossCalls(p, s.Name)
@@ -153,7 +141,7 @@ func writeServiceBrief(w *bufio.Writer, p *plan.Plan, s *plan.Service) {
 		writeCalls(w, p, out)
 	}
 	if len(in) > 0 {
-		fmt.Fprintf(w, "From other services into %s (each caller needs %s's API):\n\n", s.Name, s.Name)
+		fmt.Fprintf(w, "From other services into %s (each caller needs %s API):\n\n", s.Name, possessive(s.Name))
 		writeCalls(w, p, in)
 	}
 }
@@ -244,15 +232,6 @@ func tableNames(ts []plan.Table) string {
 	return strings.Join(names, ", ")
 }
 
-func hasDynamo(ts []plan.Table) bool {
-	for _, t := range ts {
-		if t.Store == "dynamodb" {
-			return true
-		}
-	}
-	return false
-}
-
 // trimModule shortens import paths and handler names inside the plan's module.
 func trimModule(p *plan.Plan, names []string) []string {
 	out := make([]string, len(names))
@@ -286,11 +265,4 @@ func orAny(s string) string {
 		return "any"
 	}
 	return s
-}
-
-func orNone(xs []string) string {
-	if len(xs) == 0 {
-		return "no other service"
-	}
-	return strings.Join(xs, ", ")
 }

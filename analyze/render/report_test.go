@@ -61,7 +61,9 @@ func TestReportShopFacts(t *testing.T) {
 	for _, want := range []string{
 		"| POST | `/orders` |", "| GET | `/orders/{id}` |", "| POST | `/orders/{id}/cancel` |", "| GET | `/users/{id}/orders` |",
 		"| shop | dynamodb | readwrite | `ORDER#`, `USER#` | cart (readwrite), users (readwrite) |",
-		"`shop` (dynamodb): also written by cart, users",
+		"- `shop` (dynamodb), shared with cart, users:\n  - cart writes `CART#`, `ITEM#`\n  - orders (this service) writes `ORDER#`, `USER#`\n  - users writes `EMAIL#`, `USER#`\n",
+		"written by more than one service: `USER#` (orders, users)",
+		"`carve plan sync --service orders --source-table shop`",
 		"`orders/api` (orders) | `users/store` (users) | 1 | orders/api/api.go:57 |",
 		"`orders/api` (orders) | `inventory/store` (inventory) | 2 | orders/api/api.go:121, orders/api/api.go:134 |",
 		"`orders/api` (orders) | `cart` (cart) |",
@@ -78,5 +80,54 @@ func TestReportShopFacts(t *testing.T) {
 	}
 	if strings.Count(out, "\n## ") != len(p.Services)+1 {
 		t.Errorf("want one section per service plus the order, got %d", strings.Count(out, "\n## "))
+	}
+}
+
+// TestReportBrief checks the brief's wording and its facts on the small fixture: lines per
+// service, the real table in the sync command, who writes which entity, event contracts, and
+// English (no "users's", no "1 calls", no "read by no other service").
+func TestReportBrief(t *testing.T) {
+	p, err := plan.ReadFile(filepath.Join("testdata", "plan.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Report(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"| 1 | orders | 200 | 0 | 0 | 3 | 2 | shop |", // lines: orders 120 + orders/store 80
+		"Packages (200 lines of Go): `orders`, `orders/store`.",
+		"Packages (60 lines of Go): `users`.",
+		"`carve plan sync --service orders --source-table shop` writes the sync config for the DynamoDB table.",
+		"  - orders (this service) writes `ORDER#`\n  - only read by users\n",
+		"  - orders writes `ORDER#`\n  - only read by users (this service)\n",
+		"| consumes | `user.created` | nats | published by users |",
+		"| publishes | `user.created` | nats | consumed by orders |",
+		"each caller needs users' API",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("brief lacks %q:\n%s", want, out)
+		}
+	}
+	for _, bad := range []string{"users's", "1 calls", "no other service", "TABLE"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("brief says %q", bad)
+		}
+	}
+	// Events are contracts, never network calls.
+	calls := out[strings.Index(out, "## users"):]
+	calls = calls[strings.Index(calls, "### Calls that become network calls"):]
+	if strings.Contains(calls, "user.created") {
+		t.Errorf("an event is listed as a call:\n%s", calls)
+	}
+}
+
+func TestPossessive(t *testing.T) {
+	for in, want := range map[string]string{"users": "users'", "cart": "cart's", "payments": "payments'"} {
+		if got := possessive(in); got != want {
+			t.Errorf("possessive(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -105,6 +105,7 @@ func dotServices(w io.Writer, p *plan.Plan, opts Options) error {
 		}
 		fmt.Fprintf(ew, "  s%d -> s%d [label=%s, %s];\n", fi, ti, strconv.Quote(edgeLabel(e)), style)
 	}
+	dotAsync(ew, p, func(i int) (string, string) { return "s" + strconv.Itoa(i), "" })
 	fmt.Fprintln(ew, "}")
 	return ew.err
 }
@@ -137,6 +138,7 @@ func mermaidServices(w io.Writer, p *plan.Plan, opts Options) error {
 		}
 		fmt.Fprintf(ew, "  s%d %s|%s| s%d\n", fi, arrow, mermaidText(edgeLabel(e)), ti)
 	}
+	mermaidAsync(ew, p)
 	return ew.err
 }
 
@@ -167,8 +169,10 @@ func focus(p *plan.Plan, name string) (*plan.Plan, bool) {
 			edges = append(edges, e)
 		}
 	}
+	async := focusAsync(p, name, near)
 	q := *p
 	q.Services, q.Edges, q.Kernel, q.Wiring, q.Tools = nil, edges, nil, nil, nil
+	q.AsyncEdges = async
 	for _, s := range p.Services {
 		switch {
 		case s.Name == name:

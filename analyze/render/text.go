@@ -63,6 +63,12 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 			}
 			fmt.Fprintf(tw, "  %s\n", dim(routeString(r)))
 		}
+		if refs := topicRefs(s.Publishes); refs != "" {
+			fmt.Fprintf(tw, "  %s\n", dim("publishes "+refs))
+		}
+		if refs := topicRefs(s.Consumes); refs != "" {
+			fmt.Fprintf(tw, "  %s\n", dim("consumes "+refs))
+		}
 	}
 	for _, grp := range outsideGroups(p) {
 		short := make([]string, len(grp.packages))
@@ -88,7 +94,13 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 			if len(e.Sites) > 0 {
 				ex = "  e.g. " + e.Sites[0]
 			}
-			fmt.Fprintf(tw, "  %s → %s: %d calls, %d other refs%s\n", e.From, e.To, e.Calls, e.Refs, dim(ex))
+			fmt.Fprintf(tw, "  %s → %s: %s, %s%s\n", e.From, e.To, count(e.Calls, "call"), count(e.Refs, "other ref"), dim(ex))
+		}
+	}
+	if len(p.AsyncEdges) > 0 {
+		fmt.Fprintf(tw, "\n%s\n", bold("Events between services (async: contracts, not network calls)"))
+		for _, e := range p.AsyncEdges {
+			fmt.Fprintf(tw, "  %s ⇢ %s: %s\n", e.From, e.To, strings.Join(e.Topics, ", "))
 		}
 	}
 	m := p.Metrics

@@ -314,6 +314,7 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	p.SharedTables = sharedTables
 	p.Edges = edges
 	p.Metrics = metrics
+	scoreTopics(p, label)
 	return nil
 }
 

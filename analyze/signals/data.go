@@ -42,7 +42,7 @@ func (Data) Name() string { return facts.SignalData }
 
 // Doc describes the signal.
 func (Data) Doc() string {
-	return "DynamoDB tables and SQL tables each package reads or writes (through constants, literals and struct fields)"
+	return "SQL tables (database/sql, pgx, sqlx, squirrel, goqu, gorm, sqlc), DynamoDB tables, MongoDB collections and Redis key prefixes each package reads or writes (through constants, literals and struct fields)"
 }
 
 const (
@@ -69,23 +69,20 @@ var sqlMethods = map[string]bool{
 // Collect adds the module's table uses to f.Tables.
 func (Data) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	fl := newFlow(m)
+	fl.cov = newLibCoverage(kindData)
 	ts := tableSet{}
-	m.Each(func(path string, p *packages.Package) {
-		info := p.TypesInfo
-		if info == nil || ctx.Err() != nil {
-			return
-		}
-		for _, file := range p.Syntax {
-			for _, decl := range file.Decls {
-				encl := enclosingFunc(info, decl)
-				ast.Inspect(decl, func(n ast.Node) bool {
-					fl.dataSite(ts, n, info, path, encl)
-					return true
-				})
-			}
+	mongo := &mongoCollections{holders: map[*types.Var][]string{}}
+	each := func(visit visitFn) { walkModule(ctx, m, visit) }
+	each(func(n ast.Node, info *types.Info, _ string, _ *types.Func) { fl.learnMongo(mongo, n, info) })
+	each(func(n ast.Node, info *types.Info, path string, encl *types.Func) {
+		fl.dataSite(ts, n, info, path, encl)
+		if call, ok := n.(*ast.CallExpr); ok {
+			fl.libSite(ts, call, info, path, encl)
+			fl.mongoSite(mongo, ts, call, info, path)
 		}
 	})
 	f.Tables = append(f.Tables, ts.sorted()...)
+	fl.cov.emit(f)
 	return ctx.Err()
 }
 
@@ -99,8 +96,12 @@ func enclosingFunc(info *types.Info, decl ast.Decl) *types.Func {
 
 // dataSite records the table uses found at node n, if any.
 func (fl *flow) dataSite(ts tableSet, n ast.Node, info *types.Info, pkg string, encl *types.Func) {
-	record := func(store string, access facts.Access, e ast.Expr, refs func(string) []sqlRef) {
-		for _, b := range fl.bind(e, info, pkg, fl.m.Site(e.Pos()), encl, 0) {
+	record := func(store string, access facts.Access, e ast.Expr, refs func(string) []sqlRef) int {
+		bs := fl.bind(e, info, pkg, fl.m.Site(e.Pos()), encl, 0)
+		if store == storeDynamo {
+			fl.cov.check(dynamoPkg, "dynamodb TableName", fl.m.Site(e.Pos()), len(bs) > 0, whyTable)
+		}
+		for _, b := range bs {
 			keys := fl.keyPrefixes(b.fn)
 			if refs == nil {
 				ts.add(facts.TableUse{Package: b.pkg, Table: b.value, Store: store, Access: access, KeyPrefixes: keys.prefixes, KeyAttributes: keys.attrs}, b.site)
@@ -110,6 +111,7 @@ func (fl *flow) dataSite(ts tableSet, n ast.Node, info *types.Info, pkg string, 
 				ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: store, Access: r.access}, b.site)
 			}
 		}
+		return len(bs)
 	}
 	switch x := n.(type) {
 	case *ast.CompositeLit:
@@ -189,7 +191,8 @@ func (fl *flow) dataSite(ts tableSet, n ast.Node, info *types.Info, pkg string, 
 				break
 			}
 			if b, ok := sig.Params().At(i).Type().Underlying().(*types.Basic); ok && b.Kind() == types.String {
-				record(storeSQL, "", arg, parseSQL)
+				resolved := record(storeSQL, "", arg, parseSQL) > 0
+				fl.cov.check(pkgPath(callee), callName(callee), fl.m.Site(arg.Pos()), resolved, whyTable)
 				break
 			}
 		}
@@ -273,6 +276,7 @@ type flow struct {
 	values  map[*types.Var][]string  // resolved values per variable
 	pending map[*types.Var]bool      // variables being resolved (cycle guard)
 	inCall  map[*types.Func]bool     // functions whose returns are being resolved
+	cov     *libCoverage             // recognised libraries and unresolved sites; nil: not kept
 }
 
 type exprAt struct {

@@ -26,6 +26,7 @@ func Signals() []Signal {
 		State{},
 		Data{},
 		Routes{},
+		Messaging{},
 		CoChange{},
 	}
 }
@@ -99,6 +100,10 @@ func Collect(ctx context.Context, m *load.Module, signals []Signal) (*facts.Fact
 		f.Deps = append(f.Deps, p.Deps...)
 		f.Tables = append(f.Tables, p.Tables...)
 		f.Routes = append(f.Routes, p.Routes...)
+		f.Topics = append(f.Topics, p.Topics...)
+		f.Buses = append(f.Buses, p.Buses...)
+		f.LibUses = append(f.LibUses, p.LibUses...)
+		f.LibUnresolved = append(f.LibUnresolved, p.LibUnresolved...)
 	}
 	for _, s := range signals {
 		f.Signals = append(f.Signals, s.Name())
@@ -133,6 +138,8 @@ func sortFacts(f *facts.Facts) {
 		}
 		return a.Table < b.Table
 	})
+	sort.SliceStable(f.Topics, func(i, j int) bool { return topicLess(f.Topics[i], f.Topics[j]) })
+	sort.Strings(f.Buses)
 	sort.SliceStable(f.Routes, func(i, j int) bool {
 		a, b := f.Routes[i], f.Routes[j]
 		if a.Pattern != b.Pattern {

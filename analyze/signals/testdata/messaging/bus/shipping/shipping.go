@@ -1,0 +1,4 @@
+package shipping
+
+// OnPaid ships a paid order.
+func OnPaid(ev any) {}
