@@ -7,6 +7,7 @@ import (
 
 	"github.com/carve-dev/carve/analyze/facts"
 	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/internal/factstest"
 	"github.com/carve-dev/carve/analyze/plan"
 )
 
@@ -15,14 +16,14 @@ import (
 // (payments/worker) consumes "order.paid" that payments publishes.
 func busFacts(withBus bool) *facts.Facts {
 	f := shopFacts()
-	b := &factsBuilder{f: f}
+	b := factstest.From(f)
 	ev, worker := shop+"/orders/events", shop+"/payments/worker"
-	b.pkg(ev, 60).pkg(worker, 40)
-	b.use(shop+"/orders", ev, 10)
-	b.use(shop+"/payments", ev, 1)
-	b.use(worker, ev, 1)
-	b.use(worker, shop+"/payments", 1)
-	b.dep(ev, shop+"/orders", facts.SignalTypes, 2) // the bus carries orders' event types
+	b.Pkg(ev, 60).Pkg(worker, 40)
+	b.Use(shop+"/orders", ev, 10)
+	b.Use(shop+"/payments", ev, 1)
+	b.Use(worker, ev, 1)
+	b.Use(worker, shop+"/payments", 1)
+	b.Dep(ev, shop+"/orders", facts.SignalTypes, 2) // the bus carries orders' event types
 	topic := func(pkg, name, role string) {
 		f.Topics = append(f.Topics, facts.TopicUse{Package: pkg, Topic: name, System: "bus", Role: role, Sites: []facts.Site{{File: strings.TrimPrefix(pkg, shop+"/") + "/x.go", Line: 3}}})
 	}
@@ -105,14 +106,14 @@ func refNames(rs []plan.TopicRef) []string {
 
 // An async edge weighs less than the weakest sync use (an import with one call).
 func TestAsyncWeighsLessThanSync(t *testing.T) {
-	b := newFacts("m")
-	b.pkg("m/a", 10).pkg("m/b", 10).pkg("m/c", 10)
-	b.use("m/a", "m/b", 1)
-	b.f.Topics = []facts.TopicUse{
+	b := factstest.New("m")
+	b.Pkg("m/a", 10).Pkg("m/b", 10).Pkg("m/c", 10)
+	b.Use("m/a", "m/b", 1)
+	b.F.Topics = []facts.TopicUse{
 		{Package: "m/a", Topic: "t", System: "nats", Role: facts.Publish},
 		{Package: "m/c", Topic: "t", System: "nats", Role: facts.Consume},
 	}
-	g, err := graph.Build(b.f, graph.DefaultSignals(), graph.DefaultContract)
+	g, err := graph.Build(b.F, graph.DefaultSignals(), graph.DefaultContract)
 	if err != nil {
 		t.Fatal(err)
 	}
