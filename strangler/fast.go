@@ -236,11 +236,15 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	var target *upstream.Target
 	var attempts, status int
 	var err error
-	routeOn, ref := a.prepare(p.serverCfg.PathPolicy)
+	ref := a.prepare()
+	if ref == nil {
+		var to *liveRoute
+		if to, ref = a.route(rt); ref == nil {
+			lr = to
+		}
+	}
 	if ref != nil {
 		status = a.refuse(ref)
-	} else if i := rt.table.MatchWith(b2s(h.Method()), b2s(a.inHost), routeOn, (*fastHeaders)(h)); i >= 0 {
-		lr = rt.routes[i]
 	}
 	st := lr.state.Load()
 	side := 0
@@ -291,13 +295,11 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 // headers (with those named in Connection) are removed first, then X-Forwarded-For/-Host/-Proto
 // are set, so a client cannot make the proxy drop its own headers. Inbound forwarding headers
 // are kept only from a trusted peer; from anyone else every copy, in any case, is replaced.
-//
-// It returns the path to route on (server.path_policy, resolvePath), valid while the request is.
-func (a *fastAttempt) prepare(policy string) (string, *refusal) {
+func (a *fastAttempt) prepare() *refusal {
 	req := &a.ctx.Request
 	h := &req.Header
 	if ref := checkRequestLine(b2s(h.Method()), b2s(h.Protocol())); ref != nil {
-		return "", ref
+		return ref
 	}
 	if uri := h.RequestURI(); len(uri) > 0 && uri[0] != '/' {
 		u := req.URI()
@@ -309,25 +311,11 @@ func (a *fastAttempt) prepare(policy string) (string, *refusal) {
 		a.inHost = append(a.inHost[:0], h.Host()...)
 	}
 	if ref := checkHost(b2s(a.inHost)); ref != nil {
-		return "", ref
+		return ref
 	}
 	a.names = a.names[:0]
 	if ref := scanRawHeaders(h.RawHeaders(), func(n []byte) { a.names = append(append(a.names, n...), 0) }); ref != nil {
-		return "", ref
-	}
-	uri := h.RequestURI()
-	rawPath, query := uri, []byte(nil)
-	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		rawPath, query = uri[:i], uri[i:]
-	}
-	routeOn, forward, ref := resolvePath(policy, b2s(rawPath))
-	if ref != nil {
-		return "", ref
-	}
-	if len(forward) != len(rawPath) || forward != b2s(rawPath) {
-		// normalize: the cleaned path goes upstream (routeOn is a string of its own here).
-		a.scratch = append(append(a.scratch[:0], forward...), query...)
-		req.SetRequestURIBytes(a.scratch)
+		return ref
 	}
 	a.deleteNames(h.DelBytes)
 	a.dropConnectionNamed(h.PeekAll(fasthttp.HeaderConnection), a.upgradeHeader, h.DelBytes)
@@ -372,7 +360,28 @@ func (a *fastAttempt) prepare(policy string) (string, *refusal) {
 	h.SetBytesV("X-Forwarded-Host", xff[fhost:fproto])
 	h.SetBytesV("X-Forwarded-Proto", xff[fproto:])
 	req.UseHostHeader = true
-	return routeOn, nil
+	return nil
+}
+
+// route picks the request's route under the path policies (routePath), on the request as
+// prepared, and puts the path to forward in its URI.
+func (a *fastAttempt) route(rt *runtime) (*liveRoute, *refusal) {
+	req := &a.ctx.Request
+	h := &req.Header
+	uri := h.RequestURI()
+	rawPath, query := uri, []byte(nil)
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		rawPath, query = uri[:i], uri[i:]
+	}
+	lr, _, forward, ref := rt.routePath(b2s(rawPath), func(path string) int {
+		return rt.table.MatchWith(b2s(h.Method()), b2s(a.inHost), path, (*fastHeaders)(h))
+	})
+	if ref == nil && (len(forward) != len(rawPath) || forward != b2s(rawPath)) {
+		// normalize: the cleaned path goes upstream (forward is a string of its own here).
+		a.scratch = append(append(a.scratch[:0], forward...), query...)
+		req.SetRequestURIBytes(a.scratch)
+	}
+	return lr, ref
 }
 
 var forwardedHeaders = [...]string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}

@@ -392,16 +392,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ref == nil && r.ProtoMajor == 1 && r.ProtoMinor == 0 && len(r.TransferEncoding) > 0 {
 		ref = &refuseTE10 // RFC 9112 §6.1: faulty framing; net/http's server would read no body
 	}
-	var routeOn, forward string
 	if ref == nil {
 		escaped := r.URL.EscapedPath()
-		if routeOn, forward, ref = resolvePath(p.serverCfg.PathPolicy, escaped); ref == nil && forward != escaped {
-			r.URL.Path, r.URL.RawPath = routeOn, forward // normalize: the cleaned path goes upstream
-		}
-	}
-	if ref == nil {
-		if i := rt.table.MatchWith(r.Method, r.Host, routeOn, route.StdHeaders(r.Header)); i >= 0 {
-			lr = rt.routes[i]
+		to, routeOn, forward, pref := rt.routePath(escaped, func(path string) int {
+			return rt.table.MatchWith(r.Method, r.Host, path, route.StdHeaders(r.Header))
+		})
+		if ref = pref; ref == nil {
+			lr = to
+			if forward != escaped {
+				r.URL.Path, r.URL.RawPath = routeOn, forward // normalize: the cleaned path goes upstream
+			}
 		}
 	}
 	st := lr.state.Load()

@@ -248,3 +248,56 @@ default: orders
 		}
 	}
 }
+
+// A route's path_policy overrides the server's for the paths it takes, on both listeners; an
+// ambiguous path is refused when it names or resolves to a route that rejects, so a raw or
+// normalize route never opens a path into a stricter one.
+func TestPathPolicyPerRoute(t *testing.T) {
+	target := newRawTarget(t, nil) // answers with the path it got
+	for _, fe := range frontEnds(t) {
+		r := start(t, fmt.Sprintf(`listen: "127.0.0.1:0"
+%supstreams:
+  admin: {targets: ["%[2]s/"], host_header: admin}
+  orders: {targets: ["%[2]s/"], host_header: orders}
+  files: {targets: ["%[2]s/"], host_header: files}
+  site: {targets: ["%[2]s/"], host_header: site}
+routes:
+  - {name: admin, match: {paths: ["/admin/"]}, split: {admin: 1}}
+  - {name: orders, match: {paths: ["/orders/"]}, split: {orders: 1}, path_policy: normalize}
+  - {name: files, match: {paths: ["/files/"]}, split: {files: 1}, path_policy: raw}
+default: site
+`, fe.tls, target.URL()), startOpts{tls: fe.tls != ""})
+		addr := strings.TrimPrefix(strings.TrimPrefix(r.url, "https://"), "http://")
+		for _, tc := range []struct {
+			path, want string // want: "route:path the target gets", or "" for a 400
+		}{
+			{"/files/a%2Fb", "files:/files/a%2Fb"},                 // raw route: sent as is
+			{"/site/a%2Fb", ""},                                    // default route: the server's reject
+			{"/orders/a/./b/../c", "orders:/orders/a/c"},           // normalize route: cleaned
+			{"/orders/..%2ffiles/x", "files:/files/x"},             // cleaned, lands on a raw route
+			{"/orders/..%2fadmin/x", ""},                           // resolves to a reject route
+			{"/files/..%2fadmin/x", ""},                            // resolves to a reject route
+			{"/admin/..%2ffiles/x", ""},                            // names a reject route
+			{"/files/..%2forders/x", "files:/files/..%2forders/x"}, // raw: routed as sent
+			{"/files/a%20b", "files:/files/a%20b"},
+		} {
+			t.Run(fe.name+tc.path, func(t *testing.T) {
+				resp, body, _ := rawExchange(t, addr, fe.tls != "", "GET "+tc.path+" HTTP/1.1\r\nHost: a\r\n\r\n", "GET")
+				got := withoutProbes(target.take())
+				if resp == nil {
+					t.Fatalf("no response; the target got %q", got)
+				}
+				if tc.want == "" {
+					if resp.StatusCode != http.StatusBadRequest || len(got) != 0 {
+						t.Errorf("%d %q, the target got %q; want 400 and nothing forwarded", resp.StatusCode, body, got)
+					}
+					return
+				}
+				host, path, _ := strings.Cut(tc.want, ":")
+				if resp.StatusCode != http.StatusOK || len(got) != 1 || !strings.HasPrefix(got[0], "GET "+path+" HTTP/1.1\r\n") || !strings.Contains(got[0], "\r\nHost: "+host+"\r\n") {
+					t.Errorf("%d %q, the target got %q; want GET %s on the %s route", resp.StatusCode, body, got, path, host)
+				}
+			})
+		}
+	}
+}

@@ -155,36 +155,49 @@ func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
 	return nil
 }
 
-// resolvePath applies server.path_policy to a request's path as sent (escaped, no query): it
-// returns the path to route on (decoded) and the path to forward (escaped), or a refusal. Both
-// front ends route on what it returns, so they decide alike. A path with no '%', '\\' or dot
-// segment is returned as is, without allocating.
-func resolvePath(policy, raw string) (routeOn, forward string, ref *refusal) {
+// routePath routes a request's path as sent (escaped, no query) under the path policies
+// (path_policy: the route's, else the server's) and returns the route, the path to route on
+// (decoded) and the path to forward (escaped), or a refusal. match gives the index of the
+// route a decoded path matches, or -1 for the default route. Both front ends route with it,
+// so they decide alike.
+//
+// A path with no '%', '\\' or dot segment is matched as is, without allocating. Any other path
+// is matched on its decoded form, and that route's policy decides: raw forwards the path as
+// sent; reject refuses an ambiguous path; normalize matches again on the cleaned path and
+// forwards that path. An ambiguous path is also refused when its cleaned form lands on a
+// route that rejects, so no route's laxer policy opens a path into a stricter route.
+func (rt *runtime) routePath(raw string, match func(path string) int) (lr *liveRoute, routeOn, forward string, ref *refusal) {
 	if !strings.ContainsAny(raw, "%\\") && !hasDotSegment(raw) {
-		return raw, raw, nil
+		return rt.at(match(raw)), raw, raw, nil
 	}
 	decoded, err := url.PathUnescape(raw)
-	if policy == config.PathRaw {
-		if err != nil {
-			decoded = raw
-		}
-		return decoded, raw, nil
+	if err != nil {
+		decoded = raw
 	}
+	lr = rt.at(match(decoded))
 	if err != nil || strings.IndexByte(decoded, 0) >= 0 {
-		return "", "", &refusePath
-	}
-	if policy == config.PathReject {
-		lower := strings.ToLower(raw)
-		if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.IndexByte(raw, '\\') >= 0 || hasDotSegment(decoded) {
-			return "", "", &refusePath
+		if lr.pathPolicy == config.PathRaw {
+			return lr, decoded, raw, nil
 		}
-		return decoded, raw, nil
+		return nil, "", "", &refusePath
 	}
+	lower := strings.ToLower(raw)
+	ambiguous := strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.IndexByte(raw, '\\') >= 0 || hasDotSegment(decoded)
 	cleaned := path.Clean("/" + decoded)
 	if strings.HasSuffix(decoded, "/") && cleaned != "/" {
 		cleaned += "/"
 	}
-	return cleaned, (&url.URL{Path: cleaned}).EscapedPath(), nil
+	to := lr
+	if cleaned != decoded {
+		to = rt.at(match(cleaned))
+	}
+	if ambiguous && (lr.pathPolicy == config.PathReject || to.pathPolicy == config.PathReject) {
+		return nil, "", "", &refusePath
+	}
+	if lr.pathPolicy == config.PathNormalize {
+		return to, cleaned, (&url.URL{Path: cleaned}).EscapedPath(), nil
+	}
+	return lr, decoded, raw, nil
 }
 
 // hasDotSegment reports whether p has a "." or ".." segment.
