@@ -58,12 +58,16 @@ func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 			if err != nil {
 				return c, err
 			}
-			return &upstreamConn{Conn: c, limit: hdrTimeout, peek: scheme != "https"}, nil
+			uc := &upstreamConn{Conn: c, limit: hdrTimeout}
+			if scheme != "https" {
+				uc.peek = newPeeker(c)
+			}
+			return uc, nil
 		},
 		// The write deadline is set at the start of every request, before a byte of it is
 		// written or read from the client: upstreamConn checks there that a kept-alive
-		// connection is still clean. A write that takes this long is cut.
-		WriteTimeout:              24 * time.Hour,
+		// connection is still clean.
+		WriteTimeout:              noWriteDeadline,
 		TLSConfig:                 &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOnly(host)},
 		MaxConns:                  maxConns,
 		MaxConnWaitTimeout:        tc.DialTimeout.D(),
@@ -314,22 +318,25 @@ func (a *fastAttempt) prepare() *refusal {
 		return ref
 	}
 	a.names = a.names[:0]
-	if ref := scanRawHeaders(h.RawHeaders(), func(n []byte) { a.names = append(append(a.names, n...), 0) }); ref != nil {
+	stripped, ref := scanRawHeaders(h.RawHeaders(), func(n []byte) { a.names = append(append(a.names, n...), 0) })
+	if ref != nil {
 		return ref
 	}
 	a.deleteNames(h.DelBytes)
 	a.dropConnectionNamed(h.PeekAll(fasthttp.HeaderConnection), a.upgradeHeader, h.DelBytes)
 	for _, n := range hopHeaders {
-		if a.upgrade && (n == "Connection" || n == "Upgrade") {
+		if a.upgrade && (n == "Connection" || n == "Upgrade") || !stripped && n != "Connection" {
 			continue
 		}
 		h.Del(n)
 	}
-	h.Del("Forwarded")
+	if stripped {
+		h.Del("Forwarded")
+	}
 
 	addr, _ := netip.AddrFromSlice(a.ctx.RemoteIP())
 	addr = addr.Unmap()
-	trusted := isTrusted(addr, a.trusted)
+	trusted := stripped && isTrusted(addr, a.trusted) // without stripped, no forwarding header came
 	xff := a.scratch[:0]
 	if trusted {
 		xff = joinValues(xff, h.PeekAll("X-Forwarded-For"))
@@ -353,8 +360,10 @@ func (a *fastAttempt) prepare() *refusal {
 		xff = append(xff, "http"...)
 	}
 	a.scratch = xff
-	for _, n := range forwardedHeaders {
-		h.Del(n)
+	if stripped {
+		for _, n := range forwardedHeaders {
+			h.Del(n)
+		}
 	}
 	h.SetBytesV("X-Forwarded-For", xff[:fhost])
 	h.SetBytesV("X-Forwarded-Host", xff[fhost:fproto])

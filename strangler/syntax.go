@@ -104,7 +104,9 @@ var tcharTable = func() (t [256]bool) {
 // header name with an underscore — nginx drops those silently (underscores_in_headers off),
 // since a target may read X_User as X-User — and returns the first problem. Lines may end in
 // a bare LF, as nginx and net/http accept; what the target gets is re-framed with CRLF.
-func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
+// It also reports whether a header the proxy strips or replaces (isStripped) is present, so
+// that a request without any is not searched for each.
+func scanRawHeaders(raw []byte, drop func(name []byte)) (stripped bool, ref *refusal) {
 	var te, cl bool
 	for len(raw) > 0 {
 		var line []byte
@@ -118,23 +120,23 @@ func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return &refuseFold
+			return false, &refuseFold
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
-			return &refuseName
+			return false, &refuseName
 		}
 		name, value := line[:colon], line[colon+1:]
 		underscore := false
 		for _, c := range name {
 			if !tcharTable[c] {
-				return &refuseName
+				return false, &refuseName
 			}
 			underscore = underscore || c == '_'
 		}
 		for _, c := range value {
 			if c < ' ' && c != '\t' || c == 0x7f {
-				return &refuseValue
+				return false, &refuseValue
 			}
 		}
 		switch {
@@ -142,17 +144,43 @@ func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
 			drop(name)
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
 			if te || !bytes.EqualFold(bytes.Trim(value, " \t"), []byte("chunked")) {
-				return &refuseTE
+				return false, &refuseTE
 			}
 			te = true
 		case bytes.EqualFold(name, []byte("Content-Length")):
 			cl = true
+		case !stripped:
+			stripped = isStripped(name)
 		}
 	}
 	if te && cl {
-		return &refuseCLAndTE
+		return false, &refuseCLAndTE
 	}
-	return nil
+	return stripped, nil
+}
+
+// strippedHeaders are the headers a request never takes upstream as the client sent them:
+// hop-by-hop ones other than Connection (always handled), and forwarding ones.
+var strippedHeaders = append(append(append([]string(nil), hopHeaders[1:]...), "Forwarded"), forwardedHeaders[:]...)
+
+// strippedLen marks the lengths of strippedHeaders, to rule most names out at once.
+var strippedLen = func() (t [32]bool) {
+	for _, n := range strippedHeaders {
+		t[len(n)] = true
+	}
+	return t
+}()
+
+func isStripped(name []byte) bool {
+	if len(name) >= len(strippedLen) || !strippedLen[len(name)] {
+		return false
+	}
+	for _, n := range strippedHeaders {
+		if len(n) == len(name) && bytes.EqualFold(name, []byte(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 // routePath routes a request's path as sent (escaped, no query) under the path policies
