@@ -91,24 +91,6 @@ func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 	return hc
 }
 
-// tunnelSlots returns the semaphore capping scheme://host's tunnels at max_conns_per_host
-// (nil without a cap), shared like its client across targets and reloads.
-func (p *Proxy) tunnelSlots(scheme, host string) chan struct{} {
-	n := p.transportCfg.MaxConnsPerHost
-	if n <= 0 {
-		return nil
-	}
-	key := scheme + "://" + host
-	p.clientsMu.Lock()
-	defer p.clientsMu.Unlock()
-	if s, ok := p.slots[key]; ok {
-		return s
-	}
-	s := make(chan struct{}, n)
-	p.slots[key] = s
-	return s
-}
-
 func (p *Proxy) closeFastClients() {
 	p.clientsMu.Lock()
 	defer p.clientsMu.Unlock()
@@ -562,8 +544,8 @@ func (a *fastAttempt) failErr(err error) int {
 		return a.fail(http.StatusGatewayTimeout, "upstream timed out")
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		return a.fail(http.StatusBadGateway, "upstream response headers too large")
-	case errors.Is(err, errTunnelsFull):
-		return a.fail(http.StatusServiceUnavailable, "too many tunnels to the target")
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		return a.fail(http.StatusServiceUnavailable, "upstream connection limit reached (transport.max_conns_per_host)")
 	}
 	return a.fail(http.StatusBadGateway, "upstream unreachable")
 }
@@ -596,86 +578,94 @@ const maxRefusedUpgradeBody = 1 << 20
 // errRefusalTooLarge is a target's refusal of an upgrade with a body past maxRefusedUpgradeBody.
 var errRefusalTooLarge = errors.New("the target refused the upgrade with a body over 1 MiB")
 
-// errTunnelsFull is a tunnel refused because its target has max_conns_per_host open.
-var errTunnelsFull = errors.New("too many tunnels to the target (transport.max_conns_per_host)")
-
-// tunnel forwards an upgrade request (WebSocket): it writes the request (with its body) to a
-// new connection to the target, waits for the answer at most response_header_timeout (and no
-// longer than the proxy runs), and when the target switches protocols, hands both
-// connections to a pipe that runs until either side closes or the proxy's drain ends. Each
-// tunnel holds one of the target's max_conns_per_host slots while it lasts.
+// tunnel forwards an upgrade request (WebSocket) on a connection from the target's pool, so
+// that tunnels and requests share one cap, transport.max_conns_per_host (a tunnel waits for a
+// free connection like a request does). It writes the request (with its body), waits for the
+// answer at most response_header_timeout (and no longer than the proxy runs), and when the
+// target switches protocols, hands both connections to a pipe that runs until either side
+// closes or the proxy's drain ends. The connection then leaves the pool: it is closed.
 func (a *fastAttempt) tunnel(f *forwarders) (int, bool, error) {
-	release := func() {}
-	if f.slots != nil {
-		select {
-		case f.slots <- struct{}{}:
-			release = func() { <-f.slots }
-		default:
-			return 0, false, errTunnelsFull
-		}
-	}
-	d := net.Dialer{Timeout: f.dialTimeout}
-	up, err := d.DialContext(a.tunnels, "tcp", f.host)
-	if err != nil {
-		release()
-		return 0, false, err
-	}
-	fail := func(err error) (int, bool, error) {
-		up.Close()
-		release()
-		return 0, false, err
-	}
-	if f.tls {
-		up = tls.Client(up, &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOnly(f.host)})
-	}
-	if f.hdrTimeout > 0 {
-		_ = up.SetDeadline(time.Now().Add(f.hdrTimeout))
-	}
-	stop := context.AfterFunc(a.tunnels, func() { up.Close() })
-	defer stop()
-	bw := bufio.NewWriter(up)
 	req := &a.ctx.Request
-	if err := req.Write(bw); err != nil {
-		return fail(err)
+	for range maxUnusableConns {
+		cc, err := f.fast.AcquireConn(0, true)
+		if err != nil {
+			return 0, false, err
+		}
+		up := cc.Conn()
+		release := func() { f.fast.CloseConn(cc) } // closes up and frees its place in the pool
+		var deadline time.Time
+		if f.hdrTimeout > 0 {
+			deadline = time.Now().Add(f.hdrTimeout)
+		}
+		if err := up.SetDeadline(deadline); err != nil { // a kept-alive one is checked here (upstreamConn)
+			release()
+			if errors.Is(err, errConnUnusable) {
+				continue
+			}
+			return 0, false, err
+		}
+		reused := !cc.LastUseTime().IsZero()
+		stop := context.AfterFunc(a.tunnels, func() { up.Close() })
+		br, rh, err := a.handshake(up)
+		if err != nil {
+			stop()
+			release()
+			if reused && req.Header.ContentLength() == 0 && !req.IsBodyStream() &&
+				(errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) || isConnReset(err)) {
+				continue // closed by the target as it was taken: nothing was read, try another
+			}
+			return 0, false, err
+		}
+		if rh.StatusCode() != http.StatusSwitchingProtocols {
+			// Refused: pass the answer on as an ordinary response.
+			resp := &a.ctx.Response
+			rh.CopyTo(&resp.Header)
+			err := resp.ReadBody(br, maxRefusedUpgradeBody)
+			stop()
+			release()
+			if err != nil {
+				resp.Reset()
+				if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+					err = errRefusalTooLarge // the target's, not the client's (fasthttp uses one error for both)
+				}
+				return 0, false, err
+			}
+			a.stripResponse()
+			return rh.StatusCode(), true, nil
+		}
+		stop()
+		_ = up.SetDeadline(time.Time{})
+		head := append([]byte(nil), rh.Header()...)
+		tunnels := a.tunnels
+		a.ctx.HijackSetNoResponse(true)
+		a.ctx.Hijack(func(c net.Conn) {
+			defer release()
+			if _, err := c.Write(head); err != nil {
+				return
+			}
+			pipe(tunnels, c, up, br)
+		})
+		return http.StatusSwitchingProtocols, true, nil
+	}
+	return 0, false, errConnUnusable
+}
+
+// handshake writes the upgrade request on up and reads the target's answer.
+func (a *fastAttempt) handshake(up net.Conn) (*bufio.Reader, *fasthttp.ResponseHeader, error) {
+	bw := bufio.NewWriter(up)
+	if err := a.ctx.Request.Write(bw); err != nil {
+		return nil, nil, err
 	}
 	if err := bw.Flush(); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
 	br := bufio.NewReader(up)
-	var rh fasthttp.ResponseHeader
+	rh := new(fasthttp.ResponseHeader)
 	rh.DisableNormalizing()
 	if err := rh.Read(br); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	if rh.StatusCode() != http.StatusSwitchingProtocols {
-		// Refused: pass the answer on as an ordinary response.
-		resp := &a.ctx.Response
-		rh.CopyTo(&resp.Header)
-		if err := resp.ReadBody(br, maxRefusedUpgradeBody); err != nil {
-			resp.Reset()
-			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-				err = errRefusalTooLarge // the target's, not the client's (fasthttp uses one error for both)
-			}
-			return fail(err)
-		}
-		up.Close()
-		release()
-		a.stripResponse()
-		return rh.StatusCode(), true, nil
-	}
-	_ = up.SetDeadline(time.Time{})
-	head := append([]byte(nil), rh.Header()...)
-	tunnels := a.tunnels
-	a.ctx.HijackSetNoResponse(true)
-	a.ctx.Hijack(func(c net.Conn) {
-		defer release()
-		if _, err := c.Write(head); err != nil {
-			up.Close()
-			return
-		}
-		pipe(tunnels, c, up, br)
-	})
-	return http.StatusSwitchingProtocols, true, nil
+	return br, rh, nil
 }
 
 // pipe copies between the client and the target until one side ends or ctx is done.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -158,19 +159,9 @@ func TestUpgradeTunnelBounds(t *testing.T) {
 			}()
 		}
 	}()
-	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\ntransport: {response_header_timeout: 300ms, max_conns_per_host: 2}\n"+
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\ntransport: {response_header_timeout: 300ms, max_conns_per_host: 2, dial_timeout: 300ms}\n"+
 		"upstreams: {monolith: {targets: [\"http://%s\"], passive: {failures: -1}}}\ndefault: monolith\n", ln.Addr()), startOpts{})
-	send := func(raw string) (*http.Response, string, net.Conn) {
-		c := dialRaw(t, r)
-		io.WriteString(c, raw)
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			c.Close()
-			t.Fatalf("%q: %v", raw, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b), c
-	}
+	send := func(raw string) (*http.Response, string, net.Conn) { return sendRaw(t, r, raw) }
 	// Connection: Upgrade alone is an ordinary request, body and all.
 	resp, body, c := send("POST /plain HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nContent-Length: 4\r\n\r\nbody")
 	c.Close()
@@ -246,6 +237,70 @@ default: orders
 				}
 			})
 		}
+	}
+}
+
+// transport.max_conns_per_host is one cap on the plain listener: an open tunnel holds one of
+// the target's connections, so with a cap of 1 a request waits dial_timeout, then gets 503, and
+// so does a second tunnel. On the TLS listener net/http's pool stops counting a connection
+// once it switches protocols, so tunnels there have their own cap and requests still pass.
+// Either way the cap is the proxy's, not the target's fault: with passive.failures 1, one
+// strike would eject the target, and it keeps serving.
+func TestConnectionCapIsOneLimit(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ws" {
+			io.WriteString(w, "ok")
+			return
+		}
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		io.Copy(io.Discard, c) // until the proxy closes the tunnel
+	}))
+	defer be.Close()
+	for _, fe := range frontEnds(t) {
+		t.Run(fe.name, func(t *testing.T) {
+			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%stransport: {max_conns_per_host: 1, dial_timeout: 200ms}\n"+
+				"upstreams: {monolith: {targets: [%q], passive: {failures: 1, eject: 1m}}}\ndefault: monolith\n", fe.tls, be.URL), startOpts{tls: fe.tls != ""})
+			exchange := func(raw string) (int, net.Conn) {
+				resp, _, c := sendRaw(t, r, raw)
+				return resp.StatusCode, c
+			}
+			const upgrade = "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+			const plain = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
+			status, tunnel := exchange(upgrade)
+			if status != http.StatusSwitchingProtocols {
+				t.Fatalf("first tunnel: %d, want 101", status)
+			}
+			status, c := exchange(upgrade)
+			c.Close()
+			if status != http.StatusServiceUnavailable {
+				t.Errorf("second tunnel: %d, want 503", status)
+			}
+			want := http.StatusServiceUnavailable
+			if fe.tls != "" {
+				want = http.StatusOK
+			}
+			status, c = exchange(plain)
+			c.Close()
+			if status != want {
+				t.Errorf("request while the tunnel is open: %d, want %d", status, want)
+			}
+			tunnel.Close()
+			var got int
+			for range 50 { // the proxy notices the tunnel's end
+				if got, c = exchange(plain); c.Close() == nil && got == http.StatusOK {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got != http.StatusOK {
+				t.Errorf("after the tunnel: %d, want 200 (the target must not be ejected)", got)
+			}
+		})
 	}
 }
 

@@ -31,6 +31,21 @@ func dialRaw(t *testing.T, r *running) net.Conn {
 	return c
 }
 
+// sendRaw sends raw on a new connection to the proxy and reads one response whole (a 101 has
+// no body); the connection stays open for the caller (a tunnel) to use and close.
+func sendRaw(t *testing.T, r *running, raw string) (*http.Response, string, net.Conn) {
+	t.Helper()
+	c := dialRaw(t, r)
+	io.WriteString(c, raw)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		c.Close()
+		t.Fatalf("%q: %v", raw, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b), c
+}
+
 // The high-severity finding: a client's own faults — no Host, a bad chunk size, an upload it
 // abandons, Connection naming Content-Length, an https absolute-form target — got 502s that
 // counted against the target, and five of them ejected a healthy target for everyone. They are

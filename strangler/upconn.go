@@ -142,6 +142,14 @@ func (c *upstreamConn) SetDeadline(t time.Time) error {
 	return c.SetReadDeadline(t)
 }
 
+// CloseWrite half-closes the connection, as a tunnel does when its client stops sending.
+func (c *upstreamConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // deadline is the read deadline while waiting for a header block: the client's or the
 // header deadline, whichever comes first.
 func (c *upstreamConn) deadline() time.Time {
