@@ -128,11 +128,15 @@ func (p *Proxy) newFastServer(cfg *config.Config, tunnels context.Context) *fast
 	srv := &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) { p.serveFast(ctx, tunnels) },
 		// fasthttp's ReadTimeout covers reading a request's headers; HeaderReceived then
-		// gives the body its own.
+		// gives a body its own (a request without one reads nothing more: its deadline is
+		// left as it is, which spares a timer update).
 		ReadTimeout:  s.ReadHeaderTimeout.D(),
 		WriteTimeout: s.WriteTimeout.D(),
 		IdleTimeout:  s.IdleTimeout.D(),
-		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if h.ContentLength() == 0 {
+				return fasthttp.RequestConfig{}
+			}
 			return fasthttp.RequestConfig{ReadTimeout: readTimeout}
 		},
 		ReadBufferSize:               s.MaxHeaderBytes,
