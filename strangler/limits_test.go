@@ -144,6 +144,12 @@ func TestResponseHeaderTimeout(t *testing.T) {
 			if resp.StatusCode != 200 || strings.Count(body, "data: ") != 3 {
 				t.Errorf("paused stream: %d %q, want all three events", resp.StatusCode, body)
 			}
+			// And a kept-alive connection whose deadline was left in place still cuts a
+			// silent target.
+			get(t, c, r.url+"/quick", nil)
+			if resp, body = get(t, c, r.url+"/silent", nil); resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("silent target after a quick response: %d %q, want 504", resp.StatusCode, body)
+			}
 		})
 	}
 }
