@@ -638,7 +638,7 @@ func (a *fastAttempt) tunnel(f *forwarders) (int, bool, error) {
 			return rh.StatusCode(), true, nil
 		}
 		stop()
-		_ = up.SetDeadline(time.Time{})
+		_ = detachTunnel(up)
 		head := append([]byte(nil), rh.Header()...)
 		tunnels := a.tunnels
 		a.ctx.HijackSetNoResponse(true)

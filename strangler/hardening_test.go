@@ -152,6 +152,7 @@ func TestUpgradeTunnelBounds(t *testing.T) {
 				case "/ws":
 					io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 					<-hold
+
 				default:
 					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s|%s|%s", len(body)+len(req.Header.Get("Upgrade"))+2+len(req.URL.Path),
 						req.URL.Path, req.Header.Get("Upgrade"), body)
@@ -237,6 +238,46 @@ default: orders
 				}
 			})
 		}
+	}
+}
+
+// A tunnel to a target that speaks first relays its bytes and outlives the handshake's
+// deadline (response_header_timeout), on both listeners. On the plain listener the tunnel's
+// connection comes from the pool, where the header deadline is left in place between requests
+// and the connection is checked for waiting bytes before reuse: neither may cut the tunnel.
+func TestTunnelOutlivesHandshakeDeadline(t *testing.T) {
+	ln := serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		io.WriteString(c, "hello")
+		io.Copy(c, br) // echo until the proxy closes the tunnel
+	})
+	for _, fe := range frontEnds(t) {
+		t.Run(fe.name, func(t *testing.T) {
+			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%stransport: {response_header_timeout: 200ms}\nupstreams: {monolith: {targets: [\"http://%s\"]}}\ndefault: monolith\n",
+				fe.tls, ln.Addr()), startOpts{tls: fe.tls != ""})
+			c := dialRaw(t, r)
+			defer c.Close()
+			io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("tunnel: %v %v", resp, err)
+			}
+			got := make([]byte, 5)
+			if _, err := io.ReadFull(br, got); err != nil || string(got) != "hello" {
+				t.Fatalf("the target's first bytes: %q %v", got, err)
+			}
+			time.Sleep(500 * time.Millisecond) // past response_header_timeout and the eighth over it
+			io.WriteString(c, "ping")
+			if _, err := io.ReadFull(br, got[:4]); err != nil || string(got[:4]) != "ping" {
+				t.Errorf("echo after the handshake's deadline: %q %v", got[:4], err)
+			}
+		})
 	}
 }
 

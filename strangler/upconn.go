@@ -2,6 +2,7 @@ package strangler
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -45,6 +46,21 @@ type upstreamConn struct {
 	tail    uint32    // the last bytes read while waiting, to find CRLF CRLF across reads
 	used    bool      // a response has been read on this connection
 	wset    bool      // a write deadline is set on Conn
+	// tunnel: the connection has left the pool for a tunnel, whose reads and writes run at
+	// once; every call goes straight to Conn. Set before the tunnel's goroutines start.
+	tunnel bool
+}
+
+// detachTunnel hands c — an upstreamConn, or a TLS connection over one — to a tunnel: no
+// header deadline, no check before reuse (the target may well send first), no deadline left.
+func detachTunnel(c net.Conn) error {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	if uc, ok := c.(*upstreamConn); ok {
+		uc.tunnel = true
+	}
+	return c.SetDeadline(time.Time{})
 }
 
 // noWriteDeadline is the write timeout fasthttp is given (WriteTimeout): it makes fasthttp
@@ -55,6 +71,9 @@ const noWriteDeadline = 24 * time.Hour
 // SetWriteDeadline is called by fasthttp at the start of every request, before a byte of it
 // is read from the client or written.
 func (c *upstreamConn) SetWriteDeadline(t time.Time) error {
+	if c.tunnel {
+		return c.Conn.SetWriteDeadline(t)
+	}
 	if c.used && c.peek != nil && !c.peek.clean() {
 		return errConnUnusable
 	}
@@ -69,7 +88,7 @@ func (c *upstreamConn) SetWriteDeadline(t time.Time) error {
 }
 
 func (c *upstreamConn) Write(b []byte) (int, error) {
-	if !c.waiting && c.limit > 0 {
+	if !c.tunnel && !c.waiting && c.limit > 0 {
 		c.waiting, c.tail = true, 0
 		now := time.Now()
 		if c.set != c.armed || c.armed.Sub(now) < c.limit {
@@ -81,6 +100,9 @@ func (c *upstreamConn) Write(b []byte) (int, error) {
 }
 
 func (c *upstreamConn) Read(b []byte) (int, error) {
+	if c.tunnel {
+		return c.Conn.Read(b)
+	}
 	for {
 		n, err := c.Conn.Read(b)
 		if n == 0 && !c.waiting && !c.set.IsZero() && c.set != c.outer && errors.Is(err, os.ErrDeadlineExceeded) {
@@ -128,6 +150,9 @@ func (c *upstreamConn) headerEnd(b []byte) bool {
 }
 
 func (c *upstreamConn) SetReadDeadline(t time.Time) error {
+	if c.tunnel {
+		return c.Conn.SetReadDeadline(t)
+	}
 	c.outer = t
 	if t.IsZero() && !c.waiting {
 		return nil // a header deadline left in place is handled by Read
