@@ -58,12 +58,16 @@ func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 			if err != nil {
 				return c, err
 			}
-			return &upstreamConn{Conn: c, limit: hdrTimeout, peek: scheme != "https"}, nil
+			uc := &upstreamConn{Conn: c, limit: hdrTimeout}
+			if scheme != "https" {
+				uc.peek = newPeeker(c)
+			}
+			return uc, nil
 		},
 		// The write deadline is set at the start of every request, before a byte of it is
 		// written or read from the client: upstreamConn checks there that a kept-alive
-		// connection is still clean. A write that takes this long is cut.
-		WriteTimeout:              24 * time.Hour,
+		// connection is still clean.
+		WriteTimeout:              noWriteDeadline,
 		TLSConfig:                 &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOnly(host)},
 		MaxConns:                  maxConns,
 		MaxConnWaitTimeout:        tc.DialTimeout.D(),
@@ -85,24 +89,6 @@ func (p *Proxy) fastClient(scheme, host string) *fasthttp.HostClient {
 	}
 	p.clients[key] = hc
 	return hc
-}
-
-// tunnelSlots returns the semaphore capping scheme://host's tunnels at max_conns_per_host
-// (nil without a cap), shared like its client across targets and reloads.
-func (p *Proxy) tunnelSlots(scheme, host string) chan struct{} {
-	n := p.transportCfg.MaxConnsPerHost
-	if n <= 0 {
-		return nil
-	}
-	key := scheme + "://" + host
-	p.clientsMu.Lock()
-	defer p.clientsMu.Unlock()
-	if s, ok := p.slots[key]; ok {
-		return s
-	}
-	s := make(chan struct{}, n)
-	p.slots[key] = s
-	return s
 }
 
 func (p *Proxy) closeFastClients() {
@@ -142,11 +128,15 @@ func (p *Proxy) newFastServer(cfg *config.Config, tunnels context.Context) *fast
 	srv := &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) { p.serveFast(ctx, tunnels) },
 		// fasthttp's ReadTimeout covers reading a request's headers; HeaderReceived then
-		// gives the body its own.
+		// gives a body its own (a request without one reads nothing more: its deadline is
+		// left as it is, which spares a timer update).
 		ReadTimeout:  s.ReadHeaderTimeout.D(),
 		WriteTimeout: s.WriteTimeout.D(),
 		IdleTimeout:  s.IdleTimeout.D(),
-		HeaderReceived: func(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if h.ContentLength() == 0 {
+				return fasthttp.RequestConfig{}
+			}
 			return fasthttp.RequestConfig{ReadTimeout: readTimeout}
 		},
 		ReadBufferSize:               s.MaxHeaderBytes,
@@ -236,11 +226,15 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	var target *upstream.Target
 	var attempts, status int
 	var err error
-	routeOn, ref := a.prepare(p.serverCfg.PathPolicy)
+	ref := a.prepare()
+	if ref == nil {
+		var to *liveRoute
+		if to, ref = a.route(rt); ref == nil {
+			lr = to
+		}
+	}
 	if ref != nil {
 		status = a.refuse(ref)
-	} else if i := rt.table.MatchWith(b2s(h.Method()), b2s(a.inHost), routeOn, (*fastHeaders)(h)); i >= 0 {
-		lr = rt.routes[i]
 	}
 	st := lr.state.Load()
 	side := 0
@@ -291,13 +285,11 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 // headers (with those named in Connection) are removed first, then X-Forwarded-For/-Host/-Proto
 // are set, so a client cannot make the proxy drop its own headers. Inbound forwarding headers
 // are kept only from a trusted peer; from anyone else every copy, in any case, is replaced.
-//
-// It returns the path to route on (server.path_policy, resolvePath), valid while the request is.
-func (a *fastAttempt) prepare(policy string) (string, *refusal) {
+func (a *fastAttempt) prepare() *refusal {
 	req := &a.ctx.Request
 	h := &req.Header
 	if ref := checkRequestLine(b2s(h.Method()), b2s(h.Protocol())); ref != nil {
-		return "", ref
+		return ref
 	}
 	if uri := h.RequestURI(); len(uri) > 0 && uri[0] != '/' {
 		u := req.URI()
@@ -309,39 +301,28 @@ func (a *fastAttempt) prepare(policy string) (string, *refusal) {
 		a.inHost = append(a.inHost[:0], h.Host()...)
 	}
 	if ref := checkHost(b2s(a.inHost)); ref != nil {
-		return "", ref
+		return ref
 	}
 	a.names = a.names[:0]
-	if ref := scanRawHeaders(h.RawHeaders(), func(n []byte) { a.names = append(append(a.names, n...), 0) }); ref != nil {
-		return "", ref
-	}
-	uri := h.RequestURI()
-	rawPath, query := uri, []byte(nil)
-	if i := bytes.IndexByte(uri, '?'); i >= 0 {
-		rawPath, query = uri[:i], uri[i:]
-	}
-	routeOn, forward, ref := resolvePath(policy, b2s(rawPath))
+	stripped, ref := scanRawHeaders(h.RawHeaders(), func(n []byte) { a.names = append(append(a.names, n...), 0) })
 	if ref != nil {
-		return "", ref
-	}
-	if len(forward) != len(rawPath) || forward != b2s(rawPath) {
-		// normalize: the cleaned path goes upstream (routeOn is a string of its own here).
-		a.scratch = append(append(a.scratch[:0], forward...), query...)
-		req.SetRequestURIBytes(a.scratch)
+		return ref
 	}
 	a.deleteNames(h.DelBytes)
 	a.dropConnectionNamed(h.PeekAll(fasthttp.HeaderConnection), a.upgradeHeader, h.DelBytes)
 	for _, n := range hopHeaders {
-		if a.upgrade && (n == "Connection" || n == "Upgrade") {
+		if a.upgrade && (n == "Connection" || n == "Upgrade") || !stripped && n != "Connection" {
 			continue
 		}
 		h.Del(n)
 	}
-	h.Del("Forwarded")
+	if stripped {
+		h.Del("Forwarded")
+	}
 
 	addr, _ := netip.AddrFromSlice(a.ctx.RemoteIP())
 	addr = addr.Unmap()
-	trusted := isTrusted(addr, a.trusted)
+	trusted := stripped && isTrusted(addr, a.trusted) // without stripped, no forwarding header came
 	xff := a.scratch[:0]
 	if trusted {
 		xff = joinValues(xff, h.PeekAll("X-Forwarded-For"))
@@ -365,14 +346,37 @@ func (a *fastAttempt) prepare(policy string) (string, *refusal) {
 		xff = append(xff, "http"...)
 	}
 	a.scratch = xff
-	for _, n := range forwardedHeaders {
-		h.Del(n)
+	if stripped {
+		for _, n := range forwardedHeaders {
+			h.Del(n)
+		}
 	}
 	h.SetBytesV("X-Forwarded-For", xff[:fhost])
 	h.SetBytesV("X-Forwarded-Host", xff[fhost:fproto])
 	h.SetBytesV("X-Forwarded-Proto", xff[fproto:])
 	req.UseHostHeader = true
-	return routeOn, nil
+	return nil
+}
+
+// route picks the request's route under the path policies (routePath), on the request as
+// prepared, and puts the path to forward in its URI.
+func (a *fastAttempt) route(rt *runtime) (*liveRoute, *refusal) {
+	req := &a.ctx.Request
+	h := &req.Header
+	uri := h.RequestURI()
+	rawPath, query := uri, []byte(nil)
+	if i := bytes.IndexByte(uri, '?'); i >= 0 {
+		rawPath, query = uri[:i], uri[i:]
+	}
+	lr, _, forward, ref := rt.routePath(b2s(rawPath), func(path string) int {
+		return rt.table.MatchWith(b2s(h.Method()), b2s(a.inHost), path, (*fastHeaders)(h))
+	})
+	if ref == nil && (len(forward) != len(rawPath) || forward != b2s(rawPath)) {
+		// normalize: the cleaned path goes upstream (forward is a string of its own here).
+		a.scratch = append(append(a.scratch[:0], forward...), query...)
+		req.SetRequestURIBytes(a.scratch)
+	}
+	return lr, ref
 }
 
 var forwardedHeaders = [...]string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
@@ -547,8 +551,8 @@ func (a *fastAttempt) failErr(err error) int {
 		return a.fail(http.StatusGatewayTimeout, "upstream timed out")
 	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
 		return a.fail(http.StatusBadGateway, "upstream response headers too large")
-	case errors.Is(err, errTunnelsFull):
-		return a.fail(http.StatusServiceUnavailable, "too many tunnels to the target")
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		return a.fail(http.StatusServiceUnavailable, "upstream connection limit reached (transport.max_conns_per_host)")
 	}
 	return a.fail(http.StatusBadGateway, "upstream unreachable")
 }
@@ -581,86 +585,94 @@ const maxRefusedUpgradeBody = 1 << 20
 // errRefusalTooLarge is a target's refusal of an upgrade with a body past maxRefusedUpgradeBody.
 var errRefusalTooLarge = errors.New("the target refused the upgrade with a body over 1 MiB")
 
-// errTunnelsFull is a tunnel refused because its target has max_conns_per_host open.
-var errTunnelsFull = errors.New("too many tunnels to the target (transport.max_conns_per_host)")
-
-// tunnel forwards an upgrade request (WebSocket): it writes the request (with its body) to a
-// new connection to the target, waits for the answer at most response_header_timeout (and no
-// longer than the proxy runs), and when the target switches protocols, hands both
-// connections to a pipe that runs until either side closes or the proxy's drain ends. Each
-// tunnel holds one of the target's max_conns_per_host slots while it lasts.
+// tunnel forwards an upgrade request (WebSocket) on a connection from the target's pool, so
+// that tunnels and requests share one cap, transport.max_conns_per_host (a tunnel waits for a
+// free connection like a request does). It writes the request (with its body), waits for the
+// answer at most response_header_timeout (and no longer than the proxy runs), and when the
+// target switches protocols, hands both connections to a pipe that runs until either side
+// closes or the proxy's drain ends. The connection then leaves the pool: it is closed.
 func (a *fastAttempt) tunnel(f *forwarders) (int, bool, error) {
-	release := func() {}
-	if f.slots != nil {
-		select {
-		case f.slots <- struct{}{}:
-			release = func() { <-f.slots }
-		default:
-			return 0, false, errTunnelsFull
-		}
-	}
-	d := net.Dialer{Timeout: f.dialTimeout}
-	up, err := d.DialContext(a.tunnels, "tcp", f.host)
-	if err != nil {
-		release()
-		return 0, false, err
-	}
-	fail := func(err error) (int, bool, error) {
-		up.Close()
-		release()
-		return 0, false, err
-	}
-	if f.tls {
-		up = tls.Client(up, &tls.Config{MinVersion: tls.VersionTLS12, ServerName: hostOnly(f.host)})
-	}
-	if f.hdrTimeout > 0 {
-		_ = up.SetDeadline(time.Now().Add(f.hdrTimeout))
-	}
-	stop := context.AfterFunc(a.tunnels, func() { up.Close() })
-	defer stop()
-	bw := bufio.NewWriter(up)
 	req := &a.ctx.Request
-	if err := req.Write(bw); err != nil {
-		return fail(err)
+	for range maxUnusableConns {
+		cc, err := f.fast.AcquireConn(0, true)
+		if err != nil {
+			return 0, false, err
+		}
+		up := cc.Conn()
+		release := func() { f.fast.CloseConn(cc) } // closes up and frees its place in the pool
+		var deadline time.Time
+		if f.hdrTimeout > 0 {
+			deadline = time.Now().Add(f.hdrTimeout)
+		}
+		if err := up.SetDeadline(deadline); err != nil { // a kept-alive one is checked here (upstreamConn)
+			release()
+			if errors.Is(err, errConnUnusable) {
+				continue
+			}
+			return 0, false, err
+		}
+		reused := !cc.LastUseTime().IsZero()
+		stop := context.AfterFunc(a.tunnels, func() { up.Close() })
+		br, rh, err := a.handshake(up)
+		if err != nil {
+			stop()
+			release()
+			if reused && req.Header.ContentLength() == 0 && !req.IsBodyStream() &&
+				(errors.Is(err, io.EOF) || errors.Is(err, fasthttp.ErrConnectionClosed) || isConnReset(err)) {
+				continue // closed by the target as it was taken: nothing was read, try another
+			}
+			return 0, false, err
+		}
+		if rh.StatusCode() != http.StatusSwitchingProtocols {
+			// Refused: pass the answer on as an ordinary response.
+			resp := &a.ctx.Response
+			rh.CopyTo(&resp.Header)
+			err := resp.ReadBody(br, maxRefusedUpgradeBody)
+			stop()
+			release()
+			if err != nil {
+				resp.Reset()
+				if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+					err = errRefusalTooLarge // the target's, not the client's (fasthttp uses one error for both)
+				}
+				return 0, false, err
+			}
+			a.stripResponse()
+			return rh.StatusCode(), true, nil
+		}
+		stop()
+		_ = detachTunnel(up)
+		head := append([]byte(nil), rh.Header()...)
+		tunnels := a.tunnels
+		a.ctx.HijackSetNoResponse(true)
+		a.ctx.Hijack(func(c net.Conn) {
+			defer release()
+			if _, err := c.Write(head); err != nil {
+				return
+			}
+			pipe(tunnels, c, up, br)
+		})
+		return http.StatusSwitchingProtocols, true, nil
+	}
+	return 0, false, errConnUnusable
+}
+
+// handshake writes the upgrade request on up and reads the target's answer.
+func (a *fastAttempt) handshake(up net.Conn) (*bufio.Reader, *fasthttp.ResponseHeader, error) {
+	bw := bufio.NewWriter(up)
+	if err := a.ctx.Request.Write(bw); err != nil {
+		return nil, nil, err
 	}
 	if err := bw.Flush(); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
 	br := bufio.NewReader(up)
-	var rh fasthttp.ResponseHeader
+	rh := new(fasthttp.ResponseHeader)
 	rh.DisableNormalizing()
 	if err := rh.Read(br); err != nil {
-		return fail(err)
+		return nil, nil, err
 	}
-	if rh.StatusCode() != http.StatusSwitchingProtocols {
-		// Refused: pass the answer on as an ordinary response.
-		resp := &a.ctx.Response
-		rh.CopyTo(&resp.Header)
-		if err := resp.ReadBody(br, maxRefusedUpgradeBody); err != nil {
-			resp.Reset()
-			if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-				err = errRefusalTooLarge // the target's, not the client's (fasthttp uses one error for both)
-			}
-			return fail(err)
-		}
-		up.Close()
-		release()
-		a.stripResponse()
-		return rh.StatusCode(), true, nil
-	}
-	_ = up.SetDeadline(time.Time{})
-	head := append([]byte(nil), rh.Header()...)
-	tunnels := a.tunnels
-	a.ctx.HijackSetNoResponse(true)
-	a.ctx.Hijack(func(c net.Conn) {
-		defer release()
-		if _, err := c.Write(head); err != nil {
-			up.Close()
-			return
-		}
-		pipe(tunnels, c, up, br)
-	})
-	return http.StatusSwitchingProtocols, true, nil
+	return br, rh, nil
 }
 
 // pipe copies between the client and the target until one side ends or ctx is done.

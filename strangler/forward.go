@@ -75,13 +75,30 @@ type forwarders struct {
 	basePath string // the target URL's path without its trailing slash
 	tls      bool
 	hostMode string // the upstream's host_header
-	// dialTimeout bounds connecting a tunnel (upgrade) to the target, hdrTimeout its answer.
-	dialTimeout, hdrTimeout time.Duration
-	// slots caps the target's open tunnels at max_conns_per_host (nil: no cap).
+	// hdrTimeout bounds a tunnel's (upgrade's) handshake on the plain front end.
+	hdrTimeout time.Duration
+	// slots caps the target's open tunnels on the TLS front end at max_conns_per_host (nil:
+	// no cap). net/http's transport stops counting a connection once it switches protocols;
+	// the plain front end's tunnels are counted by fasthttp's pool with its requests.
 	slots chan struct{}
 }
 
-func (f *forwarders) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.rp.ServeHTTP(w, r) }
+// errTunnelsFull is a tunnel refused on the TLS front end because its target has
+// max_conns_per_host open.
+var errTunnelsFull = errors.New("too many tunnels to the target (transport.max_conns_per_host)")
+
+func (f *forwarders) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if f.slots != nil && isUpgrade(r) {
+		select {
+		case f.slots <- struct{}{}:
+			defer func() { <-f.slots }() // ReverseProxy returns when the tunnel ends
+		default:
+			recordError(w, r, errTunnelsFull)
+			return
+		}
+	}
+	f.rp.ServeHTTP(w, r)
+}
 
 // forwarderFor returns the builder of a target's forwarders within runtime rt.
 func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) http.Handler {
@@ -115,9 +132,43 @@ func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) htt
 			ErrorLog:     slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 		}
 		return &forwarders{rp: rp, fast: p.fastClient(scheme, host), host: host, basePath: basePath,
-			tls: scheme == "https", hostMode: hostMode, dialTimeout: p.transportCfg.DialTimeout.D(),
+			tls: scheme == "https", hostMode: hostMode,
 			hdrTimeout: p.transportCfg.ResponseHeaderTimeout.D(), slots: p.tunnelSlots(scheme, host)}
 	}
+}
+
+// isUpgrade reports whether r asks to switch protocols as httputil.ReverseProxy reads it: an
+// Upgrade header and a Connection header naming it.
+func isUpgrade(r *http.Request) bool {
+	if r.ProtoMajor != 1 || r.Header.Get("Upgrade") == "" {
+		return false
+	}
+	for _, v := range r.Header["Connection"] {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// tunnelSlots returns the semaphore capping scheme://host's tunnels on the TLS front end at
+// max_conns_per_host (nil without a cap), shared across targets and reloads like the clients.
+func (p *Proxy) tunnelSlots(scheme, host string) chan struct{} {
+	n := p.transportCfg.MaxConnsPerHost
+	if n <= 0 {
+		return nil
+	}
+	key := scheme + "://" + host
+	p.clientsMu.Lock()
+	defer p.clientsMu.Unlock()
+	if s, ok := p.slots[key]; ok {
+		return s
+	}
+	s := make(chan struct{}, n)
+	p.slots[key] = s
+	return s
 }
 
 // setForwarded sets X-Forwarded-For/-Host/-Proto. ReverseProxy has already removed the
@@ -314,9 +365,10 @@ func dispatch(lr *liveRoute, st *splitState, side int, a attempt) (target *upstr
 		var committed bool
 		status, committed, err = a.send(t)
 		t.End()
-		if err != nil && a.clientFault(err) {
-			// The client's doing (a malformed or trickled body, a client gone): the target's
-			// health is not touched, and no other target gets the request.
+		if err != nil && (a.clientFault(err) || atLimit(err)) {
+			// The client's doing (a malformed or trickled body, a client gone), or the proxy's
+			// own cap on connections to the target: the target's health is not touched, and
+			// no other target gets the request.
 			if committed {
 				return target, attempts, status, err
 			}
@@ -334,6 +386,13 @@ func dispatch(lr *liveRoute, st *splitState, side int, a attempt) (target *upstr
 		}
 		return target, attempts, a.failErr(err), err
 	}
+}
+
+// atLimit reports whether err is the proxy's cap on connections to a target
+// (transport.max_conns_per_host): no connection was free within dial_timeout, or no tunnel
+// slot was.
+func atLimit(err error) bool {
+	return errors.Is(err, fasthttp.ErrNoFreeConns) || errors.Is(err, errTunnelsFull)
 }
 
 // stdAttempt is a request of the net/http front end.
@@ -392,16 +451,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ref == nil && r.ProtoMajor == 1 && r.ProtoMinor == 0 && len(r.TransferEncoding) > 0 {
 		ref = &refuseTE10 // RFC 9112 §6.1: faulty framing; net/http's server would read no body
 	}
-	var routeOn, forward string
 	if ref == nil {
 		escaped := r.URL.EscapedPath()
-		if routeOn, forward, ref = resolvePath(p.serverCfg.PathPolicy, escaped); ref == nil && forward != escaped {
-			r.URL.Path, r.URL.RawPath = routeOn, forward // normalize: the cleaned path goes upstream
-		}
-	}
-	if ref == nil {
-		if i := rt.table.MatchWith(r.Method, r.Host, routeOn, route.StdHeaders(r.Header)); i >= 0 {
-			lr = rt.routes[i]
+		to, routeOn, forward, pref := rt.routePath(escaped, func(path string) int {
+			return rt.table.MatchWith(r.Method, r.Host, path, route.StdHeaders(r.Header))
+		})
+		if ref = pref; ref == nil {
+			lr = to
+			if forward != escaped {
+				r.URL.Path, r.URL.RawPath = routeOn, forward // normalize: the cleaned path goes upstream
+			}
 		}
 	}
 	st := lr.state.Load()
@@ -509,6 +568,8 @@ func writeForwardError(w http.ResponseWriter, r *http.Request, err error) {
 		// The client is gone; nobody reads a status.
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		http.Error(w, "upstream timed out", http.StatusGatewayTimeout)
+	case errors.Is(err, errTunnelsFull):
+		http.Error(w, "too many tunnels to the target", http.StatusServiceUnavailable)
 	default:
 		http.Error(w, "upstream unreachable", http.StatusBadGateway)
 	}

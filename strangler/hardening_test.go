@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,7 @@ func TestUpgradeTunnelBounds(t *testing.T) {
 				case "/ws":
 					io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
 					<-hold
+
 				default:
 					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s|%s|%s", len(body)+len(req.Header.Get("Upgrade"))+2+len(req.URL.Path),
 						req.URL.Path, req.Header.Get("Upgrade"), body)
@@ -158,19 +160,9 @@ func TestUpgradeTunnelBounds(t *testing.T) {
 			}()
 		}
 	}()
-	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\ntransport: {response_header_timeout: 300ms, max_conns_per_host: 2}\n"+
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\ntransport: {response_header_timeout: 300ms, max_conns_per_host: 2, dial_timeout: 300ms}\n"+
 		"upstreams: {monolith: {targets: [\"http://%s\"], passive: {failures: -1}}}\ndefault: monolith\n", ln.Addr()), startOpts{})
-	send := func(raw string) (*http.Response, string, net.Conn) {
-		c := dialRaw(t, r)
-		io.WriteString(c, raw)
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			c.Close()
-			t.Fatalf("%q: %v", raw, err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b), c
-	}
+	send := func(raw string) (*http.Response, string, net.Conn) { return sendRaw(t, r, raw) }
 	// Connection: Upgrade alone is an ordinary request, body and all.
 	resp, body, c := send("POST /plain HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nContent-Length: 4\r\n\r\nbody")
 	c.Close()
@@ -243,6 +235,163 @@ default: orders
 					if len(got) != 1 || !strings.HasPrefix(got[0], "GET "+path+" HTTP/1.1\r\n") || !strings.Contains(got[0], "\r\nHost: "+host+"\r\n") {
 						t.Errorf("the target got %q, want GET %s on the %s route", got, path, host)
 					}
+				}
+			})
+		}
+	}
+}
+
+// A tunnel to a target that speaks first relays its bytes and outlives the handshake's
+// deadline (response_header_timeout), on both listeners. On the plain listener the tunnel's
+// connection comes from the pool, where the header deadline is left in place between requests
+// and the connection is checked for waiting bytes before reuse: neither may cut the tunnel.
+func TestTunnelOutlivesHandshakeDeadline(t *testing.T) {
+	ln := serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		io.WriteString(c, "hello")
+		io.Copy(c, br) // echo until the proxy closes the tunnel
+	})
+	for _, fe := range frontEnds(t) {
+		t.Run(fe.name, func(t *testing.T) {
+			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%stransport: {response_header_timeout: 200ms}\nupstreams: {monolith: {targets: [\"http://%s\"]}}\ndefault: monolith\n",
+				fe.tls, ln.Addr()), startOpts{tls: fe.tls != ""})
+			c := dialRaw(t, r)
+			defer c.Close()
+			io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("tunnel: %v %v", resp, err)
+			}
+			got := make([]byte, 5)
+			if _, err := io.ReadFull(br, got); err != nil || string(got) != "hello" {
+				t.Fatalf("the target's first bytes: %q %v", got, err)
+			}
+			time.Sleep(500 * time.Millisecond) // past response_header_timeout and the eighth over it
+			io.WriteString(c, "ping")
+			if _, err := io.ReadFull(br, got[:4]); err != nil || string(got[:4]) != "ping" {
+				t.Errorf("echo after the handshake's deadline: %q %v", got[:4], err)
+			}
+		})
+	}
+}
+
+// transport.max_conns_per_host is one cap on the plain listener: an open tunnel holds one of
+// the target's connections, so with a cap of 1 a request waits dial_timeout, then gets 503, and
+// so does a second tunnel. On the TLS listener net/http's pool stops counting a connection
+// once it switches protocols, so tunnels there have their own cap and requests still pass.
+// Either way the cap is the proxy's, not the target's fault: with passive.failures 1, one
+// strike would eject the target, and it keeps serving.
+func TestConnectionCapIsOneLimit(t *testing.T) {
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ws" {
+			io.WriteString(w, "ok")
+			return
+		}
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		io.Copy(io.Discard, c) // until the proxy closes the tunnel
+	}))
+	defer be.Close()
+	for _, fe := range frontEnds(t) {
+		t.Run(fe.name, func(t *testing.T) {
+			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%stransport: {max_conns_per_host: 1, dial_timeout: 200ms}\n"+
+				"upstreams: {monolith: {targets: [%q], passive: {failures: 1, eject: 1m}}}\ndefault: monolith\n", fe.tls, be.URL), startOpts{tls: fe.tls != ""})
+			exchange := func(raw string) (int, net.Conn) {
+				resp, _, c := sendRaw(t, r, raw)
+				return resp.StatusCode, c
+			}
+			const upgrade = "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+			const plain = "GET /x HTTP/1.1\r\nHost: a\r\n\r\n"
+			status, tunnel := exchange(upgrade)
+			if status != http.StatusSwitchingProtocols {
+				t.Fatalf("first tunnel: %d, want 101", status)
+			}
+			status, c := exchange(upgrade)
+			c.Close()
+			if status != http.StatusServiceUnavailable {
+				t.Errorf("second tunnel: %d, want 503", status)
+			}
+			want := http.StatusServiceUnavailable
+			if fe.tls != "" {
+				want = http.StatusOK
+			}
+			status, c = exchange(plain)
+			c.Close()
+			if status != want {
+				t.Errorf("request while the tunnel is open: %d, want %d", status, want)
+			}
+			tunnel.Close()
+			var got int
+			for range 50 { // the proxy notices the tunnel's end
+				if got, c = exchange(plain); c.Close() == nil && got == http.StatusOK {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got != http.StatusOK {
+				t.Errorf("after the tunnel: %d, want 200 (the target must not be ejected)", got)
+			}
+		})
+	}
+}
+
+// A route's path_policy overrides the server's for the paths it takes, on both listeners; an
+// ambiguous path is refused when it names or resolves to a route that rejects, so a raw or
+// normalize route never opens a path into a stricter one.
+func TestPathPolicyPerRoute(t *testing.T) {
+	target := newRawTarget(t, nil) // answers with the path it got
+	for _, fe := range frontEnds(t) {
+		r := start(t, fmt.Sprintf(`listen: "127.0.0.1:0"
+%supstreams:
+  admin: {targets: ["%[2]s/"], host_header: admin}
+  orders: {targets: ["%[2]s/"], host_header: orders}
+  files: {targets: ["%[2]s/"], host_header: files}
+  site: {targets: ["%[2]s/"], host_header: site}
+routes:
+  - {name: admin, match: {paths: ["/admin/"]}, split: {admin: 1}}
+  - {name: orders, match: {paths: ["/orders/"]}, split: {orders: 1}, path_policy: normalize}
+  - {name: files, match: {paths: ["/files/"]}, split: {files: 1}, path_policy: raw}
+default: site
+`, fe.tls, target.URL()), startOpts{tls: fe.tls != ""})
+		addr := strings.TrimPrefix(strings.TrimPrefix(r.url, "https://"), "http://")
+		for _, tc := range []struct {
+			path, want string // want: "route:path the target gets", or "" for a 400
+		}{
+			{"/files/a%2Fb", "files:/files/a%2Fb"},                 // raw route: sent as is
+			{"/site/a%2Fb", ""},                                    // default route: the server's reject
+			{"/orders/a/./b/../c", "orders:/orders/a/c"},           // normalize route: cleaned
+			{"/orders/..%2ffiles/x", "files:/files/x"},             // cleaned, lands on a raw route
+			{"/orders/..%2fadmin/x", ""},                           // resolves to a reject route
+			{"/files/..%2fadmin/x", ""},                            // resolves to a reject route
+			{"/admin/..%2ffiles/x", ""},                            // names a reject route
+			{"/files/..%2forders/x", "files:/files/..%2forders/x"}, // raw: routed as sent
+			{"/files/a%20b", "files:/files/a%20b"},
+		} {
+			t.Run(fe.name+tc.path, func(t *testing.T) {
+				resp, body, _ := rawExchange(t, addr, fe.tls != "", "GET "+tc.path+" HTTP/1.1\r\nHost: a\r\n\r\n", "GET")
+				got := withoutProbes(target.take())
+				if resp == nil {
+					t.Fatalf("no response; the target got %q", got)
+				}
+				if tc.want == "" {
+					if resp.StatusCode != http.StatusBadRequest || len(got) != 0 {
+						t.Errorf("%d %q, the target got %q; want 400 and nothing forwarded", resp.StatusCode, body, got)
+					}
+					return
+				}
+				host, path, _ := strings.Cut(tc.want, ":")
+				if resp.StatusCode != http.StatusOK || len(got) != 1 || !strings.HasPrefix(got[0], "GET "+path+" HTTP/1.1\r\n") || !strings.Contains(got[0], "\r\nHost: "+host+"\r\n") {
+					t.Errorf("%d %q, the target got %q; want GET %s on the %s route", resp.StatusCode, body, got, path, host)
 				}
 			})
 		}

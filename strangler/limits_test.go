@@ -102,7 +102,8 @@ func TestCookieValue(t *testing.T) {
 
 // response_header_timeout answers 504 for a target that sends nothing, but does not cut a
 // response that has started and then pauses for longer (a stream of events) — on both front
-// ends.
+// ends, also on a kept-alive connection whose header deadline the plain front end left in
+// place after a quick response.
 func TestResponseHeaderTimeout(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
@@ -112,6 +113,10 @@ func TestResponseHeaderTimeout(t *testing.T) {
 			case <-release:
 			case <-r.Context().Done():
 			}
+			return
+		}
+		if r.URL.Path == "/quick" {
+			io.WriteString(w, "ok")
 			return
 		}
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -132,9 +137,18 @@ func TestResponseHeaderTimeout(t *testing.T) {
 			if resp.StatusCode != http.StatusGatewayTimeout {
 				t.Errorf("silent target: %d %q, want 504", resp.StatusCode, body)
 			}
+			if resp, body = get(t, c, r.url+"/quick", nil); resp.StatusCode != 200 {
+				t.Errorf("quick: %d %q, want 200", resp.StatusCode, body)
+			}
 			resp, body = get(t, c, r.url+"/events", nil)
 			if resp.StatusCode != 200 || strings.Count(body, "data: ") != 3 {
 				t.Errorf("paused stream: %d %q, want all three events", resp.StatusCode, body)
+			}
+			// And a kept-alive connection whose deadline was left in place still cuts a
+			// silent target.
+			get(t, c, r.url+"/quick", nil)
+			if resp, body = get(t, c, r.url+"/silent", nil); resp.StatusCode != http.StatusGatewayTimeout {
+				t.Errorf("silent target after a quick response: %d %q, want 504", resp.StatusCode, body)
 			}
 		})
 	}

@@ -146,16 +146,17 @@ type runtime struct {
 
 // liveRoute is a route as served.
 type liveRoute struct {
-	name      string
-	cfg       *config.Route // nil for the default route
-	state     atomic.Pointer[splitState]
-	stickyKey stickyKind
-	stickyArg string // cookie, canonical header or query name
-	cookieTTL int
-	timeout   time.Duration
-	retries   int
-	maxBody   int64
-	duration  prometheus.Observer
+	name       string
+	cfg        *config.Route // nil for the default route
+	state      atomic.Pointer[splitState]
+	stickyKey  stickyKind
+	stickyArg  string // cookie, canonical header or query name
+	cookieTTL  int
+	timeout    time.Duration
+	retries    int
+	maxBody    int64
+	pathPolicy string // config.PathReject, PathNormalize or PathRaw
+	duration   prometheus.Observer
 }
 
 // splitState is a route's weights with everything the hot path needs resolved.
@@ -165,6 +166,14 @@ type splitState struct {
 	counters [][6]prometheus.Counter // per side, per status class
 	unavail  []prometheus.Counter
 	retries  []prometheus.Counter
+}
+
+// at returns the route of a table index, the default route for -1.
+func (rt *runtime) at(i int) *liveRoute {
+	if i < 0 {
+		return rt.def
+	}
+	return rt.routes[i]
 }
 
 func (rt *runtime) all() []*liveRoute { return append(append([]*liveRoute(nil), rt.routes...), rt.def) }
@@ -294,10 +303,14 @@ func sameWeights(a, b map[string]int) bool {
 }
 
 func (p *Proxy) newLiveRoute(name string, rc *config.Route, cfg *config.Config) *liveRoute {
+	// The server's default policy is read at start, like the other server settings.
 	lr := &liveRoute{name: name, cfg: rc, maxBody: cfg.Server.MaxBodyBytes, retries: 1,
-		duration: p.m.duration.WithLabelValues(name)}
+		pathPolicy: p.serverCfg.PathPolicy, duration: p.m.duration.WithLabelValues(name)}
 	if rc == nil {
 		return lr
+	}
+	if rc.PathPolicy != "" {
+		lr.pathPolicy = rc.PathPolicy
 	}
 	lr.timeout = rc.Timeout.D()
 	lr.retries = *rc.Retries

@@ -104,7 +104,9 @@ var tcharTable = func() (t [256]bool) {
 // header name with an underscore — nginx drops those silently (underscores_in_headers off),
 // since a target may read X_User as X-User — and returns the first problem. Lines may end in
 // a bare LF, as nginx and net/http accept; what the target gets is re-framed with CRLF.
-func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
+// It also reports whether a header the proxy strips or replaces (isStripped) is present, so
+// that a request without any is not searched for each.
+func scanRawHeaders(raw []byte, drop func(name []byte)) (stripped bool, ref *refusal) {
 	var te, cl bool
 	for len(raw) > 0 {
 		var line []byte
@@ -118,23 +120,23 @@ func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			return &refuseFold
+			return false, &refuseFold
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
-			return &refuseName
+			return false, &refuseName
 		}
 		name, value := line[:colon], line[colon+1:]
 		underscore := false
 		for _, c := range name {
 			if !tcharTable[c] {
-				return &refuseName
+				return false, &refuseName
 			}
 			underscore = underscore || c == '_'
 		}
 		for _, c := range value {
 			if c < ' ' && c != '\t' || c == 0x7f {
-				return &refuseValue
+				return false, &refuseValue
 			}
 		}
 		switch {
@@ -142,49 +144,88 @@ func scanRawHeaders(raw []byte, drop func(name []byte)) *refusal {
 			drop(name)
 		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
 			if te || !bytes.EqualFold(bytes.Trim(value, " \t"), []byte("chunked")) {
-				return &refuseTE
+				return false, &refuseTE
 			}
 			te = true
 		case bytes.EqualFold(name, []byte("Content-Length")):
 			cl = true
+		case !stripped:
+			stripped = isStripped(name)
 		}
 	}
 	if te && cl {
-		return &refuseCLAndTE
+		return false, &refuseCLAndTE
 	}
-	return nil
+	return stripped, nil
 }
 
-// resolvePath applies server.path_policy to a request's path as sent (escaped, no query): it
-// returns the path to route on (decoded) and the path to forward (escaped), or a refusal. Both
-// front ends route on what it returns, so they decide alike. A path with no '%', '\\' or dot
-// segment is returned as is, without allocating.
-func resolvePath(policy, raw string) (routeOn, forward string, ref *refusal) {
+// strippedHeaders are the headers a request never takes upstream as the client sent them:
+// hop-by-hop ones other than Connection (always handled), and forwarding ones.
+var strippedHeaders = append(append(append([]string(nil), hopHeaders[1:]...), "Forwarded"), forwardedHeaders[:]...)
+
+// strippedLen marks the lengths of strippedHeaders, to rule most names out at once.
+var strippedLen = func() (t [32]bool) {
+	for _, n := range strippedHeaders {
+		t[len(n)] = true
+	}
+	return t
+}()
+
+func isStripped(name []byte) bool {
+	if len(name) >= len(strippedLen) || !strippedLen[len(name)] {
+		return false
+	}
+	for _, n := range strippedHeaders {
+		if len(n) == len(name) && bytes.EqualFold(name, []byte(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// routePath routes a request's path as sent (escaped, no query) under the path policies
+// (path_policy: the route's, else the server's) and returns the route, the path to route on
+// (decoded) and the path to forward (escaped), or a refusal. match gives the index of the
+// route a decoded path matches, or -1 for the default route. Both front ends route with it,
+// so they decide alike.
+//
+// A path with no '%', '\\' or dot segment is matched as is, without allocating. Any other path
+// is matched on its decoded form, and that route's policy decides: raw forwards the path as
+// sent; reject refuses an ambiguous path; normalize matches again on the cleaned path and
+// forwards that path. An ambiguous path is also refused when its cleaned form lands on a
+// route that rejects, so no route's laxer policy opens a path into a stricter route.
+func (rt *runtime) routePath(raw string, match func(path string) int) (lr *liveRoute, routeOn, forward string, ref *refusal) {
 	if !strings.ContainsAny(raw, "%\\") && !hasDotSegment(raw) {
-		return raw, raw, nil
+		return rt.at(match(raw)), raw, raw, nil
 	}
 	decoded, err := url.PathUnescape(raw)
-	if policy == config.PathRaw {
-		if err != nil {
-			decoded = raw
-		}
-		return decoded, raw, nil
+	if err != nil {
+		decoded = raw
 	}
+	lr = rt.at(match(decoded))
 	if err != nil || strings.IndexByte(decoded, 0) >= 0 {
-		return "", "", &refusePath
-	}
-	if policy == config.PathReject {
-		lower := strings.ToLower(raw)
-		if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.IndexByte(raw, '\\') >= 0 || hasDotSegment(decoded) {
-			return "", "", &refusePath
+		if lr.pathPolicy == config.PathRaw {
+			return lr, decoded, raw, nil
 		}
-		return decoded, raw, nil
+		return nil, "", "", &refusePath
 	}
+	lower := strings.ToLower(raw)
+	ambiguous := strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") || strings.IndexByte(raw, '\\') >= 0 || hasDotSegment(decoded)
 	cleaned := path.Clean("/" + decoded)
 	if strings.HasSuffix(decoded, "/") && cleaned != "/" {
 		cleaned += "/"
 	}
-	return cleaned, (&url.URL{Path: cleaned}).EscapedPath(), nil
+	to := lr
+	if cleaned != decoded {
+		to = rt.at(match(cleaned))
+	}
+	if ambiguous && (lr.pathPolicy == config.PathReject || to.pathPolicy == config.PathReject) {
+		return nil, "", "", &refusePath
+	}
+	if lr.pathPolicy == config.PathNormalize {
+		return to, cleaned, (&url.URL{Path: cleaned}).EscapedPath(), nil
+	}
+	return lr, decoded, raw, nil
 }
 
 // hasDotSegment reports whether p has a "." or ".." segment.

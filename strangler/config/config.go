@@ -95,7 +95,7 @@ type Server struct {
 	// dot segments, NUL, bad percent-encoding): "reject" them with 400 (default), "normalize"
 	// them (route on and forward the cleaned path), or pass them "raw" (route on the decoded
 	// path, forward what the client sent; unsafe behind path-based access rules, as the
-	// target may resolve the path to another route's).
+	// target may resolve the path to another route's). A route may set its own.
 	PathPolicy string `yaml:"path_policy"`
 }
 
@@ -242,6 +242,10 @@ type Route struct {
 	Retries *int `yaml:"retries"`
 	// MaxBodyBytes overrides server.max_body_bytes for this route.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// PathPolicy overrides server.path_policy for the ambiguous paths this route takes
+	// (default "": the server's). An ambiguous path is refused when either the route it names
+	// or the route it resolves to rejects, so a laxer route never opens a stricter one.
+	PathPolicy string `yaml:"path_policy"`
 }
 
 // Match is what a route matches.
@@ -521,13 +525,10 @@ func (c *Config) validate() error {
 	if c.Server.MaxBodyBytes < 0 {
 		add(c.errf("server.max_body_bytes", "must be 0 (unlimited) or positive"))
 	}
-	switch c.Server.PathPolicy {
-	case "":
+	if c.Server.PathPolicy == "" {
 		c.Server.PathPolicy = PathReject
-	case PathReject, PathNormalize, PathRaw:
-	default:
-		add(c.errf("server.path_policy", "unknown policy %q: write reject, normalize or raw", c.Server.PathPolicy))
 	}
+	add(c.checkPathPolicy("server.path_policy", c.Server.PathPolicy))
 	if c.Server.BodyTimeout == 0 {
 		c.Server.BodyTimeout = Duration(60 * time.Second)
 	}
@@ -813,6 +814,17 @@ func (c *Config) validateRoute(i int, r *Route, names map[string]int, add func(e
 	if r.MaxBodyBytes < 0 {
 		add(c.errf(p+".max_body_bytes", "must be 0 (inherit) or positive"))
 	}
+	if r.PathPolicy != "" {
+		add(c.checkPathPolicy(p+".path_policy", r.PathPolicy))
+	}
+}
+
+func (c *Config) checkPathPolicy(path, policy string) error {
+	switch policy {
+	case PathReject, PathNormalize, PathRaw:
+		return nil
+	}
+	return c.errf(path, "unknown policy %q: write reject, normalize or raw", policy)
 }
 
 // Table compiles the routes' matches into a route table whose indexes are those of c.Routes;

@@ -80,6 +80,7 @@ func TestParseBad(t *testing.T) {
 		{"host with port", strings.Replace(goodConfig, `hosts: ["shop.example.com"]`, `hosts: ["shop.example.com:8080"]`, 1), "s.yaml:8: routes[0].match.hosts[0]: host \"shop.example.com:8080\" has a port"},
 		{"bad trusted cidr", goodConfig + "trusted_proxies: [10.0.0.0/33]\n", "s.yaml:12: trusted_proxies[0]: bad CIDR"},
 		{"bad path policy", goodConfig + "server: {path_policy: clean}\n", "s.yaml:12: server.path_policy: unknown policy \"clean\": write reject, normalize or raw"},
+		{"bad route path policy", strings.Replace(goodConfig, "sticky: {cookie: carve-orders}", "sticky: {cookie: carve-orders}\n    path_policy: Raw", 1), "s.yaml:11: routes[0].path_policy: unknown policy \"Raw\": write reject, normalize or raw"},
 		{"bad body rate", goodConfig + "server: {body_min_rate: -5}\n", "s.yaml:12: server.body_min_rate: must be positive"},
 		{"lambda and targets", strings.Replace(goodConfig, "balance: least_requests}", "lambda: {function: orders-fn}}", 1), "s.yaml:5: upstreams.orders: set exactly one of targets, lambda and etcd"},
 		{"lambda without function", strings.Replace(goodConfig, `{targets: ["http://127.0.0.1:9100", "http://127.0.0.1:9101"], balance: least_requests}`, "{lambda: {region: us-east-1}}", 1), "s.yaml:5: upstreams.orders.lambda.function: missing"},
