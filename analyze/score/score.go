@@ -28,49 +28,97 @@ var refSignals = [...]string{facts.SignalTypes, facts.SignalImplements, facts.Si
 // inconsistent (a package in no service and not kernel, an edge naming an unknown package) or the
 // truth names none of the plan's packages.
 func Score(p *plan.Plan, truth map[string]string) error {
-	idx := make(map[string]int, len(p.Packages))
-	for i, pkg := range p.Packages {
+	idx, err := indexPackages(p.Packages)
+	if err != nil {
+		return err
+	}
+	names, err := serviceOrder(p)
+	if err != nil {
+		return err
+	}
+	label := labels(p.Packages, names)
+	pl := placeServices(p.Packages, label, names)
+	f, err := measure(p, idx, label, len(names))
+	if err != nil {
+		return err
+	}
+	metrics := f.metrics(pl.svcs, label)
+	metrics.KernelPackages, metrics.KernelLines = kernelShare(p.Packages)
+	metrics.ModularityAll, metrics.ICPAll = wholeMetrics(p.Packages, p.Graph)
+	if truth != nil {
+		ts, err := CompareTruth(p.Packages, truth)
+		if err != nil {
+			return err
+		}
+		ts.setMetrics(&metrics)
+	}
+
+	p.Services = pl.svcs
+	p.Kernel = pl.kernel
+	p.Wiring, p.Tools = pl.wiring, pl.tools
+	p.SharedTables = pl.sharedTables()
+	p.Edges = f.edges(names)
+	p.Metrics = metrics
+	scoreTopics(p, label)
+	return nil
+}
+
+// indexPackages maps each package path to its index in pkgs, refusing duplicates.
+func indexPackages(pkgs []plan.Package) (map[string]int, error) {
+	idx := make(map[string]int, len(pkgs))
+	for i, pkg := range pkgs {
 		if _, dup := idx[pkg.Path]; dup {
-			return fmt.Errorf("plan: package %s is listed twice", pkg.Path)
+			return nil, fmt.Errorf("plan: package %s is listed twice", pkg.Path)
 		}
 		idx[pkg.Path] = i
 	}
+	return idx, nil
+}
 
-	// Services, in their previous order, then new ones by name.
+// serviceOrder names the services packages are in: those of p.Services in their order, then
+// new ones by name. It refuses a package both kernel and in a service, or in neither (unless
+// it is wiring or a tool).
+func serviceOrder(p *plan.Plan) ([]string, error) {
 	present := map[string]bool{}
 	for _, pkg := range p.Packages {
 		switch {
 		case pkg.Kernel && pkg.Service != "":
-			return fmt.Errorf("plan: package %s is both kernel and in service %q; clear one", pkg.Path, pkg.Service)
+			return nil, fmt.Errorf("plan: package %s is both kernel and in service %q; clear one", pkg.Path, pkg.Service)
 		case !pkg.Kernel && pkg.Service == "" && (pkg.Wiring || pkg.Tool):
 			// outside every service: a composition root or a tool
 		case !pkg.Kernel && pkg.Service == "":
-			return fmt.Errorf("plan: package %s is in no service and not kernel; put it in a service or mark it kernel", pkg.Path)
+			return nil, fmt.Errorf("plan: package %s is in no service and not kernel; put it in a service or mark it kernel", pkg.Path)
 		case !pkg.Kernel:
 			present[pkg.Service] = true
 		}
 	}
-	svcIdx := map[string]int{}
+	seen := map[string]bool{}
 	var names []string
 	for _, s := range p.Services {
-		if _, dup := svcIdx[s.Name]; present[s.Name] && !dup {
-			svcIdx[s.Name] = len(names)
+		if present[s.Name] && !seen[s.Name] {
+			seen[s.Name] = true
 			names = append(names, s.Name)
 		}
 	}
 	var fresh []string
 	for s := range present {
-		if _, ok := svcIdx[s]; !ok {
+		if !seen[s] {
 			fresh = append(fresh, s)
 		}
 	}
 	sort.Strings(fresh)
-	for _, s := range fresh {
-		svcIdx[s] = len(names)
-		names = append(names, s)
+	return append(names, fresh...), nil
+}
+
+// labels gives each package its service index: -1 for the kernel, graph.Outside for wiring
+// and tools.
+func labels(pkgs []plan.Package, names []string) []int {
+	svcIdx := make(map[string]int, len(names))
+	for i, n := range names {
+		svcIdx[n] = i
 	}
-	label := make([]int, len(p.Packages))
-	for i, pkg := range p.Packages {
+	label := make([]int, len(pkgs))
+	for i, pkg := range pkgs {
 		switch {
 		case pkg.Kernel:
 			label[i] = -1
@@ -80,32 +128,42 @@ func Score(p *plan.Plan, truth map[string]string) error {
 			label[i] = svcIdx[pkg.Service]
 		}
 	}
+	return label
+}
 
+type tableKey struct{ store, name string }
+
+// placement is where the packages are: each service's packages, routes and tables, the kernel,
+// the wiring, the tools, and per table the access of each service touching it.
+type placement struct {
+	svcs                  []plan.Service
+	kernel, wiring, tools []string
+	shared                map[tableKey]map[string]string // table → service → access
+}
+
+// placeServices fills the services from their packages.
+func placeServices(pkgs []plan.Package, label []int, names []string) *placement {
 	k := len(names)
-	svcs := make([]plan.Service, k)
-	type tableKey struct{ store, name string }
+	pl := &placement{svcs: make([]plan.Service, k), kernel: []string{}, shared: map[tableKey]map[string]string{}}
 	svcTables := make([]map[tableKey]*plan.Table, k)
-	for s := range svcs {
-		svcs[s] = plan.Service{Name: names[s], Packages: []string{}, Routes: []plan.Route{}, Tables: []plan.Table{}}
+	for s := range pl.svcs {
+		pl.svcs[s] = plan.Service{Name: names[s], Packages: []string{}, Routes: []plan.Route{}, Tables: []plan.Table{}}
 		svcTables[s] = map[tableKey]*plan.Table{}
 	}
-	kernel := []string{}
-	var wiring, tools []string
-	shared := map[tableKey]map[string]string{} // table → service → access
-	for i, pkg := range p.Packages {
+	for i, pkg := range pkgs {
 		l := label[i]
 		switch {
 		case l == graph.Outside && pkg.Tool:
-			tools = append(tools, pkg.Path)
+			pl.tools = append(pl.tools, pkg.Path)
 			continue
 		case l == graph.Outside:
-			wiring = append(wiring, pkg.Path)
+			pl.wiring = append(pl.wiring, pkg.Path)
 			continue
 		case l < 0:
-			kernel = append(kernel, pkg.Path)
+			pl.kernel = append(pl.kernel, pkg.Path)
 			continue
 		}
-		sv := &svcs[l]
+		sv := &pl.svcs[l]
 		sv.Packages = append(sv.Packages, pkg.Path)
 		if !pkg.Wiring {
 			// A composition root's own routes (a health check, debug endpoints) are the
@@ -124,15 +182,15 @@ func Score(p *plan.Plan, truth map[string]string) error {
 				tc.KeyAttributes = facts.MergeKeyAttributes(nil, t.KeyAttributes)
 				svcTables[l][key] = &tc
 			}
-			if shared[key] == nil {
-				shared[key] = map[string]string{}
+			if pl.shared[key] == nil {
+				pl.shared[key] = map[string]string{}
 			}
-			shared[key][names[l]] = string(facts.Access(shared[key][names[l]]).Merge(facts.Access(t.Access)))
+			pl.shared[key][names[l]] = string(facts.Access(pl.shared[key][names[l]]).Merge(facts.Access(t.Access)))
 		}
 	}
-	sort.Strings(kernel)
-	for s := range svcs {
-		sv := &svcs[s]
+	sort.Strings(pl.kernel)
+	for s := range pl.svcs {
+		sv := &pl.svcs[s]
 		sort.Strings(sv.Packages)
 		sort.SliceStable(sv.Routes, func(i, j int) bool {
 			a, b := sv.Routes[i], sv.Routes[j]
@@ -154,8 +212,13 @@ func Score(p *plan.Plan, truth map[string]string) error {
 			return sv.Tables[i].Store < sv.Tables[j].Store
 		})
 	}
-	sharedTables := []plan.SharedTable{}
-	for key, by := range shared {
+	return pl
+}
+
+// sharedTables lists the tables more than one service touches, by name.
+func (pl *placement) sharedTables() []plan.SharedTable {
+	out := []plan.SharedTable{}
+	for key, by := range pl.shared {
 		if len(by) < 2 {
 			continue
 		}
@@ -164,94 +227,113 @@ func Score(p *plan.Plan, truth map[string]string) error {
 			st.Services = append(st.Services, plan.TableAccessor{Service: svc, Access: acc})
 		}
 		sort.Slice(st.Services, func(i, j int) bool { return st.Services[i].Service < st.Services[j].Service })
-		sharedTables = append(sharedTables, st)
+		out = append(out, st)
 	}
-	sort.Slice(sharedTables, func(i, j int) bool {
-		if sharedTables[i].Name != sharedTables[j].Name {
-			return sharedTables[i].Name < sharedTables[j].Name
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
 		}
-		return sharedTables[i].Store < sharedTables[j].Store
+		return out[i].Store < out[j].Store
 	})
+	return out
+}
 
-	// One pass over the package graph for edges and metrics.
-	type pairAcc struct {
-		edge plan.Edge
-		// Example sites: calls from ordinary packages first (they become network calls), then
-		// calls from main packages (wiring), then other couplings.
-		callSites, mainSites, others []string
-	}
-	pairs := map[[2]int]*pairAcc{}
-	in := make([]float64, k)
-	out := make([]float64, k)
-	deg := make([]float64, k)
-	usedOutside := make([]bool, len(p.Packages))
-	m := 0.0
-	calls, cross := 0, 0
+// pairAcc accumulates one service edge. Example sites: calls from ordinary packages first (they
+// become network calls), then calls from main packages (wiring), then other couplings.
+type pairAcc struct {
+	edge                         plan.Edge
+	callSites, mainSites, others []string
+}
+
+// flow is what one pass over the package graph finds: the weight within and across services,
+// the service edges, and which packages other services use.
+type flow struct {
+	pairs        map[[2]int]*pairAcc
+	in, out, deg []float64
+	usedOutside  []bool
+	m            float64
+	calls, cross int
+}
+
+// measure makes the pass over p.Graph.
+func measure(p *plan.Plan, idx map[string]int, label []int, k int) (*flow, error) {
+	f := &flow{pairs: map[[2]int]*pairAcc{}, in: make([]float64, k), out: make([]float64, k), deg: make([]float64, k), usedOutside: make([]bool, len(p.Packages))}
 	for _, e := range p.Graph {
 		i, ok := idx[e.From]
 		if !ok {
-			return fmt.Errorf("plan: graph edge %s → %s names a package not in the plan's packages", e.From, e.To)
+			return nil, fmt.Errorf("plan: graph edge %s → %s names a package not in the plan's packages", e.From, e.To)
 		}
 		j, ok := idx[e.To]
 		if !ok {
-			return fmt.Errorf("plan: graph edge %s → %s names a package not in the plan's packages", e.From, e.To)
+			return nil, fmt.Errorf("plan: graph edge %s → %s names a package not in the plan's packages", e.From, e.To)
 		}
 		li, lj := label[i], label[j]
 		if li < 0 || lj < 0 || i == j {
 			continue
 		}
 		w := e.Weight
-		m += w
-		deg[li] += w
-		deg[lj] += w
+		f.m += w
+		f.deg[li] += w
+		f.deg[lj] += w
 		if li == lj {
-			in[li] += w
+			f.in[li] += w
 			if !p.Packages[i].Wiring {
-				calls += e.Calls
+				f.calls += e.Calls
 			}
 			continue
 		}
-		out[li] += w
-		out[lj] += w
+		f.out[li] += w
+		f.out[lj] += w
 		if p.Packages[i].Wiring {
 			continue // a composition root's calls are wiring, not future network calls
 		}
-		calls += e.Calls
-		cross += e.Calls
-		uses := false
-		refs := 0
-		for s, c := range e.Signals {
-			if c > 0 && graph.IsUseSignal(s) {
-				uses = true
-			}
-		}
-		for _, s := range refSignals {
-			refs += int(e.Signals[s])
-		}
-		if !uses {
-			continue // data or co-change only: no dependency of one service on the other
-		}
-		usedOutside[j] = true
-		acc := pairs[[2]int{li, lj}]
-		if acc == nil {
-			acc = &pairAcc{edge: plan.Edge{From: names[li], To: names[lj]}}
-			pairs[[2]int{li, lj}] = acc
-		}
-		acc.edge.Calls += e.Calls
-		acc.edge.Refs += refs
-		dst := &acc.others
-		switch {
-		case e.Calls > 0 && p.Packages[i].Main:
-			dst = &acc.mainSites
-		case e.Calls > 0:
-			dst = &acc.callSites
-		}
-		if len(*dst) < facts.MaxSites {
-			*dst = append(*dst, e.Sites[:min(len(e.Sites), facts.MaxSites-len(*dst))]...)
+		f.calls += e.Calls
+		f.cross += e.Calls
+		f.cross1(e, li, lj, j, p.Packages[i].Main)
+	}
+	return f, nil
+}
+
+// cross1 records an edge between packages of two services (li → lj, j the used package).
+func (f *flow) cross1(e plan.PackageEdge, li, lj, j int, fromMain bool) {
+	uses := false
+	for s, c := range e.Signals {
+		if c > 0 && graph.IsUseSignal(s) {
+			uses = true
 		}
 	}
-	edges := make([]plan.Edge, 0, len(pairs))
-	for _, acc := range pairs {
+	if !uses {
+		return // data or co-change only: no dependency of one service on the other
+	}
+	refs := 0
+	for _, s := range refSignals {
+		refs += int(e.Signals[s])
+	}
+	f.usedOutside[j] = true
+	acc := f.pairs[[2]int{li, lj}]
+	if acc == nil {
+		acc = &pairAcc{}
+		f.pairs[[2]int{li, lj}] = acc
+	}
+	acc.edge.Calls += e.Calls
+	acc.edge.Refs += refs
+	dst := &acc.others
+	switch {
+	case e.Calls > 0 && fromMain:
+		dst = &acc.mainSites
+	case e.Calls > 0:
+		dst = &acc.callSites
+	}
+	if len(*dst) < facts.MaxSites {
+		*dst = append(*dst, e.Sites[:min(len(e.Sites), facts.MaxSites-len(*dst))]...)
+	}
+}
+
+// edges lists the service edges by name, each with up to facts.MaxSites example sites.
+func (f *flow) edges(names []string) []plan.Edge {
+	edges := make([]plan.Edge, 0, len(f.pairs))
+	for pair, acc := range f.pairs {
+		acc.edge.From, acc.edge.To = names[pair[0]], names[pair[1]]
 		acc.edge.Sites = []string{}
 		seen := map[string]bool{}
 		for _, site := range slices.Concat(acc.callSites, acc.mainSites, acc.others) {
@@ -268,15 +350,20 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		}
 		return edges[i].To < edges[j].To
 	})
+	return edges
+}
 
+// metrics computes modularity, ICP and IFN, and sets each service's cohesion and coupling.
+func (f *flow) metrics(svcs []plan.Service, label []int) plan.Metrics {
+	k := len(svcs)
 	q := 0.0
-	if m > 0 {
+	if f.m > 0 {
 		for s := range k {
-			q += in[s]/m - (deg[s]/(2*m))*(deg[s]/(2*m))
+			q += f.in[s]/f.m - (f.deg[s]/(2*f.m))*(f.deg[s]/(2*f.m))
 		}
 	}
 	ifn := make([]int, k)
-	for i, u := range usedOutside {
+	for i, u := range f.usedOutside {
 		if u {
 			ifn[label[i]]++
 		}
@@ -284,9 +371,9 @@ func Score(p *plan.Plan, truth map[string]string) error {
 	meanIFN := 0.0
 	for s := range svcs {
 		meanIFN += float64(ifn[s])
-		if t := in[s] + out[s]; t > 0 {
-			svcs[s].Cohesion = graph.Round6(in[s] / t)
-			svcs[s].Coupling = graph.Round6(out[s] / t)
+		if t := f.in[s] + f.out[s]; t > 0 {
+			svcs[s].Cohesion = graph.Round6(f.in[s] / t)
+			svcs[s].Coupling = graph.Round6(f.out[s] / t)
 		} else {
 			svcs[s].Cohesion, svcs[s].Coupling = 1, 0
 		}
@@ -295,27 +382,10 @@ func Score(p *plan.Plan, truth map[string]string) error {
 		meanIFN /= float64(k)
 	}
 	metrics := plan.Metrics{Modularity: graph.Round6(q), IFN: graph.Round6(meanIFN)}
-	if calls > 0 {
-		metrics.ICP = graph.Round6(float64(cross) / float64(calls))
+	if f.calls > 0 {
+		metrics.ICP = graph.Round6(float64(f.cross) / float64(f.calls))
 	}
-	metrics.KernelPackages, metrics.KernelLines = kernelShare(p.Packages)
-	metrics.ModularityAll, metrics.ICPAll = wholeMetrics(p.Packages, p.Graph)
-	if truth != nil {
-		ts, err := CompareTruth(p.Packages, truth)
-		if err != nil {
-			return err
-		}
-		ts.setMetrics(&metrics)
-	}
-
-	p.Services = svcs
-	p.Kernel = kernel
-	p.Wiring, p.Tools = wiring, tools
-	p.SharedTables = sharedTables
-	p.Edges = edges
-	p.Metrics = metrics
-	scoreTopics(p, label)
-	return nil
+	return metrics
 }
 
 func anyKey(m map[string]string) string {
