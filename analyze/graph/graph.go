@@ -122,6 +122,19 @@ type Graph struct {
 // Build combines the facts into a weighted package graph. weights maps signal → weight;
 // contract is the factor for contract couplings.
 func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph, error) {
+	g, err := newGraph(f)
+	if err != nil {
+		return nil, err
+	}
+	g.addDeps(f.Deps)
+	g.addData(weights[facts.SignalData])
+	g.buildAsync(f, weights[facts.SignalMessaging], g.edge)
+	g.combine(weights, contract)
+	return g, nil
+}
+
+// newGraph indexes the packages by import path, sorted, with their routes and tables.
+func newGraph(f *facts.Facts) (*Graph, error) {
 	g := &Graph{Index: map[string]int{}, edges: map[[2]int]*dirEdge{}}
 	infos := slices.Clone(f.Packages)
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Path < infos[j].Path })
@@ -156,17 +169,24 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 			g.Tables[i] = append(g.Tables[i], t)
 		}
 	}
+	return g, nil
+}
 
-	edge := func(a, b int) *dirEdge {
-		k := [2]int{a, b}
-		e := g.edges[k]
-		if e == nil {
-			e = &dirEdge{from: a, to: b, plain: map[string]int{}, contract: map[string]int{}}
-			g.edges[k] = e
-		}
-		return e
+// edge returns the directed edge a → b, made on first use.
+func (g *Graph) edge(a, b int) *dirEdge {
+	k := [2]int{a, b}
+	e := g.edges[k]
+	if e == nil {
+		e = &dirEdge{from: a, to: b, plain: map[string]int{}, contract: map[string]int{}}
+		g.edges[k] = e
 	}
-	for _, d := range f.Deps {
+	return e
+}
+
+// addDeps counts the coupling signals' dependencies on the directed edges; deps naming a
+// package outside the module are counted in Ignored.
+func (g *Graph) addDeps(deps []facts.Dep) {
+	for _, d := range deps {
 		a, okA := g.Index[d.From]
 		b, okB := g.Index[d.To]
 		if !okA || !okB {
@@ -181,7 +201,7 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 			// that tables are not counted twice.
 			continue
 		}
-		e := edge(a, b)
+		e := g.edge(a, b)
 		if d.Contract {
 			e.contract[d.Signal] += d.Count
 		} else {
@@ -197,10 +217,12 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 			g.Impl[a][b] += d.Count
 		}
 	}
+}
 
-	// Data: packages touching the same table are coupled. Each package's coupling through one
-	// table is worth one data unit in total, shared among the other packages touching it, so a
-	// table every package touches does not glue the module into one lump.
+// addData couples the packages touching the same table. Each package's coupling through one
+// table is worth one data unit (weight) in total, shared among the other packages touching it,
+// so a table every package touches does not glue the module into one lump.
+func (g *Graph) addData(weight float64) {
 	byTable := map[string][]int{}
 	for i, ts := range g.Tables {
 		for _, t := range ts {
@@ -215,19 +237,20 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 		if len(ps) < 2 {
 			continue
 		}
-		share := weights[facts.SignalData] / float64(len(ps)-1)
+		share := weight / float64(len(ps)-1)
 		for x := range ps {
 			for y := x + 1; y < len(ps); y++ {
-				e := edge(ps[x], ps[y])
+				e := g.edge(ps[x], ps[y])
 				e.data++
 				e.dataW += share
 			}
 		}
 	}
+}
 
-	g.buildAsync(f, weights[facts.SignalMessaging], edge)
-
-	// Combine, in a fixed order, and fill the undirected adjacency.
+// combine weighs each directed edge, in a fixed order, and fills the undirected adjacency and
+// who uses whom.
+func (g *Graph) combine(weights map[string]float64, contract float64) {
 	keys := slices.SortedFunc(maps.Keys(g.edges), func(a, b [2]int) int {
 		if a[0] != b[0] {
 			return a[0] - b[0]
@@ -236,49 +259,61 @@ func Build(f *facts.Facts, weights map[string]float64, contract float64) (*Graph
 	})
 	for _, k := range keys {
 		e := g.edges[k]
-		// When everything A uses of B is B's contract (its DTOs, messages, interfaces), the
-		// import itself is a contract coupling: A depends on B's published language only.
-		onlyContract, anyContract := true, false
-		for _, s := range SignalOrder {
-			if s == facts.SignalImports || s == facts.SignalData || s == facts.SignalCoChange || s == facts.SignalMessaging {
-				continue
-			}
-			if e.plain[s] > 0 {
-				onlyContract = false
-			}
-			if e.contract[s] > 0 {
-				anyContract = true
-			}
+		e.weight = e.combined(weights, contract)
+		if e.weight > 0 {
+			g.Adj[e.from][e.to] += e.weight
+			g.Adj[e.to][e.from] += e.weight
 		}
-		w := 0.0
-		for _, s := range SignalOrder {
-			if s == facts.SignalData || s == facts.SignalMessaging {
-				continue
-			}
-			plain, con := e.plain[s], e.contract[s]
-			if s == facts.SignalImports && onlyContract && anyContract {
-				plain, con = 0, plain+con
-			}
-			w += weights[s] * (damp(plain) + contract*damp(con))
-		}
-		w += e.dataW + e.asyncW
-		e.weight = w
-		if w > 0 {
-			g.Adj[e.from][e.to] += w
-			g.Adj[e.to][e.from] += w
-		}
-		used := false
-		for s, c := range e.plain {
-			used = used || (c > 0 && IsUseSignal(s))
-		}
-		for s, c := range e.contract {
-			used = used || (c > 0 && IsUseSignal(s))
-		}
-		if used {
+		if e.used() {
 			g.Uses[e.to] = append(g.Uses[e.to], e.from)
 		}
 	}
-	return g, nil
+}
+
+// combined is the edge's weight: each signal's damped counts by its weight, contract couplings
+// discounted, plus the data and async weights.
+func (e *dirEdge) combined(weights map[string]float64, contract float64) float64 {
+	// When everything A uses of B is B's contract (its DTOs, messages, interfaces), the
+	// import itself is a contract coupling: A depends on B's published language only.
+	onlyContract, anyContract := true, false
+	for _, s := range SignalOrder {
+		if s == facts.SignalImports || s == facts.SignalData || s == facts.SignalCoChange || s == facts.SignalMessaging {
+			continue
+		}
+		if e.plain[s] > 0 {
+			onlyContract = false
+		}
+		if e.contract[s] > 0 {
+			anyContract = true
+		}
+	}
+	w := 0.0
+	for _, s := range SignalOrder {
+		if s == facts.SignalData || s == facts.SignalMessaging {
+			continue
+		}
+		plain, con := e.plain[s], e.contract[s]
+		if s == facts.SignalImports && onlyContract && anyContract {
+			plain, con = 0, plain+con
+		}
+		w += weights[s] * (damp(plain) + contract*damp(con))
+	}
+	return w + e.dataW + e.asyncW
+}
+
+// used reports whether the edge is a use (a call, a type, an implementation, shared state).
+func (e *dirEdge) used() bool {
+	for s, c := range e.plain {
+		if c > 0 && IsUseSignal(s) {
+			return true
+		}
+	}
+	for s, c := range e.contract {
+		if c > 0 && IsUseSignal(s) {
+			return true
+		}
+	}
+	return false
 }
 
 // PlanEdges returns the package edges of the plan: one per directed pair with any coupling,
