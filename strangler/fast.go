@@ -23,6 +23,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/ryw"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
 
@@ -200,7 +201,9 @@ const maxUnusableConns = 64
 type fastAttempt struct {
 	ctx      *fasthttp.RequestCtx
 	tunnels  context.Context
-	cookie   []byte // a Set-Cookie value to add to the response (sticky cookie set here)
+	cookie   []byte     // a Set-Cookie value to add to the response (sticky cookie set here)
+	ryw      *ryw.Guard // a write on a guarded route: its success is recorded in a cookie
+	rywSide  string
 	deadline time.Time
 	upgrade  bool
 	trusted  []netip.Prefix
@@ -240,6 +243,12 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	side := 0
 	if st.split.Len() > 1 && status == 0 {
 		side = a.pickSide(lr, st)
+		if g := lr.ryw; g != nil {
+			side = g.Choose(context.Background(), b2s(h.Cookie(g.Cookie)), side, st.names, start)
+			if ryw.IsWrite(b2s(h.Method())) {
+				a.ryw, a.rywSide = g, st.names[side]
+			}
+		}
 	}
 	switch cl := h.ContentLength(); {
 	case status != 0:
@@ -276,6 +285,7 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 			attempts: attempts, proto: string(h.Protocol()), err: errText, elapsed: elapsed})
 	}
 	a.ctx, a.tunnels, a.trusted, a.cookie, a.deadline = nil, nil, nil, a.cookie[:0], time.Time{}
+	a.ryw, a.rywSide = nil, ""
 	a.body = clientBody{}
 	p.fastAttempts.Put(a)
 }
@@ -532,6 +542,10 @@ func (a *fastAttempt) stripResponse() {
 	h.ResetConnectionClose()
 	if len(a.cookie) > 0 {
 		h.Add("Set-Cookie", b2s(a.cookie))
+	}
+	if a.ryw != nil && a.ctx.Response.StatusCode() < 400 {
+		secure := bytes.EqualFold(a.ctx.Request.Header.Peek("X-Forwarded-Proto"), []byte("https"))
+		h.Add("Set-Cookie", a.ryw.SetCookie(a.rywSide, time.Now(), secure))
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/route"
+	"github.com/carve-dev/carve/strangler/ryw"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
 
@@ -254,7 +255,11 @@ func recordError(w http.ResponseWriter, _ *http.Request, err error) {
 // recorder wraps the client's ResponseWriter to learn the status, the bytes written and a
 // forwarding error. It passes flushes and hijacks (WebSocket) through.
 type recorder struct {
-	w        http.ResponseWriter
+	w http.ResponseWriter
+	// guard and side: a write on a read-your-writes route, recorded in a cookie when it succeeds.
+	guard    *ryw.Guard
+	side     string
+	secure   bool
 	status   int
 	bytes    int64
 	err      error
@@ -273,6 +278,9 @@ func (r *recorder) WriteHeader(code int) {
 	}
 	if !r.wrote {
 		r.status, r.wrote = code, true
+		if r.guard != nil && code < 400 {
+			r.w.Header().Add("Set-Cookie", r.guard.SetCookie(r.side, time.Now(), r.secure))
+		}
 	}
 	r.w.WriteHeader(code)
 }
@@ -467,6 +475,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	side := 0
 	if st.split.Len() > 1 && ref == nil {
 		side = p.pickSide(lr, st, w, r)
+		if g := lr.ryw; g != nil {
+			side = g.Choose(r.Context(), cookieValue(r, g.Cookie), side, st.names, start)
+			if ryw.IsWrite(r.Method) {
+				a.rec.guard, a.rec.side, a.rec.secure = g, st.names[side], r.TLS != nil
+			}
+		}
 	}
 
 	var target *upstream.Target

@@ -15,6 +15,8 @@ type metrics struct {
 	unavailable *prometheus.CounterVec
 	retries     *prometheus.CounterVec
 	weightSets  *prometheus.CounterVec
+	rywHeld     *prometheus.CounterVec
+	rywForced   *prometheus.CounterVec
 }
 
 // statusClasses index the per-route counters: 0 is a request that got no status (the client
@@ -48,9 +50,17 @@ func newMetrics(p *Proxy) *metrics {
 		Name: "carve_proxy_weight_changes_total",
 		Help: "Route weight changes by source (admin, store, file).",
 	}, []string{"route", "source"})
+	m.rywHeld = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_ryw_held_total",
+		Help: "Requests kept on the side of the user's last write because the sync toward the side the split picks had not applied it.",
+	}, []string{"route"})
+	m.rywForced = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_ryw_forced_total",
+		Help: "Requests moved to the side the split picks after read_your_writes.max_wait with the sync still behind the user's last write.",
+	}, []string{"route"})
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
-	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.unavailable, m.retries, m.weightSets,
+	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.unavailable, m.retries, m.weightSets, m.rywHeld, m.rywForced,
 		&stateCollector{p: p},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

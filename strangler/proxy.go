@@ -27,6 +27,7 @@ import (
 	"github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/lambda"
 	"github.com/carve-dev/carve/strangler/route"
+	"github.com/carve-dev/carve/strangler/ryw"
 	"github.com/carve-dev/carve/strangler/split"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
@@ -40,7 +41,8 @@ type Options struct {
 	Log *slog.Logger
 	// AccessLog receives one line per sampled request (default: Log).
 	AccessLog *slog.Logger
-	// Getenv reads the admin token's environment variable (default os.Getenv).
+	// Getenv reads the environment variables the config names: the admin token, the
+	// read-your-writes signing keys (default os.Getenv).
 	Getenv func(string) string
 	// Store shares weights with other replicas (fleet mode); nil for a single proxy.
 	Store WeightStore
@@ -157,6 +159,7 @@ type liveRoute struct {
 	maxBody    int64
 	pathPolicy string // config.PathReject, PathNormalize or PathRaw
 	duration   prometheus.Observer
+	ryw        *ryw.Guard // nil without read_your_writes
 }
 
 // splitState is a route's weights with everything the hot path needs resolved.
@@ -166,6 +169,7 @@ type splitState struct {
 	counters [][6]prometheus.Counter // per side, per status class
 	unavail  []prometheus.Counter
 	retries  []prometheus.Counter
+	names    []string // upstream name per side
 }
 
 // at returns the route of a table index, the default route for -1.
@@ -261,6 +265,13 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 	}
 	for _, rc := range cfg.Routes {
 		lr := p.newLiveRoute(rc.Name, rc, cfg)
+		if rc.ReadYourWrites != nil {
+			g, err := p.newGuard(rc)
+			if err != nil {
+				return nil, err
+			}
+			lr.ryw = g
+		}
 		weights := rc.Split
 		if ov, ok := p.overlays[rc.Name]; ok {
 			if sameWeights(ov.base, rc.Split) && cfg.ValidWeights(ov.weights) == nil {
@@ -330,10 +341,30 @@ func (p *Proxy) newLiveRoute(name string, rc *config.Route, cfg *config.Config) 
 	return lr
 }
 
+// newGuard builds a route's read-your-writes guard; its key comes from the environment.
+func (p *Proxy) newGuard(rc *config.Route) (*ryw.Guard, error) {
+	c := rc.ReadYourWrites
+	key := p.getenv(c.SecretEnv)
+	if len(key) < 16 {
+		return nil, fmt.Errorf("route %s: read_your_writes: the environment variable %s must hold the cookie's signing key, 16 bytes or more (every replica the same); it has %d", rc.Name, c.SecretEnv, len(key))
+	}
+	sources := map[string]*ryw.Source{}
+	for up, u := range c.Watermarks {
+		sources[up] = &ryw.Source{URL: u}
+	}
+	g, err := ryw.NewGuard(c.Cookie, []byte(key), c.MaxWait.D(), sources)
+	if err != nil {
+		return nil, fmt.Errorf("route %s: %w", rc.Name, err)
+	}
+	g.Held, g.Forced = p.m.rywHeld.WithLabelValues(rc.Name), p.m.rywForced.WithLabelValues(rc.Name)
+	return g, nil
+}
+
 func (p *Proxy) newSplitState(rt *runtime, lr *liveRoute, weights map[string]int) *splitState {
 	st := &splitState{split: split.New(lr.name, weights)}
 	for i := 0; i < st.split.Len(); i++ {
 		name := st.split.Name(i)
+		st.names = append(st.names, name)
 		st.pools = append(st.pools, rt.pools[name])
 		var cs [6]prometheus.Counter
 		for c, class := range statusClasses {

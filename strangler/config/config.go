@@ -246,6 +246,26 @@ type Route struct {
 	// (default "": the server's). An ambiguous path is refused when either the route it names
 	// or the route it resolves to rejects, so a laxer route never opens a stricter one.
 	PathPolicy string `yaml:"path_policy"`
+	// ReadYourWrites keeps a user who wrote on one side of the split there after a weight
+	// change, until the sync feeding the side the split now picks has applied the write.
+	ReadYourWrites *ReadYourWrites `yaml:"read_your_writes"`
+}
+
+// ReadYourWrites is a route's read-your-writes guard (docs/strangler.md).
+type ReadYourWrites struct {
+	// Cookie names the signed cookie recording the side and time of the last write (default
+	// carve_ryw).
+	Cookie string `yaml:"cookie"`
+	// SecretEnv names the environment variable holding the cookie's signing key (at least 16
+	// bytes; every replica of a fleet needs the same). Required.
+	SecretEnv string `yaml:"secret_env"`
+	// MaxWait is the longest a user is held on the side of the last write (default 5s); past
+	// it the user moves and the move is counted.
+	MaxWait Duration `yaml:"max_wait"`
+	// Watermarks maps an upstream of the split to the watermark endpoint of the sync job that
+	// feeds it (carve sync's metrics listener, /watermark). Writes are guarded only toward
+	// the upstreams named here.
+	Watermarks map[string]string `yaml:"watermarks"`
 }
 
 // Match is what a route matches.
@@ -816,6 +836,36 @@ func (c *Config) validateRoute(i int, r *Route, names map[string]int, add func(e
 	}
 	if r.PathPolicy != "" {
 		add(c.checkPathPolicy(p+".path_policy", r.PathPolicy))
+	}
+	if r.ReadYourWrites != nil {
+		c.validateReadYourWrites(p+".read_your_writes", r, add)
+	}
+}
+
+func (c *Config) validateReadYourWrites(p string, r *Route, add func(error)) {
+	ryw := r.ReadYourWrites
+	if ryw.Cookie == "" {
+		ryw.Cookie = "carve_ryw"
+	}
+	if ryw.SecretEnv == "" {
+		add(c.errf(p+".secret_env", "missing: name the environment variable holding the cookie's signing key (16 bytes or more)"))
+	}
+	switch d := ryw.MaxWait.D(); {
+	case d == 0:
+		ryw.MaxWait = Duration(5 * time.Second)
+	case d < 0 || d > time.Hour:
+		add(c.errf(p+".max_wait", "%s is out of range: use up to 1h", d))
+	}
+	if len(ryw.Watermarks) == 0 {
+		add(c.errf(p+".watermarks", "missing: map an upstream of the split to the /watermark URL of the sync that feeds it"))
+	}
+	for up, raw := range ryw.Watermarks {
+		if _, ok := r.Split[up]; !ok {
+			add(c.errf(p+".watermarks."+up, "upstream %q is not in this route's split", up))
+		}
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add(c.errf(p+".watermarks."+up, "bad URL %q: write e.g. http://127.0.0.1:9464/watermark", raw))
+		}
 	}
 }
 
