@@ -81,12 +81,23 @@ type Job struct {
 	// (pipeline|sequence number), so that a replayed batch does not dead-letter them again.
 	deadMu sync.Mutex
 	dead   map[string]map[string]bool
+	// marksMu guards marks, the shards this worker reads, for the applied watermark.
+	marksMu sync.Mutex
+	marks   map[string]*running
 }
 
 // New connects to everything the config names: the source stream, the checkpoint store, the
 // dead-letter store and every sink (creating or validating PostgreSQL tables).
 func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err error) {
 	j = &Job{cfg: cfg, opts: opts, log: opts.Logger, m: metrics.New(), owner: cfg.Worker.ID, streams: opts.Streams, arn: opts.StreamArn, dead: map[string]map[string]bool{}}
+	j.m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "carve_sync_applied_watermark_seconds",
+		Help: "Unix time up to which every change of the shards this worker reads is applied to every sink (0 while it reads none)."},
+		func() float64 {
+			if wm := j.Watermark(); !wm.IsZero() {
+				return float64(wm.UnixMilli()) / 1000
+			}
+			return 0
+		}))
 	if j.log == nil {
 		j.log = slog.Default()
 	}
@@ -189,6 +200,46 @@ type running struct {
 	// pending is the creation time of the oldest record read and not yet applied (zero when
 	// none): the lag of a stuck shard grows from it.
 	pending time.Time
+	// appliedSeq and applied are the last record applied to every sink and its creation time;
+	// caughtUp is when the shard last had nothing after it (see watermark).
+	appliedSeq        string
+	applied, caughtUp time.Time
+}
+
+// applyDone records that every record up to the one with sequence number seq, created at
+// created, is applied.
+func (r *running) applyDone(seq string, created time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.appliedSeq = seq
+	if created.After(r.applied) {
+		r.applied = created
+	}
+}
+
+// streamDelay is how long after a write its change may take to show in the stream: an empty
+// page proves nothing about changes made within streamDelay before it.
+const streamDelay = time.Second
+
+// idle records that the shard had no record after last at asOf: when last is applied, every
+// change made streamDelay before asOf is.
+func (r *running) idle(asOf time.Time, last string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if at := asOf.Add(-streamDelay); last == r.appliedSeq && at.After(r.caughtUp) {
+		r.caughtUp = at
+	}
+}
+
+// watermark is the time up to which every change of the shard is applied: the creation time of
+// the last record applied, or the moment the shard was last found to hold nothing more.
+func (r *running) watermark() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.caughtUp.After(r.applied) {
+		return r.caughtUp
+	}
+	return r.applied
 }
 
 // errHandover is the cause of a shard's context when its lease is handed to another worker.
@@ -234,6 +285,7 @@ func (j *Job) Run(ctx context.Context) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(j.m.Registry, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/watermark", j.serveWatermark)
 		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		j.log.Info("metrics listening", "addr", ln.Addr().String())
@@ -261,6 +313,7 @@ func (j *Job) Run(ctx context.Context) error {
 			sctx, cancel := context.WithCancelCause(ctx)
 			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l}
 			held[sh.ID] = r
+			j.mark(sh.ID, r)
 			j.m.Leases.Set(float64(len(held)))
 			wg.Add(1)
 			go func() {
@@ -301,6 +354,8 @@ func (j *Job) Run(ctx context.Context) error {
 			j.m.Leases.Set(float64(len(held)))
 			j.finish(ctx, r, f.err, stalled)
 			balance() // a finished parent makes its children eligible now
+			// Only now: until its children are read, the parent holds the watermark back.
+			j.mark(f.shard, nil)
 		}
 	}
 	// Shutdown: shard contexts are children of ctx, so readers stop; each finishes and
@@ -320,6 +375,51 @@ func (j *Job) Run(ctx context.Context) error {
 	j.m.Leases.Set(0)
 	j.log.Info("sync worker stopped", "worker", j.owner, "handed_back", !abandon, "leases", len(held))
 	return nil
+}
+
+// mark adds (r non-nil) or removes a shard this worker reads.
+func (j *Job) mark(shard string, r *running) {
+	j.marksMu.Lock()
+	defer j.marksMu.Unlock()
+	if j.marks == nil {
+		j.marks = map[string]*running{}
+	}
+	if r == nil {
+		delete(j.marks, shard)
+	} else {
+		j.marks[shard] = r
+	}
+}
+
+// Watermark is the time up to which every change of the shards this worker reads is applied to
+// every sink: the lowest of the shards' watermarks (zero while it reads none). A change created
+// at or before it can be read from the sinks. With several workers, each knows its own shards.
+func (j *Job) Watermark() time.Time {
+	j.marksMu.Lock()
+	defer j.marksMu.Unlock()
+	var wm time.Time
+	first := true
+	for _, r := range j.marks {
+		if w := r.watermark(); first || w.Before(wm) {
+			wm, first = w, false
+		}
+	}
+	return wm
+}
+
+// serveWatermark answers GET /watermark: {"watermark_unix_ms": N, "shards": K}, the applied
+// watermark the proxy's read_your_writes reads (docs/sync.md).
+func (j *Job) serveWatermark(w http.ResponseWriter, _ *http.Request) {
+	j.marksMu.Lock()
+	shards := len(j.marks)
+	j.marksMu.Unlock()
+	wm := j.Watermark()
+	ms := int64(0)
+	if !wm.IsZero() {
+		ms = wm.UnixMilli()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"watermark_unix_ms": %d, "shards": %d}`+"\n", ms, shards)
 }
 
 // finish handles a shard's end: done, lease lost, or an error that stops it for a while.
@@ -631,6 +731,7 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 		OnIteratorRenewed: func() {
 			j.log.Info("shard iterator expired; renewed after the last record read", "shard", r.shard.ID)
 		},
+		OnCaughtUp: r.idle,
 	}
 	// A lease row with a checkpoint but no high-water mark was last worked by a version that did
 	// not keep one: how far it applied is unknown, so nothing is written blind until the shard is
@@ -652,6 +753,9 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 		if err == nil {
 			r.setPending(time.Time{})
 			j.forgetDead(r.shard.ID)
+			if n := len(b.Records); n > 0 {
+				r.applyDone(b.Records[n-1].Seq, b.Records[n-1].Created)
+			}
 		}
 		return err
 	})

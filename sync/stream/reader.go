@@ -32,6 +32,9 @@ type Reader struct {
 	Backoff  Backoff
 	// OnIteratorRenewed, if set, is told when an expired iterator was renewed (tests, logs).
 	OnIteratorRenewed func()
+	// OnCaughtUp, if set, is told when a page came back empty: the shard held no record after
+	// last (the last sequence number read) when the call was made, at asOf.
+	OnCaughtUp func(asOf time.Time, last string)
 }
 
 // aheadPages is how many pages' worth of records (Limit each) the reader reads ahead of the
@@ -139,6 +142,7 @@ func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) erro
 	p := &pending{out: out}
 	for {
 		var got *dynamodbstreams.GetRecordsOutput
+		asked := time.Now()
 		err := r.Backoff.Retry(ctx, func() error {
 			var err error
 			got, err = r.API.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(limit)})
@@ -183,6 +187,9 @@ func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) erro
 			}
 			p.b.Records = append(p.b.Records, rec)
 			last = rec.Seq
+		}
+		if len(got.Records) == 0 && r.OnCaughtUp != nil {
+			r.OnCaughtUp(asked, last)
 		}
 		it = got.NextShardIterator
 		if it == nil {
