@@ -2,15 +2,18 @@ package sink
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/carve-dev/carve/sync/awsconf"
 	"github.com/carve-dev/carve/sync/config"
 	"github.com/carve-dev/carve/sync/stream"
 )
 
-// Open opens the sink of a configured pipeline.
-func Open(ctx context.Context, p config.Pipeline, concurrency int, b stream.Backoff) (Sink, error) {
-	if d := p.Sink.DynamoDB; d != nil {
+// Open opens the sink of a configured pipeline; source is the source table (named in events).
+func Open(ctx context.Context, p config.Pipeline, source string, concurrency int, b stream.Backoff) (Sink, error) {
+	switch s := p.Sink; {
+	case s.DynamoDB != nil:
+		d := s.DynamoDB
 		api, err := awsconf.DynamoDB(ctx, d.Region, d.Endpoint)
 		if err != nil {
 			return nil, err
@@ -20,6 +23,25 @@ func Open(ctx context.Context, p config.Pipeline, concurrency int, b stream.Back
 			tw = &TwoWay{VersionAttribute: p.BothWays.VersionAttribute, TieWinner: p.BothWays.TieWinner, VersionType: p.BothWays.VersionType}
 		}
 		return OpenDynamoDBMode(ctx, api, d.Table, WriteMode(d.WriteMode), tw, concurrency, b)
+	case s.SNS != nil:
+		api, err := awsconf.SNS(ctx, s.SNS.Region, s.SNS.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := OpenSNS(ctx, api, s.SNS.TopicArn, source, p.Name, concurrency, b)
+		if err != nil {
+			return nil, err
+		}
+		ev.pub.(*snsTopic).onSingle = func() {
+			slog.Warn("the SNS endpoint does not implement PublishBatch: publishing each event with Publish", "pipeline", p.Name, "topic", s.SNS.TopicArn)
+		}
+		return ev, nil
+	case s.SQS != nil:
+		api, err := awsconf.SQS(ctx, s.SQS.Region, s.SQS.Endpoint)
+		if err != nil {
+			return nil, err
+		}
+		return OpenSQS(ctx, api, s.SQS.QueueURL, source, p.Name, concurrency, b)
 	}
 	pg := p.Sink.Postgres
 	dsn, err := pg.PostgresDSN()
