@@ -74,6 +74,6 @@ func validateEvents(e *errs, at func(string) string, p Pipeline) {
 		}
 	}
 	if p.BothWays != nil {
-		e.add(at("both_ways"), "two-way pipelines need a DynamoDB sink (a %s sink publishes events and has no stream to read back)", p.Sink.Kind())
+		e.add(at("both_ways"), "two-way pipelines need a DynamoDB sink (an %s sink publishes events and has no stream to read back)", p.Sink.Kind())
 	}
 }
