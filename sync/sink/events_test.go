@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/carve-dev/carve/internal/testenv"
-	. "github.com/carve-dev/carve/sync/internal/synctest"
 	"github.com/carve-dev/carve/sync/awsconf"
+	. "github.com/carve-dev/carve/sync/internal/synctest"
 	"github.com/carve-dev/carve/sync/item"
 	"github.com/carve-dev/carve/sync/sink"
 	"github.com/carve-dev/carve/sync/stream"
