@@ -43,6 +43,7 @@ var (
 	syncConc = flag.Int("write-concurrency", 0, "carve's worker.write_concurrency (default: -writers)")
 	idleWait = flag.Duration("idle-wait", 100*time.Millisecond, "carve's worker.idle_wait")
 	lagOnly  = flag.String("lag-only", "", "run only the lag phase in this write mode (transact or batch) at -lag-rate, for tuning")
+	snsOnly  = flag.Bool("sns-only", false, "run only the SNS sink phase (carve into an emulated topic against a bare publishing loop)")
 )
 
 func main() {
@@ -107,6 +108,14 @@ func run() error {
 	batchWrite(ctx, c, "src", n, *writers, 0)
 	loadRate := float64(n) / time.Since(t0).Seconds()
 
+	if *snsOnly {
+		snsRes, err := snsPhase(ctx, dir, d.Endpoint, n)
+		if err != nil {
+			return err
+		}
+		printSNS(snsRes, n)
+		return nil
+	}
 	arn := streamArn(ctx, c, "src")
 	t0 = time.Now()
 	got := readAll(ctx, d.Streams, arn, n, 1000)
@@ -120,6 +129,10 @@ func run() error {
 	transactWrite(ctx, c, "txsink", n, *writers)
 	txRate := float64(n) / time.Since(t0).Seconds()
 
+	snsRes, err := snsPhase(ctx, dir, d.Endpoint, n)
+	if err != nil {
+		return err
+	}
 	e2eTx, err := endToEnd(dir, d.Endpoint, "transact", "carvesink", n)
 	if err != nil {
 		return err
@@ -166,6 +179,7 @@ func run() error {
 	fmt.Printf("| ratio transact / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eTx/slower)
 	fmt.Printf("| ratio batch / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eBatch/slower)
 	fmt.Printf("| ratio transact / conditional-transaction ceiling | %.2f | |\n\n", e2eTx/txRate)
+	printSNS(snsRes, n)
 	fmt.Printf("| lag phase (fresh instance each) | transact | batch |\n|---|---:|---:|\n")
 	fmt.Printf("| target write rate (half the slower ceiling) | %d/s | %d/s |\n", rate, rate)
 	fmt.Printf("| achieved write rate | %.0f/s | %.0f/s |\n", lagTx.achieved, lagBatch.achieved)
@@ -199,9 +213,25 @@ func run() error {
 	return nil
 }
 
+// printSNS prints the SNS sink phase's table.
+func printSNS(r snsResult, n int) {
+	fmt.Printf("| SNS sink, goaws %s, %d events of ~420 B | events/s | note |\n|---|---:|---|\n", testenv.GoAWSVersion, n)
+	fmt.Printf("| bare loop, %d goroutines, each: %s | %.0f | ceiling |\n", *writers, r.call, r.bare)
+	fmt.Printf("| carve's SNS sink, batches of 1000 writes as the job applies them | %.0f | |\n", r.sink)
+	fmt.Printf("| carve sync run end to end into the topic (DynamoDB Local's stream read on the same cores) | %.0f | |\n", r.carve)
+	fmt.Printf("| ratio sink / bare loop | %.2f | aim ≥ 0.80 |\n", r.sink/r.bare)
+	fmt.Printf("| ratio end to end / bare loop | %.2f | |\n\n", r.carve/r.bare)
+}
+
 // writeConfig writes the sync config of one benchmark phase (name) copying table src into sink
 // with the given write mode, and returns its path and the job's metrics port.
 func writeConfig(dir, name, endpoint, sink, mode string) (string, int, error) {
+	return writeSinkConfig(dir, name, endpoint, fmt.Sprintf("{dynamodb: {table: %s, write_mode: %s}}", sink, mode))
+}
+
+// writeSinkConfig writes the sync config of one benchmark phase (name) carrying table src into
+// the sink given as YAML, and returns its path and the job's metrics port.
+func writeSinkConfig(dir, name, endpoint, sinkYAML string) (string, int, error) {
 	port, err := testenv.FreePort()
 	if err != nil {
 		return "", 0, err
@@ -219,8 +249,8 @@ metrics: {listen: "127.0.0.1:%d"}
 worker: {idle_wait: %s, shard_sync: 1s, write_concurrency: %d}
 pipelines:
   - name: copy
-    sink: {dynamodb: {table: %s, write_mode: %s}}
-`, endpoint, filepath.Join(dir, "cp-"+name+".json"), filepath.Join(dir, "dlq-"+name+".jsonl"), port, *idleWait, conc, sink, mode)
+    sink: %s
+`, endpoint, filepath.Join(dir, "cp-"+name+".json"), filepath.Join(dir, "dlq-"+name+".jsonl"), port, *idleWait, conc, sinkYAML)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		return "", 0, fmt.Errorf("write %s: %w", cfg, err)
 	}
@@ -234,7 +264,13 @@ func endToEnd(dir, endpoint, mode, sink string, n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	proc, err := startCarve(dir, cfg, "e2e-"+mode)
+	return runToEnd(dir, cfg, "e2e-"+mode, port, n)
+}
+
+// runToEnd runs `carve sync run` with cfg until it applied n records and returns the records/s
+// between the first applied record and the last.
+func runToEnd(dir, cfg, mode string, port, n int) (float64, error) {
+	proc, err := startCarve(dir, cfg, mode)
 	if err != nil {
 		return 0, err
 	}

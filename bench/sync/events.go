@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/carve-dev/carve/internal/testenv"
+	"github.com/carve-dev/carve/sync/awsconf"
+	"github.com/carve-dev/carve/sync/item"
+	"github.com/carve-dev/carve/sync/sink"
+	"github.com/carve-dev/carve/sync/stream"
+)
+
+// snsResult is the SNS sink phase: carve end to end into a topic against a bare publishing loop
+// on the same emulator.
+type snsResult struct {
+	bare, sink, carve float64 // records/s
+	call        string  // what the emulator answered: PublishBatch, or Publish ×10 in parallel
+}
+
+// snsPhase starts goaws with a topic feeding a queue, measures a bare loop publishing n events
+// of carve's size with -writers goroutines, each sending ten at a time as one PublishBatch (or,
+// on an emulator without PublishBatch, as ten Publish calls in parallel: what carve does there),
+// then `carve sync run` carrying the n records already in src's stream into the topic.
+func snsPhase(ctx context.Context, dir, ddbEndpoint string, n int) (snsResult, error) {
+	g, err := testenv.StartGoAWS(dir, []testenv.Topic{{Name: "bench", Queues: []string{"bench-q"}}, {Name: "bench-sink", Queues: []string{"bench-sink-q"}}, {Name: "bench-carve", Queues: []string{"bench-carve-q"}}})
+	if err != nil {
+		return snsResult{}, err
+	}
+	defer g.Stop()
+	api, err := awsconf.SNS(ctx, g.Region, g.Endpoint)
+	if err != nil {
+		return snsResult{}, err
+	}
+	bodies := make([]string, n)
+	ws := make([]sink.Write, n)
+	for i := range bodies {
+		it := benchItem(i)
+		ws[i] = sink.Write{Item: it, Keys: item.Item{"pk": it["pk"]}, Event: "INSERT", Version: fmt.Sprintf("%040d", i), Ref: "bench/" + strconv.Itoa(i), Created: time.Now()}
+		b, err := json.Marshal(sink.NewEvent("src", "copy", ws[i]))
+		if err != nil {
+			return snsResult{}, err
+		}
+		bodies[i] = string(b)
+	}
+	res := snsResult{call: "PublishBatch"}
+	single, err := batchUnsupported(ctx, api, g.TopicArn("bench"))
+	if err != nil {
+		return snsResult{}, err
+	}
+	if single {
+		res.call = "10 Publish in parallel (no PublishBatch)"
+	}
+	t0 := time.Now()
+	if err := barePublish(ctx, api, g.TopicArn("bench"), bodies, *writers, single); err != nil {
+		return snsResult{}, err
+	}
+	res.bare = float64(n) / time.Since(t0).Seconds()
+
+	// The sink alone, as the job drives it: batches of 1000 writes (GetRecords' page), one after
+	// the other, -writers lanes each.
+	s, err := sink.OpenSNS(ctx, api, g.TopicArn("bench-sink"), "src", "copy", *writers, stream.Backoff{})
+	if err != nil {
+		return snsResult{}, err
+	}
+	t0 = time.Now()
+	for lo := 0; lo < n; lo += 1000 {
+		if _, err := s.Apply(ctx, ws[lo:min(lo+1000, n)]); err != nil {
+			return snsResult{}, err
+		}
+	}
+	res.sink = float64(n) / time.Since(t0).Seconds()
+
+	cfg, port, err := writeSinkConfig(dir, "e2e-sns", ddbEndpoint, fmt.Sprintf("{sns: {topic_arn: %q, endpoint: %q}}", g.TopicArn("bench-carve"), g.Endpoint))
+	if err != nil {
+		return snsResult{}, err
+	}
+	if res.carve, err = runToEnd(dir, cfg, "e2e-sns", port, n); err != nil {
+		return snsResult{}, err
+	}
+	return res, nil
+}
+
+// batchUnsupported reports whether the endpoint answers PublishBatch with no AWS error document
+// (an emulator without the call).
+func batchUnsupported(ctx context.Context, api *sns.Client, arn string) (bool, error) {
+	_, err := api.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(arn), PublishBatchRequestEntries: []snstypes.PublishBatchRequestEntry{{Id: aws.String("probe"), Message: aws.String("{}")}}})
+	var re *awshttp.ResponseError
+	var de *smithy.DeserializationError
+	if errors.As(err, &re) && re.HTTPStatusCode() == 400 && errors.As(err, &de) {
+		return true, nil
+	}
+	return false, err
+}
+
+// barePublish publishes bodies from w goroutines, ten at a time.
+func barePublish(ctx context.Context, api *sns.Client, arn string, bodies []string, w int, single bool) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, w)
+	for range w {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(10)) - 10
+				if lo >= len(bodies) {
+					return
+				}
+				chunk := bodies[lo:min(lo+10, len(bodies))]
+				if err := publishTen(ctx, api, arn, chunk, single); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func publishTen(ctx context.Context, api *sns.Client, arn string, chunk []string, single bool) error {
+	if !single {
+		entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
+		for i, b := range chunk {
+			entries[i] = snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(b)}
+		}
+		out, err := api.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(arn), PublishBatchRequestEntries: entries})
+		if err == nil && len(out.Failed) > 0 {
+			err = fmt.Errorf("PublishBatch: %d entries failed", len(out.Failed))
+		}
+		return err
+	}
+	eg, ectx := errgroup.WithContext(ctx)
+	for _, b := range chunk {
+		eg.Go(func() error {
+			_, err := api.Publish(ectx, &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String(b)})
+			return err
+		})
+	}
+	return eg.Wait()
+}
