@@ -32,18 +32,19 @@ import (
 )
 
 var (
-	bin      = flag.String("bin", "bin/carve", "carve binary")
-	records  = flag.Int("records", 20000, "records for the throughput phases")
-	lagSecs  = flag.Int("lag-seconds", 10, "duration of the lag phase")
-	lagWarm  = flag.Duration("lag-warmup", 2*time.Second, "writes at the start of each lag phase whose lag is not measured (a fresh DynamoDB Local compiles its stream and transaction paths meanwhile)")
-	writers  = flag.Int("writers", 8, "parallel writers")
-	lagRate  = flag.Int("lag-rate", 0, "write rate of the lag phase (default: half the slower raw ceiling)")
-	keepLogs = flag.Bool("keep", false, "keep the scratch directory")
-	lowRate  = flag.Int("low-rate", 500, "second, lower write rate of the lag phase (0: skip)")
-	syncConc = flag.Int("write-concurrency", 0, "carve's worker.write_concurrency (default: -writers)")
-	idleWait = flag.Duration("idle-wait", 100*time.Millisecond, "carve's worker.idle_wait")
-	lagOnly  = flag.String("lag-only", "", "run only the lag phase in this write mode (transact or batch) at -lag-rate, for tuning")
-	snsOnly  = flag.Bool("sns-only", false, "run only the SNS sink phase (carve into an emulated topic against a bare publishing loop)")
+	bin       = flag.String("bin", "bin/carve", "carve binary")
+	records   = flag.Int("records", 20000, "records for the throughput phases")
+	lagSecs   = flag.Int("lag-seconds", 10, "duration of the lag phase")
+	lagWarm   = flag.Duration("lag-warmup", 2*time.Second, "writes at the start of each lag phase whose lag is not measured (a fresh DynamoDB Local compiles its stream and transaction paths meanwhile)")
+	writers   = flag.Int("writers", 8, "parallel writers")
+	lagRate   = flag.Int("lag-rate", 0, "write rate of the lag phase (default: half the slower raw ceiling)")
+	keepLogs  = flag.Bool("keep", false, "keep the scratch directory")
+	lowRate   = flag.Int("low-rate", 500, "second, lower write rate of the lag phase (0: skip)")
+	syncConc  = flag.Int("write-concurrency", 0, "carve's worker.write_concurrency (default: -writers)")
+	idleWait  = flag.Duration("idle-wait", 100*time.Millisecond, "carve's worker.idle_wait")
+	lagOnly   = flag.String("lag-only", "", "run only the lag phase in this write mode (transact or batch) at -lag-rate, for tuning")
+	snsRounds = flag.Int("sns-rounds", 3, "alternating rounds of the bare publishing loop and carve's SNS sink (medians compared)")
+	snsOnly   = flag.Bool("sns-only", false, "run only the SNS sink phase (carve into an emulated topic against a bare publishing loop)")
 )
 
 func main() {
@@ -216,8 +217,8 @@ func run() error {
 // printSNS prints the SNS sink phase's table.
 func printSNS(r snsResult, n int) {
 	fmt.Printf("| SNS sink, goaws %s, %d events of ~420 B | events/s | note |\n|---|---:|---|\n", testenv.GoAWSVersion, n)
-	fmt.Printf("| bare loop, %d goroutines, each: %s | %.0f | ceiling |\n", *writers, r.call, r.bare)
-	fmt.Printf("| carve's SNS sink, batches of 1000 writes as the job applies them | %.0f | |\n", r.sink)
+	fmt.Printf("| bare loop, %d goroutines, each: %s (median of %d) | %.0f | ceiling |\n", *writers, r.call, *snsRounds, r.bare)
+	fmt.Printf("| carve's SNS sink, batches of 1000 writes as the job applies them (median of %d, alternating with the loop) | %.0f | |\n", *snsRounds, r.sink)
 	fmt.Printf("| carve sync run end to end into the topic (DynamoDB Local's stream read on the same cores) | %.0f | |\n", r.carve)
 	fmt.Printf("| ratio sink / bare loop | %.2f | aim ≥ 0.80 |\n", r.sink/r.bare)
 	fmt.Printf("| ratio end to end / bare loop | %.2f | |\n\n", r.carve/r.bare)
