@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -160,63 +158,17 @@ pipelines:
 	if err := os.WriteFile(cfgPath, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	writing := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(writing)
-		r := rand.New(rand.NewPCG(5, 5))
-		for n := 0; n < 1500; n++ {
-			k := fmt.Sprintf("ORDER#%03d", r.IntN(100))
-			switch {
-			case n == 700:
-				if err := ddb.Rollover(ctx); err != nil {
-					t.Error(err)
-				}
-			case r.IntN(6) == 0:
-				Delete(t, c, "shop", item.Item{"pk": S(k)})
-			default:
-				Put(t, c, "shop", item.Item{"pk": S(k), "n": N(n)})
-			}
-			if n%50 == 0 {
-				Put(t, c, "shop", item.Item{"pk": S(fmt.Sprint("USER#", n)), "n": N(n)}) // filtered out
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
-
-	logf, err := os.Create(filepath.Join(dir, "carve.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	startProc := func() *exec.Cmd {
-		cmd := exec.Command(bin, "sync", "run", "--config", cfgPath)
-		cmd.Dir = dir
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	writing := busyLoad(t, ddb, 1500, 100, 700, 5)
+	ws := newWorkers(t, bin, cfgPath, dir)
 	var got received
-	r := rand.New(rand.NewPCG(3, 3))
-	for kills := 1; kills <= 4; kills++ {
-		cmd := startProc()
-		// Past the lease duration: a restarted worker first waits for its killed predecessor's lease.
-		time.Sleep(time.Duration(1600+r.IntN(1200)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		fmt.Fprintf(logf, "--- SIGKILL %d\n", kills)
+	// Past the lease duration: a restarted worker first waits for its killed predecessor's lease.
+	ws.killRepeatedly(4, 3, 1600*time.Millisecond, 1200*time.Millisecond, func(k int) {
 		got.poll(t, g, "consumer")
-		t.Logf("after SIGKILL %d: %d deliveries", kills, len(got.events))
-	}
+		t.Logf("after SIGKILL %d: %d deliveries", k, len(got.events))
+	})
 	<-writing
-	wg.Wait()
 
-	cmd := startProc()
+	cmd := ws.start()
 	defer func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		cmd.Wait()
@@ -230,9 +182,7 @@ pipelines:
 			break
 		}
 		if time.Now().After(deadline) {
-			logf.Sync()
-			out, _ := os.ReadFile(filepath.Join(dir, "carve.log"))
-			t.Fatalf("%s\nworker log tail:\n%s", msg, tailOf(string(out), 3000))
+			t.Fatalf("%s\nworker log tail:\n%s", msg, ws.logTail(3000))
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,6 +144,21 @@ type rejected struct {
 	// permanent: the service blames the entry (SenderFault); retrying it cannot help.
 	permanent bool
 	reason    string
+}
+
+// collectRejected turns the failed entries of a batch answer (their ids are the indexes sent)
+// into rejected entries; entry reads an entry's id, code, message and SenderFault.
+func collectRejected[E any](target string, n int, failed []E, entry func(E) (id, code, msg string, blamed bool)) ([]rejected, error) {
+	var rej []rejected
+	for _, f := range failed {
+		id, code, msg, blamed := entry(f)
+		i, err := strconv.Atoi(id)
+		if err != nil || i < 0 || i >= n {
+			return nil, fmt.Errorf("%s: the batch answer names an unknown entry id %q", target, id)
+		}
+		rej = append(rej, rejected{index: i, permanent: blamed, reason: code + ": " + msg})
+	}
+	return rej, nil
 }
 
 // publisher sends batches of messages to one topic or queue.

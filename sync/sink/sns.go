@@ -123,15 +123,9 @@ func (t *snsTopic) sendBatch(ctx context.Context, ms []message, fifo bool) ([]re
 	if err != nil {
 		return nil, err
 	}
-	var rej []rejected
-	for _, f := range out.Failed {
-		i, err := strconv.Atoi(aws.ToString(f.Id))
-		if err != nil || i < 0 || i >= len(ms) {
-			return nil, fmt.Errorf("%s: PublishBatch answered for an unknown entry id %q", t.target(), aws.ToString(f.Id))
-		}
-		rej = append(rej, rejected{index: i, permanent: f.SenderFault, reason: aws.ToString(f.Code) + ": " + aws.ToString(f.Message)})
-	}
-	return rej, nil
+	return collectRejected(t.target(), len(ms), out.Failed, func(f snstypes.BatchResultErrorEntry) (string, string, string, bool) {
+		return aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
+	})
 }
 
 // sendEach publishes every message with its own Publish call, in parallel.

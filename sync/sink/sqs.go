@@ -67,13 +67,7 @@ func (q *sqsQueue) send(ctx context.Context, ms []message, fifo bool) ([]rejecte
 	if err != nil {
 		return nil, err
 	}
-	var rej []rejected
-	for _, f := range out.Failed {
-		i, err := strconv.Atoi(aws.ToString(f.Id))
-		if err != nil || i < 0 || i >= len(ms) {
-			return nil, fmt.Errorf("%s: SendMessageBatch answered for an unknown entry id %q", q.target(), aws.ToString(f.Id))
-		}
-		rej = append(rej, rejected{index: i, permanent: f.SenderFault, reason: aws.ToString(f.Code) + ": " + aws.ToString(f.Message)})
-	}
-	return rej, nil
+	return collectRejected(q.target(), len(ms), out.Failed, func(f sqstypes.BatchResultErrorEntry) (string, string, string, bool) {
+		return aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
+	})
 }
