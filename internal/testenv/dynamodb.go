@@ -84,15 +84,7 @@ func startDynamoDB(dir string, quick bool) (*DynamoDBLocal, error) {
 	if err != nil {
 		return nil, err
 	}
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		d, err := launchDynamoDB(jarDir, classes, dir, attempt, quick)
-		if err == nil {
-			return d, nil
-		}
-		last = err
-	}
-	return nil, last
+	return launchTries(func(attempt int) (*DynamoDBLocal, error) { return launchDynamoDB(jarDir, classes, dir, attempt, quick) })
 }
 
 // dynamoDBLocalDir finds the unpacked DynamoDB Local under .cache/, installing it if missing.

@@ -68,15 +68,7 @@ func StartGoAWS(dir string, topics []Topic, queues ...string) (*SNSSQS, error) {
 	if err != nil {
 		return nil, err
 	}
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		g, err := launchGoAWS(bin, dir, attempt, topics, queues)
-		if err == nil {
-			return g, nil
-		}
-		last = err
-	}
-	return nil, last
+	return launchTries(func(attempt int) (*SNSSQS, error) { return launchGoAWS(bin, dir, attempt, topics, queues) })
 }
 
 // goawsBinary finds the goaws binary under .cache/, building it with deps.sh if missing.

@@ -109,6 +109,21 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// launchTries calls launch up to three times, for servers started on a FreePort that another
+// process may take before they bind it, and returns the first success or the last error.
+func launchTries[T any](launch func(attempt int) (T, error)) (T, error) {
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		v, err := launch(attempt)
+		if err == nil {
+			return v, nil
+		}
+		last = err
+	}
+	var zero T
+	return zero, last
+}
+
 // Run runs the tests of a test binary and then stops the components shared by the whole binary
 // (the PostgreSQL server). Use it from TestMain: os.Exit(testenv.Run(m)). Without it the shared
 // server still dies with the test binary (parent-death signal), but its scratch directory stays.
