@@ -32,8 +32,8 @@ type snsResult struct {
 	call              string  // what the emulator answered: PublishBatch, or Publish ×10 in parallel
 }
 
-// snsPhase starts goaws with a topic feeding a queue, measures a bare loop publishing n events
-// of carve's size with -writers goroutines, each sending ten at a time as one PublishBatch (or,
+// snsPhase starts goaws with a topic feeding a queue, measures a bare loop publishing the n
+// messages carve would (the same bodies and attributes) with -writers goroutines, each sending ten at a time as one PublishBatch (or,
 // on an emulator without PublishBatch, as ten Publish calls in parallel: what carve does there),
 // then `carve sync run` carrying the n records already in src's stream into the topic.
 func snsPhase(ctx context.Context, dir, ddbEndpoint string, n int) (snsResult, error) {
@@ -138,6 +138,14 @@ func batchUnsupported(ctx context.Context, api *sns.Client, arn string) (bool, e
 	return false, err
 }
 
+// benchAttrs are the message attributes carve sends with every event (table, pipeline, event):
+// the bare loop sends the same messages.
+var benchAttrs = map[string]snstypes.MessageAttributeValue{
+	"table":    {DataType: aws.String("String"), StringValue: aws.String("src")},
+	"pipeline": {DataType: aws.String("String"), StringValue: aws.String("copy")},
+	"event":    {DataType: aws.String("String"), StringValue: aws.String("INSERT")},
+}
+
 // barePublish publishes bodies from w goroutines, ten at a time.
 func barePublish(ctx context.Context, api *sns.Client, arn string, bodies []string, w int, single bool) error {
 	var next atomic.Int64
@@ -169,7 +177,7 @@ func publishTen(ctx context.Context, api *sns.Client, arn string, chunk []string
 	if !single {
 		entries := make([]snstypes.PublishBatchRequestEntry, len(chunk))
 		for i, b := range chunk {
-			entries[i] = snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(b)}
+			entries[i] = snstypes.PublishBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), Message: aws.String(b), MessageAttributes: benchAttrs}
 		}
 		out, err := api.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(arn), PublishBatchRequestEntries: entries})
 		if err == nil && len(out.Failed) > 0 {
@@ -180,7 +188,7 @@ func publishTen(ctx context.Context, api *sns.Client, arn string, chunk []string
 	eg, ectx := errgroup.WithContext(ctx)
 	for _, b := range chunk {
 		eg.Go(func() error {
-			_, err := api.Publish(ectx, &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String(b)})
+			_, err := api.Publish(ectx, &sns.PublishInput{TopicArn: aws.String(arn), Message: aws.String(b), MessageAttributes: benchAttrs})
 			return err
 		})
 	}
