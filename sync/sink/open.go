@@ -2,7 +2,6 @@ package sink
 
 import (
 	"context"
-	"log/slog"
 
 	"github.com/carve-dev/carve/sync/awsconf"
 	"github.com/carve-dev/carve/sync/config"
@@ -28,14 +27,7 @@ func Open(ctx context.Context, p config.Pipeline, source string, concurrency int
 		if err != nil {
 			return nil, err
 		}
-		ev, err := OpenSNS(ctx, api, s.SNS.TopicArn, source, p.Name, concurrency, b)
-		if err != nil {
-			return nil, err
-		}
-		ev.pub.(*snsTopic).onSingle = func() {
-			slog.Warn("the SNS endpoint does not implement PublishBatch: publishing each event with Publish", "pipeline", p.Name, "topic", s.SNS.TopicArn)
-		}
-		return ev, nil
+		return OpenSNS(ctx, api, s.SNS.TopicArn, source, p.Name, concurrency, b)
 	case s.SQS != nil:
 		api, err := awsconf.SQS(ctx, s.SQS.Region, s.SQS.Endpoint)
 		if err != nil {

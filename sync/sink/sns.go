@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 
@@ -32,8 +33,6 @@ type snsTopic struct {
 	api    SNSAPI
 	arn    string
 	single atomic.Bool
-	// onSingle is told once when the sink falls back to Publish.
-	onSingle func()
 }
 
 // OpenSNS checks that the topic exists and returns a sink publishing table's changes of pipeline
@@ -95,8 +94,8 @@ func (t *snsTopic) send(ctx context.Context, ms []message, fifo bool) ([]rejecte
 		if err == nil || !unsupported(err) {
 			return rej, err
 		}
-		if t.single.CompareAndSwap(false, true) && t.onSingle != nil {
-			t.onSingle()
+		if t.single.CompareAndSwap(false, true) {
+			slog.Warn("the SNS endpoint does not implement PublishBatch: publishing each event with Publish", "topic", t.arn)
 		}
 	}
 	return t.sendEach(ctx, ms, fifo)
