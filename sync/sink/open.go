@@ -27,13 +27,13 @@ func Open(ctx context.Context, p config.Pipeline, source string, concurrency int
 		if err != nil {
 			return nil, err
 		}
-		return OpenSNS(ctx, api, s.SNS.TopicArn, source, p.Name, concurrency, b)
+		return nonNil(OpenSNS(ctx, api, s.SNS.TopicArn, source, p.Name, concurrency, b))
 	case s.SQS != nil:
 		api, err := awsconf.SQS(ctx, s.SQS.Region, s.SQS.Endpoint)
 		if err != nil {
 			return nil, err
 		}
-		return OpenSQS(ctx, api, s.SQS.QueueURL, source, p.Name, concurrency, b)
+		return nonNil(OpenSQS(ctx, api, s.SQS.QueueURL, source, p.Name, concurrency, b))
 	}
 	pg := p.Sink.Postgres
 	dsn, err := pg.PostgresDSN()
@@ -41,4 +41,12 @@ func Open(ctx context.Context, p config.Pipeline, source string, concurrency int
 		return nil, err
 	}
 	return OpenPostgres(ctx, dsn, PostgresTable{Name: pg.Table, Key: pg.Key, Columns: pg.Columns}, concurrency)
+}
+
+// nonNil keeps a failed open from returning a Sink holding a nil pointer.
+func nonNil(e *Events, err error) (Sink, error) {
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
