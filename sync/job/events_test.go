@@ -124,8 +124,16 @@ func (r *received) check(want map[string][]string) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if strings.Join(got[k], ",") != strings.Join(want[k], ",") {
-			return fmt.Sprintf("key %s: %d events in this order, want the stream's %d (%d events from %d deliveries so far)", k, len(got[k]), len(want[k]), len(seen), len(r.events))
+		g, w := got[k], want[k]
+		for i := 0; i < max(len(g), len(w)); i++ {
+			switch {
+			case i >= len(g):
+				return fmt.Sprintf("key %s: %d of the stream's %d changes arrived (%d events from %d deliveries so far)", k, len(g), len(w), len(seen), len(r.events))
+			case i >= len(w):
+				return fmt.Sprintf("key %s: %d events, the stream has %d changes", k, len(g), len(w))
+			case g[i] != w[i]:
+				return fmt.Sprintf("key %s: event %d is %s, want the stream's %s: out of order or unknown", k, i, g[i], w[i])
+			}
 		}
 	}
 	if len(got) != len(want) {
