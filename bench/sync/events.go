@@ -32,10 +32,11 @@ type snsResult struct {
 	call              string  // what the emulator answered: PublishBatch, or Publish ×10 in parallel
 }
 
-// snsPhase starts goaws with a topic feeding a queue, measures a bare loop publishing the n
-// messages carve would (the same bodies and attributes) with -writers goroutines, each sending ten at a time as one PublishBatch (or,
-// on an emulator without PublishBatch, as ten Publish calls in parallel: what carve does there),
-// then `carve sync run` carrying the n records already in src's stream into the topic.
+// snsPhase measures, each on a fresh goaws with a topic feeding a queue, a bare loop publishing
+// the n messages carve would (the same bodies and attributes) with -writers goroutines, each
+// sending ten at a time as one PublishBatch (or, on an emulator without PublishBatch, as ten
+// Publish calls in parallel: what carve does there); carve's SNS sink publishing the same
+// changes; and `carve sync run` carrying the n records in src's stream into the topic.
 func snsPhase(ctx context.Context, dir, ddbEndpoint string, n int) (snsResult, error) {
 	// A fresh emulator per measurement: goaws keeps every delivered message and walks them all
 	// every second, so a later phase on the same instance would run slower.
@@ -75,55 +76,71 @@ func snsPhase(ctx context.Context, dir, ddbEndpoint string, n int) (snsResult, e
 	if single {
 		res.call = "10 Publish in parallel (no PublishBatch)"
 	}
-	// Rounds alternate the bare loop and the sink, each on a fresh emulator, and the medians are
-	// compared: other work on the machine then weighs on both alike.
-	var bare, sinkRates []float64
-	for range *snsRounds {
-		g, api, err := fresh()
-		if err != nil {
-			return snsResult{}, err
-		}
-		t0 := time.Now()
-		err = barePublish(ctx, api, g.TopicArn("bench"), bodies, *writers, single)
-		bare = append(bare, float64(n)/time.Since(t0).Seconds())
-		g.Stop()
-		if err != nil {
-			return snsResult{}, err
-		}
-		if g, api, err = fresh(); err != nil {
-			return snsResult{}, err
-		}
-		// The sink alone, as the job drives it: batches of 1000 writes (GetRecords' page), one
-		// after the other, -writers lanes each.
-		s, err := sink.OpenSNS(ctx, api, g.TopicArn("bench"), "src", "copy", *writers, stream.Backoff{})
-		if err != nil {
+	// Rounds alternate the three, each on a fresh emulator, and the medians are compared: other
+	// work on the machine then weighs on all of them alike.
+	var bare, sinkRates, carve []float64
+	for round := range *snsRounds {
+		for _, m := range []struct {
+			rates *[]float64
+			run   func(g *testenv.SNSSQS, api *sns.Client) (time.Duration, error)
+		}{
+			{&bare, func(g *testenv.SNSSQS, api *sns.Client) (time.Duration, error) {
+				t0 := time.Now()
+				err := barePublish(ctx, api, g.TopicArn("bench"), bodies, *writers, single)
+				return time.Since(t0), err
+			}},
+			{&sinkRates, func(g *testenv.SNSSQS, api *sns.Client) (time.Duration, error) {
+				return sinkPublish(ctx, api, g.TopicArn("bench"), ws)
+			}},
+			{&carve, func(g *testenv.SNSSQS, _ *sns.Client) (time.Duration, error) {
+				return carvePublish(dir, ddbEndpoint, fmt.Sprint("e2e-sns-", round), g, n)
+			}},
+		} {
+			g, api, err := fresh()
+			if err != nil {
+				return snsResult{}, err
+			}
+			took, err := m.run(g, api)
 			g.Stop()
-			return snsResult{}, err
-		}
-		t0 = time.Now()
-		for lo := 0; lo < n && err == nil; lo += 1000 {
-			_, err = s.Apply(ctx, ws[lo:min(lo+1000, n)])
-		}
-		sinkRates = append(sinkRates, float64(n)/time.Since(t0).Seconds())
-		g.Stop()
-		if err != nil {
-			return snsResult{}, err
+			if err != nil {
+				return snsResult{}, err
+			}
+			*m.rates = append(*m.rates, float64(n)/took.Seconds())
 		}
 	}
-	res.bare, res.sink = median(bare), median(sinkRates)
-	if g, _, err = fresh(); err != nil {
-		return snsResult{}, err
-	}
-	defer g.Stop()
-
-	cfg, port, err := writeSinkConfig(dir, "e2e-sns", ddbEndpoint, fmt.Sprintf("{sns: {topic_arn: %q, endpoint: %q}}", g.TopicArn("bench"), g.Endpoint))
-	if err != nil {
-		return snsResult{}, err
-	}
-	if res.carve, err = runToEnd(dir, cfg, "e2e-sns", port, n); err != nil {
-		return snsResult{}, err
-	}
+	res.bare, res.sink, res.carve = median(bare), median(sinkRates), median(carve)
 	return res, nil
+}
+
+// sinkPublish publishes ws through carve's SNS sink as the job drives it: batches of 1000 writes
+// (GetRecords' page), one after the other, -writers lanes each.
+func sinkPublish(ctx context.Context, api *sns.Client, arn string, ws []sink.Write) (time.Duration, error) {
+	s, err := sink.OpenSNS(ctx, api, arn, "src", "copy", *writers, stream.Backoff{})
+	if err != nil {
+		return 0, err
+	}
+	t0 := time.Now()
+	for lo := 0; lo < len(ws); lo += 1000 {
+		if _, err := s.Apply(ctx, ws[lo:min(lo+1000, len(ws))]); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0), nil
+}
+
+// carvePublish runs `carve sync run` over the n records in src's stream into g's topic (from the
+// stream's start: a checkpoint file of its own) and returns the time from the first record
+// applied to the last, scaled to n.
+func carvePublish(dir, ddbEndpoint, name string, g *testenv.SNSSQS, n int) (time.Duration, error) {
+	cfg, port, err := writeSinkConfig(dir, name, ddbEndpoint, fmt.Sprintf("{sns: {topic_arn: %q, endpoint: %q}}", g.TopicArn("bench"), g.Endpoint))
+	if err != nil {
+		return 0, err
+	}
+	rate, err := runToEnd(dir, cfg, name, port, n)
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(float64(n) / rate * float64(time.Second)), nil
 }
 
 // batchUnsupported reports whether the endpoint answers PublishBatch with no AWS error document
