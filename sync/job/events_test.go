@@ -201,7 +201,8 @@ pipelines:
 }
 
 // TestSNSSinkDeadLettersOversize: an item whose event would exceed 256 KiB is dead-lettered
-// with the reason, and the changes around it are published in order.
+// with the reason, and the changes around it are published in order; a job whose topic does not
+// exist does not start.
 func TestSNSSinkDeadLettersOversize(t *testing.T) {
 	ddb := testenv.DynamoDB(t)
 	g := testenv.GoAWS(t, []testenv.Topic{{Name: "changes.fifo", Queues: []string{"q"}}})
@@ -217,6 +218,19 @@ pipelines:
     map: {rename: {n: amount}}
     sink: {sns: {topic_arn: "`+g.TopicArn("changes.fifo")+`", endpoint: "`+g.Endpoint+`"}}
 `)
+	// A topic that does not exist stops the job before it reads anything, saying what to do.
+	missing := parse(t, ddb.Endpoint, strings.ReplaceAll(`
+source: {table: src, endpoint: "{{endpoint}}"}
+checkpoints: {file: "{{dir}}/cp.json"}
+pipelines:
+  - name: events
+    sink: {sns: {topic_arn: "TOPIC", endpoint: "`+g.Endpoint+`"}}
+`, "TOPIC", g.TopicArn("nope")))
+	if _, err := job.New(context.Background(), missing, job.Options{Logger: logger(t)}); err == nil ||
+		!strings.Contains(err.Error(), "pipeline events: sns topic "+g.TopicArn("nope")+" does not exist: create it, or fix sink.sns.topic_arn") {
+		t.Errorf("missing topic: %v", err)
+	}
+
 	Put(t, ddb.Client, "src", item.Item{"pk": S("a"), "n": N(1)})
 	Put(t, ddb.Client, "src", item.Item{"pk": S("big"), "blob": S(strings.Repeat("x", 300*1024))})
 	Put(t, ddb.Client, "src", item.Item{"pk": S("a"), "n": N(2)})
