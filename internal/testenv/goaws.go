@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -31,9 +29,7 @@ type SNSSQS struct {
 	// Region and Account are what topic ARNs and queue URLs carry.
 	Region, Account string
 
-	cmd    *exec.Cmd
-	waited chan struct{}
-	stop   sync.Once
+	server *server
 	log    string
 }
 
@@ -91,7 +87,7 @@ func launchGoAWS(bin, dir string, attempt int, topics []Topic, queues []string) 
 	if err != nil {
 		return nil, err
 	}
-	g := &SNSSQS{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), Region: "us-east-1", Account: "000000000000", waited: make(chan struct{})}
+	g := &SNSSQS{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), Region: "us-east-1", Account: "000000000000"}
 	// Received messages stay invisible for the whole test (Receive never deletes them), and a
 	// message may be as large as SQS allows.
 	var cfg strings.Builder
@@ -119,16 +115,13 @@ func launchGoAWS(bin, dir string, attempt int, topics []Topic, queues []string) 
 	}
 	defer logf.Close()
 	// goaws logs every message at info level: only its warnings and errors are kept.
-	g.cmd = exec.Command(bin, "-config", cfgPath, "Local")
-	g.cmd.Dir = dir
-	g.cmd.Stdout = io.Discard
-	g.cmd.Stderr = logf
-	g.cmd.SysProcAttr = &syscall.SysProcAttr{}
-	dieWithParent(g.cmd.SysProcAttr, syscall.SIGKILL)
-	if err := g.cmd.Start(); err != nil {
+	cmd := exec.Command(bin, "-config", cfgPath, "Local")
+	cmd.Dir = dir
+	cmd.Stdout = io.Discard
+	cmd.Stderr = logf
+	if g.server, err = startServer(cmd); err != nil {
 		return nil, fmt.Errorf("testenv: starting goaws: %w (run `make deps`)", err)
 	}
-	go func() { g.cmd.Wait(); close(g.waited) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get(g.Endpoint + "/health")
@@ -139,7 +132,7 @@ func launchGoAWS(bin, dir string, attempt int, topics []Topic, queues []string) 
 			}
 		}
 		select {
-		case <-g.waited:
+		case <-g.server.waited:
 			return nil, fmt.Errorf("testenv: goaws exited while starting on port %d:\n%s", port, tail(g.log, 4000))
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -222,14 +215,7 @@ func (g *SNSSQS) Drain(ctx context.Context, queue string) ([]Message, error) {
 
 // Stop kills goaws and waits for it to exit; its topics and queues are gone. It is safe to call
 // more than once.
-func (g *SNSSQS) Stop() {
-	g.stop.Do(func() {
-		if g.cmd.Process != nil {
-			g.cmd.Process.Kill()
-		}
-		<-g.waited
-	})
-}
+func (g *SNSSQS) Stop() { g.server.Stop() }
 
 // Log returns the path of goaws's log (warnings and errors).
 func (g *SNSSQS) Log() string { return g.log }
