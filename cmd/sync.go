@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -22,7 +23,8 @@ func newSyncCmd(s Streams) *cobra.Command {
 		Short: "Keep the new services' stores consistent with the monolith's DynamoDB tables",
 		Long: `sync reads a DynamoDB table's stream and applies every change, filtered and mapped by
 pipelines, to the new services' stores (DynamoDB tables, PostgreSQL tables), idempotently and in
-order per item, through crashes and restarts. Several workers share a stream through leases.
+order per item, through crashes and restarts, or publishes each change as an event to an SNS
+topic or SQS queue. Several workers share a stream through leases.
 backfill copies what the table already holds and hands over to the stream without a gap;
 verify compares source and sinks. See docs/sync.md for the config file.`,
 	}
@@ -157,6 +159,10 @@ func runSyncVerify(ctx context.Context, s Streams, o *syncVerifyOptions) error {
 		return err
 	}
 	rep, err := verify.Run(ctx, cfg, verify.Options{Segments: o.segments, Limit: o.limit})
+	var unverifiable *verify.UnverifiableError
+	if errors.As(err, &unverifiable) {
+		return inputErr(fmt.Errorf("sync verify: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("sync verify: %w", err)
 	}

@@ -27,6 +27,7 @@ func TestSyncScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"ddb":      ddbCmd,
 			"envsubst": envsubstCmd,
+			"exitcode": exitcodeCmd,
 		},
 	})
 }

@@ -2,7 +2,8 @@
 // ceilings (a bare GetRecords loop over a stream, bare BatchWriteItem into a table, and the
 // conditional TransactWriteItems the DynamoDB sink uses), then `carve sync run` end to end over
 // the same records, then replication lag under a fixed write rate, measured from the writer's own
-// timestamps (ApproximateCreationDateTime is rounded to the minute on DynamoDB Local).
+// timestamps (ApproximateCreationDateTime is rounded to the minute on DynamoDB Local). The SNS
+// sink is measured against a bare publishing loop on goaws, the SNS/SQS emulator (events.go).
 package main
 
 import (
@@ -32,17 +33,19 @@ import (
 )
 
 var (
-	bin      = flag.String("bin", "bin/carve", "carve binary")
-	records  = flag.Int("records", 20000, "records for the throughput phases")
-	lagSecs  = flag.Int("lag-seconds", 10, "duration of the lag phase")
-	lagWarm  = flag.Duration("lag-warmup", 2*time.Second, "writes at the start of each lag phase whose lag is not measured (a fresh DynamoDB Local compiles its stream and transaction paths meanwhile)")
-	writers  = flag.Int("writers", 8, "parallel writers")
-	lagRate  = flag.Int("lag-rate", 0, "write rate of the lag phase (default: half the slower raw ceiling)")
-	keepLogs = flag.Bool("keep", false, "keep the scratch directory")
-	lowRate  = flag.Int("low-rate", 500, "second, lower write rate of the lag phase (0: skip)")
-	syncConc = flag.Int("write-concurrency", 0, "carve's worker.write_concurrency (default: -writers)")
-	idleWait = flag.Duration("idle-wait", 100*time.Millisecond, "carve's worker.idle_wait")
-	lagOnly  = flag.String("lag-only", "", "run only the lag phase in this write mode (transact or batch) at -lag-rate, for tuning")
+	bin       = flag.String("bin", "bin/carve", "carve binary")
+	records   = flag.Int("records", 20000, "records for the throughput phases")
+	lagSecs   = flag.Int("lag-seconds", 10, "duration of the lag phase")
+	lagWarm   = flag.Duration("lag-warmup", 2*time.Second, "writes at the start of each lag phase whose lag is not measured (a fresh DynamoDB Local compiles its stream and transaction paths meanwhile)")
+	writers   = flag.Int("writers", 8, "parallel writers")
+	lagRate   = flag.Int("lag-rate", 0, "write rate of the lag phase (default: half the slower raw ceiling)")
+	keepLogs  = flag.Bool("keep", false, "keep the scratch directory")
+	lowRate   = flag.Int("low-rate", 500, "second, lower write rate of the lag phase (0: skip)")
+	syncConc  = flag.Int("write-concurrency", 0, "carve's worker.write_concurrency (default: -writers)")
+	idleWait  = flag.Duration("idle-wait", 100*time.Millisecond, "carve's worker.idle_wait")
+	lagOnly   = flag.String("lag-only", "", "run only the lag phase in this write mode (transact or batch) at -lag-rate, for tuning")
+	snsRounds = flag.Int("sns-rounds", 3, "alternating rounds of the bare publishing loop, carve's SNS sink and carve end to end (medians compared)")
+	snsOnly   = flag.Bool("sns-only", false, "run only the SNS sink phase (carve into an emulated topic against a bare publishing loop)")
 )
 
 func main() {
@@ -107,6 +110,14 @@ func run() error {
 	batchWrite(ctx, c, "src", n, *writers, 0)
 	loadRate := float64(n) / time.Since(t0).Seconds()
 
+	if *snsOnly {
+		snsRes, err := snsPhase(ctx, dir, d.Endpoint, n)
+		if err != nil {
+			return err
+		}
+		printSNS(snsRes, n)
+		return nil
+	}
 	arn := streamArn(ctx, c, "src")
 	t0 = time.Now()
 	got := readAll(ctx, d.Streams, arn, n, 1000)
@@ -125,6 +136,11 @@ func run() error {
 		return err
 	}
 	e2eBatch, err := endToEnd(dir, d.Endpoint, "batch", "carvesink2", n)
+	if err != nil {
+		return err
+	}
+	// Last on this instance: its stream reads would weigh on the phases above.
+	snsRes, err := snsPhase(ctx, dir, d.Endpoint, n)
 	if err != nil {
 		return err
 	}
@@ -166,6 +182,7 @@ func run() error {
 	fmt.Printf("| ratio transact / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eTx/slower)
 	fmt.Printf("| ratio batch / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eBatch/slower)
 	fmt.Printf("| ratio transact / conditional-transaction ceiling | %.2f | |\n\n", e2eTx/txRate)
+	printSNS(snsRes, n)
 	fmt.Printf("| lag phase (fresh instance each) | transact | batch |\n|---|---:|---:|\n")
 	fmt.Printf("| target write rate (half the slower ceiling) | %d/s | %d/s |\n", rate, rate)
 	fmt.Printf("| achieved write rate | %.0f/s | %.0f/s |\n", lagTx.achieved, lagBatch.achieved)
@@ -199,9 +216,25 @@ func run() error {
 	return nil
 }
 
+// printSNS prints the SNS sink phase's table.
+func printSNS(r snsResult, n int) {
+	fmt.Printf("| SNS sink, goaws %s, %d events of ~420 B | events/s | note |\n|---|---:|---|\n", testenv.GoAWSVersion, n)
+	fmt.Printf("| bare loop, %d goroutines, each: %s (median of %d) | %.0f | ceiling |\n", *writers, r.call, *snsRounds, r.bare)
+	fmt.Printf("| carve's SNS sink, batches of 1000 writes as the job applies them (median of %d, alternating with the loop) | %.0f | |\n", *snsRounds, r.sink)
+	fmt.Printf("| carve sync run end to end into the topic, DynamoDB Local's stream read on the same cores (median of %d, alternating) | %.0f | |\n", *snsRounds, r.carve)
+	fmt.Printf("| ratio sink / bare loop | %.2f | aim ≥ 0.80 |\n", r.sink/r.bare)
+	fmt.Printf("| ratio end to end / bare loop | %.2f | |\n\n", r.carve/r.bare)
+}
+
 // writeConfig writes the sync config of one benchmark phase (name) copying table src into sink
 // with the given write mode, and returns its path and the job's metrics port.
 func writeConfig(dir, name, endpoint, sink, mode string) (string, int, error) {
+	return writeSinkConfig(dir, name, endpoint, fmt.Sprintf("{dynamodb: {table: %s, write_mode: %s}}", sink, mode))
+}
+
+// writeSinkConfig writes the sync config of one benchmark phase (name) carrying table src into
+// the sink given as YAML, and returns its path and the job's metrics port.
+func writeSinkConfig(dir, name, endpoint, sinkYAML string) (string, int, error) {
 	port, err := testenv.FreePort()
 	if err != nil {
 		return "", 0, err
@@ -219,8 +252,8 @@ metrics: {listen: "127.0.0.1:%d"}
 worker: {idle_wait: %s, shard_sync: 1s, write_concurrency: %d}
 pipelines:
   - name: copy
-    sink: {dynamodb: {table: %s, write_mode: %s}}
-`, endpoint, filepath.Join(dir, "cp-"+name+".json"), filepath.Join(dir, "dlq-"+name+".jsonl"), port, *idleWait, conc, sink, mode)
+    sink: %s
+`, endpoint, filepath.Join(dir, "cp-"+name+".json"), filepath.Join(dir, "dlq-"+name+".jsonl"), port, *idleWait, conc, sinkYAML)
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		return "", 0, fmt.Errorf("write %s: %w", cfg, err)
 	}
@@ -234,7 +267,13 @@ func endToEnd(dir, endpoint, mode, sink string, n int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	proc, err := startCarve(dir, cfg, "e2e-"+mode)
+	return runToEnd(dir, cfg, "e2e-"+mode, port, n)
+}
+
+// runToEnd runs `carve sync run` with cfg until it applied n records and returns the records/s
+// between the first applied record and the last.
+func runToEnd(dir, cfg, mode string, port, n int) (float64, error) {
+	proc, err := startCarve(dir, cfg, mode)
 	if err != nil {
 		return 0, err
 	}

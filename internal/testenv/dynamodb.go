@@ -15,8 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -46,9 +44,7 @@ type DynamoDBLocal struct {
 	Config aws.Config
 
 	control string // base URL of the fault-hook endpoint
-	cmd     *exec.Cmd
-	waited  chan struct{}
-	stop    sync.Once
+	server  *server
 	log     string
 }
 
@@ -84,15 +80,7 @@ func startDynamoDB(dir string, quick bool) (*DynamoDBLocal, error) {
 	if err != nil {
 		return nil, err
 	}
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		d, err := launchDynamoDB(jarDir, classes, dir, attempt, quick)
-		if err == nil {
-			return d, nil
-		}
-		last = err
-	}
-	return nil, last
+	return launchTries(func(attempt int) (*DynamoDBLocal, error) { return launchDynamoDB(jarDir, classes, dir, attempt, quick) })
 }
 
 // dynamoDBLocalDir finds the unpacked DynamoDB Local under .cache/, installing it if missing.
@@ -181,13 +169,11 @@ func launchDynamoDB(jarDir, classes, dir string, attempt int, quick bool) (*Dyna
 	cmd.Dir = dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{}
-	dieWithParent(cmd.SysProcAttr, syscall.SIGKILL)
-	if err := cmd.Start(); err != nil {
+	srv, err := startServer(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("testenv: starting java for DynamoDB Local: %w (run `make deps`)", err)
 	}
-	d := &DynamoDBLocal{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, waited: make(chan struct{}), log: logPath}
-	go func() { cmd.Wait(); close(d.waited) }()
+	d := &DynamoDBLocal{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), server: srv, log: logPath}
 
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -197,7 +183,7 @@ func launchDynamoDB(jarDir, classes, dir string, attempt int, quick bool) (*Dyna
 			break
 		}
 		select {
-		case <-d.waited:
+		case <-d.server.waited:
 			return nil, fmt.Errorf("testenv: DynamoDB Local exited while starting on port %d:\n%s", port, tail(logPath, 4000))
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -306,14 +292,7 @@ func (d *DynamoDBLocal) hook(ctx context.Context, path string) error {
 
 // Stop kills DynamoDB Local and waits for it to exit; its data is gone. It is safe to call more
 // than once; tests use it to simulate a sink outage.
-func (d *DynamoDBLocal) Stop() {
-	d.stop.Do(func() {
-		if d.cmd.Process != nil {
-			d.cmd.Process.Kill()
-		}
-		<-d.waited
-	})
-}
+func (d *DynamoDBLocal) Stop() { d.server.Stop() }
 
 // Log returns the path of DynamoDB Local's own log.
 func (d *DynamoDBLocal) Log() string { return d.log }

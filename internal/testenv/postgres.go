@@ -183,16 +183,11 @@ func startPostgres() (*pgServer, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("testenv: initdb failed: %w\n%s", err, out)
 	}
-	var last error
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := launchPostgres(bin, dir, cred, attempt)
-		if err == nil {
-			return s, nil
-		}
-		last = err
+	s, err := launchTries(func(attempt int) (*pgServer, error) { return launchPostgres(bin, dir, cred, attempt) })
+	if err != nil {
+		os.RemoveAll(dir)
 	}
-	os.RemoveAll(dir)
-	return nil, last
+	return s, err
 }
 
 func launchPostgres(bin, dir string, cred *syscall.Credential, attempt int) (*pgServer, error) {

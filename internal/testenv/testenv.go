@@ -112,6 +112,51 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// server is a process a test started: it dies with the test binary, and Stop kills it and waits
+// for it to exit.
+type server struct {
+	cmd    *exec.Cmd
+	waited chan struct{}
+	stop   sync.Once
+}
+
+// startServer starts cmd as a server that receives SIGKILL when the test binary dies.
+func startServer(cmd *exec.Cmd) (*server, error) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	dieWithParent(cmd.SysProcAttr, syscall.SIGKILL)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, waited: make(chan struct{})}
+	go func() { cmd.Wait(); close(s.waited) }()
+	return s, nil
+}
+
+// Stop kills the server and waits for it to exit. It is safe to call more than once.
+func (s *server) Stop() {
+	s.stop.Do(func() {
+		s.cmd.Process.Kill()
+		<-s.waited
+	})
+}
+
+// launchTries calls launch up to three times, for servers started on a FreePort that another
+// process may take before they bind it, and returns the first success or the last error.
+func launchTries[T any](launch func(attempt int) (T, error)) (T, error) {
+	var last error
+	for attempt := 0; attempt < 3; attempt++ {
+		v, err := launch(attempt)
+		if err == nil {
+			return v, nil
+		}
+		last = err
+	}
+	var zero T
+	return zero, last
+}
+
 // Run runs the tests of a test binary and then stops the components shared by the whole binary
 // (the PostgreSQL server). Use it from TestMain: os.Exit(testenv.Run(m)). Without it the shared
 // server still dies with the test binary (parent-death signal), but its scratch directory stays.

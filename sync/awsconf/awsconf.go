@@ -1,4 +1,5 @@
-// Package awsconf builds the AWS SDK clients sync uses from a table's region and endpoint.
+// Package awsconf builds the AWS SDK clients sync uses (DynamoDB, its streams, SNS, SQS) from a
+// region and an endpoint.
 package awsconf
 
 import (
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // Load returns an aws.Config for region (default us-east-1 when the SDK chain has none). With a
@@ -72,6 +75,32 @@ func Streams(ctx context.Context, region, endpoint string) (*dynamodbstreams.Cli
 		return nil, err
 	}
 	return dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// SNS returns an SNS client for region and endpoint.
+func SNS(ctx context.Context, region, endpoint string) (*sns.Client, error) {
+	cfg, err := Load(ctx, region, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return sns.NewFromConfig(cfg, func(o *sns.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
+}
+
+// SQS returns an SQS client for region and endpoint.
+func SQS(ctx context.Context, region, endpoint string) (*sqs.Client, error) {
+	cfg, err := Load(ctx, region, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}

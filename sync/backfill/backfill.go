@@ -173,7 +173,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 		}
 	}()
 	for _, pc := range cfg.Pipelines {
-		s, err := sink.Open(ctx, pc, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
+		s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
 		if err != nil {
 			return nil, fmt.Errorf("pipeline %s: %w", pc.Name, err)
 		}
@@ -208,7 +208,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 						if !t.p.Selects(it) {
 							continue
 						}
-						w := sink.Write{Item: t.p.Map(it), Version: version, Origin: cfg.Source.Table, Ref: "scan/" + item.KeyString(it, srcKey)}
+						w := sink.Write{Item: t.p.Map(it), Version: version, Origin: cfg.Source.Table, Ref: "scan/" + item.KeyString(it, srcKey),
+							Keys: t.p.Map(keyOf(it, srcKey)), Event: sink.Snapshot}
 						repair[i].saw(w.Item)
 						if bw := cfg.Pipelines[i].BothWays; bw != nil {
 							w.Clock = it[bw.VersionAttribute]
@@ -314,6 +315,8 @@ func newRepairSet(p *pipeline.Pipeline, pc config.Pipeline, s sink.Sink, log *sl
 	fp, ok1 := s.(sink.Fingerprinter)
 	kl, ok2 := s.(sink.KeyLister)
 	switch {
+	case pc.Sink.Publishes():
+		log.Warn("backfill: repair skipped: an "+pc.Sink.Kind()+" sink publishes events and cannot be read back; its consumers learned of deletions from REMOVE events", "pipeline", p.Name)
 	case !ok1 || !ok2:
 		log.Warn("backfill: repair skipped: the sink cannot list its keys", "pipeline", p.Name)
 	case pc.BothWays != nil:
@@ -324,6 +327,17 @@ func newRepairSet(p *pipeline.Pipeline, pc config.Pipeline, s sink.Sink, log *sl
 		return &repairSet{p: p, fp: fp, keys: kl, seen: map[string]bool{}}
 	}
 	return nil
+}
+
+// keyOf is the key attributes of a source item.
+func keyOf(it item.Item, key []string) item.Item {
+	k := make(item.Item, len(key))
+	for _, a := range key {
+		if v, ok := it[a]; ok {
+			k[a] = v
+		}
+	}
+	return k
 }
 
 func (r *repairSet) saw(mapped item.Item) {
@@ -360,7 +374,7 @@ func (r *repairSet) run(ctx context.Context, version string, cfg *config.Config,
 		conditional.WriteMode = string(sink.Transact)
 		pc.Sink.DynamoDB = &conditional
 	}
-	s, err := sink.Open(ctx, pc, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
+	s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
 	if err != nil {
 		return 0, fmt.Errorf("backfill repair: pipeline %s: %w", r.p.Name, err)
 	}

@@ -143,6 +143,62 @@ type Map struct {
 type Sink struct {
 	DynamoDB *DynamoDBSink `yaml:"dynamodb"`
 	Postgres *PostgresSink `yaml:"postgres"`
+	// SNS publishes each change as an event (docs/sync.md, Events) to a topic.
+	SNS *SNSSink `yaml:"sns"`
+	// SQS sends each change as an event to a queue.
+	SQS *SQSSink `yaml:"sqs"`
+}
+
+// SNSSink is an SNS topic receiving one event per change.
+type SNSSink struct {
+	// TopicArn is the topic, e.g. arn:aws:sns:eu-west-1:123456789012:orders-changed; a name
+	// ending in .fifo makes delivery ordered per key (message group = the item's key).
+	TopicArn string `yaml:"topic_arn"`
+	// Region defaults to the topic ARN's region.
+	Region string `yaml:"region"`
+	// Endpoint overrides the service endpoint (an emulator); it does not default to the source's.
+	Endpoint string `yaml:"endpoint"`
+}
+
+// SQSSink is an SQS queue receiving one event per change.
+type SQSSink struct {
+	// QueueURL is the queue, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo;
+	// a name ending in .fifo makes delivery ordered per key.
+	QueueURL string `yaml:"queue_url"`
+	// Region defaults to the region in the queue URL's host (sqs.REGION.amazonaws.com).
+	Region string `yaml:"region"`
+	// Endpoint overrides the service endpoint (an emulator); it does not default to the source's.
+	Endpoint string `yaml:"endpoint"`
+}
+
+// Kind names the configured sink: dynamodb, postgres, sns, sqs ("" when none is set).
+func (s Sink) Kind() string {
+	switch {
+	case s.DynamoDB != nil:
+		return "dynamodb"
+	case s.Postgres != nil:
+		return "postgres"
+	case s.SNS != nil:
+		return "sns"
+	case s.SQS != nil:
+		return "sqs"
+	}
+	return ""
+}
+
+// Publishes reports whether the sink publishes events (SNS, SQS) rather than storing items:
+// such a sink cannot be read back, so verify and backfill's repair do not apply to it.
+func (s Sink) Publishes() bool { return s.SNS != nil || s.SQS != nil }
+
+// count is how many sinks are set.
+func (s Sink) count() int {
+	n := 0
+	for _, set := range []bool{s.DynamoDB != nil, s.Postgres != nil, s.SNS != nil, s.SQS != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 // DynamoDBSink is a DynamoDB table receiving items.
@@ -316,6 +372,7 @@ func (c *Config) setDefaults() {
 		if p.BothWays != nil && p.BothWays.VersionType == "" {
 			p.BothWays.VersionType = "auto"
 		}
+		setEventDefaults(&p.Sink)
 		if d := p.Sink.DynamoDB; d != nil {
 			if d.Region == "" {
 				d.Region = c.Source.Region
@@ -444,10 +501,12 @@ func (c *Config) validate(root *yaml.Node) error {
 			}
 		}
 		switch {
-		case p.Sink.DynamoDB == nil && p.Sink.Postgres == nil:
-			e.add(at("sink"), "missing: set dynamodb or postgres")
-		case p.Sink.DynamoDB != nil && p.Sink.Postgres != nil:
-			e.add(at("sink"), "set either dynamodb or postgres, not both")
+		case p.Sink.count() == 0:
+			e.add(at("sink"), "missing: set dynamodb, postgres, sns or sqs")
+		case p.Sink.count() > 1:
+			e.add(at("sink"), "set exactly one of dynamodb, postgres, sns or sqs")
+		case p.Sink.Publishes():
+			validateEvents(e, at, p)
 		case p.Sink.DynamoDB != nil:
 			if p.Sink.DynamoDB.Table == "" {
 				e.add(at("sink.dynamodb.table"), "missing")

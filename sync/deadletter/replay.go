@@ -58,7 +58,7 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ReplayR
 				if pc.Name != e.Pipeline {
 					continue
 				}
-				s, err := sink.Open(ctx, pc, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
+				s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
 				if err != nil {
 					return res, fmt.Errorf("replay: pipeline %s: %w", pc.Name, err)
 				}

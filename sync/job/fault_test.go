@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -80,61 +79,13 @@ pipelines:
 	}
 
 	ctx := context.Background()
-	var wg sync.WaitGroup
-	writing := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(writing)
-		r := rand.New(rand.NewPCG(7, 7))
-		for n := 0; n < 1500; n++ {
-			k := fmt.Sprintf("ORDER#%03d", r.IntN(200))
-			switch {
-			case n == 700:
-				if err := ddb.Rollover(ctx); err != nil {
-					t.Error(err)
-				}
-			case r.IntN(6) == 0:
-				Delete(t, c, "shop", item.Item{"pk": S(k)})
-			default:
-				Put(t, c, "shop", item.Item{"pk": S(k), "n": N(n), "note": S(fmt.Sprint("w", n))})
-			}
-			if n%50 == 0 {
-				Put(t, c, "shop", item.Item{"pk": S(fmt.Sprint("USER#", n)), "n": N(n)}) // filtered out
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-	}()
-
-	logf, err := os.Create(filepath.Join(dir, "carve.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	startProc := func() *exec.Cmd {
-		cmd := exec.Command(bin, "sync", "run", "--config", cfgPath)
-		cmd.Dir = dir
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
-	r := rand.New(rand.NewPCG(1, 1))
-	kills := 0
-	for kills < 6 {
-		cmd := startProc()
-		time.Sleep(time.Duration(400+r.IntN(1200)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		kills++
-		fmt.Fprintf(logf, "--- SIGKILL %d\n", kills)
-	}
+	writing := busyLoad(t, ddb, 1500, 200, 700, 7)
+	ws := newWorkers(t, bin, cfgPath, dir)
+	kills := ws.killRepeatedly(6, 1, 400*time.Millisecond, 1200*time.Millisecond, nil)
 	<-writing
-	wg.Wait()
 
 	// A last worker catches up; its predecessors' leases expire and it takes them over.
-	cmd := startProc()
+	cmd := ws.start()
 	defer func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Kill()
@@ -155,9 +106,7 @@ pipelines:
 		rep.WriteText(&b)
 		last = b.String()
 		if time.Now().After(deadline) {
-			logf.Sync()
-			out, _ := os.ReadFile(filepath.Join(dir, "carve.log"))
-			t.Fatalf("drift after %d kills:\n%s\nworker log tail:\n%s", kills, last, tailOf(string(out), 3000))
+			t.Fatalf("drift after %d kills:\n%s\nworker log tail:\n%s", kills, last, ws.logTail(3000))
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
@@ -193,9 +142,7 @@ pipelines:
 	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		logf.Sync()
-		out, _ := os.ReadFile(filepath.Join(dir, "carve.log"))
-		t.Fatalf("after SIGTERM: %v\nworker log tail:\n%s", err, tailOf(string(out), 3000))
+		t.Fatalf("after SIGTERM: %v\nworker log tail:\n%s", err, ws.logTail(3000))
 	}
 	leases, _ := store.Leases(ctx, arn)
 	for _, l := range leases {
@@ -214,6 +161,89 @@ pipelines:
 	if err != nil || !strings.Contains(string(out), "in sync") {
 		t.Fatalf("carve sync verify: %v\n%s", err, out)
 	}
+}
+
+// busyLoad writes n changes into table shop from one goroutine — puts, and deletes one time in
+// six, of items ORDER#000… over keys keys, a shard rollover at write rollover, and every 50 writes
+// an item no ORDER# filter selects — and closes the channel when done.
+func busyLoad(t *testing.T, ddb *testenv.DynamoDBLocal, n, keys, rollover int, seed uint64) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	c := ddb.Client
+	go func() {
+		defer close(done)
+		r := rand.New(rand.NewPCG(seed, seed))
+		for i := 0; i < n; i++ {
+			k := fmt.Sprintf("ORDER#%03d", r.IntN(keys))
+			switch {
+			case i == rollover:
+				if err := ddb.Rollover(context.Background()); err != nil {
+					t.Error(err)
+				}
+			case r.IntN(6) == 0:
+				Delete(t, c, "shop", item.Item{"pk": S(k)})
+			default:
+				Put(t, c, "shop", item.Item{"pk": S(k), "n": N(i), "note": S(fmt.Sprint("w", i))})
+			}
+			if i%50 == 0 {
+				Put(t, c, "shop", item.Item{"pk": S(fmt.Sprint("USER#", i)), "n": N(i)}) // filtered out
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return done
+}
+
+// workers starts `carve sync run` processes on one config, all logging to dir/carve.log.
+type workers struct {
+	t                *testing.T
+	bin, config, dir string
+	log              *os.File
+}
+
+func newWorkers(t *testing.T, bin, config, dir string) *workers {
+	t.Helper()
+	f, err := os.Create(filepath.Join(dir, "carve.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &workers{t: t, bin: bin, config: config, dir: dir, log: f}
+}
+
+func (w *workers) start() *exec.Cmd {
+	cmd := exec.Command(w.bin, "sync", "run", "--config", w.config)
+	cmd.Dir = w.dir
+	cmd.Stdout, cmd.Stderr = w.log, w.log
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	return cmd
+}
+
+// killRepeatedly starts a worker and kills it with SIGKILL after a random pause of at least
+// least and less than least+spread, kills times in a row, calling after (when set) with the
+// number of kills so far after each. It returns kills.
+func (w *workers) killRepeatedly(kills int, seed uint64, least, spread time.Duration, after func(int)) int {
+	r := rand.New(rand.NewPCG(seed, seed))
+	for k := 1; k <= kills; k++ {
+		cmd := w.start()
+		time.Sleep(least + time.Duration(r.Int64N(int64(spread))))
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		fmt.Fprintf(w.log, "--- SIGKILL %d\n", k)
+		if after != nil {
+			after(k)
+		}
+	}
+	return kills
+}
+
+// logTail returns the last n bytes the workers logged.
+func (w *workers) logTail(n int) string {
+	w.log.Sync()
+	out, _ := os.ReadFile(w.log.Name())
+	return tailOf(string(out), n)
 }
 
 func tailOf(s string, n int) string {

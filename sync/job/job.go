@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err err
 	}
 	for _, pc := range cfg.Pipelines {
 		name := pc.Name
-		s, err := sink.Open(ctx, pc, cfg.Worker.WriteConcurrency, stream.Backoff{
+		s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{
 			Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration,
 			OnRetry: func(error) { j.m.Retries.WithLabelValues(name).Inc() },
 		})

@@ -88,7 +88,19 @@ func (p *Pipeline) Write(r stream.Record) (sink.Write, Skip, error) {
 			return sink.Write{}, Filtered, nil
 		}
 	}
-	w := sink.Write{Item: p.Map(img), Delete: del, Version: r.Version, Ref: ref}
+	w := sink.Write{Item: p.Map(img), Delete: del, Version: r.Version, Ref: ref, Keys: p.Map(r.Keys), Created: r.Created}
+	oldIn := r.Old != nil && !item.IsTombstone(r.Old) && p.Match(r.Old)
+	if oldIn {
+		w.Old = p.Map(r.Old)
+	}
+	switch {
+	case del:
+		w.Event = string(stream.Remove)
+	case r.Event == stream.Insert || (r.Old != nil && !oldIn):
+		w.Event = string(stream.Insert)
+	default:
+		w.Event = string(stream.Modify)
+	}
 	if p.twoWay != nil {
 		w.Origin = p.source
 		w.Clock = img[p.twoWay.VersionAttribute]

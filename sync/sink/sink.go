@@ -2,12 +2,14 @@
 // out-of-order redelivery are harmless: every write carries a version (the source record's
 // sequence number, zero-padded to 40 digits) and a write older than what the store holds is
 // skipped. A delete leaves a tombstone with its version, so a late older insert cannot bring the
-// item back. One file per store: dynamodb.go, postgres.go.
+// item back. One file per store: dynamodb.go, postgres.go; sinks that publish each change as an event
+// instead (events.go: sns.go, sqs.go) carry the version in the event for consumers to compare.
 package sink
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -38,6 +40,17 @@ type Write struct {
 	Fresh bool
 	// Ref identifies the source record in errors and dead letters (shard and sequence number).
 	Ref string
+	// Keys holds the item's key attributes after mapping: event sinks (SNS, SQS) publish them and
+	// keep each key's events in order.
+	Keys item.Item
+	// Old is the item before the change, after mapping, when the stream carried it and it was in
+	// the pipeline's selection; event sinks publish it beside the new image.
+	Old item.Item
+	// Event is what happened from the pipeline's point of view: INSERT (also an item entering its
+	// selection), MODIFY, REMOVE (also an item leaving it) or SNAPSHOT (a backfill's copy).
+	Event string
+	// Created is the record's approximate creation time (zero for a backfill).
+	Created time.Time
 }
 
 // Result counts what a batch did.

@@ -74,8 +74,28 @@ type Options struct {
 	Limit    int // keys listed per category (default 20)
 }
 
+// UnverifiableError refuses a config with pipelines whose sink publishes events (SNS, SQS): a
+// topic or a queue cannot be read back, so there is nothing to compare the source with.
+type UnverifiableError struct {
+	Pipelines []string // "name (sns)"
+}
+
+func (e *UnverifiableError) Error() string {
+	return "verify does not apply to pipelines that publish events (" + strings.Join(e.Pipelines, ", ") +
+		"): a topic or queue cannot be read back; verify the stores the consumers build from the events, or run verify with a config whose pipelines all write stores (dynamodb, postgres)"
+}
+
 // Run verifies every pipeline of cfg.
 func Run(ctx context.Context, cfg *config.Config, opts Options) (*Report, error) {
+	var publishing []string
+	for _, pc := range cfg.Pipelines {
+		if pc.Sink.Publishes() {
+			publishing = append(publishing, pc.Name+" ("+pc.Sink.Kind()+")")
+		}
+	}
+	if len(publishing) > 0 {
+		return nil, &UnverifiableError{Pipelines: publishing}
+	}
 	if opts.Segments <= 0 {
 		opts.Segments = 4
 	}
@@ -105,7 +125,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Report, error)
 		}
 	}()
 	for _, pc := range cfg.Pipelines {
-		s, err := sink.Open(ctx, pc, cfg.Worker.WriteConcurrency, stream.Backoff{})
+		s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{})
 		if err != nil {
 			return nil, fmt.Errorf("pipeline %s: %w", pc.Name, err)
 		}
