@@ -73,6 +73,8 @@ active health checks on the monolith and the service. Everything else goes to th
 	f.StringVar(&o.TokenEnv, "token-env", "CARVE_ADMIN_TOKEN", "environment variable holding the admin token")
 	f.StringVar(&o.HealthPath, "health-path", "/healthz", "health check path on both upstreams")
 	f.IntVar(&o.Weight, "weight", 0, "the service's starting share in percent")
+	f.StringToStringVar(&o.Watermarks, "sync-watermark", nil, "read-your-writes: `UPSTREAM=URL` of the /watermark of the carve sync job feeding that upstream (monolith or the service); repeat for both directions")
+	f.StringVar(&o.RYWSecretEnv, "ryw-secret-env", "CARVE_RYW_KEY", "environment variable holding the read-your-writes cookie key (with --sync-watermark)")
 	f.StringVar(&o.out, "out", "", "write to `FILE` instead of stdout")
 	return c
 }

@@ -201,9 +201,8 @@ const maxUnusableConns = 64
 type fastAttempt struct {
 	ctx      *fasthttp.RequestCtx
 	tunnels  context.Context
-	cookie   []byte     // a Set-Cookie value to add to the response (sticky cookie set here)
-	ryw      *ryw.Guard // a write on a guarded route: its success is recorded in a cookie
-	rywSide  string
+	cookie   []byte    // a Set-Cookie value to add to the response (sticky cookie set here)
+	ryw      ryw.Visit // on a read-your-writes route: what the response's cookie records
 	deadline time.Time
 	upgrade  bool
 	trusted  []netip.Prefix
@@ -244,10 +243,7 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	if st.split.Len() > 1 && status == 0 {
 		side = a.pickSide(lr, st)
 		if g := lr.ryw; g != nil {
-			side = g.Choose(context.Background(), b2s(h.Cookie(g.Cookie)), side, st.names, start)
-			if ryw.IsWrite(b2s(h.Method())) {
-				a.ryw, a.rywSide = g, st.names[side]
-			}
+			side, a.ryw = g.Choose(context.Background(), b2s(h.Cookie(g.Cookie)), side, st.names, start, ryw.IsWrite(b2s(h.Method())))
 		}
 	}
 	switch cl := h.ContentLength(); {
@@ -285,7 +281,7 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 			attempts: attempts, proto: string(h.Protocol()), err: errText, elapsed: elapsed})
 	}
 	a.ctx, a.tunnels, a.trusted, a.cookie, a.deadline = nil, nil, nil, a.cookie[:0], time.Time{}
-	a.ryw, a.rywSide = nil, ""
+	a.ryw = ryw.Visit{}
 	a.body = clientBody{}
 	p.fastAttempts.Put(a)
 }
@@ -543,9 +539,9 @@ func (a *fastAttempt) stripResponse() {
 	if len(a.cookie) > 0 {
 		h.Add("Set-Cookie", b2s(a.cookie))
 	}
-	if a.ryw != nil && a.ctx.Response.StatusCode() < 400 {
-		secure := bytes.EqualFold(a.ctx.Request.Header.Peek("X-Forwarded-Proto"), []byte("https"))
-		h.Add("Set-Cookie", a.ryw.SetCookie(a.rywSide, time.Now(), secure))
+	secure := bytes.EqualFold(a.ctx.Request.Header.Peek("X-Forwarded-Proto"), []byte("https"))
+	if c := a.ryw.SetCookie(a.ctx.Response.StatusCode(), time.Now(), secure); c != "" {
+		h.Add("Set-Cookie", c)
 	}
 }
 

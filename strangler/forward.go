@@ -256,9 +256,8 @@ func recordError(w http.ResponseWriter, _ *http.Request, err error) {
 // forwarding error. It passes flushes and hijacks (WebSocket) through.
 type recorder struct {
 	w http.ResponseWriter
-	// guard and side: a write on a read-your-writes route, recorded in a cookie when it succeeds.
-	guard    *ryw.Guard
-	side     string
+	// ryw: on a read-your-writes route, what the response's cookie records.
+	ryw      ryw.Visit
 	secure   bool
 	status   int
 	bytes    int64
@@ -278,8 +277,8 @@ func (r *recorder) WriteHeader(code int) {
 	}
 	if !r.wrote {
 		r.status, r.wrote = code, true
-		if r.guard != nil && code < 400 {
-			r.w.Header().Add("Set-Cookie", r.guard.SetCookie(r.side, time.Now(), r.secure))
+		if c := r.ryw.SetCookie(code, time.Now(), r.secure); c != "" {
+			r.w.Header().Add("Set-Cookie", c)
 		}
 	}
 	r.w.WriteHeader(code)
@@ -476,10 +475,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if st.split.Len() > 1 && ref == nil {
 		side = p.pickSide(lr, st, w, r)
 		if g := lr.ryw; g != nil {
-			side = g.Choose(r.Context(), cookieValue(r, g.Cookie), side, st.names, start)
-			if ryw.IsWrite(r.Method) {
-				a.rec.guard, a.rec.side, a.rec.secure = g, st.names[side], r.TLS != nil
-			}
+			side, a.rec.ryw = g.Choose(r.Context(), cookieValue(r, g.Cookie), side, st.names, start, ryw.IsWrite(r.Method))
+			a.rec.secure = r.TLS != nil
 		}
 	}
 

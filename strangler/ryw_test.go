@@ -123,12 +123,19 @@ default: monolith
 			if got := do(late, "GET"); got != "monolith" {
 				t.Fatalf("within max_wait the writer read from %s, want monolith", got)
 			}
-			time.Sleep(1100 * time.Millisecond)
+			// It keeps writing: held writes do not restart the wait.
+			for range 4 {
+				time.Sleep(200 * time.Millisecond)
+				if got := do(late, "POST"); got != "monolith" {
+					t.Fatalf("a write within max_wait went to %s, want monolith", got)
+				}
+			}
+			time.Sleep(400 * time.Millisecond)
 			if got := do(late, "GET"); got != "orders" {
-				t.Errorf("past max_wait the writer read from %s, want orders", got)
+				t.Errorf("past max_wait from the first hold the writer read from %s, want orders", got)
 			}
 			metrics := scrape(t, r)
-			for _, want := range []string{`carve_proxy_ryw_held_total{route="orders"} 4`, `carve_proxy_ryw_forced_total{route="orders"} 1`} {
+			for _, want := range []string{`carve_proxy_ryw_held_total{route="orders"} 8`, `carve_proxy_ryw_forced_total{route="orders"} 1`} {
 				if !strings.Contains(metrics, want) {
 					t.Errorf("metrics lack %s", want)
 				}

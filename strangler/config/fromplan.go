@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -28,6 +29,12 @@ type FromPlan struct {
 	HealthPath string
 	// Weight is the new service's starting share in percent, 0–100 (default 0).
 	Weight int
+	// Watermarks, when set, turn on read_your_writes: upstream ("monolith" or the service) →
+	// the /watermark URL of the carve sync job feeding it.
+	Watermarks map[string]string
+	// RYWSecretEnv names the variable holding the read-your-writes cookie key (default
+	// CARVE_RYW_KEY).
+	RYWSecretEnv string
 }
 
 // ErrUnknownService is returned when the plan has no service of the asked name.
@@ -108,12 +115,35 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 	}
 	fmt.Fprintf(&b, "    split: {%s: %d, monolith: %d}\n", q(o.Service), o.Weight, 100-o.Weight)
 	fmt.Fprintf(&b, "    sticky: {cookie: %s}\n", q("carve-"+o.Service))
+	if len(o.Watermarks) > 0 {
+		if err := writeReadYourWrites(&b, o); err != nil {
+			return nil, err
+		}
+	}
 	b.WriteString("default: monolith\n")
 
 	if _, err := Parse("generated", b.Bytes()); err != nil {
 		return nil, fmt.Errorf("the generated config is invalid (a bug in carve plan, or routes in the plan that conflict): %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// writeReadYourWrites writes a route's read_your_writes: users stay on the side of their last
+// write until the sync toward the other side has applied it.
+func writeReadYourWrites(b *bytes.Buffer, o FromPlan) error {
+	env := o.RYWSecretEnv
+	if env == "" {
+		env = "CARVE_RYW_KEY"
+	}
+	var parts []string
+	for _, up := range slices.Sorted(maps.Keys(o.Watermarks)) {
+		if up != "monolith" && up != o.Service {
+			return fmt.Errorf("sync watermark for %q: name an upstream of the route, monolith or %s", up, o.Service)
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", quoteIfNeeded(up), quoteIfNeeded(o.Watermarks[up])))
+	}
+	fmt.Fprintf(b, "    read_your_writes: {secret_env: %s, max_wait: 5s, watermarks: {%s}}\n", quoteIfNeeded(env), strings.Join(parts, ", "))
+	return nil
 }
 
 // RoutePattern is a plan route as a ServeMux pattern: [METHOD ][HOST]/PATH.

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -132,15 +133,19 @@ func IsWrite(method string) bool {
 	return true
 }
 
-// Mark is the cookie value recording a write to side at t.
-func (g *Guard) Mark(side string, t time.Time) string {
-	v := side + "." + strconv.FormatInt(t.UnixMilli(), 10)
+// Mark is the cookie value recording a write to side at t; held, when not zero, is when the
+// user was first kept on that side after the split had moved them (max_wait counts from it).
+func (g *Guard) Mark(side string, t, held time.Time) string {
+	h := int64(0)
+	if !held.IsZero() {
+		h = held.UnixMilli()
+	}
+	v := side + "." + strconv.FormatInt(t.UnixMilli(), 10) + "." + strconv.FormatInt(h, 10)
 	return v + "." + g.sign(v)
 }
 
-// SetCookie is the Set-Cookie header value recording a write to side at t.
-func (g *Guard) SetCookie(side string, t time.Time, secure bool) string {
-	c := &http.Cookie{Name: g.Cookie, Value: g.Mark(side, t), Path: "/", HttpOnly: true,
+func (g *Guard) setCookie(value string, secure bool) string {
+	c := &http.Cookie{Name: g.Cookie, Value: value, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: secure, MaxAge: int((g.MaxWait + time.Minute) / time.Second)}
 	return c.String()
 }
@@ -152,51 +157,82 @@ func (g *Guard) sign(v string) string {
 }
 
 // parse reads a cookie value; ok is false for a missing, malformed or forged one.
-func (g *Guard) parse(v string) (side string, at time.Time, ok bool) {
+func (g *Guard) parse(v string) (side string, at, held time.Time, ok bool) {
 	i := strings.LastIndexByte(v, '.')
 	if i < 0 || !hmac.Equal([]byte(v[i+1:]), []byte(g.sign(v[:i]))) {
-		return "", time.Time{}, false
+		return "", time.Time{}, time.Time{}, false
 	}
-	body := v[:i]
-	j := strings.LastIndexByte(body, '.')
-	if j < 0 {
-		return "", time.Time{}, false
+	f := strings.Split(v[:i], ".")
+	if len(f) < 3 {
+		return "", time.Time{}, time.Time{}, false
 	}
-	ms, err := strconv.ParseInt(body[j+1:], 10, 64)
-	if err != nil {
-		return "", time.Time{}, false
+	n := len(f)
+	atMs, err1 := strconv.ParseInt(f[n-2], 10, 64)
+	heldMs, err2 := strconv.ParseInt(f[n-1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", time.Time{}, time.Time{}, false
 	}
-	return body[:j], time.UnixMilli(ms), true
+	if heldMs != 0 {
+		held = time.UnixMilli(heldMs)
+	}
+	return strings.Join(f[:n-2], "."), time.UnixMilli(atMs), held, true
 }
 
-// Choose returns the side a request goes to: chosen, unless the cookie says the user last
-// wrote to another side that is still behind — then that side (lastWrite). sides names the
-// split's sides by index.
-func (g *Guard) Choose(ctx context.Context, cookie string, chosen int, sides []string, now time.Time) int {
+// Visit is what Choose decided for one request, for the cookie its response sets.
+type Visit struct {
+	g     *Guard
+	write bool
+	side  string // the side the request goes to
+	// held is when the user was first kept on side (zero when the request is not held);
+	// at is their last write's time, kept when a read is held.
+	held, at time.Time
+	markHeld bool // the cookie does not say yet since when the user is held
+}
+
+// Choose returns the side a request goes to — chosen, unless the user's cookie says they last
+// wrote to another side whose write the sync toward chosen has not applied: then that side,
+// for at most MaxWait from the first request so held — and what its response must record.
+// sides names the split's sides by index; write says the request changes state.
+func (g *Guard) Choose(ctx context.Context, cookie string, chosen int, sides []string, now time.Time, write bool) (int, Visit) {
+	v := Visit{g: g, write: write, side: sides[chosen]}
 	if cookie == "" {
-		return chosen
+		return chosen, v
 	}
-	side, at, ok := g.parse(cookie)
+	side, at, held, ok := g.parse(cookie)
 	if !ok || side == sides[chosen] {
-		return chosen
+		return chosen, v
 	}
-	prev := -1
-	for i, s := range sides {
-		if s == side {
-			prev = i
-		}
-	}
+	prev := slices.Index(sides, side)
 	src := g.Sources[sides[chosen]]
 	if prev < 0 || src == nil {
-		return chosen // the side written to left the split, or nothing tells when writes reach the new one
+		return chosen, v // the side written to left the split, or nothing tells when writes reach the new one
 	}
 	if wm, _ := src.Watermark(ctx, now); !wm.Before(at) {
-		return chosen // the sync has applied the write: the new side has it
+		return chosen, v // the sync has applied the write: the new side has it
 	}
-	if now.Sub(at) > g.MaxWait {
+	if !held.IsZero() && now.Sub(held) > g.MaxWait {
 		inc(g.Forced)
-		return chosen
+		return chosen, v
 	}
 	inc(g.Held)
-	return prev
+	v.side, v.at, v.held, v.markHeld = side, at, held, held.IsZero()
+	if v.markHeld {
+		v.held = now
+	}
+	return prev, v
+}
+
+// SetCookie is the Set-Cookie value the response to the request must carry, or "": a
+// successful write records its side and time (and, when it was held, since when); a held
+// request records since when the user is held, once.
+func (v Visit) SetCookie(status int, now time.Time, secure bool) string {
+	switch {
+	case v.g == nil:
+		return ""
+	case v.write && status > 0 && status < 400:
+		return v.g.setCookie(v.g.Mark(v.side, now, v.held), secure)
+	case v.markHeld:
+		return v.g.setCookie(v.g.Mark(v.side, v.at, v.held), secure)
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,9 +15,14 @@ type count struct{ n atomic.Int64 }
 
 func (c *count) Inc() { c.n.Add(1) }
 
+// value extracts the cookie value from a Set-Cookie line.
+func value(setCookie string) string {
+	v, _, _ := strings.Cut(strings.TrimPrefix(setCookie, "c="), ";")
+	return v
+}
+
 func TestChoose(t *testing.T) {
-	var ms atomic.Int64
-	var hits atomic.Int64
+	var ms, hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)
 		fmt.Fprintf(w, `{"watermark_unix_ms": %d}`, ms.Load())
@@ -29,41 +35,62 @@ func TestChoose(t *testing.T) {
 	}
 	g.Held, g.Forced = held, forced
 	sides := []string{"mono", "svc"}
-	t0 := time.UnixMilli(1_700_000_000_000)
-	mark := g.Mark("mono", t0)
 	ctx := context.Background()
+	t0 := time.UnixMilli(1_700_000_000_000)
+
+	// A write on mono records its side and time.
+	_, v := g.Choose(ctx, "", 0, sides, t0, true)
+	mark := value(v.SetCookie(201, t0, false))
+	if !strings.HasPrefix(mark, "mono.") {
+		t.Fatalf("write cookie %q", mark)
+	}
+	if c := v.SetCookie(500, t0, false); c != "" {
+		t.Errorf("a failed write set %q", c)
+	}
+
 	ms.Store(t0.Add(-time.Millisecond).UnixMilli())
-	if got := g.Choose(ctx, mark, 1, sides, t0.Add(10*time.Millisecond)); got != 0 {
-		t.Errorf("watermark behind the write: side %d, want 0 (held)", got)
+	side, v := g.Choose(ctx, mark, 1, sides, t0.Add(10*time.Millisecond), false)
+	if side != 0 {
+		t.Fatalf("watermark behind the write: side %d, want 0 (held)", side)
 	}
-	if got := g.Choose(ctx, mark, 0, sides, t0.Add(20*time.Millisecond)); got != 0 {
-		t.Errorf("already on the side written to: side %d, want 0", got)
+	heldMark := value(v.SetCookie(200, t0.Add(10*time.Millisecond), false))
+	if heldMark == "" || heldMark == mark {
+		t.Fatalf("the first held request must record since when: %q", heldMark)
 	}
+	// Held writes keep the time the hold began: a user writing all the time still moves
+	// after max_wait.
+	side, v = g.Choose(ctx, heldMark, 1, sides, t0.Add(500*time.Millisecond), true)
+	if side != 0 {
+		t.Fatalf("a held write went to %d", side)
+	}
+	w2 := value(v.SetCookie(201, t0.Add(500*time.Millisecond), false))
+	if side, _ := g.Choose(ctx, w2, 1, sides, t0.Add(1200*time.Millisecond), false); side != 1 || forced.n.Load() != 1 {
+		t.Errorf("past max_wait from the first hold: side %d, forced %d; want 1, 1", side, forced.n.Load())
+	}
+
+	// The watermark reaches the write: the user moves. Reads are cached for Refresh.
 	ms.Store(t0.UnixMilli())
-	if got := g.Choose(ctx, mark, 1, sides, t0.Add(50*time.Millisecond)); got != 0 {
-		t.Errorf("a read within Refresh of the last one must reuse it: side %d, want 0", got)
+	hitsBefore := hits.Load()
+	if side, _ := g.Choose(ctx, mark, 1, sides, t0.Add(1250*time.Millisecond), false); side != 0 {
+		t.Errorf("within Refresh of the last read the cached watermark must be used: side %d", side)
 	}
-	if got := g.Choose(ctx, mark, 1, sides, t0.Add(200*time.Millisecond)); got != 1 {
-		t.Errorf("watermark at the write: side %d, want 1", got)
+	if side, _ := g.Choose(ctx, mark, 1, sides, t0.Add(1400*time.Millisecond), false); side != 1 {
+		t.Errorf("watermark at the write: side %d, want 1", side)
 	}
-	if hits.Load() != 2 {
-		t.Errorf("%d watermark reads, want 2 (cached for Refresh)", hits.Load())
+	if hits.Load()-hitsBefore != 1 {
+		t.Errorf("%d watermark reads, want 1", hits.Load()-hitsBefore)
 	}
 	ms.Store(0) // a watermark never goes back
-	if got := g.Choose(ctx, mark, 1, sides, t0.Add(400*time.Millisecond)); got != 1 {
-		t.Errorf("a lower watermark read later must not hold the user again: side %d", got)
+	if side, _ := g.Choose(ctx, mark, 1, sides, t0.Add(1600*time.Millisecond), false); side != 1 {
+		t.Errorf("a lower watermark read later must not hold the user again: side %d", side)
 	}
-	later := g.Mark("mono", t0.Add(time.Minute))
-	if got := g.Choose(ctx, later, 1, sides, t0.Add(time.Minute+2*time.Second)); got != 1 || forced.n.Load() != 1 {
-		t.Errorf("past max_wait: side %d, forced %d; want 1 and 1", got, forced.n.Load())
-	}
-	for _, bad := range []string{"", "mono", "mono.1", "mono.1.abc", later + "0", "svc" + later[4:]} {
-		if got := g.Choose(ctx, bad, 1, sides, t0.Add(time.Minute)); got != 1 {
-			t.Errorf("cookie %q: side %d, want 1 (not believed)", bad, got)
+	for _, bad := range []string{"", "mono", "mono.1", "mono.1.0.abc", mark + "0", "svc" + mark[4:]} {
+		if side, _ := g.Choose(ctx, bad, 1, sides, t0.Add(time.Minute), false); side != 1 {
+			t.Errorf("cookie %q: side %d, want 1 (not believed)", bad, side)
 		}
 	}
-	if held.n.Load() != 2 {
-		t.Errorf("held %d, want 2", held.n.Load())
+	if held.n.Load() != 3 {
+		t.Errorf("held %d, want 3", held.n.Load())
 	}
 	if _, err := NewGuard("c", []byte("short"), time.Second, nil); err == nil {
 		t.Error("a short key was accepted")
