@@ -130,6 +130,7 @@ the monolith's.`,
 	f.StringVar(&o.VersionAttribute, "both-ways", "", "make the pipelines two-way, versioned by `ATTR`")
 	f.BoolVar(&o.Reverse, "reverse", false, "write the service → monolith direction")
 	f.StringVar(&o.MetricsListen, "metrics-listen", "", "Prometheus listener of the job, e.g. 127.0.0.1:9464")
+	f.DurationVar(&o.StreamDelay, "stream-delay", 0, "worker.stream_delay: how long a change may take to show in the stream (default 1s)")
 	f.StringVar(&o.DeadLetterFile, "dead-letter", "", "dead-letter `FILE` (default carve-sync-SERVICE[-reverse].jsonl)")
 	f.StringVar(&o.out, "out", "", "write to `FILE` instead of stdout")
 	return c

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -92,6 +93,9 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 		overlays: map[string]overlay{}, versions: map[string]int64{}}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.getenv == nil {
+		p.getenv = os.Getenv
 	}
 	if p.access == nil {
 		p.access = p.log

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -185,11 +184,7 @@ func (p *Proxy) adminToken(cfg *config.Config) (string, error) {
 	if cfg.Admin.TokenEnv == "" {
 		return "", nil
 	}
-	getenv := p.getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	tok := getenv(cfg.Admin.TokenEnv)
+	tok := p.getenv(cfg.Admin.TokenEnv)
 	if tok == "" {
 		return "", fmt.Errorf("admin token: environment variable %s (admin.token_env) is empty: set it to a secret", cfg.Admin.TokenEnv)
 	}

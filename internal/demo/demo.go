@@ -155,6 +155,9 @@ func (s Summary) Problems() []string {
 		if st.Late > 0 {
 			p = append(p, fmt.Sprintf("step %s: %d writes replicated after the lag bound", st.Name, st.Late))
 		}
+		if st.StaleReads > 0 {
+			p = append(p, fmt.Sprintf("step %s: %d stale reads: users read older data than they wrote", st.Name, st.StaleReads))
+		}
 	}
 	if s.Unreplicated > 0 {
 		p = append(p, fmt.Sprintf("%d writes never reached both tables, e.g. %s", s.Unreplicated, strings.Join(s.UnreplicatedSamples, ", ")))
@@ -240,7 +243,10 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	token := make([]byte, 16)
 	_, _ = rand.Read(token)
 	// The analyser's facts cache stays in the demo's directory, not the user's cache.
-	r.env = []string{"CARVE_ADMIN_TOKEN=" + hex.EncodeToString(token), "CARVE_CACHE_DIR=" + filepath.Join(o.Dir, "carve-cache")}
+	rywKey := make([]byte, 16)
+	_, _ = rand.Read(rywKey)
+	r.env = []string{"CARVE_ADMIN_TOKEN=" + hex.EncodeToString(token), "CARVE_CACHE_DIR=" + filepath.Join(o.Dir, "carve-cache"),
+		"CARVE_RYW_KEY=" + hex.EncodeToString(rywKey)}
 	r.ps = &procs{logDir: filepath.Join(o.Dir, "logs"), env: r.env}
 	var ddb *testenv.DynamoDBLocal
 	defer func() {
@@ -261,7 +267,7 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if err := r.analyse(ctx); err != nil {
 		return r.summary, err
 	}
-	for _, name := range []string{"monolith", "service", "proxy", "admin"} {
+	for _, name := range []string{"monolith", "service", "proxy", "admin", "sync-forward", "sync-reverse"} {
 		p, err := testenv.FreePort()
 		if err != nil {
 			return r.summary, fmt.Errorf("demo: %w", err)
@@ -363,17 +369,27 @@ func (r *run) analyse(ctx context.Context) error {
 	return nil
 }
 
+// streamDelay is the sync jobs' worker.stream_delay here: DynamoDB Local writes a change to its
+// stream with the item, so the 1s margin kept for DynamoDB would only hold users longer.
+const streamDelay = "100ms"
+
 // generate writes the proxy config and both sync configs from the plan and validates them.
 func (r *run) generate(ctx context.Context, endpoint string) error {
 	r.say("\n== carve plan: configs for orders from the plan")
 	plan := r.file("plan.json")
 	cmds := [][]string{
 		{"plan", "strangler", "--plan", plan, "--service", "orders", "--monolith", r.url("monolith"), "--target", r.url("service"),
-			"--listen", fmt.Sprintf("127.0.0.1:%d", r.ports["proxy"]), "--admin", fmt.Sprintf("127.0.0.1:%d", r.ports["admin"]), "--out", r.file("strangler.yaml")},
+			"--listen", fmt.Sprintf("127.0.0.1:%d", r.ports["proxy"]), "--admin", fmt.Sprintf("127.0.0.1:%d", r.ports["admin"]),
+			// Read your writes: a user moved by a weight change stays on the side of their last
+			// write until the sync toward the other side has applied it.
+			"--sync-watermark", "orders=" + r.url("sync-forward") + "/watermark", "--sync-watermark", "monolith=" + r.url("sync-reverse") + "/watermark",
+			"--out", r.file("strangler.yaml")},
 		{"plan", "sync", "--plan", plan, "--service", "orders", "--source-table", "shop", "--region", "us-east-1", "--endpoint", endpoint,
-			"--both-ways", "updated_at", "--dead-letter", r.file("dead-letter-forward.jsonl"), "--out", r.file("sync.yaml")},
+			"--both-ways", "updated_at", "--dead-letter", r.file("dead-letter-forward.jsonl"),
+			"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", r.ports["sync-forward"]), "--stream-delay", streamDelay, "--out", r.file("sync.yaml")},
 		{"plan", "sync", "--plan", plan, "--service", "orders", "--source-table", "shop", "--region", "us-east-1", "--endpoint", endpoint,
-			"--both-ways", "updated_at", "--reverse", "--dead-letter", r.file("dead-letter-reverse.jsonl"), "--out", r.file("sync-back.yaml")},
+			"--both-ways", "updated_at", "--reverse", "--dead-letter", r.file("dead-letter-reverse.jsonl"),
+			"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", r.ports["sync-reverse"]), "--stream-delay", streamDelay, "--out", r.file("sync-back.yaml")},
 		{"proxy", "validate", r.file("strangler.yaml")},
 		{"sync", "validate", "--config", r.file("sync.yaml")},
 		{"sync", "validate", "--config", r.file("sync-back.yaml")},

@@ -48,6 +48,9 @@ func TestMigrationEndToEnd(t *testing.T) {
 		if st.Requests == 0 || st.Placed == 0 {
 			t.Errorf("step %s: %d requests, %d orders placed: no traffic", st.Name, st.Requests, st.Placed)
 		}
+		if st.StaleReads != 0 {
+			t.Errorf("step %s: %d stale reads: a user read older data than they wrote (read_your_writes)", st.Name, st.StaleReads)
+		}
 		if st.Late != 0 || st.LagMax > lagBound {
 			t.Errorf("step %s: %d writes over the lag bound (max %v)", st.Name, st.Late, st.LagMax)
 		}
@@ -63,12 +66,14 @@ func TestMigrationEndToEnd(t *testing.T) {
 		t.Errorf("at 50%%: monolith %d, service %d: want both sides", s.ByMonolith, s.ByService)
 	}
 	for _, name := range []string{"100%", "forward"} {
-		// Requests in flight when the weight changed may still be answered by the monolith.
-		if s := byName[name]; s.ByService < s.Requests*9/10 {
+		// Requests in flight when the weight changed may still be answered by the monolith, and
+		// read_your_writes keeps a user who just wrote there until the sync has the write
+		// (within its stream delay, 100ms here, and a poll).
+		if s := byName[name]; s.ByService < s.Requests*8/10 {
 			t.Errorf("at %s the service answered %d of %d requests", name, s.ByService, s.Requests)
 		}
 	}
-	if s := byName["rollback"]; s.ByMonolith < s.Requests*9/10 {
+	if s := byName["rollback"]; s.ByMonolith < s.Requests*8/10 {
 		t.Errorf("after rollback the monolith answered %d of %d requests", s.ByMonolith, s.Requests)
 	}
 

@@ -80,6 +80,10 @@ type Worker struct {
 	IdleWait Duration `yaml:"idle_wait"`
 	// WriteConcurrency is how many sink requests one batch may have in flight (default 8).
 	WriteConcurrency int `yaml:"write_concurrency"`
+	// StreamDelay bounds how long after a write its change may take to show in the stream
+	// (default 1s): the applied watermark counts a change as applied only that long behind a
+	// read that found the shard's tip (docs/sync.md).
+	StreamDelay Duration `yaml:"stream_delay"`
 }
 
 // Retry is the backoff for failing sink writes.
@@ -356,6 +360,7 @@ func (c *Config) setDefaults() {
 	def(&w.LeaseDuration, 10*time.Second)
 	def(&w.ShardSync, 5*time.Second)
 	def(&w.IdleWait, 500*time.Millisecond)
+	def(&w.StreamDelay, time.Second)
 	if w.BatchSize == 0 {
 		w.BatchSize = 1000
 	}
@@ -464,6 +469,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	if c.Worker.LeaseDuration.Duration < 500*time.Millisecond {
 		e.add("worker.lease_duration", "%s: want at least 500ms", c.Worker.LeaseDuration)
+	}
+	if d := c.Worker.StreamDelay.Duration; d < 0 || d > time.Minute {
+		e.add("worker.stream_delay", "%s: want 0 to 1m", c.Worker.StreamDelay)
 	}
 	if c.Retry.Attempts < 1 {
 		e.add("retry.attempts", "want at least 1")

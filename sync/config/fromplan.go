@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/carve-dev/carve/analyze/plan"
 )
@@ -36,6 +37,8 @@ type FromPlan struct {
 	Reverse bool
 	// MetricsListen is the Prometheus listener of the job (empty: off).
 	MetricsListen string
+	// StreamDelay is worker.stream_delay (0: the default).
+	StreamDelay time.Duration
 	// DeadLetterFile receives poison records (default carve-sync-<service>[-reverse].jsonl).
 	DeadLetterFile string
 }
@@ -127,6 +130,9 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 	fmt.Fprintf(&b, "source: {table: %s%s}\n", q(src), where(o.Region, o.Endpoint))
 	fmt.Fprintf(&b, "checkpoints: {dynamodb: {table: %s}}\n", q(o.CheckpointTable))
 	fmt.Fprintf(&b, "dead_letter: {file: %s}\n", q(o.DeadLetterFile))
+	if o.StreamDelay > 0 {
+		fmt.Fprintf(&b, "worker: {stream_delay: %s}\n", o.StreamDelay)
+	}
 	if o.MetricsListen != "" {
 		fmt.Fprintf(&b, "metrics: {listen: %s}\n", q(o.MetricsListen))
 	}

@@ -201,9 +201,17 @@ type running struct {
 	// none): the lag of a stuck shard grows from it.
 	pending time.Time
 	// appliedSeq and applied are the last record applied to every sink and its creation time;
-	// caughtUp is when the shard last had nothing after it (see watermark).
+	// caughtUp is when the shard last had nothing after it (see watermark); tip is the latest
+	// short page read, waiting for its last record to be applied.
 	appliedSeq        string
 	applied, caughtUp time.Time
+	tip               struct {
+		asOf time.Time
+		seq  string
+	}
+	// streamDelay is worker.stream_delay: a read at the tip proves nothing about changes made
+	// within it before the read.
+	streamDelay time.Duration
 }
 
 // applyDone records that every record up to the one with sequence number seq, created at
@@ -215,20 +223,37 @@ func (r *running) applyDone(seq string, created time.Time) {
 	if created.After(r.applied) {
 		r.applied = created
 	}
+	if !r.tip.asOf.IsZero() && !seqAfter(r.tip.seq, seq) {
+		r.caughtUpAt(r.tip.asOf)
+		r.tip.asOf = time.Time{}
+	}
 }
 
-// streamDelay is how long after a write its change may take to show in the stream: an empty
-// page proves nothing about changes made within streamDelay before it.
-const streamDelay = time.Second
+// caughtUpAt records that every change made streamDelay before asOf is applied.
+func (r *running) caughtUpAt(asOf time.Time) {
+	if at := asOf.Add(-r.streamDelay); at.After(r.caughtUp) {
+		r.caughtUp = at
+	}
+}
 
-// idle records that the shard had no record after last at asOf: when last is applied, every
+// seqAfter reports whether stream sequence number a comes after b (both decimal strings).
+func seqAfter(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a > b
+}
+
+// idle records that the shard had no record after last at asOf: once last is applied, every
 // change made streamDelay before asOf is.
 func (r *running) idle(asOf time.Time, last string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if at := asOf.Add(-streamDelay); last == r.appliedSeq && at.After(r.caughtUp) {
-		r.caughtUp = at
+	if last == "" || !seqAfter(last, r.appliedSeq) {
+		r.caughtUpAt(asOf)
+		return
 	}
+	r.tip.asOf, r.tip.seq = asOf, last
 }
 
 // watermark is the time up to which every change of the shard is applied: the creation time of
@@ -311,7 +336,7 @@ func (j *Job) Run(ctx context.Context) error {
 	balance := func() {
 		finishedAll, err := j.balance(ctx, held, stalled, func(sh stream.Shard, l checkpoint.Lease) {
 			sctx, cancel := context.WithCancelCause(ctx)
-			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l}
+			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l, streamDelay: j.cfg.Worker.StreamDelay.Duration}
 			held[sh.ID] = r
 			j.mark(sh.ID, r)
 			j.m.Leases.Set(float64(len(held)))
@@ -737,6 +762,10 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 	// not keep one: how far it applied is unknown, so nothing is written blind until the shard is
 	// acquired again (by then the mark is kept).
 	legacy := r.get().Hwm == "" && r.get().Checkpoint != ""
+	cp := r.get().Checkpoint
+	r.mu.Lock()
+	r.appliedSeq = cp // applied up to the checkpoint: the watermark starts there
+	r.mu.Unlock()
 	return rd.Read(ctx, r.get().Checkpoint, func(rctx context.Context, b stream.Batch) error {
 		if len(b.Records) > 0 && !b.Records[0].Created.IsZero() {
 			r.setPending(b.Records[0].Created)

@@ -32,8 +32,9 @@ type Reader struct {
 	Backoff  Backoff
 	// OnIteratorRenewed, if set, is told when an expired iterator was renewed (tests, logs).
 	OnIteratorRenewed func()
-	// OnCaughtUp, if set, is told when a page came back empty: the shard held no record after
-	// last (the last sequence number read) when the call was made, at asOf.
+	// OnCaughtUp, if set, is told when a page came back short of Limit (or empty): the shard
+	// held no record after last (the last sequence number read, "" for none) when the call
+	// was made, at asOf.
 	OnCaughtUp func(asOf time.Time, last string)
 }
 
@@ -188,7 +189,8 @@ func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) erro
 			p.b.Records = append(p.b.Records, rec)
 			last = rec.Seq
 		}
-		if len(got.Records) == 0 && r.OnCaughtUp != nil {
+		if len(got.Records) < int(limit) && r.OnCaughtUp != nil {
+			// A page short of the limit holds every record there was when it was asked for.
 			r.OnCaughtUp(asked, last)
 		}
 		it = got.NextShardIterator
