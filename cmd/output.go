@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/carve-dev/carve/internal/atomicfile"
 )
 
 // writeFile writes what write produces to the named file for --out flags. A regular file (or a
@@ -24,31 +26,18 @@ func writeFile(name string, write func(io.Writer) error) error {
 		}
 		return f.Close()
 	}
+	// Say what is wrong with the path the user gave, not with carve's temporary file.
 	dir := filepath.Dir(name)
-	tmp, err := os.CreateTemp(dir, ".carve-*")
-	if err != nil {
-		// Say what is wrong with the path the user gave, not with carve's temporary file.
-		if fi, serr := os.Stat(dir); serr != nil {
-			return inputErr(fmt.Errorf("--out %s: directory %s does not exist: create it or choose another path", name, dir))
-		} else if !fi.IsDir() {
-			return inputErr(fmt.Errorf("--out %s: %s is not a directory", name, dir))
+	if fi, err := os.Stat(dir); err != nil {
+		return inputErr(fmt.Errorf("--out %s: directory %s does not exist: create it or choose another path", name, dir))
+	} else if !fi.IsDir() {
+		return inputErr(fmt.Errorf("--out %s: %s is not a directory", name, dir))
+	}
+	if err := atomicfile.Write(name, 0o644, write); err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			return inputErr(fmt.Errorf("--out %s: cannot write in %s (%w)", name, dir, err))
 		}
-		return inputErr(fmt.Errorf("--out %s: cannot write in %s (%w)", name, dir, errors.Unwrap(err)))
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return err
 	}
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/carve-dev/carve/analyze"
 	"github.com/carve-dev/carve/analyze/plan"
+	"github.com/carve-dev/carve/internal/atomicfile"
 )
 
 // Save writes the session's plan to planPath and its edits as constraints to configPath (when
@@ -27,7 +27,7 @@ func (s *Session) Save(planPath, configPath string) error {
 	if _, err := plan.Read(bytes.NewReader(buf.Bytes())); err != nil {
 		return fmt.Errorf("plan would not read back: %w", err)
 	}
-	if err := writeAtomic(planPath, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(planPath, buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("save plan: %w", err)
 	}
 	if configPath != "" {
@@ -190,7 +190,7 @@ func WriteConstraints(path string, c Constraints, where map[string]string) error
 	if _, err := analyze.ParseConfig(path, out.Bytes()); err != nil {
 		return fmt.Errorf("the constraints would not load, %s is left as it was: %w", path, err)
 	}
-	if err := writeAtomic(path, out.Bytes()); err != nil {
+	if err := atomicfile.WriteBytes(path, out.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("save constraints: %w", err)
 	}
 	return nil
@@ -306,31 +306,4 @@ func mappingValue(m *yaml.Node, key string, kind yaml.Kind) (*yaml.Node, error) 
 	v := &yaml.Node{Kind: kind}
 	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
 	return v, nil
-}
-
-// writeAtomic writes data to a temporary file next to path and renames it over path.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/carve-dev/carve/analyze/facts"
 	"github.com/carve-dev/carve/analyze/load"
+	"github.com/carve-dev/carve/internal/atomicfile"
 
 	"golang.org/x/mod/modfile"
 )
@@ -189,18 +189,7 @@ func (c *FactsCache) Put(key string, f *facts.Facts) error {
 	if err := gob.NewEncoder(&buf).Encode(f); err != nil {
 		return fmt.Errorf("facts cache: encode: %w", err)
 	}
-	tmp, err := os.CreateTemp(c.Dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("facts cache: %w", err)
-	}
-	_, werr := tmp.Write(buf.Bytes())
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("facts cache: write: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(c.Dir, key+".facts")); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteBytes(filepath.Join(c.Dir, key+".facts"), buf.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("facts cache: %w", err)
 	}
 	c.trim()

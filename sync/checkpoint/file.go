@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/carve-dev/carve/internal/atomicfile"
 )
 
 // File keeps leases and checkpoints in a JSON file, rewritten atomically (write, fsync, rename)
@@ -61,24 +62,8 @@ func (f *File) save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), ".carve-sync-*")
-	if err != nil {
-		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return fmt.Errorf("checkpoint file %s: %w", f.path, err)
+	if err := atomicfile.WriteBytes(f.path, b, 0o644); err != nil {
+		return fmt.Errorf("checkpoint file: %w", err)
 	}
 	return nil
 }
