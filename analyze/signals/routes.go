@@ -6,6 +6,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"sort"
 	"strings"
 
 	"github.com/carve-dev/carve/analyze/facts"
@@ -17,11 +18,17 @@ import (
 // SignalRoutes names the routes signal. It produces Facts.Routes, not Deps.
 const SignalRoutes = "routes"
 
-// Routes is the signal "package A serves HTTP route R": every route registered with a constant
+// Routes is the signal "package A serves route R": every route registered with a constant
 // pattern on net/http (http.Handle, http.HandleFunc, (*http.ServeMux).Handle and HandleFunc,
-// with Go 1.22 method and host patterns), chi (Get, Post, ..., Method, MethodFunc, Handle,
-// HandleFunc, under Route, Group, With and Mount prefixes) and gorilla/mux (HandleFunc and
-// Handle with .Methods, Path and PathPrefix routes, PathPrefix(...).Subrouter()).
+// with Go 1.22 method and host patterns), chi, gorilla/mux, gin, echo, Fiber and httprouter
+// (see routers), and every gRPC service registered with a generated RegisterXServer (served
+// under /package.Service/). Handlers built with go-kit's HTTP transport and servers generated
+// by oapi-codegen are read through the router they are registered on.
+//
+// A route's path is the full path: the prefixes of the groups, sub-routers and mounts above it
+// are followed through variables, struct fields, parameters and function results (see
+// routes_flow.go). A prefix that cannot be followed is kept as PrefixUnresolved, and the
+// coverage lists it, instead of being dropped.
 //
 // A pattern that is a parameter of the function registering it (a server's own
 // Route(pattern, h) helper, up to three wrappers deep) is taken from each call of that function,
@@ -30,7 +37,8 @@ const SignalRoutes = "routes"
 // A route belongs to the package of its handler, not of the code that registers it: a method
 // value h.Get belongs to the package declaring h's type, a function to its package,
 // http.HandlerFunc(f) and middleware(f) to f's, a handler built by a constructor call to the
-// constructor's package. The site is the registration.
+// constructor's package, a method of generated code (an oapi-codegen wrapper) to the package of
+// the implementation passed to it. The site is the registration.
 type Routes struct{}
 
 // Name returns SignalRoutes.
@@ -38,46 +46,32 @@ func (Routes) Name() string { return SignalRoutes }
 
 // Doc describes the signal.
 func (Routes) Doc() string {
-	return "HTTP routes (net/http, chi, gorilla/mux), attributed to the package of their handler"
+	return "HTTP routes (net/http, chi, gorilla/mux, gin, echo, Fiber, httprouter) and gRPC services, attributed to the package of their handler"
 }
 
-const (
-	chiPkg     = "github.com/go-chi/chi"
-	gorillaPkg = "github.com/gorilla/mux"
-)
-
-// routerKind returns "net/http", "chi" or "gorilla/mux" for the package of a router method.
-func routerKind(fn *types.Func) string {
-	if fn == nil || fn.Pkg() == nil {
-		return ""
-	}
-	path := fn.Pkg().Path()
-	switch {
-	case path == "net/http":
-		return "net/http"
-	case path == chiPkg || strings.HasPrefix(path, chiPkg+"/"):
-		return "chi"
-	case path == gorillaPkg:
-		return "gorilla/mux"
-	}
-	return ""
-}
-
-var chiMethods = map[string]string{
-	"Get": "GET", "Post": "POST", "Put": "PUT", "Patch": "PATCH", "Delete": "DELETE",
-	"Head": "HEAD", "Options": "OPTIONS", "Connect": "CONNECT", "Trace": "TRACE",
-}
-
-// routeWalk holds the prefixes routers get from where they are mounted.
+// routeWalk holds what the registrations are resolved with.
 type routeWalk struct {
-	m        *load.Module
-	prefixes map[types.Object]string      // router variable → path prefix
-	funcs    map[*types.Func]string       // function → prefix of the router it returns (chi Mount)
-	locals   map[types.Object]*types.Func // router variable → function declaring it
-	methods  map[*ast.CallExpr][]string   // gorilla HandleFunc call → its .Methods(...)
-	params   map[*types.Var]paramRef      // parameter → its function and position
-	calls    map[*types.Func][]callAt     // module function → its static call sites
-	f        *facts.Facts
+	m         *load.Module
+	methods   map[*ast.CallExpr][]string // gorilla HandleFunc call → its .Methods(...)
+	params    map[*types.Var]paramRef    // parameter → its function and position
+	calls     map[*types.Func][]callAt   // module function → its static call sites
+	decls     map[*types.Func]declAt     // module function → its declaration
+	assigns   map[*types.Var][]exprAt    // variable or field → the expressions assigned to it
+	defaults  map[ast.Expr]bool          // values assigned only when the variable is nil
+	scopes    map[*types.Var]scopeAt     // router parameter of a Route/Group function literal
+	mounts    []mountSite
+	mountMemo map[*ast.CallExpr][]prefix
+	visiting  map[*types.Var]bool
+	generated map[string]bool // packages of generated code
+	f         *facts.Facts
+}
+
+// scopeAt is the call whose function literal receives a router parameter, and the index of the
+// call's prefix argument (-1 for none).
+type scopeAt struct {
+	call *ast.CallExpr
+	info *types.Info
+	arg  int
 }
 
 // routeEnv binds the parameters of a function that registers routes on behalf of its callers
@@ -119,19 +113,28 @@ func (env *routeEnv) withOuter(outer *routeEnv) *routeEnv {
 	return &cp
 }
 
-// Collect adds the module's routes to f.Routes.
+// Collect adds the module's routes to f.Routes, and what it recognised and could not read to
+// f.Coverage.
 func (Routes) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	w := &routeWalk{
-		m:        m,
-		prefixes: map[types.Object]string{},
-		funcs:    map[*types.Func]string{},
-		locals:   map[types.Object]*types.Func{},
-		methods:  map[*ast.CallExpr][]string{},
-		params:   map[*types.Var]paramRef{},
-		calls:    map[*types.Func][]callAt{},
-		f:        f,
+		m:         m,
+		methods:   map[*ast.CallExpr][]string{},
+		params:    map[*types.Var]paramRef{},
+		calls:     map[*types.Func][]callAt{},
+		decls:     map[*types.Func]declAt{},
+		assigns:   map[*types.Var][]exprAt{},
+		defaults:  map[ast.Expr]bool{},
+		scopes:    map[*types.Var]scopeAt{},
+		mountMemo: map[*ast.CallExpr][]prefix{},
+		visiting:  map[*types.Var]bool{},
+		generated: map[string]bool{},
+		f:         f,
 	}
-	// Pass 1: prefixes and gorilla methods, so that registration order does not matter.
+	for _, info := range m.Infos() {
+		w.generated[info.Path] = info.Generated
+	}
+	// Pass 1: where values come from, and the mounts, so that registration order does not
+	// matter.
 	m.Each(func(pkg string, p *packages.Package) {
 		info := p.TypesInfo
 		if info == nil {
@@ -141,15 +144,17 @@ func (Routes) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error
 			for _, decl := range file.Decls {
 				encl := enclosingFunc(info, decl)
 				if sig, ok := typeOfFunc(encl); ok {
+					w.decls[encl] = declAt{decl.(*ast.FuncDecl), info}
 					for i := 0; i < sig.Params().Len(); i++ {
 						w.params[sig.Params().At(i)] = paramRef{encl, i}
 					}
 				}
 				ast.Inspect(decl, func(n ast.Node) bool {
-					w.learn(n, info, encl)
+					w.learn(n, info)
 					if call, ok := n.(*ast.CallExpr); ok {
 						if callee := load.CalleeFunc(info, call); callee != nil {
 							if _, own := m.Own(callee.Pkg()); own {
+								callee = callee.Origin()
 								w.calls[callee] = append(w.calls[callee], callAt{call, info, pkg, encl})
 							}
 						}
@@ -179,126 +184,115 @@ func (Routes) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error
 	return ctx.Err()
 }
 
-func (w *routeWalk) learn(n ast.Node, info *types.Info, encl *types.Func) {
+// learn records what node n tells about where values come from: assignments, struct literal
+// fields, the router parameters of Route and Group function literals, mounts, and gorilla's
+// Methods.
+func (w *routeWalk) learn(n ast.Node, info *types.Info) {
+	assign := func(v *types.Var, e ast.Expr) {
+		if v != nil && e != nil {
+			w.assigns[v] = append(w.assigns[v], exprAt{e, info})
+		}
+	}
 	switch x := n.(type) {
+	case *ast.ValueSpec:
+		if len(x.Names) == len(x.Values) {
+			for i, id := range x.Names {
+				v, _ := info.Defs[id].(*types.Var)
+				assign(v, x.Values[i])
+			}
+		}
 	case *ast.AssignStmt:
-		// Router variables declared in a function: a chi router mounted through that
-		// function's result gets the mount prefix. r := s.PathPrefix("/api").Subrouter() gets
-		// its prefix from the chain.
-		for i, l := range x.Lhs {
-			id, ok := l.(*ast.Ident)
-			if !ok {
-				continue
+		if len(x.Lhs) == len(x.Rhs) {
+			for i, l := range x.Lhs {
+				assign(varOf(info, l), x.Rhs[i])
 			}
-			obj := info.Defs[id]
-			if obj == nil {
-				obj = info.Uses[id]
+		}
+	case *ast.CompositeLit:
+		for _, elt := range x.Elts {
+			if kv, ok := elt.(*ast.KeyValueExpr); ok {
+				if key, ok := kv.Key.(*ast.Ident); ok {
+					v, _ := info.Uses[key].(*types.Var)
+					if v != nil && v.IsField() {
+						assign(v, kv.Value)
+					}
+				}
 			}
-			if obj == nil {
-				continue
-			}
-			if encl != nil {
-				w.locals[obj] = encl
-			}
-			if len(x.Lhs) == len(x.Rhs) {
-				if call, ok := ast.Unparen(x.Rhs[i]).(*ast.CallExpr); ok {
-					if fn := load.CalleeFunc(info, call); fn != nil && fn.Name() == "Subrouter" && routerKind(fn) == "gorilla/mux" {
-						w.prefixes[obj] = w.gorillaChain(call, info, nil)
+		}
+	case *ast.IfStmt:
+		// if r == nil { r = chi.NewRouter() }: a default, used only when nothing else is known.
+		b, ok := x.Cond.(*ast.BinaryExpr)
+		if !ok || b.Op != token.EQL {
+			return
+		}
+		if id, ok := ast.Unparen(b.Y).(*ast.Ident); !ok || id.Name != "nil" {
+			return
+		}
+		v := varOf(info, b.X)
+		for _, st := range x.Body.List {
+			if as, ok := st.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
+				for i, l := range as.Lhs {
+					if v != nil && varOf(info, l) == v {
+						w.defaults[as.Rhs[i]] = true
 					}
 				}
 			}
 		}
 	case *ast.CallExpr:
-		fn := load.CalleeFunc(info, x)
-		kind := routerKind(fn)
-		switch {
-		case kind == "chi" && (fn.Name() == "Route" || fn.Name() == "Group"):
-			prefix := w.prefixOf(x, info)
-			argFn := len(x.Args) - 1
-			if fn.Name() == "Route" {
-				if len(x.Args) < 2 {
-					return
-				}
-				p, ok := constString(info, x.Args[0])
-				if !ok {
-					return
-				}
-				prefix = joinPath(prefix, p)
-			}
-			if argFn < 0 {
-				return
-			}
-			lit, ok := ast.Unparen(x.Args[argFn]).(*ast.FuncLit)
-			if !ok || len(lit.Type.Params.List) == 0 || len(lit.Type.Params.List[0].Names) == 0 {
-				return
-			}
-			if obj := info.Defs[lit.Type.Params.List[0].Names[0]]; obj != nil {
-				w.prefixes[obj] = prefix
-			}
-		case kind == "chi" && fn.Name() == "Mount" && len(x.Args) == 2:
-			p, ok := constString(info, x.Args[0])
-			if !ok {
-				return
-			}
-			prefix := joinPath(w.prefixOf(x, info), p)
-			switch h := ast.Unparen(x.Args[1]).(type) {
-			case *ast.Ident:
-				if obj := info.Uses[h]; obj != nil {
-					w.prefixes[obj] = prefix
-				}
-			case *ast.CallExpr:
-				if callee := load.CalleeFunc(info, h); callee != nil {
-					w.funcs[callee] = prefix
-				}
-			}
-		case kind == "gorilla/mux" && fn.Name() == "Methods":
-			sel, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr)
-			if !ok {
-				return
-			}
-			if inner, ok := ast.Unparen(sel.X).(*ast.CallExpr); ok {
-				for _, a := range x.Args {
-					if s, ok := constString(info, a); ok {
-						w.methods[inner] = append(w.methods[inner], strings.ToUpper(s))
-					}
-				}
-			}
-		}
+		w.learnCall(x, info)
 	}
 }
 
-// prefixOf returns the path prefix of the router a method is called on: r.Get(...) with r a
-// chi.Route parameter, or r.With(mw).Get(...).
-func (w *routeWalk) prefixOf(call *ast.CallExpr, info *types.Info) string {
-	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !ok {
-		return ""
+// learnCall records the router scopes and mounts a call makes.
+func (w *routeWalk) learnCall(x *ast.CallExpr, info *types.Info) {
+	fn := load.CalleeFunc(info, x)
+	r := routerOf(fn)
+	if r == nil {
+		return
 	}
-	switch recv := ast.Unparen(sel.X).(type) {
-	case *ast.Ident:
-		obj := info.Uses[recv]
-		if p, ok := w.prefixes[obj]; ok {
-			return p
-		}
-		if fn, ok := w.locals[obj]; ok {
-			return w.funcs[fn]
-		}
-	case *ast.SelectorExpr:
-		if s, ok := info.Selections[recv]; ok {
-			return w.prefixes[s.Obj()]
-		}
-	case *ast.CallExpr:
-		if fn := load.CalleeFunc(info, recv); fn != nil && (fn.Name() == "With" || fn.Name() == "Use") {
-			return w.prefixOf(recv, info)
+	name := fn.Name()
+	if idx, ok := r.scope[name]; ok && isMethod(fn) {
+		for _, a := range x.Args {
+			lit, ok := ast.Unparen(a).(*ast.FuncLit)
+			if !ok || len(lit.Type.Params.List) == 0 || len(lit.Type.Params.List[0].Names) == 0 {
+				continue
+			}
+			if v, ok := info.Defs[lit.Type.Params.List[0].Names[0]].(*types.Var); ok {
+				w.scopes[v] = scopeAt{x, info, idx}
+			}
 		}
 	}
-	return ""
+	if idx, ok := r.mount[name]; ok && isMethod(fn) && len(x.Args) > idx+1 {
+		w.mounts = append(w.mounts, mountSite{call: x, info: info, recv: methodReceiver(info, x), path: x.Args[idx], handler: x.Args[idx+1]})
+	}
+	switch {
+	case r.name == "net/http" && (name == "Handle" || name == "HandleFunc") && len(x.Args) == 2:
+		// mux.Handle("/api/", http.StripPrefix("/api", sub)): sub is served under /api.
+		if strip, ok := ast.Unparen(x.Args[1]).(*ast.CallExpr); ok {
+			if sf := load.CalleeFunc(info, strip); routerKind(sf) == "net/http" && sf.Name() == "StripPrefix" && len(strip.Args) == 2 {
+				w.mounts = append(w.mounts, mountSite{call: x, info: info, recv: methodReceiver(info, x), path: strip.Args[0], handler: strip.Args[1]})
+			}
+		}
+	case r.name == "gorilla/mux" && name == "Methods":
+		sel, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr)
+		if !ok {
+			return
+		}
+		if inner, ok := ast.Unparen(sel.X).(*ast.CallExpr); ok {
+			for _, a := range x.Args {
+				if s, ok := constString(info, a); ok {
+					w.methods[inner] = append(w.methods[inner], strings.ToUpper(s))
+				}
+			}
+		}
+	}
 }
 
 // gorillaChain follows a gorilla/mux chain such as r.PathPrefix("/a").Path("/b").Methods("GET")
-// down to its router, and returns the path it builds; methods collects any Methods(...) seen.
-func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, methods *[]string) string {
+// down to its router, and returns the path it adds and the router expression; methods collects
+// any Methods(...) seen.
+func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, env *routeEnv, methods *[]string) (string, ast.Expr) {
 	var parts []string
+	var recv ast.Expr
 	for {
 		fn := load.CalleeFunc(info, call)
 		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
@@ -308,7 +302,7 @@ func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, methods *
 		switch fn.Name() {
 		case "Path", "PathPrefix":
 			if len(call.Args) == 1 {
-				if s, ok := constString(info, call.Args[0]); ok {
+				if s, ok := w.str(info, call.Args[0], env); ok {
 					parts = append([]string{s}, parts...)
 				}
 			}
@@ -322,8 +316,8 @@ func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, methods *
 			}
 		}
 		inner, ok := ast.Unparen(sel.X).(*ast.CallExpr)
-		if !ok {
-			parts = append([]string{w.prefixOf(call, info)}, parts...)
+		if !ok || routerKind(load.CalleeFunc(info, inner)) != "gorilla/mux" || load.CalleeFunc(info, inner).Name() == "NewRouter" {
+			recv = sel.X
 			break
 		}
 		call = inner
@@ -332,119 +326,192 @@ func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, methods *
 	for _, p := range parts {
 		path = joinPath(path, p)
 	}
-	return path
+	return path, recv
 }
 
-// register records the route registered by call, if it is one.
+// registration is one route call as read, before its prefixes are applied.
+type registration struct {
+	kind    string
+	methods []string
+	pattern string
+	host    string
+	handler ast.Expr
+	recv    ast.Expr // the router the route is registered on; nil: none (http.HandleFunc)
+}
+
+// register records the routes registered by call, if it registers any.
 func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, encl *types.Func, env *routeEnv) {
 	fn := load.CalleeFunc(info, call)
-	kind := routerKind(fn)
-	if kind == "" {
+	if fn == nil || fn.Pkg() == nil {
 		return
 	}
-	str := func(e ast.Expr) (string, bool) { return w.str(info, e, env) }
-	// fail: a pattern or method is not a constant here; if it is a parameter of a function
-	// that registers routes for its callers, each caller gives the constant.
-	fail := func() { w.viaCallers(call, info, encl, env) }
-	name := fn.Name()
-	var method, pattern, host string
-	var handler ast.Expr
-	methods := []string{""}
-	switch kind {
-	case "net/http":
-		if (name != "Handle" && name != "HandleFunc") || len(call.Args) != 2 {
-			return
-		}
-		p, ok := str(call.Args[0])
-		if !ok {
-			fail()
-			return
-		}
-		method, host, pattern = splitServeMuxPattern(p)
-		methods = []string{method}
-		handler = call.Args[1]
-	case "chi":
-		prefix := w.prefixOf(call, info)
-		switch {
-		case chiMethods[name] != "" && len(call.Args) == 2:
-			methods = []string{chiMethods[name]}
-			p, ok := str(call.Args[0])
-			if !ok {
-				fail()
-				return
-			}
-			pattern, handler = joinPath(prefix, p), call.Args[1]
-		case (name == "Method" || name == "MethodFunc") && len(call.Args) == 3:
-			m, ok1 := str(call.Args[0])
-			p, ok2 := str(call.Args[1])
-			if !ok1 || !ok2 {
-				fail()
-				return
-			}
-			methods = []string{strings.ToUpper(m)}
-			pattern, handler = joinPath(prefix, p), call.Args[2]
-		case (name == "Handle" || name == "HandleFunc") && len(call.Args) == 2:
-			p, ok := str(call.Args[0])
-			if !ok {
-				fail()
-				return
-			}
-			pattern, handler = joinPath(prefix, p), call.Args[1]
-		default:
-			return
-		}
-	case "gorilla/mux":
-		if len(call.Args) == 0 {
-			return
-		}
-		sig, _ := fn.Type().(*types.Signature)
-		recvRoute := sig != nil && sig.Recv() != nil && load.NamedOf(sig.Recv().Type()) != nil && load.NamedOf(sig.Recv().Type()).Obj().Name() == "Route"
-		switch {
-		case (name == "HandleFunc" || name == "Handle") && !recvRoute && len(call.Args) == 2:
-			p, ok := str(call.Args[0])
-			if !ok {
-				fail()
-				return
-			}
-			pattern, handler = joinPath(w.prefixOf(call, info), p), call.Args[1]
-		case (name == "HandlerFunc" || name == "Handler") && recvRoute && len(call.Args) == 1:
-			sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-			if !ok {
-				fail()
-				return
-			}
-			inner, ok := ast.Unparen(sel.X).(*ast.CallExpr)
-			if !ok {
-				fail()
-				return
-			}
-			var ms []string
-			pattern = w.gorillaChain(inner, info, &ms)
-			if len(ms) > 0 {
-				methods = ms
-			}
-			handler = call.Args[0]
-		default:
-			return
-		}
-		if ms := w.methods[call]; len(ms) > 0 {
-			methods = ms
-		}
+	if fn.Pkg().Path() == grpcPkg && fn.Name() == "RegisterService" && isMethod(fn) {
+		w.registerGRPC(call, info, pkg, encl, env)
+		return
 	}
-	if pattern == "" && host == "" {
+	r := routerOf(fn)
+	if r == nil {
+		w.unknownRouting(call, info, fn, pkg)
+		return
+	}
+	reg, ok, resolved := w.read(r, fn, call, info, env)
+	if !ok {
+		return
+	}
+	if !resolved {
+		// A pattern or method is not a constant here; if it is a parameter of a function that
+		// registers routes for its callers, each caller gives the constant.
+		before := len(w.f.Routes)
+		w.viaCallers(call, info, encl, env)
+		if env == nil && len(w.f.Routes) == before && !w.generated[pkg] {
+			w.unresolved(call, "the path or method is not a constant carve can follow")
+		}
+		return
+	}
+	if reg.pattern == "" && reg.host == "" && r.name == "net/http" {
 		return
 	}
 	site := w.m.Site(call.Pos())
 	if outer := env.outermost(); outer != nil {
 		pkg, site = outer.caller.pkg, w.m.Site(outer.caller.call.Pos())
 	}
-	target, hname := w.handlerOf(handler, info, pkg, env)
-	for _, m := range methods {
-		w.f.Routes = append(w.f.Routes, facts.RouteDecl{
-			Package: target, Method: m, Pattern: pattern, Host: host, Handler: hname,
-			Router: kind, Site: site,
-		})
+	target, hname := w.handlerOf(reg.handler, info, pkg, env)
+	for _, pf := range w.prefixes(reg.recv, info, env) {
+		pattern := joinPath(pf.path, reg.pattern)
+		if pattern == "" && reg.host == "" {
+			pattern = "/"
+		}
+		if pf.unresolved != "" {
+			w.f.Coverage.Unresolved = append(w.f.Coverage.Unresolved, facts.Unresolved{
+				Kind: facts.KindRouter, Site: site, Call: shortCall(call),
+				Why: "the prefix " + pf.unresolved + " is not a constant carve can follow: " + pattern + " lacks it",
+			})
+		}
+		for _, m := range reg.methods {
+			w.f.Routes = append(w.f.Routes, facts.RouteDecl{
+				Package: target, Method: m, Pattern: pattern, Host: reg.host, Handler: hname,
+				Router: reg.kind, Site: site, PrefixUnresolved: pf.unresolved,
+			})
+			w.f.Coverage.Add(reg.kind, facts.KindRouter, 1)
+		}
 	}
+}
+
+// read reads a route call of router r: ok is false when the call registers no route, resolved
+// false when it does but its path or method is not a constant here.
+func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *types.Info, env *routeEnv) (reg registration, ok, resolved bool) {
+	str := func(e ast.Expr) (string, bool) { return w.str(info, e, env) }
+	name := fn.Name()
+	reg = registration{kind: r.name, methods: []string{""}}
+	switch r.name {
+	case "net/http":
+		if (name != "Handle" && name != "HandleFunc") || len(call.Args) != 2 {
+			return reg, false, false
+		}
+		p, ok := str(call.Args[0])
+		if !ok {
+			return reg, true, false
+		}
+		var method string
+		method, reg.host, reg.pattern = splitServeMuxPattern(p)
+		reg.methods = []string{method}
+		reg.handler, reg.recv = call.Args[1], methodReceiver(info, call)
+		return reg, true, true
+	case "gorilla/mux":
+		return w.readGorilla(fn, call, info, env)
+	}
+	if r.route == nil || !isMethod(fn) || r.receivers != nil && !r.receivers[receiverName(fn)] {
+		return reg, false, false
+	}
+	shape, ok := r.route(name)
+	if !ok {
+		return reg, false, false
+	}
+	h := shape.handler
+	if h == lastArg {
+		h = len(call.Args) - 1
+	}
+	if h < 0 || h >= len(call.Args) || shape.pathArg >= len(call.Args) || shape.methodArg >= len(call.Args) || h <= shape.pathArg {
+		return reg, false, false
+	}
+	if call.Ellipsis.IsValid() && h == len(call.Args)-1 {
+		return reg, false, false // handlers...: no one handler to attribute the route to
+	}
+	if !handlerLike(info.TypeOf(call.Args[h])) {
+		return reg, false, false
+	}
+	reg.handler, reg.recv = call.Args[h], methodReceiver(info, call)
+	if shape.methodArg >= 0 {
+		m, ok := str(call.Args[shape.methodArg])
+		if !ok {
+			return reg, true, false
+		}
+		reg.methods = []string{strings.ToUpper(m)}
+	} else {
+		reg.methods = []string{shape.method}
+	}
+	p, ok := str(call.Args[shape.pathArg])
+	if !ok {
+		return reg, true, false
+	}
+	reg.pattern = p
+	return reg, true, true
+}
+
+// readGorilla reads gorilla/mux's HandleFunc and Handle with .Methods, and Path and PathPrefix
+// routes ending in HandlerFunc or Handler.
+func (w *routeWalk) readGorilla(fn *types.Func, call *ast.CallExpr, info *types.Info, env *routeEnv) (reg registration, ok, resolved bool) {
+	reg = registration{kind: "gorilla/mux", methods: []string{""}}
+	if len(call.Args) == 0 {
+		return reg, false, false
+	}
+	name := fn.Name()
+	recvRoute := receiverName(fn) == "Route"
+	switch {
+	case (name == "HandleFunc" || name == "Handle") && !recvRoute && len(call.Args) == 2:
+		p, ok := w.str(info, call.Args[0], env)
+		if !ok {
+			return reg, true, false
+		}
+		reg.pattern, reg.handler, reg.recv = p, call.Args[1], methodReceiver(info, call)
+	case (name == "HandlerFunc" || name == "Handler") && recvRoute && len(call.Args) == 1:
+		sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+		if !ok {
+			return reg, true, false
+		}
+		inner, ok := ast.Unparen(sel.X).(*ast.CallExpr)
+		if !ok {
+			return reg, true, false
+		}
+		var ms []string
+		reg.pattern, reg.recv = w.gorillaChain(inner, info, env, &ms)
+		if len(ms) > 0 {
+			reg.methods = ms
+		}
+		reg.handler = call.Args[0]
+	default:
+		return reg, false, false
+	}
+	if ms := w.methods[call]; len(ms) > 0 {
+		reg.methods = ms
+	}
+	return reg, true, true
+}
+
+// unresolved records a routing call carve could not read.
+func (w *routeWalk) unresolved(call *ast.CallExpr, why string) {
+	w.f.Coverage.Unresolved = append(w.f.Coverage.Unresolved, facts.Unresolved{
+		Kind: facts.KindRouter, Site: w.m.Site(call.Pos()), Call: shortCall(call), Why: why,
+	})
+}
+
+// shortCall returns the call as written, shortened to a line.
+func shortCall(call *ast.CallExpr) string {
+	s := types.ExprString(call)
+	if len(s) > 100 {
+		s = s[:97] + "..."
+	}
+	return s
 }
 
 // maxWrapperDepth bounds how many functions a registration is followed through.
@@ -452,7 +519,8 @@ const maxWrapperDepth = 3
 
 // viaCallers registers call once per call site of the function whose parameters it needs: the
 // function around the registration first, then, when a caller passes its own parameter on, the
-// caller's function.
+// caller's function. A caller in generated code that nothing calls (oapi-codegen's Handler when
+// the program uses HandlerFromMuxWithBaseURL) registers nothing.
 func (w *routeWalk) viaCallers(call *ast.CallExpr, info *types.Info, encl *types.Func, env *routeEnv) {
 	fn, depth := encl, 0
 	for e := env; e != nil; e = e.parent {
@@ -470,6 +538,9 @@ func (w *routeWalk) viaCallers(call *ast.CallExpr, info *types.Info, encl *types
 	}
 	for _, c := range w.calls[fn] {
 		if c.call.Ellipsis.IsValid() {
+			continue
+		}
+		if c.encl != nil && w.generated[c.pkg] && len(w.calls[c.encl]) == 0 {
 			continue
 		}
 		args := map[*types.Var]ast.Expr{}
@@ -495,20 +566,61 @@ func mentionsParam(n ast.Node, info *types.Info, params map[*types.Var]paramRef,
 }
 
 // str returns the constant string e stands for, following bound parameters to the callers'
-// arguments.
+// arguments, fields of literals bound to parameters, and variables and fields every
+// assignment of which gives the same constant.
 func (w *routeWalk) str(info *types.Info, e ast.Expr, env *routeEnv) (string, bool) {
+	return w.strDepth(info, e, env, 0)
+}
+
+func (w *routeWalk) strDepth(info *types.Info, e ast.Expr, env *routeEnv, depth int) (string, bool) {
+	if e == nil || depth > maxFlowDepth {
+		return "", false
+	}
 	if s, ok := constString(info, e); ok {
 		return s, true
 	}
 	if a, ok := env.arg(info, e); ok {
-		return w.str(env.caller.info, a, env.parent)
+		return w.strDepth(env.caller.info, a, env.parent, depth+1)
 	}
-	if b, ok := ast.Unparen(e).(*ast.BinaryExpr); ok && b.Op == token.ADD {
-		x, okx := w.str(info, b.X, env)
-		y, oky := w.str(info, b.Y, env)
-		return x + y, okx && oky
+	switch x := ast.Unparen(e).(type) {
+	case *ast.BinaryExpr:
+		if x.Op != token.ADD {
+			return "", false
+		}
+		l, okx := w.strDepth(info, x.X, env, depth+1)
+		r, oky := w.strDepth(info, x.Y, env, depth+1)
+		return l + r, okx && oky
+	case *ast.SelectorExpr:
+		if lit, linfo, lenv, ok := w.boundLiteral(x.X, info, env); ok {
+			v, found := literalField(lit, linfo, x.Sel.Name)
+			if !found {
+				return "", true // the zero value
+			}
+			return w.strDepth(linfo, v, lenv, depth+1)
+		}
 	}
-	return "", false
+	v := varOf(info, e)
+	if v == nil || !stringish(v.Type()) || w.visiting[v] {
+		return "", false
+	}
+	if _, isParam := w.params[v]; isParam {
+		return "", false
+	}
+	as := w.assigns[v]
+	if len(as) == 0 {
+		return "", false
+	}
+	w.visiting[v] = true
+	defer delete(w.visiting, v)
+	var val string
+	for i, a := range as {
+		s, ok := w.strDepth(a.info, a.e, nil, depth+1)
+		if !ok || i > 0 && s != val {
+			return "", false
+		}
+		val = s
+	}
+	return val, true
 }
 
 func typeOfFunc(fn *types.Func) (*types.Signature, bool) {
@@ -559,12 +671,43 @@ func constString(info *types.Info, e ast.Expr) (string, bool) {
 // back to the registering package when it cannot tell.
 func (w *routeWalk) handlerOf(e ast.Expr, info *types.Info, registering string, env *routeEnv) (string, string) {
 	if pkg, name, ok := w.handlerTarget(e, info, env, 0); ok {
+		if w.generated[pkg] {
+			if ipkg, iname, ok := w.implOf(e, env); ok {
+				return ipkg, iname
+			}
+		}
 		return pkg, name
 	}
 	if a, ok := env.arg(info, e); ok {
 		return registering, types.ExprString(a)
 	}
 	return registering, types.ExprString(e)
+}
+
+// implOf returns the implementation behind a handler of generated code: for wrapper.FindPets
+// in oapi-codegen's HandlerWithOptions(si, ...), the type of the si the program passed, and its
+// FindPets method. It looks at the interface-typed parameters the registration is bound to,
+// innermost first.
+func (w *routeWalk) implOf(e ast.Expr, env *routeEnv) (string, string, bool) {
+	method := ""
+	if sel, ok := ast.Unparen(e).(*ast.SelectorExpr); ok {
+		method = "." + sel.Sel.Name
+	}
+	for en := env; en != nil; en = en.parent {
+		vars := make([]*types.Var, 0, len(en.args))
+		for v := range en.args {
+			if types.IsInterface(v.Type()) {
+				vars = append(vars, v)
+			}
+		}
+		sort.Slice(vars, func(i, j int) bool { return w.params[vars[i]].idx < w.params[vars[j]].idx })
+		for _, v := range vars {
+			if pkg, name, ok := w.handlerTarget(en.args[v], en.caller.info, en.parent, 0); ok && !w.generated[pkg] {
+				return pkg, name + method, true
+			}
+		}
+	}
+	return "", "", false
 }
 
 func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, depth int) (string, string, bool) {

@@ -99,6 +99,7 @@ func Collect(ctx context.Context, m *load.Module, signals []Signal) (*facts.Fact
 		f.Deps = append(f.Deps, p.Deps...)
 		f.Tables = append(f.Tables, p.Tables...)
 		f.Routes = append(f.Routes, p.Routes...)
+		f.Coverage.Merge(p.Coverage)
 	}
 	for _, s := range signals {
 		f.Signals = append(f.Signals, s.Name())
@@ -109,6 +110,7 @@ func Collect(ctx context.Context, m *load.Module, signals []Signal) (*facts.Fact
 }
 
 func sortFacts(f *facts.Facts) {
+	f.Coverage.Sort()
 	sort.SliceStable(f.Packages, func(i, j int) bool { return f.Packages[i].Path < f.Packages[j].Path })
 	sort.SliceStable(f.Deps, func(i, j int) bool {
 		a, b := f.Deps[i], f.Deps[j]

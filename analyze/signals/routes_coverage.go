@@ -1,0 +1,56 @@
+package signals
+
+import (
+	"go/ast"
+	"go/types"
+	"strings"
+
+	"github.com/carve-dev/carve/analyze/facts"
+)
+
+// routingNames are method names that register routes or route groups in the routers people use.
+var routingNames = map[string]bool{
+	"Handle": true, "HandleFunc": true, "Handler": true, "HandlerFunc": true,
+	"Get": true, "Post": true, "Put": true, "Patch": true, "Delete": true, "Head": true, "Options": true,
+	"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true, "OPTIONS": true,
+	"Any": true, "All": true, "Add": true, "AddRoute": true, "Match": true, "Route": true, "Group": true, "Mount": true,
+}
+
+// unknownRouting records what a call that is not a route of a router carve reads tells the
+// coverage: a use of a library read through another router (go-kit's HTTP transport), a
+// library whose routes carve does not read (go-swagger), or a call that looks like routing on a
+// type of a package carve does not know.
+func (w *routeWalk) unknownRouting(call *ast.CallExpr, info *types.Info, fn *types.Func, pkg string) {
+	path := fn.Pkg().Path()
+	switch {
+	case path == goKitHTTPPkg && fn.Name() == "NewServer":
+		w.f.Coverage.Add("go-kit", facts.KindRouter, 1)
+		return
+	case path == swaggerPkg && (fn.Name() == "NewRoutableContext" || fn.Name() == "NewContext"):
+		w.f.Coverage.Add("go-swagger", facts.KindRouter, 0)
+		w.unresolved(call, "go-swagger serves the routes of its OpenAPI spec; carve does not read them")
+		return
+	}
+	if !isMethod(fn) || !routingNames[fn.Name()] || w.generated[pkg] {
+		return
+	}
+	if _, own := w.m.Own(fn.Pkg()); own || !strings.Contains(strings.Split(path, "/")[0], ".") {
+		return // the module's own methods, and the standard library
+	}
+	// Routing takes a path and a handler: a string argument followed by a function or handler.
+	sawString := false
+	for _, a := range call.Args {
+		t := info.TypeOf(a)
+		if t == nil {
+			continue
+		}
+		if b, ok := t.Underlying().(*types.Basic); ok && b.Info()&types.IsString != 0 {
+			sawString = true
+			continue
+		}
+		if sawString && handlerLike(t) {
+			w.unresolved(call, "looks like routing on "+path+"."+receiverName(fn)+", a router carve does not read")
+			return
+		}
+	}
+}
