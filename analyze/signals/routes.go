@@ -60,6 +60,7 @@ type routeWalk struct {
 	defaults  map[ast.Expr]bool          // values assigned only when the variable is nil
 	scopes    map[*types.Var]scopeAt     // router parameter of a Route/Group function literal
 	mounts    []mountSite
+	serves    []exprAt // handlers given to a server of their own: http.ListenAndServe(addr, h)
 	mountMemo map[*ast.CallExpr][]prefix
 	visiting  map[*types.Var]bool
 	generated map[string]bool // packages of generated code
@@ -214,6 +215,9 @@ func (w *routeWalk) learn(n ast.Node, info *types.Info) {
 					v, _ := info.Uses[key].(*types.Var)
 					if v != nil && v.IsField() {
 						assign(v, kv.Value)
+						if v.Name() == "Handler" && v.Pkg() != nil && v.Pkg().Path() == "net/http" {
+							w.serves = append(w.serves, exprAt{kv.Value, info}) // http.Server{Handler: r}
+						}
 					}
 				}
 			}
@@ -250,6 +254,9 @@ func (w *routeWalk) learnCall(x *ast.CallExpr, info *types.Info) {
 		return
 	}
 	name := fn.Name()
+	if i, ok := serveHandlerArg[name]; ok && r.name == "net/http" && i < len(x.Args) {
+		w.serves = append(w.serves, exprAt{x.Args[i], info})
+	}
 	if idx, ok := r.scope[name]; ok && isMethod(fn) {
 		for _, a := range x.Args {
 			lit, ok := ast.Unparen(a).(*ast.FuncLit)
@@ -264,14 +271,24 @@ func (w *routeWalk) learnCall(x *ast.CallExpr, info *types.Info) {
 	if idx, ok := r.mount[name]; ok && isMethod(fn) && len(x.Args) > idx+1 {
 		w.mounts = append(w.mounts, mountSite{call: x, info: info, recv: methodReceiver(info, x), path: x.Args[idx], handler: x.Args[idx+1]})
 	}
-	switch {
-	case r.name == "net/http" && (name == "Handle" || name == "HandleFunc") && len(x.Args) == 2:
-		// mux.Handle("/api/", http.StripPrefix("/api", sub)): sub is served under /api.
-		if strip, ok := ast.Unparen(x.Args[1]).(*ast.CallExpr); ok {
-			if sf := load.CalleeFunc(info, strip); routerKind(sf) == "net/http" && sf.Name() == "StripPrefix" && len(strip.Args) == 2 {
-				w.mounts = append(w.mounts, mountSite{call: x, info: info, recv: methodReceiver(info, x), path: strip.Args[0], handler: strip.Args[1]})
-			}
+	// mux.Handle("/api/", http.StripPrefix("/api", sub)), r.PathPrefix("/api").Handler(
+	// http.StripPrefix("/api", sub)): sub is served under /api.
+	for _, a := range x.Args {
+		strip, ok := ast.Unparen(a).(*ast.CallExpr)
+		if !ok {
+			continue
 		}
+		if sf := load.CalleeFunc(info, strip); routerKind(sf) == "net/http" && sf.Name() == "StripPrefix" && len(strip.Args) == 2 {
+			recv := methodReceiver(info, x)
+			if r.name == "gorilla/mux" && receiverName(fn) == "Route" {
+				if inner, ok := ast.Unparen(recv).(*ast.CallExpr); ok {
+					_, recv = w.gorillaChain(inner, info, nil, nil)
+				}
+			}
+			w.mounts = append(w.mounts, mountSite{call: x, info: info, recv: recv, path: strip.Args[0], handler: strip.Args[1]})
+		}
+	}
+	switch {
 	case r.name == "gorilla/mux" && name == "Methods":
 		sel, ok := ast.Unparen(x.Fun).(*ast.SelectorExpr)
 		if !ok {
@@ -349,12 +366,15 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 		w.registerGRPC(call, info, pkg, encl, env)
 		return
 	}
-	r := routerOf(fn)
+	r, viaIface := routerOf(fn), false
 	if r == nil {
-		w.unknownRouting(call, info, fn, pkg)
-		return
+		if r = w.ifaceRouter(call, info, fn, env); r == nil {
+			w.unknownRouting(call, info, fn, pkg)
+			return
+		}
+		viaIface = true
 	}
-	reg, ok, resolved := w.read(r, fn, call, info, env)
+	reg, ok, resolved := w.read(r, fn, call, info, env, viaIface)
 	if !ok {
 		return
 	}
@@ -399,7 +419,7 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 
 // read reads a route call of router r: ok is false when the call registers no route, resolved
 // false when it does but its path or method is not a constant here.
-func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *types.Info, env *routeEnv) (reg registration, ok, resolved bool) {
+func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *types.Info, env *routeEnv, viaIface bool) (reg registration, ok, resolved bool) {
 	str := func(e ast.Expr) (string, bool) { return w.str(info, e, env) }
 	name := fn.Name()
 	reg = registration{kind: r.name, methods: []string{""}}
@@ -420,7 +440,7 @@ func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *ty
 	case "gorilla/mux":
 		return w.readGorilla(fn, call, info, env)
 	}
-	if r.route == nil || !isMethod(fn) || r.receivers != nil && !r.receivers[receiverName(fn)] {
+	if r.route == nil || !isMethod(fn) || !viaIface && r.receivers != nil && !r.receivers[receiverName(fn)] {
 		return reg, false, false
 	}
 	shape, ok := r.route(name)
@@ -456,6 +476,31 @@ func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *ty
 	}
 	reg.pattern = p
 	return reg, true, true
+}
+
+// ifaceRouter returns the router library behind a method of one of the module's own interfaces
+// (oapi-codegen's EchoRouter, which *echo.Echo and *echo.Group satisfy) when every router value
+// the receiver can be followed back to was created by that library.
+func (w *routeWalk) ifaceRouter(call *ast.CallExpr, info *types.Info, fn *types.Func, env *routeEnv) *router {
+	if !routingNames[fn.Name()] || !isMethod(fn) {
+		return nil
+	}
+	sig := fn.Type().(*types.Signature)
+	if _, own := w.m.Own(fn.Pkg()); !own || !types.IsInterface(sig.Recv().Type()) {
+		return nil
+	}
+	var found *router
+	for _, s := range w.sources(methodReceiver(info, call), info, env, 0) {
+		if s.rootFn == nil {
+			continue // a caller carve cannot follow; the others tell the library
+		}
+		r := routerOf(s.rootFn)
+		if r == nil || found != nil && found != r {
+			return nil
+		}
+		found = r
+	}
+	return found
 }
 
 // readGorilla reads gorilla/mux's HandleFunc and Handle with .Methods, and Path and PathPrefix
@@ -735,6 +780,14 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 				return pkg, o.Origin().FullName(), true
 			}
 		case *types.Var:
+			// A value of an interface type (grpcServer := transport.NewGRPCServer(...) of type
+			// pb.AddServer) tells nothing by its type: the one value assigned to it does.
+			if types.IsInterface(o.Type()) && len(w.assigns[o]) == 1 {
+				a := w.assigns[o][0]
+				if pkg, name, ok := w.handlerTarget(a.e, a.info, nil, depth+1); ok {
+					return pkg, name, true
+				}
+			}
 			// A handler value of a named type of the module: its type's package.
 			if named := load.NamedOf(o.Type()); named != nil {
 				if pkg, own := w.m.Own(named.Obj().Pkg()); own {

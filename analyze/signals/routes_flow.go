@@ -18,8 +18,9 @@ import (
 // routerSource is where a router expression comes from: a creation call, and the path the
 // derivations between that call and the expression add.
 type routerSource struct {
-	root *ast.CallExpr // nil when the origin could not be followed
-	rel  string
+	root   *ast.CallExpr // nil when the origin could not be followed
+	rootFn *types.Func   // the function root calls
+	rel    string
 	// unresolved is the expression the origin could not be followed through.
 	unresolved string
 }
@@ -108,13 +109,29 @@ func (w *routeWalk) mountPrefixes(root *ast.CallExpr) []prefix {
 			out = append(out, prefix{path: joinPath(base.path, p), unresolved: u})
 		}
 	}
-	if len(out) == 0 {
-		out = []prefix{{}}
+	if len(out) == 0 || w.servedAsIs(root) {
+		out = append(out, prefix{})
 	}
 	out = dedupPrefixes(out)
 	w.mountMemo[root] = out
 	return out
 }
+
+// servedAsIs reports whether the router created by root is also served by a server of its own
+// (http.ListenAndServe(addr, r), http.Server{Handler: r}), besides being mounted.
+func (w *routeWalk) servedAsIs(root *ast.CallExpr) bool {
+	for _, sv := range w.serves {
+		for _, s := range w.sources(sv.e, sv.info, nil, 0) {
+			if s.root == root {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// serveHandlerArg maps the net/http functions serving a handler to the handler's argument.
+var serveHandlerArg = map[string]int{"ListenAndServe": 1, "ListenAndServeTLS": 3, "Serve": 1, "ServeTLS": 1}
 
 // sources follows the router expression e back to its creation calls.
 func (w *routeWalk) sources(e ast.Expr, info *types.Info, env *routeEnv, depth int) []routerSource {
@@ -164,6 +181,9 @@ func (w *routeWalk) varSources(v *types.Var, e ast.Expr, info *types.Info, env *
 	if w.visiting[v] {
 		return nil
 	}
+	if r := routerOfPkg(v.Pkg()); r != nil && v.Parent() == v.Pkg().Scope() {
+		return []routerSource{{}} // a router of the library itself (http.DefaultServeMux): served as it is
+	}
 	w.visiting[v] = true
 	defer delete(w.visiting, v)
 	if sc, ok := w.scopes[v]; ok {
@@ -212,7 +232,7 @@ func (w *routeWalk) callSources(call *ast.CallExpr, info *types.Info, env *route
 	if r := routerOf(fn); r != nil {
 		switch {
 		case !isMethod(fn) && r.roots[fn.Name()]:
-			return []routerSource{{root: call}}
+			return []routerSource{{root: call, rootFn: fn}}
 		case r.name == "net/http" && fn.Name() == "StripPrefix" && len(call.Args) == 2:
 			return w.sources(call.Args[1], info, env, depth+1)
 		case r.name == "gorilla/mux" && fn.Name() == "Subrouter":

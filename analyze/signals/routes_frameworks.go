@@ -147,10 +147,18 @@ const (
 
 // routerOf returns the router library fn belongs to, or nil.
 func routerOf(fn *types.Func) *router {
-	if fn == nil || fn.Pkg() == nil {
+	if fn == nil {
 		return nil
 	}
-	path := fn.Pkg().Path()
+	return routerOfPkg(fn.Pkg())
+}
+
+// routerOfPkg returns the router library pkg belongs to, or nil.
+func routerOfPkg(pkg *types.Package) *router {
+	if pkg == nil {
+		return nil
+	}
+	path := pkg.Path()
 	for i := range routers {
 		for _, p := range routers[i].paths {
 			if path == p || strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) {

@@ -2,6 +2,12 @@ module example.com/kitapp
 
 go 1.26
 
-require github.com/go-kit/kit v0.13.0
+require (
+	example.com/otherrouter v0.0.0
+	github.com/go-kit/kit v0.13.0
+)
 
-replace github.com/go-kit/kit => ./stubs/kit
+replace (
+	example.com/otherrouter => ./stubs/otherrouter
+	github.com/go-kit/kit => ./stubs/kit
+)
