@@ -48,9 +48,18 @@ func (w *routeWalk) unknownRouting(call *ast.CallExpr, info *types.Info, fn *typ
 			sawString = true
 			continue
 		}
-		if sawString && handlerLike(t) {
+		if sawString && takesRequest(t) {
 			w.unresolved(call, "looks like routing on "+path+"."+receiverName(fn)+", a router carve does not read")
 			return
 		}
 	}
+}
+
+// takesRequest reports whether t can handle a request: a function taking at least one
+// argument (a cache loader takes none), or a type with a ServeHTTP method.
+func takesRequest(t types.Type) bool {
+	if sig, ok := t.Underlying().(*types.Signature); ok {
+		return sig.Params().Len() > 0
+	}
+	return handlerLike(t)
 }

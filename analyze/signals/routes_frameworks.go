@@ -105,7 +105,7 @@ var routers = []router{
 		derive: map[string]int{"Group": 0},
 	},
 	{
-		name: "echo", paths: []string{"github.com/labstack/echo/"},
+		name: "echo", paths: []string{"github.com/labstack/echo", "github.com/labstack/echo/"},
 		route: shapes(upperMethods, 1, map[string]routeShape{
 			"Any": {methodArg: -1, pathArg: 0, handler: 1},
 			"Add": {methodArg: 0, pathArg: 1, handler: 2},
@@ -115,7 +115,7 @@ var routers = []router{
 		receivers: map[string]bool{"Echo": true, "Group": true},
 	},
 	{
-		name: "fiber", paths: []string{"github.com/gofiber/fiber/"},
+		name: "fiber", paths: []string{"github.com/gofiber/fiber", "github.com/gofiber/fiber/"},
 		route: shapes(titleMethods, lastArg, map[string]routeShape{
 			"All": {methodArg: -1, pathArg: 0, handler: lastArg},
 			"Add": {methodArg: 0, pathArg: 1, handler: lastArg},

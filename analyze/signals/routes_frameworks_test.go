@@ -210,6 +210,9 @@ func TestRoutesGoKit(t *testing.T) {
 	if !hasUnresolved(f, "cmd/app/main.go", "example.com/otherrouter.Router") {
 		t.Errorf("coverage does not list the call on the unknown router: %+v", f.Coverage.Unresolved)
 	}
+	if len(f.Coverage.Unresolved) != 1 {
+		t.Errorf("coverage lists %d call sites, want the unknown router's only (not the cache's Get): %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
+	}
 	checkGolden(t, "gokit", f)
 }
 

@@ -18,5 +18,6 @@ func main() {
 	other := otherrouter.New()
 	other.GET("/legacy", func(http.ResponseWriter, *http.Request) {})
 	mux.Handle("/legacy", other)
+	_, _ = otherrouter.Cache{}.Get("key", func() (string, error) { return "", nil })
 	_ = http.ListenAndServe(":8080", mux)
 }
