@@ -63,7 +63,6 @@ type routeWalk struct {
 	serves    []exprAt // handlers given to a server of their own: http.ListenAndServe(addr, h)
 	mountMemo map[*ast.CallExpr][]prefix
 	visiting  map[*types.Var]bool
-	generated map[string]bool // packages of generated code
 	f         *facts.Facts
 }
 
@@ -128,11 +127,7 @@ func (Routes) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error
 		scopes:    map[*types.Var]scopeAt{},
 		mountMemo: map[*ast.CallExpr][]prefix{},
 		visiting:  map[*types.Var]bool{},
-		generated: map[string]bool{},
 		f:         f,
-	}
-	for _, info := range m.Infos() {
-		w.generated[info.Path] = info.Generated
 	}
 	// Pass 1: where values come from, and the mounts, so that registration order does not
 	// matter.
@@ -383,7 +378,7 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 		// registers routes for its callers, each caller gives the constant.
 		before := len(w.f.Routes)
 		w.viaCallers(call, info, encl, env)
-		if env == nil && len(w.f.Routes) == before && !w.generated[pkg] {
+		if env == nil && len(w.f.Routes) == before && !w.inGenerated(call.Pos()) {
 			w.unresolved(call, "the path or method is not a constant carve can follow")
 		}
 		return
@@ -392,8 +387,17 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 		return
 	}
 	site := w.m.Site(call.Pos())
+	at, outerFn := call.Pos(), encl
 	if outer := env.outermost(); outer != nil {
 		pkg, site = outer.caller.pkg, w.m.Site(outer.caller.call.Pos())
+		at, outerFn = outer.caller.call.Pos(), outer.caller.encl
+	}
+	if w.inGenerated(at) && outerFn != nil && len(w.calls[outerFn]) > 0 {
+		// Generated code (oapi-codegen's HandlerFromMux) registering for the program: the
+		// route is the program's call, with the program's implementation.
+		if w.viaCallersLift(call, info, encl, env, true) {
+			return
+		}
 	}
 	target, hname := w.handlerOf(reg.handler, info, pkg, env)
 	for _, pf := range w.prefixes(reg.recv, info, env) {
@@ -567,33 +571,64 @@ const maxWrapperDepth = 3
 // caller's function. A caller in generated code that nothing calls (oapi-codegen's Handler when
 // the program uses HandlerFromMuxWithBaseURL) registers nothing.
 func (w *routeWalk) viaCallers(call *ast.CallExpr, info *types.Info, encl *types.Func, env *routeEnv) {
+	w.viaCallersLift(call, info, encl, env, false)
+}
+
+// viaCallersLift is viaCallers; lift goes to the callers even when the registration needs
+// nothing from them (to leave generated code). It reports whether it went to any caller.
+func (w *routeWalk) viaCallersLift(call *ast.CallExpr, info *types.Info, encl *types.Func, env *routeEnv, lift bool) bool {
 	fn, depth := encl, 0
 	for e := env; e != nil; e = e.parent {
 		fn, depth = e.caller.encl, depth+1
 	}
 	if fn == nil || depth >= maxWrapperDepth {
-		return
+		return false
 	}
-	if env == nil && !mentionsParam(call, info, w.params, fn) {
-		return
+	if env == nil && !lift && !mentionsParam(call, info, w.params, fn) {
+		return false
 	}
 	sig, ok := typeOfFunc(fn)
 	if !ok {
-		return
+		return false
 	}
+	went := false
 	for _, c := range w.calls[fn] {
 		if c.call.Ellipsis.IsValid() {
 			continue
 		}
-		if c.encl != nil && w.generated[c.pkg] && len(w.calls[c.encl]) == 0 {
+		if c.encl != nil && w.inGenerated(c.call.Pos()) && len(w.calls[c.encl]) == 0 {
 			continue
 		}
+		went = true
 		args := map[*types.Var]ast.Expr{}
 		for i := 0; i < sig.Params().Len() && i < len(c.call.Args); i++ {
 			args[sig.Params().At(i)] = c.call.Args[i]
 		}
 		w.register(call, info, c.pkg, encl, env.withOuter(&routeEnv{args: args, caller: c}))
 	}
+	return went
+}
+
+// inGenerated reports whether pos is in a file of generated code.
+func (w *routeWalk) inGenerated(pos token.Pos) bool {
+	return w.m.GeneratedAt(pos)
+}
+
+// declaredInGenerated reports whether the function or method e names is declared in generated
+// code.
+func (w *routeWalk) declaredInGenerated(e ast.Expr, info *types.Info) bool {
+	var obj types.Object
+	switch x := ast.Unparen(e).(type) {
+	case *ast.SelectorExpr:
+		if s, ok := info.Selections[x]; ok {
+			obj = s.Obj()
+		} else {
+			obj = info.Uses[x.Sel]
+		}
+	case *ast.Ident:
+		obj = info.Uses[x]
+	}
+	return obj != nil && w.inGenerated(obj.Pos())
 }
 
 // mentionsParam reports whether n names a parameter of fn.
@@ -716,7 +751,7 @@ func constString(info *types.Info, e ast.Expr) (string, bool) {
 // back to the registering package when it cannot tell.
 func (w *routeWalk) handlerOf(e ast.Expr, info *types.Info, registering string, env *routeEnv) (string, string) {
 	if pkg, name, ok := w.handlerTarget(e, info, env, 0); ok {
-		if w.generated[pkg] {
+		if w.declaredInGenerated(e, info) {
 			if ipkg, iname, ok := w.implOf(e, env); ok {
 				return ipkg, iname
 			}
@@ -747,7 +782,7 @@ func (w *routeWalk) implOf(e ast.Expr, env *routeEnv) (string, string, bool) {
 		}
 		sort.Slice(vars, func(i, j int) bool { return w.params[vars[i]].idx < w.params[vars[j]].idx })
 		for _, v := range vars {
-			if pkg, name, ok := w.handlerTarget(en.args[v], en.caller.info, en.parent, 0); ok && !w.generated[pkg] {
+			if pkg, name, ok := w.handlerTarget(en.args[v], en.caller.info, en.parent, 0); ok {
 				return pkg, name + method, true
 			}
 		}
@@ -808,6 +843,15 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 			}
 		}
 		if fn := load.CalleeFunc(info, x); fn != nil {
+			if w.inGenerated(fn.Pos()) {
+				// A generated constructor wrapping the implementation (oapi-codegen's
+				// NewStrictHandler(impl, mw)): the implementation's package.
+				for _, a := range x.Args {
+					if pkg, name, ok := w.handlerTarget(a, info, env, depth+1); ok && !w.declaredInGenerated(a, info) {
+						return pkg, name, true
+					}
+				}
+			}
 			if pkg, own := w.m.Own(fn.Pkg()); own {
 				return pkg, fn.FullName(), true
 			}

@@ -31,7 +31,7 @@ func (w *routeWalk) unknownRouting(call *ast.CallExpr, info *types.Info, fn *typ
 		w.unresolved(call, "go-swagger serves the routes of its OpenAPI spec; carve does not read them")
 		return
 	}
-	if !isMethod(fn) || !routingNames[fn.Name()] || w.generated[pkg] {
+	if !isMethod(fn) || !routingNames[fn.Name()] || w.inGenerated(call.Pos()) {
 		return
 	}
 	if _, own := w.m.Own(fn.Pkg()); own || !strings.Contains(strings.Split(path, "/")[0], ".") {

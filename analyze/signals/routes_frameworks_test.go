@@ -224,8 +224,19 @@ func TestRoutesOpenAPI(t *testing.T) {
 		{"GET", "/api/v3/pets", "pets", "chi"},
 		{"POST", "/api/v3/pets", "pets", "chi"},
 		{"GET", "/api/v3/pets/{id}", "pets", "chi"},
+		// HandlerFromMux(NewStrictHandler(strict.Pets{}, nil), r): no base URL, the strict
+		// implementation behind the generated adapter.
+		{"GET", "/pets", "strict", "chi"},
+		{"POST", "/pets", "strict", "chi"},
+		{"GET", "/pets/{id}", "strict", "chi"},
 	}, nil)
 	for _, r := range f.Routes {
+		if r.Package == "example.com/petstore/strict" {
+			if r.Site.File != "cmd/strict/main.go" {
+				t.Errorf("route %s %s registered at %v, want the program's HandlerFromMux call", r.Method, r.Pattern, r.Site)
+			}
+			continue
+		}
 		if r.Site.File != "cmd/app/main.go" {
 			t.Errorf("route %s %s registered at %v, want the program's HandlerFromMuxWithBaseURL call", r.Method, r.Pattern, r.Site)
 		}

@@ -121,3 +121,33 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 
 	return r
 }
+
+// StrictServerInterface represents all server handlers, with typed requests and responses.
+type StrictServerInterface interface {
+	FindPets(r *http.Request) (int, error)
+	AddPet(r *http.Request) (int, error)
+	FindPetByID(r *http.Request, id int64) (int, error)
+}
+
+type StrictMiddlewareFunc func(f http.HandlerFunc, operationID string) http.HandlerFunc
+
+// NewStrictHandler adapts a StrictServerInterface to a ServerInterface.
+func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareFunc) ServerInterface {
+	return &strictHandler{ssi: ssi, middlewares: middlewares}
+}
+
+type strictHandler struct {
+	ssi         StrictServerInterface
+	middlewares []StrictMiddlewareFunc
+}
+
+// FindPets operation middleware
+func (sh *strictHandler) FindPets(w http.ResponseWriter, r *http.Request) { _, _ = sh.ssi.FindPets(r) }
+
+// AddPet operation middleware
+func (sh *strictHandler) AddPet(w http.ResponseWriter, r *http.Request) { _, _ = sh.ssi.AddPet(r) }
+
+// FindPetByID operation middleware
+func (sh *strictHandler) FindPetByID(w http.ResponseWriter, r *http.Request, id int64) {
+	_, _ = sh.ssi.FindPetByID(r, id)
+}
