@@ -184,39 +184,13 @@ func (Routes) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error
 // fields, the router parameters of Route and Group function literals, mounts, and gorilla's
 // Methods.
 func (w *routeWalk) learn(n ast.Node, info *types.Info) {
-	assign := func(v *types.Var, e ast.Expr) {
-		if v != nil && e != nil {
-			w.assigns[v] = append(w.assigns[v], exprAt{e, info})
+	eachAssign(n, info, func(v *types.Var, e ast.Expr) {
+		w.assigns[v] = append(w.assigns[v], exprAt{e, info})
+		if v.IsField() && v.Name() == "Handler" && v.Pkg() != nil && v.Pkg().Path() == "net/http" {
+			w.serves = append(w.serves, exprAt{e, info}) // http.Server{Handler: r}
 		}
-	}
+	})
 	switch x := n.(type) {
-	case *ast.ValueSpec:
-		if len(x.Names) == len(x.Values) {
-			for i, id := range x.Names {
-				v, _ := info.Defs[id].(*types.Var)
-				assign(v, x.Values[i])
-			}
-		}
-	case *ast.AssignStmt:
-		if len(x.Lhs) == len(x.Rhs) {
-			for i, l := range x.Lhs {
-				assign(varOf(info, l), x.Rhs[i])
-			}
-		}
-	case *ast.CompositeLit:
-		for _, elt := range x.Elts {
-			if kv, ok := elt.(*ast.KeyValueExpr); ok {
-				if key, ok := kv.Key.(*ast.Ident); ok {
-					v, _ := info.Uses[key].(*types.Var)
-					if v != nil && v.IsField() {
-						assign(v, kv.Value)
-						if v.Name() == "Handler" && v.Pkg() != nil && v.Pkg().Path() == "net/http" {
-							w.serves = append(w.serves, exprAt{kv.Value, info}) // http.Server{Handler: r}
-						}
-					}
-				}
-			}
-		}
 	case *ast.IfStmt:
 		// if r == nil { r = chi.NewRouter() }: a default, used only when nothing else is known.
 		b, ok := x.Cond.(*ast.BinaryExpr)

@@ -115,153 +115,159 @@ func checkFramework(t *testing.T, f *facts.Facts, name, kind string, uses int) {
 	t.Errorf("coverage: %s (%s) not listed: %+v", name, kind, f.Coverage.Frameworks)
 }
 
-func TestRoutesChi(t *testing.T) {
-	f := loadFramework(t, "chi")
-	checkRoutes(t, f, "example.com/chiapp", []wantRoute{
-		// Mount of a sub-router built in another package, under a Route and a constant.
-		{"POST", "/booking/v1/cargos/", "booking", "chi"},
-		{"GET", "/booking/v1/cargos/", "booking", "chi"},
-		{"GET", "/booking/v1/cargos/{trackingID}/", "booking", "chi"},
-		{"POST", "/booking/v1/cargos/{trackingID}/change_destination", "booking", "chi"},
-		{"GET", "/booking/v1/locations", "booking", "chi"},
-		// Group adds no prefix.
-		{"GET", "/healthz", "cmd/app", "chi"},
-		// A prefix through a local variable, routes through a helper's router parameter.
-		{"GET", "/tracking/cargos/{id}", "tracking", "chi"},
-		// A router held in a struct field, mounted through the field.
-		{"PUT", "/platform/flags/{name}", "platform", "chi"},
-		// A prefix known at run time only: kept unresolved.
-		{"GET", "/stats", "cmd/app", "chi"},
-	}, map[string]string{"/stats": `os.Getenv("ADMIN_PREFIX")`})
-	checkFramework(t, f, "chi", facts.KindRouter, 9)
-	if !hasUnresolved(f, "cmd/app/main.go", "ADMIN_PREFIX") {
-		t.Errorf("coverage does not list the unresolved prefix: %+v", f.Coverage.Unresolved)
-	}
-	checkGolden(t, "chi", f)
-}
-
-func TestRoutesGin(t *testing.T) {
-	f := loadFramework(t, "gin")
-	checkRoutes(t, f, "example.com/ginapp", []wantRoute{
-		{"GET", "/ping", "cmd/app", "gin"},
-		{"DELETE", "/cache", "cmd/app", "gin"},
-		// A nested group passed to another package.
-		{"GET", "/api/v1/orders", "orders", "gin"},
-		{"POST", "/api/v1/orders/", "orders", "gin"},
-		{"GET", "/api/v1/orders/:id", "orders", "gin"},
-	}, nil)
-	checkFramework(t, f, "gin", facts.KindRouter, 5)
-	checkGolden(t, "gin", f)
-}
-
-func TestRoutesEcho(t *testing.T) {
-	f := loadFramework(t, "echo")
-	checkRoutes(t, f, "example.com/echoapp", []wantRoute{
-		{"GET", "/health", "cmd/app", "echo"},
-		{"PUT", "/settings", "cmd/app", "echo"},
-		{"GET", "/api/orders", "orders", "echo"},
-		{"POST", "/api/orders/:id/cancel", "orders", "echo"},
-		// oapi-codegen's echo server: through the generated EchoRouter interface, on a group,
-		// with a base URL; the route belongs to the implementation.
-		{"GET", "/billing/v1/invoices", "billing", "echo"},
-	}, nil)
-	checkFramework(t, f, "echo", facts.KindRouter, 5)
-	checkGolden(t, "echo", f)
-}
-
-func TestRoutesFiber(t *testing.T) {
-	f := loadFramework(t, "fiber")
-	checkRoutes(t, f, "example.com/fiberapp", []wantRoute{
-		{"GET", "/health", "cmd/app", "fiber"},
-		// Groups passed through the fiber.Router interface to another package.
-		{"GET", "/api/v2/orders/", "orders", "fiber"},
-		{"POST", "/api/v2/orders/:id/pay", "orders", "fiber"},
-		{"PATCH", "/api/v2/orders/:id", "orders", "fiber"},
-	}, nil)
-	checkFramework(t, f, "fiber", facts.KindRouter, 4)
-	checkGolden(t, "fiber", f)
-}
-
-func TestRoutesHTTPRouter(t *testing.T) {
-	f := loadFramework(t, "httprouter")
-	checkRoutes(t, f, "example.com/httprouterapp", []wantRoute{
-		// Mounted with http.StripPrefix("/api", router).
-		{"GET", "/api/users/:id", "users", "httprouter"},
-		{"DELETE", "/api/users/:id", "users", "httprouter"},
-		{"POST", "/api/users", "users", "httprouter"},
-		// The mount itself is a ServeMux route of the main package.
-		{"", "/api/", "cmd/app", "net/http"},
-	}, nil)
-	checkFramework(t, f, "httprouter", facts.KindRouter, 3)
-	checkGolden(t, "httprouter", f)
-}
-
-func TestRoutesGoKit(t *testing.T) {
-	f := loadFramework(t, "gokit")
-	checkRoutes(t, f, "example.com/kitapp", []wantRoute{
-		// The transport wraps the endpoint: the route belongs to the endpoint's package.
-		{"POST", "/profiles", "profile", "net/http"},
-		{"GET", "/profiles/{id}", "profile", "net/http"},
-		{"", "/legacy", "cmd/app", "net/http"},
-	}, nil)
-	checkFramework(t, f, "go-kit", facts.KindRouter, 2)
-	// A router carve does not read: its routing call is listed as not read, its mount is a
-	// route of the main package.
-	if !hasUnresolved(f, "cmd/app/main.go", "example.com/otherrouter.Router") {
-		t.Errorf("coverage does not list the call on the unknown router: %+v", f.Coverage.Unresolved)
-	}
-	if len(f.Coverage.Unresolved) != 1 {
-		t.Errorf("coverage lists %d call sites, want the unknown router's only (not the cache's Get): %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
-	}
-	checkGolden(t, "gokit", f)
-}
-
-func TestRoutesOpenAPI(t *testing.T) {
-	f := loadFramework(t, "oapi")
-	checkRoutes(t, f, "example.com/petstore", []wantRoute{
-		// HandlerFromMuxWithBaseURL(&pets.Store{}, r, baseURL): the base URL on every route,
-		// the routes belong to the implementation, not to the generated wrapper.
-		{"GET", "/api/v3/pets", "pets", "chi"},
-		{"POST", "/api/v3/pets", "pets", "chi"},
-		{"GET", "/api/v3/pets/{id}", "pets", "chi"},
-		// HandlerFromMux(NewStrictHandler(strict.Pets{}, nil), r): no base URL, the strict
-		// implementation behind the generated adapter.
-		{"GET", "/pets", "strict", "chi"},
-		{"POST", "/pets", "strict", "chi"},
-		{"GET", "/pets/{id}", "strict", "chi"},
-	}, nil)
-	for _, r := range f.Routes {
-		if r.Package == "example.com/petstore/strict" {
-			if r.Site.File != "cmd/strict/main.go" {
-				t.Errorf("route %s %s registered at %v, want the program's HandlerFromMux call", r.Method, r.Pattern, r.Site)
+// TestRoutesFrameworks loads each framework fixture (a module requiring the real library) and
+// checks every route's method, full path, package and router, the coverage's count for the
+// framework, and the golden file of routes and coverage.
+func TestRoutesFrameworks(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, module string
+		routes          []wantRoute
+		unresolved      map[string]string // pattern → prefix expression, for routes that keep one
+		framework, kind string
+		uses            int
+		extra           func(t *testing.T, f *facts.Facts)
+	}{
+		{
+			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 9,
+			routes: []wantRoute{
+				// Mount of a sub-router built in another package, under a Route and a constant.
+				{"POST", "/booking/v1/cargos/", "booking", "chi"},
+				{"GET", "/booking/v1/cargos/", "booking", "chi"},
+				{"GET", "/booking/v1/cargos/{trackingID}/", "booking", "chi"},
+				{"POST", "/booking/v1/cargos/{trackingID}/change_destination", "booking", "chi"},
+				{"GET", "/booking/v1/locations", "booking", "chi"},
+				// Group adds no prefix.
+				{"GET", "/healthz", "cmd/app", "chi"},
+				// A prefix through a local variable, routes through a helper's router parameter.
+				{"GET", "/tracking/cargos/{id}", "tracking", "chi"},
+				// A router held in a struct field, mounted through the field.
+				{"PUT", "/platform/flags/{name}", "platform", "chi"},
+				// A prefix known at run time only: kept unresolved.
+				{"GET", "/stats", "cmd/app", "chi"},
+			},
+			unresolved: map[string]string{"/stats": `os.Getenv("ADMIN_PREFIX")`},
+			extra: func(t *testing.T, f *facts.Facts) {
+				if !hasUnresolved(f, "cmd/app/main.go", "ADMIN_PREFIX") {
+					t.Errorf("coverage does not list the unresolved prefix: %+v", f.Coverage.Unresolved)
+				}
+			},
+		},
+		{
+			fixture: "gin", module: "example.com/ginapp", framework: "gin", kind: facts.KindRouter, uses: 5,
+			routes: []wantRoute{
+				{"GET", "/ping", "cmd/app", "gin"},
+				{"DELETE", "/cache", "cmd/app", "gin"},
+				// A nested group passed to another package.
+				{"GET", "/api/v1/orders", "orders", "gin"},
+				{"POST", "/api/v1/orders/", "orders", "gin"},
+				{"GET", "/api/v1/orders/:id", "orders", "gin"},
+			},
+		},
+		{
+			fixture: "echo", module: "example.com/echoapp", framework: "echo", kind: facts.KindRouter, uses: 5,
+			routes: []wantRoute{
+				{"GET", "/health", "cmd/app", "echo"},
+				{"PUT", "/settings", "cmd/app", "echo"},
+				{"GET", "/api/orders", "orders", "echo"},
+				{"POST", "/api/orders/:id/cancel", "orders", "echo"},
+				// oapi-codegen's echo server: through the generated EchoRouter interface, on a
+				// group, with a base URL; the route belongs to the implementation.
+				{"GET", "/billing/v1/invoices", "billing", "echo"},
+			},
+		},
+		{
+			fixture: "fiber", module: "example.com/fiberapp", framework: "fiber", kind: facts.KindRouter, uses: 4,
+			routes: []wantRoute{
+				{"GET", "/health", "cmd/app", "fiber"},
+				// Groups passed through the fiber.Router interface to another package.
+				{"GET", "/api/v2/orders/", "orders", "fiber"},
+				{"POST", "/api/v2/orders/:id/pay", "orders", "fiber"},
+				{"PATCH", "/api/v2/orders/:id", "orders", "fiber"},
+			},
+		},
+		{
+			fixture: "httprouter", module: "example.com/httprouterapp", framework: "httprouter", kind: facts.KindRouter, uses: 3,
+			routes: []wantRoute{
+				// Mounted with http.StripPrefix("/api", router).
+				{"GET", "/api/users/:id", "users", "httprouter"},
+				{"DELETE", "/api/users/:id", "users", "httprouter"},
+				{"POST", "/api/users", "users", "httprouter"},
+				// The mount itself is a ServeMux route of the main package.
+				{"", "/api/", "cmd/app", "net/http"},
+			},
+		},
+		{
+			fixture: "gokit", module: "example.com/kitapp", framework: "go-kit", kind: facts.KindRouter, uses: 2,
+			routes: []wantRoute{
+				// The transport wraps the endpoint: the route belongs to the endpoint's package.
+				{"POST", "/profiles", "profile", "net/http"},
+				{"GET", "/profiles/{id}", "profile", "net/http"},
+				{"", "/legacy", "cmd/app", "net/http"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				// A router carve does not read: its routing call is listed as not read, its
+				// mount is a route of the main package; a cache's Get with a loader is not.
+				if !hasUnresolved(f, "cmd/app/main.go", "example.com/otherrouter.Router") {
+					t.Errorf("coverage does not list the call on the unknown router: %+v", f.Coverage.Unresolved)
+				}
+				if len(f.Coverage.Unresolved) != 1 {
+					t.Errorf("coverage lists %d call sites, want the unknown router's only: %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
+				}
+			},
+		},
+		{
+			fixture: "oapi", module: "example.com/petstore", framework: "chi", kind: facts.KindRouter, uses: 6,
+			routes: []wantRoute{
+				// HandlerFromMuxWithBaseURL(&pets.Store{}, r, baseURL): the base URL on every
+				// route, the routes belong to the implementation, not to the generated wrapper.
+				{"GET", "/api/v3/pets", "pets", "chi"},
+				{"POST", "/api/v3/pets", "pets", "chi"},
+				{"GET", "/api/v3/pets/{id}", "pets", "chi"},
+				// HandlerFromMux(NewStrictHandler(strict.Pets{}, nil), r): no base URL, the
+				// strict implementation behind the generated adapter.
+				{"GET", "/pets", "strict", "chi"},
+				{"POST", "/pets", "strict", "chi"},
+				{"GET", "/pets/{id}", "strict", "chi"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				for _, r := range f.Routes {
+					want := map[string]string{"example.com/petstore/strict": "cmd/strict/main.go", "example.com/petstore/pets": "cmd/app/main.go"}[r.Package]
+					if r.Site.File != want {
+						t.Errorf("route %s %s registered at %v, want the program's call in %s", r.Method, r.Pattern, r.Site, want)
+					}
+					if r.Pattern == "/api/v3/pets/{id}" && r.Handler != "example.com/petstore/pets.Store.FindPetByID" {
+						t.Errorf("route %s: handler %s, want the Store's FindPetByID", r.Pattern, r.Handler)
+					}
+				}
+			},
+		},
+		{
+			fixture: "grpc", module: "example.com/grpcapp", framework: "grpc", kind: facts.KindGRPC, uses: 2,
+			routes: []wantRoute{
+				// The ServiceName of the generated descriptor.
+				{"", "/helloworld.v1.Greeter/", "greeter", "grpc"},
+				// No literal descriptor: the generated package and RegisterHealthServer's name.
+				{"", "/greeterpb.Health/", "greeter", "grpc"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				for _, r := range f.Routes {
+					if r.Site.File != "cmd/server/main.go" {
+						t.Errorf("gRPC service %s registered at %v, want the program's RegisterXServer call", r.Pattern, r.Site)
+					}
+				}
+			},
+		},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			f := loadFramework(t, tc.fixture)
+			checkRoutes(t, f, tc.module, tc.routes, tc.unresolved)
+			checkFramework(t, f, tc.framework, tc.kind, tc.uses)
+			if tc.extra != nil {
+				tc.extra(t, f)
 			}
-			continue
-		}
-		if r.Site.File != "cmd/app/main.go" {
-			t.Errorf("route %s %s registered at %v, want the program's HandlerFromMuxWithBaseURL call", r.Method, r.Pattern, r.Site)
-		}
-		if r.Pattern == "/api/v3/pets/{id}" && r.Handler != "example.com/petstore/pets.Store.FindPetByID" {
-			t.Errorf("route %s: handler %s, want the Store's FindPetByID", r.Pattern, r.Handler)
-		}
+			checkGolden(t, tc.fixture, f)
+		})
 	}
-	checkGolden(t, "oapi", f)
-}
-
-func TestRoutesGRPC(t *testing.T) {
-	f := loadFramework(t, "grpc")
-	checkRoutes(t, f, "example.com/grpcapp", []wantRoute{
-		// The ServiceName of the generated descriptor.
-		{"", "/helloworld.v1.Greeter/", "greeter", "grpc"},
-		// No literal descriptor: the generated package and RegisterHealthServer's name.
-		{"", "/greeterpb.Health/", "greeter", "grpc"},
-	}, nil)
-	checkFramework(t, f, "grpc", facts.KindGRPC, 2)
-	for _, r := range f.Routes {
-		if r.Site.File != "cmd/server/main.go" {
-			t.Errorf("gRPC service %s registered at %v, want the program's RegisterXServer call", r.Pattern, r.Site)
-		}
-	}
-	checkGolden(t, "grpc", f)
 }
 
 func hasUnresolved(f *facts.Facts, file, text string) bool {
