@@ -128,7 +128,7 @@ func TestRoutesFrameworks(t *testing.T) {
 		extra           func(t *testing.T, f *facts.Facts)
 	}{
 		{
-			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 9,
+			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 10,
 			routes: []wantRoute{
 				// Mount of a sub-router built in another package, under a Route and a constant.
 				{"POST", "/booking/v1/cargos/", "booking", "chi"},
@@ -142,6 +142,8 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"GET", "/tracking/cargos/{id}", "tracking", "chi"},
 				// A router held in a struct field, mounted through the field.
 				{"PUT", "/platform/flags/{name}", "platform", "chi"},
+				// A handler type mounted whole, whose ServeHTTP passes on to its router field.
+				{"GET", "/reports/daily", "reports", "chi"},
 				// A prefix known at run time only: kept unresolved.
 				{"GET", "/stats", "cmd/app", "chi"},
 			},

@@ -11,6 +11,7 @@ import (
 
 	"example.com/chiapp/booking"
 	"example.com/chiapp/platform"
+	"example.com/chiapp/reports"
 	"example.com/chiapp/tracking"
 )
 
@@ -31,6 +32,8 @@ func main() {
 	api := &platform.Server{Router: chi.NewRouter()}
 	api.Register()
 	r.Mount("/platform", api.Router) // a sub-router held in a struct field
+
+	r.Mount("/reports", reports.New()) // a handler type whose ServeHTTP is its router's
 
 	admin := chi.NewRouter()
 	admin.Get("/stats", health)
