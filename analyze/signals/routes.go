@@ -215,6 +215,37 @@ func (w *routeWalk) learn(n ast.Node, info *types.Info) {
 	}
 }
 
+// routerParam returns the router parameter of the function a Route or Group call is given: a
+// function literal, or a function or method of the module (r.Route("/users", users.Routes)).
+func (w *routeWalk) routerParam(a ast.Expr, info *types.Info) *types.Var {
+	switch x := ast.Unparen(a).(type) {
+	case *ast.FuncLit:
+		if len(x.Type.Params.List) > 0 && len(x.Type.Params.List[0].Names) > 0 {
+			v, _ := info.Defs[x.Type.Params.List[0].Names[0]].(*types.Var)
+			return v
+		}
+	case *ast.Ident, *ast.SelectorExpr:
+		var obj types.Object
+		if sel, ok := x.(*ast.SelectorExpr); ok {
+			if s, ok := info.Selections[sel]; ok {
+				obj = s.Obj()
+			} else {
+				obj = info.Uses[sel.Sel]
+			}
+		} else {
+			obj = info.Uses[x.(*ast.Ident)]
+		}
+		if fn, ok := obj.(*types.Func); ok {
+			if sig, ok := fn.Origin().Type().(*types.Signature); ok && sig.Params().Len() > 0 {
+				if _, own := w.m.Own(fn.Pkg()); own {
+					return sig.Params().At(0)
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // learnCall records the router scopes and mounts a call makes.
 func (w *routeWalk) learnCall(x *ast.CallExpr, info *types.Info) {
 	fn := load.CalleeFunc(info, x)
@@ -228,11 +259,7 @@ func (w *routeWalk) learnCall(x *ast.CallExpr, info *types.Info) {
 	}
 	if idx, ok := r.scope[name]; ok && isMethod(fn) {
 		for _, a := range x.Args {
-			lit, ok := ast.Unparen(a).(*ast.FuncLit)
-			if !ok || len(lit.Type.Params.List) == 0 || len(lit.Type.Params.List[0].Names) == 0 {
-				continue
-			}
-			if v, ok := info.Defs[lit.Type.Params.List[0].Names[0]].(*types.Var); ok {
+			if v := w.routerParam(a, info); v != nil {
 				w.scopes[v] = scopeAt{x, info, idx}
 			}
 		}

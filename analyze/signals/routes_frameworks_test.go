@@ -128,7 +128,7 @@ func TestRoutesFrameworks(t *testing.T) {
 		extra           func(t *testing.T, f *facts.Facts)
 	}{
 		{
-			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 10,
+			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 11,
 			routes: []wantRoute{
 				// Mount of a sub-router built in another package, under a Route and a constant.
 				{"POST", "/booking/v1/cargos/", "booking", "chi"},
@@ -140,6 +140,8 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"GET", "/healthz", "cmd/app", "chi"},
 				// A prefix through a local variable, routes through a helper's router parameter.
 				{"GET", "/tracking/cargos/{id}", "tracking", "chi"},
+				// Route given a function of another package instead of a literal.
+				{"DELETE", "/tracking-admin/cargos/{id}", "tracking", "chi"},
 				// A router held in a struct field, mounted through the field.
 				{"PUT", "/platform/flags/{name}", "platform", "chi"},
 				// A handler type mounted whole, whose ServeHTTP passes on to its router field.

@@ -20,3 +20,8 @@ func register(r chi.Router) {
 }
 
 func track(http.ResponseWriter, *http.Request) {}
+
+// Admin adds the tracking admin routes to the router chi's Route gives it.
+func Admin(r chi.Router) {
+	r.Delete("/cargos/{id}", track)
+}

@@ -28,6 +28,7 @@ func main() {
 	})
 	trackingPrefix := "/tracking"
 	r.Mount(trackingPrefix, tracking.Routes()) // a prefix through a local variable
+	r.Route("/tracking-admin", tracking.Admin) // a function of another package given to Route
 
 	api := &platform.Server{Router: chi.NewRouter()}
 	api.Register()
