@@ -166,6 +166,11 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"POST", "/api/v1/orders/", "orders", "gin"},
 				{"GET", "/api/v1/orders/:id", "orders", "gin"},
 			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				if !hasUnresolved(f, "cmd/app/main.go", "STATUS_PATH") || len(f.Coverage.Unresolved) != 1 {
+					t.Errorf("coverage does not list the one route whose path is not a constant: %+v", f.Coverage.Unresolved)
+				}
+			},
 		},
 		{
 			fixture: "echo", module: "example.com/echoapp", framework: "echo", kind: facts.KindRouter, uses: 5,

@@ -3,6 +3,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/gin-gonic/gin"
 
 	"example.com/ginapp/orders"
@@ -15,6 +17,7 @@ func main() {
 	v1 := api.Group("/v1")
 	orders.Register(v1.Group("/orders"), &orders.Handler{})
 	r.Handle("DELETE", "/cache", ping)
+	r.GET(os.Getenv("STATUS_PATH"), ping) // a path known at run time only
 	_ = r.Run(":8080")
 }
 
