@@ -110,7 +110,7 @@ type RouteDecl struct {
 	Pattern string // path pattern, e.g. "/orders/{id}"
 	Host    string // host part of a ServeMux pattern, if any
 	Handler string // handler's qualified name, e.g. "example.com/shop/orders.(*Handler).Get"
-	Router  string // "net/http", "chi", "gorilla/mux", "gin", "echo", "fiber", "httprouter", "grpc"
+	Router  string // "net/http", "chi", "gorilla/mux", "gin", "echo", "fiber", "httprouter", "go-swagger", "grpc"
 	Site    Site   // where the route is registered
 	// PrefixUnresolved is the expression of a path prefix the route is mounted under that could
 	// not be resolved to a constant (a prefix read from the environment, a router of unknown

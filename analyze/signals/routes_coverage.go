@@ -27,8 +27,11 @@ func (w *routeWalk) unknownRouting(call *ast.CallExpr, info *types.Info, fn *typ
 		w.f.Coverage.Add("go-kit", facts.KindRouter, 1)
 		return
 	case path == swaggerPkg && (fn.Name() == "NewRoutableContext" || fn.Name() == "NewContext"):
-		w.f.Coverage.Add("go-swagger", facts.KindRouter, 0)
-		w.unresolved(call, "go-swagger serves the routes of its OpenAPI spec; carve does not read them")
+		w.swaggerServers++
+		w.swaggerContext = append(w.swaggerContext, facts.Unresolved{
+			Kind: facts.KindRouter, Site: w.m.Site(call.Pos()), Call: shortCall(call),
+			Why: "a go-swagger server whose handler cache (o.handlers[method][path]) carve could not read",
+		})
 		return
 	}
 	if !isMethod(fn) || !routingNames[fn.Name()] || w.inGenerated(call.Pos()) {

@@ -251,6 +251,26 @@ func TestRoutesFrameworks(t *testing.T) {
 			},
 		},
 		{
+			fixture: "swagger", module: "example.com/swaggerapp", framework: "go-swagger", kind: facts.KindRouter, uses: 2,
+			routes: []wantRoute{
+				// The generated handler cache under the spec's basePath; the route belongs to
+				// the operation handler the program assigns (a HandlerFunc delegating to pets,
+				// a pets type), and sits where it is assigned.
+				{"GET", "/api/v2/pets", "pets", "go-swagger"},
+				{"DELETE", "/api/v2/pets/{id}", "pets", "go-swagger"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				for _, r := range f.Routes {
+					if r.Site.File != "restapi/configure_petstore.go" {
+						t.Errorf("route %s %s at %v, want the program's handler assignment in configure_petstore.go", r.Method, r.Pattern, r.Site)
+					}
+				}
+				if len(f.Coverage.Unresolved) != 0 {
+					t.Errorf("coverage lists call sites not read: %+v", f.Coverage.Unresolved)
+				}
+			},
+		},
+		{
 			fixture: "grpc", module: "example.com/grpcapp", framework: "grpc", kind: facts.KindGRPC, uses: 2,
 			routes: []wantRoute{
 				// The ServiceName of the generated descriptor.
