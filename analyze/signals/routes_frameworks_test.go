@@ -185,9 +185,11 @@ func TestRoutesFrameworks(t *testing.T) {
 			},
 		},
 		{
-			fixture: "fiber", module: "example.com/fiberapp", framework: "fiber", kind: facts.KindRouter, uses: 4,
+			fixture: "fiber", module: "example.com/fiberapp", framework: "fiber", kind: facts.KindRouter, uses: 5,
 			routes: []wantRoute{
 				{"GET", "/health", "cmd/app", "fiber"},
+				// Route's function literal gets a router under the prefix.
+				{"GET", "/admin/stats", "cmd/app", "fiber"},
 				// Groups passed through the fiber.Router interface to another package.
 				{"GET", "/api/v2/orders/", "orders", "fiber"},
 				{"POST", "/api/v2/orders/:id/pay", "orders", "fiber"},

@@ -14,6 +14,9 @@ func main() {
 	api := app.Group("/api")
 	v2 := api.Group("/v2")
 	orders.Mount(v2)
+	app.Route("/admin", func(r fiber.Router) {
+		r.Get("/stats", health)
+	})
 	_ = app.Listen(":8080")
 }
 
