@@ -240,17 +240,7 @@ func (w *routeWalk) routerParam(a ast.Expr, info *types.Info) *types.Var {
 			return v
 		}
 	case *ast.Ident, *ast.SelectorExpr:
-		var obj types.Object
-		if sel, ok := x.(*ast.SelectorExpr); ok {
-			if s, ok := info.Selections[sel]; ok {
-				obj = s.Obj()
-			} else {
-				obj = info.Uses[sel.Sel]
-			}
-		} else {
-			obj = info.Uses[x.(*ast.Ident)]
-		}
-		if fn, ok := obj.(*types.Func); ok {
+		if fn, ok := usedObject(info, x).(*types.Func); ok {
 			if sig, ok := fn.Origin().Type().(*types.Signature); ok && sig.Params().Len() > 0 {
 				if _, own := w.m.Own(fn.Pkg()); own {
 					return sig.Params().At(0)
@@ -633,18 +623,22 @@ func (w *routeWalk) inGenerated(pos token.Pos) bool {
 // declaredInGenerated reports whether the function or method e names is declared in generated
 // code.
 func (w *routeWalk) declaredInGenerated(e ast.Expr, info *types.Info) bool {
-	var obj types.Object
+	obj := usedObject(info, e)
+	return obj != nil && w.inGenerated(obj.Pos())
+}
+
+// usedObject returns the object an identifier or selector uses: x, pkg.X, v.Field, v.Method.
+func usedObject(info *types.Info, e ast.Expr) types.Object {
 	switch x := ast.Unparen(e).(type) {
 	case *ast.SelectorExpr:
 		if s, ok := info.Selections[x]; ok {
-			obj = s.Obj()
-		} else {
-			obj = info.Uses[x.Sel]
+			return s.Obj()
 		}
+		return info.Uses[x.Sel]
 	case *ast.Ident:
-		obj = info.Uses[x]
+		return info.Uses[x]
 	}
-	return obj != nil && w.inGenerated(obj.Pos())
+	return nil
 }
 
 // mentionsParam reports whether n names a parameter of fn.
@@ -815,17 +809,7 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 	}
 	switch x := ast.Unparen(e).(type) {
 	case *ast.SelectorExpr, *ast.Ident:
-		var obj types.Object
-		if sel, ok := x.(*ast.SelectorExpr); ok {
-			if s, ok := info.Selections[sel]; ok {
-				obj = s.Obj()
-			} else {
-				obj = info.Uses[sel.Sel]
-			}
-		} else {
-			obj = info.Uses[x.(*ast.Ident)]
-		}
-		switch o := obj.(type) {
+		switch o := usedObject(info, x).(type) {
 		case *types.Func:
 			if pkg, own := w.m.Own(o.Pkg()); own {
 				return pkg, o.Origin().FullName(), true
