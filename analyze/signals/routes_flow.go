@@ -135,6 +135,9 @@ var serveHandlerArg = map[string]int{"ListenAndServe": 1, "ListenAndServeTLS": 3
 
 // sources follows the router expression e back to its creation calls.
 func (w *routeWalk) sources(e ast.Expr, info *types.Info, env *routeEnv, depth int) []routerSource {
+	if e == nil {
+		return nil
+	}
 	unresolved := func() []routerSource {
 		return []routerSource{{unresolved: types.ExprString(e)}}
 	}
