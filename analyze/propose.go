@@ -157,7 +157,8 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 			pkg.Service = names[labels[i]]
 		}
 		for _, r := range g.Routes[i] {
-			pr := plan.Route{Method: r.Method, Pattern: r.Pattern, Host: r.Host, Handler: r.Handler, Package: r.Package}
+			pr := plan.Route{Method: r.Method, Pattern: r.Pattern, Host: r.Host, Handler: r.Handler, Package: r.Package,
+				Router: r.Router, PrefixUnresolved: r.PrefixUnresolved != "", PrefixExpr: r.PrefixUnresolved}
 			if r.Site.File != "" {
 				pr.Site = r.Site.String()
 			}
@@ -168,6 +169,7 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 		p.Packages = append(p.Packages, pkg)
 	}
 	p.Graph = g.PlanEdges()
+	p.Coverage = planCoverage(f.Coverage)
 
 	for i, info := range g.Info {
 		if len(info.Errors) > 0 {
@@ -236,6 +238,21 @@ func packageTables(uses []facts.TableUse) []plan.Table {
 	}
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// planCoverage is the plan's form of the facts' coverage: nil when there is nothing to say.
+func planCoverage(c facts.Coverage) *plan.Coverage {
+	if len(c.Frameworks) == 0 && len(c.Unresolved) == 0 {
+		return nil
+	}
+	out := &plan.Coverage{Frameworks: []plan.Framework{}}
+	for _, fw := range c.Frameworks {
+		out.Frameworks = append(out.Frameworks, plan.Framework{Name: fw.Name, Kind: fw.Kind, Uses: fw.Uses})
+	}
+	for _, u := range c.Unresolved {
+		out.Unresolved = append(out.Unresolved, plan.Unresolved{Kind: u.Kind, Site: u.Site.String(), Call: u.Call, Why: u.Why})
 	}
 	return out
 }

@@ -112,8 +112,12 @@ type RouteDecl struct {
 	Pattern string // path pattern, e.g. "/orders/{id}"
 	Host    string // host part of a ServeMux pattern, if any
 	Handler string // handler's qualified name, e.g. "example.com/shop/orders.(*Handler).Get"
-	Router  string // "net/http", "chi", "gorilla/mux"
+	Router  string // "net/http", "chi", "gorilla/mux", "gin", "echo", "fiber", "httprouter", "go-swagger", "grpc"
 	Site    Site   // where the route is registered
+	// PrefixUnresolved is the expression of a path prefix the route is mounted under that could
+	// not be resolved to a constant (a prefix read from the environment, a router of unknown
+	// origin): Pattern then lacks that prefix. Empty when the full path is known.
+	PrefixUnresolved string
 }
 
 // PackageInfo describes one of the module's own packages.
@@ -145,10 +149,9 @@ type Facts struct {
 	// consumes from which topic, and the module's own in-process event bus packages.
 	Topics []TopicUse
 	Buses  []string
-	// LibUses and LibUnresolved are the data and messaging signals' share of the coverage
-	// report: libraries recognised (call sites per library) and call sites not resolved.
-	LibUses       []Framework  `json:",omitempty"`
-	LibUnresolved []Unresolved `json:",omitempty"`
+	// Coverage says which frameworks the signals recognised and what they saw but could not
+	// resolve.
+	Coverage Coverage
 	// Signals names the signals that were collected, so that a plan records the weights of those
 	// only; nil when unknown (facts built by hand), and then every weight is recorded.
 	Signals []string
@@ -182,4 +185,82 @@ type TopicUse struct {
 	System string
 	Role   string // Publish or Consume
 	Sites  []Site
+}
+
+// Framework kinds, as in Framework.Kind and Unresolved.Kind.
+const (
+	KindRouter    = "router"    // an HTTP router or server framework
+	KindGRPC      = "grpc"      // a gRPC server
+	KindData      = "data"      // a database or data-access library
+	KindMessaging = "messaging" // a message bus, broker or queue client
+)
+
+// Coverage is what the signals recognised and what they could not read: the part of the module
+// the facts do not describe.
+type Coverage struct {
+	Frameworks []Framework
+	Unresolved []Unresolved
+}
+
+// Framework is a library the signals recognised in the module, by the import path of the
+// functions called.
+type Framework struct {
+	Name string // e.g. "chi", "gin", "grpc"
+	Kind string // one of the Kind* names
+	// Uses is how many routes, services, tables or topics were read through it.
+	Uses int
+}
+
+// Unresolved is a call site that looks like a route, query or message but could not be read
+// completely: the plan does not know what it does.
+type Unresolved struct {
+	Kind string // one of the Kind* names
+	Site Site
+	Call string // the call as written, shortened
+	Why  string // what could not be resolved
+}
+
+// Add counts uses of a framework, adding it when new.
+func (c *Coverage) Add(name, kind string, uses int) {
+	for i := range c.Frameworks {
+		if c.Frameworks[i].Name == name && c.Frameworks[i].Kind == kind {
+			c.Frameworks[i].Uses += uses
+			return
+		}
+	}
+	c.Frameworks = append(c.Frameworks, Framework{Name: name, Kind: kind, Uses: uses})
+}
+
+// Merge adds o's frameworks and unresolved sites to c.
+func (c *Coverage) Merge(o Coverage) {
+	for _, fw := range o.Frameworks {
+		c.Add(fw.Name, fw.Kind, fw.Uses)
+	}
+	c.Unresolved = append(c.Unresolved, o.Unresolved...)
+}
+
+// Sort orders the frameworks by kind and name and the unresolved sites by place, without
+// repeats.
+func (c *Coverage) Sort() {
+	sort.Slice(c.Frameworks, func(i, j int) bool {
+		a, b := c.Frameworks[i], c.Frameworks[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Name < b.Name
+	})
+	sort.Slice(c.Unresolved, func(i, j int) bool {
+		a, b := c.Unresolved[i], c.Unresolved[j]
+		if a.Site.File != b.Site.File {
+			return a.Site.File < b.Site.File
+		}
+		if a.Site.Line != b.Site.Line {
+			return a.Site.Line < b.Site.Line
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Call+a.Why < b.Call+b.Why
+	})
+	c.Unresolved = slices.Compact(c.Unresolved)
 }

@@ -446,6 +446,13 @@ func (m *Module) Infos() []facts.PackageInfo {
 	return out
 }
 
+// GeneratedAt reports whether pos is in a file of generated code ("// Code generated ... DO
+// NOT EDIT." before the package clause).
+func (m *Module) GeneratedAt(pos token.Pos) bool {
+	tf := m.Fset.File(pos)
+	return tf != nil && m.generated[tf.Name()]
+}
+
 // Package returns the module's package with the given import path, or nil.
 func (m *Module) Package(path string) *packages.Package { return m.byPath[path] }
 

@@ -46,6 +46,9 @@ type Plan struct {
 	// event contract, never a call that becomes a network call.
 	Topics     []Topic     `json:"topics,omitempty"`
 	AsyncEdges []AsyncEdge `json:"async_edges,omitempty"`
+	// Coverage lists the frameworks recognised and the routing, data and messaging call sites
+	// that could not be read; absent in plans written before it existed.
+	Coverage *Coverage `json:"coverage,omitempty"`
 }
 
 // Settings records how the plan was made, so that it can be made again.
@@ -87,6 +90,36 @@ type Route struct {
 	Handler string `json:"handler"`
 	Package string `json:"package"`
 	Site    string `json:"site,omitempty"` // file:line of the registration
+	// Router is the library the route is registered with ("chi", "gin", "net/http", ...);
+	// "grpc" for a gRPC service, whose pattern is the prefix /package.Service/.
+	Router string `json:"router,omitempty"`
+	// PrefixUnresolved is true when the route is mounted under a prefix carve could not
+	// resolve: Pattern lacks it, and PrefixExpr is the expression of that prefix.
+	PrefixUnresolved bool   `json:"prefix_unresolved,omitempty"`
+	PrefixExpr       string `json:"prefix_expr,omitempty"`
+}
+
+// Coverage says what the analyzer recognised in the module and what it saw but could not read,
+// so that a reader knows what the plan does not know.
+type Coverage struct {
+	Frameworks []Framework  `json:"frameworks"`
+	Unresolved []Unresolved `json:"unresolved,omitempty"`
+}
+
+// Framework is a library recognised in the module.
+type Framework struct {
+	Name string `json:"name"` // e.g. "chi", "gin", "grpc"
+	Kind string `json:"kind"` // "router", "grpc", "data" or "messaging"
+	Uses int    `json:"uses"` // routes, services, tables or topics read through it
+}
+
+// Unresolved is a call site that looks like routing, data access or messaging but could not be
+// read completely.
+type Unresolved struct {
+	Kind string `json:"kind"` // "router", "grpc", "data" or "messaging"
+	Site string `json:"site"` // file:line
+	Call string `json:"call"` // the call as written, shortened
+	Why  string `json:"why"`
 }
 
 // Table is a table a service reads or writes.

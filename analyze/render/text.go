@@ -128,6 +128,7 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 		fmt.Fprintf(tw, " · MoJoFM %.1f", *m.MoJoFM)
 	}
 	fmt.Fprintln(tw)
+	writeCoverage(tw, p.Coverage, opts.Verbose, bold)
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(tw, "warning: %s\n", warn)
 	}

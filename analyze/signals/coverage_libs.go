@@ -4,15 +4,14 @@ import (
 	"go/types"
 	"maps"
 	"slices"
-	"sort"
 
 	"github.com/carve-dev/carve/analyze/facts"
 )
 
 // Coverage kinds of the data and messaging signals.
 const (
-	kindData      = "data"
-	kindMessaging = "messaging"
+	kindData      = facts.KindData
+	kindMessaging = facts.KindMessaging
 )
 
 // maxUnresolved is how many unresolved call sites a signal reports per kind.
@@ -55,7 +54,7 @@ func (c *libCoverage) check(pkgPath, call string, site facts.Site, resolved bool
 	}
 	c.uses[lib]++
 	if !resolved && len(c.unresolved) < maxUnresolved && site.File != "" {
-		c.unresolved = append(c.unresolved, facts.Unresolved{Kind: c.kind, Site: site.String(), Call: call, Why: why})
+		c.unresolved = append(c.unresolved, facts.Unresolved{Kind: c.kind, Site: site, Call: call, Why: why})
 	}
 }
 
@@ -66,7 +65,7 @@ func (c *libCoverage) checkBus(fn *types.Func, site facts.Site, resolved bool) {
 	}
 	c.uses["in-process bus "+fn.Pkg().Path()]++
 	if !resolved && len(c.unresolved) < maxUnresolved && site.File != "" {
-		c.unresolved = append(c.unresolved, facts.Unresolved{Kind: c.kind, Site: site.String(), Call: callName(fn), Why: whyTopic})
+		c.unresolved = append(c.unresolved, facts.Unresolved{Kind: c.kind, Site: site, Call: callName(fn), Why: whyTopic})
 	}
 }
 
@@ -80,10 +79,9 @@ func (c *libCoverage) emit(f *facts.Facts) {
 		return
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.uses)) {
-		f.LibUses = append(f.LibUses, facts.Framework{Name: name, Kind: c.kind, Uses: c.uses[name]})
+		f.Coverage.Add(name, c.kind, c.uses[name])
 	}
-	sort.SliceStable(c.unresolved, func(i, j int) bool { return c.unresolved[i].Site < c.unresolved[j].Site })
-	f.LibUnresolved = append(f.LibUnresolved, c.unresolved...)
+	f.Coverage.Unresolved = append(f.Coverage.Unresolved, c.unresolved...)
 }
 
 // callName is a callee as "pkg.Type.Method" or "pkg.Func".
@@ -99,28 +97,4 @@ func callName(fn *types.Func) string {
 		name = fn.Pkg().Name() + "." + name
 	}
 	return name
-}
-
-// LibCoverage returns the data and messaging part of the coverage report from facts the Data
-// and Messaging signals collected: the libraries recognised, with their call sites, and the
-// call sites whose table or topic could not be resolved.
-func LibCoverage(f *facts.Facts) facts.Coverage {
-	cov := facts.Coverage{Frameworks: []facts.Framework{}, Unresolved: []facts.Unresolved{}}
-	cov.Frameworks = append(cov.Frameworks, f.LibUses...)
-	cov.Unresolved = append(cov.Unresolved, f.LibUnresolved...)
-	sort.SliceStable(cov.Frameworks, func(i, j int) bool {
-		a, b := cov.Frameworks[i], cov.Frameworks[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.Name < b.Name
-	})
-	sort.SliceStable(cov.Unresolved, func(i, j int) bool {
-		a, b := cov.Unresolved[i], cov.Unresolved[j]
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.Site < b.Site
-	})
-	return cov
 }

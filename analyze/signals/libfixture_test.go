@@ -12,7 +12,7 @@ import (
 	"github.com/carve-dev/carve/analyze/facts"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files of the library fixtures")
+var update = flag.Bool("update", false, "rewrite the golden files of the fixtures (frameworks, data and messaging libraries)")
 
 // libFixture loads testdata/<kind>/<name>, a module that requires a real library (nats.go,
 // sqlx, gorm...), and runs signal s over it. The library comes from the module cache, filled by

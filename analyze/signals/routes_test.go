@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"go/types"
 	"testing"
 
 	"github.com/carve-dev/carve/analyze/facts"
@@ -82,6 +83,33 @@ func TestJoinPath(t *testing.T) {
 	for _, c := range cases {
 		if got := joinPath(c[0], c[1]); got != c[2] {
 			t.Errorf("joinPath(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}
+
+func TestRouterOf(t *testing.T) {
+	cases := map[string]string{
+		"github.com/go-chi/chi":               "chi",
+		"github.com/go-chi/chi/v5":            "chi",
+		"github.com/go-chi/chi/v5/middleware": "chi",
+		"github.com/labstack/echo":            "echo",
+		"github.com/labstack/echo/v4":         "echo",
+		"github.com/gofiber/fiber/v2":         "fiber",
+		"github.com/gin-gonic/gin":            "gin",
+		"github.com/gin-gonic/gin-contrib":    "",
+		"github.com/go-chi/chirouter":         "",
+		"net/http":                            "net/http",
+		"net/http/httptest":                   "",
+		"example.com/gin":                     "",
+	}
+	for path, want := range cases {
+		r := routerOfPkg(types.NewPackage(path, "p"))
+		got := ""
+		if r != nil {
+			got = r.name
+		}
+		if got != want {
+			t.Errorf("routerOfPkg(%q) = %q, want %q", path, got, want)
 		}
 	}
 }

@@ -102,8 +102,7 @@ func Collect(ctx context.Context, m *load.Module, signals []Signal) (*facts.Fact
 		f.Routes = append(f.Routes, p.Routes...)
 		f.Topics = append(f.Topics, p.Topics...)
 		f.Buses = append(f.Buses, p.Buses...)
-		f.LibUses = append(f.LibUses, p.LibUses...)
-		f.LibUnresolved = append(f.LibUnresolved, p.LibUnresolved...)
+		f.Coverage.Merge(p.Coverage)
 	}
 	for _, s := range signals {
 		f.Signals = append(f.Signals, s.Name())
@@ -114,6 +113,7 @@ func Collect(ctx context.Context, m *load.Module, signals []Signal) (*facts.Fact
 }
 
 func sortFacts(f *facts.Facts) {
+	f.Coverage.Sort()
 	sort.SliceStable(f.Packages, func(i, j int) bool { return f.Packages[i].Path < f.Packages[j].Path })
 	sort.SliceStable(f.Deps, func(i, j int) bool {
 		a, b := f.Deps[i], f.Deps[j]

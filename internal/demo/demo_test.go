@@ -24,8 +24,11 @@ func TestMigrationEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	const lagBound = 5 * time.Second
+	// Customers pause 300ms between rounds: read_your_writes keeps a customer who just wrote on
+	// that side until the sync's watermark passes the write, so one writing faster than the
+	// watermark moves (a few hundred ms under a loaded CI) would stay until max_wait.
 	sum, err := Run(ctx, Options{
-		Dir: t.TempDir(), Users: 8, SeedOrders: 8, Step: 3 * time.Second, Pace: 100 * time.Millisecond,
+		Dir: t.TempDir(), Users: 8, SeedOrders: 8, Step: 3 * time.Second, Pace: 300 * time.Millisecond,
 		LagBound: lagBound, Out: testLog{t},
 	})
 	var table strings.Builder

@@ -89,12 +89,10 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 		return nil, fmt.Errorf("service name %q is the name of the monolith's upstream: rename the service in the plan", o.Service)
 	}
 
-	var paths []string
-	for _, r := range svc.Routes {
-		paths = append(paths, RoutePattern(r))
+	paths, grpc, unknown := planPaths(svc.Routes)
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%w: every route of %q is mounted under a prefix carve could not resolve (%s): add the prefix to the plan's routes (e.g. %s) and run again", ErrNoRoutes, o.Service, strings.Join(unknown, ", "), svc.Routes[0].PrefixExpr)
 	}
-	slices.Sort(paths)
-	paths = slices.Compact(paths)
 
 	var b bytes.Buffer
 	q := quoteIfNeeded
@@ -102,6 +100,15 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 	fmt.Fprintf(&b, "# the %d route(s) of service %s move from the monolith to %s.\n", len(paths), o.Service, o.Target)
 	fmt.Fprintf(&b, "# Shift traffic with: carve proxy weights %s %s=10 monolith=90\n", o.Service, o.Service)
 	fmt.Fprintf(&b, "# Roll back with:     carve proxy weights %s %s=0 monolith=100\n", o.Service, o.Service)
+	if len(grpc) > 0 {
+		fmt.Fprintf(&b, "# The service serves gRPC (%s): gRPC is HTTP/2, which carve proxy\n", strings.Join(grpc, ", "))
+		b.WriteString("# speaks on a TLS listener only; add tls: {cert_file: ..., key_file: ...} and point the\n")
+		b.WriteString("# gRPC clients at it.\n")
+	}
+	if len(unknown) > 0 {
+		fmt.Fprintf(&b, "# Not moved: %d route(s) mounted under a prefix the plan does not know\n", len(unknown))
+		fmt.Fprintf(&b, "# (%s); add them by hand with their full path.\n", strings.Join(unknown, ", "))
+	}
 	fmt.Fprintf(&b, "listen: %s\n", q(o.Listen))
 	fmt.Fprintf(&b, "admin: {listen: %s, token_env: %s}\n", q(o.AdminListen), q(o.TokenEnv))
 	b.WriteString("upstreams:\n")
@@ -144,6 +151,29 @@ func writeReadYourWrites(b *bytes.Buffer, o FromPlan) error {
 	}
 	fmt.Fprintf(b, "    read_your_writes: {secret_env: %s, max_wait: 5s, watermarks: {%s}}\n", quoteIfNeeded(env), strings.Join(parts, ", "))
 	return nil
+}
+
+// planPaths returns the ServeMux patterns of a service's routes, sorted and without repeats:
+// a gRPC service as the path prefix /package.Service/ (listed in grpc too). Routes whose prefix
+// could not be resolved are left out (their pattern is not the path clients use) and listed in
+// unknown with the prefix expression.
+func planPaths(routes []plan.Route) (paths, grpc, unknown []string) {
+	for _, r := range routes {
+		switch {
+		case r.PrefixUnresolved:
+			unknown = append(unknown, fmt.Sprintf("%s under %s", RoutePattern(r), r.PrefixExpr))
+		case r.Router == "grpc":
+			grpc = append(grpc, r.Pattern)
+			paths = append(paths, r.Pattern)
+		default:
+			paths = append(paths, RoutePattern(r))
+		}
+	}
+	for _, s := range []*[]string{&paths, &grpc, &unknown} {
+		slices.Sort(*s)
+		*s = slices.Compact(*s)
+	}
+	return paths, grpc, unknown
 }
 
 // RoutePattern is a plan route as a ServeMux pattern: [METHOD ][HOST]/PATH.

@@ -112,3 +112,47 @@ func TestGenerateFromPlanBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestGenerateFromPlanGRPC: a service serving gRPC gets its services as path prefix routes that
+// the proxy matches for every method of the service, with a note that gRPC needs the TLS
+// listener; a route whose prefix the plan does not know is left out and listed.
+func TestGenerateFromPlanGRPC(t *testing.T) {
+	p := plan.New("example.com/grpcapp")
+	p.Services = []plan.Service{{Name: "greeter", Packages: []string{"example.com/grpcapp/greeter"}, Routes: []plan.Route{
+		{Pattern: "/helloworld.v1.Greeter/", Router: "grpc", Package: "example.com/grpcapp/greeter"},
+		{Method: "GET", Pattern: "/greetings", Router: "chi", Package: "example.com/grpcapp/greeter"},
+		{Method: "GET", Pattern: "/stats", Router: "chi", PrefixUnresolved: true, PrefixExpr: `os.Getenv("P")`},
+	}}}
+	b, err := Generate(p, FromPlan{Service: "greeter", Monolith: "http://127.0.0.1:9000", Target: "http://127.0.0.1:9100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("gen.yaml", b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if got, want := c.Routes[0].Match.Paths, []string{"/helloworld.v1.Greeter/", "GET /greetings"}; !slices.Equal(got, want) {
+		t.Errorf("paths = %v, want %v", got, want)
+	}
+	for _, want := range []string{"serves gRPC (/helloworld.v1.Greeter/)", "TLS listener", `Not moved: 1 route(s)`, `GET /stats under os.Getenv("P")`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("config lacks %q:\n%s", want, b)
+		}
+	}
+	tb, err := c.Table()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := tb.MatchParts("POST", "", "/helloworld.v1.Greeter/SayHello"); i != 0 {
+		t.Errorf("POST /helloworld.v1.Greeter/SayHello matches route %d, want the service's (0)", i)
+	}
+	if i := tb.MatchParts("POST", "", "/other.Service/Call"); i == 0 {
+		t.Errorf("another gRPC service matches the service's route")
+	}
+
+	// Only unresolved routes: nothing to move, and the error says why.
+	p.Services[0].Routes = p.Services[0].Routes[2:]
+	if _, err := Generate(p, FromPlan{Service: "greeter", Monolith: "http://127.0.0.1:9000", Target: "http://127.0.0.1:9100"}); !errors.Is(err, ErrNoRoutes) || !strings.Contains(err.Error(), "could not resolve") {
+		t.Errorf("err = %v, want ErrNoRoutes saying the prefix could not be resolved", err)
+	}
+}

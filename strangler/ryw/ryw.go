@@ -28,7 +28,7 @@ import (
 )
 
 // Refresh is how long a watermark read is reused.
-const Refresh = 100 * time.Millisecond
+const Refresh = 25 * time.Millisecond
 
 // fetchTimeout bounds one watermark read: a sync that does not answer holds users no longer
 // than this per request (they stay on their side, as when the watermark is behind).

@@ -71,7 +71,7 @@ func TestChoose(t *testing.T) {
 	// The watermark reaches the write: the user moves. Reads are cached for Refresh.
 	ms.Store(t0.UnixMilli())
 	hitsBefore := hits.Load()
-	if side, _ := g.Choose(ctx, mark, 1, sides, t0.Add(1250*time.Millisecond), false); side != 0 {
+	if side, _ := g.Choose(ctx, mark, 1, sides, t0.Add(1210*time.Millisecond), false); side != 0 {
 		t.Errorf("within Refresh of the last read the cached watermark must be used: side %d", side)
 	}
 	if side, _ := g.Choose(ctx, mark, 1, sides, t0.Add(1400*time.Millisecond), false); side != 1 {

@@ -1,0 +1,41 @@
+package signals
+
+import (
+	"go/ast"
+	"go/types"
+)
+
+// eachAssign calls fn for every value node n gives a variable or field: var x = e, x := e,
+// x.f = e, and the keyed fields of a struct literal T{f: e}.
+func eachAssign(n ast.Node, info *types.Info, fn func(v *types.Var, e ast.Expr)) {
+	assign := func(v *types.Var, e ast.Expr) {
+		if v != nil && e != nil {
+			fn(v, e)
+		}
+	}
+	switch x := n.(type) {
+	case *ast.ValueSpec:
+		if len(x.Names) == len(x.Values) {
+			for i, id := range x.Names {
+				v, _ := info.Defs[id].(*types.Var)
+				assign(v, x.Values[i])
+			}
+		}
+	case *ast.AssignStmt:
+		if len(x.Lhs) == len(x.Rhs) {
+			for i, l := range x.Lhs {
+				assign(varOf(info, l), x.Rhs[i])
+			}
+		}
+	case *ast.CompositeLit:
+		for _, elt := range x.Elts {
+			if kv, ok := elt.(*ast.KeyValueExpr); ok {
+				if key, ok := kv.Key.(*ast.Ident); ok {
+					if v, ok := info.Uses[key].(*types.Var); ok && v.IsField() {
+						assign(v, kv.Value)
+					}
+				}
+			}
+		}
+	}
+}

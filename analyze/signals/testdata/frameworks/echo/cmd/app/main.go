@@ -1,0 +1,28 @@
+// Command app serves orders with echo: a group and a nested group.
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"example.com/echoapp/api"
+	"example.com/echoapp/billing"
+	"example.com/echoapp/orders"
+)
+
+func main() {
+	e := echo.New()
+	e.GET("/health", health)
+	apiGroup := e.Group("/api")
+	h := &orders.Handler{}
+	g := apiGroup.Group("/orders")
+	g.GET("", h.List)
+	g.POST("/:id/cancel", h.Cancel)
+	e.Add(http.MethodPut, "/settings", health)
+	// An oapi-codegen echo server registered on a group through the generated EchoRouter.
+	api.RegisterHandlersWithBaseURL(e.Group("/billing"), billing.Server{}, "/v1")
+	e.Logger.Fatal(e.Start(":8080"))
+}
+
+func health(c echo.Context) error { return c.NoContent(http.StatusOK) }

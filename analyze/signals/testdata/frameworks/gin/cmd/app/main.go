@@ -1,0 +1,24 @@
+// Command app serves orders with gin: a group, a nested group, a group passed to another
+// package.
+package main
+
+import (
+	"os"
+
+	"github.com/gin-gonic/gin"
+
+	"example.com/ginapp/orders"
+)
+
+func main() {
+	r := gin.Default()
+	r.GET("/ping", ping)
+	api := r.Group("/api")
+	v1 := api.Group("/v1")
+	orders.Register(v1.Group("/orders"), &orders.Handler{})
+	r.Handle("DELETE", "/cache", ping)
+	r.GET(os.Getenv("STATUS_PATH"), ping) // a path known at run time only
+	_ = r.Run(":8080")
+}
+
+func ping(c *gin.Context) { c.String(200, "pong") }

@@ -1,0 +1,3 @@
+module example.com/otherrouter
+
+go 1.26
