@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -323,7 +324,7 @@ func (c *clusterer) weigh(constrained []bool) {
 		}
 	}
 	for s := range k {
-		c.nbr[s] = sortedKeys(c.w[s])
+		c.nbr[s] = slices.Sorted(maps.Keys(c.w[s]))
 		c.deg[s] = 2 * c.self[s]
 		for _, t := range c.nbr[s] {
 			c.deg[s] += c.w[s][t]
@@ -364,15 +365,6 @@ func writeU64(h interface{ Write([]byte) (int, error) }, x uint64) {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], x)
 	h.Write(b[:])
-}
-
-func sortedKeys(m map[int]float64) []int {
-	ks := make([]int, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // packageLabels maps super-node labels back to packages.
@@ -620,7 +612,7 @@ func (c *clusterer) markServiceMains(label []int) {
 			continue
 		}
 		best, bestW := -1, 0.0
-		for _, l := range sortedKeys(byComm) {
+		for _, l := range slices.Sorted(maps.Keys(byComm)) {
 			if byComm[l] > bestW {
 				best, bestW = l, byComm[l]
 			}
@@ -729,7 +721,7 @@ func (c *clusterer) mergeSatellites(label []int) []int {
 				continue
 			}
 			dest, gain := -1, math.Inf(-1)
-			for _, o := range sortedKeys(st.between[l]) {
+			for _, o := range slices.Sorted(maps.Keys(st.between[l])) {
 				if g := c.mergeGain(st, l, o); g > gain && c.canMerge(label, l, o) {
 					dest, gain = o, g
 				}
@@ -786,7 +778,7 @@ func (c *clusterer) adoptAdapters(label []int) []int {
 		}
 		own := label[s]
 		dest, destN := -1, impl[own]
-		for _, l := range sortedIntKeys(impl) {
+		for _, l := range slices.Sorted(maps.Keys(impl)) {
 			if l != own && impl[l] > destN {
 				dest, destN = l, impl[l]
 			}
@@ -817,15 +809,6 @@ func (c *clusterer) adoptAdapters(label []int) []int {
 	return label
 }
 
-func sortedIntKeys(m map[int]int) []int {
-	ks := make([]int, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
-}
-
 // attachMains puts each free node (main packages, composition roots, packages tied only to
 // them) into the community it is coupled to most, those tied to clustered packages first, then
 // those tied only to other free nodes; a node coupled to nothing is a service of its own.
@@ -844,7 +827,7 @@ func (c *clusterer) attachMains(label []int) []int {
 				}
 			}
 			best, bestW := -1, 0.0
-			for _, l := range sortedKeys(byComm) {
+			for _, l := range slices.Sorted(maps.Keys(byComm)) {
 				if byComm[l] > bestW {
 					best, bestW = l, byComm[l]
 				}
@@ -1088,7 +1071,7 @@ func (c *clusterer) bisect(grp []int) []int {
 			break
 		}
 		// Merge the two parts whose merge loses the least subgraph modularity.
-		keys := sortedBoolKeys(parts)
+		keys := slices.Sorted(maps.Keys(parts))
 		ba, bb, bq := -1, -1, math.Inf(-1)
 		for i, a := range keys {
 			for _, b := range keys[i+1:] {
@@ -1137,15 +1120,6 @@ func (c *clusterer) bisect(grp []int) []int {
 	out := make([]int, len(grp))
 	out[cut] = 1
 	return out
-}
-
-func sortedBoolKeys(m map[int]bool) []int {
-	ks := make([]int, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // modularity is Q of the whole super-node graph under label.
@@ -1213,7 +1187,7 @@ func (c *clusterer) rehomeAnchors(label []int) []int {
 			if len(anchors[l]) > 0 || c.free[grp[0]] || slices.ContainsFunc(grp, func(s int) bool { return c.pin[s] != "" }) {
 				continue
 			}
-			for _, d := range sortedIntKeys(lenMap(anchors)) {
+			for _, d := range slices.Sorted(maps.Keys(anchors)) {
 				// An entry point may leave a community holding another, or one it holds alone
 				// (a handler without its body).
 				if len(anchors[d]) < 2 && !c.alone(label, anchors[d][0]) {
@@ -1256,14 +1230,6 @@ func (c *clusterer) alone(label []int, s int) bool {
 	return true
 }
 
-func lenMap(m map[int][]int) map[int]int {
-	out := make(map[int]int, len(m))
-	for k, v := range m {
-		out[k] = len(v)
-	}
-	return out
-}
-
 // refine is Louvain's local moving phase on the current partition with entry points fixed: each
 // other node moves to the neighbouring community with the best modularity gain, if positive,
 // until nothing moves. It lets the packages of a re-homed or split service follow their entry
@@ -1304,7 +1270,7 @@ func (c *clusterer) refine(label []int) []int {
 			}
 			stay := gain(l, tot[l]-k)
 			best, bestG := l, stay
-			for _, x := range sortedKeys(toward) {
+			for _, x := range slices.Sorted(maps.Keys(toward)) {
 				if x == l {
 					continue
 				}

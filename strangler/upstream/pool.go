@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,7 +140,7 @@ func New(name string, cfg config.Upstream, opts Options) *Pool {
 			urls = append(urls, u)
 		}
 		p.setTargets(urls)
-	case opts.Previous != nil && opts.Previous.cfg.DNS != nil && sameTargets(opts.Previous.cfg.Targets, cfg.Targets):
+	case opts.Previous != nil && opts.Previous.cfg.DNS != nil && slices.Equal(opts.Previous.cfg.Targets, cfg.Targets):
 		var urls []*url.URL
 		for _, t := range opts.Previous.Targets() {
 			urls = append(urls, t.URL)
@@ -160,18 +161,6 @@ func New(name string, cfg config.Upstream, opts Options) *Pool {
 
 // LambdaURL is the URL standing for a Lambda upstream's function as its one target.
 func LambdaURL(upstream string) *url.URL { return &url.URL{Scheme: "lambda", Host: upstream} }
-
-func sameTargets(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // setTargets replaces the target set, keeping the state of targets already known.
 func (p *Pool) setTargets(urls []*url.URL) {
