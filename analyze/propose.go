@@ -52,33 +52,15 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 	if f == nil || len(f.Packages) == 0 {
 		return nil, &load.InputError{Problem: "nothing to split", Err: ErrNoPackages, Hint: "is the directory the module root, and does it hold packages with Go files?"}
 	}
-	switch {
-	case opts.Services < 0:
-		return nil, badOption(fmt.Errorf("services: %d is not a count; use 0 to let modularity decide", opts.Services))
-	case opts.Resolution < 0 || opts.Resolution != opts.Resolution:
-		return nil, badOption(fmt.Errorf("resolution: %v must be more than 0 (1 is standard modularity)", opts.Resolution))
-	case opts.Contract < 0 || opts.Contract > 1:
-		return nil, badOption(fmt.Errorf("contract factor: %v must be in (0, 1]", opts.Contract))
-	case opts.KernelShare < 0 || opts.KernelShare > 1:
-		return nil, badOption(fmt.Errorf("kernel share: %v must be in (0, 1]", opts.KernelShare))
-	}
-	gamma := opts.Resolution
-	if gamma == 0 {
-		gamma = 1
-	}
-	contract := opts.Contract
-	if contract == 0 {
-		contract = graph.DefaultContract
-	}
-	share := opts.KernelShare
-	if share == 0 {
-		share = cluster.DefaultKernelShare
+	set, err := opts.settings()
+	if err != nil {
+		return nil, err
 	}
 	weights, err := signalWeights(opts.Config, opts.Signals)
 	if err != nil {
 		return nil, badOption(err)
 	}
-	g, err := graph.Build(f, weights, contract)
+	g, err := graph.Build(f, weights, set.Contract)
 	if err != nil {
 		return nil, err
 	}
@@ -86,33 +68,73 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 	if err != nil {
 		return nil, &load.InputError{Problem: "the config does not fit the module", Err: err}
 	}
-	ev := evidence.Gather(g, evidence.RoleDecl{Tool: cons.Tool, Root: cons.Root, Main: cons.Main}, f.Modules)
-	var (
-		labels   []int
-		wiring   []bool
-		tool     []bool
-		warnings []string
-		entry    map[int]int // service label → its entry package, where the structure gave one
-	)
-	// Pins and kernel marks are applied over the proposal made without them, so that the
-	// packages carve.yaml does not name sit exactly where they sat: a plan edited in the TUI
-	// and saved comes back as saved.
-	base := cons.WithoutPlacements()
-	var pl *evidence.Placement
-	if ev.Trusted(g) && (opts.Services == 0 || opts.Services == len(ev.Entries)) {
-		var warns []string
-		pl, warns = evidence.Place(g, ev, base)
-		if !pl.ExplainsRoutes(g) {
-			pl = nil // the structure contradicts the entry points: coupling decides
-		} else {
-			warnings = warns
-		}
+	pr, err := place(g, f, cons, set, opts.Seed)
+	if err != nil {
+		return nil, err
 	}
-	if pl != nil {
-		labels, wiring, tool = pl.Label, pl.Wiring, pl.Tool
+	set.Signals = usedWeights(weights, f.Signals)
+	p := newPlan(f, g, pr, set)
+	p.Warnings = append(p.Warnings, warnings(g, pr.warnings, opts.Truth)...)
+	if err := score.Score(p, opts.Truth); err != nil {
+		if errors.Is(err, score.ErrTruthMismatch) {
+			return nil, &load.InputError{Problem: "the truth does not fit the module", Err: err}
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+// settings checks the options and fills in the defaults, as the plan records them.
+func (opts Options) settings() (plan.Settings, error) {
+	switch {
+	case opts.Services < 0:
+		return plan.Settings{}, badOption(fmt.Errorf("services: %d is not a count; use 0 to let modularity decide", opts.Services))
+	case opts.Resolution < 0 || opts.Resolution != opts.Resolution:
+		return plan.Settings{}, badOption(fmt.Errorf("resolution: %v must be more than 0 (1 is standard modularity)", opts.Resolution))
+	case opts.Contract < 0 || opts.Contract > 1:
+		return plan.Settings{}, badOption(fmt.Errorf("contract factor: %v must be in (0, 1]", opts.Contract))
+	case opts.KernelShare < 0 || opts.KernelShare > 1:
+		return plan.Settings{}, badOption(fmt.Errorf("kernel share: %v must be in (0, 1]", opts.KernelShare))
+	}
+	set := plan.Settings{Seed: opts.Seed, Resolution: opts.Resolution, Services: opts.Services, Contract: opts.Contract, KernelShare: opts.KernelShare}
+	if set.Resolution == 0 {
+		set.Resolution = 1
+	}
+	if set.Contract == 0 {
+		set.Contract = graph.DefaultContract
+	}
+	if set.KernelShare == 0 {
+		set.KernelShare = cluster.DefaultKernelShare
+	}
+	return set, nil
+}
+
+// placement is where Propose puts each package: its service label (-1 kernel), whether it is
+// wiring or a tool, why, and the services' names.
+type placement struct {
+	labels       []int
+	wiring, tool []bool
+	why          []string
+	names        map[int]string
+	warnings     []string
+}
+
+// place decides the services: by the module's structure when it is trusted and explains the
+// entry points, else by modularity clustering of the weighted graph; then the bus packages go
+// to the kernel, the services are named, and carve.yaml's pins and kernel marks are applied.
+// Pins and kernel marks are applied over the proposal made without them, so that the packages
+// carve.yaml does not name sit exactly where they sat: a plan edited in the TUI and saved comes
+// back as saved.
+func place(g *graph.Graph, f *facts.Facts, cons *cluster.Constraints, set plan.Settings, seed int64) (*placement, error) {
+	ev := evidence.Gather(g, evidence.RoleDecl{Tool: cons.Tool, Root: cons.Root, Main: cons.Main}, f.Modules)
+	base := cons.WithoutPlacements()
+	pr := &placement{}
+	var entry map[int]int // service label → its entry package, where the structure gave one
+	if pl, warns := byStructure(g, ev, base, set.Services); pl != nil {
+		pr.labels, pr.wiring, pr.tool, pr.warnings = pl.Label, pl.Wiring, pl.Tool, warns
 		entry = map[int]int{}
 		for _, p := range ev.Entries {
-			if l := labels[p]; l >= 0 {
+			if l := pr.labels[p]; l >= 0 {
 				if _, ok := entry[l]; !ok {
 					entry[l] = p
 				}
@@ -131,17 +153,36 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 		for _, pair := range cons.Apart {
 			barred[pair[0]], barred[pair[1]] = true, true
 		}
-		kernel := cluster.DetectKernel(g, share, base.Kernel, barred)
-		labels, wiring, warnings, err = cluster.Partition(g, kernel, base, gamma, opts.Seed, opts.Services)
+		kernel := cluster.DetectKernel(g, set.KernelShare, base.Kernel, barred)
+		var err error
+		pr.labels, pr.wiring, pr.warnings, err = cluster.Partition(g, kernel, base, set.Resolution, seed, set.Services)
 		if err != nil {
 			return nil, err
 		}
-		tool = make([]bool, len(g.Paths))
+		pr.tool = make([]bool, len(g.Paths))
 	}
-	busKernel(g, f.Buses, labels, ev.Why)
-	names := cluster.NameServices(g, labels, base.Pin, f.Modules, entry)
-	labels, names = cluster.ApplyPins(labels, names, cons)
+	busKernel(g, f.Buses, pr.labels, ev.Why)
+	names := cluster.NameServices(g, pr.labels, base.Pin, f.Modules, entry)
+	pr.labels, pr.names = cluster.ApplyPins(pr.labels, names, cons)
+	pr.why = ev.Why
+	return pr, nil
+}
 
+// byStructure places the packages by the structural evidence, or returns nil when it is not
+// trusted, gives another service count than asked, or contradicts the entry points.
+func byStructure(g *graph.Graph, ev *evidence.Evidence, base *cluster.Constraints, services int) (*evidence.Placement, []string) {
+	if !ev.Trusted(g) || (services != 0 && services != len(ev.Entries)) {
+		return nil, nil
+	}
+	pl, warns := evidence.Place(g, ev, base)
+	if !pl.ExplainsRoutes(g) {
+		return nil, nil // the structure contradicts the entry points: coupling decides
+	}
+	return pl, warns
+}
+
+// newPlan writes the plan's packages, with their routes, tables and topics, and its graph.
+func newPlan(f *facts.Facts, g *graph.Graph, pr *placement, set plan.Settings) *plan.Plan {
 	module := ""
 	if len(f.Modules) > 0 {
 		module = f.Modules[0]
@@ -150,19 +191,19 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 	if len(f.Modules) > 1 {
 		p.Modules = append([]string(nil), f.Modules...)
 	}
-	p.Settings = plan.Settings{Seed: opts.Seed, Resolution: gamma, Services: opts.Services, Signals: usedWeights(weights, f.Signals), Contract: contract, KernelShare: share}
+	p.Settings = set
 	for i, path := range g.Paths {
-		pkg := plan.Package{Path: path, Main: g.Info[i].Main, Wiring: wiring[i], Tool: tool[i], Why: ev.Why[i], Lines: g.Info[i].Lines, Kernel: labels[i] == -1}
-		if labels[i] >= 0 {
-			pkg.Service = names[labels[i]]
+		pkg := plan.Package{Path: path, Main: g.Info[i].Main, Wiring: pr.wiring[i], Tool: pr.tool[i], Why: pr.why[i], Lines: g.Info[i].Lines, Kernel: pr.labels[i] == -1}
+		if pr.labels[i] >= 0 {
+			pkg.Service = pr.names[pr.labels[i]]
 		}
 		for _, r := range g.Routes[i] {
-			pr := plan.Route{Method: r.Method, Pattern: r.Pattern, Host: r.Host, Handler: r.Handler, Package: r.Package,
+			route := plan.Route{Method: r.Method, Pattern: r.Pattern, Host: r.Host, Handler: r.Handler, Package: r.Package,
 				Router: r.Router, PrefixUnresolved: r.PrefixUnresolved != "", PrefixExpr: r.PrefixUnresolved}
 			if r.Site.File != "" {
-				pr.Site = r.Site.String()
+				route.Site = r.Site.String()
 			}
-			pkg.Routes = append(pkg.Routes, pr)
+			pkg.Routes = append(pkg.Routes, route)
 		}
 		pkg.Tables = packageTables(g.Tables[i])
 		pkg.Topics = packageTopics(g.Topics[i])
@@ -170,40 +211,38 @@ func Propose(f *facts.Facts, opts Options) (*plan.Plan, error) {
 	}
 	p.Graph = g.PlanEdges()
 	p.Coverage = planCoverage(f.Coverage)
+	return p
+}
 
+// warnings are the plan's warnings: packages with load errors, couplings ignored, what placing
+// the packages warned of, and truth packages not in the module.
+func warnings(g *graph.Graph, placed []string, truth map[string]string) []string {
+	var out []string
 	for i, info := range g.Info {
 		if len(info.Errors) > 0 {
-			p.Warnings = append(p.Warnings, fmt.Sprintf("package %s has %d load error(s), analysed as far as possible; first: %s", g.Paths[i], len(info.Errors), info.Errors[0]))
+			out = append(out, fmt.Sprintf("package %s has %d load error(s), analysed as far as possible; first: %s", g.Paths[i], len(info.Errors), info.Errors[0]))
 		}
 	}
 	if g.Ignored > 0 {
-		p.Warnings = append(p.Warnings, fmt.Sprintf("%d coupling(s) name packages outside the analysed packages and were ignored", g.Ignored))
+		out = append(out, fmt.Sprintf("%d coupling(s) name packages outside the analysed packages and were ignored", g.Ignored))
 	}
-	p.Warnings = append(p.Warnings, warnings...)
-	if opts.Truth != nil {
-		var missing []string
-		for path := range opts.Truth {
-			if _, ok := g.Index[path]; !ok {
-				missing = append(missing, path)
-			}
-		}
-		if len(missing) > 0 {
-			sort.Strings(missing)
-			shown := missing[:min(len(missing), 3)]
-			more := ""
-			if len(missing) > 3 {
-				more = fmt.Sprintf(" and %d more", len(missing)-3)
-			}
-			p.Warnings = append(p.Warnings, fmt.Sprintf("truth: %d package(s) of the truth file are not in the module and were not scored: %s%s", len(missing), strings.Join(shown, ", "), more))
+	out = append(out, placed...)
+	var missing []string
+	for path := range truth {
+		if _, ok := g.Index[path]; !ok {
+			missing = append(missing, path)
 		}
 	}
-	if err := score.Score(p, opts.Truth); err != nil {
-		if errors.Is(err, score.ErrTruthMismatch) {
-			return nil, &load.InputError{Problem: "the truth does not fit the module", Err: err}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		shown := missing[:min(len(missing), 3)]
+		more := ""
+		if len(missing) > 3 {
+			more = fmt.Sprintf(" and %d more", len(missing)-3)
 		}
-		return nil, err
+		out = append(out, fmt.Sprintf("truth: %d package(s) of the truth file are not in the module and were not scored: %s%s", len(missing), strings.Join(shown, ", "), more))
 	}
-	return p, nil
+	return out
 }
 
 // badOption reports an option the caller got wrong as bad input.
