@@ -246,6 +246,11 @@ type Route struct {
 	// (default "": the server's). An ambiguous path is refused when either the route it names
 	// or the route it resolves to rejects, so a laxer route never opens a stricter one.
 	PathPolicy string `yaml:"path_policy"`
+	// Shadow sends a sampled copy of the route's requests to a candidate upstream after the
+	// primary answered, and compares the answers (shadow.go).
+	Shadow *Shadow `yaml:"shadow"`
+	// Rollout raises the candidate's weight step by step while gates hold (rollout.go).
+	Rollout *Rollout `yaml:"rollout"`
 }
 
 // Match is what a route matches.
@@ -814,6 +819,8 @@ func (c *Config) validateRoute(i int, r *Route, names map[string]int, add func(e
 	if r.MaxBodyBytes < 0 {
 		add(c.errf(p+".max_body_bytes", "must be 0 (inherit) or positive"))
 	}
+	c.validateShadow(p+".shadow", r, add)
+	c.validateRollout(p+".rollout", r, add)
 	if r.PathPolicy != "" {
 		add(c.checkPathPolicy(p+".path_policy", r.PathPolicy))
 	}
