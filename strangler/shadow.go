@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -125,7 +126,14 @@ func (s *shadower) compare(ctx context.Context, ex *exchange) {
 		s.dropBody.Inc()
 		return
 	}
-	s.store.record(ex, cand, diffAnswers(ex.primary, cand, s.cfg.Headers))
+	var diffs []fieldDiff
+	if cand.err != nil { // no answer: its status is the finding, with why
+		diffs = []fieldDiff{{Field: "status", Path: "status", Primary: strconv.Itoa(ex.primary.Status),
+			Candidate: strconv.Itoa(cand.Status) + ": " + cand.err.Error()}}
+	} else {
+		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
+	}
+	s.store.record(ex, cand, diffs)
 }
 
 func (s *shadower) wantNoise() bool {
