@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/upstream"
@@ -144,14 +146,19 @@ func (s *shadower) wantNoise() bool {
 	return n > 0 && (n >= 1 || rand.Float64() < n)
 }
 
-// call sends ex's request to a target of pool through the target's own forwarder (the one
-// live traffic uses, so Host, forwarding headers and base paths are the same) and captures
-// the answer, its body bounded by max_body_bytes. Target health is not touched: a copy's
+// call sends ex's request to a target of pool as live traffic would go (the same Host, base
+// path and forwarding headers; an HTTP target through its fasthttp client, the cheaper one, a
+// Lambda function through its forwarder) and captures the answer, its body bounded by max_body_bytes. Target health is not touched: a copy's
 // failure is a finding, not a reason to eject.
 func (s *shadower) call(ctx context.Context, pool *upstream.Pool, ex *exchange) *answer {
 	t := pool.Next(nil)
 	if t == nil {
 		return &answer{Status: http.StatusServiceUnavailable, err: errNoTarget}
+	}
+	if f, ok := t.Handler.(*forwarders); ok {
+		t.Begin()
+		defer t.End()
+		return s.callFast(f, ex)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
 	defer cancel()
@@ -211,4 +218,60 @@ func (c *shadowCapture) write(b []byte) {
 		return
 	}
 	c.body = append(c.body, b...)
+}
+
+// callFast sends ex's request to an HTTP target with its fasthttp client. ex's headers are
+// already the outbound ones (hop-by-hop headers removed, X-Forwarded-* set).
+func (s *shadower) callFast(f *forwarders, ex *exchange) *answer {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.Header.DisableNormalizing()
+	req.Header.SetMethod(ex.method)
+	req.SetRequestURI(f.basePath + ex.uri)
+	for k, vs := range ex.reqHeader {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	switch f.hostMode {
+	case "":
+		req.Header.SetHost(ex.host)
+	case "target":
+		req.Header.SetHost(f.host)
+	default:
+		req.Header.SetHost(f.hostMode)
+	}
+	req.UseHostHeader = true
+	if f.tls {
+		req.URI().SetScheme("https")
+	}
+	if len(ex.reqBody) > 0 {
+		req.SetBodyRaw(ex.reqBody)
+	}
+	err := f.fast.DoTimeout(req, resp, s.cfg.Timeout.D())
+	if err != nil {
+		return &answer{Status: http.StatusBadGateway, err: err}
+	}
+	a := &answer{Status: resp.StatusCode(), Header: http.Header{}}
+	for k, v := range resp.Header.All() {
+		a.Header.Add(string(k), string(v))
+	}
+	if cl := resp.Header.ContentLength(); int64(cl) > s.cfg.MaxBodyBytes {
+		return &answer{err: errShadowBodyTooLarge}
+	}
+	var buf bytes.Buffer
+	if stream := resp.BodyStream(); stream != nil {
+		n, err := io.Copy(&buf, io.LimitReader(stream, s.cfg.MaxBodyBytes+1))
+		if n > s.cfg.MaxBodyBytes {
+			return &answer{err: errShadowBodyTooLarge}
+		}
+		if err != nil {
+			return &answer{Status: http.StatusBadGateway, err: err}
+		}
+	} else {
+		buf.Write(resp.Body())
+	}
+	a.Body = buf.Bytes()
+	return a
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/carve-dev/carve/strangler/upstream"
 )
@@ -100,9 +101,33 @@ func (a *stdAttempt) shadowStd(s *shadower, pool *upstream.Pool, reqCopy *shadow
 		s.dropBody.Inc()
 		return
 	}
-	hdr := r.Header.Clone()
-	ex := &exchange{method: r.Method, host: r.Host, uri: r.URL.RequestURI(), remote: r.RemoteAddr, reqHeader: hdr,
+	ex := &exchange{method: r.Method, host: r.Host, uri: r.URL.RequestURI(), remote: r.RemoteAddr, reqHeader: outboundHeader(r),
 		reqBody: reqCopy.body, primaryPool: pool,
 		primary: &answer{Status: rec.status, Header: rec.Header().Clone(), Body: rec.capture.body}}
 	s.submit(ex)
+}
+
+// outboundHeader is r's header as a target gets it from the TLS front end: hop-by-hop headers
+// (and those named in Connection) removed, X-Forwarded-For/-Host/-Proto the peer's.
+func outboundHeader(r *http.Request) http.Header {
+	h := r.Header.Clone()
+	for _, c := range h.Values("Connection") {
+		for f := range strings.SplitSeq(c, ",") {
+			h.Del(strings.TrimSpace(f))
+		}
+	}
+	for _, n := range hopHeaders {
+		h.Del(n)
+	}
+	h.Del("Forwarded")
+	dropUnderscored(h)
+	_, ip := peerIP(r.RemoteAddr)
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	h.Set("X-Forwarded-For", ip)
+	h.Set("X-Forwarded-Host", r.Host)
+	h.Set("X-Forwarded-Proto", proto)
+	return h
 }

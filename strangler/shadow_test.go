@@ -239,3 +239,68 @@ func TestDiffJSON(t *testing.T) {
 		t.Errorf("text bodies: %+v", d)
 	}
 }
+
+// BenchmarkShadowDiff is the diffing of one copy: a 2 KiB JSON answer of 20 items against one
+// with a changed field. bench/proxy.sh measures shadowing's whole cost per primary request.
+func BenchmarkShadowDiff(b *testing.B) {
+	var items []string
+	for i := range 20 {
+		items = append(items, fmt.Sprintf(`{"id": %d, "name": "item %d", "price": %d.5, "tags": ["a", "b"]}`, i, i, i))
+	}
+	primary := []byte(`{"items": [` + strings.Join(items, ", ") + `], "at": "2026-01-01T00:00:00Z"}`)
+	candidate := []byte(strings.Replace(string(primary), `"price": 7.5`, `"price": 8.5`, 1))
+	h := http.Header{"Content-Type": {"application/json"}}
+	a, c := &answer{Status: 200, Header: h, Body: primary}, &answer{Status: 200, Header: h, Body: candidate}
+	b.SetBytes(int64(len(primary)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if d := diffAnswers(a, c, []string{"Content-Type"}); len(d) != 1 {
+			b.Fatalf("diffs: %+v", d)
+		}
+	}
+}
+
+// With unsafe: true a POST is copied with its body, on both front ends.
+func TestShadowCopiesBody(t *testing.T) {
+	for _, fe := range frontEnds(t) {
+		t.Run(fe.name, func(t *testing.T) {
+			bodies := make(chan string, 4)
+			echo := func(name string) *httptest.Server {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					b, _ := io.ReadAll(r.Body)
+					if name == "orders" {
+						bodies <- string(b) + " via " + r.Header.Get("X-Forwarded-Proto")
+					}
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprintf(w, `{"got": %q}`, b)
+				}))
+				t.Cleanup(srv.Close)
+				return srv
+			}
+			mono, cand := echo("monolith"), echo("orders")
+			r := start(t, shadowConfig(fe, mono.URL, cand.URL, "{upstream: orders, sample: 1, methods: [POST], unsafe: true, noise: 0, noise_warmup: 1}"), startOpts{env: token, tls: fe.tls != ""})
+			resp, err := feClient(fe).Post(r.url+"/items", "text/plain", strings.NewReader("hello"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != `{"got": "hello"}` {
+				t.Fatalf("client got %q", b)
+			}
+			proto := map[bool]string{false: "http", true: "https"}[fe.tls != ""]
+			select {
+			case got := <-bodies:
+				if got != "hello via "+proto {
+					t.Errorf("the candidate got %q, want %q", got, "hello via "+proto)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the candidate got no copy")
+			}
+			waitFor(t, "1 comparison", func() bool { rep, _ := r.p.Diff("items", 10); return rep.Compared == 1 })
+			if rep, _ := r.p.Diff("items", 10); rep.Differing != 0 {
+				t.Errorf("equal answers differ: %+v", rep)
+			}
+		})
+	}
+}
