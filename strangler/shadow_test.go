@@ -304,3 +304,34 @@ func TestShadowCopiesBody(t *testing.T) {
 		})
 	}
 }
+
+// A sampled chunked answer reaches the client byte for byte: within max_body_bytes it is held
+// and copied, beyond it sent whole and not copied (counted).
+func TestShadowChunkedAnswer(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 4096) // 64 KiB
+	mono := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, big[:len(big)/2])
+		w.(http.Flusher).Flush() // chunked
+		io.WriteString(w, big[len(big)/2:])
+	}))
+	t.Cleanup(mono.Close)
+	for _, fe := range frontEnds(t) {
+		for _, max := range []string{"1048576", "1024"} {
+			t.Run(fe.name+"/max"+max, func(t *testing.T) {
+				cand, _ := rolloutBackend(t, 1, 0)
+				r := start(t, shadowConfig(fe, mono.URL, cand.URL, "{upstream: orders, sample: 1, noise: 0, noise_warmup: 1, max_body_bytes: "+max+"}"), startOpts{env: token, tls: fe.tls != ""})
+				resp, body := get(t, feClient(fe), r.url+"/items", nil)
+				if resp.StatusCode != 200 || body != big {
+					t.Fatalf("client got %d and %d bytes, want 200 and the %d the monolith sent", resp.StatusCode, len(body), len(big))
+				}
+				if max == "1024" {
+					waitFor(t, "a drop", func() bool {
+						return testutil.ToFloat64(r.p.m.shadowDropped.WithLabelValues("items", "body_too_large")) == 1
+					})
+				} else {
+					waitFor(t, "a comparison", func() bool { rep, _ := r.p.Diff("items", 1); return rep.Compared == 1 })
+				}
+			})
+		}
+	}
+}
