@@ -419,7 +419,7 @@ type WeightChange struct {
 }
 
 // SetWeights validates weights for route and swaps them in; source ("admin", "store") is
-// logged and counted. In fleet mode an admin change is written to the store first, so every
+// logged and counted. In fleet mode an admin or rollout change is written to the store first, so every
 // replica converges on it.
 func (p *Proxy) SetWeights(ctx context.Context, routeName string, weights map[string]int, source string) (WeightChange, error) {
 	if source != "store" && p.store != nil {
