@@ -18,6 +18,11 @@
 # carve and direct: the latency carve adds to each, carve's CPU per request (Lambda/HTTP), and
 # the emulator's own CPU per invoke, measured apart.
 #
+# Then shadow traffic: two more carve instances with the same route at monolith=100, one of them
+# copying a tenth of it to a candidate upstream (shadow: {sample: 0.1}, the candidate being the
+# same backend), loaded in rotated rounds; the ratio of their CPU per primary request is the
+# cost of shadowing and diffing (aim <= 1.05).
+#
 # Environment: ROUNDS (3), DURATION (10s), LAMBDA_DURATION (5s), BASE_PORT (28080), CARVE (bin/carve), BASELINE (a
 # second carve binary, e.g. built from main: loaded in the same rounds, to measure a change).
 # Everything runs on 127.0.0.1 in the foreground from a scratch directory and is stopped by
@@ -32,6 +37,7 @@ CARVE=${CARVE:-$ROOT/bin/carve}
 BE=$BASE; NGINX=$((BASE + 1)); CADDY=$((BASE + 2)); CARVE_PORT=$((BASE + 4)); CARVE_ADMIN=$((BASE + 5))
 NGINX_TLS=$((BASE + 6)); CARVE_TLS=$((BASE + 7)); CARVE_TLS_ADMIN=$((BASE + 8))
 BASELINE=${BASELINE:-}; BASE_PORT2=$((BASE + 9)); BASE_ADMIN=$((BASE + 10))
+NOSHADOW=$((BASE + 11)); NOSHADOW_ADMIN=$((BASE + 12)); SHADOW=$((BASE + 13)); SHADOW_ADMIN=$((BASE + 14))
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -126,12 +132,33 @@ CARVE
 sed -e "s/127.0.0.1:$CARVE_PORT/127.0.0.1:$CARVE_TLS/" -e "s/127.0.0.1:$CARVE_ADMIN/127.0.0.1:$CARVE_TLS_ADMIN/" "$D/carve.yaml" >"$D/carve-tls.yaml"
 printf 'tls: {cert_file: "%s", key_file: "%s"}\n' "$D/cert.pem" "$D/key.pem" >>"$D/carve-tls.yaml"
 
+shadow_config() { # shadow_config PORT ADMIN SHADOW_LINE
+	cat <<SHADOWCFG
+listen: "127.0.0.1:$1"
+admin: {listen: "127.0.0.1:$2"}
+access_log: {sample: 0}
+upstreams:
+  monolith: {targets: ["http://127.0.0.1:$BE"]}
+  orders: {targets: ["http://127.0.0.1:$BE"]}
+routes:
+  - name: orders
+    match: {paths: ["/orders/", "GET /api/orders/{id}"]}
+    split: {orders: 0, monolith: 100}
+$3
+default: monolith
+SHADOWCFG
+}
+shadow_config "$NOSHADOW" "$NOSHADOW_ADMIN" "" >"$D/noshadow.yaml"
+shadow_config "$SHADOW" "$SHADOW_ADMIN" "    shadow: {upstream: orders, sample: 0.1}" >"$D/shadow.yaml"
+
 # --- start everything ------------------------------------------------------------------------
 "$D/backend" -addr "127.0.0.1:$BE" 2>"$D/backend.log" & PIDS+=($!); BE_PID=$!
 nginx -p "$D/nginx" -c "$D/nginx/nginx.conf" -g 'daemon off;' 2>"$D/nginx/stderr.log" & PIDS+=($!); NGINX_PID=$!
 XDG_DATA_HOME=$D/caddy XDG_CONFIG_HOME=$D/caddy caddy run --config "$D/caddy/Caddyfile" --adapter caddyfile >"$D/caddy/log" 2>&1 & PIDS+=($!); CADDY_PID=$!
 "$CARVE" proxy run --config "$D/carve.yaml" --watch=false 2>"$D/carve.log" & PIDS+=($!); CARVE_PID=$!
 "$CARVE" proxy run --config "$D/carve-tls.yaml" --watch=false 2>"$D/carve-tls.log" & PIDS+=($!); CARVE_TLS_PID=$!
+"$CARVE" proxy run --config "$D/noshadow.yaml" --watch=false 2>"$D/noshadow.log" & PIDS+=($!); NOSHADOW_PID=$!
+"$CARVE" proxy run --config "$D/shadow.yaml" --watch=false 2>"$D/shadow.log" & PIDS+=($!); SHADOW_PID=$!
 TARGETS=(direct carve nginx caddy)
 if [[ -n $BASELINE ]]; then
 	sed -e "s/127.0.0.1:$CARVE_PORT/127.0.0.1:$BASE_PORT2/" -e "s/127.0.0.1:$CARVE_ADMIN/127.0.0.1:$BASE_ADMIN/" "$D/carve.yaml" >"$D/baseline.yaml"
@@ -150,6 +177,7 @@ wait_port() {
 }
 wait_port "$BE" backend; wait_port "$NGINX" nginx; wait_port "$CADDY" caddy; wait_port "$CARVE_PORT" carve
 wait_port "$NGINX_TLS" nginx-tls; wait_port "$CARVE_TLS" carve-tls
+wait_port "$NOSHADOW" carve-noshadow; wait_port "$SHADOW" carve-shadow
 [[ -z $BASELINE ]] || wait_port "$BASE_PORT2" baseline
 
 declare -A URL=([direct]="http://127.0.0.1:$BE/api/orders/7" [carve]="http://127.0.0.1:$CARVE_PORT/api/orders/7"
@@ -250,6 +278,42 @@ done
 echo
 awk -v c99="${OP99[carve]}" -v d99="${OP99[direct]}" -v c50="${OP50[carve]}" -v d50="${OP50[direct]}" -v cb="${OB99[carve]}" -v db="${OB99[direct]}" 'BEGIN{
 	printf "carve adds %d µs at p50 and %d µs at p99 over direct (medians; best rounds: %d µs at p99); aim: p99 added < 1000 µs\n", c50-d50, c99-d99, cb-db }'
+
+# --- shadow traffic ---------------------------------------------------------------------------
+declare -A SURL=([plain]="http://127.0.0.1:$NOSHADOW/api/orders/7" [shadow]="http://127.0.0.1:$SHADOW/api/orders/7")
+declare -A SPID=([plain]=$NOSHADOW_PID [shadow]=$SHADOW_PID)
+SHRAW=$D/shadow.tsv
+: >"$SHRAW"
+for t in plain shadow; do wrk -t2 -c64 -d3s "${SURL[$t]}" >/dev/null; done
+order=(plain shadow)
+for ((r = 1; r <= ROUNDS; r++)); do
+	for t in "${order[@]}"; do
+		c0=$(cpu_ticks "${SPID[$t]}")
+		out=$(wrk -t2 -c64 -d"$DURATION" --latency "${SURL[$t]}")
+		c1=$(cpu_ticks "${SPID[$t]}")
+		reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+		rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
+		p99=$(to_us "$(awk '$1=="99%" {print $2}' <<<"$out")")
+		cpu_us=$(awk -v d=$((c1 - c0)) -v t="$TICK" -v n="$reqs" 'BEGIN{printf "%.2f", d/t*1e6/n}')
+		printf '%s\t%s\t%s\t%s\n' "$t" "$rps" "$p99" "$cpu_us" >>"$SHRAW"
+		printf 'shadow round %d %-6s %10.0f req/s  p99 %8.0fus  cpu %6.2fus/req\n' "$r" "$t" "$rps" "$p99" "$cpu_us" >&2
+	done
+	order=("${order[@]:1}" "${order[0]}")
+done
+scol() { awk -F'\t' -v t="$1" -v c="$2" '$1==t {print $c}' "$SHRAW" | median; }
+compared=$(curl -fsS "http://127.0.0.1:$SHADOW_ADMIN/metrics" | awk '/^carve_proxy_shadow_compared_total/ {s+=$2} END{print s+0}')
+dropped=$(curl -fsS "http://127.0.0.1:$SHADOW_ADMIN/metrics" | awk '/^carve_proxy_shadow_dropped_total/ {s+=$2} END{print s+0}')
+echo
+echo "## shadow traffic: carve with shadow {sample: 0.1} vs without — wrk -t2 -c64 -d$DURATION, $ROUNDS rotated rounds, medians"
+echo
+echo "| carve | req/s | p99 µs | proxy CPU µs/primary request |"
+echo "| --- | ---: | ---: | ---: |"
+for t in plain shadow; do
+	printf '| %s | %.0f | %.0f | %.2f |\n' "$t" "$(scol "$t" 2)" "$(scol "$t" 3)" "$(scol "$t" 4)"
+done
+echo
+awk -v s="$(scol shadow 4)" -v p="$(scol plain 4)" -v c="$compared" -v d="$dropped" 'BEGIN{
+	printf "CPU per primary request: shadow/plain %.3fx (aim <= 1.05); %d copies compared, %d dropped\n", s/p, c, d }'
 
 # --- TLS listeners ---------------------------------------------------------------------------
 declare -A TURL=([carve]="https://127.0.0.1:$CARVE_TLS/api/orders/7" [nginx]="https://127.0.0.1:$NGINX_TLS/api/orders/7")

@@ -34,7 +34,7 @@ func newProxyCmd(s Streams) *cobra.Command {
 upstreams by weight, sticky per user when asked, so a route moves to a new service a slice at
 a time and back in one call. See docs/strangler.md for the config file.`,
 	}
-	c.AddCommand(newProxyRunCmd(s), newProxyValidateCmd(s), newProxyWeightsCmd(s))
+	c.AddCommand(newProxyRunCmd(s), newProxyValidateCmd(s), newProxyWeightsCmd(s), newProxyDiffCmd(s), newProxyRolloutCmd(s))
 	return c
 }
 
@@ -194,41 +194,8 @@ func runProxyWeights(ctx context.Context, s Streams, o *proxyWeightsOptions, rou
 		method = http.MethodPut
 		body, _ = json.Marshal(strangler.WeightsRequest{Weights: w})
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	url := strings.TrimSuffix(o.admin, "/") + "/routes/" + routeName + "/weights"
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	raw, err := callAdmin(ctx, o.admin, o.tokenEnv, method, "/routes/"+routeName+"/weights", body)
 	if err != nil {
-		return inputErr(fmt.Errorf("bad --admin URL %q: %w", o.admin, err))
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok := os.Getenv(o.tokenEnv); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("reach the proxy's admin API at %s: %w; is the proxy running, and is --admin right?", o.admin, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("read the admin API's answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		msg := strings.TrimSpace(string(raw))
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		err := fmt.Errorf("admin API %s %s: %s: %s", method, url, resp.Status, msg)
-		switch resp.StatusCode {
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusUnauthorized:
-			return inputErr(err)
-		}
 		return err
 	}
 	if o.output == "json" {
@@ -251,6 +218,50 @@ func runProxyWeights(ctx context.Context, s Streams, o *proxyWeightsOptions, rou
 	}
 	fmt.Fprintf(s.Out, "%s: %s -> %s\n", out.Route, formatWeights(out.Old), formatWeights(out.New))
 	return nil
+}
+
+// callAdmin sends one request to a running proxy's admin API (the bearer token from the
+// environment variable tokenEnv) and returns the body of a 200 answer; other answers are
+// errors carrying the API's message, bad input (exit 2) when the API says the request was.
+func callAdmin(ctx context.Context, admin, tokenEnv, method, path string, body []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	url := strings.TrimSuffix(admin, "/") + path
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("bad --admin URL %q: %w", admin, err))
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok := os.Getenv(tokenEnv); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reach the proxy's admin API at %s: %w; is the proxy running, and is --admin right?", admin, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read the admin API's answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := strings.TrimSpace(string(raw))
+		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		err := fmt.Errorf("admin API %s %s: %s: %s", method, url, resp.Status, msg)
+		switch resp.StatusCode {
+		case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusUnauthorized:
+			return nil, inputErr(err)
+		}
+		return nil, err
+	}
+	return raw, nil
 }
 
 func formatWeights(w map[string]int) string {

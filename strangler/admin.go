@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -29,6 +30,9 @@ type WeightsRequest struct {
 //	GET  /routes/{name}/weights   one route's weights
 //	PUT  /routes/{name}/weights   set them: {"weights": {"orders": 50, "monolith": 50}}
 //	GET  /upstreams               targets and their health
+//	GET  /routes/{name}/diff      shadow results: top differing fields with redacted examples (?top=N)
+//	GET  /routes/{name}/rollout   automatic rollout status
+//	POST /routes/{name}/rollout/{pause|resume|abort}
 //	GET  /metrics                 Prometheus metrics
 //	GET  /debug/pprof/...         Go profiles of the running proxy (only with a token)
 //	GET  /healthz, /readyz        liveness and readiness (no token needed)
@@ -103,6 +107,24 @@ func (p *Proxy) AdminHandler(token string) http.Handler {
 		mux.Handle("GET /debug/pprof/profile", auth(pprof.Profile))
 		mux.Handle("GET /debug/pprof/trace", auth(pprof.Trace))
 	}
+	mux.Handle("GET /routes/{name}/diff", auth(func(w http.ResponseWriter, r *http.Request) {
+		top := 10
+		if v := r.URL.Query().Get("top"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				writeError(w, http.StatusBadRequest, fmt.Errorf("bad top %q: give a positive number of fields", v))
+				return
+			}
+			top = n
+		}
+		rep, err := p.Diff(r.PathValue("name"), top)
+		if err != nil {
+			writeError(w, http.StatusNotFound, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, rep)
+	}))
+	p.rolloutHandlers(mux, auth)
 	mux.Handle("GET /upstreams", auth(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"upstreams": p.Upstreams()})
 	}))

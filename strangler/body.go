@@ -30,6 +30,7 @@ type clientBody struct {
 	n           int64
 	fault       *refusal // set when the client is to blame
 	err         error
+	tee         *shadowCapture // a bounded copy for shadow traffic, or nil
 }
 
 func (b *clientBody) reset(r io.Reader, setDeadline func(time.Time) error, limit int64, s config.Server) {
@@ -52,6 +53,9 @@ func (b *clientBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.n += int64(n)
+	if b.tee != nil && n > 0 {
+		b.tee.write(p[:n])
+	}
 	switch {
 	case b.limit >= 0 && b.n > b.limit:
 		b.fault, err = &refuseTooLarge, errBodyTooLarge

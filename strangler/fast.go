@@ -228,6 +228,7 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	var target *upstream.Target
 	var attempts, status int
 	var err error
+	var reqCopy *shadowCapture
 	ref := a.prepare()
 	if ref == nil {
 		var to *liveRoute
@@ -262,14 +263,18 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 			a.body.reset(req.BodyStream(), ctx.SetReadDeadline, limit, p.serverCfg)
 			req.SetBodyStream(&a.body, cl)
 		}
+		if lr.shadow != nil && !a.upgrade {
+			reqCopy = lr.shadow.shadowStart(b2s(h.Method()), st.pools[side], int64(cl), &a.body)
+		}
 		target, attempts, status, err = dispatch(lr, st, side, a)
 	}
 	if clientClose {
 		ctx.SetConnectionClose()
 	}
-	st.counters[side][statusClass(status)].Inc()
-	elapsed := time.Since(start)
-	lr.duration.Observe(elapsed.Seconds())
+	elapsed := lr.observe(st, side, status, start)
+	if reqCopy != nil && status != 0 && err == nil {
+		a.shadowFast(lr.shadow, st.pools[side], reqCopy)
+	}
 	if p.sampled(rt) {
 		var errText string
 		if err != nil {

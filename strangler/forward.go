@@ -264,6 +264,7 @@ type recorder struct {
 	err      error
 	wrote    bool
 	hijacked bool
+	capture  *shadowCapture // a bounded copy of the body for shadow traffic, or nil
 }
 
 func (r *recorder) reset(w http.ResponseWriter) { *r = recorder{w: w} }
@@ -290,6 +291,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 	}
 	n, err := r.w.Write(b)
 	r.bytes += int64(n)
+	if r.capture != nil {
+		r.capture.write(b[:n])
+	}
 	return n, err
 }
 
@@ -481,6 +485,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var target *upstream.Target
+	var reqCopy *shadowCapture
 	attempts := 0
 	switch {
 	case ref != nil:
@@ -508,13 +513,19 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
+		if lr.shadow != nil {
+			if reqCopy = lr.shadow.shadowStart(r.Method, st.pools[side], r.ContentLength, a.body); reqCopy != nil {
+				a.rec.capture = &shadowCapture{max: lr.shadow.cfg.MaxBodyBytes}
+			}
+		}
 		a.r = r
 		target, attempts, _, _ = dispatch(lr, st, side, a)
 	}
 	rec := &a.rec
-	st.counters[side][statusClass(rec.status)].Inc()
-	elapsed := time.Since(start)
-	lr.duration.Observe(elapsed.Seconds())
+	elapsed := lr.observe(st, side, rec.status, start)
+	if reqCopy != nil && rec.status != 0 && rec.err == nil && !rec.hijacked {
+		a.shadowStd(lr.shadow, st.pools[side], reqCopy)
+	}
 	if p.sampled(rt) {
 		var errText string
 		if rec.err != nil {

@@ -92,6 +92,7 @@ type startOpts struct {
 	store WeightStore
 	watch bool
 	tls   bool
+	clock Clock // the rollout clock (default the system's)
 }
 
 // start parses yaml (listen and admin addresses are replaced by loopback listeners), runs the
@@ -106,7 +107,7 @@ func start(t testing.TB, yaml string, so startOpts) *running {
 	}
 	logs := &syncBuffer{mu: make(chanMutex, 1)}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	p, err := New(cfg, Options{Log: log, Getenv: func(k string) string { return so.env[k] }, Store: so.store})
+	p, err := New(cfg, Options{Log: log, Getenv: func(k string) string { return so.env[k] }, Store: so.store, Clock: so.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,10 @@ type metrics struct {
 	weightSets  *prometheus.CounterVec
 	rywHeld     *prometheus.CounterVec
 	rywForced   *prometheus.CounterVec
+
+	shadowCompared, shadowDiffering, shadowFields, shadowDropped *prometheus.CounterVec
+	rolloutStep                                                  *prometheus.GaugeVec
+	rolloutRollbacks                                             *prometheus.CounterVec
 }
 
 // statusClasses index the per-route counters: 0 is a request that got no status (the client
@@ -58,6 +62,31 @@ func newMetrics(p *Proxy) *metrics {
 		Name: "carve_proxy_ryw_forced_total",
 		Help: "Requests moved to the side the split picks after read_your_writes.max_wait with the sync still behind the user's last write.",
 	}, []string{"route"})
+	m.shadowCompared = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_shadow_compared_total",
+		Help: "Shadow copies whose candidate answer was compared with the primary's, by route.",
+	}, []string{"route"})
+	m.shadowDiffering = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_shadow_differing_total",
+		Help: "Shadow copies whose candidate answer differed from the primary's in a field that is not noise, by route.",
+	}, []string{"route"})
+	m.shadowFields = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_shadow_field_differences_total",
+		Help: "Differences by route and field (status, header:NAME, body, or a JSON path with [*] for indexes).",
+	}, []string{"route", "field"})
+	m.shadowDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_shadow_dropped_total",
+		Help: "Sampled shadow copies not compared, by route and reason (queue_full, body_too_large).",
+	}, []string{"route", "reason"})
+	m.rolloutStep = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "carve_proxy_rollout_step",
+		Help: "The candidate's percentage of a route under an automatic rollout.",
+	}, []string{"route"})
+	m.rolloutRollbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "carve_proxy_rollout_rollbacks_total",
+		Help: "Automatic rollbacks of a route's rollout by failing gate.",
+	}, []string{"route", "gate"})
+	m.reg.MustRegister(m.shadowCompared, m.shadowDiffering, m.shadowFields, m.shadowDropped, m.rolloutStep, m.rolloutRollbacks)
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
 	m.reg.MustRegister(m.requests, m.duration, m.reloads, m.unavailable, m.retries, m.weightSets, m.rywHeld, m.rywForced,

@@ -49,6 +49,10 @@ type Options struct {
 	Store WeightStore
 	// Resolver resolves DNS targets (default net.DefaultResolver).
 	Resolver upstream.Resolver
+	// Clock times rollout holds (default the system clock); tests pass one they move.
+	Clock Clock
+	// Replica names this proxy as a holder of store leases (default host name and pid).
+	Replica string
 }
 
 // Proxy is the strangler proxy: an http.Handler over the current config's runtime.
@@ -74,6 +78,15 @@ type Proxy struct {
 	overlays map[string]overlay
 	versions map[string]int64 // store versions of route weights
 	ready    atomic.Bool
+
+	diffsMu sync.Mutex
+	diffs   map[string]*diffStore    // shadow results by route, kept across reloads
+	stats   map[[2]string]*sideStats // rollout figures by route and upstream, likewise
+
+	clock      Clock
+	replica    string
+	rolloutsMu sync.Mutex
+	rollouts   map[string]*rollout
 
 	ctx    context.Context // lifetime of background work (health checks, DNS)
 	cancel context.CancelFunc
@@ -108,6 +121,17 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 	p.serverCfg = cfg.Server
 	p.clients = map[string]*fasthttp.HostClient{}
 	p.slots = map[string]chan struct{}{}
+	p.diffs = map[string]*diffStore{}
+	p.stats = map[[2]string]*sideStats{}
+	p.rollouts = map[string]*rollout{}
+	p.clock, p.replica = opts.Clock, opts.Replica
+	if p.clock == nil {
+		p.clock = realClock{}
+	}
+	if p.replica == "" {
+		host, _ := os.Hostname()
+		p.replica = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), newKey()[:8])
+	}
 	p.m = newMetrics(p)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	if err := p.Apply(cfg); err != nil {
@@ -122,6 +146,7 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 func (p *Proxy) Close() {
 	p.closed.Do(func() {
 		p.cancel()
+		p.stopRollouts()
 		if rt := p.rt.Load(); rt != nil {
 			rt.stop()
 		}
@@ -164,6 +189,7 @@ type liveRoute struct {
 	pathPolicy string // config.PathReject, PathNormalize or PathRaw
 	duration   prometheus.Observer
 	ryw        *ryw.Guard // nil without read_your_writes
+	shadow     *shadower  // nil without shadow traffic
 }
 
 // splitState is a route's weights with everything the hot path needs resolved.
@@ -173,7 +199,8 @@ type splitState struct {
 	counters [][6]prometheus.Counter // per side, per status class
 	unavail  []prometheus.Counter
 	retries  []prometheus.Counter
-	names    []string // upstream name per side
+	names    []string     // upstream name per side
+	stats    []*sideStats // per side, for rollout gates (nil entries without a rollout)
 }
 
 // at returns the route of a table index, the default route for -1.
@@ -182,6 +209,18 @@ func (rt *runtime) at(i int) *liveRoute {
 		return rt.def
 	}
 	return rt.routes[i]
+}
+
+// observe counts a request's outcome on its route and side, after the response: the one
+// place both front ends report to (metrics, rollout gates), and returns its duration.
+func (lr *liveRoute) observe(st *splitState, side, status int, start time.Time) time.Duration {
+	st.counters[side][statusClass(status)].Inc()
+	elapsed := time.Since(start)
+	lr.duration.Observe(elapsed.Seconds())
+	if s := st.stats[side]; s != nil {
+		s.record(status, elapsed)
+	}
+	return elapsed
 }
 
 func (rt *runtime) all() []*liveRoute { return append(append([]*liveRoute(nil), rt.routes...), rt.def) }
@@ -206,6 +245,14 @@ func (rt *runtime) stop() {
 // Apply compiles cfg and swaps it in. The previous runtime keeps serving the requests it
 // started; its background work is stopped. On error nothing changes.
 func (p *Proxy) Apply(cfg *config.Config) error {
+	if err := p.swap(cfg); err != nil {
+		return err
+	}
+	p.syncRollouts(cfg) // outside applyMu: a stopping controller may be setting weights
+	return nil
+}
+
+func (p *Proxy) swap(cfg *config.Config) error {
 	p.applyMu.Lock()
 	defer p.applyMu.Unlock()
 	old := p.rt.Load()
@@ -285,6 +332,9 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 				delete(p.versions, rc.Name)
 			}
 		}
+		if rc.Shadow != nil {
+			lr.shadow = p.newShadower(rt, rc.Name, rc.Shadow)
+		}
 		lr.state.Store(p.newSplitState(rt, lr, weights))
 		rt.routes = append(rt.routes, lr)
 	}
@@ -301,6 +351,11 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 	rt.cancel = cancel
 	for _, pool := range rt.pools {
 		rt.wg.Go(func() { pool.Run(ctx) })
+	}
+	for _, lr := range rt.routes {
+		if lr.shadow != nil {
+			rt.wg.Go(func() { lr.shadow.run(ctx) })
+		}
 	}
 	return rt, nil
 }
@@ -377,6 +432,11 @@ func (p *Proxy) newSplitState(rt *runtime, lr *liveRoute, weights map[string]int
 		st.counters = append(st.counters, cs)
 		st.unavail = append(st.unavail, p.m.unavailable.WithLabelValues(lr.name, name))
 		st.retries = append(st.retries, p.m.retries.WithLabelValues(lr.name, name))
+		var ss *sideStats
+		if lr.cfg != nil && lr.cfg.Rollout != nil {
+			ss = p.sideStats(lr.name, name)
+		}
+		st.stats = append(st.stats, ss)
 	}
 	return st
 }
@@ -393,10 +453,10 @@ type WeightChange struct {
 }
 
 // SetWeights validates weights for route and swaps them in; source ("admin", "store") is
-// logged and counted. In fleet mode an admin change is written to the store first, so every
+// logged and counted. In fleet mode an admin or rollout change is written to the store first, so every
 // replica converges on it.
 func (p *Proxy) SetWeights(ctx context.Context, routeName string, weights map[string]int, source string) (WeightChange, error) {
-	if source == "admin" && p.store != nil {
+	if source != "store" && p.store != nil {
 		p.applyMu.Lock()
 		ver := p.versions[routeName]
 		rt := p.rt.Load()

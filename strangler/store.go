@@ -16,6 +16,10 @@ type WeightStore interface {
 	// Put writes route's weights if the stored version is still prev (0: not stored yet) and
 	// returns the new version; ErrVersionConflict when someone else wrote first.
 	Put(ctx context.Context, route string, weights map[string]int, prev int64) (int64, error)
+	// Lease takes or renews the lease name for holder until ttl from now, with a conditional
+	// write that succeeds when no one holds it, its holder let it expire, or holder holds it;
+	// false (no error) when another holder has it. Automatic rollouts step on one replica.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
 }
 
 // WeightWatcher is a WeightStore that reports changes as they happen (etcd), so replicas

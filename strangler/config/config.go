@@ -249,6 +249,11 @@ type Route struct {
 	// ReadYourWrites keeps a user who wrote on one side of the split there after a weight
 	// change, until the sync feeding the side the split now picks has applied the write.
 	ReadYourWrites *ReadYourWrites `yaml:"read_your_writes"`
+	// Shadow sends a sampled copy of the route's requests to a candidate upstream after the
+	// primary answered, and compares the answers (shadow.go).
+	Shadow *Shadow `yaml:"shadow"`
+	// Rollout raises the candidate's weight step by step while gates hold (rollout.go).
+	Rollout *Rollout `yaml:"rollout"`
 }
 
 // ReadYourWrites is a route's read-your-writes guard (docs/strangler.md).
@@ -834,6 +839,8 @@ func (c *Config) validateRoute(i int, r *Route, names map[string]int, add func(e
 	if r.MaxBodyBytes < 0 {
 		add(c.errf(p+".max_body_bytes", "must be 0 (inherit) or positive"))
 	}
+	c.validateShadow(p+".shadow", r, add)
+	c.validateRollout(p+".rollout", r, add)
 	if r.PathPolicy != "" {
 		add(c.checkPathPolicy(p+".path_policy", r.PathPolicy))
 	}

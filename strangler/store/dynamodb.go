@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -69,6 +70,9 @@ func (d *DynamoDB) Load(ctx context.Context) (map[string]strangler.StoredWeights
 			return nil, fmt.Errorf("read weights from DynamoDB table %s: %w", d.table, err)
 		}
 		for _, item := range res.Items {
+			if r, ok := item["route"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(r.Value, leasePrefix) {
+				continue
+			}
 			name, sw, err := decode(item)
 			if err != nil {
 				return nil, fmt.Errorf("weights table %s: %w", d.table, err)

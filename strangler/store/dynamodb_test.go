@@ -26,11 +26,17 @@ type replica struct {
 
 func startReplica(t *testing.T, yaml string, st strangler.WeightStore) *replica {
 	t.Helper()
+	return startReplicaWith(t, yaml, strangler.Options{Store: st})
+}
+
+func startReplicaWith(t *testing.T, yaml string, opts strangler.Options) *replica {
+	t.Helper()
 	cfg, err := config.Parse("fleet.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := strangler.New(cfg, strangler.Options{Store: st, Getenv: func(string) string { return "tok" }})
+	opts.Getenv = func(string) string { return "tok" }
+	p, err := strangler.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

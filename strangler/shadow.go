@@ -1,0 +1,277 @@
+package strangler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/valyala/fasthttp"
+
+	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/upstream"
+)
+
+// Shadow traffic: a sampled copy of a route's request goes to a candidate upstream after the
+// primary answered, from a bounded queue served by a few workers, so it never changes, delays
+// or fails the client's response. The candidate's answer is compared with the primary's
+// (shadow_diff.go); on some copies a second primary call learns which fields differ between
+// two healthy primary answers (noise, in the manner of Twitter's Diffy) and those are ignored.
+// Results go to metrics and a bounded store of differing fields (shadow_store.go).
+//
+// Both front ends pass through one seam after the response: each captures the exchange its
+// own way (shadow_capture.go) and hands it to shadower.submit.
+
+// exchange is one request and the primary's answer, copied out of the front end.
+type exchange struct {
+	method, host, uri, remote string
+	reqHeader                 http.Header
+	reqBody                   []byte
+	primary                   *answer
+	primaryPool               *upstream.Pool
+}
+
+// answer is a response as compared.
+type answer struct {
+	Status int         `json:"status"`
+	Header http.Header `json:"headers,omitempty"`
+	Body   []byte      `json:"-"`
+	err    error
+}
+
+var (
+	errShadowBodyTooLarge = errors.New("shadow answer larger than shadow.max_body_bytes")
+	errNoTarget           = errors.New("no healthy target")
+)
+
+// shadower copies one route's sampled requests to its candidate upstream.
+type shadower struct {
+	route     string
+	cfg       config.Shadow
+	candidate *upstream.Pool
+	methods   []string
+	queue     chan *exchange
+	store     *diffStore
+	log       *slog.Logger
+	noiseLeft atomic.Int64 // copies that still call the primary twice (warm-up)
+
+	dropQueue, dropBody prometheus.Counter
+}
+
+func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow) *shadower {
+	s := &shadower{route: name, cfg: *sc, candidate: rt.pools[sc.Upstream], methods: sc.Methods,
+		queue: make(chan *exchange, sc.Queue), store: p.diffStore(name), log: p.log,
+		dropQueue: p.m.shadowDropped.WithLabelValues(name, "queue_full"),
+		dropBody:  p.m.shadowDropped.WithLabelValues(name, "body_too_large"),
+	}
+	s.noiseLeft.Store(int64(sc.NoiseWarmup))
+	return s
+}
+
+// wants reports whether a request with method, served by pool, is to be copied: the method
+// is listed, the primary is not the candidate itself, and the sample says so.
+func (s *shadower) wants(method string, pool *upstream.Pool) bool {
+	if s == nil || pool == s.candidate || !slices.Contains(s.methods, method) {
+		return false
+	}
+	return s.cfg.Sample >= 1 || rand.Float64() < s.cfg.Sample
+}
+
+// submit queues ex, or drops it (counted) when the queue is full: never blocks.
+func (s *shadower) submit(ex *exchange) {
+	select {
+	case s.queue <- ex:
+	default:
+		s.dropQueue.Inc()
+	}
+}
+
+// run serves the queue with cfg.Concurrency workers until ctx is done.
+func (s *shadower) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for range s.cfg.Concurrency {
+		wg.Go(func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ex := <-s.queue:
+					s.compare(ctx, ex)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// compare calls the candidate (and on a noise sample the primary again) with ex's request,
+// learns noise from the two primary answers, and records the candidate's differences.
+func (s *shadower) compare(ctx context.Context, ex *exchange) {
+	if s.wantNoise() {
+		if again := s.call(ctx, ex.primaryPool, ex); again.err == nil {
+			s.store.learnNoise(diffAnswers(ex.primary, again, s.cfg.Headers))
+		}
+	}
+	cand := s.call(ctx, s.candidate, ex)
+	if cand.err != nil && ctx.Err() != nil {
+		return // shutting down: not the candidate's fault
+	}
+	if cand.err == errShadowBodyTooLarge {
+		s.dropBody.Inc()
+		return
+	}
+	var diffs []fieldDiff
+	if cand.err != nil { // no answer: its status is the finding, with why
+		diffs = []fieldDiff{{Field: "status", Path: "status", Primary: strconv.Itoa(ex.primary.Status),
+			Candidate: strconv.Itoa(cand.Status) + ": " + cand.err.Error()}}
+	} else {
+		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
+	}
+	s.store.record(ex, cand, diffs)
+}
+
+func (s *shadower) wantNoise() bool {
+	if s.noiseLeft.Load() > 0 && s.noiseLeft.Add(-1) >= 0 {
+		return true
+	}
+	n := *s.cfg.Noise
+	return n > 0 && (n >= 1 || rand.Float64() < n)
+}
+
+// call sends ex's request to a target of pool as live traffic would go (the same Host, base
+// path and forwarding headers; an HTTP target through its fasthttp client, the cheaper one, a
+// Lambda function through its forwarder) and captures the answer, its body bounded by max_body_bytes. Target health is not touched: a copy's
+// failure is a finding, not a reason to eject.
+func (s *shadower) call(ctx context.Context, pool *upstream.Pool, ex *exchange) *answer {
+	t := pool.Next(nil)
+	if t == nil {
+		return &answer{Status: http.StatusServiceUnavailable, err: errNoTarget}
+	}
+	if f, ok := t.Handler.(*forwarders); ok {
+		t.Begin()
+		defer t.End()
+		return s.callFast(f, ex)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout.D())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, ex.method, "http://"+ex.host+ex.uri, bytes.NewReader(ex.reqBody))
+	if err != nil {
+		return &answer{err: err}
+	}
+	req.Host, req.RemoteAddr, req.Header = ex.host, ex.remote, ex.reqHeader.Clone()
+	req.ContentLength = int64(len(ex.reqBody))
+	if len(ex.reqBody) == 0 {
+		req.Body = http.NoBody
+	}
+	w := &captureWriter{header: http.Header{}, max: s.cfg.MaxBodyBytes}
+	var rec recorder
+	rec.reset(w)
+	t.Begin()
+	t.Handler.ServeHTTP(&rec, req)
+	t.End()
+	a := &answer{Status: rec.status, Header: w.header, Body: w.body.Bytes(), err: rec.err}
+	switch {
+	case w.over:
+		a.err = errShadowBodyTooLarge
+	case rec.err != nil:
+		a.Status = http.StatusBadGateway // as the client would have seen it
+	}
+	return a
+}
+
+// captureWriter keeps a copy's answer in memory, up to max body bytes.
+type captureWriter struct {
+	header http.Header
+	body   bytes.Buffer
+	max    int64
+	over   bool
+}
+
+func (w *captureWriter) Header() http.Header { return w.header }
+func (w *captureWriter) WriteHeader(int)     {}
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if int64(w.body.Len()+len(b)) > w.max {
+		w.over = true
+		return len(b), nil
+	}
+	return w.body.Write(b)
+}
+
+// shadowCapture bounds what a front end keeps of one exchange for a copy.
+type shadowCapture struct {
+	max  int64
+	body []byte
+	over bool
+}
+
+func (c *shadowCapture) write(b []byte) {
+	if c.over || int64(len(c.body)+len(b)) > c.max {
+		c.over = true
+		return
+	}
+	c.body = append(c.body, b...)
+}
+
+// callFast sends ex's request to an HTTP target with its fasthttp client. ex's headers are
+// already the outbound ones (hop-by-hop headers removed, X-Forwarded-* set).
+func (s *shadower) callFast(f *forwarders, ex *exchange) *answer {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.Header.DisableNormalizing()
+	req.Header.SetMethod(ex.method)
+	req.SetRequestURI(f.basePath + ex.uri)
+	for k, vs := range ex.reqHeader {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	switch f.hostMode {
+	case "":
+		req.Header.SetHost(ex.host)
+	case "target":
+		req.Header.SetHost(f.host)
+	default:
+		req.Header.SetHost(f.hostMode)
+	}
+	req.UseHostHeader = true
+	if f.tls {
+		req.URI().SetScheme("https")
+	}
+	if len(ex.reqBody) > 0 {
+		req.SetBodyRaw(ex.reqBody)
+	}
+	err := f.fast.DoTimeout(req, resp, s.cfg.Timeout.D())
+	if err != nil {
+		return &answer{Status: http.StatusBadGateway, err: err}
+	}
+	a := &answer{Status: resp.StatusCode(), Header: http.Header{}}
+	for k, v := range resp.Header.All() {
+		a.Header.Add(string(k), string(v))
+	}
+	if cl := resp.Header.ContentLength(); int64(cl) > s.cfg.MaxBodyBytes {
+		return &answer{err: errShadowBodyTooLarge}
+	}
+	var buf bytes.Buffer
+	if stream := resp.BodyStream(); stream != nil {
+		n, err := io.Copy(&buf, io.LimitReader(stream, s.cfg.MaxBodyBytes+1))
+		if n > s.cfg.MaxBodyBytes {
+			return &answer{err: errShadowBodyTooLarge}
+		}
+		if err != nil {
+			return &answer{Status: http.StatusBadGateway, err: err}
+		}
+	} else {
+		buf.Write(resp.Body())
+	}
+	a.Body = buf.Bytes()
+	return a
+}
