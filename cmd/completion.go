@@ -78,6 +78,12 @@ func registerCompletions(root *cobra.Command) {
 		case "carve proxy weights":
 			register("output", fixed("text", "json"))
 			c.ValidArgsFunction = completeWeights
+		case "carve proxy diff":
+			register("output", fixed("text", "json"))
+			c.ValidArgsFunction = completeRoute(0)
+		case "carve proxy rollout":
+			register("output", fixed("text", "json"))
+			c.ValidArgs, c.ValidArgsFunction = nil, completeRollout // cobra ignores the function while ValidArgs is set
 		case "carve proxy validate":
 			register("output", fixed("text", "json"))
 			c.ValidArgsFunction = files("yaml", "yml")
@@ -111,46 +117,77 @@ func servicesOfPlan(c *cobra.Command, _ []string, toComplete string) ([]cobra.Co
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// completeWeights completes 'carve proxy weights': the routes of the running proxy the --admin
-// flag names, then UPSTREAM= for the chosen route's upstreams. It asks the admin API (GET
-// /weights, with the token of --token-env) and gives up quietly after a second.
-func completeWeights(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+// runningWeights asks the running proxy the --admin flag names for its routes and their
+// weights (GET /weights, with the token of --token-env), giving up quietly after a second.
+func runningWeights(c *cobra.Command) (map[string]map[string]int, bool) {
 	admin, tokenEnv := c.Flags().Lookup("admin"), c.Flags().Lookup("token-env")
 	if admin == nil || tokenEnv == nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+		return nil, false
 	}
 	ctx, cancel := context.WithTimeout(c.Context(), time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(admin.Value.String(), "/")+"/weights", nil)
 	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+		return nil, false
 	}
 	if tok := os.Getenv(tokenEnv.Value.String()); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+		return nil, false
 	}
 	defer resp.Body.Close()
 	var body struct {
 		Weights map[string]map[string]int `json:"weights"`
 	}
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&body) != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
+		return nil, false
 	}
+	return body.Weights, true
+}
+
+// routeNames completes a route name from the running proxy's routes.
+func routeNames(c *cobra.Command, toComplete string) []cobra.Completion {
+	weights, _ := runningWeights(c)
 	var out []cobra.Completion
-	if len(args) == 0 {
-		for _, route := range slices.Sorted(maps.Keys(body.Weights)) {
-			if strings.HasPrefix(route, toComplete) {
-				out = append(out, route)
-			}
+	for _, route := range slices.Sorted(maps.Keys(weights)) {
+		if strings.HasPrefix(route, toComplete) {
+			out = append(out, route)
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
 	}
-	for _, up := range slices.Sorted(maps.Keys(body.Weights[args[0]])) {
+	return out
+}
+
+// completeRoute completes the argument at index at with the running proxy's routes.
+func completeRoute(at int) cobra.CompletionFunc {
+	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) != at {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return routeNames(c, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completeRollout completes 'carve proxy rollout': the action, then the route.
+func completeRollout(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		return []cobra.Completion{"status", "pause", "resume", "abort"}, cobra.ShellCompDirectiveNoFileComp
+	}
+	return completeRoute(1)(c, args, toComplete)
+}
+
+// completeWeights completes 'carve proxy weights': the routes of the running proxy, then
+// UPSTREAM= for the chosen route's upstreams.
+func completeWeights(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) == 0 {
+		return routeNames(c, toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+	weights, _ := runningWeights(c)
+	var out []cobra.Completion
+	for _, up := range slices.Sorted(maps.Keys(weights[args[0]])) {
 		if strings.HasPrefix(up+"=", toComplete) || strings.HasPrefix(toComplete, up+"=") {
-			out = append(out, cobra.CompletionWithDesc(up+"=", fmt.Sprintf("now %d", body.Weights[args[0]][up])))
+			out = append(out, cobra.CompletionWithDesc(up+"=", fmt.Sprintf("now %d", weights[args[0]][up])))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
