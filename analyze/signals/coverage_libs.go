@@ -22,7 +22,7 @@ var libNames = map[string]string{
 	"database/sql": "database/sql", "github.com/jackc/pgx/v5": "pgx", "github.com/jackc/pgx/v5/pgxpool": "pgx",
 	"github.com/jackc/pgx/v4": "pgx", "github.com/jackc/pgx/v4/pgxpool": "pgx",
 	dynamoPkg: "dynamodb", dynamoTypesPkg: "dynamodb", sqlxPkg: "sqlx", squirrelPkg: "squirrel", goquPkg: "goqu",
-	gormPkg: "gorm", mongoPkg: "mongodb", mongoV2Pkg: "mongodb", redisPkg: "go-redis", redisV8Pkg: "go-redis",
+	gormPkg: "gorm", entPkg: "ent", mongoPkg: "mongodb", mongoV2Pkg: "mongodb", redisPkg: "go-redis", redisV8Pkg: "go-redis",
 	natsPkg: "nats", natsJSPkg: "nats", amqpPkg: "amqp091", amqpOldPkg: "amqp",
 	"github.com/IBM/sarama": "sarama", "github.com/Shopify/sarama": "sarama", "github.com/twmb/franz-go/pkg/kgo": "franz-go",
 	"github.com/segmentio/kafka-go": "kafka-go", "github.com/aws/aws-sdk-go-v2/service/sns": "sns",

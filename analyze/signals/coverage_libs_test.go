@@ -19,6 +19,15 @@ func TestLibCoverage(t *testing.T) {
 		t.Errorf("unresolved %+v, want [%+v]", data.Unresolved, want)
 	}
 
+	// ent: the five client calls of the app packages, none of the generated code's own calls.
+	ent := libFixture(t, "data", "ent", Data{}).Coverage
+	if !slices.Contains(ent.Frameworks, facts.Framework{Name: "ent", Kind: "data", Uses: 5}) {
+		t.Errorf("frameworks %+v: want ent used at 5 sites", ent.Frameworks)
+	}
+	if len(ent.Unresolved) != 0 {
+		t.Errorf("ent unresolved %+v, want none", ent.Unresolved)
+	}
+
 	msg := libFixture(t, "messaging", "nats", Messaging{}).Coverage
 	if !slices.Contains(msg.Frameworks, facts.Framework{Name: "nats", Kind: "messaging", Uses: 5}) {
 		t.Errorf("frameworks %+v: want nats used at 5 sites", msg.Frameworks)

@@ -31,6 +31,8 @@ import (
 //     constant prefix ("session:"+id, fmt.Sprintf("cart:%s", id)) is a "redis" table named
 //     redis:<prefix> with that key prefix; SET, HSET, DEL, INCR, LPUSH... write, GET, HGETALL,
 //     EXISTS, LRANGE... read.
+//   - ent (entgo.io/ent): its generated entity clients' Query, Get, Create, Update, Delete...
+//     on the entity's Table constant (data_ent.go).
 //   - sqlc: its generated code passes const query strings to database/sql or pgx, which the SQL
 //     rule already reads.
 const (
@@ -116,6 +118,9 @@ func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg s
 			}
 		}
 		fl.cov.check(fn.Pkg().Path(), callName(fn), fl.m.Site(e.Pos()), n > 0, whyTable)
+	}
+	if fl.entSite(ts, call, fn, pkg) {
+		return
 	}
 	switch fn.Pkg().Path() {
 	case sqlxPkg:

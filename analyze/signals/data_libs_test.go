@@ -47,6 +47,11 @@ func TestDataLibraryFixtures(t *testing.T) {
 			{"ratelimit", "redis", "redis:session", facts.Read, "session:"},
 			{"sessions", "redis", "redis:session", facts.ReadWrite, "session:"},
 		}},
+		{"ent", []tableWant{
+			{"accounts", "sql", "orders", facts.Write, ""},
+			{"accounts", "sql", "users", facts.Read, ""},
+			{"reports", "sql", "orders", facts.Read, ""},
+		}},
 		{"sqlc", []tableWant{
 			{"db", "sql", "authors", facts.ReadWrite, ""},
 		}},
