@@ -44,3 +44,16 @@ if [ ! -x "$goaws" ]; then
   mv "$tmp/cmd" "$goaws"
   rmdir "$tmp"
 fi
+
+# moto's server, the SNS/SQS emulator that speaks what goaws does not (the SDK's SQS client, SNS
+# PublishBatch), in a Python venv under .cache/moto/. The venv sees the system's site-packages: a
+# machine whose Python already has moto (this project's machines ship moto 5.2.1 with its server
+# extras) installs nothing; elsewhere pip fetches it.
+moto_spec='moto[server]>=5.2.1,<5.3'
+moto=.cache/moto
+if ! "$moto/bin/python" -c 'import moto.server' >/dev/null 2>&1; then
+  echo "deps: installing moto's server ($moto_spec) into $moto"
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+  python3 -m venv --system-site-packages "$moto" || { apt_install python3-venv; rm -rf "$moto"; python3 -m venv --system-site-packages "$moto"; }
+  "$moto/bin/pip" install --quiet --disable-pip-version-check "$moto_spec"
+fi
