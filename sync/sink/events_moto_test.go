@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/carve-dev/carve/internal/testenv"
 	"github.com/carve-dev/carve/sync/awsconf"
@@ -16,8 +19,8 @@ import (
 )
 
 // TestEventSinksOnMoto runs the SQS sink (standard and FIFO queue) and the SNS sink's
-// PublishBatch path (a FIFO topic with a FIFO queue subscribed) against moto's server with the
-// SDK clients carve builds: every event arrives once, each key's in order, with its attributes and
+// PublishBatch path (a FIFO topic with a FIFO queue subscribed; no Publish) against moto's server
+// with the SDK clients carve builds: every event arrives once, each key's in order, with its attributes and
 // FIFO ids; a missing queue or topic stops the sink at start. What moto cannot do — fail part of
 // a batch — is tested against fakes (events_sqs_test.go, events_batch_test.go).
 func TestEventSinksOnMoto(t *testing.T) {
@@ -30,10 +33,11 @@ func TestEventSinksOnMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snsc, err := awsconf.SNS(ctx, "", m.Endpoint)
+	realSNS, err := awsconf.SNS(ctx, "", m.Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
+	snsc := &countingSNS{Client: realSNS}
 	ws := keyedWrites(100, 13)
 	for _, c := range []struct {
 		name, queue string
@@ -77,10 +81,29 @@ func TestEventSinksOnMoto(t *testing.T) {
 			}
 		})
 	}
+	if b, p := snsc.batches.Load(), snsc.singles.Load(); b < 10 || p != 0 {
+		t.Errorf("the SNS sink called PublishBatch %d times and Publish %d times, want only PublishBatch", b, p)
+	}
 	if _, err := sink.OpenSQS(ctx, sqsc, m.QueueURL("nope"), "shop", "orders", 4, b); err == nil || !strings.Contains(err.Error(), "nope does not exist: create it, or fix sink.sqs.queue_url") {
 		t.Errorf("missing queue: %v", err)
 	}
 	if _, err := sink.OpenSNS(ctx, snsc, m.TopicArn("nope"), "shop", "orders", 4, b); err == nil || !strings.Contains(err.Error(), "nope does not exist: create it, or fix sink.sns.topic_arn") {
 		t.Errorf("missing topic: %v", err)
 	}
+}
+
+// countingSNS is the SDK's SNS client counting the sink's publish calls.
+type countingSNS struct {
+	*sns.Client
+	batches, singles atomic.Int64
+}
+
+func (c *countingSNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, opts ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+	c.batches.Add(1)
+	return c.Client.PublishBatch(ctx, in, opts...)
+}
+
+func (c *countingSNS) Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error) {
+	c.singles.Add(1)
+	return c.Client.Publish(ctx, in, opts...)
 }
