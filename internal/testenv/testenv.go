@@ -1,7 +1,7 @@
 // Package testenv starts the real components carve's tests run against — DynamoDB Local (with
-// its streams and two fault hooks), PostgreSQL, etcd, and a Go Lambda function under the AWS
-// Lambda Runtime Interface Emulator — on loopback, and stops them when the test or the test
-// binary ends. Nothing here skips: when a component is missing it installs it with
+// its streams and two fault hooks), PostgreSQL, etcd, two SNS/SQS emulators (goaws, moto's
+// server) and a Go Lambda function under the AWS Lambda Runtime Interface Emulator — on loopback,
+// and stops them when the test or the test binary ends. Nothing here skips: when a component is missing it installs it with
 // deps.sh (what `make deps` runs) or fails with a message saying what to run.
 //
 //	func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) } // stops the shared PostgreSQL
@@ -14,6 +14,8 @@
 //	pgx.Connect(ctx, pg.DSN)
 //	etcd := testenv.Etcd(t)            // fresh etcd; etcd.Kill(), etcd.Start() to restart it
 //	fn := testenv.Lambda(t)            // the lambdafn handler; fn.Endpoint for the Lambda SDK
+//	g := testenv.GoAWS(t, topics)      // goaws, SNS/SQS over the query protocol (Publish only)
+//	m := testenv.MotoServer(t)         // moto: SQS (JSON protocol), SNS with PublishBatch
 package testenv
 
 import (

@@ -33,13 +33,25 @@ type received struct {
 	bodies map[string]string // id → body of its first delivery
 }
 
-// poll drains the queue into r; a redelivered id must carry the same body.
-func (r *received) poll(t *testing.T, g *testenv.SNSSQS, queue string) {
+// drainer is an emulator's queue reader: goaws's names the queue, moto's takes its URL.
+type drainer interface {
+	Drain(ctx context.Context, queue string) ([]testenv.Message, error)
+}
+
+// poll drains the queue into r.
+func (r *received) poll(t *testing.T, g drainer, queue string) {
 	t.Helper()
 	ms, err := g.Drain(context.Background(), queue)
+	if err == nil {
+		err = r.add(ms)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// add records the messages a consumer received; a redelivered id must carry the same body.
+func (r *received) add(ms []testenv.Message) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.bodies == nil {
@@ -48,15 +60,16 @@ func (r *received) poll(t *testing.T, g *testenv.SNSSQS, queue string) {
 	for _, m := range ms {
 		var e sink.Event
 		if err := json.Unmarshal([]byte(m.Body), &e); err != nil {
-			t.Fatalf("not an event: %v: %s", err, m.Body)
+			return fmt.Errorf("not an event: %v: %s", err, m.Body)
 		}
 		if b, seen := r.bodies[e.ID]; seen && b != m.Body {
-			t.Fatalf("event %s delivered twice with different bodies:\n%s\n%s", e.ID, b, m.Body)
+			return fmt.Errorf("event %s delivered twice with different bodies:\n%s\n%s", e.ID, b, m.Body)
 		} else if !seen {
 			r.bodies[e.ID] = m.Body
 		}
 		r.events = append(r.events, e)
 	}
+	return nil
 }
 
 // streamEvents reads every record of the source table's stream and returns the ids of the

@@ -19,8 +19,9 @@ import (
 	"github.com/carve-dev/carve/sync/stream"
 )
 
-// batchTopic is SNS's PublishBatch as AWS answers it, which goaws does not implement: it takes
-// a batch and may fail some entries (fail decides, per call and entry). It records what it took.
+// batchTopic is SNS's PublishBatch as AWS answers it, failing some entries on demand (fail
+// decides, per call and entry), which moto's server, where PublishBatch runs for real
+// (TestEventSinksOnMoto), does not do. It records what it took.
 type batchTopic struct {
 	mu    sync.Mutex
 	calls int

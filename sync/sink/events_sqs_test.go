@@ -17,9 +17,10 @@ import (
 	"github.com/carve-dev/carve/sync/stream"
 )
 
-// queue answers SendMessageBatch as SQS does; goaws v0.4.5 cannot stand in for it (the SDK's SQS
-// client speaks the JSON protocol, goaws only the query protocol). It fails the first attempt
-// at every entry but one without blaming it, and records what it took.
+// queue answers SendMessageBatch as SQS does, failing part of a batch, which no emulator does on
+// demand: the SQS sink runs against moto's server in TestEventSinksOnMoto (and, in sync/job, under
+// SIGKILL); this fake tests what moto cannot. It fails the first attempt at every entry but one
+// without blaming it, and records what it took.
 type queue struct {
 	mu      sync.Mutex
 	missing bool

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/carve-dev/carve/internal/testenv"
 	"github.com/carve-dev/carve/sync/item"
 )
 
@@ -95,4 +96,29 @@ func Eventually(t testing.TB, timeout time.Duration, cond func() string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// EventTargets are what the event sinks' tests publish to on moto: a standard queue, a FIFO
+// queue, and a FIFO topic with the FIFO queue TopicQueue subscribed (raw delivery).
+type EventTargets struct {
+	Queue, FIFOQueue, FIFOTopic, TopicQueue string
+}
+
+// CreateEventTargets creates the EventTargets on m.
+func CreateEventTargets(t testing.TB, m *testenv.Moto) EventTargets {
+	t.Helper()
+	ctx := context.Background()
+	var e EventTargets
+	var err error
+	if e.Queue, err = m.CreateQueue(ctx, "changes"); err != nil {
+		t.Fatal(err)
+	}
+	if e.FIFOQueue, err = m.CreateQueue(ctx, "changes.fifo"); err != nil {
+		t.Fatal(err)
+	}
+	if e.FIFOTopic, err = m.CreateTopic(ctx, "shop.fifo", "consumer.fifo"); err != nil {
+		t.Fatal(err)
+	}
+	e.TopicQueue = m.QueueURL("consumer.fifo")
+	return e
 }
