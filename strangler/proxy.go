@@ -325,7 +325,7 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 		}
 		weights := rc.Split
 		if ov, ok := p.overlays[rc.Name]; ok {
-			if sameWeights(ov.base, rc.Split) && cfg.ValidWeights(ov.weights) == nil {
+			if maps.Equal(ov.base, rc.Split) && cfg.ValidWeights(ov.weights) == nil {
 				weights = ov.weights
 			} else {
 				delete(p.overlays, rc.Name)
@@ -358,18 +358,6 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 		}
 	}
 	return rt, nil
-}
-
-func sameWeights(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func (p *Proxy) newLiveRoute(name string, rc *config.Route, cfg *config.Config) *liveRoute {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -131,7 +132,7 @@ func (p *Proxy) syncRollouts(cfg *config.Config) {
 			continue
 		}
 		if old := p.rollouts[rc.Name]; old != nil {
-			if reflect.DeepEqual(old.cfg, *rc.Rollout) && sameWeights(old.split, rc.Split) {
+			if reflect.DeepEqual(old.cfg, *rc.Rollout) && maps.Equal(old.split, rc.Split) {
 				keep[rc.Name] = true
 				continue
 			}

@@ -9,12 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -602,7 +603,7 @@ func (c *Config) validate() error {
 	if len(c.Upstreams) == 0 {
 		add(c.errf("upstreams", "missing: define at least the monolith, e.g. upstreams: {monolith: {targets: [\"http://127.0.0.1:9000\"]}}"))
 	}
-	for _, name := range sortedKeys(c.Upstreams) {
+	for _, name := range slices.Sorted(maps.Keys(c.Upstreams)) {
 		c.validateUpstream(name, c.Upstreams[name], add)
 	}
 	if c.Default == "" {
@@ -954,7 +955,7 @@ func (c *Config) weightsProblem(split map[string]int) (key, msg string) {
 		return "", "missing: give weights such as {orders: 25, monolith: 75}"
 	}
 	sum := 0
-	for _, name := range sortedKeys(split) {
+	for _, name := range slices.Sorted(maps.Keys(split)) {
 		w := split[name]
 		if _, ok := c.Upstreams[name]; !ok {
 			return name, fmt.Sprintf("unknown upstream %q: define it under upstreams", name)
@@ -1030,13 +1031,4 @@ func validName(s string) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
