@@ -6,7 +6,7 @@ import (
 )
 
 // eachAssign calls fn for every value node n gives a variable or field: var x = e, x := e,
-// x.f = e, and the keyed fields of a struct literal T{f: e}.
+// x.f = e, and the fields of a struct literal, keyed T{f: e} or in order T{e1, e2}.
 func eachAssign(n ast.Node, info *types.Info, fn func(v *types.Var, e ast.Expr)) {
 	assign := func(v *types.Var, e ast.Expr) {
 		if v != nil && e != nil {
@@ -28,13 +28,16 @@ func eachAssign(n ast.Node, info *types.Info, fn func(v *types.Var, e ast.Expr))
 			}
 		}
 	case *ast.CompositeLit:
-		for _, elt := range x.Elts {
+		st, _ := derefUnder(info.TypeOf(x)).(*types.Struct)
+		for i, elt := range x.Elts {
 			if kv, ok := elt.(*ast.KeyValueExpr); ok {
 				if key, ok := kv.Key.(*ast.Ident); ok {
 					if v, ok := info.Uses[key].(*types.Var); ok && v.IsField() {
 						assign(v, kv.Value)
 					}
 				}
+			} else if st != nil && i < st.NumFields() {
+				assign(st.Field(i), elt) // T{a, b}: the fields in order
 			}
 		}
 	}

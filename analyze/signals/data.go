@@ -346,35 +346,8 @@ func (fl *flow) learn(n ast.Node, info *types.Info, pkg string, encl *types.Func
 			fl.assigns[v] = append(fl.assigns[v], exprAt{e, info})
 		}
 	}
+	eachAssign(n, info, assign)
 	switch x := n.(type) {
-	case *ast.ValueSpec:
-		if len(x.Names) == len(x.Values) {
-			for i, id := range x.Names {
-				v, _ := info.Defs[id].(*types.Var)
-				assign(v, x.Values[i])
-			}
-		}
-	case *ast.AssignStmt:
-		if len(x.Lhs) == len(x.Rhs) {
-			for i, l := range x.Lhs {
-				assign(varOf(info, l), x.Rhs[i])
-			}
-		}
-	case *ast.CompositeLit:
-		st, ok := derefUnder(info.TypeOf(x)).(*types.Struct)
-		if !ok {
-			return
-		}
-		for i, elt := range x.Elts {
-			if kv, ok := elt.(*ast.KeyValueExpr); ok {
-				if key, ok := kv.Key.(*ast.Ident); ok {
-					v, _ := info.Uses[key].(*types.Var)
-					assign(v, kv.Value)
-				}
-			} else if i < st.NumFields() {
-				assign(st.Field(i), elt)
-			}
-		}
 	case *ast.CallExpr:
 		callee := load.CalleeFunc(info, x)
 		if callee == nil {
