@@ -73,111 +73,153 @@ func Blind(ctx context.Context, src, dst string, keep []string) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	gomod, err := os.ReadFile(filepath.Join(src, "go.mod"))
+	module, err := modulePath(src)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a module root: %w", src, err)
-	}
-	module := modfile.ModulePath(gomod)
-	if module == "" {
-		return nil, fmt.Errorf("%s/go.mod has no module line", src)
+		return nil, err
 	}
 	if entries, err := os.ReadDir(dst); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("destination %s exists and is not empty: remove it or choose another", dst)
 	}
-
-	dirs := map[string]*dirInfo{}
-	if err := scan(ctx, src, "", dirs); err != nil {
+	t := &tree{src: src, module: module, dirs: map[string]*dirInfo{}, newRel: map[string]string{}}
+	if err := scan(ctx, src, "", t.dirs); err != nil {
 		return nil, err
 	}
-	markGo(dirs, "")
-	assignTokens(dirs)
-	for _, k := range keep {
-		rel, ok := strings.CutPrefix(k, module)
-		rel = strings.TrimPrefix(rel, "/")
-		d := dirs[rel]
-		if !ok || d == nil || len(d.goFiles) == 0 {
-			return nil, fmt.Errorf("package %s to keep is not a package of module %s in %s", k, module, src)
-		}
-		d.keepPkg = true
-		for r := rel; r != ""; r = parentRel(r) {
-			dirs[r].keepDir = true
-		}
+	markGo(t.dirs, "")
+	assignTokens(t.dirs)
+	if err := t.markKept(keep); err != nil {
+		return nil, err
 	}
-	for _, d := range dirs {
-		if len(d.goFiles) > 0 {
-			if d.oldName, err = packageName(filepath.Join(src, filepath.FromSlash(d.rel)), d.goFiles); err != nil {
-				return nil, err
-			}
-		}
+	if err := t.readPackageNames(); err != nil {
+		return nil, err
 	}
-
-	newRel := map[string]string{} // old relative dir → new relative dir
-	var relOf func(rel string) string
-	relOf = func(rel string) string {
-		if rel == "" {
-			return ""
-		}
-		if r, ok := newRel[rel]; ok {
-			return r
-		}
-		d := dirs[rel]
-		name := path.Base(rel)
-		if d.hasGo && !d.keepDir {
-			name = "d" + strconv.Itoa(d.token)
-		}
-		r := path.Join(relOf(parentRel(rel)), name)
-		newRel[rel] = r
-		return r
-	}
-	res := &Result{Module: module, Paths: map[string]string{}}
-	pkgs := map[string]pkgName{} // old import path → names
-	for rel, d := range dirs {
-		if len(d.goFiles) == 0 {
-			continue
-		}
-		oldPath, newPath := path.Join(module, rel), path.Join(module, relOf(rel))
-		res.Paths[oldPath] = newPath
-		pkgs[oldPath] = pkgName{old: d.oldName, new: d.packageName(d.oldName), path: newPath}
-	}
-
-	rels := make([]string, 0, len(dirs))
-	for rel := range dirs {
-		rels = append(rels, rel)
-	}
-	sort.Strings(rels)
-	for _, rel := range rels {
+	res, pkgs := t.mapPackages()
+	for _, rel := range slices.Sorted(maps.Keys(t.dirs)) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		d := dirs[rel]
-		from := filepath.Join(src, filepath.FromSlash(rel))
-		to := filepath.Join(dst, filepath.FromSlash(relOf(rel)))
-		if err := os.MkdirAll(to, 0o755); err != nil {
+		n, err := t.copyDir(ctx, rel, dst, pkgs)
+		if err != nil {
 			return nil, err
 		}
-		for _, name := range d.other {
-			if err := copyFile(filepath.Join(from, name), filepath.Join(to, name)); err != nil {
-				return nil, err
-			}
-		}
-		for _, name := range d.verbatim {
-			if err := copyTree(ctx, filepath.Join(from, name), filepath.Join(to, name)); err != nil {
-				return nil, err
-			}
-		}
-		names := fileNames(rel, d.goFiles)
-		for _, name := range d.goFiles {
-			out, err := rewriteFile(filepath.Join(from, name), d, module, pkgs)
-			if err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(filepath.Join(to, names[name]), out, 0o644); err != nil {
-				return nil, err
-			}
-			res.Files++
-		}
+		res.Files += n
 	}
 	return res, nil
+}
+
+// modulePath reads the module path from src/go.mod.
+func modulePath(src string) (string, error) {
+	gomod, err := os.ReadFile(filepath.Join(src, "go.mod"))
+	if err != nil {
+		return "", fmt.Errorf("%s is not a module root: %w", src, err)
+	}
+	module := modfile.ModulePath(gomod)
+	if module == "" {
+		return "", fmt.Errorf("%s/go.mod has no module line", src)
+	}
+	return module, nil
+}
+
+// tree is the module Blind copies: its directories and their new relative paths.
+type tree struct {
+	src, module string
+	dirs        map[string]*dirInfo
+	newRel      map[string]string // old relative dir → new relative dir
+}
+
+// markKept marks the packages a dependency imports, and the directories above them, as kept.
+func (t *tree) markKept(keep []string) error {
+	for _, k := range keep {
+		rel, ok := strings.CutPrefix(k, t.module)
+		rel = strings.TrimPrefix(rel, "/")
+		d := t.dirs[rel]
+		if !ok || d == nil || len(d.goFiles) == 0 {
+			return fmt.Errorf("package %s to keep is not a package of module %s in %s", k, t.module, t.src)
+		}
+		d.keepPkg = true
+		for r := rel; r != ""; r = parentRel(r) {
+			t.dirs[r].keepDir = true
+		}
+	}
+	return nil
+}
+
+// readPackageNames reads the package name of every directory with Go files.
+func (t *tree) readPackageNames() error {
+	for _, d := range t.dirs {
+		if len(d.goFiles) == 0 {
+			continue
+		}
+		var err error
+		if d.oldName, err = packageName(filepath.Join(t.src, filepath.FromSlash(d.rel)), d.goFiles); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relOf is the new relative path of the directory rel.
+func (t *tree) relOf(rel string) string {
+	if rel == "" {
+		return ""
+	}
+	if r, ok := t.newRel[rel]; ok {
+		return r
+	}
+	d := t.dirs[rel]
+	name := path.Base(rel)
+	if d.hasGo && !d.keepDir {
+		name = "d" + strconv.Itoa(d.token)
+	}
+	r := path.Join(t.relOf(parentRel(rel)), name)
+	t.newRel[rel] = r
+	return r
+}
+
+// mapPackages gives every package of the module its new import path and package name.
+func (t *tree) mapPackages() (*Result, map[string]pkgName) {
+	res := &Result{Module: t.module, Paths: map[string]string{}}
+	pkgs := map[string]pkgName{} // old import path → names
+	for rel, d := range t.dirs {
+		if len(d.goFiles) == 0 {
+			continue
+		}
+		oldPath, newPath := path.Join(t.module, rel), path.Join(t.module, t.relOf(rel))
+		res.Paths[oldPath] = newPath
+		pkgs[oldPath] = pkgName{old: d.oldName, new: d.packageName(d.oldName), path: newPath}
+	}
+	return res, pkgs
+}
+
+// copyDir writes the directory rel into dst: its other files and verbatim subtrees as they are,
+// its Go files rewritten. It returns the number of Go files written.
+func (t *tree) copyDir(ctx context.Context, rel, dst string, pkgs map[string]pkgName) (int, error) {
+	d := t.dirs[rel]
+	from := filepath.Join(t.src, filepath.FromSlash(rel))
+	to := filepath.Join(dst, filepath.FromSlash(t.relOf(rel)))
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		return 0, err
+	}
+	for _, name := range d.other {
+		if err := copyFile(filepath.Join(from, name), filepath.Join(to, name)); err != nil {
+			return 0, err
+		}
+	}
+	for _, name := range d.verbatim {
+		if err := copyTree(ctx, filepath.Join(from, name), filepath.Join(to, name)); err != nil {
+			return 0, err
+		}
+	}
+	names := fileNames(rel, d.goFiles)
+	for _, name := range d.goFiles {
+		out, err := rewriteFile(filepath.Join(from, name), d, t.module, pkgs)
+		if err != nil {
+			return 0, err
+		}
+		if err := os.WriteFile(filepath.Join(to, names[name]), out, 0o644); err != nil {
+			return 0, err
+		}
+	}
+	return len(d.goFiles), nil
 }
 
 type pkgName struct{ old, new, path string }
