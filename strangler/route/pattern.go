@@ -53,78 +53,89 @@ func ParsePattern(s string) (*Pattern, error) {
 	if i < 0 {
 		return nil, fmt.Errorf("bad pattern %q: the path must start with /", s)
 	}
-	if i > 0 {
-		p.host = strings.ToLower(rest[:i])
-		if strings.ContainsAny(p.host, "{} \t") {
-			return nil, fmt.Errorf("bad pattern %q: wildcards and spaces are not allowed in the host", s)
-		}
-		if strings.Contains(p.host, ":") && !strings.HasPrefix(p.host, "[") {
-			return nil, fmt.Errorf("bad pattern %q: hosts match without the port; drop %q", s, p.host[strings.IndexByte(p.host, ':'):])
-		}
+	var err error
+	if p.host, err = parseHost(s, rest[:i]); err != nil {
+		return nil, err
 	}
-	path := rest[i:]
+	if p.segs, err = parsePath(s, rest[i:]); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// parseHost checks the host part of pattern s and returns it in lower case ("" for any host).
+func parseHost(s, host string) (string, error) {
+	host = strings.ToLower(host)
+	if strings.ContainsAny(host, "{} \t") {
+		return "", fmt.Errorf("bad pattern %q: wildcards and spaces are not allowed in the host", s)
+	}
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+		return "", fmt.Errorf("bad pattern %q: hosts match without the port; drop %q", s, host[strings.IndexByte(host, ':'):])
+	}
+	return host, nil
+}
+
+// parsePath parses the path of pattern s, which starts with "/", into its segments.
+func parsePath(s, path string) ([]segment, error) {
 	if strings.ContainsAny(path, " \t") {
 		return nil, fmt.Errorf("bad pattern %q: spaces in the path", s)
 	}
+	var segs []segment
 	seen := map[string]bool{}
 	for path = path[1:]; ; {
 		if path == "" {
 			// A trailing slash (or the root "/") matches every path under it.
-			p.segs = append(p.segs, segment{kind: segMulti})
-			break
+			return append(segs, segment{kind: segMulti}), nil
 		}
-		j := strings.IndexByte(path, '/')
-		var seg string
-		if j < 0 {
-			seg, path = path, ""
-		} else {
-			seg, path = path[:j], path[j+1:]
+		seg, rest, more := strings.Cut(path, "/")
+		path = rest
+		g, err := parseSegment(s, seg, !more, seen)
+		if err != nil {
+			return nil, err
 		}
-		last := j < 0
-		if !strings.ContainsAny(seg, "{}") {
-			lit, err := url.PathUnescape(seg)
-			if err != nil {
-				return nil, fmt.Errorf("bad pattern %q: bad escape in %q", s, seg)
-			}
-			p.segs = append(p.segs, segment{kind: segLit, lit: lit})
-			if last {
-				break
-			}
-			continue
-		}
-		if len(seg) < 2 || seg[0] != '{' || seg[len(seg)-1] != '}' || strings.ContainsAny(seg[1:len(seg)-1], "{}") {
-			return nil, fmt.Errorf("bad pattern %q: a wildcard must be a whole segment like {id}", s)
-		}
-		name := seg[1 : len(seg)-1]
-		switch {
-		case name == "$":
-			if !last {
-				return nil, fmt.Errorf("bad pattern %q: {$} must end the pattern", s)
-			}
-			p.segs = append(p.segs, segment{kind: segSlash})
-		case strings.HasSuffix(name, "..."):
-			name = strings.TrimSuffix(name, "...")
-			if !last {
-				return nil, fmt.Errorf("bad pattern %q: {%s...} must end the pattern", s, name)
-			}
-			p.segs = append(p.segs, segment{kind: segMulti})
-		default:
-			p.segs = append(p.segs, segment{kind: segWild})
-		}
-		if name != "$" {
-			if !isIdent(name) {
-				return nil, fmt.Errorf("bad pattern %q: wildcard name %q is not a Go identifier", s, name)
-			}
-			if seen[name] {
-				return nil, fmt.Errorf("bad pattern %q: wildcard %q appears twice", s, name)
-			}
-			seen[name] = true
-		}
-		if last {
-			break
+		segs = append(segs, g)
+		if !more {
+			return segs, nil
 		}
 	}
-	return p, nil
+}
+
+// parseSegment parses one path segment of pattern s: a literal or a whole-segment wildcard.
+// last says whether it ends the pattern; seen holds the wildcard names met so far.
+func parseSegment(s, seg string, last bool, seen map[string]bool) (segment, error) {
+	if !strings.ContainsAny(seg, "{}") {
+		lit, err := url.PathUnescape(seg)
+		if err != nil {
+			return segment{}, fmt.Errorf("bad pattern %q: bad escape in %q", s, seg)
+		}
+		return segment{kind: segLit, lit: lit}, nil
+	}
+	if len(seg) < 2 || seg[0] != '{' || seg[len(seg)-1] != '}' || strings.ContainsAny(seg[1:len(seg)-1], "{}") {
+		return segment{}, fmt.Errorf("bad pattern %q: a wildcard must be a whole segment like {id}", s)
+	}
+	name := seg[1 : len(seg)-1]
+	if name == "$" {
+		if !last {
+			return segment{}, fmt.Errorf("bad pattern %q: {$} must end the pattern", s)
+		}
+		return segment{kind: segSlash}, nil
+	}
+	g := segment{kind: segWild}
+	if multi, ok := strings.CutSuffix(name, "..."); ok {
+		name = multi
+		if !last {
+			return segment{}, fmt.Errorf("bad pattern %q: {%s...} must end the pattern", s, name)
+		}
+		g.kind = segMulti
+	}
+	if !isIdent(name) {
+		return segment{}, fmt.Errorf("bad pattern %q: wildcard name %q is not a Go identifier", s, name)
+	}
+	if seen[name] {
+		return segment{}, fmt.Errorf("bad pattern %q: wildcard %q appears twice", s, name)
+	}
+	seen[name] = true
+	return g, nil
 }
 
 func validMethod(m string) bool {

@@ -147,7 +147,7 @@ func TestConflicts(t *testing.T) {
 }
 
 func TestBadPatterns(t *testing.T) {
-	for _, p := range []string{"", "orders", "GET", "/a/{x", "/a/{x}y", "/{$}/a", "/{x...}/a", "/a/{x}/{x}", "/{1x}", "GET  POST /a", "x{y}.com/", "/a b", "shop.example.com:8080/"} {
+	for _, p := range []string{"", "orders", "GET", "/a/{x", "/a/{x}y", "/{$}/a", "/{x...}/a", "/a/{x}/{x}", "/{1x}", "GET  POST /a", "x{y}.com/", "/a b", "shop.example.com:8080/", "/a/{$...}"} {
 		if _, err := ParsePattern(p); err == nil {
 			t.Errorf("%q parsed; want an error", p)
 		} else if !strings.Contains(err.Error(), "bad pattern") {
