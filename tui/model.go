@@ -323,74 +323,23 @@ func (m *Model) push(v view) {
 
 // handle carries out what a view asked for.
 func (m *Model) handle(in intent) {
-	s := m.c.session
 	switch in := in.(type) {
 	case openService:
 		m.push(newServiceView(in.name))
 	case openPackage:
 		m.push(newPackageView(in.path, m.c.short(in.path)))
 	case askMove:
-		from := m.c.where(in.pkg)
-		defer m.scoreMoves(in.pkg, from)
-		m.pick(fmt.Sprintf("Move %s (now in %s) to:", m.c.short(in.pkg), from), from, true, func(to string) (string, error) {
-			if to == newServiceKey {
-				m.ask(fmt.Sprintf("New service for %s: ", m.c.short(in.pkg)), filepath.Base(in.pkg), func(name string) (string, error) {
-					return "moved " + m.c.short(in.pkg) + " to new service " + name, s.MoveToNew(in.pkg, name)
-				})
-				return "", nil
-			}
-			return "moved " + m.c.short(in.pkg) + " to " + to, s.Move(in.pkg, to)
-		})
+		m.promptMove(in.pkg)
 	case askNew:
-		m.ask(fmt.Sprintf("New service for %s: ", m.c.short(in.pkg)), filepath.Base(in.pkg), func(name string) (string, error) {
-			return "moved " + m.c.short(in.pkg) + " to new service " + name, s.MoveToNew(in.pkg, name)
-		})
+		m.promptNewService(in.pkg)
 	case doKernel:
-		if m.c.pkgs[in.pkg].Kernel {
-			m.handle(askMove(in))
-			return
-		}
-		pk := m.c.pkgs[in.pkg]
-		routes, tables := len(pk.Routes), len(pk.Tables)
-		err := s.Kernel(in.pkg)
-		m.edit("marked "+m.c.short(in.pkg)+" as kernel", err)
-		if err == nil && routes+tables > 0 {
-			// A kernel package is a library: one serving routes or owning tables hides a
-			// service's entry point or data in the shared code, and flatters the scores.
-			m.setStatus(fmt.Sprintf("marked %s as kernel, but it serves %s and owns %s: a library should do neither (u undoes)", m.c.short(in.pkg), plural(routes, "route"), plural(tables, "table")), true)
-		}
+		m.markKernel(in.pkg)
 	case askMerge:
-		m.pick(fmt.Sprintf("Merge %s into:", in.service), in.service, false, func(into string) (string, error) {
-			err := s.Merge(in.service, into)
-			if err == nil {
-				m.renamePages(in.service, into)
-			}
-			return "merged " + in.service + " into " + into, err
-		})
+		m.promptMerge(in.service)
 	case askRename:
-		m.ask(fmt.Sprintf("Rename %s to: ", in.service), in.service, func(name string) (string, error) {
-			err := s.Rename(in.service, name)
-			if err == nil {
-				m.renamePages(in.service, name)
-			}
-			return "renamed " + in.service + " to " + name, err
-		})
+		m.promptRename(in.service)
 	case askSplit:
-		if len(in.pkgs) == 0 {
-			m.setStatus("mark the packages to split off with space first, then press x", true)
-			return
-		}
-		m.ask(fmt.Sprintf("New service for the %d marked package(s): ", len(in.pkgs)), in.service+"-2", func(name string) (string, error) {
-			err := s.Split(in.service, in.pkgs, name)
-			if err == nil {
-				for _, v := range m.stack {
-					if sv, ok := v.(*serviceView); ok && sv.name == in.service {
-						clear(sv.sec.lists[secPackages].marks)
-					}
-				}
-			}
-			return fmt.Sprintf("split %d package(s) of %s into %s", len(in.pkgs), in.service, name), err
-		})
+		m.promptSplit(in.service, in.pkgs)
 	case picked:
 		onPick := m.onPick
 		m.modal, m.onPick = nil, nil
@@ -404,6 +353,85 @@ func (m *Model) handle(in intent) {
 		m.modal, m.onPick = nil, nil
 		m.setStatus("cancelled", false)
 	}
+}
+
+// promptMove opens the picker of services to move pkg to, scored.
+func (m *Model) promptMove(pkg string) {
+	from := m.c.where(pkg)
+	defer m.scoreMoves(pkg, from)
+	m.pick(fmt.Sprintf("Move %s (now in %s) to:", m.c.short(pkg), from), from, true, func(to string) (string, error) {
+		if to == newServiceKey {
+			m.promptNewService(pkg)
+			return "", nil
+		}
+		return "moved " + m.c.short(pkg) + " to " + to, m.c.session.Move(pkg, to)
+	})
+}
+
+// promptNewService asks for the name of a new service to move pkg to.
+func (m *Model) promptNewService(pkg string) {
+	m.ask(fmt.Sprintf("New service for %s: ", m.c.short(pkg)), filepath.Base(pkg), func(name string) (string, error) {
+		return "moved " + m.c.short(pkg) + " to new service " + name, m.c.session.MoveToNew(pkg, name)
+	})
+}
+
+// markKernel marks pkg as kernel (shared library code), warning when it serves routes or owns
+// tables; a package that already is kernel is offered a move out instead.
+func (m *Model) markKernel(pkg string) {
+	pk := m.c.pkgs[pkg]
+	if pk.Kernel {
+		m.promptMove(pkg)
+		return
+	}
+	routes, tables := len(pk.Routes), len(pk.Tables)
+	err := m.c.session.Kernel(pkg)
+	m.edit("marked "+m.c.short(pkg)+" as kernel", err)
+	if err == nil && routes+tables > 0 {
+		// A kernel package is a library: one serving routes or owning tables hides a
+		// service's entry point or data in the shared code, and flatters the scores.
+		m.setStatus(fmt.Sprintf("marked %s as kernel, but it serves %s and owns %s: a library should do neither (u undoes)", m.c.short(pkg), plural(routes, "route"), plural(tables, "table")), true)
+	}
+}
+
+// promptMerge opens the picker of services to merge service into.
+func (m *Model) promptMerge(service string) {
+	m.pick(fmt.Sprintf("Merge %s into:", service), service, false, func(into string) (string, error) {
+		err := m.c.session.Merge(service, into)
+		if err == nil {
+			m.renamePages(service, into)
+		}
+		return "merged " + service + " into " + into, err
+	})
+}
+
+// promptRename asks for service's new name.
+func (m *Model) promptRename(service string) {
+	m.ask(fmt.Sprintf("Rename %s to: ", service), service, func(name string) (string, error) {
+		err := m.c.session.Rename(service, name)
+		if err == nil {
+			m.renamePages(service, name)
+		}
+		return "renamed " + service + " to " + name, err
+	})
+}
+
+// promptSplit asks for the name of a new service for the marked packages of service.
+func (m *Model) promptSplit(service string, pkgs []string) {
+	if len(pkgs) == 0 {
+		m.setStatus("mark the packages to split off with space first, then press x", true)
+		return
+	}
+	m.ask(fmt.Sprintf("New service for the %d marked package(s): ", len(pkgs)), service+"-2", func(name string) (string, error) {
+		err := m.c.session.Split(service, pkgs, name)
+		if err == nil {
+			for _, v := range m.stack {
+				if sv, ok := v.(*serviceView); ok && sv.name == service {
+					clear(sv.sec.lists[secPackages].marks)
+				}
+			}
+		}
+		return fmt.Sprintf("split %d package(s) of %s into %s", len(pkgs), service, name), err
+	})
 }
 
 // scoreMoves shows in the open move picker what moving pkg to each other service would do to
