@@ -78,142 +78,153 @@ func run() error {
 	}
 	*bin = abs
 	if *lagOnly != "" {
-		if *lagRate == 0 {
-			return fmt.Errorf("-lag-only needs -lag-rate")
-		}
-		res, err := lagPhase(ctx, dir, *lagOnly, *lagRate)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("%s at %d/s: achieved %.0f/s, seen %d of %d, lag p50 %s p99 %s max %s (warm-up included: p99 %s max %s; from the write's ack: p50 %s p99 %s), cpu %s\n",
-			*lagOnly, *lagRate, res.achieved, res.seen, res.total, res.pct(0.5), res.pct(0.99), res.pct(1), pct(res.all, 0.99), pct(res.all, 1), pct(res.fromAck, 0.5), pct(res.fromAck, 0.99), res.cpu)
-		return nil
+		return runLagOnly(ctx, dir)
 	}
-
-	// Phase 1 on one fresh DynamoDB Local: raw ceilings and end to end over the same records.
-	d, err := testenv.StartDynamoDB(dir)
-	if err != nil {
+	c, err := ceilingPhase(ctx, dir, *records)
+	if err != nil || *snsOnly {
 		return err
 	}
-	defer d.Stop()
-	c := d.Client
-	table(ctx, c, "src", true)
-	table(ctx, c, "rawsink", false)
-	table(ctx, c, "txsink", false)
-	table(ctx, c, "carvesink", false)
-	table(ctx, c, "carvesink2", false)
-
-	n := *records
-	warmUp(ctx, d)
-
-	t0 := time.Now()
-	batchWrite(ctx, c, "src", n, *writers, 0)
-	loadRate := float64(n) / time.Since(t0).Seconds()
-
-	if *snsOnly {
-		snsRes, err := snsPhase(ctx, dir, d.Endpoint, n)
-		if err != nil {
-			return err
-		}
-		printSNS(snsRes, n)
-		return nil
-	}
-	arn := streamArn(ctx, c, "src")
-	t0 = time.Now()
-	got := readAll(ctx, d.Streams, arn, n, 1000)
-	getRate := float64(got) / time.Since(t0).Seconds()
-
-	t0 = time.Now()
-	batchWrite(ctx, c, "rawsink", n, *writers, 0)
-	bwRate := float64(n) / time.Since(t0).Seconds()
-
-	t0 = time.Now()
-	transactWrite(ctx, c, "txsink", n, *writers)
-	txRate := float64(n) / time.Since(t0).Seconds()
-
-	e2eTx, err := endToEnd(dir, d.Endpoint, "transact", "carvesink", n)
-	if err != nil {
-		return err
-	}
-	e2eBatch, err := endToEnd(dir, d.Endpoint, "batch", "carvesink2", n)
-	if err != nil {
-		return err
-	}
-	// Last on this instance: its stream reads would weigh on the phases above.
-	snsRes, err := snsPhase(ctx, dir, d.Endpoint, n)
-	if err != nil {
-		return err
-	}
-	d.Stop()
-
 	// Phase 2 on a second fresh DynamoDB Local (an instance slows down after heavy mixed load):
 	// lag under a fixed write rate.
-	slower := min(getRate, bwRate)
 	rate := *lagRate
 	if rate == 0 {
-		rate = int(slower / 2)
+		rate = int(c.slower() / 2)
 	}
-	lagTx, err := lagPhase(ctx, dir, "transact", rate)
+	high, err := lagPair(ctx, dir, rate)
 	if err != nil {
 		return err
 	}
-	lagBatch, err := lagPhase(ctx, dir, "batch", rate)
-	if err != nil {
-		return err
-	}
-	var lowTx, lowBatch lagResult
+	var low [2]lagResult
 	if *lowRate > 0 {
-		if lowTx, err = lagPhase(ctx, dir, "transact", *lowRate); err != nil {
-			return err
-		}
-		if lowBatch, err = lagPhase(ctx, dir, "batch", *lowRate); err != nil {
+		if low, err = lagPair(ctx, dir, *lowRate); err != nil {
 			return err
 		}
 	}
+	printReport(c, rate, high, low)
+	return nil
+}
 
-	fmt.Printf("carve sync benchmark — DynamoDB Local 3.3.0, %d records of ~120 B, %d writers, %d cores\n\n", n, *writers, runtimeCores())
+// runLagOnly runs the lag phase alone in one write mode, for tuning.
+func runLagOnly(ctx context.Context, dir string) error {
+	if *lagRate == 0 {
+		return fmt.Errorf("-lag-only needs -lag-rate")
+	}
+	res, err := lagPhase(ctx, dir, *lagOnly, *lagRate)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s at %d/s: achieved %.0f/s, seen %d of %d, lag p50 %s p99 %s max %s (warm-up included: p99 %s max %s; from the write's ack: p50 %s p99 %s), cpu %s\n",
+		*lagOnly, *lagRate, res.achieved, res.seen, res.total, res.pct(0.5), res.pct(0.99), res.pct(1), pct(res.all, 0.99), pct(res.all, 1), pct(res.fromAck, 0.5), pct(res.fromAck, 0.99), res.cpu)
+	return nil
+}
+
+// ceilings is what phase 1 measures, in records (or events) per second.
+type ceilings struct {
+	n                               int
+	load, get, batchWrite, transact float64
+	e2eTx, e2eBatch                 float64
+	sns                             snsResult
+}
+
+func (c ceilings) slower() float64 { return min(c.get, c.batchWrite) }
+
+// ceilingPhase runs phase 1 on one fresh DynamoDB Local: the raw ceilings and carve end to end
+// over the same n records, then the SNS sink. With -sns-only it prints the SNS table and stops.
+func ceilingPhase(ctx context.Context, dir string, n int) (ceilings, error) {
+	c := ceilings{n: n}
+	d, err := testenv.StartDynamoDB(dir)
+	if err != nil {
+		return c, err
+	}
+	defer d.Stop()
+	for _, t := range []string{"src", "rawsink", "txsink", "carvesink", "carvesink2"} {
+		table(ctx, d.Client, t, t == "src")
+	}
+	warmUp(ctx, d)
+	c.load = rateOf(n, func() { batchWrite(ctx, d.Client, "src", n, *writers, 0) })
+	if *snsOnly {
+		sns, err := snsPhase(ctx, dir, d.Endpoint, n)
+		if err == nil {
+			printSNS(sns, n)
+		}
+		return c, err
+	}
+	arn := streamArn(ctx, d.Client, "src")
+	t0 := time.Now()
+	got := readAll(ctx, d.Streams, arn, n, 1000)
+	c.get = float64(got) / time.Since(t0).Seconds()
+	c.batchWrite = rateOf(n, func() { batchWrite(ctx, d.Client, "rawsink", n, *writers, 0) })
+	c.transact = rateOf(n, func() { transactWrite(ctx, d.Client, "txsink", n, *writers) })
+	if c.e2eTx, err = endToEnd(dir, d.Endpoint, "transact", "carvesink", n); err != nil {
+		return c, err
+	}
+	if c.e2eBatch, err = endToEnd(dir, d.Endpoint, "batch", "carvesink2", n); err != nil {
+		return c, err
+	}
+	// Last on this instance: its stream reads would weigh on the phases above.
+	c.sns, err = snsPhase(ctx, dir, d.Endpoint, n)
+	return c, err
+}
+
+// rateOf runs f, which handles n records, and returns records per second.
+func rateOf(n int, f func()) float64 {
+	t0 := time.Now()
+	f()
+	return float64(n) / time.Since(t0).Seconds()
+}
+
+// lagPair runs the lag phase at rate in transact then batch mode.
+func lagPair(ctx context.Context, dir string, rate int) ([2]lagResult, error) {
+	var r [2]lagResult
+	var err error
+	for i, mode := range []string{"transact", "batch"} {
+		if r[i], err = lagPhase(ctx, dir, mode, rate); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// printReport prints the benchmark's tables.
+func printReport(c ceilings, rate int, high, low [2]lagResult) {
+	fmt.Printf("carve sync benchmark — DynamoDB Local 3.3.0, %d records of ~120 B, %d writers, %d cores\n\n", c.n, *writers, runtimeCores())
 	fmt.Printf("| measure | records/s | note |\n|---|---:|---|\n")
-	fmt.Printf("| load source (BatchWriteItem, stream on) | %.0f | setup |\n", loadRate)
-	fmt.Printf("| raw GetRecords loop (1 reader, Limit 1000) | %.0f | ceiling A |\n", getRate)
-	fmt.Printf("| raw BatchWriteItem into a sink table | %.0f | ceiling B |\n", bwRate)
-	fmt.Printf("| conditional TransactWriteItems (100 puts, %d parallel) | %.0f | what a safe DynamoDB sink can do |\n", *writers, txRate)
-	fmt.Printf("| carve sync run end to end, write_mode transact (default) | %.0f | |\n", e2eTx)
-	fmt.Printf("| carve sync run end to end, write_mode batch | %.0f | |\n", e2eBatch)
-	fmt.Printf("| ratio transact / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eTx/slower)
-	fmt.Printf("| ratio batch / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", e2eBatch/slower)
-	fmt.Printf("| ratio transact / conditional-transaction ceiling | %.2f | |\n\n", e2eTx/txRate)
-	printSNS(snsRes, n)
+	fmt.Printf("| load source (BatchWriteItem, stream on) | %.0f | setup |\n", c.load)
+	fmt.Printf("| raw GetRecords loop (1 reader, Limit 1000) | %.0f | ceiling A |\n", c.get)
+	fmt.Printf("| raw BatchWriteItem into a sink table | %.0f | ceiling B |\n", c.batchWrite)
+	fmt.Printf("| conditional TransactWriteItems (100 puts, %d parallel) | %.0f | what a safe DynamoDB sink can do |\n", *writers, c.transact)
+	fmt.Printf("| carve sync run end to end, write_mode transact (default) | %.0f | |\n", c.e2eTx)
+	fmt.Printf("| carve sync run end to end, write_mode batch | %.0f | |\n", c.e2eBatch)
+	fmt.Printf("| ratio transact / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", c.e2eTx/c.slower())
+	fmt.Printf("| ratio batch / slower raw ceiling | %.2f | aim ≥ 0.80 |\n", c.e2eBatch/c.slower())
+	fmt.Printf("| ratio transact / conditional-transaction ceiling | %.2f | |\n\n", c.e2eTx/c.transact)
+	printSNS(c.sns, c.n)
 	fmt.Printf("| lag phase (fresh instance each) | transact | batch |\n|---|---:|---:|\n")
 	fmt.Printf("| target write rate (half the slower ceiling) | %d/s | %d/s |\n", rate, rate)
-	fmt.Printf("| achieved write rate | %.0f/s | %.0f/s |\n", lagTx.achieved, lagBatch.achieved)
-	fmt.Printf("| records seen in the sink's stream | %d of %d | %d of %d |\n", lagTx.seen, lagTx.total, lagBatch.seen, lagBatch.total)
+	printLag(high)
+	if *lowRate > 0 {
+		fmt.Printf("\n| lag phase at a lower rate | transact | batch |\n|---|---:|---:|\n")
+		fmt.Printf("| target write rate | %d/s | %d/s |\n", *lowRate, *lowRate)
+		printLag(low)
+	}
+	fmt.Printf("\nlag = when the change appears in the sink table's stream minus the writer's timestamp taken just before its BatchWriteItem call (aim p99 < 1s),\n")
+	fmt.Printf("over the %ds after a %s warm-up on each fresh DynamoDB Local (its JVM compiles the stream and transaction paths meanwhile); CPU over the same %ds\n", *lagSecs, *lagWarm, *lagSecs)
+}
+
+// printLag prints the rows of one lag table after its target rate: transact and batch side by side.
+func printLag(r [2]lagResult) {
+	tx, b := r[0], r[1]
+	fmt.Printf("| achieved write rate | %.0f/s | %.0f/s |\n", tx.achieved, b.achieved)
+	fmt.Printf("| records seen in the sink's stream | %d of %d | %d of %d |\n", tx.seen, tx.total, b.seen, b.total)
 	for _, p := range []struct {
 		name string
 		q    float64
 	}{{"p50", 0.5}, {"p99", 0.99}, {"max", 1}} {
-		fmt.Printf("| replication lag %s | %s | %s |\n", p.name, lagTx.pct(p.q), lagBatch.pct(p.q))
+		fmt.Printf("| replication lag %s | %s | %s |\n", p.name, tx.pct(p.q), b.pct(p.q))
 	}
-	fmt.Printf("| replication lag p99, first %s included | %s | %s |\n", *lagWarm, pct(lagTx.all, 0.99), pct(lagBatch.all, 0.99))
-	fmt.Printf("| lag p99 counted from the source write's acknowledgement | %s | %s |\n", pct(lagTx.fromAck, 0.99), pct(lagBatch.fromAck, 0.99))
-	fmt.Printf("| CPU cores: DynamoDB Local / carve / bench / machine | %s | %s |\n", lagTx.cpu.cores(), lagBatch.cpu.cores())
-	if *lowRate > 0 {
-		fmt.Printf("\n| lag phase at a lower rate | transact | batch |\n|---|---:|---:|\n")
-		fmt.Printf("| target write rate | %d/s | %d/s |\n", *lowRate, *lowRate)
-		fmt.Printf("| achieved write rate | %.0f/s | %.0f/s |\n", lowTx.achieved, lowBatch.achieved)
-		fmt.Printf("| records seen in the sink's stream | %d of %d | %d of %d |\n", lowTx.seen, lowTx.total, lowBatch.seen, lowBatch.total)
-		for _, p := range []struct {
-			name string
-			q    float64
-		}{{"p50", 0.5}, {"p99", 0.99}, {"max", 1}} {
-			fmt.Printf("| replication lag %s | %s | %s |\n", p.name, lowTx.pct(p.q), lowBatch.pct(p.q))
-		}
-		fmt.Printf("| replication lag p99, first %s included | %s | %s |\n", *lagWarm, pct(lowTx.all, 0.99), pct(lowBatch.all, 0.99))
-		fmt.Printf("| lag p99 counted from the source write's acknowledgement | %s | %s |\n", pct(lowTx.fromAck, 0.99), pct(lowBatch.fromAck, 0.99))
-		fmt.Printf("| CPU cores: DynamoDB Local / carve / bench / machine | %s | %s |\n", lowTx.cpu.cores(), lowBatch.cpu.cores())
-	}
-	fmt.Printf("\nlag = when the change appears in the sink table's stream minus the writer's timestamp taken just before its BatchWriteItem call (aim p99 < 1s),\n")
-	fmt.Printf("over the %ds after a %s warm-up on each fresh DynamoDB Local (its JVM compiles the stream and transaction paths meanwhile); CPU over the same %ds\n", *lagSecs, *lagWarm, *lagSecs)
-	return nil
+	fmt.Printf("| replication lag p99, first %s included | %s | %s |\n", *lagWarm, pct(tx.all, 0.99), pct(b.all, 0.99))
+	fmt.Printf("| lag p99 counted from the source write's acknowledgement | %s | %s |\n", pct(tx.fromAck, 0.99), pct(b.fromAck, 0.99))
+	fmt.Printf("| CPU cores: DynamoDB Local / carve / bench / machine | %s | %s |\n", tx.cpu.cores(), b.cpu.cores())
 }
 
 // printSNS prints the SNS sink phase's table.

@@ -71,13 +71,41 @@ func run(carve, backend string, dur time.Duration, rounds int) error {
 		return err
 	}
 	defer fn.Stop()
-	port, err := testenv.FreePort()
+	cmd, proxy, err := startProxy(carve, dir, backend, fn.Endpoint)
 	if err != nil {
 		return err
 	}
-	admin, err := testenv.FreePort()
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	invoke, err := directInvoke(fn.Endpoint, proxy)
 	if err != nil {
 		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
+	targets := []string{"http-direct", "http-carve", "lambda-direct", "lambda-carve"}
+	do := map[string]func(context.Context) error{
+		"http-direct":   get(client, backend+"/api/orders/7"),
+		"http-carve":    get(client, "http://"+proxy+"/api/orders/7"),
+		"lambda-direct": invoke,
+		"lambda-carve":  get(client, "http://"+proxy+"/fn/big?n=1024"),
+	}
+	results, err := measureRounds(targets, do, dur, rounds, cmd.Process.Pid, fn.PID())
+	if err != nil {
+		return err
+	}
+	printTable(targets, results, dur, rounds)
+	return nil
+}
+
+// startProxy starts carve with two routes, /api/ to backend and /fn/ to the function behind
+// lambdaEndpoint, and returns it once it listens, with its address.
+func startProxy(carve, dir, backend, lambdaEndpoint string) (*exec.Cmd, string, error) {
+	port, err := testenv.FreePort()
+	if err != nil {
+		return nil, "", err
+	}
+	admin, err := testenv.FreePort()
+	if err != nil {
+		return nil, "", err
 	}
 	cfgFile := filepath.Join(dir, "carve.yaml")
 	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(`listen: "127.0.0.1:%d"
@@ -89,55 +117,61 @@ upstreams:
 routes:
   - {name: orders, match: {paths: ["/fn/"]}, split: {orders: 1}}
 default: monolith
-`, port, admin, backend, fn.Endpoint)), 0o644); err != nil {
-		return err
+`, port, admin, backend, lambdaEndpoint)), 0o644); err != nil {
+		return nil, "", err
 	}
 	cmd := exec.Command(carve, "proxy", "run", "--config", cfgFile, "--watch=false")
 	logf, err := os.Create(filepath.Join(dir, "carve.log"))
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	defer logf.Close()
-	cmd.Stderr = logf
+	cmd.Stderr = logf // the child holds its own descriptor; logf is closed with the process
 	if err := cmd.Start(); err != nil {
-		return err
+		logf.Close()
+		return nil, "", err
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	logf.Close()
 	proxy := fmt.Sprintf("127.0.0.1:%d", port)
 	for i := 0; ; i++ {
 		if c, err := net.Dial("tcp", proxy); err == nil {
 			c.Close()
-			break
+			return cmd, proxy, nil
 		}
 		if i > 200 {
-			return fmt.Errorf("carve did not listen on %s", proxy)
+			cmd.Process.Kill()
+			cmd.Wait()
+			return nil, "", fmt.Errorf("carve did not listen on %s", proxy)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
-	get := func(url string) func(context.Context) error {
-		return func(ctx context.Context) error {
-			req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-			resp, err := client.Do(req)
-			if err != nil {
-				return err
-			}
-			n, _ := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || n != 1024 {
-				return fmt.Errorf("%s: %d, %d bytes", url, resp.StatusCode, n)
-			}
-			return nil
+// get returns a request to url that must answer 200 with 1 KiB.
+func get(client *http.Client, url string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
 		}
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || n != 1024 {
+			return fmt.Errorf("%s: %d, %d bytes", url, resp.StatusCode, n)
+		}
+		return nil
 	}
-	// The same event carve sends for GET /fn/big?n=1024, invoked with the SDK directly.
-	ac, err := carvelambda.NewClient(context.Background(), config.Lambda{Function: "orders-fn", Region: "us-east-1", Endpoint: fn.Endpoint},
+}
+
+// directInvoke returns the SDK's Invoke of the same event carve sends for GET /fn/big?n=1024
+// through proxy, with no proxy in between.
+func directInvoke(endpoint, proxy string) (func(context.Context) error, error) {
+	ac, err := carvelambda.NewClient(context.Background(), config.Lambda{Function: "orders-fn", Region: "us-east-1", Endpoint: endpoint},
 		config.Transport{MaxIdleConnsPerHost: 4, DialTimeout: config.Duration(5 * time.Second), IdleConnTimeout: config.Duration(90 * time.Second)})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	invoke := func(ctx context.Context) error {
+	return func(ctx context.Context) error {
 		ev, err := carvelambda.Event(&carvelambda.Request{Method: "GET", RawPath: "/fn/big", RawQuery: "n=1024", Host: proxy,
 			Protocol: "HTTP/1.1", SourceIP: "127.0.0.1", Header: []carvelambda.Field{{Name: "User-Agent", Value: "Go-http-client/1.1"},
 				{Name: "X-Forwarded-For", Value: "127.0.0.1"}, {Name: "X-Forwarded-Host", Value: proxy}, {Name: "X-Forwarded-Proto", Value: "http"}}},
@@ -153,18 +187,15 @@ default: monolith
 			return fmt.Errorf("direct invoke: %s", out.Payload)
 		}
 		return nil
-	}
-	targets := []string{"http-direct", "http-carve", "lambda-direct", "lambda-carve"}
-	do := map[string]func(context.Context) error{
-		"http-direct":   get(backend + "/api/orders/7"),
-		"http-carve":    get("http://" + proxy + "/api/orders/7"),
-		"lambda-direct": invoke,
-		"lambda-carve":  get("http://" + proxy + "/fn/big?n=1024"),
-	}
-	carvePID, emuPID := cmd.Process.Pid, fn.PID()
+	}, nil
+}
+
+// measureRounds warms every target up, then measures each for dur per round, rotating the
+// order every round, and returns the samples per target.
+func measureRounds(targets []string, do map[string]func(context.Context) error, dur time.Duration, rounds, carvePID, emuPID int) (map[string][]sample, error) {
 	for _, t := range targets { // warm up: connections, the function's init
 		if _, err := measure(do[t], time.Second, carvePID, emuPID); err != nil {
-			return fmt.Errorf("%s: %w", t, err)
+			return nil, fmt.Errorf("%s: %w", t, err)
 		}
 	}
 	results := map[string][]sample{}
@@ -173,7 +204,7 @@ default: monolith
 		for _, t := range order {
 			s, err := measure(do[t], dur, carvePID, emuPID)
 			if err != nil {
-				return fmt.Errorf("%s: %w", t, err)
+				return nil, fmt.Errorf("%s: %w", t, err)
 			}
 			results[t] = append(results[t], s)
 			fmt.Fprintf(os.Stderr, "lambda round %d %-13s %6d req  p50 %6dus  p99 %6dus  carve cpu %6.1fus/req  emulator cpu %6.1fus/req\n",
@@ -181,6 +212,11 @@ default: monolith
 		}
 		order = append(order[1:], order[0])
 	}
+	return results, nil
+}
+
+// printTable prints the medians per target and what carve adds to each kind of target.
+func printTable(targets []string, results map[string][]sample, dur time.Duration, rounds int) {
 	med := func(t string, f func(sample) float64) float64 {
 		var v []float64
 		for _, s := range results[t] {
@@ -204,7 +240,6 @@ default: monolith
 		med("http-carve", p50)-med("http-direct", p50), med("lambda-carve", p50)-med("lambda-direct", p50))
 	fmt.Printf("carve CPU per request: Lambda/HTTP %.2fx; the emulator's own cost per invoke: %.1f µs CPU, %.0f µs p50 (direct)\n",
 		med("lambda-carve", ccpu)/med("http-carve", ccpu), med("lambda-direct", ecpu), med("lambda-direct", p50))
-	return nil
 }
 
 func perReq(d time.Duration, n int) float64 {
