@@ -1,0 +1,278 @@
+package yamlcfg
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// checker walks a YAML node tree beside the Go type it is to be decoded into and records every
+// key the type does not declare, every duplicate key and every value of the wrong kind, each
+// on its line. It decodes nothing: yaml does that once the file is known to fit.
+type checker struct {
+	doc     *Doc
+	docs    string
+	aliased map[*yaml.Node]bool // anchors already checked through an alias: checked once
+}
+
+var unmarshaler = reflect.TypeFor[yaml.Unmarshaler]()
+
+func typeOf(v any) reflect.Type {
+	t := reflect.TypeOf(v)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+func (c *checker) add(n *yaml.Node, path, format string, args ...any) {
+	c.doc.AddAt(n.Line, path, format, args...)
+}
+
+func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind == yaml.AliasNode {
+		// Check what an alias stands for once: a cycle or a "billion laughs" of aliases
+		// stays linear here, and yaml's decoder refuses them itself.
+		if n.Alias == nil || c.aliased[n.Alias] {
+			return
+		}
+		if c.aliased == nil {
+			c.aliased = map[*yaml.Node]bool{}
+		}
+		c.aliased[n.Alias] = true
+		n = n.Alias
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		// The type reads itself (a duration, a scalar of any kind): its error is the message.
+		if err := reflect.New(t).Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
+			c.add(n, path, "%v", err)
+		}
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // null leaves the zero value, whatever the type
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		c.check(n, t.Elem(), path)
+	case reflect.Struct:
+		if c.want(n, yaml.MappingNode, t, path) {
+			c.structure(n, t, path)
+		}
+	case reflect.Map:
+		if c.want(n, yaml.MappingNode, t, path) {
+			c.mapping(n, t, path)
+		}
+	case reflect.Slice, reflect.Array:
+		if c.want(n, yaml.SequenceNode, t, path) {
+			for i, item := range n.Content {
+				c.check(item, t.Elem(), Index(path, i))
+			}
+		}
+	case reflect.Interface:
+	default:
+		c.scalar(n, t, path)
+	}
+}
+
+// want records a problem unless n is of kind.
+func (c *checker) want(n *yaml.Node, kind yaml.Kind, t reflect.Type, path string) bool {
+	if n.Kind == kind {
+		return true
+	}
+	c.add(n, path, "%s where %s is expected", describe(n), expected(t))
+	return false
+}
+
+func (c *checker) structure(n *yaml.Node, t reflect.Type, path string) {
+	fields := yamlFields(t)
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if c.duplicate(k, seen, path) {
+			continue
+		}
+		f, ok := fields[k.Value]
+		if !ok {
+			c.add(k, path, "%s", c.unknown(k.Value, fields))
+			continue
+		}
+		c.check(v, f.Type, Join(path, k.Value))
+	}
+}
+
+func (c *checker) mapping(n *yaml.Node, t reflect.Type, path string) {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if c.duplicate(k, seen, path) {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			c.add(k, path, "%s as a key where %s is expected", describe(k), expected(t.Key()))
+			continue
+		}
+		c.scalar(k, t.Key(), Join(path, k.Value))
+		c.check(v, t.Elem(), Join(path, k.Value))
+	}
+}
+
+func (c *checker) duplicate(k *yaml.Node, seen map[string]int, path string) bool {
+	if first, dup := seen[k.Value]; dup {
+		c.add(k, path, "key %q appears twice (first at line %d): keep one", k.Value, first)
+		return true
+	}
+	seen[k.Value] = k.Line
+	return false
+}
+
+// scalar checks a scalar by decoding it alone; yaml's own rules say what fits.
+func (c *checker) scalar(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind != yaml.ScalarNode {
+		c.add(n, path, "%s where %s is expected", describe(n), expected(t))
+		return
+	}
+	fits := n.Decode(reflect.New(t).Interface()) == nil
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		fits = fits && n.Tag == "!!int" // yaml would truncate 1.5 to 1
+	case reflect.Bool:
+		fits = fits && n.Tag == "!!bool"
+	}
+	if !fits {
+		c.add(n, path, "%s where %s is expected", describe(n), expected(t))
+	}
+}
+
+// unknown says that key is not one of fields, suggesting the nearest when it is a likely typo.
+func (c *checker) unknown(key string, fields map[string]reflect.StructField) string {
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return fields[a].Index[0] - fields[b].Index[0] })
+	var msg string
+	if s := Suggest(key, names); s != "" {
+		msg = fmt.Sprintf("unknown key %q: did you mean %q?", key, s)
+	} else {
+		msg = fmt.Sprintf("unknown key %q: the keys here are %s", key, strings.Join(names, ", "))
+	}
+	if c.docs != "" {
+		msg += " (see " + c.docs + ")"
+	}
+	return msg
+}
+
+// yamlFields maps the yaml keys of struct t to its fields, as yaml decodes them.
+func yamlFields(t reflect.Type) map[string]reflect.StructField {
+	out := map[string]reflect.StructField{}
+	for f := range t.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if slices.Contains(strings.Split(opts, ","), "inline") {
+			for k, v := range yamlFields(f.Type) {
+				v.Index = append([]int{f.Index[0]}, v.Index...)
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f
+	}
+	return out
+}
+
+// describe names what a node holds, for "X where Y is expected".
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	switch n.Tag {
+	case "!!int":
+		return fmt.Sprintf("%q is an integer", n.Value)
+	case "!!float":
+		return fmt.Sprintf("%q is a number", n.Value)
+	case "!!bool":
+		return fmt.Sprintf("%q is true or false", n.Value)
+	}
+	return fmt.Sprintf("%q is a string", n.Value)
+}
+
+// expected names what a Go type takes in YAML.
+func expected(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Pointer:
+		return expected(t.Elem())
+	}
+	return t.String()
+}
+
+// Suggest returns the candidate nearest to s when it is close enough to be a typo of it (an
+// edit distance of at most a third of its length, and at least 1), else the first candidate s
+// is the start of (three letters or more), else "".
+func Suggest(s string, candidates []string) string {
+	s = strings.ToLower(s)
+	best, bestD := "", max(1, len(s)/3)+1
+	for _, c := range candidates {
+		if d := distance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if best == "" && len(s) >= 3 {
+		for _, c := range candidates {
+			if strings.HasPrefix(c, s) {
+				return c
+			}
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b, in bytes.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, sub)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
