@@ -236,8 +236,9 @@ func expected(t reflect.Type) string {
 }
 
 // Suggest returns the candidate nearest to s when it is close enough to be a typo of it (an
-// edit distance of at most a third of its length, and at least 1), else the first candidate s
-// is the start of (three letters or more), else "".
+// edit distance of at most a third of its length, and at least 1), else the first candidate
+// that starts with s or that s starts with (three letters or more: "cert" for "cert_file",
+// "listen_addr" for "listen"), else "".
 func Suggest(s string, candidates []string) string {
 	s = strings.ToLower(s)
 	best, bestD := "", max(1, len(s)/3)+1
@@ -248,7 +249,7 @@ func Suggest(s string, candidates []string) string {
 	}
 	if best == "" && len(s) >= 3 {
 		for _, c := range candidates {
-			if strings.HasPrefix(c, s) {
+			if strings.HasPrefix(c, s) || len(c) >= 3 && strings.HasPrefix(s, c) {
 				return c
 			}
 		}
@@ -256,14 +257,15 @@ func Suggest(s string, candidates []string) string {
 	return best
 }
 
-// distance is the Levenshtein distance between a and b, in bytes.
+// distance is the edit distance between a and b in bytes, counting the swap of two neighbours
+// as one edit ("tabel" is one from "table").
 func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
+	for j := range rows[1] {
+		rows[1][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
+		before, prev, cur := rows[0], rows[1], rows[2]
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			sub := prev[j-1]
@@ -271,8 +273,11 @@ func distance(a, b string) int {
 				sub++
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, sub)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], before[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		rows = [3][]int{prev, cur, before}
 	}
-	return prev[len(b)]
+	return rows[1][len(b)]
 }

@@ -235,6 +235,22 @@ func (d *Doc) AddAt(line int, path, format string, args ...any) {
 	d.problems = append(d.problems, Problem{File: d.File, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// Report records err: a *Problem or Problems as they are, any other error as a problem of the
+// file without a line. A nil err records nothing.
+func (d *Doc) Report(err error) {
+	var p *Problem
+	var ps Problems
+	switch {
+	case err == nil:
+	case errors.As(err, &ps):
+		d.problems = append(d.problems, ps...)
+	case errors.As(err, &p):
+		d.problems = append(d.problems, *p)
+	default:
+		d.problems = append(d.problems, Problem{File: d.File, Msg: err.Error()})
+	}
+}
+
 // Problem returns a problem about the key at path without recording it, for a caller that
 // decides later (a check shared with run-time input).
 func (d *Doc) Problem(path, format string, args ...any) *Problem {

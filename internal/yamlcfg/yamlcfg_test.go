@@ -118,18 +118,21 @@ func TestAddAndHas(t *testing.T) {
 	_, doc := decode(t, "listen: a\nroutes:\n  - name: r\n")
 	doc.Add("routes[0].split", "missing")
 	doc.AddAt(0, "", "no line")
+	doc.Report(nil)
+	doc.Report(doc.Problem("listen", "reported"))
+	doc.Report(errors.New("plain"))
 	if !doc.Has("routes[0].name") || doc.Has("routes[0].split") {
 		t.Error("Has")
 	}
-	want := "f.yaml: no line\nf.yaml:3: routes[0].split: missing"
+	want := "f.yaml: no line\nf.yaml: plain\nf.yaml:1: listen: reported\nf.yaml:3: routes[0].split: missing"
 	if got := doc.Err().Error(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
 
 func TestSuggest(t *testing.T) {
-	keys := []string{"listen", "timeout", "dynamodb", "file"}
-	for in, want := range map[string]string{"timout": "timeout", "dynamodbb": "dynamodb", "Listen": "listen", "fil": "file", "xyz": "", "weights": "", "": ""} {
+	keys := []string{"listen", "timeout", "dynamodb", "file", "table"}
+	for in, want := range map[string]string{"timout": "timeout", "dynamodbb": "dynamodb", "Listen": "listen", "fil": "file", "tabel": "table", "lsiten": "listen", "xyz": "", "weights": "", "": ""} {
 		if got := Suggest(in, keys); got != want {
 			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}

@@ -133,7 +133,7 @@ default: monolith
 	}
 	// The same event carve sends for GET /fn/big?n=1024, invoked with the SDK directly.
 	ac, err := carvelambda.NewClient(context.Background(), config.Lambda{Function: "orders-fn", Region: "us-east-1", Endpoint: fn.Endpoint},
-		config.Transport{MaxIdleConnsPerHost: 4, DialTimeout: config.Duration(5 * time.Second), IdleConnTimeout: config.Duration(90 * time.Second)})
+		config.Transport{MaxIdleConnsPerHost: 4, DialTimeout: config.Duration{Duration: 5 * time.Second}, IdleConnTimeout: config.Duration{Duration: 90 * time.Second}})
 	if err != nil {
 		return err
 	}
