@@ -11,7 +11,8 @@ import (
 
 // checker walks a YAML node tree beside the Go type it is to be decoded into and records every
 // key the type does not declare, every duplicate key and every value of the wrong kind, each
-// on its line. It decodes nothing: yaml does that once the file is known to fit.
+// on its line, and takes them out of the tree: yaml then decodes the rest, so that the config's
+// own checks can report their problems in the same run.
 type checker struct {
 	doc     *Doc
 	docs    string
@@ -28,54 +29,100 @@ func typeOf(v any) reflect.Type {
 	return t
 }
 
-func (c *checker) add(n *yaml.Node, path, format string, args ...any) {
-	c.doc.AddAt(n.Line, path, format, args...)
+// refuse records a problem about the value at path, which is then left out of the decoding:
+// checks of it, and of what holds it, wait until it is fixed (see Doc.AddAt).
+func (c *checker) refuse(n *yaml.Node, path, format string, args ...any) bool {
+	c.doc.problems = append(c.doc.problems, Problem{File: c.doc.File, Line: n.Line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	c.doc.refused = append(c.doc.refused, path)
+	return false
 }
 
-func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
+// drop records a problem about a key, which is then left out of the decoding.
+func (c *checker) drop(k *yaml.Node, path, format string, args ...any) {
+	c.doc.problems = append(c.doc.problems, Problem{File: c.doc.File, Line: k.Line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// check reports whether n fits t; what does not fit inside n is taken out of n, so that the
+// rest decodes.
+func (c *checker) check(n *yaml.Node, t reflect.Type, path string) bool {
 	if n.Kind == yaml.AliasNode {
 		// Check what an alias stands for once: a cycle or a "billion laughs" of aliases
 		// stays linear here, and yaml's decoder refuses them itself.
-		if n.Alias == nil || c.aliased[n.Alias] {
-			return
+		if n.Alias == nil {
+			return true
+		}
+		if ok, done := c.aliased[n.Alias]; done {
+			return ok
 		}
 		if c.aliased == nil {
 			c.aliased = map[*yaml.Node]bool{}
 		}
 		c.aliased[n.Alias] = true
-		n = n.Alias
+		ok := c.check(n.Alias, t, path)
+		c.aliased[n.Alias] = ok
+		return ok
 	}
 	if reflect.PointerTo(t).Implements(unmarshaler) {
 		// The type reads itself (a duration, a scalar of any kind): its error is the message.
 		if err := reflect.New(t).Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
-			c.add(n, path, "%v", err)
+			return c.refuse(n, path, "%v", err)
 		}
-		return
+		return true
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return // null leaves the zero value, whatever the type
+		return true // null leaves the zero value, whatever the type
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		c.check(n, t.Elem(), path)
+		return c.check(n, t.Elem(), path)
 	case reflect.Struct:
-		if c.want(n, yaml.MappingNode, t, path) {
-			c.structure(n, t, path)
-		}
+		return c.want(n, yaml.MappingNode, t, path) && c.structure(n, t, path)
 	case reflect.Map:
-		if c.want(n, yaml.MappingNode, t, path) {
-			c.mapping(n, t, path)
-		}
+		return c.want(n, yaml.MappingNode, t, path) && c.mapping(n, t, path)
 	case reflect.Slice, reflect.Array:
-		if c.want(n, yaml.SequenceNode, t, path) {
-			for i, item := range n.Content {
-				c.check(item, t.Elem(), Index(path, i))
+		if !c.want(n, yaml.SequenceNode, t, path) {
+			return false
+		}
+		for i, item := range n.Content {
+			if !c.check(item, t.Elem(), Index(path, i)) {
+				n.Content[i] = zero(item, t.Elem())
 			}
 		}
+		return true
 	case reflect.Interface:
-	default:
-		c.scalar(n, t, path)
+		return true
 	}
+	return c.scalar(n, t, path)
+}
+
+// null stands for a value left out: the zero value, on the line of the value it replaces.
+func null(n *yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+}
+
+// zero stands for a list item left out: a node that decodes to the zero value of t, so that the
+// items after it keep their places (yaml skips a null item of a struct or scalar type).
+func zero(n *yaml.Node, t reflect.Type) *yaml.Node {
+	z := null(n)
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		z.Kind, z.Tag = yaml.MappingNode, "!!map"
+	case reflect.Slice, reflect.Array:
+		z.Kind, z.Tag = yaml.SequenceNode, "!!seq"
+	case reflect.String:
+		z.Tag = "!!str"
+	case reflect.Bool:
+		z.Tag, z.Value = "!!bool", "false"
+	case reflect.Float32, reflect.Float64:
+		z.Tag, z.Value = "!!float", "0"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		z.Tag, z.Value = "!!int", "0"
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		return null(n) // a type reading itself may refuse any stand-in: yaml skips the item
+	}
+	return z
 }
 
 // want records a problem unless n is of kind.
@@ -83,46 +130,58 @@ func (c *checker) want(n *yaml.Node, kind yaml.Kind, t reflect.Type, path string
 	if n.Kind == kind {
 		return true
 	}
-	c.add(n, path, "%s where %s is expected", describe(n), expected(t))
-	return false
+	return c.refuse(n, path, "%s where %s is expected", describe(n), expected(t))
 }
 
-func (c *checker) structure(n *yaml.Node, t reflect.Type, path string) {
+// structure checks the keys of a mapping decoded into struct t, keeping those that fit.
+func (c *checker) structure(n *yaml.Node, t reflect.Type, path string) bool {
 	fields := yamlFields(t)
 	seen := map[string]int{}
+	kept := n.Content[:0:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if c.duplicate(k, seen, path) {
+		f, known := fields[k.Value]
+		switch {
+		case c.duplicate(k, seen, path):
 			continue
-		}
-		f, ok := fields[k.Value]
-		if !ok {
-			c.add(k, path, "%s", c.unknown(k.Value, fields))
+		case !known:
+			c.drop(k, path, "%s", c.unknown(k.Value, fields))
 			continue
+		case !c.check(v, f.Type, Join(path, k.Value)):
+			v = null(v)
 		}
-		c.check(v, f.Type, Join(path, k.Value))
+		kept = append(kept, k, v)
 	}
+	n.Content = kept
+	return true
 }
 
-func (c *checker) mapping(n *yaml.Node, t reflect.Type, path string) {
+// mapping checks the keys and values of a mapping decoded into map t, keeping those that fit.
+func (c *checker) mapping(n *yaml.Node, t reflect.Type, path string) bool {
 	seen := map[string]int{}
+	kept := n.Content[:0:0]
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if c.duplicate(k, seen, path) {
+		switch {
+		case c.duplicate(k, seen, path):
 			continue
-		}
-		if k.Kind != yaml.ScalarNode {
-			c.add(k, path, "%s as a key where %s is expected", describe(k), expected(t.Key()))
+		case k.Kind != yaml.ScalarNode:
+			c.drop(k, path, "%s as a key where %s is expected", describe(k), expected(t.Key()))
 			continue
+		case !c.scalar(k, t.Key(), Join(path, k.Value)):
+			continue
+		case !c.check(v, t.Elem(), Join(path, k.Value)):
+			v = null(v)
 		}
-		c.scalar(k, t.Key(), Join(path, k.Value))
-		c.check(v, t.Elem(), Join(path, k.Value))
+		kept = append(kept, k, v)
 	}
+	n.Content = kept
+	return true
 }
 
 func (c *checker) duplicate(k *yaml.Node, seen map[string]int, path string) bool {
 	if first, dup := seen[k.Value]; dup {
-		c.add(k, path, "key %q appears twice (first at line %d): keep one", k.Value, first)
+		c.drop(k, path, "key %q appears twice (first at line %d): keep one", k.Value, first)
 		return true
 	}
 	seen[k.Value] = k.Line
@@ -130,10 +189,9 @@ func (c *checker) duplicate(k *yaml.Node, seen map[string]int, path string) bool
 }
 
 // scalar checks a scalar by decoding it alone; yaml's own rules say what fits.
-func (c *checker) scalar(n *yaml.Node, t reflect.Type, path string) {
+func (c *checker) scalar(n *yaml.Node, t reflect.Type, path string) bool {
 	if n.Kind != yaml.ScalarNode {
-		c.add(n, path, "%s where %s is expected", describe(n), expected(t))
-		return
+		return c.refuse(n, path, "%s where %s is expected", describe(n), expected(t))
 	}
 	fits := n.Decode(reflect.New(t).Interface()) == nil
 	switch t.Kind() {
@@ -144,8 +202,9 @@ func (c *checker) scalar(n *yaml.Node, t reflect.Type, path string) {
 		fits = fits && n.Tag == "!!bool"
 	}
 	if !fits {
-		c.add(n, path, "%s where %s is expected", describe(n), expected(t))
+		return c.refuse(n, path, "%s where %s is expected", describe(n), expected(t))
 	}
+	return true
 }
 
 // unknown says that key is not one of fields, suggesting the nearest when it is a likely typo.

@@ -78,13 +78,16 @@ type Doc struct {
 	failed   bool
 	lines    map[string]int
 	problems Problems
+	// refused are the paths of values that did not fit their type and were left out.
+	refused []string
 }
 
 // Decode decodes data, which must hold at most one YAML document, into v (a pointer to a
 // struct) strictly: a key the struct does not declare, a duplicate key or a value of the wrong
-// type is a problem naming its line, and every such problem of the file is collected. v is
-// filled only when the file has none of them (Failed is false). An empty document leaves v as
-// it was (Empty is true).
+// type is a problem naming its line, and every such problem of the file is collected. What
+// fits is decoded into v all the same, so that the caller's checks run and report theirs too
+// (Err then returns them all); Failed says when nothing could be decoded. An empty document
+// leaves v as it was (Empty is true).
 func Decode(file string, data []byte, v any, o Options) *Doc {
 	d := &Doc{File: file, lines: map[string]int{}}
 	root, err := oneDocument(data)
@@ -99,8 +102,7 @@ func Decode(file string, data []byte, v any, o Options) *Doc {
 	}
 	index(root, "", d.lines)
 	c := checker{doc: d, docs: o.Docs}
-	c.check(root, typeOf(v), "")
-	if len(d.problems) > 0 {
+	if !c.check(root, typeOf(v), "") {
 		d.failed = true
 		return d
 	}
@@ -199,8 +201,8 @@ func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]
 // Empty reports whether the file held no document, or an empty one.
 func (d *Doc) Empty() bool { return d.empty }
 
-// Failed reports whether the file could not be decoded: not YAML, more than one document, or
-// a key or value its struct cannot hold. The value passed to Decode is then not filled.
+// Failed reports whether nothing of the file could be decoded: not YAML, more than one
+// document, or a top level of the wrong kind. The value passed to Decode is then not filled.
 func (d *Doc) Failed() bool { return d.failed }
 
 // Line returns the line of the key or item at path, or of its nearest ancestor present in the
@@ -230,24 +232,54 @@ func (d *Doc) Add(path, format string, args ...any) {
 	d.AddAt(d.Line(path), path, format, args...)
 }
 
-// AddAt records a problem on a line known otherwise (a value carrying its own line).
+// AddAt records a problem on a line known otherwise (a value carrying its own line). A problem
+// about a value that did not fit its type, or about what holds it, is not recorded: that value
+// was left out, and its own problem says what to fix first.
 func (d *Doc) AddAt(line int, path, format string, args ...any) {
-	d.problems = append(d.problems, Problem{File: d.File, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	d.record(Problem{File: d.File, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (d *Doc) record(p Problem) {
+	if !d.refusedNear(p.Path) {
+		d.problems = append(d.problems, p)
+	}
+}
+
+// refusedNear reports whether path is a refused value, below one, or above one.
+func (d *Doc) refusedNear(path string) bool {
+	for _, r := range d.refused {
+		if path == r || under(path, r) || path != "" && under(r, path) {
+			return true
+		}
+	}
+	return false
+}
+
+// under reports whether path lies below parent.
+func under(path, parent string) bool {
+	if parent == "" {
+		return path != ""
+	}
+	rest, ok := strings.CutPrefix(path, parent)
+	return ok && rest != "" && (rest[0] == '.' || rest[0] == '[')
 }
 
 // Report records err: a *Problem or Problems as they are, any other error as a problem of the
-// file without a line. A nil err records nothing.
+// file without a line. A nil err records nothing; like AddAt, it leaves out problems about a
+// value that did not fit its type.
 func (d *Doc) Report(err error) {
 	var p *Problem
 	var ps Problems
 	switch {
 	case err == nil:
 	case errors.As(err, &ps):
-		d.problems = append(d.problems, ps...)
+		for _, p := range ps {
+			d.record(p)
+		}
 	case errors.As(err, &p):
-		d.problems = append(d.problems, *p)
+		d.record(*p)
 	default:
-		d.problems = append(d.problems, Problem{File: d.File, Msg: err.Error()})
+		d.record(Problem{File: d.File, Msg: err.Error()})
 	}
 }
 
