@@ -114,6 +114,18 @@ func Decode(file string, data []byte, v any, o Options) *Doc {
 	return d
 }
 
+// Root returns the root node of the only document of data (nil for an empty file), for a
+// writer that edits a config in place and keeps its comments. Not YAML, or a second document,
+// is a Problem naming its line.
+func Root(file string, data []byte) (*yaml.Node, error) {
+	root, err := oneDocument(data)
+	if err != nil {
+		d := &Doc{File: file}
+		return nil, d.problem(err)
+	}
+	return root, nil
+}
+
 // lineError is a problem found by the YAML library (syntax, a second document).
 type lineError struct {
 	line int
