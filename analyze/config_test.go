@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carve-dev/carve/internal/yamlcfg/yamlcfgtest"
+
 	"github.com/carve-dev/carve/analyze/facts"
 	"github.com/carve-dev/carve/analyze/load"
 )
@@ -91,15 +93,7 @@ func TestParseConfigErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	got := strings.Split(err.Error(), "\n")
-	if len(got) != len(want) {
-		t.Fatalf("want %d problems, got\n%v", len(want), err)
-	}
-	for i := range want {
-		if !strings.HasPrefix(got[i], want[i]) {
-			t.Errorf("problem %d: %q does not start with %q", i+1, got[i], want[i])
-		}
-	}
+	yamlcfgtest.WantProblems(t, err, want...)
 }
 
 func TestLoadConfig(t *testing.T) {

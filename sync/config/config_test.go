@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/carve-dev/carve/internal/yamlcfg/yamlcfgtest"
 )
 
 const good = `
@@ -106,15 +108,7 @@ worker: {batch_size: 5000}
 		"sync.yaml:7: pipelines[1].sink: missing",
 		"sync.yaml:8: worker.batch_size: 5000: want 1..1000",
 	}
-	got := strings.Split(err.Error(), "\n")
-	if len(got) != len(want) {
-		t.Fatalf("want %d problems, got:\n%v", len(want), err)
-	}
-	for i := range want {
-		if !strings.HasPrefix(got[i], want[i]) {
-			t.Errorf("problem %d: %q does not start with %q", i+1, got[i], want[i])
-		}
-	}
+	yamlcfgtest.WantProblems(t, err, want...)
 }
 
 // Dead letters default to beside the checkpoints, never to the working directory; the worker's
