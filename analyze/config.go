@@ -1,10 +1,9 @@
 package analyze
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"regexp"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/carve-dev/carve/analyze/cluster"
 	"github.com/carve-dev/carve/analyze/graph"
+	"github.com/carve-dev/carve/analyze/internal/unionfind"
+	"github.com/carve-dev/carve/internal/yamlcfg"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -80,10 +81,27 @@ func (pt Pattern) Match(p string) bool {
 	return p == pt.Path
 }
 
-var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+// UnmarshalYAML reads a pattern from a YAML string, keeping its line for messages.
+func (pt *Pattern) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return fmt.Errorf("%q is not an import path; write a string such as example.com/shop/orders", n.Value)
+	}
+	*pt = Pattern{Path: strings.TrimSpace(n.Value), Line: n.Line}
+	return nil
+}
 
-// configKeys are the top-level keys of carve.yaml, in the order the docs give them.
-var configKeys = []string{"services", "together", "apart", "kernel", "roots", "tools", "mains", "signals"}
+// configFile is carve.yaml as written (docs/plan.md documents every key); ParseConfig turns it
+// into a Config whose groups and services keep their lines, and the services their file order.
+type configFile struct {
+	Services map[string][]Pattern `yaml:"services"`
+	Together [][]Pattern          `yaml:"together"`
+	Apart    [][]Pattern          `yaml:"apart"`
+	Kernel   []Pattern            `yaml:"kernel"`
+	Roots    []Pattern            `yaml:"roots"`
+	Tools    []Pattern            `yaml:"tools"`
+	Mains    []Pattern            `yaml:"mains"`
+	Signals  map[string]float64   `yaml:"signals"`
+}
 
 // LoadConfig reads and checks carve.yaml. Unknown keys, values of the wrong shape and
 // contradictions visible in the file itself are errors naming the line; constraints that depend
@@ -96,371 +114,315 @@ func LoadConfig(path string) (*Config, error) {
 	return ParseConfig(path, data)
 }
 
-// ParseConfig parses carve.yaml from data; name is used in error messages.
+// ParseConfig parses carve.yaml from data; name is used in error messages. An empty file is an
+// empty config. The error lists every problem of the file, one a line, as
+// "file:line: path: what to do".
 func ParseConfig(name string, data []byte) (*Config, error) {
-	c := &Config{File: name}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return c, nil // an empty file is an empty config
-		}
-		return nil, fmt.Errorf("%s: not valid YAML: %w", name, err)
+	var f configFile
+	doc := yamlcfg.Decode(name, data, &f, yamlcfg.Options{Docs: "docs/plan.md"})
+	if doc.Failed() {
+		return nil, doc.Err()
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s:%d: a second YAML document: carve.yaml holds one document; remove the '---' and what follows", name, extra.Line)
+	c := &Config{File: name, Together: groups(doc, "together", f.Together), Apart: groups(doc, "apart", f.Apart),
+		Kernel: f.Kernel, Roots: f.Roots, Tools: f.Tools, Mains: f.Mains, Signals: f.Signals}
+	line := func(svc string) int { return doc.Line(yamlcfg.Join("services", svc)) }
+	for _, svc := range slices.SortedFunc(maps.Keys(f.Services), func(a, b string) int { return line(a) - line(b) }) {
+		c.Services = append(c.Services, ServicePin{Name: svc, Line: line(svc), Packages: f.Services[svc]})
 	}
-	if len(doc.Content) == 0 {
-		return c, nil
-	}
-	root := doc.Content[0]
-	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		return c, nil
-	}
-	p := configParser{file: name}
-	if root.Kind != yaml.MappingNode {
-		return nil, p.errf(root, "the top level must be a mapping with keys %s", strings.Join(configKeys, ", "))
-	}
-	seen := map[string]int{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
-		if l, dup := seen[k.Value]; dup {
-			p.add(p.errf(k, "key %q appears twice (first at line %d); merge them", k.Value, l))
-			continue
-		}
-		seen[k.Value] = k.Line
-		switch k.Value {
-		case "services":
-			c.Services = p.services(v)
-		case "together":
-			c.Together = p.groups(v, "together")
-		case "apart":
-			c.Apart = p.groups(v, "apart")
-		case "kernel":
-			c.Kernel = p.patterns(v, "kernel")
-		case "roots":
-			c.Roots = p.patterns(v, "roots")
-		case "tools":
-			c.Tools = p.patterns(v, "tools")
-		case "mains":
-			c.Mains = p.patterns(v, "mains")
-		case "signals":
-			c.Signals = p.signals(v)
-		default:
-			p.add(p.errf(k, "unknown key %q: carve.yaml has %s", k.Value, strings.Join(configKeys, ", ")))
-		}
-	}
-	if len(p.errs) == 0 {
-		p.checkLiterals(c)
-	}
-	if len(p.errs) > 0 {
-		return nil, errors.Join(p.errs...)
+	c.validate(doc)
+	if err := doc.Err(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// configParser collects every error of a file rather than stopping at the first.
-type configParser struct {
-	file string
-	errs []error
-}
-
-func (p *configParser) errf(n *yaml.Node, format string, args ...any) error {
-	return fmt.Errorf("%s:%d: %s", p.file, n.Line, fmt.Sprintf(format, args...))
-}
-
-func (p *configParser) add(err error) { p.errs = append(p.errs, err) }
-
-func (p *configParser) services(n *yaml.Node) []ServicePin {
-	if n.Kind != yaml.MappingNode {
-		p.add(p.errf(n, "services must map a service name to a list of packages, e.g. orders: [example.com/shop/orders/...]"))
-		return nil
-	}
-	var out []ServicePin
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if !serviceNameRE.MatchString(k.Value) {
-			p.add(p.errf(k, "service name %q must start with a lower-case letter and hold only lower-case letters, digits and '-'", k.Value))
-			continue
-		}
-		if l, dup := seen[k.Value]; dup {
-			p.add(p.errf(k, "service %q is pinned twice (first at line %d); list all its packages once", k.Value, l))
-			continue
-		}
-		seen[k.Value] = k.Line
-		pats := p.patterns(v, "services."+k.Value)
-		if len(pats) == 0 && v.Kind == yaml.SequenceNode {
-			p.add(p.errf(v, "services.%s lists no package; name at least one or remove the service", k.Value))
-		}
-		out = append(out, ServicePin{Name: k.Value, Line: k.Line, Packages: pats})
-	}
-	return out
-}
-
-func (p *configParser) groups(n *yaml.Node, key string) []Group {
-	if n.Kind != yaml.SequenceNode {
-		p.add(p.errf(n, "%s must be a list of lists of packages, e.g. %s: [[example.com/a, example.com/b]]", key, key))
-		return nil
-	}
+func groups(doc *yamlcfg.Doc, key string, lists [][]Pattern) []Group {
 	var out []Group
-	for _, g := range n.Content {
-		pats := p.patterns(g, key)
-		if g.Kind == yaml.SequenceNode && len(pats) < 2 {
-			p.add(p.errf(g, "each %s entry needs at least two packages", key))
-			continue
-		}
-		out = append(out, Group{Line: g.Line, Packages: pats})
+	for i, l := range lists {
+		out = append(out, Group{Line: doc.Line(yamlcfg.Index(key, i)), Packages: l})
 	}
 	return out
 }
 
-func (p *configParser) patterns(n *yaml.Node, key string) []Pattern {
-	if n.Kind != yaml.SequenceNode {
-		p.add(p.errf(n, "%s must be a list of import paths, e.g. [example.com/shop/orders, example.com/shop/orders/...]", key))
-		return nil
-	}
-	var out []Pattern
-	for _, e := range n.Content {
-		if e.Kind != yaml.ScalarNode || e.Tag != "!!str" {
-			p.add(p.errf(e, "%s: %q is not an import path; write a string such as example.com/shop/orders", key, e.Value))
-			continue
+var serviceNameRE = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// validate records the problems visible in the file alone, each on its line. It only reads.
+func (c *Config) validate(doc *yamlcfg.Doc) {
+	for _, s := range c.Services {
+		at := yamlcfg.Join("services", s.Name)
+		if !serviceNameRE.MatchString(s.Name) {
+			doc.AddAt(s.Line, at, "service name %q must start with a lower-case letter and hold only lower-case letters, digits and '-'", s.Name)
 		}
-		s := strings.TrimSpace(e.Value)
+		if len(s.Packages) == 0 {
+			doc.AddAt(s.Line, at, "lists no package; name at least one or remove the service")
+		}
+		checkPatterns(doc, at, s.Packages)
+	}
+	for _, key := range []string{"together", "apart"} {
+		gs := c.Together
+		if key == "apart" {
+			gs = c.Apart
+		}
+		for i, g := range gs {
+			if len(g.Packages) < 2 {
+				doc.AddAt(g.Line, yamlcfg.Index(key, i), "each %s entry needs at least two packages", key)
+			}
+			checkPatterns(doc, yamlcfg.Index(key, i), g.Packages)
+		}
+	}
+	for _, role := range c.roles() {
+		checkPatterns(doc, role.key, role.pats)
+	}
+	for _, s := range slices.Sorted(maps.Keys(c.Signals)) {
+		switch w := c.Signals[s]; {
+		case !graph.KnownSignal(s):
+			doc.Add(yamlcfg.Join("signals", s), "unknown signal %q: the signals are %s", s, strings.Join(graph.SignalOrder[:], ", "))
+		case w < 0 || w != w || w > 1e6:
+			doc.Add(yamlcfg.Join("signals", s), "weight %v must be between 0 and 1e6 (0 turns the signal off)", w)
+		}
+	}
+	c.checkLiterals(doc)
+}
+
+// role is a list of packages with one role: kernel, roots, tools or mains.
+type role struct {
+	key  string
+	pats []Pattern
+}
+
+func (c *Config) roles() []role {
+	return []role{{"kernel", c.Kernel}, {"roots", c.Roots}, {"tools", c.Tools}, {"mains", c.Mains}}
+}
+
+// checkPatterns records the entries of the list at path that are not import path patterns.
+func checkPatterns(doc *yamlcfg.Doc, path string, pats []Pattern) {
+	for i, pt := range pats {
+		at, s := yamlcfg.Index(path, i), pt.Path
 		switch {
 		case s == "":
-			p.add(p.errf(e, "%s: empty import path", key))
-			continue
+			doc.AddAt(pt.Line, at, "empty import path")
 		case strings.Contains(strings.TrimSuffix(s, "/..."), "..."), strings.ContainsAny(s, " \t*?"):
-			p.add(p.errf(e, "%s: %q is not an import path pattern; use a full import path, optionally ending in /...", key, s))
-			continue
+			doc.AddAt(pt.Line, at, "%q is not an import path pattern; use a full import path, optionally ending in /...", s)
 		case strings.HasPrefix(s, "./") || strings.HasPrefix(s, "/"):
-			p.add(p.errf(e, "%s: %q is a directory; write the import path (e.g. example.com/shop/orders)", key, s))
-			continue
+			doc.AddAt(pt.Line, at, "%q is a directory; write the import path (e.g. example.com/shop/orders)", s)
 		}
-		out = append(out, Pattern{Path: s, Line: e.Line})
 	}
-	return out
-}
-
-func (p *configParser) signals(n *yaml.Node) map[string]float64 {
-	if n.Kind != yaml.MappingNode {
-		p.add(p.errf(n, "signals must map a signal name to a weight, e.g. signals: {calls: 2, imports: 0.5}"))
-		return nil
-	}
-	out := map[string]float64{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if !graph.KnownSignal(k.Value) {
-			p.add(p.errf(k, "unknown signal %q: the signals are %s", k.Value, strings.Join(graph.SignalOrder[:], ", ")))
-			continue
-		}
-		var w float64
-		if v.Kind != yaml.ScalarNode || (v.Tag != "!!int" && v.Tag != "!!float") || v.Decode(&w) != nil {
-			p.add(p.errf(v, "signals.%s: %q is not a number; write a weight such as 1 or 0.5", k.Value, v.Value))
-			continue
-		}
-		if w < 0 || w != w || w > 1e6 {
-			p.add(p.errf(v, "signals.%s: weight %v must be between 0 and 1e6 (0 turns the signal off)", k.Value, w))
-			continue
-		}
-		out[k.Value] = w
-	}
-	return out
 }
 
 // checkLiterals finds contradictions visible in the file alone: one literal path pinned to two
-// services, or kept together and apart.
-func (p *configParser) checkLiterals(c *Config) {
-	pinnedAt := map[string]struct {
+// services, or pinned and kernel.
+func (c *Config) checkLiterals(doc *yamlcfg.Doc) {
+	type pin struct {
 		svc  string
 		line int
-	}{}
+	}
+	pinnedAt := map[string]pin{}
 	for _, s := range c.Services {
 		for _, pt := range s.Packages {
 			if prev, ok := pinnedAt[pt.Path]; ok && prev.svc != s.Name {
-				p.add(fmt.Errorf("%s:%d: %s is pinned to service %q here and to %q at line %d; pin it once", c.File, pt.Line, pt.Path, s.Name, prev.svc, prev.line))
+				doc.AddAt(pt.Line, "", "%s is pinned to service %q here and to %q at line %d; pin it once", pt.Path, s.Name, prev.svc, prev.line)
 				continue
 			}
-			pinnedAt[pt.Path] = struct {
-				svc  string
-				line int
-			}{s.Name, pt.Line}
+			pinnedAt[pt.Path] = pin{s.Name, pt.Line}
 		}
 	}
 	for _, k := range c.Kernel {
 		if prev, ok := pinnedAt[k.Path]; ok {
-			p.add(fmt.Errorf("%s:%d: %s is marked kernel here and pinned to service %q at line %d; a package is either kernel or in a service", c.File, k.Line, k.Path, prev.svc, prev.line))
+			doc.AddAt(k.Line, "", "%s is marked kernel here and pinned to service %q at line %d; a package is either kernel or in a service", k.Path, prev.svc, prev.line)
 		}
 	}
 }
 
 // resolve expands the config's patterns against the module's packages and checks that the
-// constraints can all hold together.
+// constraints can all hold together: roles first, then pins, then what must share a service
+// (together groups and pins of one name), then what must not (apart groups).
 func (c *Config) resolve(paths []string) (*cluster.Constraints, error) {
 	n := len(paths)
 	r := &cluster.Constraints{Pin: make([]string, n), PinLine: make([]int, n), Kernel: make([]bool, n), Root: make([]bool, n), Tool: make([]bool, n), Main: make([]bool, n)}
 	if c == nil {
 		return r, nil
 	}
-	file := c.File
-	if file == "" {
-		file = "carve.yaml"
+	rs := &resolver{c: c, paths: paths, r: r, file: cmp.Or(c.File, "carve.yaml"), kernelLine: make([]int, n), togetherLine: make([]int, n), sets: unionfind.New(n)}
+	rs.roles()
+	rs.pins()
+	rs.together()
+	rs.pinsAgree()
+	for _, g := range c.Apart {
+		rs.apart(g)
 	}
-	var errs []error
-	match := func(pt Pattern, key string) []int {
-		var out []int
-		for i, p := range paths {
-			if pt.Match(p) {
-				out = append(out, i)
-			}
-		}
-		if len(out) == 0 {
-			errs = append(errs, fmt.Errorf("%s:%d: %s: %s matches no package of the module; check the import path or remove it", file, pt.Line, key, pt.Path))
-		}
-		return out
+	if len(rs.errs) > 0 {
+		return nil, errors.Join(rs.errs...)
 	}
-	for _, role := range []struct {
-		key  string
-		pats []Pattern
-		set  []bool
-	}{{"roots", c.Roots, r.Root}, {"tools", c.Tools, r.Tool}, {"mains", c.Mains, r.Main}} {
+	return r, nil
+}
+
+// resolver holds what resolve learns on its way.
+type resolver struct {
+	c     *Config
+	paths []string
+	r     *cluster.Constraints
+	file  string
+	errs  []error
+	// kernelLine and togetherLine are the lines that made a package kernel or kept it together.
+	kernelLine, togetherLine []int
+	// sets joins the packages that must share a service.
+	sets unionfind.Sets
+}
+
+func (rs *resolver) errf(line int, format string, args ...any) {
+	rs.errs = append(rs.errs, fmt.Errorf("%s:%d: %s", rs.file, line, fmt.Sprintf(format, args...)))
+}
+
+// match returns the packages pt matches; none is an error.
+func (rs *resolver) match(pt Pattern, key string) []int {
+	var out []int
+	for i, p := range rs.paths {
+		if pt.Match(p) {
+			out = append(out, i)
+		}
+	}
+	if len(out) == 0 {
+		rs.errf(pt.Line, "%s: %s matches no package of the module; check the import path or remove it", key, pt.Path)
+	}
+	return out
+}
+
+// roles marks kernel packages, composition roots, tools and mains.
+func (rs *resolver) roles() {
+	sets := map[string][]bool{"kernel": rs.r.Kernel, "roots": rs.r.Root, "tools": rs.r.Tool, "mains": rs.r.Main}
+	for _, role := range rs.c.roles() {
 		for _, pt := range role.pats {
-			for _, i := range match(pt, role.key) {
-				role.set[i] = true
-			}
-		}
-	}
-	kernelLine := make([]int, n)
-	for _, k := range c.Kernel {
-		for _, i := range match(k, "kernel") {
-			r.Kernel[i] = true
-			kernelLine[i] = k.Line
-		}
-	}
-	for _, s := range c.Services {
-		for _, pt := range s.Packages {
-			for _, i := range match(pt, "services."+s.Name) {
-				switch {
-				case r.Pin[i] != "" && r.Pin[i] != s.Name:
-					errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to service %q here and to %q at line %d; pin it to one service", file, pt.Line, paths[i], s.Name, r.Pin[i], r.PinLine[i]))
-				case r.Kernel[i]:
-					errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to service %q here and marked kernel at line %d; a package is either kernel or in a service", file, pt.Line, paths[i], s.Name, kernelLine[i]))
-				default:
-					r.Pin[i] = s.Name
-					r.PinLine[i] = pt.Line
+			for _, i := range rs.match(pt, role.key) {
+				sets[role.key][i] = true
+				if role.key == "kernel" {
+					rs.kernelLine[i] = pt.Line
 				}
 			}
 		}
 	}
-	// Union-find over together groups and pins, to see what must share a service.
-	parent := make([]int, n)
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
+}
+
+// pins pins packages to their services; a package pinned twice, or pinned and kernel, is an
+// error.
+func (rs *resolver) pins() {
+	r := rs.r
+	for _, s := range rs.c.Services {
+		for _, pt := range s.Packages {
+			for _, i := range rs.match(pt, "services."+s.Name) {
+				switch {
+				case r.Pin[i] != "" && r.Pin[i] != s.Name:
+					rs.errf(pt.Line, "%s is pinned to service %q here and to %q at line %d; pin it to one service", rs.paths[i], s.Name, r.Pin[i], r.PinLine[i])
+				case r.Kernel[i]:
+					rs.errf(pt.Line, "%s is pinned to service %q here and marked kernel at line %d; a package is either kernel or in a service", rs.paths[i], s.Name, rs.kernelLine[i])
+				default:
+					r.Pin[i], r.PinLine[i] = s.Name, pt.Line
+				}
+			}
 		}
-		return i
 	}
-	union := func(a, b int) { parent[find(a)] = find(b) }
-	togetherLine := make([]int, n)
-	for _, g := range c.Together {
+}
+
+// together joins each together group, and the packages pinned to one service.
+func (rs *resolver) together() {
+	for _, g := range rs.c.Together {
 		var members []int
 		for _, pt := range g.Packages {
-			for _, i := range match(pt, "together") {
-				if r.Kernel[i] {
-					errs = append(errs, fmt.Errorf("%s:%d: together: %s is marked kernel at line %d; kernel packages are in no service", file, pt.Line, paths[i], kernelLine[i]))
+			for _, i := range rs.match(pt, "together") {
+				if rs.r.Kernel[i] {
+					rs.errf(pt.Line, "together: %s is marked kernel at line %d; kernel packages are in no service", rs.paths[i], rs.kernelLine[i])
 					continue
 				}
 				members = append(members, i)
-				togetherLine[i] = g.Line
+				rs.togetherLine[i] = g.Line
 			}
 		}
 		slices.Sort(members)
 		members = slices.Compact(members)
 		for _, m := range members[min(1, len(members)):] {
-			union(members[0], m)
+			rs.sets.Union(members[0], m)
 		}
 		if len(members) > 1 {
-			r.Together = append(r.Together, members)
+			rs.r.Together = append(rs.r.Together, members)
 		}
 	}
 	byName := map[string]int{}
-	for i, s := range r.Pin {
+	for i, s := range rs.r.Pin {
 		if s == "" {
 			continue
 		}
 		if j, ok := byName[s]; ok {
-			union(j, i)
+			rs.sets.Union(j, i)
 		} else {
 			byName[s] = i
 		}
 	}
-	// Two different pins in one together-set cannot both hold.
+}
+
+// pinsAgree finds two different pins that must share a service: they cannot both hold.
+func (rs *resolver) pinsAgree() {
+	r := rs.r
 	setPin := map[int]int{}
 	for i, s := range r.Pin {
 		if s == "" {
 			continue
 		}
-		root := find(i)
+		root := rs.sets.Find(i)
 		if j, ok := setPin[root]; ok && r.Pin[j] != s {
-			errs = append(errs, fmt.Errorf("%s:%d: %s is pinned to %q but must be together with %s, which is pinned to %q at line %d; the two services cannot both hold", file, r.PinLine[i], paths[i], s, paths[j], r.Pin[j], r.PinLine[j]))
+			rs.errf(r.PinLine[i], "%s is pinned to %q but must be together with %s, which is pinned to %q at line %d; the two services cannot both hold", rs.paths[i], s, rs.paths[j], r.Pin[j], r.PinLine[j])
 			continue
 		}
 		setPin[root] = i
 	}
-	for _, g := range c.Apart {
-		sides := make([][]int, len(g.Packages))
-		for k, pt := range g.Packages {
-			for _, i := range match(pt, "apart") {
-				if r.Kernel[i] {
-					errs = append(errs, fmt.Errorf("%s:%d: apart: %s is marked kernel at line %d; kernel packages are in no service, so keeping them apart means nothing", file, pt.Line, paths[i], kernelLine[i]))
-					continue
-				}
-				sides[k] = append(sides[k], i)
+}
+
+// apart keeps every package matched by one entry of g apart from every package matched by
+// another, unless they must share a service.
+func (rs *resolver) apart(g Group) {
+	sides := make([][]int, len(g.Packages))
+	for k, pt := range g.Packages {
+		for _, i := range rs.match(pt, "apart") {
+			if rs.r.Kernel[i] {
+				rs.errf(pt.Line, "apart: %s is marked kernel at line %d; kernel packages are in no service, so keeping them apart means nothing", rs.paths[i], rs.kernelLine[i])
+				continue
 			}
+			sides[k] = append(sides[k], i)
 		}
-		seen := map[[2]int]bool{}
-		for x := range sides {
-			for y := x + 1; y < len(sides); y++ {
-				for _, a := range sides[x] {
-					for _, b := range sides[y] {
-						if a == b {
-							errs = append(errs, fmt.Errorf("%s:%d: apart: %s is matched by both %s and %s; it cannot be apart from itself", file, g.Line, paths[a], g.Packages[x].Path, g.Packages[y].Path))
-							continue
-						}
-						pair := [2]int{min(a, b), max(a, b)}
-						if seen[pair] {
-							continue
-						}
+	}
+	seen := map[[2]int]bool{}
+	for x := range sides {
+		for y := x + 1; y < len(sides); y++ {
+			for _, a := range sides[x] {
+				for _, b := range sides[y] {
+					if a == b {
+						rs.errf(g.Line, "apart: %s is matched by both %s and %s; it cannot be apart from itself", rs.paths[a], g.Packages[x].Path, g.Packages[y].Path)
+						continue
+					}
+					pair := [2]int{min(a, b), max(a, b)}
+					if !seen[pair] {
 						seen[pair] = true
-						if find(a) == find(b) {
-							why := "kept together"
-							if r.Pin[a] != "" && r.Pin[a] == r.Pin[b] {
-								why = fmt.Sprintf("both pinned to service %q", r.Pin[a])
-							} else if togetherLine[a] > 0 || togetherLine[b] > 0 {
-								why = fmt.Sprintf("kept together (line %d)", max(togetherLine[a], togetherLine[b]))
-							}
-							errs = append(errs, fmt.Errorf("%s:%d: apart: %s and %s must be apart here but are %s; remove one of the two constraints", file, g.Line, paths[a], paths[b], why))
-							continue
-						}
-						r.Apart = append(r.Apart, pair)
-						r.ApartLine = append(r.ApartLine, g.Line)
+						rs.apartPair(g, pair)
 					}
 				}
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+}
+
+// apartPair keeps the two packages of pair apart, or says why they cannot be.
+func (rs *resolver) apartPair(g Group, pair [2]int) {
+	a, b := pair[0], pair[1]
+	if rs.sets.Find(a) != rs.sets.Find(b) {
+		rs.r.Apart = append(rs.r.Apart, pair)
+		rs.r.ApartLine = append(rs.r.ApartLine, g.Line)
+		return
 	}
-	return r, nil
+	why := "kept together"
+	if p := rs.r.Pin[a]; p != "" && p == rs.r.Pin[b] {
+		why = fmt.Sprintf("both pinned to service %q", p)
+	} else if rs.togetherLine[a] > 0 || rs.togetherLine[b] > 0 {
+		why = fmt.Sprintf("kept together (line %d)", max(rs.togetherLine[a], rs.togetherLine[b]))
+	}
+	rs.errf(g.Line, "apart: %s and %s must be apart here but are %s; remove one of the two constraints", rs.paths[a], rs.paths[b], why)
 }
 
 // signalWeights merges the defaults, the config's signals and the caller's, in that order.

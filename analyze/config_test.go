@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/carve-dev/carve/internal/yamlcfg/yamlcfgtest"
+
 	"github.com/carve-dev/carve/analyze/facts"
 	"github.com/carve-dev/carve/analyze/load"
 )
@@ -51,23 +53,25 @@ signals: {imports: 1, calls: 2.5}
 func TestParseConfigErrors(t *testing.T) {
 	cases := []struct{ name, in, want string }{
 		{"unknown key", "services: {}\nservice:\n  a: [x]\n", `carve.yaml:2: unknown key "service"`},
-		{"not a mapping", "- a\n", "carve.yaml:1: the top level must be a mapping"},
+		{"not a mapping", "- a\n", "carve.yaml:1: a list where a mapping is expected"},
 		{"bad yaml", "services: [\n", "not valid YAML"},
-		{"service name", "services:\n  Orders: [a/b]\n", `carve.yaml:2: service name "Orders"`},
-		{"service not a list", "services:\n  orders: a/b\n", "carve.yaml:2: services.orders must be a list"},
-		{"empty service", "services:\n  orders: []\n", "services.orders lists no package"},
-		{"number path", "kernel: [3]\n", `kernel: "3" is not an import path`},
+		{"service name", "services:\n  Orders: [a/b]\n", `carve.yaml:2: services.Orders: service name "Orders" must start with a lower-case letter`},
+		{"service not a list", "services:\n  orders: a/b\n", `carve.yaml:2: services.orders: "a/b" is a string where a list is expected`},
+		{"empty service", "services:\n  orders: []\n", "carve.yaml:2: services.orders: lists no package"},
+		{"number path", "kernel: [3]\n", `carve.yaml:1: kernel[0]: "3" is not an import path`},
 		{"directory", "kernel: [./platform]\n", "is a directory; write the import path"},
 		{"wildcard", "kernel: [example.com/*/x]\n", "is not an import path pattern"},
-		{"together of one", "together: [[a/b]]\n", "carve.yaml:1: each together entry needs at least two packages"},
-		{"apart not nested", "apart: a/b\n", "apart must be a list of lists"},
-		{"unknown signal", "signals: {calls: 1, vibes: 2}\n", `carve.yaml:1: unknown signal "vibes"`},
+		{"together of one", "together: [[a/b]]\n", "carve.yaml:1: together[0]: each together entry needs at least two packages"},
+		{"apart not nested", "apart: a/b\n", `carve.yaml:1: apart: "a/b" is a string where a list is expected`},
+		{"unknown signal", "signals: {calls: 1, vibes: 2}\n", `carve.yaml:1: signals.vibes: unknown signal "vibes"`},
 		{"negative weight", "signals:\n  calls: -1\n", "carve.yaml:2: signals.calls: weight -1"},
-		{"string weight", "signals:\n  calls: lots\n", `signals.calls: "lots" is not a number`},
+		{"string weight", "signals:\n  calls: lots\n", `carve.yaml:2: signals.calls: "lots" is a string where a number is expected`},
 		{"pinned twice", "services:\n  a: [x/y]\n  b: [x/y]\n", `carve.yaml:3: x/y is pinned to service "b" here and to "a" at line 2`},
 		{"pinned and kernel", "services:\n  a: [x/y]\nkernel: [x/y]\n", `carve.yaml:3: x/y is marked kernel here and pinned to service "a" at line 2`},
 		{"duplicate key", "kernel: [a/b]\nkernel: [c/d]\n", `carve.yaml:2: key "kernel" appears twice`},
-		{"two documents", "kernel: [a/b]\n---\nkernel: [c/d]\n", "a second YAML document"},
+		{"two documents", "kernel: [a/b]\n---\nkernel: [c/d]\n", "carve.yaml:2: a second YAML document"},
+		{"unknown key with suggestion", "kernal: [a/b]\n", `carve.yaml:1: unknown key "kernal": did you mean "kernel"? (see docs/plan.md)`},
+		{"wrong type", "roots: {a: b}\n", "carve.yaml:1: roots: a mapping where a list is expected"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,11 +81,19 @@ func TestParseConfigErrors(t *testing.T) {
 			}
 		})
 	}
-	// Every error of a file is reported, not only the first.
-	_, err := ParseConfig("carve.yaml", []byte("bogus: 1\nsignals: {vibes: 1}\n"))
-	if err == nil || !strings.Contains(err.Error(), "bogus") || !strings.Contains(err.Error(), "vibes") {
-		t.Fatalf("want both errors, got %v", err)
+	// Every error of a file is reported, not only the first, in line order.
+	_, err := ParseConfig("carve.yaml", []byte("signals: {vibes: 1}\nbogus: 1\nkernel: [./x, 7]\ntogether: [[a/b]]\n"))
+	want := []string{
+		`carve.yaml:1: signals.vibes: unknown signal "vibes"`,
+		`carve.yaml:2: unknown key "bogus"`,
+		`carve.yaml:3: kernel[1]: "7" is not an import path`,
+		`carve.yaml:3: kernel[0]: "./x" is a directory`,
+		`carve.yaml:4: together[0]: each together entry needs at least two packages`,
 	}
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	yamlcfgtest.WantProblems(t, err, want...)
 }
 
 func TestLoadConfig(t *testing.T) {

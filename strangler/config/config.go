@@ -4,24 +4,18 @@
 package config
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
-	"net"
 	"net/netip"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/carve-dev/carve/internal/yamlcfg"
 	"github.com/carve-dev/carve/strangler/route"
 )
 
@@ -57,8 +51,8 @@ type Config struct {
 	File string `yaml:"-"`
 	// Sum is the SHA-256 of the bytes parsed, so a file watcher can tell a real change.
 	Sum [32]byte `yaml:"-"`
-	// lines maps a key path such as "routes[0].split.orders" to its line in File.
-	lines map[string]int
+	// doc is the file's line index and problems, while it is loaded.
+	doc *yamlcfg.Doc
 }
 
 // TLS is a certificate and key for the traffic listener.
@@ -338,28 +332,11 @@ type DynamoDB struct {
 	Poll Duration `yaml:"poll"`
 }
 
-// Duration is a time.Duration written as "2s", "150ms".
-type Duration time.Duration
+// Duration is a duration written as "2s", "150ms" (the one type of every carve config).
+type Duration = yamlcfg.Duration
 
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// UnmarshalYAML parses a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: bad duration %q: write a non-negative Go duration such as 2s or 500ms", n.Line, s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalYAML writes the duration as a string.
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+// Error is a problem about one place in the config: "file:line: path: msg".
+type Error = yamlcfg.Problem
 
 // Load reads and validates the config in file.
 func Load(file string) (*Config, error) {
@@ -370,519 +347,43 @@ func Load(file string) (*Config, error) {
 	return Parse(file, data)
 }
 
-// Parse decodes data strictly and validates it as a whole; file names it in errors. Defaults
-// are filled in on the returned config.
+// Parse decodes data strictly, fills the defaults and validates the whole config; file names
+// it in errors. The error lists every problem, one a line, as "file:line: path: what to do".
 func Parse(file string, data []byte) (*Config, error) {
-	c := &Config{File: file}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty config: write at least listen, upstreams and default", file)
-		}
-		return nil, decodeError(file, err)
+	c := &Config{File: file, Sum: sha256.Sum256(data)}
+	doc := yamlcfg.Decode(file, data, c, yamlcfg.Options{Docs: "docs/strangler.md"})
+	if doc.Empty() {
+		return nil, yamlcfg.Problems{{File: file, Msg: "empty config: write at least listen, upstreams and default"}}
 	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: more than one YAML document: keep one", file)
+	if doc.Failed() {
+		return nil, doc.Err()
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err == nil {
-		c.lines = map[string]int{}
-		walkLines(&root, "", c.lines)
-	}
-	c.File = file
-	c.Sum = sha256.Sum256(data)
-	if err := c.validate(); err != nil {
+	c.doc = doc
+	c.defaults()
+	c.validate()
+	if err := doc.Err(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-var (
-	lineRe    = regexp.MustCompile(`^line (\d+): (.*)$`)
-	unknownRe = regexp.MustCompile(`^field (\S+) not found in type config\.(\w+)$`)
-	typeRe    = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
-)
-
-// decodeError rewrites yaml's decode errors as "file:line: what: what to do", one per line.
-func decodeError(file string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var errs []error
-	for _, m := range msgs {
-		line, what := "", m
-		if sm := lineRe.FindStringSubmatch(m); sm != nil {
-			line, what = sm[1], sm[2]
-		}
-		if sm := unknownRe.FindStringSubmatch(what); sm != nil {
-			what = fmt.Sprintf("unknown key %q in %s: check the spelling against docs/strangler.md", sm[1], strings.ToLower(sm[2]))
-		} else if sm := typeRe.FindStringSubmatch(what); sm != nil {
-			what = fmt.Sprintf("%q is a %s where %s is expected", sm[2], sm[1], yamlType(sm[3]))
-		}
-		if line != "" {
-			errs = append(errs, fmt.Errorf("%s:%s: %s", file, line, what))
-		} else {
-			errs = append(errs, fmt.Errorf("%s: %s", file, what))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func yamlType(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "int"):
-		return "an integer"
-	case strings.HasPrefix(goType, "float"):
-		return "a number"
-	case goType == "string":
-		return "a string"
-	case goType == "bool":
-		return "true or false"
-	case strings.HasPrefix(goType, "map"), strings.HasPrefix(goType, "config."), strings.HasPrefix(goType, "*config."):
-		return "a mapping"
-	case strings.HasPrefix(goType, "[]"):
-		return "a list"
-	}
-	return goType
-}
-
-func walkLines(n *yaml.Node, path string, out map[string]int) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			walkLines(c, path, out)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
-			p := k.Value
-			if path != "" {
-				p = path + "." + k.Value
-			}
-			out[p] = k.Line
-			walkLines(n.Content[i+1], p, out)
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			p := path + "[" + strconv.Itoa(i) + "]"
-			out[p] = c.Line
-			walkLines(c, p, out)
-		}
-	}
-}
-
 // Line returns the line of the key at path (e.g. "routes[0].split"), or of its nearest parent,
-// or 0 when unknown.
+// or 1 when unknown.
 func (c *Config) Line(path string) int {
-	for path != "" {
-		if l, ok := c.lines[path]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			break
-		}
-		path = path[:i]
+	if c.doc == nil {
+		return 1
 	}
-	return 1
+	return c.doc.Line(path)
 }
 
-// Error is a validation error about one place in the config.
-type Error struct {
-	File string
-	Line int
-	Path string
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Path == "" {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Path, e.Msg)
-}
-
-func (c *Config) errf(path, format string, args ...any) error {
+// errf returns a problem about the key at path.
+func (c *Config) errf(path, format string, args ...any) *Error {
 	return &Error{File: c.File, Line: c.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Defaults filled in by validate.
-const (
-	DefaultAdminListen    = "127.0.0.1:9901"
-	DefaultMaxIdlePerHost = 1024
-)
-
-func (c *Config) validate() error {
-	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
-		}
-	}
-
-	if c.Listen == "" {
-		add(c.errf("listen", "missing: set the address to serve on, e.g. \":8080\""))
-	} else if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		add(c.errf("listen", "bad address %q: write host:port, e.g. \":8080\"", c.Listen))
-	}
-	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
-		add(c.errf("tls", "set both cert_file and key_file"))
-	}
-	for i, s := range c.TrustedProxies {
-		if _, err := ParseCIDROrIP(s); err != nil {
-			add(c.errf(fmt.Sprintf("trusted_proxies[%d]", i), "bad CIDR %q: write e.g. 10.0.0.0/8 or 192.0.2.1", s))
-		}
-	}
-	if c.Server.ReadHeaderTimeout == 0 {
-		c.Server.ReadHeaderTimeout = Duration(10 * time.Second)
-	}
-	if c.Server.IdleTimeout == 0 {
-		c.Server.IdleTimeout = Duration(120 * time.Second)
-	}
-	if c.Server.MaxHeaderBytes == 0 {
-		c.Server.MaxHeaderBytes = 64 << 10
-	} else if c.Server.MaxHeaderBytes < 0 {
-		add(c.errf("server.max_header_bytes", "must be positive"))
-	}
-	if c.Server.MaxBodyBytes < 0 {
-		add(c.errf("server.max_body_bytes", "must be 0 (unlimited) or positive"))
-	}
-	if c.Server.PathPolicy == "" {
-		c.Server.PathPolicy = PathReject
-	}
-	add(c.checkPathPolicy("server.path_policy", c.Server.PathPolicy))
-	if c.Server.BodyTimeout == 0 {
-		c.Server.BodyTimeout = Duration(60 * time.Second)
-	}
-	switch {
-	case c.Server.BodyMinRate == 0:
-		c.Server.BodyMinRate = 1024
-	case c.Server.BodyMinRate < -1:
-		add(c.errf("server.body_min_rate", "must be positive bytes per second, or -1 for none"))
-	}
-	if c.Admin.Listen == "" {
-		c.Admin.Listen = DefaultAdminListen
-	}
-	if host, _, err := net.SplitHostPort(c.Admin.Listen); err != nil {
-		add(c.errf("admin.listen", "bad address %q: write host:port, e.g. 127.0.0.1:9901", c.Admin.Listen))
-	} else if !IsLoopback(host) && c.Admin.TokenEnv == "" {
-		add(c.errf("admin.listen", "%q is not a loopback address and admin.token_env is not set: set a bearer token or listen on 127.0.0.1", c.Admin.Listen))
-	}
-	if c.AccessLog.Sample == nil {
-		one := 1.0
-		c.AccessLog.Sample = &one
-	} else if s := *c.AccessLog.Sample; !(s >= 0 && s <= 1) {
-		add(c.errf("access_log.sample", "%v is not a fraction: write a number from 0 (off) to 1 (every request)", s))
-	}
-	if c.Shutdown.Timeout == 0 {
-		c.Shutdown.Timeout = Duration(30 * time.Second)
-	}
-	t := &c.Transport
-	if t.DialTimeout == 0 {
-		t.DialTimeout = Duration(5 * time.Second)
-	}
-	if t.ResponseHeaderTimeout == 0 {
-		t.ResponseHeaderTimeout = Duration(60 * time.Second)
-	}
-	if t.IdleConnTimeout == 0 {
-		t.IdleConnTimeout = Duration(90 * time.Second)
-	}
-	if t.MaxIdleConnsPerHost == 0 {
-		t.MaxIdleConnsPerHost = DefaultMaxIdlePerHost
-	} else if t.MaxIdleConnsPerHost < 0 {
-		add(c.errf("transport.max_idle_conns_per_host", "must be positive"))
-	}
-	if t.MaxConnsPerHost < 0 {
-		add(c.errf("transport.max_conns_per_host", "must be 0 (no cap) or positive"))
-	}
-
-	if len(c.Upstreams) == 0 {
-		add(c.errf("upstreams", "missing: define at least the monolith, e.g. upstreams: {monolith: {targets: [\"http://127.0.0.1:9000\"]}}"))
-	}
-	for _, name := range slices.Sorted(maps.Keys(c.Upstreams)) {
-		c.validateUpstream(name, c.Upstreams[name], add)
-	}
-	if c.Default == "" {
-		add(c.errf("default", "missing: name the upstream for requests no route matches"))
-	} else if _, ok := c.Upstreams[c.Default]; !ok {
-		add(c.errf("default", "unknown upstream %q: define it under upstreams", c.Default))
-	}
-	names := map[string]int{}
-	for i, r := range c.Routes {
-		c.validateRoute(i, r, names, add)
-	}
-	if len(errs) == 0 {
-		if _, err := c.Table(); err != nil {
-			add(err)
-		}
-	}
-	if c.Store != nil {
-		switch {
-		case (c.Store.DynamoDB == nil) == (c.Store.Etcd == nil):
-			add(c.errf("store", "set exactly one of store.dynamodb and store.etcd"))
-		case c.Store.Etcd != nil:
-			e := c.Store.Etcd
-			c.validateEtcdEndpoints("store.etcd", e.Endpoints, add)
-			if e.Key == "" || !strings.HasPrefix(e.Key, "/") {
-				add(c.errf("store.etcd.key", "%q: write the key prefix of the weights, starting with /, e.g. /carve/weights", e.Key))
-			}
-			e.Key = strings.TrimSuffix(e.Key, "/")
-			if e.Poll == 0 {
-				e.Poll = Duration(time.Second)
-			}
-			if e.DialTimeout == 0 {
-				e.DialTimeout = Duration(5 * time.Second)
-			}
-		default:
-			d := c.Store.DynamoDB
-			if d.Table == "" {
-				add(c.errf("store.dynamodb.table", "missing: name the DynamoDB table of weights"))
-			}
-			if d.Endpoint != "" {
-				if u, err := url.Parse(d.Endpoint); err != nil || u.Scheme == "" || u.Host == "" {
-					add(c.errf("store.dynamodb.endpoint", "bad URL %q: write e.g. http://127.0.0.1:8000", d.Endpoint))
-				}
-			}
-			if d.Poll == 0 {
-				d.Poll = Duration(2 * time.Second)
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (c *Config) validateUpstream(name string, u *Upstream, add func(error)) {
-	p := "upstreams." + name
-	if u == nil {
-		add(c.errf(p, "empty: set targets"))
-		return
-	}
-	if !validName(name) {
-		add(c.errf(p, "bad name %q: use letters, digits, '-', '_' and '.'", name))
-	}
-	switch n := btoi(len(u.Targets) > 0) + btoi(u.Lambda != nil) + btoi(u.Etcd != nil); {
-	case n == 0:
-		add(c.errf(p+".targets", "missing: list at least one URL such as http://127.0.0.1:9000 (or set lambda or etcd)"))
-	case n > 1:
-		add(c.errf(p, "set exactly one of targets, lambda and etcd"))
-	}
-	if l := u.Lambda; l != nil {
-		c.validateLambda(p+".lambda", l, add)
-		if u.DNS != nil {
-			add(c.errf(p+".dns", "a lambda upstream has no host names to resolve: remove dns"))
-		}
-	}
-	if e := u.Etcd; e != nil {
-		c.validateEtcdEndpoints(p+".etcd", e.Endpoints, add)
-		if !strings.HasPrefix(e.Prefix, "/") {
-			add(c.errf(p+".etcd.prefix", "%q: write the key prefix of the service's instances, starting with /, e.g. /services/orders/", e.Prefix))
-		}
-		if e.DialTimeout == 0 {
-			e.DialTimeout = Duration(5 * time.Second)
-		}
-		if u.DNS != nil {
-			add(c.errf(p+".dns", "targets from etcd are not resolved: remove dns"))
-		}
-	}
-	for i, t := range u.Targets {
-		if _, err := ParseTarget(t); err != nil {
-			add(c.errf(fmt.Sprintf("%s.targets[%d]", p, i), "%v", err))
-		}
-	}
-	switch u.Balance {
-	case "":
-		u.Balance = "round_robin"
-	case "round_robin", "least_requests":
-	default:
-		add(c.errf(p+".balance", "unknown %q: use round_robin or least_requests", u.Balance))
-	}
-	if u.DNS != nil {
-		if u.DNS.Interval == 0 {
-			u.DNS.Interval = Duration(30 * time.Second)
-		}
-		switch u.DNS.Network {
-		case "":
-			u.DNS.Network = "ip"
-		case "ip", "ip4", "ip6":
-		default:
-			add(c.errf(p+".dns.network", "unknown %q: use ip, ip4 or ip6", u.DNS.Network))
-		}
-	}
-	if h := u.Health; h != nil {
-		if !strings.HasPrefix(h.Path, "/") {
-			add(c.errf(p+".health.path", "%q must start with /", h.Path))
-		}
-		if h.Interval == 0 {
-			h.Interval = Duration(5 * time.Second)
-		}
-		if h.Timeout == 0 {
-			h.Timeout = Duration(2 * time.Second)
-		}
-		if h.Healthy == 0 {
-			h.Healthy = 2
-		}
-		if h.Unhealthy == 0 {
-			h.Unhealthy = 3
-		}
-		if h.Healthy < 0 || h.Unhealthy < 0 {
-			add(c.errf(p+".health", "healthy and unhealthy thresholds must be positive"))
-		}
-	}
-	if u.Passive.Failures == 0 {
-		u.Passive.Failures = 5
-	} else if u.Passive.Failures < -1 {
-		add(c.errf(p+".passive.failures", "must be positive, or -1 to disable passive ejection"))
-	}
-	if u.Passive.Eject == 0 {
-		u.Passive.Eject = Duration(10 * time.Second)
-	}
-}
-
-// lambdaFunction matches a function name, a partial ARN or a full ARN, with an optional
-// qualifier (Lambda's own pattern, simplified).
-var lambdaFunction = regexp.MustCompile(`^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?[a-zA-Z0-9-_]{1,64}(:(\$LATEST|[a-zA-Z0-9-_]+))?$`)
-
-func (c *Config) validateLambda(p string, l *Lambda, add func(error)) {
-	switch {
-	case l.Function == "":
-		add(c.errf(p+".function", "missing: name the function, e.g. orders-fn"))
-	case !lambdaFunction.MatchString(l.Function):
-		add(c.errf(p+".function", "bad function %q: write a function name (letters, digits, '-', '_') or its ARN", l.Function))
-	}
-	if l.Endpoint != "" {
-		if u, err := url.Parse(l.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add(c.errf(p+".endpoint", "bad URL %q: write e.g. http://127.0.0.1:9001", l.Endpoint))
-		}
-	}
-}
-
-func (c *Config) validateEtcdEndpoints(p string, eps []string, add func(error)) {
-	if len(eps) == 0 {
-		add(c.errf(p+".endpoints", "missing: list the etcd client URLs, e.g. [\"http://127.0.0.1:2379\"]"))
-	}
-	for i, e := range eps {
-		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Port() == "" {
-			add(c.errf(fmt.Sprintf("%s.endpoints[%d]", p, i), "bad URL %q: write e.g. http://127.0.0.1:2379", e))
-		}
-	}
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (c *Config) validateRoute(i int, r *Route, names map[string]int, add func(error)) {
-	p := fmt.Sprintf("routes[%d]", i)
-	if r == nil {
-		add(c.errf(p, "empty route"))
-		return
-	}
-	switch {
-	case r.Name == "":
-		add(c.errf(p+".name", "missing: every route needs a unique name"))
-	case !validName(r.Name):
-		add(c.errf(p+".name", "bad name %q: use letters, digits, '-', '_' and '.'", r.Name))
-	case r.Name == "default":
-		add(c.errf(p+".name", "\"default\" is reserved for unmatched requests: pick another name"))
-	default:
-		if j, dup := names[r.Name]; dup {
-			add(c.errf(p+".name", "duplicate route name %q (also routes[%d] at line %d): names must be unique", r.Name, j, c.Line(fmt.Sprintf("routes[%d]", j))))
-		} else {
-			names[r.Name] = i
-		}
-	}
-	if len(r.Match.Paths) == 0 {
-		add(c.errf(p+".match.paths", "missing: list at least one pattern such as /orders/ or \"GET /api/orders/{id}\""))
-	}
-	for j, pat := range r.Match.Paths {
-		if _, err := route.ParsePattern(pat); err != nil {
-			add(c.errf(fmt.Sprintf("%s.match.paths[%d]", p, j), "%v", err))
-		}
-	}
-	for j, h := range r.Match.Hosts {
-		switch {
-		case h == "" || strings.ContainsAny(h, "/ \t{}"):
-			add(c.errf(fmt.Sprintf("%s.match.hosts[%d]", p, j), "bad host %q: write a host name such as shop.example.com", h))
-		case strings.Contains(h, ":") && !strings.HasPrefix(h, "["):
-			add(c.errf(fmt.Sprintf("%s.match.hosts[%d]", p, j), "host %q has a port: hosts match without the port, drop it", h))
-		}
-	}
-	for k := range r.Match.Headers {
-		if k == "" || strings.ContainsAny(k, " :\t\r\n") {
-			add(c.errf(p+".match.headers", "bad header name %q", k))
-		}
-	}
-	add(c.CheckWeights(p+".split", r.Split))
-	if s := r.Sticky; s != nil {
-		n := 0
-		for _, v := range []string{s.Cookie, s.Header, s.Query} {
-			if v != "" {
-				n++
-			}
-		}
-		if n != 1 {
-			add(c.errf(p+".sticky", "set exactly one of cookie, header or query"))
-		}
-	}
-	if r.Retries == nil {
-		one := 1
-		r.Retries = &one
-	} else if *r.Retries < 0 || *r.Retries > 10 {
-		add(c.errf(p+".retries", "%d is out of range: use 0 to 10", *r.Retries))
-	}
-	if r.MaxBodyBytes < 0 {
-		add(c.errf(p+".max_body_bytes", "must be 0 (inherit) or positive"))
-	}
-	c.validateShadow(p+".shadow", r, add)
-	c.validateRollout(p+".rollout", r, add)
-	if r.PathPolicy != "" {
-		add(c.checkPathPolicy(p+".path_policy", r.PathPolicy))
-	}
-	if r.ReadYourWrites != nil {
-		c.validateReadYourWrites(p+".read_your_writes", r, add)
-	}
-}
-
-func (c *Config) validateReadYourWrites(p string, r *Route, add func(error)) {
-	ryw := r.ReadYourWrites
-	if ryw.Cookie == "" {
-		ryw.Cookie = "carve_ryw"
-	}
-	if ryw.SecretEnv == "" {
-		add(c.errf(p+".secret_env", "missing: name the environment variable holding the cookie's signing key (16 bytes or more)"))
-	}
-	switch d := ryw.MaxWait.D(); {
-	case d == 0:
-		ryw.MaxWait = Duration(5 * time.Second)
-	case d < 0 || d > time.Hour:
-		add(c.errf(p+".max_wait", "%s is out of range: use up to 1h", d))
-	}
-	if len(ryw.Watermarks) == 0 {
-		add(c.errf(p+".watermarks", "missing: map an upstream of the split to the /watermark URL of the sync that feeds it"))
-	}
-	for up, raw := range ryw.Watermarks {
-		if _, ok := r.Split[up]; !ok {
-			add(c.errf(p+".watermarks."+up, "upstream %q is not in this route's split", up))
-		}
-		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add(c.errf(p+".watermarks."+up, "bad URL %q: write e.g. http://127.0.0.1:9464/watermark", raw))
-		}
-	}
-}
-
-func (c *Config) checkPathPolicy(path, policy string) error {
-	switch policy {
-	case PathReject, PathNormalize, PathRaw:
-		return nil
-	}
-	return c.errf(path, "unknown policy %q: write reject, normalize or raw", policy)
+// problem records a problem about the key at path.
+func (c *Config) problem(path, format string, args ...any) {
+	c.doc.Report(c.errf(path, format, args...))
 }
 
 // Table compiles the routes' matches into a route table whose indexes are those of c.Routes;

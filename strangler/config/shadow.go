@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -53,65 +52,43 @@ const (
 // safeMethods may be copied without opting in: they do not write.
 var safeMethods = []string{http.MethodGet, http.MethodHead, http.MethodOptions}
 
-func (c *Config) validateShadow(p string, r *Route, add func(error)) {
+func (c *Config) validateShadow(p string, r *Route) {
 	s := r.Shadow
 	if s == nil {
 		return
 	}
 	switch _, ok := c.Upstreams[s.Upstream]; {
 	case s.Upstream == "":
-		add(c.errf(p+".upstream", "missing: name the candidate upstream the copies go to"))
+		c.problem(p+".upstream", "missing: name the candidate upstream the copies go to")
 	case !ok:
-		add(c.errf(p+".upstream", "unknown upstream %q: define it under upstreams", s.Upstream))
+		c.problem(p+".upstream", "unknown upstream %q: define it under upstreams", s.Upstream)
 	}
 	if !(s.Sample > 0 && s.Sample <= 1) {
-		add(c.errf(p+".sample", "%v is not a fraction above 0: write e.g. 0.1 to copy one request in ten", s.Sample))
-	}
-	if len(s.Methods) == 0 {
-		s.Methods = []string{http.MethodGet, http.MethodHead}
+		c.problem(p+".sample", "%v is not a fraction above 0: write e.g. 0.1 to copy one request in ten", s.Sample)
 	}
 	for i, m := range s.Methods {
-		s.Methods[i] = strings.ToUpper(m)
-		if !slices.Contains(safeMethods, s.Methods[i]) && !s.Unsafe {
-			add(c.errf(fmt.Sprintf("%s.methods[%d]", p, i), "%s writes: copying it makes the candidate write too; set shadow.unsafe: true if the candidate writes to a store of its own", s.Methods[i]))
+		if !slices.Contains(safeMethods, m) && !s.Unsafe {
+			c.problem(fmt.Sprintf("%s.methods[%d]", p, i), "%s writes: copying it makes the candidate write too; set shadow.unsafe: true if the candidate writes to a store of its own", m)
 		}
-	}
-	if len(s.Headers) == 0 {
-		s.Headers = []string{"Content-Type"}
 	}
 	for i, h := range s.Headers {
-		if h == "" || strings.ContainsAny(h, " :\t\r\n") {
-			add(c.errf(fmt.Sprintf("%s.headers[%d]", p, i), "bad header name %q", h))
+		if !validHeaderName(h) {
+			c.problem(fmt.Sprintf("%s.headers[%d]", p, i), "bad header name %q", h)
 		}
-		s.Headers[i] = http.CanonicalHeaderKey(h)
 	}
-	if s.Noise == nil {
-		n := DefaultShadowNoise
-		s.Noise = &n
-	} else if n := *s.Noise; !(n >= 0 && n <= 1) {
-		add(c.errf(p+".noise", "%v is not a fraction: write a number from 0 to 1", n))
+	if n := *s.Noise; !(n >= 0 && n <= 1) {
+		c.problem(p+".noise", "%v is not a fraction: write a number from 0 to 1", n)
 	}
-	defaultInt(&s.NoiseWarmup, DefaultShadowNoiseWarmup, c.errf(p+".noise_warmup", "must be positive"), add)
-	defaultInt(&s.Concurrency, DefaultShadowConcurrency, c.errf(p+".concurrency", "must be positive"), add)
-	defaultInt(&s.Queue, DefaultShadowQueue, c.errf(p+".queue", "must be positive"), add)
-	switch {
-	case s.MaxBodyBytes == 0:
-		s.MaxBodyBytes = DefaultShadowMaxBodyBytes
-	case s.MaxBodyBytes < 0:
-		add(c.errf(p+".max_body_bytes", "must be positive"))
-	}
-	if s.Timeout == 0 {
-		s.Timeout = Duration(DefaultShadowTimeout)
-	}
+	positive(c, p+".noise_warmup", s.NoiseWarmup)
+	positive(c, p+".concurrency", s.Concurrency)
+	positive(c, p+".queue", s.Queue)
+	positive(c, p+".max_body_bytes", s.MaxBodyBytes)
 }
 
-// defaultInt sets *v to def when it is 0 and adds bad when it is negative.
-func defaultInt(v *int, def int, bad error, add func(error)) {
-	switch {
-	case *v == 0:
-		*v = def
-	case *v < 0:
-		add(bad)
+// positive records a problem when a value that defaults from 0 was set below it.
+func positive[T int | int64 | float64](c *Config, path string, v T) {
+	if v < 0 {
+		c.problem(path, "must be positive")
 	}
 }
 
@@ -157,50 +134,25 @@ const (
 	DefaultRolloutMinRequests = 100
 )
 
-func (c *Config) validateRollout(p string, r *Route, add func(error)) {
+func (c *Config) validateRollout(p string, r *Route) {
 	ro := r.Rollout
 	if ro == nil {
 		return
 	}
-	if ro.Upstream == "" && r.Shadow != nil {
-		ro.Upstream = r.Shadow.Upstream
-	}
-	if ro.Upstream == "" && len(r.Split) == 2 {
-		for name := range r.Split {
-			if name != c.Default {
-				ro.Upstream = name
-			}
-		}
-	}
 	if _, ok := r.Split[ro.Upstream]; len(r.Split) != 2 || !ok {
-		add(c.errf(p+".upstream", "a rollout moves weight between two upstreams: give the route a split of exactly two, the candidate %q among them", ro.Upstream))
-	}
-	if len(ro.Steps) == 0 {
-		ro.Steps = []int{1, 5, 25, 50, 100}
+		c.problem(p+".upstream", "a rollout moves weight between two upstreams: give the route a split of exactly two, the candidate %q among them", ro.Upstream)
 	}
 	for i, s := range ro.Steps {
 		if s < 1 || s > 100 || i > 0 && s <= ro.Steps[i-1] {
-			add(c.errf(fmt.Sprintf("%s.steps[%d]", p, i), "%d: steps are rising percentages from 1 to 100, e.g. [1, 5, 25, 50, 100]", s))
+			c.problem(fmt.Sprintf("%s.steps[%d]", p, i), "%d: steps are rising percentages from 1 to 100, e.g. [1, 5, 25, 50, 100]", s)
 		}
 	}
-	if ro.Hold == 0 {
-		ro.Hold = Duration(DefaultRolloutHold)
-	}
-	g := &ro.Gates
-	defaultFloat(&g.MaxErrorRateRatio, DefaultMaxErrorRateRatio, c.errf(p+".gates.max_error_rate_ratio", "must be positive"), add)
-	defaultFloat(&g.MaxP99Ratio, DefaultMaxP99Ratio, c.errf(p+".gates.max_p99_ratio", "must be positive"), add)
-	defaultFloat(&g.MaxDiffRate, DefaultMaxDiffRate, c.errf(p+".gates.max_diff_rate", "must be positive"), add)
+	g := ro.Gates
+	positive(c, p+".gates.max_error_rate_ratio", g.MaxErrorRateRatio)
+	positive(c, p+".gates.max_p99_ratio", g.MaxP99Ratio)
+	positive(c, p+".gates.max_diff_rate", g.MaxDiffRate)
 	if g.MaxDiffRate > 1 {
-		add(c.errf(p+".gates.max_diff_rate", "%v is not a fraction: write e.g. 0.01", g.MaxDiffRate))
+		c.problem(p+".gates.max_diff_rate", "%v is not a fraction: write e.g. 0.01", g.MaxDiffRate)
 	}
-	defaultInt(&g.MinRequests, DefaultRolloutMinRequests, c.errf(p+".gates.min_requests", "must be positive"), add)
-}
-
-func defaultFloat(v *float64, def float64, bad error, add func(error)) {
-	switch {
-	case *v == 0:
-		*v = def
-	case *v < 0:
-		add(bad)
-	}
+	positive(c, p+".gates.min_requests", g.MinRequests)
 }

@@ -36,13 +36,13 @@ func TestShadowAndRolloutBad(t *testing.T) {
 		{"shadow no sample", "    shadow: {upstream: orders}\n", "s.yaml:11: routes[0].shadow.sample: 0 is not a fraction above 0"},
 		{"shadow unsafe method", "    shadow:\n      upstream: orders\n      sample: 0.1\n      methods: [GET, POST]\n", "s.yaml:14: routes[0].shadow.methods[1]: POST writes"},
 		{"shadow bad queue", "    shadow: {upstream: orders, sample: 0.1, queue: -1}\n", "s.yaml:11: routes[0].shadow.queue: must be positive"},
-		{"shadow unknown key", "    shadow: {upstream: orders, sample: 0.1, rate: 2}\n", `s.yaml:11: unknown key "rate" in shadow`},
+		{"shadow unknown key", "    shadow: {upstream: orders, sample: 0.1, rate: 2}\n", `s.yaml:11: routes[0].shadow: unknown key "rate"`},
 		{"rollout falling steps", "    rollout:\n      steps: [5, 1, 100]\n", "s.yaml:12: routes[0].rollout.steps[1]: 1: steps are rising percentages"},
 		{"rollout step over 100", "    rollout: {steps: [50, 150]}\n", "s.yaml:11: routes[0].rollout.steps[1]: 150"},
 		{"rollout bad candidate", "    rollout: {upstream: monolith2}\n", `s.yaml:11: routes[0].rollout.upstream: a rollout moves weight between two upstreams`},
 		{"rollout bad gate", "    rollout:\n      gates: {max_diff_rate: 5}\n", "s.yaml:12: routes[0].rollout.gates.max_diff_rate: 5 is not a fraction"},
 		{"rollout negative gate", "    rollout:\n      gates:\n        min_requests: -3\n", "s.yaml:13: routes[0].rollout.gates.min_requests: must be positive"},
-		{"rollout bad hold", "    rollout: {hold: soon}\n", `s.yaml:11: bad duration "soon"`},
+		{"rollout bad hold", "    rollout: {hold: soon}\n", `s.yaml:11: routes[0].rollout.hold: bad duration "soon"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -25,7 +25,7 @@ func TestLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	etcd := testenv.Etcd(t)
-	es, err := store.NewEtcd(config.EtcdStore{Endpoints: []string{etcd.Endpoint}, Key: "/carve/lease-test", DialTimeout: config.Duration(5 * time.Second)})
+	es, err := store.NewEtcd(config.EtcdStore{Endpoints: []string{etcd.Endpoint}, Key: "/carve/lease-test", DialTimeout: config.Duration{Duration: 5 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
 	}

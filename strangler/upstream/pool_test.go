@@ -10,7 +10,7 @@ import (
 
 func newTestPool(t *testing.T, now *time.Time, targets ...string) *Pool {
 	t.Helper()
-	cfg := config.Upstream{Targets: targets, Balance: "round_robin", Passive: config.Passive{Failures: 3, Eject: config.Duration(10 * time.Second)}}
+	cfg := config.Upstream{Targets: targets, Balance: "round_robin", Passive: config.Passive{Failures: 3, Eject: config.Duration{Duration: 10 * time.Second}}}
 	return New("m", cfg, Options{Now: func() time.Time { return *now }})
 }
 

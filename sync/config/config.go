@@ -4,17 +4,12 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/carve-dev/carve/internal/yamlcfg"
 )
 
 // Config is one sync job: a source table's stream, where checkpoints and leases live, and the
@@ -34,8 +29,9 @@ type Config struct {
 	Worker Worker `yaml:"worker"`
 	// Retry is how a failing batch is retried before its records are dead-lettered.
 	Retry Retry `yaml:"retry"`
-	// DeadLetter receives records that kept failing, with the error (default: file
-	// ./carve-sync-dead-letter.jsonl).
+	// DeadLetter receives records that kept failing, with the error (default: beside the
+	// checkpoints: the file <checkpoint file without extension>.dead-letter.jsonl, or the table
+	// <checkpoint table>-dead-letter).
 	DeadLetter DeadLetter `yaml:"dead_letter"`
 	// Metrics is the Prometheus listener.
 	Metrics Metrics `yaml:"metrics"`
@@ -65,7 +61,8 @@ type Checkpoints struct {
 
 // Worker tunes one `carve sync run` process.
 type Worker struct {
-	// ID names this worker in leases (default: hostname-pid-random, unique even when containers share a hostname and pid).
+	// ID names this worker in leases (default: chosen when the job starts, hostname-pid-random,
+	// unique even when containers share a hostname and pid).
 	ID string `yaml:"id"`
 	// LeaseDuration is how long a lease lasts without renewal; a dead worker's shards are taken
 	// over after it (default 10s). Renewal runs every third of it.
@@ -257,7 +254,7 @@ type Scalar struct {
 // UnmarshalYAML accepts a scalar only.
 func (s *Scalar) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a string, number or bool", n.Line)
+		return fmt.Errorf("want a string, number or bool")
 	}
 	s.Value = n.Value
 	switch n.Tag {
@@ -271,21 +268,8 @@ func (s *Scalar) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Duration is a time.Duration written as "500ms", "10s".
-type Duration struct{ time.Duration }
-
-// UnmarshalYAML parses a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration like 500ms or 10s", n.Line, n.Value)
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalYAML writes the duration string.
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+// Duration is a duration written as "500ms", "10s" (the one type of every carve config).
+type Duration = yamlcfg.Duration
 
 // Load reads, decodes, defaults and validates the config at path.
 func Load(path string) (*Config, error) {
@@ -296,294 +280,24 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes, defaults and validates a config; file names it in errors.
+// Parse decodes a config strictly, fills its defaults and validates it as a whole; file names
+// it in errors. The error lists every problem, one a line, as "file:line: path: what to do".
 func Parse(file string, b []byte) (*Config, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		return nil, fmt.Errorf("%s: empty config: want source and pipelines (see docs/sync.md)", file)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
 	var c Config
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n  ", "; "), "yaml: unmarshal errors:; "))
+	doc := yamlcfg.Decode(file, b, &c, yamlcfg.Options{Docs: "docs/sync.md"})
+	if doc.Empty() {
+		return nil, yamlcfg.Problems{{File: file, Msg: "empty config: want source and pipelines (see docs/sync.md)"}}
+	}
+	if doc.Failed() {
+		return nil, doc.Err()
 	}
 	c.File = file
-	c.setDefaults()
-	if err := c.validate(&root); err != nil {
+	c.defaults()
+	c.validate(doc)
+	if err := doc.Err(); err != nil {
 		return nil, err
 	}
 	return &c, nil
-}
-
-func (c *Config) setDefaults() {
-	if c.StartFrom == "" {
-		c.StartFrom = "trim_horizon"
-	}
-	if c.Checkpoints.DynamoDB == nil && c.Checkpoints.File == "" {
-		c.Checkpoints.DynamoDB = &Table{Table: "carve-sync"}
-	}
-	if d := c.Checkpoints.DynamoDB; d != nil {
-		if d.Region == "" {
-			d.Region = c.Source.Region
-		}
-		if d.Endpoint == "" {
-			d.Endpoint = c.Source.Endpoint
-		}
-	}
-	if c.DeadLetter.File == "" && c.DeadLetter.DynamoDB == nil {
-		c.DeadLetter.File = "carve-sync-dead-letter.jsonl"
-	}
-	if d := c.DeadLetter.DynamoDB; d != nil {
-		if d.Region == "" {
-			d.Region = c.Source.Region
-		}
-		if d.Endpoint == "" {
-			d.Endpoint = c.Source.Endpoint
-		}
-	}
-	w := &c.Worker
-	if w.ID == "" {
-		// Containers often share a hostname pattern and run as pid 1: a random suffix (as the
-		// Kinesis Client Library adds) keeps two workers from taking each other for themselves.
-		h, _ := os.Hostname()
-		w.ID = fmt.Sprintf("%s-%d-%08x", h, os.Getpid(), rand.Uint32())
-	}
-	def := func(d *Duration, v time.Duration) {
-		if d.Duration == 0 {
-			d.Duration = v
-		}
-	}
-	def(&w.LeaseDuration, 10*time.Second)
-	def(&w.ShardSync, 5*time.Second)
-	def(&w.IdleWait, 500*time.Millisecond)
-	def(&w.StreamDelay, time.Second)
-	if w.BatchSize == 0 {
-		w.BatchSize = 1000
-	}
-	if w.WriteConcurrency == 0 {
-		w.WriteConcurrency = 8
-	}
-	if c.Retry.Attempts == 0 {
-		c.Retry.Attempts = 5
-	}
-	def(&c.Retry.Initial, 100*time.Millisecond)
-	def(&c.Retry.Max, 5*time.Second)
-	for i := range c.Pipelines {
-		p := &c.Pipelines[i]
-		if p.BothWays != nil && p.BothWays.VersionType == "" {
-			p.BothWays.VersionType = "auto"
-		}
-		setEventDefaults(&p.Sink)
-		if d := p.Sink.DynamoDB; d != nil {
-			if d.Region == "" {
-				d.Region = c.Source.Region
-			}
-			if d.Endpoint == "" {
-				d.Endpoint = c.Source.Endpoint
-			}
-		}
-	}
-}
-
-// errs collects validation errors with the line of the offending node.
-type errs struct {
-	file string
-	root *yaml.Node
-	list []string
-}
-
-func (e *errs) add(path string, format string, a ...any) {
-	line := lineOf(e.root, path)
-	msg := fmt.Sprintf(format, a...)
-	if line > 0 {
-		e.list = append(e.list, fmt.Sprintf("%s:%d: %s: %s", e.file, line, path, msg))
-	} else {
-		e.list = append(e.list, fmt.Sprintf("%s: %s: %s", e.file, path, msg))
-	}
-}
-
-// lineOf finds the line of a dotted path like pipelines.0.sink.postgres.table, falling back to
-// the nearest ancestor that exists.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, part := range strings.Split(path, ".") {
-		var next *yaml.Node
-		switch n.Kind {
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					line = n.Content[i].Line
-					next = n.Content[i+1]
-					break
-				}
-			}
-		case yaml.SequenceNode:
-			if i, err := strconv.Atoi(part); err == nil && i < len(n.Content) {
-				next = n.Content[i]
-				line = next.Line
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-	}
-	return line
-}
-
-var pgTypes = map[string]bool{"text": true, "bigint": true, "integer": true, "numeric": true, "double precision": true, "boolean": true, "jsonb": true, "bytea": true}
-
-func (c *Config) validate(root *yaml.Node) error {
-	e := &errs{file: c.File, root: root}
-	if c.Source.Table == "" {
-		e.add("source.table", "missing: name the DynamoDB table whose stream to read")
-	}
-	if c.Checkpoints.DynamoDB != nil && c.Checkpoints.File != "" {
-		e.add("checkpoints", "set either dynamodb or file, not both")
-	}
-	if d := c.Checkpoints.DynamoDB; d != nil && d.Table == "" {
-		e.add("checkpoints.dynamodb.table", "missing: name the checkpoint table")
-	}
-	if c.DeadLetter.DynamoDB != nil && c.DeadLetter.File != "" {
-		e.add("dead_letter", "set either dynamodb or file, not both")
-	}
-	if d := c.DeadLetter.DynamoDB; d != nil && d.Table == "" {
-		e.add("dead_letter.dynamodb.table", "missing: name the dead-letter table")
-	}
-	if c.StartFrom != "trim_horizon" && c.StartFrom != "latest" {
-		e.add("start_from", "%q: want trim_horizon or latest", c.StartFrom)
-	}
-	if c.Worker.BatchSize < 1 || c.Worker.BatchSize > 1000 {
-		e.add("worker.batch_size", "%d: want 1..1000 (GetRecords' limit)", c.Worker.BatchSize)
-	}
-	if c.Worker.WriteConcurrency < 1 {
-		e.add("worker.write_concurrency", "want at least 1")
-	}
-	if c.Worker.LeaseDuration.Duration < 500*time.Millisecond {
-		e.add("worker.lease_duration", "%s: want at least 500ms", c.Worker.LeaseDuration)
-	}
-	if d := c.Worker.StreamDelay.Duration; d < 0 || d > time.Minute {
-		e.add("worker.stream_delay", "%s: want 0 to 1m", c.Worker.StreamDelay)
-	}
-	if c.Retry.Attempts < 1 {
-		e.add("retry.attempts", "want at least 1")
-	}
-	if len(c.Pipelines) == 0 {
-		e.add("pipelines", "missing: add at least one pipeline with a name and a sink")
-	}
-	names := map[string]bool{}
-	for i, p := range c.Pipelines {
-		at := func(s string) string { return fmt.Sprintf("pipelines.%d.%s", i, s) }
-		if p.Name == "" {
-			e.add(at("name"), "missing")
-		} else if names[p.Name] {
-			e.add(at("name"), "%q used twice: pipeline names must be unique", p.Name)
-		}
-		names[p.Name] = true
-		for a, pre := range p.Where.KeyPrefix {
-			if a == "" || pre == "" {
-				e.add(at("where.key_prefix"), "want attribute: prefix, both non-empty")
-			}
-		}
-		seen := map[string]string{}
-		for from, to := range p.Map.Rename {
-			if to == "" {
-				e.add(at("map.rename"), "%s renamed to nothing: use drop", from)
-			}
-			seen[to] = from
-		}
-		for from, to := range p.Map.Key {
-			if to == "" {
-				e.add(at("map.key"), "%s mapped to nothing", from)
-			}
-			if other, dup := seen[to]; dup {
-				e.add(at("map.key"), "%s and %s both become %s", from, other, to)
-			}
-		}
-		switch {
-		case p.Sink.count() == 0:
-			e.add(at("sink"), "missing: set dynamodb, postgres, sns or sqs")
-		case p.Sink.count() > 1:
-			e.add(at("sink"), "set exactly one of dynamodb, postgres, sns or sqs")
-		case p.Sink.Publishes():
-			validateEvents(e, at, p)
-		case p.Sink.DynamoDB != nil:
-			if p.Sink.DynamoDB.Table == "" {
-				e.add(at("sink.dynamodb.table"), "missing")
-			}
-			switch p.Sink.DynamoDB.WriteMode {
-			case "", "transact":
-			case "batch":
-				if p.BothWays != nil {
-					e.add(at("sink.dynamodb.write_mode"), "a two-way pipeline needs transact: its conflict rule is a condition")
-				}
-			default:
-				e.add(at("sink.dynamodb.write_mode"), "%q: want transact or batch", p.Sink.DynamoDB.WriteMode)
-			}
-		case p.Sink.Postgres != nil:
-			pg := p.Sink.Postgres
-			if pg.DSN == "" && pg.DSNEnv == "" {
-				e.add(at("sink.postgres"), "missing dsn or dsn_env")
-			}
-			if pg.DSN != "" && pg.DSNEnv != "" {
-				e.add(at("sink.postgres"), "set either dsn or dsn_env, not both")
-			}
-			if pg.Table == "" {
-				e.add(at("sink.postgres.table"), "missing")
-			}
-			if len(pg.Key) == 0 {
-				e.add(at("sink.postgres.key"), "missing: list the primary-key columns")
-			}
-			for col, typ := range pg.Columns {
-				if !pgTypes[strings.ToLower(typ)] {
-					e.add(at("sink.postgres.columns."+col), "type %q: want one of text, bigint, integer, numeric, double precision, boolean, jsonb, bytea", typ)
-				}
-				if strings.HasPrefix(col, "_carve_") {
-					e.add(at("sink.postgres.columns."+col), "columns starting with _carve_ are sync's own")
-				}
-			}
-			if p.BothWays != nil {
-				e.add(at("both_ways"), "two-way pipelines need a DynamoDB sink (a PostgreSQL table has no stream to read back)")
-			}
-		}
-		if bw := p.BothWays; bw != nil {
-			if bw.VersionAttribute == "" {
-				e.add(at("both_ways.version_attribute"), "missing: name the attribute every writer bumps on every write")
-			}
-			switch bw.VersionType {
-			case "", "auto", "number", "timestamp", "string":
-			default:
-				e.add(at("both_ways.version_type"), "%q: want auto, number, timestamp (RFC 3339) or string", bw.VersionType)
-			}
-			if bw.TieWinner == "" {
-				e.add(at("both_ways.tie_winner"), "missing: name the table whose write wins a tie")
-			} else if p.Sink.DynamoDB != nil && bw.TieWinner != c.Source.Table && bw.TieWinner != p.Sink.DynamoDB.Table {
-				e.add(at("both_ways.tie_winner"), "%q is neither the source %q nor the sink %q", bw.TieWinner, c.Source.Table, p.Sink.DynamoDB.Table)
-			}
-		}
-	}
-	if len(e.list) > 0 {
-		return &Error{Problems: e.list}
-	}
-	return nil
-}
-
-// Error lists every problem found in a config, one per line, each with file:line.
-type Error struct{ Problems []string }
-
-func (e *Error) Error() string {
-	if len(e.Problems) == 1 {
-		return "invalid sync config: " + e.Problems[0]
-	}
-	return "invalid sync config:\n  " + strings.Join(e.Problems, "\n  ")
 }
 
 // PostgresDSN resolves the sink's DSN, from the environment if DSNEnv is set.

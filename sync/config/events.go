@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/carve-dev/carve/internal/yamlcfg"
 )
 
 // topicName is SNS's rule for topic names: 1–256 letters, digits, hyphens and underscores, with
@@ -56,24 +58,24 @@ func setEventDefaults(s *Sink) {
 }
 
 // validateEvents checks a pipeline whose sink publishes events.
-func validateEvents(e *errs, at func(string) string, p Pipeline) {
+func validateEvents(doc *yamlcfg.Doc, at string, p *Pipeline) {
 	if t := p.Sink.SNS; t != nil {
 		switch _, _, ok := TopicParts(t.TopicArn); {
 		case t.TopicArn == "":
-			e.add(at("sink.sns.topic_arn"), "missing: name the topic, e.g. arn:aws:sns:eu-west-1:123456789012:orders-changed")
+			doc.Add(at+".sink.sns.topic_arn", "missing: name the topic, e.g. arn:aws:sns:eu-west-1:123456789012:orders-changed")
 		case !ok:
-			e.add(at("sink.sns.topic_arn"), "%q is not a topic ARN: want arn:aws:sns:REGION:ACCOUNT:NAME (NAME: letters, digits, - and _, .fifo for a FIFO topic)", t.TopicArn)
+			doc.Add(at+".sink.sns.topic_arn", "%q is not a topic ARN: want arn:aws:sns:REGION:ACCOUNT:NAME (NAME: letters, digits, - and _, .fifo for a FIFO topic)", t.TopicArn)
 		}
 	}
 	if q := p.Sink.SQS; q != nil {
 		switch _, _, ok := QueueParts(q.QueueURL); {
 		case q.QueueURL == "":
-			e.add(at("sink.sqs.queue_url"), "missing: name the queue, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/orders-changed")
+			doc.Add(at+".sink.sqs.queue_url", "missing: name the queue, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/orders-changed")
 		case !ok:
-			e.add(at("sink.sqs.queue_url"), "%q is not a queue URL: want https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (NAME: letters, digits, - and _, at most 80, .fifo for a FIFO queue)", q.QueueURL)
+			doc.Add(at+".sink.sqs.queue_url", "%q is not a queue URL: want https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (NAME: letters, digits, - and _, at most 80, .fifo for a FIFO queue)", q.QueueURL)
 		}
 	}
 	if p.BothWays != nil {
-		e.add(at("both_ways"), "two-way pipelines need a DynamoDB sink (an %s sink publishes events and has no stream to read back)", p.Sink.Kind())
+		doc.Add(at+".both_ways", "two-way pipelines need a DynamoDB sink (an %s sink publishes events and has no stream to read back)", p.Sink.Kind())
 	}
 }

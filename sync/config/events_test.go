@@ -38,14 +38,14 @@ pipelines:
 func TestParseEventSinkErrors(t *testing.T) {
 	head := "source: {table: s}\npipelines:\n  - name: a\n"
 	for _, tc := range []struct{ name, yaml, want string }{
-		{"no arn", head + "    sink:\n      sns: {}\n", "sync.yaml:5: pipelines.0.sink.sns.topic_arn: missing: name the topic"},
-		{"bad arn", head + "    sink:\n      sns:\n        topic_arn: orders\n", "sync.yaml:6: pipelines.0.sink.sns.topic_arn: \"orders\" is not a topic ARN"},
-		{"queue arn for topic", head + "    sink:\n      sns: {topic_arn: \"arn:aws:sqs:eu-west-1:1:q\"}\n", "sync.yaml:5: pipelines.0.sink.sns.topic_arn: \"arn:aws:sqs:eu-west-1:1:q\" is not a topic ARN"},
-		{"bad url", head + "    sink:\n      sqs:\n        queue_url: sqs://x/y\n", "sync.yaml:6: pipelines.0.sink.sqs.queue_url: \"sqs://x/y\" is not a queue URL"},
-		{"no url", head + "    sink: {sqs: {region: eu-west-1}}\n", "sync.yaml:4: pipelines.0.sink.sqs.queue_url: missing"},
-		{"two sinks", head + "    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t\"}, dynamodb: {table: t}}\n", "sync.yaml:4: pipelines.0.sink: set exactly one of dynamodb, postgres, sns or sqs"},
-		{"two ways", head + "    both_ways: {version_attribute: v, tie_winner: s}\n    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t\"}}\n", "sync.yaml:4: pipelines.0.both_ways: two-way pipelines need a DynamoDB sink (an sns sink"},
-		{"unknown key", head + "    sink: {sns: {topic: x}}\n", "sync.yaml: line 4: field topic not found"},
+		{"no arn", head + "    sink:\n      sns: {}\n", "sync.yaml:5: pipelines[0].sink.sns.topic_arn: missing: name the topic"},
+		{"bad arn", head + "    sink:\n      sns:\n        topic_arn: orders\n", "sync.yaml:6: pipelines[0].sink.sns.topic_arn: \"orders\" is not a topic ARN"},
+		{"queue arn for topic", head + "    sink:\n      sns: {topic_arn: \"arn:aws:sqs:eu-west-1:1:q\"}\n", "sync.yaml:5: pipelines[0].sink.sns.topic_arn: \"arn:aws:sqs:eu-west-1:1:q\" is not a topic ARN"},
+		{"bad url", head + "    sink:\n      sqs:\n        queue_url: sqs://x/y\n", "sync.yaml:6: pipelines[0].sink.sqs.queue_url: \"sqs://x/y\" is not a queue URL"},
+		{"no url", head + "    sink: {sqs: {region: eu-west-1}}\n", "sync.yaml:4: pipelines[0].sink.sqs.queue_url: missing"},
+		{"two sinks", head + "    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t\"}, dynamodb: {table: t}}\n", "sync.yaml:4: pipelines[0].sink: set exactly one of dynamodb, postgres, sns or sqs"},
+		{"two ways", head + "    both_ways: {version_attribute: v, tie_winner: s}\n    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t\"}}\n", "sync.yaml:4: pipelines[0].both_ways: two-way pipelines need a DynamoDB sink (an sns sink"},
+		{"unknown key", head + "    sink: {sns: {topic: x}}\n", `sync.yaml:4: pipelines[0].sink.sns: unknown key "topic": did you mean "topic_arn"?`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("sync.yaml", []byte(tc.yaml))

@@ -89,7 +89,7 @@ type Job struct {
 // New connects to everything the config names: the source stream, the checkpoint store, the
 // dead-letter store and every sink (creating or validating PostgreSQL tables).
 func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err error) {
-	j = &Job{cfg: cfg, opts: opts, log: opts.Logger, m: metrics.New(), owner: cfg.Worker.ID, streams: opts.Streams, arn: opts.StreamArn, dead: map[string]map[string]bool{}}
+	j = &Job{cfg: cfg, opts: opts, log: opts.Logger, m: metrics.New(), owner: ownerID(cfg.Worker.ID), streams: opts.Streams, arn: opts.StreamArn, dead: map[string]map[string]bool{}}
 	j.m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "carve_sync_applied_watermark_seconds",
 		Help: "Unix time up to which every change of the shards this worker reads is applied to every sink (0 while it reads none)."},
 		func() float64 {

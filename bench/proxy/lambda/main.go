@@ -167,7 +167,7 @@ func get(client *http.Client, url string) func(context.Context) error {
 // through proxy, with no proxy in between.
 func directInvoke(endpoint, proxy string) (func(context.Context) error, error) {
 	ac, err := carvelambda.NewClient(context.Background(), config.Lambda{Function: "orders-fn", Region: "us-east-1", Endpoint: endpoint},
-		config.Transport{MaxIdleConnsPerHost: 4, DialTimeout: config.Duration(5 * time.Second), IdleConnTimeout: config.Duration(90 * time.Second)})
+		config.Transport{MaxIdleConnsPerHost: 4, DialTimeout: config.Duration{Duration: 5 * time.Second}, IdleConnTimeout: config.Duration{Duration: 90 * time.Second}})
 	if err != nil {
 		return nil, err
 	}
