@@ -81,23 +81,15 @@ type Job struct {
 	// (pipeline|sequence number), so that a replayed batch does not dead-letter them again.
 	deadMu sync.Mutex
 	dead   map[string]map[string]bool
-	// marksMu guards marks, the shards this worker reads, for the applied watermark.
-	marksMu sync.Mutex
-	marks   map[string]*running
+	// wm is the pipeline's applied watermark as read from the store (watermark.go).
+	wm watermarkCache
 }
 
 // New connects to everything the config names: the source stream, the checkpoint store, the
 // dead-letter store and every sink (creating or validating PostgreSQL tables).
 func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err error) {
 	j = &Job{cfg: cfg, opts: opts, log: opts.Logger, m: metrics.New(), owner: cfg.Worker.ID, streams: opts.Streams, arn: opts.StreamArn, dead: map[string]map[string]bool{}}
-	j.m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "carve_sync_applied_watermark_seconds",
-		Help: "Unix time up to which every change of the shards this worker reads is applied to every sink (0 while it reads none)."},
-		func() float64 {
-			if wm := j.Watermark(); !wm.IsZero() {
-				return float64(wm.UnixMilli()) / 1000
-			}
-			return 0
-		}))
+	j.m.Registry.MustRegister(j.watermarkGauge())
 	if j.log == nil {
 		j.log = slog.Default()
 	}
@@ -200,71 +192,18 @@ type running struct {
 	// pending is the creation time of the oldest record read and not yet applied (zero when
 	// none): the lag of a stuck shard grows from it.
 	pending time.Time
-	// appliedSeq and applied are the last record applied to every sink and its creation time;
-	// caughtUp is when the shard last had nothing after it (see watermark); tip is the latest
-	// short page read, waiting for its last record to be applied.
-	appliedSeq        string
-	applied, caughtUp time.Time
-	tip               struct {
+	// appliedSeq is the last record applied to every sink; mark is the shard's applied
+	// watermark (see watermark.go) and published the one last written to the store; tip is the
+	// latest short page read, waiting for its last record to be applied.
+	appliedSeq      string
+	mark, published checkpoint.Mark
+	tip             struct {
 		asOf time.Time
 		seq  string
 	}
 	// streamDelay is worker.stream_delay: a read at the tip proves nothing about changes made
 	// within it before the read.
 	streamDelay time.Duration
-}
-
-// applyDone records that every record up to the one with sequence number seq, created at
-// created, is applied.
-func (r *running) applyDone(seq string, created time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.appliedSeq = seq
-	if created.After(r.applied) {
-		r.applied = created
-	}
-	if !r.tip.asOf.IsZero() && !seqAfter(r.tip.seq, seq) {
-		r.caughtUpAt(r.tip.asOf)
-		r.tip.asOf = time.Time{}
-	}
-}
-
-// caughtUpAt records that every change made streamDelay before asOf is applied.
-func (r *running) caughtUpAt(asOf time.Time) {
-	if at := asOf.Add(-r.streamDelay); at.After(r.caughtUp) {
-		r.caughtUp = at
-	}
-}
-
-// seqAfter reports whether stream sequence number a comes after b (both decimal strings).
-func seqAfter(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) > len(b)
-	}
-	return a > b
-}
-
-// idle records that the shard had no record after last at asOf: once last is applied, every
-// change made streamDelay before asOf is.
-func (r *running) idle(asOf time.Time, last string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if last == "" || !seqAfter(last, r.appliedSeq) {
-		r.caughtUpAt(asOf)
-		return
-	}
-	r.tip.asOf, r.tip.seq = asOf, last
-}
-
-// watermark is the time up to which every change of the shard is applied: the creation time of
-// the last record applied, or the moment the shard was last found to hold nothing more.
-func (r *running) watermark() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.caughtUp.After(r.applied) {
-		return r.caughtUp
-	}
-	return r.applied
 }
 
 // errHandover is the cause of a shard's context when its lease is handed to another worker.
@@ -327,6 +266,8 @@ func (j *Job) Run(ctx context.Context) error {
 	defer syncT.Stop()
 	renewT := time.NewTicker(leaseDur / 3)
 	defer renewT.Stop()
+	markT := time.NewTicker(j.markEvery())
+	defer markT.Stop()
 
 	if j.cfg.StartFrom == "latest" {
 		if err := j.startAtLatest(ctx); err != nil {
@@ -336,9 +277,9 @@ func (j *Job) Run(ctx context.Context) error {
 	balance := func() {
 		finishedAll, err := j.balance(ctx, held, stalled, func(sh stream.Shard, l checkpoint.Lease) {
 			sctx, cancel := context.WithCancelCause(ctx)
-			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l, streamDelay: j.cfg.Worker.StreamDelay.Duration}
+			// The shard's watermark goes on from where its last owner left it.
+			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l, mark: l.Mark, published: l.Mark, streamDelay: j.cfg.Worker.StreamDelay.Duration}
 			held[sh.ID] = r
-			j.mark(sh.ID, r)
 			j.m.Leases.Set(float64(len(held)))
 			wg.Add(1)
 			go func() {
@@ -369,6 +310,8 @@ func (j *Job) Run(ctx context.Context) error {
 		case <-renewT.C:
 			j.renew(ctx, held)
 			j.stuckLag(held)
+		case <-markT.C:
+			j.publishMarks(ctx, held)
 		case f := <-done:
 			if ctx.Err() != nil {
 				// Stopping: the shard stays in held, and its lease is handed back below.
@@ -379,8 +322,6 @@ func (j *Job) Run(ctx context.Context) error {
 			j.m.Leases.Set(float64(len(held)))
 			j.finish(ctx, r, f.err, stalled)
 			balance() // a finished parent makes its children eligible now
-			// Only now: until its children are read, the parent holds the watermark back.
-			j.mark(f.shard, nil)
 		}
 	}
 	// Shutdown: shard contexts are children of ctx, so readers stop; each finishes and
@@ -400,51 +341,6 @@ func (j *Job) Run(ctx context.Context) error {
 	j.m.Leases.Set(0)
 	j.log.Info("sync worker stopped", "worker", j.owner, "handed_back", !abandon, "leases", len(held))
 	return nil
-}
-
-// mark adds (r non-nil) or removes a shard this worker reads.
-func (j *Job) mark(shard string, r *running) {
-	j.marksMu.Lock()
-	defer j.marksMu.Unlock()
-	if j.marks == nil {
-		j.marks = map[string]*running{}
-	}
-	if r == nil {
-		delete(j.marks, shard)
-	} else {
-		j.marks[shard] = r
-	}
-}
-
-// Watermark is the time up to which every change of the shards this worker reads is applied to
-// every sink: the lowest of the shards' watermarks (zero while it reads none). A change created
-// at or before it can be read from the sinks. With several workers, each knows its own shards.
-func (j *Job) Watermark() time.Time {
-	j.marksMu.Lock()
-	defer j.marksMu.Unlock()
-	var wm time.Time
-	first := true
-	for _, r := range j.marks {
-		if w := r.watermark(); first || w.Before(wm) {
-			wm, first = w, false
-		}
-	}
-	return wm
-}
-
-// serveWatermark answers GET /watermark: {"watermark_unix_ms": N, "shards": K}, the applied
-// watermark the proxy's read_your_writes reads (docs/sync.md).
-func (j *Job) serveWatermark(w http.ResponseWriter, _ *http.Request) {
-	j.marksMu.Lock()
-	shards := len(j.marks)
-	j.marksMu.Unlock()
-	wm := j.Watermark()
-	ms := int64(0)
-	if !wm.IsZero() {
-		ms = wm.UnixMilli()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"watermark_unix_ms": %d, "shards": %d}`+"\n", ms, shards)
 }
 
 // finish handles a shard's end: done, lease lost, or an error that stops it for a while.
@@ -561,6 +457,7 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 			owners[l.Owner] = true
 		}
 	}
+	j.wm.setShards(j.arn, shards)
 	listed := map[string]bool{}
 	for _, s := range shards {
 		listed[s.ID] = true
@@ -782,9 +679,6 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 		if err == nil {
 			r.setPending(time.Time{})
 			j.forgetDead(r.shard.ID)
-			if n := len(b.Records); n > 0 {
-				r.applyDone(b.Records[n-1].Seq, b.Records[n-1].Created)
-			}
 		}
 		return err
 	})
@@ -834,16 +728,21 @@ func (j *Job) handle(ctx context.Context, r *running, b stream.Batch, legacy boo
 		if err := j.apply(ctx, r.shard.ID, b.Records, fresh); err != nil {
 			return err
 		}
+		last := b.Records[len(b.Records)-1]
+		r.applyDone(last.Seq, last.Created)
 	}
 	cp := checkpoint.ShardEnd
 	if !b.End {
 		cp = b.Records[len(b.Records)-1].Seq
 	}
-	l, err := j.store.Checkpoint(ctx, r.get(), cp)
+	// The watermark goes with the checkpoint: a busy shard's costs no write of its own.
+	m := r.currentMark()
+	l, err := j.store.Checkpoint(ctx, r.get(), cp, m)
 	if err != nil {
 		return err
 	}
 	r.set(l)
+	r.markPublished(m)
 	return nil
 }
 
