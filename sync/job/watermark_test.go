@@ -9,12 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"context"
-
 	"github.com/carve-dev/carve/internal/testenv"
-	"github.com/carve-dev/carve/sync/checkpoint"
 	"github.com/carve-dev/carve/sync/config"
-	"github.com/carve-dev/carve/sync/internal/fakestream"
 	. "github.com/carve-dev/carve/sync/internal/synctest"
 	"github.com/carve-dev/carve/sync/item"
 	"github.com/carve-dev/carve/sync/job"
@@ -24,10 +20,8 @@ import (
 // the moment a write returned, the sink holds the write. Rounds of writes, each followed by a
 // read of the sink as soon as /watermark passes the round's last write, never find an old value.
 func TestWatermarkPromisesWhatIsApplied(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Target("orders", "order_id"))
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "order_id", false)
 	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
@@ -111,25 +105,13 @@ func readWatermark(port int) watermarkAnswer {
 // job's, read from the store, not each worker's own shards'. (With per-worker watermarks w2's
 // would follow its idle shard and pass the write while w1's sink still holds it back.)
 func TestWatermarkAcrossWorkers(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Target("items", "pk"))
 	c := ddb.Client
-	CreateTable(t, c, "items", "pk", false)
 	var slow slowSink
 	slowEndpoint := slow.serve(t, ddb.Endpoint)
-	f := fakestream.New("arn:fake")
-	f.AddShard("s0", "")
-	f.AddShard("s1", "")
+	f := fakeStream("s0", "s1")
 	conf := func(id, sinkEndpoint string, port int) *config.Config {
-		return parse(t, "", `
-source: {table: fake}
-checkpoints: {dynamodb: {table: carve-sync, endpoint: "`+ddb.Endpoint+`"}}
-dead_letter: {file: "{{dir}}/dlq.jsonl"}
-metrics: {listen: "127.0.0.1:`+fmt.Sprint(port)+`"}
-worker: {id: `+id+`, shard_sync: 100ms, idle_wait: 40ms, lease_duration: 6s, stream_delay: 100ms}
-pipelines:
-  - name: copy
-    sink: {dynamodb: {table: items, endpoint: "`+sinkEndpoint+`", write_mode: batch}}
-`)
+		return sharedWorker(t, ddb.Endpoint, sinkEndpoint, id, "lease_duration: 6s, stream_delay: 100ms", fmt.Sprintf(`metrics: {listen: "127.0.0.1:%d"}`, port))
 	}
 	var ports [2]int
 	for i := range ports {
@@ -141,21 +123,7 @@ pipelines:
 	}
 	opts := job.Options{Streams: f, StreamArn: "arn:fake"}
 	start(t, conf("w1", slowEndpoint, ports[0]), opts)
-	store, err := checkpoint.OpenDynamoDB(context.Background(), c, "carve-sync")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := func() map[string]checkpoint.Lease {
-		ls, err := store.Leases(context.Background(), "arn:fake")
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string]checkpoint.Lease{}
-		for _, l := range ls {
-			out[l.Shard] = l
-		}
-		return out
-	}
+	rows := leaseRows(t, c)
 	Eventually(t, 10*time.Second, func() string {
 		if r := rows(); r["s0"].Owner != "w1" || r["s1"].Owner != "w1" {
 			return "w1 does not hold both shards yet"
