@@ -61,211 +61,284 @@ type Result struct {
 	Version string
 }
 
-// Run backfills every pipeline of cfg.
+// Run backfills every pipeline of cfg: connect, take the stream position, scan the table into
+// every sink, repair (Options.Repair), hand over to the stream.
 func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error) {
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	segments := opts.Segments
-	if segments <= 0 {
-		segments = 4
-	}
-	ddb, err := awsconf.DynamoDB(ctx, cfg.Source.Region, cfg.Source.Endpoint)
+	b, err := connect(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
-	api := opts.Streams
-	if api == nil {
-		if api, err = awsconf.Streams(ctx, cfg.Source.Region, cfg.Source.Endpoint); err != nil {
-			return nil, err
-		}
-	}
-	arn := opts.StreamArn
-	if arn == "" {
-		if arn, err = stream.Resolve(ctx, ddb, cfg.Source.Table); err != nil {
-			return nil, err
-		}
-	}
-	store := opts.Store
-	if store == nil {
-		if store, err = checkpoint.Open(ctx, cfg.Checkpoints); err != nil {
-			return nil, err
-		}
-		defer store.Close()
-	}
-
-	srcKey, err := stream.TableKey(ctx, ddb, cfg.Source.Table)
-	if err != nil {
+	defer b.close()
+	if err := b.position(ctx); err != nil {
 		return nil, err
 	}
-
-	// 1. The stream position: the newest record of every unfinished shard.
-	shards, err := stream.ListShards(ctx, api, arn, stream.Backoff{})
-	if err != nil {
-		return nil, err
-	}
-	leases, err := store.Leases(ctx, arn)
-	if err != nil {
-		return nil, err
-	}
-	cps := map[string]string{}
-	for _, l := range leases {
-		cps[l.Shard] = l.Checkpoint
-	}
-	listed := map[string]bool{}
-	for _, s := range shards {
-		listed[s.ID] = true
-	}
-	type tip struct {
-		seq string
-		end bool
-	}
-	tips := map[string]tip{}
-	version := strings.Repeat("0", item.SeqWidth)
-	for _, s := range shards {
-		cp := cps[s.ID]
-		if cp == checkpoint.ShardEnd {
-			continue
-		}
-		last, end, err := stream.Tip(ctx, api, arn, s.ID, cp, stream.Backoff{})
-		if errors.Is(err, stream.ErrShardGone) {
-			// Expired while listed: whatever it held is older than the scan, which covers it.
-			tips[s.ID] = tip{end: true}
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("backfill: stream position of shard %s: %w", s.ID, err)
-		}
-		tips[s.ID] = tip{last, end}
-		for _, seq := range []string{last, cp} {
-			if seq == "" {
-				continue
-			}
-			if v, err := item.PadSeq(seq); err == nil && v > version {
-				version = v
-			}
-		}
-	}
-	// Raise every unfinished shard's applied high-water mark to the version before writing
-	// anything: a worker then reads the sink's version before writing any record at or below it
-	// (in batch mode it would otherwise write records above the old mark blind, over the scanned
-	// copies). See docs/sync.md, Backfill.
-	for id := range tips {
-		if err := store.RaiseHwmAny(ctx, arn, id, version); err != nil {
-			return nil, err
-		}
-	}
-	log.Info("backfill: stream position taken", "stream", arn, "shards", len(tips), "version", version)
 	if opts.AfterPosition != nil {
 		opts.AfterPosition()
 	}
+	if b.targets, err = pipeline.Open(ctx, cfg, nil); err != nil {
+		return nil, err
+	}
+	res, err := b.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.repair(ctx, res); err != nil {
+		return nil, err
+	}
+	if err := b.handOver(ctx); err != nil {
+		return res, err
+	}
+	return b.report(res)
+}
 
-	// 2. The scan, segments in parallel, each page applied to every pipeline.
-	type target struct {
-		p    *pipeline.Pipeline
-		sink sink.Sink
+// backfill is one run's connections and what each step hands the next.
+type backfill struct {
+	cfg      *config.Config
+	opts     Options
+	log      *slog.Logger
+	segments int
+	ddb      *dynamodb.Client
+	api      stream.API
+	arn      string
+	store    checkpoint.Store
+	ownStore bool
+	srcKey   []string
+	targets  pipeline.Targets
+	// repairs is, per pipeline, the keys its scan selected (nil without Options.Repair).
+	repairs []*repairSet
+	// Set by position: the lease rows and listed shards of the stream, the newest record of
+	// every unfinished shard, and the version the scanned items are written with.
+	leases  []checkpoint.Lease
+	listed  map[string]bool
+	tips    map[string]tip
+	version string
+}
+
+// tip is a shard's position: its newest record, and whether that is its end.
+type tip struct {
+	seq string
+	end bool
+}
+
+// connect opens the source table, its stream and the checkpoint store (options override each).
+func connect(ctx context.Context, cfg *config.Config, opts Options) (*backfill, error) {
+	b := &backfill{cfg: cfg, opts: opts, log: opts.Logger, segments: opts.Segments, api: opts.Streams, arn: opts.StreamArn, store: opts.Store}
+	if b.log == nil {
+		b.log = slog.Default()
 	}
-	var targets []target
-	defer func() {
-		for _, t := range targets {
-			t.sink.Close()
-		}
-	}()
-	for _, pc := range cfg.Pipelines {
-		s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
-		if err != nil {
-			return nil, fmt.Errorf("pipeline %s: %w", pc.Name, err)
-		}
-		targets = append(targets, target{pipeline.New(pc, cfg.Source.Table), s})
+	if b.segments <= 0 {
+		b.segments = 4
 	}
-	res := &Result{Written: map[string]int64{}, Stale: map[string]int64{}, Failed: map[string]int64{}, Repaired: map[string]int64{}, Version: version}
-	// Repair: per pipeline, the keys (as the sink spells them) of the items the scan selected.
-	repair := make([]*repairSet, len(targets))
-	if opts.Repair {
-		for i, t := range targets {
-			repair[i] = newRepairSet(t.p, cfg.Pipelines[i], t.sink, log)
+	var err error
+	if b.ddb, err = awsconf.DynamoDB(ctx, cfg.Source.Region, cfg.Source.Endpoint); err != nil {
+		return nil, err
+	}
+	if b.api == nil {
+		if b.api, err = awsconf.Streams(ctx, cfg.Source.Region, cfg.Source.Endpoint); err != nil {
+			return nil, err
 		}
 	}
-	counters := make([][3]atomic.Int64, len(targets))
+	if b.arn == "" {
+		if b.arn, err = stream.Resolve(ctx, b.ddb, cfg.Source.Table); err != nil {
+			return nil, err
+		}
+	}
+	if b.store == nil {
+		if b.store, err = checkpoint.Open(ctx, cfg.Checkpoints); err != nil {
+			return nil, err
+		}
+		b.ownStore = true
+	}
+	if b.srcKey, err = stream.TableKey(ctx, b.ddb, cfg.Source.Table); err != nil {
+		b.close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// close closes the sinks, and the store if connect opened it.
+func (b *backfill) close() {
+	b.targets.Close()
+	if b.ownStore {
+		b.store.Close()
+	}
+}
+
+// position takes the stream position: the newest record of every unfinished shard; the highest
+// (or the highest checkpoint) is the version of every scanned item. Every unfinished shard's
+// applied high-water mark is raised to it before anything is written: a worker then reads the
+// sink's version before writing any record at or below it (in batch mode it would otherwise
+// write records above the old mark blind, over the scanned copies). See docs/sync.md, Backfill.
+func (b *backfill) position(ctx context.Context) error {
+	shards, err := stream.ListShards(ctx, b.api, b.arn, stream.Backoff{})
+	if err != nil {
+		return err
+	}
+	if b.leases, err = b.store.Leases(ctx, b.arn); err != nil {
+		return err
+	}
+	cps := map[string]string{}
+	for _, l := range b.leases {
+		cps[l.Shard] = l.Checkpoint
+	}
+	b.listed, b.tips = map[string]bool{}, map[string]tip{}
+	b.version = strings.Repeat("0", item.SeqWidth)
+	for _, s := range shards {
+		b.listed[s.ID] = true
+		if err := b.shardTip(ctx, s.ID, cps[s.ID]); err != nil {
+			return err
+		}
+	}
+	for id := range b.tips {
+		if err := b.store.RaiseHwmAny(ctx, b.arn, id, b.version); err != nil {
+			return err
+		}
+	}
+	b.log.Info("backfill: stream position taken", "stream", b.arn, "shards", len(b.tips), "version", b.version)
+	return nil
+}
+
+// shardTip records the position of one shard checkpointed at cp, raising the version to it.
+func (b *backfill) shardTip(ctx context.Context, id, cp string) error {
+	if cp == checkpoint.ShardEnd {
+		return nil
+	}
+	last, end, err := stream.Tip(ctx, b.api, b.arn, id, cp, stream.Backoff{})
+	if errors.Is(err, stream.ErrShardGone) {
+		// Expired while listed: whatever it held is older than the scan, which covers it.
+		b.tips[id] = tip{end: true}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backfill: stream position of shard %s: %w", id, err)
+	}
+	b.tips[id] = tip{last, end}
+	for _, seq := range []string{last, cp} {
+		if seq == "" {
+			continue
+		}
+		if v, err := item.PadSeq(seq); err == nil && v > b.version {
+			b.version = v
+		}
+	}
+	return nil
+}
+
+// counts are one pipeline's scan counters.
+type counts struct{ written, stale, failed atomic.Int64 }
+
+// scan reads the source table in parallel segments and applies each page to every pipeline.
+func (b *backfill) scan(ctx context.Context) (*Result, error) {
+	b.repairs = make([]*repairSet, len(b.targets))
+	if b.opts.Repair {
+		for i, t := range b.targets {
+			b.repairs[i] = newRepairSet(t.Pipeline, t.Config, t.Sink, b.log)
+		}
+	}
+	cs := make([]counts, len(b.targets))
 	var scanned atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	for seg := 0; seg < segments; seg++ {
-		g.Go(func() error {
-			p := dynamodb.NewScanPaginator(ddb, &dynamodb.ScanInput{
-				TableName: aws.String(cfg.Source.Table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments)),
-				ConsistentRead: aws.Bool(true),
-			})
-			for p.HasMorePages() {
-				page, err := p.NextPage(gctx)
-				if err != nil {
-					return fmt.Errorf("backfill: scan %s segment %d: %w", cfg.Source.Table, seg, err)
-				}
-				scanned.Add(int64(len(page.Items)))
-				for i, t := range targets {
-					var ws []sink.Write
-					for _, it := range page.Items {
-						if !t.p.Selects(it) {
-							continue
-						}
-						w := sink.Write{Item: t.p.Map(it), Version: version, Origin: cfg.Source.Table, Ref: "scan/" + item.KeyString(it, srcKey),
-							Keys: t.p.Map(keyOf(it, srcKey)), Event: sink.Snapshot}
-						repair[i].saw(w.Item)
-						if bw := cfg.Pipelines[i].BothWays; bw != nil {
-							w.Clock = it[bw.VersionAttribute]
-						}
-						ws = append(ws, w)
-					}
-					if len(ws) == 0 {
-						continue
-					}
-					r, err := t.sink.Apply(gctx, ws)
-					if err != nil && sink.IsPermanent(err) {
-						// Isolate the items the sink rejects; report them, write the rest.
-						r = sink.Result{}
-						for _, w := range ws {
-							r1, err := t.sink.Apply(gctx, []sink.Write{w})
-							if err != nil {
-								if !sink.IsPermanent(err) {
-									return err
-								}
-								log.Error("backfill: item rejected by sink", "pipeline", t.p.Name, "item", w.Ref, "err", err)
-								counters[i][2].Add(1)
-								continue
-							}
-							r.Applied += r1.Applied
-							r.Stale += r1.Stale
-						}
-					} else if err != nil {
-						return fmt.Errorf("backfill: pipeline %s: %w", t.p.Name, err)
-					}
-					counters[i][0].Add(int64(r.Applied))
-					counters[i][1].Add(int64(r.Stale))
-				}
-			}
-			return nil
-		})
+	for seg := range b.segments {
+		g.Go(func() error { return b.scanSegment(gctx, seg, cs, &scanned) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	res.Scanned = scanned.Load()
-	for i, r := range repair {
-		n, err := r.run(ctx, version, cfg, cfg.Pipelines[i])
-		if err != nil {
-			return nil, err
-		}
-		res.Repaired[targets[i].p.Name] = n
+	res := &Result{Scanned: scanned.Load(), Version: b.version,
+		Written: map[string]int64{}, Stale: map[string]int64{}, Failed: map[string]int64{}, Repaired: map[string]int64{}}
+	for i, t := range b.targets {
+		res.Written[t.Name], res.Stale[t.Name], res.Failed[t.Name] = cs[i].written.Load(), cs[i].stale.Load(), cs[i].failed.Load()
 	}
-	for i, t := range targets {
-		res.Written[t.p.Name] = counters[i][0].Load()
-		res.Stale[t.p.Name] = counters[i][1].Load()
-		res.Failed[t.p.Name] = counters[i][2].Load()
-	}
+	return res, nil
+}
 
-	// 3. Hand over: checkpoints move up to the position (never back); what the stream holds
-	// after it is delivered by `carve sync run` as usual.
-	for id, tp := range tips {
+// scanSegment scans one segment of the source table.
+func (b *backfill) scanSegment(ctx context.Context, seg int, cs []counts, scanned *atomic.Int64) error {
+	p := dynamodb.NewScanPaginator(b.ddb, &dynamodb.ScanInput{
+		TableName: aws.String(b.cfg.Source.Table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(b.segments)),
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("backfill: scan %s segment %d: %w", b.cfg.Source.Table, seg, err)
+		}
+		scanned.Add(int64(len(page.Items)))
+		for i, t := range b.targets {
+			if err := b.applyPage(ctx, t, b.repairs[i], page.Items, &cs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// applyPage writes the items of a page that t selects, each with the backfill's version.
+func (b *backfill) applyPage(ctx context.Context, t pipeline.Target, rs *repairSet, items []item.Item, c *counts) error {
+	var ws []sink.Write
+	for _, it := range items {
+		if !t.Selects(it) {
+			continue
+		}
+		w := sink.Write{Item: t.Map(it), Version: b.version, Origin: b.cfg.Source.Table, Ref: "scan/" + item.KeyString(it, b.srcKey),
+			Keys: t.Map(keyOf(it, b.srcKey)), Event: sink.Snapshot}
+		rs.saw(w.Item)
+		if bw := t.Config.BothWays; bw != nil {
+			w.Clock = it[bw.VersionAttribute]
+		}
+		ws = append(ws, w)
+	}
+	if len(ws) == 0 {
+		return nil
+	}
+	r, err := t.Sink.Apply(ctx, ws)
+	if err != nil && sink.IsPermanent(err) {
+		r, err = b.applyEach(ctx, t, ws, c)
+	}
+	if err != nil {
+		return fmt.Errorf("backfill: pipeline %s: %w", t.Name, err)
+	}
+	c.written.Add(int64(r.Applied))
+	c.stale.Add(int64(r.Stale))
+	return nil
+}
+
+// applyEach writes ws one at a time, after the sink rejected the batch: the items it rejects are
+// reported and counted as failed, the rest written.
+func (b *backfill) applyEach(ctx context.Context, t pipeline.Target, ws []sink.Write, c *counts) (sink.Result, error) {
+	var r sink.Result
+	for _, w := range ws {
+		r1, err := t.Sink.Apply(ctx, []sink.Write{w})
+		if err != nil {
+			if !sink.IsPermanent(err) {
+				return r, err
+			}
+			b.log.Error("backfill: item rejected by sink", "pipeline", t.Name, "item", w.Ref, "err", err)
+			c.failed.Add(1)
+			continue
+		}
+		r.Applied += r1.Applied
+		r.Stale += r1.Stale
+	}
+	return r, nil
+}
+
+// repair tombstones, per pipeline, the sink items whose key the scan did not see.
+func (b *backfill) repair(ctx context.Context, res *Result) error {
+	for i, r := range b.repairs {
+		n, err := r.run(ctx, b.version, b.cfg, b.targets[i].Config)
+		if err != nil {
+			return err
+		}
+		res.Repaired[b.targets[i].Name] = n
+	}
+	return nil
+}
+
+// handOver moves the checkpoints up to the position (never back): what the stream holds after it
+// is delivered by `carve sync run` as usual.
+func (b *backfill) handOver(ctx context.Context) error {
+	for id, tp := range b.tips {
 		cp := tp.seq
 		if tp.end {
 			cp = checkpoint.ShardEnd
@@ -273,21 +346,26 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Result, error)
 		if cp == "" {
 			continue
 		}
-		if err := store.Advance(ctx, arn, id, cp); err != nil {
-			return res, err
+		if err := b.store.Advance(ctx, b.arn, id, cp); err != nil {
+			return err
 		}
 	}
-	// Shards the job began that left the stream unfinished hold the job's later shards back (their
-	// changes were lost); the scan covered them: mark them done.
-	for _, l := range leases {
-		if !listed[l.Shard] && l.Checkpoint != checkpoint.ShardEnd {
-			if err := store.Advance(ctx, arn, l.Shard, checkpoint.ShardEnd); err != nil {
-				return res, err
+	// Shards the job began that left the stream unfinished hold the job's later shards back
+	// (their changes were lost); the scan covered them: mark them done.
+	for _, l := range b.leases {
+		if !b.listed[l.Shard] && l.Checkpoint != checkpoint.ShardEnd {
+			if err := b.store.Advance(ctx, b.arn, l.Shard, checkpoint.ShardEnd); err != nil {
+				return err
 			}
-			log.Info("backfill: a shard that left the stream unfinished is covered by the scan; marked done", "shard", l.Shard)
+			b.log.Info("backfill: a shard that left the stream unfinished is covered by the scan; marked done", "shard", l.Shard)
 		}
 	}
-	log.Info("backfill done", "scanned", res.Scanned, "written", res.Written, "stale", res.Stale, "failed", res.Failed, "repaired", res.Repaired)
+	return nil
+}
+
+// report logs what the backfill did and fails it if a sink rejected items.
+func (b *backfill) report(res *Result) (*Result, error) {
+	b.log.Info("backfill done", "scanned", res.Scanned, "written", res.Written, "stale", res.Stale, "failed", res.Failed, "repaired", res.Repaired)
 	var failed int64
 	for _, n := range res.Failed {
 		failed += n
@@ -374,12 +452,12 @@ func (r *repairSet) run(ctx context.Context, version string, cfg *config.Config,
 		conditional.WriteMode = string(sink.Transact)
 		pc.Sink.DynamoDB = &conditional
 	}
-	s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
+	t, err := pipeline.OpenTarget(ctx, cfg, pc, nil)
 	if err != nil {
-		return 0, fmt.Errorf("backfill repair: pipeline %s: %w", r.p.Name, err)
+		return 0, fmt.Errorf("backfill repair: %w", err)
 	}
-	defer s.Close()
-	res, err := s.Apply(ctx, ws)
+	defer t.Sink.Close()
+	res, err := t.Sink.Apply(ctx, ws)
 	if err != nil {
 		return int64(res.Applied), fmt.Errorf("backfill repair: pipeline %s: %w", r.p.Name, err)
 	}

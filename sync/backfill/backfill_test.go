@@ -28,11 +28,9 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 // update, insert and delete concurrently; then `sync run` takes over from the position backfill
 // handed over. Verify must find no drift in either sink.
 func TestBackfillRacesWrites(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Target("orders", "pk"))
 	pg := testenv.Postgres(t)
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "pk", false)
 	dir := t.TempDir()
 	y := `
 source: {table: shop, endpoint: "` + ddb.Endpoint + `"}
@@ -144,11 +142,9 @@ pipelines:
 // finds no drift; the items still in the source stay. A shard the job had begun that left the
 // stream unfinished (which holds its later shards back) is marked done: the scan covered it.
 func TestBackfillRepairTombstonesKeysGoneFromSource(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Target("orders", "pk"))
 	pg := testenv.Postgres(t)
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "pk", false)
 	dir := t.TempDir()
 	cfg, err := config.Parse(filepath.Join(dir, "sync.yaml"), []byte(`
 source: {table: shop, endpoint: "`+ddb.Endpoint+`"}

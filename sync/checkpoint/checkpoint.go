@@ -42,7 +42,35 @@ type Lease struct {
 	// back; the asker then acquires it like any free lease. A live lease is never taken from its
 	// owner, so two workers never write one shard's records at once.
 	Handover string `json:",omitempty"`
+	// Mark is how far the shard's changes are applied to every sink (the applied watermark),
+	// written with every checkpoint and, while the shard is idle, about once a second. Zero when
+	// unknown: never written, or written by a carve from before the watermark was kept.
+	Mark Mark `json:",omitzero"`
 }
+
+// Mark is a shard's applied watermark: every change of the shard created at or before Time()
+// is applied to every sink.
+type Mark struct {
+	// Applied is the approximate creation time of the last record applied (the stream's
+	// ApproximateCreationDateTime: DynamoDB Local rounds it down to the minute).
+	Applied time.Time `json:",omitzero"`
+	// CaughtUp is set while the shard is idle: a read found nothing after the last record
+	// applied, so every change created up to CaughtUp (the read's time less worker.stream_delay)
+	// is applied. An idle shard holds no one back: CaughtUp follows the clock.
+	CaughtUp time.Time `json:",omitzero"`
+}
+
+// Time is the moment up to which the shard's changes are applied: the later of Applied and
+// CaughtUp; zero when unknown.
+func (m Mark) Time() time.Time {
+	if m.CaughtUp.After(m.Applied) {
+		return m.CaughtUp
+	}
+	return m.Applied
+}
+
+// After reports whether m is ahead of o in either part (worth writing again).
+func (m Mark) After(o Mark) bool { return m.Applied.After(o.Applied) || m.CaughtUp.After(o.CaughtUp) }
 
 // Free reports whether a worker may take the lease at now.
 func (l Lease) Free(now time.Time) bool { return l.Owner == "" || now.After(l.Expiry) }
@@ -65,8 +93,13 @@ type Store interface {
 	Forget(ctx context.Context, stream, shard string) error
 	// Renew extends a held lease; ErrLeaseLost if it was taken.
 	Renew(ctx context.Context, l Lease, d time.Duration) (Lease, error)
-	// Checkpoint records seq for a held lease; ErrLeaseLost if it was taken.
-	Checkpoint(ctx context.Context, l Lease, seq string) (Lease, error)
+	// Checkpoint records seq and the shard's applied watermark m (left as it is when m is
+	// zero) for a held lease; ErrLeaseLost if it was taken.
+	Checkpoint(ctx context.Context, l Lease, seq string, m Mark) (Lease, error)
+	// SetMark records the applied watermark of a held lease's shard without moving its
+	// checkpoint (an idle shard); ErrLeaseLost if it was taken. It does not bump the counter: a
+	// pending handover request stays valid.
+	SetMark(ctx context.Context, l Lease, m Mark) (Lease, error)
 	// Release hands a held lease back (owner cleared, expired).
 	Release(ctx context.Context, l Lease) error
 	// RaiseHwm raises a held lease's high-water mark to seq if it is below (never lowers it);

@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/carve-dev/carve/internal/testenv"
 	"github.com/carve-dev/carve/sync/checkpoint"
 )
@@ -51,7 +55,7 @@ func exercise(t *testing.T, s checkpoint.Store, shared bool) {
 	if l1, err = s.Renew(ctx, l1, 300*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	if l1, err = s.Checkpoint(ctx, l1, "000000000000000000100"); err != nil || l1.Checkpoint != "000000000000000000100" {
+	if l1, err = s.Checkpoint(ctx, l1, "000000000000000000100", checkpoint.Mark{}); err != nil || l1.Checkpoint != "000000000000000000100" {
 		t.Fatalf("checkpoint: %+v %v", l1, err)
 	}
 	time.Sleep(400 * time.Millisecond) // w1 stalls past its lease
@@ -60,7 +64,7 @@ func exercise(t *testing.T, s checkpoint.Store, shared bool) {
 		t.Fatalf("takeover after expiry: %+v %v %v", l2, ok, err)
 	}
 	// The stalled worker wakes up: its checkpoint and renewal are refused.
-	if _, err := s.Checkpoint(ctx, l1, "000000000000000000200"); !errors.Is(err, checkpoint.ErrLeaseLost) {
+	if _, err := s.Checkpoint(ctx, l1, "000000000000000000200", checkpoint.Mark{}); !errors.Is(err, checkpoint.ErrLeaseLost) {
 		t.Fatalf("zombie checkpoint: %v", err)
 	}
 	if _, err := s.Renew(ctx, l1, time.Second); !errors.Is(err, checkpoint.ErrLeaseLost) {
@@ -120,6 +124,46 @@ func exercise(t *testing.T, s checkpoint.Store, shared bool) {
 		t.Fatal("a released lease could not be taken")
 	}
 	exerciseHwm(t, s, l5)
+	exerciseMark(t, s)
+}
+
+// exerciseMark: the applied watermark is written with a checkpoint and on its own (without
+// bumping the counter, so a handover request stays valid), fenced on the lease, kept by a
+// checkpoint without one, and seen by the next owner.
+func exerciseMark(t *testing.T, s checkpoint.Store) {
+	ctx := context.Background()
+	const arn = "arn:mark"
+	l, ok, err := s.Acquire(ctx, arn, "s0", "", "w1", 10*time.Second)
+	if err != nil || !ok {
+		t.Fatalf("acquire: %v %v", ok, err)
+	}
+	if !l.Mark.Time().IsZero() {
+		t.Fatalf("fresh lease has a watermark: %+v", l.Mark)
+	}
+	applied := time.UnixMilli(1_700_000_000_000)
+	if l, err = s.Checkpoint(ctx, l, "10", checkpoint.Mark{Applied: applied}); err != nil || !l.Mark.Applied.Equal(applied) || !l.Mark.CaughtUp.IsZero() {
+		t.Fatalf("checkpoint with a mark: %+v %v", l.Mark, err)
+	}
+	idle := applied.Add(5 * time.Second)
+	before := l.Counter
+	if l, err = s.SetMark(ctx, l, checkpoint.Mark{Applied: applied, CaughtUp: idle}); err != nil || !l.Mark.Time().Equal(idle) || l.Counter != before {
+		t.Fatalf("set mark: %+v counter %d (was %d) %v", l.Mark, l.Counter, before, err)
+	}
+	if l, err = s.Checkpoint(ctx, l, "11", checkpoint.Mark{}); err != nil || !l.Mark.Time().Equal(idle) {
+		t.Fatalf("a checkpoint without a mark lost it: %+v %v", l.Mark, err)
+	}
+	zombie := l
+	zombie.Owner = "w0"
+	if _, err := s.SetMark(ctx, zombie, checkpoint.Mark{CaughtUp: idle.Add(time.Hour)}); !errors.Is(err, checkpoint.ErrLeaseLost) {
+		t.Fatalf("a worker without the lease set the mark: %v", err)
+	}
+	if err := s.Release(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	l2, ok, err := s.Acquire(ctx, arn, "s0", "", "w2", time.Second)
+	if err != nil || !ok || !l2.Mark.Time().Equal(idle) || !l2.Mark.Applied.Equal(applied) {
+		t.Fatalf("the next owner does not see the mark: %+v %v %v", l2.Mark, ok, err)
+	}
 }
 
 // exerciseHwm: the applied high-water mark only rises, reports the mark before each raise, is
@@ -180,6 +224,18 @@ func TestDynamoDBStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	exercise(t, s, true)
+	// A row written by a carve from before the watermark was kept has none: unknown, not 1970.
+	if _, err := ddb.Client.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String("carve-sync"), Item: map[string]types.AttributeValue{
+		"stream": &types.AttributeValueMemberS{Value: "arn:old"}, "shard": &types.AttributeValueMemberS{Value: "s0"},
+		"owner": &types.AttributeValueMemberS{Value: "w1"}, "counter": &types.AttributeValueMemberN{Value: "3"},
+		"expiry": &types.AttributeValueMemberN{Value: "0"}, "checkpoint": &types.AttributeValueMemberS{Value: "42"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := s.Leases(context.Background(), "arn:old")
+	if err != nil || len(ls) != 1 || ls[0].Checkpoint != "42" || ls[0].Mark != (checkpoint.Mark{}) {
+		t.Fatalf("old row: %+v %v", ls, err)
+	}
 }
 
 func TestFileStore(t *testing.T) {
@@ -202,6 +258,15 @@ func TestFileStore(t *testing.T) {
 	ls, _ := s2.Leases(context.Background(), "arn:stream")
 	if len(ls) != 2 {
 		t.Fatalf("after reopen: %+v", ls)
+	}
+	s2.Close()
+	// A file written by a carve from before the watermark was kept has none: unknown.
+	os.WriteFile(path, []byte(`[{"Stream":"arn:old","Shard":"s0","Owner":"","Counter":3,"Expiry":"0001-01-01T00:00:00Z","Checkpoint":"42"}]`), 0o644)
+	if s2, err = checkpoint.OpenFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if ls, _ := s2.Leases(context.Background(), "arn:old"); len(ls) != 1 || ls[0].Checkpoint != "42" || ls[0].Mark != (checkpoint.Mark{}) {
+		t.Fatalf("old file: %+v", ls)
 	}
 	os.WriteFile(path, []byte("{not json"), 0o644)
 	s2.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,8 +99,37 @@ func decode(it map[string]types.AttributeValue) Lease {
 		}
 		return 0
 	}
+	// A missing time (a row from an older carve, or never written) stays the zero time: unknown.
+	at := func(k string) time.Time {
+		if ms := num(k); ms > 0 {
+			return time.UnixMilli(ms)
+		}
+		return time.Time{}
+	}
 	return Lease{Stream: str("stream"), Shard: str("shard"), Parent: str("parent"), Owner: str("owner"),
-		Counter: num("counter"), Expiry: time.UnixMilli(num("expiry")), Checkpoint: str("checkpoint"), Hwm: str(hwmAttr), Handover: str("handover")}
+		Counter: num("counter"), Expiry: time.UnixMilli(num("expiry")), Checkpoint: str("checkpoint"), Hwm: str(hwmAttr), Handover: str("handover"),
+		Mark: Mark{Applied: at(appliedAttr), CaughtUp: at(caughtUpAttr)}}
+}
+
+// appliedAttr and caughtUpAttr hold Lease.Mark, in Unix milliseconds.
+const (
+	appliedAttr  = "applied_at"
+	caughtUpAttr = "caught_up_at"
+)
+
+// markSet returns the SET clauses and values writing m ("" when m is zero: the row keeps its
+// mark).
+func markSet(m Mark, vals map[string]types.AttributeValue) string {
+	var set string
+	if !m.Applied.IsZero() {
+		set += ", " + appliedAttr + " = :applied"
+		vals[":applied"] = n(m.Applied.UnixMilli())
+	}
+	if !m.CaughtUp.IsZero() {
+		set += ", " + caughtUpAttr + " = :caughtup"
+		vals[":caughtup"] = n(m.CaughtUp.UnixMilli())
+	}
+	return set
 }
 
 // Leases implements Store.
@@ -198,8 +228,19 @@ func (d *DynamoDB) Renew(ctx context.Context, l Lease, dur time.Duration) (Lease
 }
 
 // Checkpoint implements Store.
-func (d *DynamoDB) Checkpoint(ctx context.Context, l Lease, seq string) (Lease, error) {
-	return d.update(ctx, l, "SET checkpoint = :cp ADD #c :one", map[string]types.AttributeValue{":cp": s(seq)})
+func (d *DynamoDB) Checkpoint(ctx context.Context, l Lease, seq string, m Mark) (Lease, error) {
+	vals := map[string]types.AttributeValue{":cp": s(seq)}
+	return d.update(ctx, l, "SET checkpoint = :cp"+markSet(m, vals)+" ADD #c :one", vals)
+}
+
+// SetMark implements Store.
+func (d *DynamoDB) SetMark(ctx context.Context, l Lease, m Mark) (Lease, error) {
+	vals := map[string]types.AttributeValue{}
+	set := markSet(m, vals)
+	if set == "" {
+		return l, nil
+	}
+	return d.update(ctx, l, "SET "+set[2:], vals)
 }
 
 // Release implements Store.
@@ -211,13 +252,17 @@ func (d *DynamoDB) Release(ctx context.Context, l Lease) error {
 // update applies expr if l.Owner still owns the lease.
 func (d *DynamoDB) update(ctx context.Context, l Lease, expr string, vals map[string]types.AttributeValue) (Lease, error) {
 	vals[":me"] = s(l.Owner)
-	vals[":one"] = n(1)
+	names := map[string]string{"#o": "owner"}
+	if strings.Contains(expr, "#c") {
+		vals[":one"] = n(1)
+		names["#c"] = "counter"
+	}
 	out, err := d.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(d.table),
 		Key:                       d.key(l.Stream, l.Shard),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String("#o = :me"),
-		ExpressionAttributeNames:  map[string]string{"#o": "owner", "#c": "counter"},
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: vals,
 		ReturnValues:              types.ReturnValueAllNew,
 	})

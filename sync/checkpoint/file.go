@@ -101,6 +101,11 @@ func (f *File) Acquire(_ context.Context, stream, shard, parent, owner string, d
 }
 
 func (f *File) update(l Lease, change func(*Lease)) (Lease, error) {
+	return f.change(l, func(c *Lease) { change(c); c.Counter++ })
+}
+
+// change applies change to l's row if l.Owner still owns it.
+func (f *File) change(l Lease, change func(*Lease)) (Lease, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := l.Stream + "|" + l.Shard
@@ -109,7 +114,6 @@ func (f *File) update(l Lease, change func(*Lease)) (Lease, error) {
 		return l, fmt.Errorf("shard %s: %w", l.Shard, ErrLeaseLost)
 	}
 	change(&cur)
-	cur.Counter++
 	f.rows[k] = cur
 	return cur, f.save()
 }
@@ -146,8 +150,18 @@ func (f *File) Renew(_ context.Context, l Lease, d time.Duration) (Lease, error)
 }
 
 // Checkpoint implements Store.
-func (f *File) Checkpoint(_ context.Context, l Lease, seq string) (Lease, error) {
-	return f.update(l, func(c *Lease) { c.Checkpoint = seq })
+func (f *File) Checkpoint(_ context.Context, l Lease, seq string, m Mark) (Lease, error) {
+	return f.update(l, func(c *Lease) {
+		c.Checkpoint = seq
+		if m != (Mark{}) {
+			c.Mark = m
+		}
+	})
+}
+
+// SetMark implements Store.
+func (f *File) SetMark(_ context.Context, l Lease, m Mark) (Lease, error) {
+	return f.change(l, func(c *Lease) { c.Mark = m })
 }
 
 // Release implements Store.

@@ -27,9 +27,8 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 // keep DynamoDB's types); an entry older than what the sink holds now is skipped, not written
 // over the newer item; an entry that still fails stays in the store; done entries leave it.
 func TestReplayDeadLettersKeepsTypes(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Target("orders", "pk"))
 	c := ddb.Client
-	CreateTable(t, c, "orders", "pk", false)
 	dir := t.TempDir()
 	cfg, err := config.Parse(filepath.Join(dir, "sync.yaml"), []byte(`
 source: {table: shop, endpoint: "`+ddb.Endpoint+`"}

@@ -44,12 +44,9 @@ func buildCarve(t *testing.T) string {
 // no change lost, none applied out of order.
 func TestSIGKILLUnderLoad(t *testing.T) {
 	bin := buildCarve(t)
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Target("orders", "order_id"), Target("orders_batch", "order_id"))
 	pg := testenv.Postgres(t)
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "order_id", false)
-	CreateTable(t, c, "orders_batch", "order_id", false)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "sync.yaml")
 	y := `

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carve-dev/carve/internal/testenv"
 	"github.com/carve-dev/carve/sync/checkpoint"
 	"github.com/carve-dev/carve/sync/internal/fakestream"
 	. "github.com/carve-dev/carve/sync/internal/synctest"
@@ -91,9 +90,8 @@ func proxyDynamoDB(t *testing.T, endpoint string, hook func(w http.ResponseWrite
 // target, is not overwritten); the records above it are written blind (no BatchGetItem names
 // them), deletes included; later records too, one mark raise per batch.
 func TestBatchModeHighWaterMark(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Target("items", "pk"))
 	c := ddb.Client
-	CreateTable(t, c, "items", "pk", false)
 	var rc readCounter
 	sinkEndpoint := rc.serve(t, ddb.Endpoint)
 

@@ -53,12 +53,6 @@ type Options struct {
 	DeadLetter deadletter.Store
 }
 
-// target is a pipeline with its sink.
-type target struct {
-	p    *pipeline.Pipeline
-	sink sink.Sink
-}
-
 // Job is one worker of a sync job.
 type Job struct {
 	cfg     *config.Config
@@ -69,7 +63,7 @@ type Job struct {
 	arn     string
 	store   checkpoint.Store
 	dlq     deadletter.Store
-	targets []target
+	targets pipeline.Targets
 	owner   string
 	// table describes the source table, to notice a new stream (nil when Options.StreamArn
 	// fixed the stream).
@@ -81,23 +75,15 @@ type Job struct {
 	// (pipeline|sequence number), so that a replayed batch does not dead-letter them again.
 	deadMu sync.Mutex
 	dead   map[string]map[string]bool
-	// marksMu guards marks, the shards this worker reads, for the applied watermark.
-	marksMu sync.Mutex
-	marks   map[string]*running
+	// wm is the pipeline's applied watermark as read from the store (watermark.go).
+	wm watermarkCache
 }
 
 // New connects to everything the config names: the source stream, the checkpoint store, the
 // dead-letter store and every sink (creating or validating PostgreSQL tables).
 func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err error) {
 	j = &Job{cfg: cfg, opts: opts, log: opts.Logger, m: metrics.New(), owner: ownerID(cfg.Worker.ID), streams: opts.Streams, arn: opts.StreamArn, dead: map[string]map[string]bool{}}
-	j.m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "carve_sync_applied_watermark_seconds",
-		Help: "Unix time up to which every change of the shards this worker reads is applied to every sink (0 while it reads none)."},
-		func() float64 {
-			if wm := j.Watermark(); !wm.IsZero() {
-				return float64(wm.UnixMilli()) / 1000
-			}
-			return 0
-		}))
+	j.m.Registry.MustRegister(j.watermarkGauge())
 	if j.log == nil {
 		j.log = slog.Default()
 	}
@@ -138,16 +124,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (j *Job, err err
 			return nil, err
 		}
 	}
-	for _, pc := range cfg.Pipelines {
-		name := pc.Name
-		s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{
-			Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration,
-			OnRetry: func(error) { j.m.Retries.WithLabelValues(name).Inc() },
-		})
-		if err != nil {
-			return nil, fmt.Errorf("pipeline %s: %w", pc.Name, err)
-		}
-		j.targets = append(j.targets, target{p: pipeline.New(pc, cfg.Source.Table), sink: s})
+	if j.targets, err = pipeline.Open(ctx, cfg, func(name string) { j.m.Retries.WithLabelValues(name).Inc() }); err != nil {
+		return nil, err
 	}
 	return j, nil
 }
@@ -177,9 +155,7 @@ func (j *Job) Stream() string { return j.arn }
 
 // Close closes the sinks and stores.
 func (j *Job) Close() {
-	for _, t := range j.targets {
-		t.sink.Close()
-	}
+	j.targets.Close()
 	if j.opts.Store == nil && j.store != nil {
 		j.store.Close()
 	}
@@ -200,71 +176,18 @@ type running struct {
 	// pending is the creation time of the oldest record read and not yet applied (zero when
 	// none): the lag of a stuck shard grows from it.
 	pending time.Time
-	// appliedSeq and applied are the last record applied to every sink and its creation time;
-	// caughtUp is when the shard last had nothing after it (see watermark); tip is the latest
-	// short page read, waiting for its last record to be applied.
-	appliedSeq        string
-	applied, caughtUp time.Time
-	tip               struct {
+	// appliedSeq is the last record applied to every sink; mark is the shard's applied
+	// watermark (see watermark.go) and published the one last written to the store; tip is the
+	// latest short page read, waiting for its last record to be applied.
+	appliedSeq      string
+	mark, published checkpoint.Mark
+	tip             struct {
 		asOf time.Time
 		seq  string
 	}
 	// streamDelay is worker.stream_delay: a read at the tip proves nothing about changes made
 	// within it before the read.
 	streamDelay time.Duration
-}
-
-// applyDone records that every record up to the one with sequence number seq, created at
-// created, is applied.
-func (r *running) applyDone(seq string, created time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.appliedSeq = seq
-	if created.After(r.applied) {
-		r.applied = created
-	}
-	if !r.tip.asOf.IsZero() && !seqAfter(r.tip.seq, seq) {
-		r.caughtUpAt(r.tip.asOf)
-		r.tip.asOf = time.Time{}
-	}
-}
-
-// caughtUpAt records that every change made streamDelay before asOf is applied.
-func (r *running) caughtUpAt(asOf time.Time) {
-	if at := asOf.Add(-r.streamDelay); at.After(r.caughtUp) {
-		r.caughtUp = at
-	}
-}
-
-// seqAfter reports whether stream sequence number a comes after b (both decimal strings).
-func seqAfter(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) > len(b)
-	}
-	return a > b
-}
-
-// idle records that the shard had no record after last at asOf: once last is applied, every
-// change made streamDelay before asOf is.
-func (r *running) idle(asOf time.Time, last string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if last == "" || !seqAfter(last, r.appliedSeq) {
-		r.caughtUpAt(asOf)
-		return
-	}
-	r.tip.asOf, r.tip.seq = asOf, last
-}
-
-// watermark is the time up to which every change of the shard is applied: the creation time of
-// the last record applied, or the moment the shard was last found to hold nothing more.
-func (r *running) watermark() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.caughtUp.After(r.applied) {
-		return r.caughtUp
-	}
-	return r.applied
 }
 
 // errHandover is the cause of a shard's context when its lease is handed to another worker.
@@ -302,20 +225,11 @@ type finished struct {
 // Run processes shards until ctx ends. On the way out it lets every shard finish the batch in
 // hand, checkpoints it, and hands its leases back (unless ctx's cause is ErrAbandon).
 func (j *Job) Run(ctx context.Context) error {
-	var srv *http.Server
-	if addr := j.cfg.Metrics.Listen; addr != "" {
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("metrics listener %s: %w", addr, err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(j.m.Registry, promhttp.HandlerOpts{}))
-		mux.HandleFunc("/watermark", j.serveWatermark)
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
-		j.log.Info("metrics listening", "addr", ln.Addr().String())
-		defer srv.Close()
+	closeMetrics, err := j.serveMetrics()
+	if err != nil {
+		return err
 	}
+	defer closeMetrics()
 	j.log.Info("sync worker starting", "worker", j.owner, "stream", j.arn, "pipelines", len(j.targets))
 
 	held := map[string]*running{}
@@ -327,6 +241,8 @@ func (j *Job) Run(ctx context.Context) error {
 	defer syncT.Stop()
 	renewT := time.NewTicker(leaseDur / 3)
 	defer renewT.Stop()
+	markT := time.NewTicker(j.markEvery())
+	defer markT.Stop()
 
 	if j.cfg.StartFrom == "latest" {
 		if err := j.startAtLatest(ctx); err != nil {
@@ -335,20 +251,8 @@ func (j *Job) Run(ctx context.Context) error {
 	}
 	balance := func() {
 		finishedAll, err := j.balance(ctx, held, stalled, func(sh stream.Shard, l checkpoint.Lease) {
-			sctx, cancel := context.WithCancelCause(ctx)
-			r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l, streamDelay: j.cfg.Worker.StreamDelay.Duration}
-			held[sh.ID] = r
-			j.mark(sh.ID, r)
+			held[sh.ID] = j.startShard(ctx, sh, l, &wg, done)
 			j.m.Leases.Set(float64(len(held)))
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				err := j.runShard(sctx, r)
-				select {
-				case done <- finished{shard: sh.ID, err: err}:
-				case <-ctx.Done():
-				}
-			}()
 		})
 		if err != nil && ctx.Err() == nil {
 			j.log.Warn("shard sync failed; retrying", "err", err)
@@ -369,6 +273,8 @@ func (j *Job) Run(ctx context.Context) error {
 		case <-renewT.C:
 			j.renew(ctx, held)
 			j.stuckLag(held)
+		case <-markT.C:
+			j.publishMarks(ctx, held)
 		case f := <-done:
 			if ctx.Err() != nil {
 				// Stopping: the shard stays in held, and its lease is handed back below.
@@ -379,13 +285,56 @@ func (j *Job) Run(ctx context.Context) error {
 			j.m.Leases.Set(float64(len(held)))
 			j.finish(ctx, r, f.err, stalled)
 			balance() // a finished parent makes its children eligible now
-			// Only now: until its children are read, the parent holds the watermark back.
-			j.mark(f.shard, nil)
 		}
 	}
 	// Shutdown: shard contexts are children of ctx, so readers stop; each finishes and
 	// checkpoints the batch in hand first (runShard detaches that from ctx).
 	wg.Wait()
+	j.handBack(ctx, held)
+	return nil
+}
+
+// startShard starts reading a shard whose lease l this worker took; its end is sent on done
+// (unless ctx ended), and wg waits for it.
+func (j *Job) startShard(ctx context.Context, sh stream.Shard, l checkpoint.Lease, wg *sync.WaitGroup, done chan<- finished) *running {
+	sctx, cancel := context.WithCancelCause(ctx)
+	// The shard's watermark goes on from where its last owner left it.
+	r := &running{shard: sh, ctx: sctx, cancel: cancel, lease: l, mark: l.Mark, published: l.Mark, streamDelay: j.cfg.Worker.StreamDelay.Duration}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := j.runShard(sctx, r)
+		select {
+		case done <- finished{shard: sh.ID, err: err}:
+		case <-ctx.Done():
+		}
+	}()
+	return r
+}
+
+// serveMetrics serves /metrics and /watermark on metrics.listen, if set, until the returned
+// function is called.
+func (j *Job) serveMetrics() (closeFn func(), err error) {
+	addr := j.cfg.Metrics.Listen
+	if addr == "" {
+		return func() {}, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics listener %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(j.m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/watermark", j.serveWatermark)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	j.log.Info("metrics listening", "addr", ln.Addr().String())
+	return func() { srv.Close() }, nil
+}
+
+// handBack hands the leases still held back to the table as the worker stops, unless ctx's
+// cause is ErrAbandon (then they expire on their own).
+func (j *Job) handBack(ctx context.Context, held map[string]*running) {
 	abandon := errors.Is(context.Cause(ctx), ErrAbandon)
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -399,52 +348,6 @@ func (j *Job) Run(ctx context.Context) error {
 	}
 	j.m.Leases.Set(0)
 	j.log.Info("sync worker stopped", "worker", j.owner, "handed_back", !abandon, "leases", len(held))
-	return nil
-}
-
-// mark adds (r non-nil) or removes a shard this worker reads.
-func (j *Job) mark(shard string, r *running) {
-	j.marksMu.Lock()
-	defer j.marksMu.Unlock()
-	if j.marks == nil {
-		j.marks = map[string]*running{}
-	}
-	if r == nil {
-		delete(j.marks, shard)
-	} else {
-		j.marks[shard] = r
-	}
-}
-
-// Watermark is the time up to which every change of the shards this worker reads is applied to
-// every sink: the lowest of the shards' watermarks (zero while it reads none). A change created
-// at or before it can be read from the sinks. With several workers, each knows its own shards.
-func (j *Job) Watermark() time.Time {
-	j.marksMu.Lock()
-	defer j.marksMu.Unlock()
-	var wm time.Time
-	first := true
-	for _, r := range j.marks {
-		if w := r.watermark(); first || w.Before(wm) {
-			wm, first = w, false
-		}
-	}
-	return wm
-}
-
-// serveWatermark answers GET /watermark: {"watermark_unix_ms": N, "shards": K}, the applied
-// watermark the proxy's read_your_writes reads (docs/sync.md).
-func (j *Job) serveWatermark(w http.ResponseWriter, _ *http.Request) {
-	j.marksMu.Lock()
-	shards := len(j.marks)
-	j.marksMu.Unlock()
-	wm := j.Watermark()
-	ms := int64(0)
-	if !wm.IsZero() {
-		ms = wm.UnixMilli()
-	}
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"watermark_unix_ms": %d, "shards": %d}`+"\n", ms, shards)
 }
 
 // finish handles a shard's end: done, lease lost, or an error that stops it for a while.
@@ -542,39 +445,80 @@ func (j *Job) stuckLag(held map[string]*running) {
 }
 
 // balance lists shards and leases and takes the leases this worker should hold: shards whose
-// parent is done, up to an even share among the live workers.
+// parent is done, up to an even share among the live workers; below its share with nothing
+// free, it asks the busiest worker for one. finishedAll is set once every shard of the stream
+// is closed and done.
 func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map[string]time.Time, start func(stream.Shard, checkpoint.Lease)) (finishedAll bool, err error) {
-	shards, err := stream.ListShards(ctx, j.streams, j.arn, stream.Backoff{OnRetry: func(error) { j.m.Retries.WithLabelValues("stream").Inc() }})
+	v, err := j.survey(ctx)
 	if err != nil {
 		return false, err
+	}
+	lost := j.forgetGone(ctx, v)
+	workable, candidates := j.eligible(v, lost, held, stalled)
+	share := (len(workable) + len(v.owners) - 1) / len(v.owners)
+	if err := j.acquire(ctx, candidates, share, held, start); err != nil {
+		return false, err
+	}
+	if len(held) >= share || len(v.owners) < 2 {
+		return v.finishedAll(), nil
+	}
+	return v.finishedAll(), j.askForOne(ctx, v, workable, share)
+}
+
+// leaseView is one balance round's reading of the stream's shards and their lease rows.
+type leaseView struct {
+	now     time.Time
+	shards  []stream.Shard
+	leases  []checkpoint.Lease
+	byShard map[string]checkpoint.Lease
+	listed  map[string]bool
+	// owners are the live workers holding an unfinished lease, this one included.
+	owners map[string]bool
+}
+
+// survey lists the stream's shards and their lease rows.
+func (j *Job) survey(ctx context.Context) (*leaseView, error) {
+	shards, err := stream.ListShards(ctx, j.streams, j.arn, stream.Backoff{OnRetry: func(error) { j.m.Retries.WithLabelValues("stream").Inc() }})
+	if err != nil {
+		return nil, err
 	}
 	leases, err := j.store.Leases(ctx, j.arn)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	now := time.Now()
-	byShard := map[string]checkpoint.Lease{}
-	owners := map[string]bool{j.owner: true}
+	j.wm.setShards(j.arn, shards)
+	v := &leaseView{now: time.Now(), shards: shards, leases: leases, byShard: map[string]checkpoint.Lease{}, listed: map[string]bool{}, owners: map[string]bool{j.owner: true}}
 	for _, l := range leases {
-		byShard[l.Shard] = l
-		if l.Owner != "" && !l.Free(now) && l.Checkpoint != checkpoint.ShardEnd {
-			owners[l.Owner] = true
+		v.byShard[l.Shard] = l
+		if l.Owner != "" && !l.Free(v.now) && l.Checkpoint != checkpoint.ShardEnd {
+			v.owners[l.Owner] = true
 		}
 	}
-	listed := map[string]bool{}
 	for _, s := range shards {
-		listed[s.ID] = true
+		v.listed[s.ID] = true
 	}
-	isDone := func(id string) bool { return byShard[id].Checkpoint == checkpoint.ShardEnd }
-	finishedAll = true
-	for _, s := range shards {
-		finishedAll = finishedAll && s.Closed && isDone(s.ID)
+	return v, nil
+}
+
+// done reports whether the shard was read to its end.
+func (v *leaseView) done(id string) bool { return v.byShard[id].Checkpoint == checkpoint.ShardEnd }
+
+// finishedAll reports whether every shard is closed and done.
+func (v *leaseView) finishedAll() bool {
+	for _, s := range v.shards {
+		if !s.Closed || !v.done(s.ID) {
+			return false
+		}
 	}
-	// A shard this job began (it has a lease row) that left the stream unfinished took changes
-	// with it: the shards after it must not start over the gap (see lineageGap).
-	var lost []string
-	for _, l := range leases {
-		if listed[l.Shard] {
+	return true
+}
+
+// forgetGone deletes the rows of finished shards gone from the stream, and returns the shards
+// this job began (they have a row) that left the stream unfinished: they took changes with
+// them, and the shards after them must not start over the gap (see lineageGap).
+func (j *Job) forgetGone(ctx context.Context, v *leaseView) (lost []string) {
+	for _, l := range v.leases {
+		if v.listed[l.Shard] {
 			continue
 		}
 		if l.Checkpoint != checkpoint.ShardEnd {
@@ -585,34 +529,43 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		}
 	}
 	sort.Strings(lost)
-	var workable, candidates []stream.Shard
-	for _, s := range shards {
-		if isDone(s.ID) {
+	return lost
+}
+
+// eligible returns the shards workable now (unfinished, parent done) and, among them, those this
+// worker may take (not its own, not stalled, lease free), sorted.
+func (j *Job) eligible(v *leaseView, lost []string, held map[string]*running, stalled map[string]time.Time) (workable, candidates []stream.Shard) {
+	for _, s := range v.shards {
+		if v.done(s.ID) {
 			continue
 		}
-		if s.Parent != "" && listed[s.Parent] && !isDone(s.Parent) {
+		if s.Parent != "" && v.listed[s.Parent] && !v.done(s.Parent) {
 			continue // parent first
 		}
-		if s.Parent != "" && !listed[s.Parent] && !isDone(s.Parent) && len(lost) > 0 {
+		if s.Parent != "" && !v.listed[s.Parent] && !v.done(s.Parent) && len(lost) > 0 {
 			// Its parent is gone from the stream and not known to be done, while shards this job
 			// began left unfinished: the parent may be one of them, or descend from one.
-			if now.After(stalled[s.ID]) {
+			if v.now.After(stalled[s.ID]) {
 				j.lineageGap(s, lost)
-				stalled[s.ID] = now.Add(time.Minute)
+				stalled[s.ID] = v.now.Add(time.Minute)
 			}
 			continue
 		}
 		workable = append(workable, s)
-		if _, mine := held[s.ID]; mine || now.Before(stalled[s.ID]) {
+		if _, mine := held[s.ID]; mine || v.now.Before(stalled[s.ID]) {
 			continue
 		}
-		if l, ok := byShard[s.ID]; ok && l.Owner != j.owner && !l.Free(now) {
+		if l, ok := v.byShard[s.ID]; ok && l.Owner != j.owner && !l.Free(v.now) {
 			continue
 		}
 		candidates = append(candidates, s)
 	}
-	share := (len(workable) + len(owners) - 1) / len(owners)
 	sort.Slice(candidates, func(a, b int) bool { return candidates[a].ID < candidates[b].ID })
+	return workable, candidates
+}
+
+// acquire takes candidates' leases until this worker holds share of them, and starts each.
+func (j *Job) acquire(ctx context.Context, candidates []stream.Shard, share int, held map[string]*running, start func(stream.Shard, checkpoint.Lease)) error {
 	for _, s := range candidates {
 		if len(held) >= share || ctx.Err() != nil {
 			break
@@ -624,7 +577,7 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		l, ok, err := j.store.Acquire(actx, j.arn, s.ID, s.Parent, j.owner, j.cfg.Worker.LeaseDuration.Duration)
 		cancel()
 		if err != nil {
-			return false, err
+			return err
 		}
 		if !ok {
 			continue
@@ -636,14 +589,17 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		j.log.Info("lease taken", "shard", s.ID, "parent", s.Parent, "checkpoint", l.Checkpoint)
 		start(s, l)
 	}
-	if len(held) >= share || len(owners) < 2 {
-		return finishedAll, nil
-	}
-	// Still below an even share and nothing free: steal one lease from the busiest worker that
-	// holds more than its share (one per round, so the load evens out without thrashing).
+	return nil
+}
+
+// askForOne, for a worker still below an even share with nothing free, asks the busiest worker
+// holding more than its share to hand one lease over (one per round, so the load evens out
+// without thrashing). A live lease is never taken: its owner stops writing and hands the lease
+// back (or lets it expire); a later round takes it like any free lease.
+func (j *Job) askForOne(ctx context.Context, v *leaseView, workable []stream.Shard, share int) error {
 	count := map[string][]checkpoint.Lease{}
 	for _, s := range workable {
-		if l, ok := byShard[s.ID]; ok && l.Owner != "" && l.Owner != j.owner && !l.Free(now) {
+		if l, ok := v.byShard[s.ID]; ok && l.Owner != "" && l.Owner != j.owner && !l.Free(v.now) {
 			count[l.Owner] = append(count[l.Owner], l)
 		}
 	}
@@ -654,22 +610,20 @@ func (j *Job) balance(ctx context.Context, held map[string]*running, stalled map
 		}
 	}
 	if victim == "" {
-		return finishedAll, nil
+		return nil
 	}
 	ls := count[victim]
 	sort.Slice(ls, func(a, b int) bool { return ls[a].Shard < ls[b].Shard })
-	// Never take a live lease: ask its owner to hand it over. It stops writing and hands the
-	// lease back (or lets it expire); a later round takes it like any free lease.
 	l := ls[len(ls)-1]
 	if l.Handover == j.owner {
-		return finishedAll, nil
+		return nil
 	}
 	ok, err := j.store.RequestHandover(ctx, l, j.owner)
 	if err != nil || !ok {
-		return finishedAll, err
+		return err
 	}
 	j.log.Info("asked for a lease to balance load", "shard", l.Shard, "from", victim)
-	return finishedAll, nil
+	return nil
 }
 
 // watchStream notices that the source table's stream was replaced (disabled and enabled again:
@@ -782,9 +736,6 @@ func (j *Job) runShard(ctx context.Context, r *running) error {
 		if err == nil {
 			r.setPending(time.Time{})
 			j.forgetDead(r.shard.ID)
-			if n := len(b.Records); n > 0 {
-				r.applyDone(b.Records[n-1].Seq, b.Records[n-1].Created)
-			}
 		}
 		return err
 	})
@@ -834,16 +785,21 @@ func (j *Job) handle(ctx context.Context, r *running, b stream.Batch, legacy boo
 		if err := j.apply(ctx, r.shard.ID, b.Records, fresh); err != nil {
 			return err
 		}
+		last := b.Records[len(b.Records)-1]
+		r.applyDone(last.Seq, last.Created)
 	}
 	cp := checkpoint.ShardEnd
 	if !b.End {
 		cp = b.Records[len(b.Records)-1].Seq
 	}
-	l, err := j.store.Checkpoint(ctx, r.get(), cp)
+	// The watermark goes with the checkpoint: a busy shard's costs no write of its own.
+	m := r.currentMark()
+	l, err := j.store.Checkpoint(ctx, r.get(), cp, m)
 	if err != nil {
 		return err
 	}
 	r.set(l)
+	r.markPublished(m)
 	return nil
 }
 
@@ -854,7 +810,7 @@ const noneFresh = "\xff"
 // mode): only then is the high-water mark kept.
 func (j *Job) readsVersions() bool {
 	for _, t := range j.targets {
-		if rv, ok := t.sink.(interface{ ReadsVersions() bool }); ok && rv.ReadsVersions() {
+		if rv, ok := t.Sink.(interface{ ReadsVersions() bool }); ok && rv.ReadsVersions() {
 			return true
 		}
 	}
@@ -895,12 +851,12 @@ func (j *Job) apply(ctx context.Context, shard string, recs []stream.Record, fre
 	return nil
 }
 
-func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []stream.Record, fresh string) error {
-	name := t.p.Name
+func (j *Job) applyTarget(ctx context.Context, t pipeline.Target, shard string, recs []stream.Record, fresh string) error {
+	name := t.Name
 	byRef := make(map[string]stream.Record, len(recs))
 	ws := make([]sink.Write, 0, len(recs))
 	for _, r := range recs {
-		w, skip, err := t.p.Write(r)
+		w, skip, err := t.Write(r)
 		switch {
 		case err != nil:
 			// Mapping is deterministic: retrying cannot help.
@@ -943,13 +899,13 @@ func (j *Job) applyTarget(ctx context.Context, t target, shard string, recs []st
 // rejects is dead-lettered. A batch with p poison writes among n costs about p·log2(n) writes,
 // not n, and each rejected write is tried once here: it already failed retry.attempts times in
 // its batch. Halves are applied in order, so a key's writes stay in order.
-func (j *Job) isolate(ctx context.Context, t target, ws []sink.Write, byRef map[string]stream.Record) (sink.Result, error) {
+func (j *Job) isolate(ctx context.Context, t pipeline.Target, ws []sink.Write, byRef map[string]stream.Record) (sink.Result, error) {
 	if len(ws) == 1 {
 		_, err := j.write(ctx, t, ws, 1)
 		if err == nil || !sink.IsPermanent(err) {
 			return sink.Result{Applied: 1}, err
 		}
-		return sink.Result{}, j.deadLetter(ctx, t.p.Name, byRef[ws[0].Ref], err)
+		return sink.Result{}, j.deadLetter(ctx, t.Name, byRef[ws[0].Ref], err)
 	}
 	var total sink.Result
 	for _, half := range [][]sink.Write{ws[:len(ws)/2], ws[len(ws)/2:]} {
@@ -967,19 +923,19 @@ func (j *Job) isolate(ctx context.Context, t target, ws []sink.Write, byRef map[
 }
 
 // write applies ws, retrying outages until ctx ends and permanent errors up to attempts times.
-func (j *Job) write(ctx context.Context, t target, ws []sink.Write, attempts int) (sink.Result, error) {
+func (j *Job) write(ctx context.Context, t pipeline.Target, ws []sink.Write, attempts int) (sink.Result, error) {
 	wait := j.cfg.Retry.Initial.Duration
 	for attempt := 1; ; attempt++ {
-		res, err := t.sink.Apply(ctx, ws)
+		res, err := t.Sink.Apply(ctx, ws)
 		if err == nil {
 			return res, nil
 		}
 		if ctx.Err() != nil || (sink.IsPermanent(err) && attempt >= attempts) {
 			return res, err
 		}
-		j.m.Retries.WithLabelValues(t.p.Name).Inc()
+		j.m.Retries.WithLabelValues(t.Name).Inc()
 		if attempt == 1 || attempt%10 == 0 {
-			j.log.Warn("sink write failed; retrying", "pipeline", t.p.Name, "attempt", attempt, "err", err)
+			j.log.Warn("sink write failed; retrying", "pipeline", t.Name, "attempt", attempt, "err", err)
 		}
 		if err := stream.Sleep(ctx, time.Duration(rand.Int64N(int64(wait)))+wait/2); err != nil {
 			return res, err

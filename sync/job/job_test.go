@@ -71,11 +71,9 @@ func start(t testing.TB, c *config.Config, opts job.Options) (stop func(cause er
 }
 
 func TestEndToEndDynamoDBAndPostgres(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Target("orders", "order_id"))
 	pg := testenv.Postgres(t)
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "order_id", false)
 	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)

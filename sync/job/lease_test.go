@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/carve-dev/carve/internal/testenv"
 	"github.com/carve-dev/carve/sync/checkpoint"
+	"github.com/carve-dev/carve/sync/config"
 	"github.com/carve-dev/carve/sync/internal/fakestream"
 	. "github.com/carve-dev/carve/sync/internal/synctest"
 	"github.com/carve-dev/carve/sync/item"
@@ -69,42 +69,21 @@ func (s *slowSink) busy() int {
 // fence, w2 replays v1 and applies v2, and no late write of w1 lands after it. The item ends at
 // v2.
 func TestLeaseFenceSlowSinkSecondWorker(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Target("items", "pk"))
 	c := ddb.Client
-	CreateTable(t, c, "items", "pk", false)
 	var slow slowSink
 	slowEndpoint := slow.serve(t, ddb.Endpoint)
 
-	f := fakestream.New("arn:fake")
-	f.AddShard("s0", "")
-	f.AddShard("s1", "")
-	conf := func(id, sinkEndpoint string) string {
-		return `
-source: {table: fake}
-checkpoints: {dynamodb: {table: carve-sync, endpoint: "` + ddb.Endpoint + `"}}
-dead_letter: {file: "{{dir}}/dlq.jsonl"}
-worker: {id: ` + id + `, shard_sync: 100ms, idle_wait: 40ms, lease_duration: 1500ms}
-retry: {attempts: 3, initial: 5ms, max: 20ms}
-pipelines:
-  - name: copy
-    sink: {dynamodb: {table: items, endpoint: "` + sinkEndpoint + `", write_mode: batch}}
-`
+	f := fakeStream("s0", "s1")
+	conf := func(id, sinkEndpoint string) *config.Config {
+		return sharedWorker(t, ddb.Endpoint, sinkEndpoint, id, "lease_duration: 1500ms", "retry: {attempts: 3, initial: 5ms, max: 20ms}")
 	}
 	opts := job.Options{Streams: f, StreamArn: "arn:fake"}
-	start(t, parse(t, "", conf("w1", slowEndpoint)), opts)
-	store, err := checkpoint.OpenDynamoDB(context.Background(), c, "carve-sync")
-	if err != nil {
-		t.Fatal(err)
-	}
+	start(t, conf("w1", slowEndpoint), opts)
+	rows := leaseRows(t, c)
 	owner := func(shard string) string {
-		ls, err := store.Leases(context.Background(), "arn:fake")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range ls {
-			if l.Shard == shard && l.Owner != "" && time.Now().Before(l.Expiry) {
-				return l.Owner
-			}
+		if l := rows()[shard]; l.Owner != "" && time.Now().Before(l.Expiry) {
+			return l.Owner
 		}
 		return ""
 	}
@@ -124,7 +103,7 @@ pipelines:
 		}
 		return ""
 	})
-	start(t, parse(t, "", conf("w2", ddb.Endpoint)), opts)
+	start(t, conf("w2", ddb.Endpoint), opts)
 	Eventually(t, 15*time.Second, func() string {
 		if o := owner("s1"); o != "w2" {
 			return fmt.Sprintf("s1 owned by %q, want w2", o)
@@ -153,5 +132,51 @@ pipelines:
 	})
 	if v := val(); v != "v2" {
 		t.Fatalf("k = %q after w1's late write, want v2: two workers wrote one shard at once", v)
+	}
+}
+
+// fakeStream is a fake stream arn:fake with open shards of these ids.
+func fakeStream(ids ...string) *fakestream.Stream {
+	f := fakestream.New("arn:fake")
+	for _, id := range ids {
+		f.AddShard(id, "")
+	}
+	return f
+}
+
+// sharedWorker is the config of worker id on the fake stream: it shares leases with other
+// workers in the checkpoint table carve-sync on DynamoDB Local at endpoint, and copies every
+// record into the table items at sinkEndpoint in batch mode (no condition in the write). worker
+// adds settings to the worker block, lines top-level YAML.
+func sharedWorker(t testing.TB, endpoint, sinkEndpoint, id, worker, lines string) *config.Config {
+	return parse(t, "", `
+source: {table: fake}
+checkpoints: {dynamodb: {table: carve-sync, endpoint: "`+endpoint+`"}}
+dead_letter: {file: "{{dir}}/dlq.jsonl"}
+worker: {id: `+id+`, shard_sync: 100ms, idle_wait: 40ms, `+worker+`}
+`+lines+`
+pipelines:
+  - name: copy
+    sink: {dynamodb: {table: items, endpoint: "`+sinkEndpoint+`", write_mode: batch}}
+`)
+}
+
+// leaseRows returns a function reading the lease rows of arn:fake in the table carve-sync, by
+// shard.
+func leaseRows(t testing.TB, c checkpoint.DynamoDBAPI) func() map[string]checkpoint.Lease {
+	store, err := checkpoint.OpenDynamoDB(context.Background(), c, "carve-sync")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() map[string]checkpoint.Lease {
+		ls, err := store.Leases(context.Background(), "arn:fake")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]checkpoint.Lease{}
+		for _, l := range ls {
+			out[l.Shard] = l
+		}
+		return out
 	}
 }

@@ -196,9 +196,8 @@ pipelines:
 // outage, retried until it clears) stalls the shard. The lag metric must keep growing while the
 // batch waits, so that the lag alert fires, instead of showing the last applied record's lag.
 func TestPoisonStalledShardLagGrows(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Target("dst", "pk"))
 	c := ddb.Client
-	CreateTable(t, c, "dst", "pk", false)
 	f := fakestream.New("arn:fake")
 	f.AddShard("s0", "")
 	cfg := parse(t, ddb.Endpoint, `

@@ -14,7 +14,6 @@ import (
 	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/carve-dev/carve/internal/testenv"
 	. "github.com/carve-dev/carve/sync/internal/synctest"
 	"github.com/carve-dev/carve/sync/item"
 	"github.com/carve-dev/carve/sync/job"
@@ -35,10 +34,8 @@ pipelines:
 // child lineage) while the job runs, updating the same items in every shard: the sink must end
 // with every item at its last value, which needs each parent read before its child.
 func TestLineageAcrossRollovers(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("src"), Target("dst", "pk"))
 	c := ddb.Client
-	CreateTable(t, c, "src", "pk", true)
-	CreateTable(t, c, "dst", "pk", false)
 	ctx := context.Background()
 	// Records in the first shard before the job starts, then rollovers while it runs.
 	for i := 0; i < 10; i++ {
@@ -83,11 +80,9 @@ func TestLineageAcrossRollovers(t *testing.T) {
 // while the job is stopped (its checkpoint is past retention: the shard stops with an error
 // telling the operator to backfill).
 func TestIteratorExpiryAndTrimmedData(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("src"), Target("dst", "pk"))
 	c := ddb.Client
 	ctx := context.Background()
-	CreateTable(t, c, "src", "pk", true)
-	CreateTable(t, c, "dst", "pk", false)
 	cfg := parse(t, ddb.Endpoint, copyAll)
 	stop := start(t, cfg, job.Options{})
 	put := func(lo, hi int) {
@@ -140,11 +135,9 @@ func TestIteratorExpiryAndTrimmedData(t *testing.T) {
 // stream was off need a backfill (a shard error), finishes the old stream and applies the new
 // stream's changes.
 func TestStreamReenabledMovesToNewStream(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("src"), Target("dst", "pk"))
 	c := ddb.Client
 	ctx := context.Background()
-	CreateTable(t, c, "src", "pk", true)
-	CreateTable(t, c, "dst", "pk", false)
 	var errs shardErrors
 	j, err := job.New(ctx, parse(t, ddb.Endpoint, copyAll), job.Options{Logger: logger(t), OnShardError: errs.record})
 	if err != nil {

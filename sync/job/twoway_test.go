@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/carve-dev/carve/internal/testenv"
 	. "github.com/carve-dev/carve/sync/internal/synctest"
 	"github.com/carve-dev/carve/sync/item"
 	"github.com/carve-dev/carve/sync/job"
@@ -61,10 +60,8 @@ func indexOf(s, sub string) int {
 // once and are never echoed back (also when the application updates an item sync wrote and
 // leaves sync's attributes in place), and concurrent writes on both sides end the same on both.
 func TestBothDirectionsNoEcho(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Source("orders"))
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "pk", true)
 	toSvc := parse(t, ddb.Endpoint, twoWayConfig(t, ddb.Endpoint, "shop", "orders"))
 	toMono := parse(t, ddb.Endpoint, twoWayConfig(t, ddb.Endpoint, "orders", "shop"))
 	run := func() (func(error), func(error), *job.Job, *job.Job) {
@@ -163,10 +160,8 @@ func runJob(t *testing.T, j *job.Job) func(error) {
 // loses ties) deletes an item the monolith's application wrote: the delete must reach the
 // monolith. The monolith deleting an item the service wrote must reach the service too.
 func TestTwoWayDeleteOnTieLoserSide(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Source("orders"))
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "pk", true)
 	runPair(t, ddb.Endpoint, func(from, to string) string { return twoWayConfig(t, ddb.Endpoint, from, to) })
 	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
 	arrived := func(table, k, val string) func() string {
@@ -199,10 +194,8 @@ func TestTwoWayDeleteOnTieLoserSide(t *testing.T) {
 // fractional digits or offsets compare in time order ("…:00.5Z" is after "…:00Z", though it
 // sorts before it as a string).
 func TestVersionOrderTimestamps(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Source("orders"))
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "pk", true)
 	conf := func(from, to, typ string) string {
 		return replace(twoWayConfig(t, ddb.Endpoint, from, to), "tie_winner: shop}", "tie_winner: shop, version_type: "+typ+"}")
 	}
@@ -231,10 +224,8 @@ func TestVersionOrderTimestamps(t *testing.T) {
 // at version 3; the recreation is a later change from the same origin and must cross anyway. A
 // string version against the number the other side holds is dead-lettered, not compared.
 func TestVersionOrderCounterRestartAfterDelete(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
+	ddb := Tables(t, Source("shop"), Source("orders"))
 	c := ddb.Client
-	CreateTable(t, c, "shop", "pk", true)
-	CreateTable(t, c, "orders", "pk", true)
 	jobs := runPair(t, ddb.Endpoint, func(from, to string) string { return twoWayConfig(t, ddb.Endpoint, from, to) })
 	get := func(table, k string) item.Item { return Get(t, c, table, item.Item{"pk": S(k)}) }
 	on := func(table, k, val string) func() string {

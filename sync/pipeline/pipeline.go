@@ -54,41 +54,71 @@ func (p *Pipeline) Write(r stream.Record) (sink.Write, Skip, error) {
 	if p.twoWay != nil && r.New != nil && sink.IsOwnWrite(r.New, p.sinkTable) {
 		return sink.Write{}, Echo, nil
 	}
-	newImg := r.New
-	del := r.IsDelete()
-	if !del && newImg != nil && item.IsTombstone(newImg) {
-		del = true // a tombstone written by the other direction is a delete here
-	}
-	var img item.Item
-	switch {
-	case !del && newImg != nil && p.Match(newImg):
-		img = newImg
-	case !del && newImg != nil:
-		if r.Old == nil || !p.Match(r.Old) {
-			return sink.Write{}, Filtered, nil
-		}
-		img, del = r.Old, true
-	case !del:
-		// KEYS_ONLY or OLD_IMAGE stream: nothing to copy.
-		return sink.Write{}, NotSkipped, fmt.Errorf("pipeline %s: record %s has no new image: the source stream must use NEW_AND_OLD_IMAGES (or NEW_IMAGE)", p.Name, ref)
-	default:
-		switch {
-		case r.Old != nil && !item.IsTombstone(r.Old):
-			img = r.Old
-		case newImg != nil:
-			img = newImg
-		default:
-			img = r.Keys
-			if missing := p.unseen(img); len(missing) > 0 && p.matchPresent(img) {
-				// Filtering the delete out would leave the item in the sink for ever.
-				return sink.Write{}, NotSkipped, fmt.Errorf("pipeline %s: record %s is a delete without an old image (a NEW_IMAGE stream) and the filter reads %s: switch the source stream to NEW_AND_OLD_IMAGES", p.Name, ref, strings.Join(missing, ", "))
-			}
-		}
-		if !p.Match(img) {
-			return sink.Write{}, Filtered, nil
-		}
+	img, del, skip, err := p.selectImage(r, ref)
+	if err != nil || skip != NotSkipped {
+		return sink.Write{}, skip, err
 	}
 	w := sink.Write{Item: p.Map(img), Delete: del, Version: r.Version, Ref: ref, Keys: p.Map(r.Keys), Created: r.Created}
+	p.setEvent(&w, r, del)
+	if p.twoWay != nil {
+		if err := p.setTwoWay(&w, r, img, del, ref); err != nil {
+			return sink.Write{}, NotSkipped, err
+		}
+	}
+	return w, NotSkipped, nil
+}
+
+// isDelete reports whether r deletes the item: a REMOVE, or a tombstone written by the other
+// direction of a two-way pair.
+func isDelete(r stream.Record) bool {
+	return r.IsDelete() || (r.New != nil && item.IsTombstone(r.New))
+}
+
+// selectImage picks the image a record writes (or deletes) and whether the filter takes it: a
+// new image the filter matches is written; one it no longer matches, when the old image did,
+// deletes the item (it left the selection).
+func (p *Pipeline) selectImage(r stream.Record, ref string) (img item.Item, del bool, skip Skip, err error) {
+	if isDelete(r) {
+		return p.selectDeleted(r, ref)
+	}
+	switch {
+	case r.New == nil:
+		// KEYS_ONLY or OLD_IMAGE stream: nothing to copy.
+		return nil, false, NotSkipped, fmt.Errorf("pipeline %s: record %s has no new image: the source stream must use NEW_AND_OLD_IMAGES (or NEW_IMAGE)", p.Name, ref)
+	case p.Match(r.New):
+		return r.New, false, NotSkipped, nil
+	case r.Old == nil || !p.Match(r.Old):
+		return nil, false, Filtered, nil
+	default:
+		return r.Old, true, NotSkipped, nil
+	}
+}
+
+// selectDeleted picks the image of a delete: the old image, else the (tombstone) new image,
+// else the key alone, which must tell whether the filter ever selected the item.
+func (p *Pipeline) selectDeleted(r stream.Record, ref string) (item.Item, bool, Skip, error) {
+	var img item.Item
+	switch {
+	case r.Old != nil && !item.IsTombstone(r.Old):
+		img = r.Old
+	case r.New != nil:
+		img = r.New
+	default:
+		img = r.Keys
+		if missing := p.unseen(img); len(missing) > 0 && p.matchPresent(img) {
+			// Filtering the delete out would leave the item in the sink for ever.
+			return nil, true, NotSkipped, fmt.Errorf("pipeline %s: record %s is a delete without an old image (a NEW_IMAGE stream) and the filter reads %s: switch the source stream to NEW_AND_OLD_IMAGES", p.Name, ref, strings.Join(missing, ", "))
+		}
+	}
+	if !p.Match(img) {
+		return nil, true, Filtered, nil
+	}
+	return img, true, NotSkipped, nil
+}
+
+// setEvent sets the write's old image (when the item was in the selection before) and its event
+// name: REMOVE, INSERT (new, or new to the selection) or MODIFY.
+func (p *Pipeline) setEvent(w *sink.Write, r stream.Record, del bool) {
 	oldIn := r.Old != nil && !item.IsTombstone(r.Old) && p.Match(r.Old)
 	if oldIn {
 		w.Old = p.Map(r.Old)
@@ -101,19 +131,22 @@ func (p *Pipeline) Write(r stream.Record) (sink.Write, Skip, error) {
 	default:
 		w.Event = string(stream.Modify)
 	}
-	if p.twoWay != nil {
-		w.Origin = p.source
-		w.Clock = img[p.twoWay.VersionAttribute]
-		if newImg != nil {
-			w.Clock = newImg[p.twoWay.VersionAttribute]
-		}
-		// A delete of sync's own copy of the target's write deletes what the target holds.
-		w.SawTarget = del && r.Old != nil && sink.IsOwnWrite(r.Old, p.sinkTable)
-		if w.Clock == nil {
-			return sink.Write{}, NotSkipped, fmt.Errorf("pipeline %s: record %s: item has no %s: in a two-way pair every writer must set it on every write", p.Name, ref, p.twoWay.VersionAttribute)
-		}
+}
+
+// setTwoWay sets what a two-way pipeline's write carries: its origin, its version value (the
+// clock), and whether a delete removes sync's own copy of the target's write.
+func (p *Pipeline) setTwoWay(w *sink.Write, r stream.Record, img item.Item, del bool, ref string) error {
+	w.Origin = p.source
+	w.Clock = img[p.twoWay.VersionAttribute]
+	if r.New != nil {
+		w.Clock = r.New[p.twoWay.VersionAttribute]
 	}
-	return w, NotSkipped, nil
+	// A delete of sync's own copy of the target's write deletes what the target holds.
+	w.SawTarget = del && r.Old != nil && sink.IsOwnWrite(r.Old, p.sinkTable)
+	if w.Clock == nil {
+		return fmt.Errorf("pipeline %s: record %s: item has no %s: in a two-way pair every writer must set it on every write", p.Name, ref, p.twoWay.VersionAttribute)
+	}
+	return nil
 }
 
 // filterAttributes lists the attributes the filter reads, sorted.

@@ -70,8 +70,7 @@ func exercise(t *testing.T, s sink.Sink, read reader) {
 }
 
 func TestDynamoDBSinkVersionGuard(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
-	CreateTable(t, ddb.Client, "svc", "id", false)
+	ddb := Tables(t, Target("svc", "id"))
 	s, err := sink.OpenDynamoDB(context.Background(), ddb.Client, "svc", nil, 4, stream.Backoff{Initial: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -107,8 +106,7 @@ func TestDynamoDBSinkVersionGuard(t *testing.T) {
 }
 
 func TestDynamoDBSinkBatchMode(t *testing.T) {
-	ddb := testenv.DynamoDB(t)
-	CreateTable(t, ddb.Client, "svc", "id", false)
+	ddb := Tables(t, Target("svc", "id"))
 	s, err := sink.OpenDynamoDBMode(context.Background(), ddb.Client, "svc", sink.Batch, nil, 4, stream.Backoff{Initial: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -85,16 +86,11 @@ func (e *UnverifiableError) Error() string {
 		"): a topic or queue cannot be read back; verify the stores the consumers build from the events, or run verify with a config whose pipelines all write stores (dynamodb, postgres)"
 }
 
-// Run verifies every pipeline of cfg.
+// Run verifies every pipeline of cfg: open the sinks, scan the source through every pipeline,
+// then compare each sink's items with what its pipeline selected.
 func Run(ctx context.Context, cfg *config.Config, opts Options) (*Report, error) {
-	var publishing []string
-	for _, pc := range cfg.Pipelines {
-		if pc.Sink.Publishes() {
-			publishing = append(publishing, pc.Name+" ("+pc.Sink.Kind()+")")
-		}
-	}
-	if len(publishing) > 0 {
-		return nil, &UnverifiableError{Pipelines: publishing}
+	if err := checkVerifiable(cfg); err != nil {
+		return nil, err
 	}
 	if opts.Segments <= 0 {
 		opts.Segments = 4
@@ -110,97 +106,127 @@ func Run(ctx context.Context, cfg *config.Config, opts Options) (*Report, error)
 	if err != nil {
 		return nil, fmt.Errorf("verify: source %w", err)
 	}
-	type target struct {
-		p      *pipeline.Pipeline
-		sink   sink.Sink
-		fp     sink.Fingerprinter
-		mu     sync.Mutex
-		source map[string]string
-		unmap  []string
+	ts, err := pipeline.Open(ctx, cfg, nil)
+	if err != nil {
+		return nil, err
 	}
-	var targets []*target
-	defer func() {
-		for _, t := range targets {
-			t.sink.Close()
-		}
-	}()
-	for _, pc := range cfg.Pipelines {
-		s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{})
-		if err != nil {
-			return nil, fmt.Errorf("pipeline %s: %w", pc.Name, err)
-		}
-		fp, ok := s.(sink.Fingerprinter)
+	defer ts.Close()
+	sides := make([]*side, len(ts))
+	for i, t := range ts {
+		fp, ok := t.Sink.(sink.Fingerprinter)
 		if !ok {
-			s.Close()
-			return nil, fmt.Errorf("pipeline %s: its sink cannot be verified", pc.Name)
+			return nil, fmt.Errorf("pipeline %s: its sink cannot be verified", t.Name)
 		}
-		targets = append(targets, &target{p: pipeline.New(pc, cfg.Source.Table), sink: s, fp: fp, source: map[string]string{}})
+		sides[i] = &side{Target: t, fp: fp, source: map[string]string{}}
 	}
-	var scanned int
-	var smu sync.Mutex
+	scanned, err := scan(ctx, ddb, cfg.Source.Table, srcKey, opts.Segments, sides)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Schema: Schema, Source: cfg.Source.Table, Scanned: scanned}
+	for _, sd := range sides {
+		pr, err := sd.compare(ctx, opts.Limit)
+		if err != nil {
+			return nil, err
+		}
+		rep.Pipelines = append(rep.Pipelines, pr)
+	}
+	return rep, nil
+}
+
+// checkVerifiable refuses pipelines whose sink publishes events.
+func checkVerifiable(cfg *config.Config) error {
+	var publishing []string
+	for _, pc := range cfg.Pipelines {
+		if pc.Sink.Publishes() {
+			publishing = append(publishing, pc.Name+" ("+pc.Sink.Kind()+")")
+		}
+	}
+	if len(publishing) > 0 {
+		return &UnverifiableError{Pipelines: publishing}
+	}
+	return nil
+}
+
+// side is one pipeline's view of the source: the fingerprint of every item it selects, keyed as
+// its sink keys them, and the source keys it could not map.
+type side struct {
+	pipeline.Target
+	fp     sink.Fingerprinter
+	mu     sync.Mutex
+	source map[string]string
+	unmap  []string
+}
+
+// scan reads the source table in parallel segments and passes every item to every side; it
+// returns how many items it read.
+func scan(ctx context.Context, ddb *dynamodb.Client, table string, srcKey []string, segments int, sides []*side) (int, error) {
+	var scanned atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
-	for seg := 0; seg < opts.Segments; seg++ {
+	for seg := range segments {
 		g.Go(func() error {
-			p := dynamodb.NewScanPaginator(ddb, &dynamodb.ScanInput{TableName: aws.String(cfg.Source.Table),
-				Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(opts.Segments)), ConsistentRead: aws.Bool(true)})
+			p := dynamodb.NewScanPaginator(ddb, &dynamodb.ScanInput{TableName: aws.String(table),
+				Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments)), ConsistentRead: aws.Bool(true)})
 			for p.HasMorePages() {
 				page, err := p.NextPage(gctx)
 				if err != nil {
-					return fmt.Errorf("verify: scan %s: %w", cfg.Source.Table, err)
+					return fmt.Errorf("verify: scan %s: %w", table, err)
 				}
-				smu.Lock()
-				scanned += len(page.Items)
-				smu.Unlock()
-				for _, t := range targets {
-					for _, it := range page.Items {
-						if !t.p.Selects(it) {
-							continue
-						}
-						k, h, err := t.fp.Fingerprint(t.p.Map(it))
-						t.mu.Lock()
-						if err != nil {
-							t.unmap = append(t.unmap, item.KeyString(it, srcKey))
-						} else {
-							t.source[k] = h
-						}
-						t.mu.Unlock()
-					}
+				scanned.Add(int64(len(page.Items)))
+				for _, sd := range sides {
+					sd.add(page.Items, srcKey)
 				}
 			}
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	rep := &Report{Schema: Schema, Source: cfg.Source.Table, Scanned: scanned}
-	for _, t := range targets {
-		pr := PipelineReport{Name: t.p.Name, Source: len(t.source), Missing: []string{}, Extra: []string{}, Different: []string{}}
-		seen := map[string]bool{}
-		err := t.fp.List(ctx, t.p.SelectsMapped, func(k, h string) {
-			pr.Sink++
-			seen[k] = true
-			want, ok := t.source[k]
-			switch {
-			case !ok:
-				pr.Extra = append(pr.Extra, k)
-			case want != h:
-				pr.Different = append(pr.Different, k)
-			}
-		})
+	err := g.Wait()
+	return int(scanned.Load()), err
+}
+
+// add fingerprints the items the side's pipeline selects.
+func (sd *side) add(items []item.Item, srcKey []string) {
+	for _, it := range items {
+		if !sd.Selects(it) {
+			continue
+		}
+		k, h, err := sd.fp.Fingerprint(sd.Map(it))
+		sd.mu.Lock()
 		if err != nil {
-			return nil, fmt.Errorf("verify: pipeline %s: %w", t.p.Name, err)
+			sd.unmap = append(sd.unmap, item.KeyString(it, srcKey))
+		} else {
+			sd.source[k] = h
 		}
-		for k := range t.source {
-			if !seen[k] {
-				pr.Missing = append(pr.Missing, k)
-			}
-		}
-		pr.MissingN, pr.ExtraN, pr.DifferentN, pr.UnmappableN = len(pr.Missing), len(pr.Extra), len(pr.Different), len(t.unmap)
-		pr.Missing, pr.Extra, pr.Different, pr.Unmappable = top(pr.Missing, opts.Limit), top(pr.Extra, opts.Limit), top(pr.Different, opts.Limit), top(t.unmap, opts.Limit)
-		rep.Pipelines = append(rep.Pipelines, pr)
+		sd.mu.Unlock()
 	}
-	return rep, nil
+}
+
+// compare lists the sink's live items and sorts them into missing, extra and different.
+func (sd *side) compare(ctx context.Context, limit int) (PipelineReport, error) {
+	pr := PipelineReport{Name: sd.Name, Source: len(sd.source), Missing: []string{}, Extra: []string{}, Different: []string{}}
+	seen := map[string]bool{}
+	err := sd.fp.List(ctx, sd.SelectsMapped, func(k, h string) {
+		pr.Sink++
+		seen[k] = true
+		want, ok := sd.source[k]
+		switch {
+		case !ok:
+			pr.Extra = append(pr.Extra, k)
+		case want != h:
+			pr.Different = append(pr.Different, k)
+		}
+	})
+	if err != nil {
+		return pr, fmt.Errorf("verify: pipeline %s: %w", sd.Name, err)
+	}
+	for k := range sd.source {
+		if !seen[k] {
+			pr.Missing = append(pr.Missing, k)
+		}
+	}
+	pr.MissingN, pr.ExtraN, pr.DifferentN, pr.UnmappableN = len(pr.Missing), len(pr.Extra), len(pr.Different), len(sd.unmap)
+	pr.Missing, pr.Extra, pr.Different, pr.Unmappable = top(pr.Missing, limit), top(pr.Extra, limit), top(pr.Different, limit), top(sd.unmap, limit)
+	return pr, nil
 }
 
 func top(s []string, n int) []string {

@@ -40,6 +40,29 @@ func CreateTable(t testing.TB, c *dynamodb.Client, name, key string, stream bool
 	}
 }
 
+// Table is a table a test needs on DynamoDB Local.
+type Table struct {
+	Name, Key string
+	// Stream gives it a NEW_AND_OLD_IMAGES stream.
+	Stream bool
+}
+
+// Source is a source table: keyed by pk, with a stream.
+func Source(name string) Table { return Table{Name: name, Key: "pk", Stream: true} }
+
+// Target is a sink table keyed by key, without a stream.
+func Target(name, key string) Table { return Table{Name: name, Key: key} }
+
+// Tables starts DynamoDB Local for the test (stopped when it ends) with the tables created.
+func Tables(t testing.TB, tables ...Table) *testenv.DynamoDBLocal {
+	t.Helper()
+	ddb := testenv.DynamoDB(t)
+	for _, tb := range tables {
+		CreateTable(t, ddb.Client, tb.Name, tb.Key, tb.Stream)
+	}
+	return ddb
+}
+
 // Put writes an item.
 func Put(t testing.TB, c *dynamodb.Client, table string, it item.Item) {
 	t.Helper()
