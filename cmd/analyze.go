@@ -67,13 +67,13 @@ Signals (--signals chooses and weights them, e.g. "calls=2,imports,implements=3"
   carve analyze . -o json --out plan.json          # write the plan
   carve analyze . --services 6 --config carve.yaml # six services, honouring your constraints
   carve analyze samples/shop --truth samples/shop/decomposition.json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1, "at most one argument, the module's directory"),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.dir = "."
 			if len(args) == 1 {
 				o.dir = args[0]
 			}
-			return runAnalyze(c, s, o)
+			return runAnalyze(c.Context(), s, o)
 		},
 	}
 	f := c.Flags()
@@ -112,7 +112,7 @@ func signalHelp() string {
 	return b.String()
 }
 
-func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
+func runAnalyze(ctx context.Context, s Streams, o *analyzeOptions) error {
 	if !validFormat(o.output) && o.output != "svg" {
 		return inputErr(fmt.Errorf("unknown output format %q: use one of %s, or svg (with Graphviz)", o.output, strings.Join(render.Formats, ", ")))
 	}
@@ -146,7 +146,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	}
 
 	prog := newProgress(s.Err)
-	facts, err := loadFacts(c.Context(), o.dir, o.tests, o.noCache, sigs, prog.Update)
+	facts, err := loadFacts(ctx, o.dir, o.tests, o.noCache, sigs, prog.Update)
 	prog.Done()
 	if err != nil {
 		if load.IsInputError(err) {
@@ -166,7 +166,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 		}
 		return fmt.Errorf("propose services: %w", err)
 	}
-	if err := writeOutput(c.Context(), s, o, p); err != nil {
+	if err := writeOutput(ctx, s, o, p); err != nil {
 		return err
 	}
 	if o.minARI > 0 {

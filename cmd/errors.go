@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -18,9 +17,14 @@ const (
 )
 
 // usageError marks bad usage or bad input (exit 2): a wrong flag, a missing file, a config or
-// module that cannot be used. The message says what to fix.
+// module that cannot be used. The message says what to fix. It is made where the mistake is
+// found — the flag error function, the argument validators (args.go), the commands' checks —
+// never recognised afterwards by its text.
 type usageError struct {
 	err error
+	// cmd is the command whose --help the report points to, for a command line cobra could
+	// not take (unknown command or flag, a bad flag value, the wrong number of arguments);
+	// empty when the message itself says what to do.
 	cmd string
 }
 
@@ -52,22 +56,9 @@ func exitCode(err error) int {
 		return exitDiffers
 	case errors.As(err, &ue):
 		return exitInput
-	case isCobraUsage(err):
-		return exitInput
 	default:
 		return exitFailure
 	}
-}
-
-// isCobraUsage recognises cobra's own argument errors, which it returns as plain errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "required flag(s)", "flag needs an argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // reportError prints err for the operator and returns the exit code.
@@ -77,12 +68,8 @@ func reportError(w io.Writer, err error) int {
 		return code
 	}
 	fmt.Fprintf(w, "carve: %v\n", err)
-	var ue usageError
-	switch {
-	case errors.As(err, &ue) && ue.cmd != "":
+	if ue := (usageError{}); errors.As(err, &ue) && ue.cmd != "" {
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", ue.cmd)
-	case isCobraUsage(err):
-		fmt.Fprintln(w, "Run 'carve --help' for usage.")
 	}
 	return code
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/carve-dev/carve/internal/testenv"
-	"github.com/carve-dev/carve/strangler/config"
+	proxyconfig "github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/store"
 )
 
@@ -204,7 +204,7 @@ func TestProxyRunFleetStore(t *testing.T) {
 func TestProxyRunEtcdStore(t *testing.T) {
 	etcd := testenv.Etcd(t)
 	setWeightsInFleet(t, fmt.Sprintf("store: {etcd: {endpoints: [%q], key: /carve/weights}}", etcd.Endpoint))
-	c, err := config.Parse("s.yaml", []byte(fmt.Sprintf("listen: \":1\"\nupstreams: {m: {targets: [\"http://127.0.0.1:1\"]}}\ndefault: m\nstore: {etcd: {endpoints: [%q], key: /carve/weights}}\n", etcd.Endpoint)))
+	c, err := proxyconfig.Parse("s.yaml", []byte(fmt.Sprintf("listen: \":1\"\nupstreams: {m: {targets: [\"http://127.0.0.1:1\"]}}\ndefault: m\nstore: {etcd: {endpoints: [%q], key: /carve/weights}}\n", etcd.Endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}
