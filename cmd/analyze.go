@@ -112,8 +112,9 @@ func signalHelp() string {
 	return b.String()
 }
 
-func runAnalyze(ctx context.Context, s Streams, o *analyzeOptions) error {
-	if !validFormat(o.output) && o.output != "svg" {
+// check refuses flags that cannot be used together or make no sense, before anything loads.
+func (o *analyzeOptions) check() error {
+	if !slices.Contains(render.Formats, o.output) && o.output != "svg" {
 		return inputErr(fmt.Errorf("unknown output format %q: use one of %s, or svg (with Graphviz)", o.output, strings.Join(render.Formats, ", ")))
 	}
 	if o.detail != "" && o.detail != render.DetailServices && o.detail != render.DetailPackages {
@@ -130,6 +131,13 @@ func runAnalyze(ctx context.Context, s Streams, o *analyzeOptions) error {
 	}
 	if o.minARI != 0 && o.truth == "" {
 		return inputErr(errors.New("--min-ari needs --truth FILE to score against"))
+	}
+	return nil
+}
+
+func runAnalyze(ctx context.Context, s Streams, o *analyzeOptions) error {
+	if err := o.check(); err != nil {
+		return err
 	}
 	sigs, weights, err := parseSignals(o.signals)
 	if err != nil {
@@ -188,15 +196,6 @@ func gateARI(m plan.Metrics) (kind string, ari float64, ok bool) {
 		return "full", *m.ARI, true
 	}
 	return "", 0, false
-}
-
-func validFormat(f string) bool {
-	for _, k := range render.Formats {
-		if f == k {
-			return true
-		}
-	}
-	return false
 }
 
 // parseSignals reads --signals: a comma-separated list of NAME or NAME=WEIGHT. Listing coupling

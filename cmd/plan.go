@@ -68,15 +68,21 @@ active health checks on the monolith and the service. Everything else goes to th
 }
 
 func runPlanStrangler(_ context.Context, s Streams, o *planStranglerOptions) error {
-	p, err := readPlan(o.plan)
+	return writeGenerated(s, o.plan, o.out, "plan strangler", func(p *plan.Plan) ([]byte, error) { return proxyconfig.Generate(p, o.FromPlan) })
+}
+
+// writeGenerated reads the plan file, generates a config from it and writes it to out; a plan
+// the generator cannot use is bad input.
+func writeGenerated(s Streams, planFile, out, what string, generate func(*plan.Plan) ([]byte, error)) error {
+	p, err := readPlan(planFile)
 	if err != nil {
 		return err
 	}
-	b, err := proxyconfig.Generate(p, o.FromPlan)
+	b, err := generate(p)
 	if err != nil {
-		return inputErr(fmt.Errorf("plan strangler: %w", err))
+		return inputErr(fmt.Errorf("%s: %w", what, err))
 	}
-	return writeOut(s, o.out, b)
+	return writeOut(s, out, b)
 }
 
 type planSyncOptions struct {
@@ -125,15 +131,7 @@ the monolith's.`,
 }
 
 func runPlanSync(_ context.Context, s Streams, o *planSyncOptions) error {
-	p, err := readPlan(o.plan)
-	if err != nil {
-		return err
-	}
-	b, err := syncconfig.Generate(p, o.FromPlan)
-	if err != nil {
-		return inputErr(fmt.Errorf("plan sync: %w", err))
-	}
-	return writeOut(s, o.out, b)
+	return writeGenerated(s, o.plan, o.out, "plan sync", func(p *plan.Plan) ([]byte, error) { return syncconfig.Generate(p, o.FromPlan) })
 }
 
 type planReportOptions struct{ plan, out string }
