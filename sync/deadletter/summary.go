@@ -11,4 +11,6 @@ type ReplaySummary struct {
 }
 
 // Summary returns r as its JSON document.
-func (r *ReplayResult) Summary() ReplaySummary { return ReplaySummary{Schema: ReplaySchema, ReplayResult: r} }
+func (r *ReplayResult) Summary() ReplaySummary {
+	return ReplaySummary{Schema: ReplaySchema, ReplayResult: r}
+}
