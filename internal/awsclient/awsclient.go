@@ -5,7 +5,8 @@
 //   - Region: the one the carve config gives; else the SDK's environment (AWS_REGION,
 //     AWS_DEFAULT_REGION, the profile's region in the shared config file); else, for a loopback
 //     endpoint only, us-east-1; else an error that names the config key and AWS_REGION.
-//   - Endpoint: the one the carve config gives, for every call of the client; else AWS's own.
+//   - Endpoint: the one the carve config gives, for every call of the client; else the SDK's
+//     AWS_ENDPOINT_URL; else AWS's own.
 //   - Credentials: the SDK's default chain; except that for a loopback endpoint, when the
 //     environment names no credential source (AWS_ACCESS_KEY_ID, AWS_PROFILE, a container or
 //     web-identity source), static dummy credentials (DummyKey).
@@ -103,7 +104,11 @@ type decision struct {
 
 // decide applies the rule's first half to t, reading the environment through getenv.
 func decide(t Target, getenv func(string) string) decision {
-	lb := IsLoopback(t.Endpoint)
+	endpoint := t.Endpoint
+	if endpoint == "" {
+		endpoint = getenv("AWS_ENDPOINT_URL") // the SDK's own setting, which it applies itself
+	}
+	lb := IsLoopback(endpoint)
 	return decision{loopback: lb, dummyCredentials: lb && !namesCredentials(getenv), regionKey: t.RegionKey}
 }
 

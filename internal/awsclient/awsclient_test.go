@@ -60,6 +60,9 @@ func TestRule(t *testing.T) {
 		{"loopback keeps the environment's keys", Target{Endpoint: "http://127.0.0.1:8000"}, env("AWS_ACCESS_KEY_ID", "local"), "", EmulatorRegion, false, ""},
 		{"loopback keeps the environment's profile", Target{Endpoint: "http://127.0.0.1:8000"}, env("AWS_PROFILE", "dev"), "", EmulatorRegion, false, ""},
 		{"AWS never gets dummy keys", Target{Region: "us-west-2"}, env(), "us-west-2", "us-west-2", false, ""},
+		{"the SDK's endpoint variable counts", Target{}, env("AWS_ENDPOINT_URL", "http://localhost:4566"), "", EmulatorRegion, true, ""},
+		{"the config's endpoint wins over the variable", Target{Endpoint: "https://vpce.example.com", RegionKey: "source.region"}, env("AWS_ENDPOINT_URL", "http://localhost:4566"), "", "", false,
+			"no AWS region: set source.region"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := decide(tc.target, tc.env)
