@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/carve-dev/carve/internal/awsclient"
 )
 
 // Exit codes, documented in `carve help exit-codes`.
@@ -56,6 +58,8 @@ func exitCode(err error) int {
 		return exitDiffers
 	case errors.As(err, &ue):
 		return exitInput
+	case errors.Is(err, awsclient.ErrNoRegion):
+		return exitInput // the config or the environment lacks a region: theirs to fix
 	default:
 		return exitFailure
 	}
@@ -83,7 +87,8 @@ func newExitCodesTopic() *cobra.Command {
   0  success
   1  failure: something went wrong while running (a service unreachable, a write failed)
   2  bad usage or bad input: an unknown flag, a path that does not exist, a module that
-     cannot be loaded, an invalid config, plan or truth file; the message says what to fix
+     cannot be loaded, an invalid config, plan or truth file, no AWS region for a client;
+     the message says what to fix
   3  a check ran and found a difference: 'carve sync verify' found drift,
      'carve analyze --truth' with --min-ari found a decomposition below the bar
 

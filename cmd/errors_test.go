@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/carve-dev/carve/internal/awsclient"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -57,6 +59,7 @@ func TestExitCodeMapping(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", inputErr(base)), exitInput},
 		{differsError{base}, exitDiffers},
 		{fmt.Errorf("wrapped: %w", differsError{base}), exitDiffers},
+		{fmt.Errorf("sync: %w", awsclient.ErrNoRegion), exitInput},
 		// A failure whose text reads like a usage error is still a failure: no message matching.
 		{errors.New(`unknown command "x" for "carve"; required flag(s) "config" not set`), exitFailure},
 	} {
