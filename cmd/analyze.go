@@ -67,13 +67,13 @@ Signals (--signals chooses and weights them, e.g. "calls=2,imports,implements=3"
   carve analyze . -o json --out plan.json          # write the plan
   carve analyze . --services 6 --config carve.yaml # six services, honouring your constraints
   carve analyze samples/shop --truth samples/shop/decomposition.json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1, "at most one argument, the module's directory"),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.dir = "."
 			if len(args) == 1 {
 				o.dir = args[0]
 			}
-			return runAnalyze(c, s, o)
+			return runAnalyze(c.Context(), s, o)
 		},
 	}
 	f := c.Flags()
@@ -112,8 +112,9 @@ func signalHelp() string {
 	return b.String()
 }
 
-func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
-	if !validFormat(o.output) && o.output != "svg" {
+// check refuses flags that cannot be used together or make no sense, before anything loads.
+func (o *analyzeOptions) check() error {
+	if !slices.Contains(render.Formats, o.output) && o.output != "svg" {
 		return inputErr(fmt.Errorf("unknown output format %q: use one of %s, or svg (with Graphviz)", o.output, strings.Join(render.Formats, ", ")))
 	}
 	if o.detail != "" && o.detail != render.DetailServices && o.detail != render.DetailPackages {
@@ -131,6 +132,13 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	if o.minARI != 0 && o.truth == "" {
 		return inputErr(errors.New("--min-ari needs --truth FILE to score against"))
 	}
+	return nil
+}
+
+func runAnalyze(ctx context.Context, s Streams, o *analyzeOptions) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	sigs, weights, err := parseSignals(o.signals)
 	if err != nil {
 		return inputErr(err)
@@ -146,7 +154,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 	}
 
 	prog := newProgress(s.Err)
-	facts, err := loadFacts(c.Context(), o.dir, o.tests, o.noCache, sigs, prog.Update)
+	facts, err := loadFacts(ctx, o.dir, o.tests, o.noCache, sigs, prog.Update)
 	prog.Done()
 	if err != nil {
 		if load.IsInputError(err) {
@@ -166,7 +174,7 @@ func runAnalyze(c *cobra.Command, s Streams, o *analyzeOptions) error {
 		}
 		return fmt.Errorf("propose services: %w", err)
 	}
-	if err := writeOutput(c.Context(), s, o, p); err != nil {
+	if err := writeOutput(ctx, s, o, p); err != nil {
 		return err
 	}
 	if o.minARI > 0 {
@@ -188,15 +196,6 @@ func gateARI(m plan.Metrics) (kind string, ari float64, ok bool) {
 		return "full", *m.ARI, true
 	}
 	return "", 0, false
-}
-
-func validFormat(f string) bool {
-	for _, k := range render.Formats {
-		if f == k {
-			return true
-		}
-	}
-	return false
 }
 
 // parseSignals reads --signals: a comma-separated list of NAME or NAME=WEIGHT. Listing coupling

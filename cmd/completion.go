@@ -2,10 +2,9 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/carve-dev/carve/analyze/plan"
 	"github.com/carve-dev/carve/analyze/render"
+	"github.com/carve-dev/carve/strangler"
 )
 
 func newCompletionCmd(s Streams) *cobra.Command {
@@ -26,23 +26,39 @@ func newCompletionCmd(s Streams) *cobra.Command {
   source <(carve completion bash)
   carve completion zsh > "${fpath[1]}/_carve"
   carve completion fish > ~/.config/fish/completions/carve.fish`,
-		Args:      cobra.ExactArgs(1),
+		Args:      exactArgs(1, "one shell: bash, zsh, fish or powershell"),
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		RunE: func(c *cobra.Command, args []string) error {
-			root := c.Root()
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(s.Out, true)
-			case "zsh":
-				return root.GenZshCompletion(s.Out)
-			case "fish":
-				return root.GenFishCompletion(s.Out, true)
-			case "powershell":
-				return root.GenPowerShellCompletionWithDesc(s.Out)
-			default:
-				return inputErr(fmt.Errorf("completion: unknown shell %q: use bash, zsh, fish or powershell", args[0]))
-			}
+			return runCompletion(c.Context(), s, &completionOptions{shell: args[0], scripts: c.Root()})
 		},
+	}
+}
+
+// completionScripts is the part of the command tree that writes completion scripts.
+type completionScripts interface {
+	GenBashCompletionV2(w io.Writer, includeDesc bool) error
+	GenZshCompletion(w io.Writer) error
+	GenFishCompletion(w io.Writer, includeDesc bool) error
+	GenPowerShellCompletionWithDesc(w io.Writer) error
+}
+
+type completionOptions struct {
+	shell   string
+	scripts completionScripts
+}
+
+func runCompletion(_ context.Context, s Streams, o *completionOptions) error {
+	switch o.shell {
+	case "bash":
+		return o.scripts.GenBashCompletionV2(s.Out, true)
+	case "zsh":
+		return o.scripts.GenZshCompletion(s.Out)
+	case "fish":
+		return o.scripts.GenFishCompletion(s.Out, true)
+	case "powershell":
+		return o.scripts.GenPowerShellCompletionWithDesc(s.Out)
+	default:
+		return inputErr(fmt.Errorf("completion: unknown shell %q: use bash, zsh, fish or powershell", o.shell))
 	}
 }
 
@@ -118,33 +134,20 @@ func servicesOfPlan(c *cobra.Command, _ []string, toComplete string) ([]cobra.Co
 }
 
 // runningWeights asks the running proxy the --admin flag names for its routes and their
-// weights (GET /weights, with the token of --token-env), giving up quietly after a second.
+// weights (with the token of --token-env), giving up quietly after a second.
 func runningWeights(c *cobra.Command) (map[string]map[string]int, bool) {
 	admin, tokenEnv := c.Flags().Lookup("admin"), c.Flags().Lookup("token-env")
 	if admin == nil || tokenEnv == nil {
 		return nil, false
 	}
+	client, err := strangler.NewAdminClient(admin.Value.String(), os.Getenv(tokenEnv.Value.String()), nil)
+	if err != nil {
+		return nil, false
+	}
 	ctx, cancel := context.WithTimeout(c.Context(), time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(admin.Value.String(), "/")+"/weights", nil)
-	if err != nil {
-		return nil, false
-	}
-	if tok := os.Getenv(tokenEnv.Value.String()); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, false
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Weights map[string]map[string]int `json:"weights"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&body) != nil {
-		return nil, false
-	}
-	return body.Weights, true
+	weights, err := client.AllWeights(ctx)
+	return weights, err == nil
 }
 
 // routeNames completes a route name from the running proxy's routes.

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/carve-dev/carve/internal/awsclient"
 )
 
 // Exit codes, documented in `carve help exit-codes`.
@@ -18,9 +19,14 @@ const (
 )
 
 // usageError marks bad usage or bad input (exit 2): a wrong flag, a missing file, a config or
-// module that cannot be used. The message says what to fix.
+// module that cannot be used. The message says what to fix. It is made where the mistake is
+// found — the flag error function, the argument validators (args.go), the commands' checks —
+// never recognised afterwards by its text.
 type usageError struct {
 	err error
+	// cmd is the command whose --help the report points to, for a command line cobra could
+	// not take (unknown command or flag, a bad flag value, the wrong number of arguments);
+	// empty when the message itself says what to do.
 	cmd string
 }
 
@@ -52,22 +58,11 @@ func exitCode(err error) int {
 		return exitDiffers
 	case errors.As(err, &ue):
 		return exitInput
-	case isCobraUsage(err):
-		return exitInput
+	case errors.Is(err, awsclient.ErrNoRegion):
+		return exitInput // the config or the environment lacks a region: theirs to fix
 	default:
 		return exitFailure
 	}
-}
-
-// isCobraUsage recognises cobra's own argument errors, which it returns as plain errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "requires at most", "invalid argument", "required flag(s)", "flag needs an argument"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // reportError prints err for the operator and returns the exit code.
@@ -77,12 +72,8 @@ func reportError(w io.Writer, err error) int {
 		return code
 	}
 	fmt.Fprintf(w, "carve: %v\n", err)
-	var ue usageError
-	switch {
-	case errors.As(err, &ue) && ue.cmd != "":
+	if ue := (usageError{}); errors.As(err, &ue) && ue.cmd != "" {
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", ue.cmd)
-	case isCobraUsage(err):
-		fmt.Fprintln(w, "Run 'carve --help' for usage.")
 	}
 	return code
 }
@@ -96,7 +87,8 @@ func newExitCodesTopic() *cobra.Command {
   0  success
   1  failure: something went wrong while running (a service unreachable, a write failed)
   2  bad usage or bad input: an unknown flag, a path that does not exist, a module that
-     cannot be loaded, an invalid config, plan or truth file; the message says what to fix
+     cannot be loaded, an invalid config, plan or truth file, no AWS region for a client;
+     the message says what to fix
   3  a check ran and found a difference: 'carve sync verify' found drift,
      'carve analyze --truth' with --min-ari found a decomposition below the bar
 

@@ -2,18 +2,18 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/carve-dev/carve/analyze/plan"
 	"github.com/carve-dev/carve/analyze/render"
-	strangler "github.com/carve-dev/carve/strangler/config"
+	proxyconfig "github.com/carve-dev/carve/strangler/config"
 	syncconfig "github.com/carve-dev/carve/sync/config"
 )
 
@@ -34,7 +34,7 @@ Every generated config passes carve proxy validate / carve sync validate.`,
 
 type planStranglerOptions struct {
 	plan, out string
-	strangler.FromPlan
+	proxyconfig.FromPlan
 }
 
 func newPlanStranglerCmd(s Streams) *cobra.Command {
@@ -47,21 +47,9 @@ plan, split 0% to the new service (--weight), sticky by the cookie carve-<servic
 active health checks on the monolith and the service. Everything else goes to the monolith.`,
 		Example: `  carve plan strangler --plan plan.json --service orders \
       --monolith http://127.0.0.1:9000 --target http://127.0.0.1:9100 --out strangler.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := requireFlags(c, "plan", "service", "monolith", "target"); err != nil {
-				return err
-			}
-			p, err := readPlan(o.plan)
-			if err != nil {
-				return err
-			}
-			b, err := strangler.Generate(p, o.FromPlan)
-			if err != nil {
-				return inputErr(fmt.Errorf("plan strangler: %w", err))
-			}
-			return writeOut(s, o.out, b)
-		},
+		Args:    noArgs,
+		PreRunE: requireFlags("plan", "service", "monolith", "target"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runPlanStrangler(c.Context(), s, o) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.plan, "plan", "", "the plan `FILE` written by carve analyze -o json")
@@ -69,7 +57,7 @@ active health checks on the monolith and the service. Everything else goes to th
 	f.StringVar(&o.Monolith, "monolith", "", "base `URL` of the monolith")
 	f.StringVar(&o.Target, "target", "", "base `URL` of the extracted service")
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "the proxy's traffic address")
-	f.StringVar(&o.AdminListen, "admin", strangler.DefaultAdminListen, "the proxy's admin address")
+	f.StringVar(&o.AdminListen, "admin", proxyconfig.DefaultAdminListen, "the proxy's admin address")
 	f.StringVar(&o.TokenEnv, "token-env", "CARVE_ADMIN_TOKEN", "environment variable holding the admin token")
 	f.StringVar(&o.HealthPath, "health-path", "/healthz", "health check path on both upstreams")
 	f.IntVar(&o.Weight, "weight", 0, "the service's starting share in percent")
@@ -77,6 +65,24 @@ active health checks on the monolith and the service. Everything else goes to th
 	f.StringVar(&o.RYWSecretEnv, "ryw-secret-env", "CARVE_RYW_KEY", "environment variable holding the read-your-writes cookie key (with --sync-watermark)")
 	f.StringVar(&o.out, "out", "", "write to `FILE` instead of stdout")
 	return c
+}
+
+func runPlanStrangler(_ context.Context, s Streams, o *planStranglerOptions) error {
+	return writeGenerated(s, o.plan, o.out, "plan strangler", func(p *plan.Plan) ([]byte, error) { return proxyconfig.Generate(p, o.FromPlan) })
+}
+
+// writeGenerated reads the plan file, generates a config from it and writes it to out; a plan
+// the generator cannot use is bad input.
+func writeGenerated(s Streams, planFile, out, what string, generate func(*plan.Plan) ([]byte, error)) error {
+	p, err := readPlan(planFile)
+	if err != nil {
+		return err
+	}
+	b, err := generate(p)
+	if err != nil {
+		return inputErr(fmt.Errorf("%s: %w", what, err))
+	}
+	return writeOut(s, out, b)
 }
 
 type planSyncOptions struct {
@@ -101,21 +107,9 @@ the monolith's.`,
 		Example: `  carve plan sync --plan plan.json --service orders --source-table shop --out sync.yaml
   carve plan sync --plan plan.json --service orders --source-table shop \
       --both-ways updated_at --reverse --out sync-back.yaml`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := requireFlags(c, "plan", "service"); err != nil {
-				return err
-			}
-			p, err := readPlan(o.plan)
-			if err != nil {
-				return err
-			}
-			b, err := syncconfig.Generate(p, o.FromPlan)
-			if err != nil {
-				return inputErr(fmt.Errorf("plan sync: %w", err))
-			}
-			return writeOut(s, o.out, b)
-		},
+		Args:    noArgs,
+		PreRunE: requireFlags("plan", "service"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runPlanSync(c.Context(), s, o) },
 	}
 	f := c.Flags()
 	f.StringVar(&o.plan, "plan", "", "the plan `FILE` written by carve analyze -o json")
@@ -136,8 +130,14 @@ the monolith's.`,
 	return c
 }
 
+func runPlanSync(_ context.Context, s Streams, o *planSyncOptions) error {
+	return writeGenerated(s, o.plan, o.out, "plan sync", func(p *plan.Plan) ([]byte, error) { return syncconfig.Generate(p, o.FromPlan) })
+}
+
+type planReportOptions struct{ plan, out string }
+
 func newPlanReportCmd(s Streams) *cobra.Command {
-	var planFile, out string
+	o := &planReportOptions{}
 	c := &cobra.Command{
 		Use:   "report --plan FILE",
 		Short: "Write a Markdown migration brief per service",
@@ -145,29 +145,31 @@ func newPlanReportCmd(s Streams) *cobra.Command {
 dependencies first), then per service the routes to move, the tables to sync, the shared
 tables and who else uses them, and every cross-service call that becomes a network call.`,
 		Example: `  carve plan report --plan plan.json --out MIGRATION.md`,
-		Args:    cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := requireFlags(c, "plan"); err != nil {
-				return err
-			}
-			p, err := readPlan(planFile)
-			if err != nil {
-				return err
-			}
-			var b bytes.Buffer
-			if err := render.Report(&b, p); err != nil {
-				return fmt.Errorf("plan report: %w", err)
-			}
-			return writeOut(s, out, b.Bytes())
-		},
+		Args:    noArgs,
+		PreRunE: requireFlags("plan"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runPlanReport(c.Context(), s, o) },
 	}
-	c.Flags().StringVar(&planFile, "plan", "", "the plan `FILE` written by carve analyze -o json")
-	c.Flags().StringVar(&out, "out", "", "write to `FILE` instead of stdout")
+	c.Flags().StringVar(&o.plan, "plan", "", "the plan `FILE` written by carve analyze -o json")
+	c.Flags().StringVar(&o.out, "out", "", "write to `FILE` instead of stdout")
 	return c
 }
 
+func runPlanReport(_ context.Context, s Streams, o *planReportOptions) error {
+	p, err := readPlan(o.plan)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := render.Report(&b, p); err != nil {
+		return fmt.Errorf("plan report: %w", err)
+	}
+	return writeOut(s, o.out, b.Bytes())
+}
+
+type planDiffOptions struct{ a, b, output string }
+
 func newPlanDiffCmd(s Streams) *cobra.Command {
-	var output string
+	o := &planDiffOptions{}
 	c := &cobra.Command{
 		Use:   "diff A.json B.json",
 		Short: "Show what changed between two plans: moved packages, renamed services, scores",
@@ -179,48 +181,37 @@ they place every package alike and score alike.`,
   carve plan diff old.json new.json -o json`,
 		Args: exactArgs(2, "two plan files: carve plan diff A.json B.json"),
 		RunE: func(c *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return inputErr(fmt.Errorf("-o %q: carve plan diff writes text or json", output))
-			}
-			a, err := readPlan(args[0])
-			if err != nil {
-				return err
-			}
-			b, err := readPlan(args[1])
-			if err != nil {
-				return err
-			}
-			d := plan.Compare(a, b)
-			if output == "json" {
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(d)
-			} else {
-				err = render.Diff(s.Out, d, args[0], args[1])
-			}
-			if err != nil {
-				return err
-			}
-			if !d.Empty() {
-				return differsError{err: fmt.Errorf("the plans differ: %d package(s) moved, %d service(s) renamed", len(d.Moved), len(d.Renamed))}
-			}
-			return nil
+			o.a, o.b = args[0], args[1]
+			return runPlanDiff(c.Context(), s, o)
 		},
 	}
-	c.Flags().StringVarP(&output, "output", "o", "text", "`format`: text or json")
+	c.Flags().StringVarP(&o.output, "output", "o", "text", "`format`: text or json")
 	return c
 }
 
-// requireFlags reports the flags among names that were not given, as bad usage (exit 2).
-func requireFlags(c *cobra.Command, names ...string) error {
-	var missing []string
-	for _, n := range names {
-		if !c.Flags().Changed(n) {
-			missing = append(missing, "--"+n)
-		}
+func runPlanDiff(_ context.Context, s Streams, o *planDiffOptions) error {
+	if o.output != "text" && o.output != "json" {
+		return inputErr(fmt.Errorf("-o %q: carve plan diff writes text or json", o.output))
 	}
-	if len(missing) > 0 {
-		return inputErr(fmt.Errorf("%s: missing %s: see %s --help", c.CommandPath(), strings.Join(missing, ", "), c.CommandPath()))
+	a, err := readPlan(o.a)
+	if err != nil {
+		return err
+	}
+	b, err := readPlan(o.b)
+	if err != nil {
+		return err
+	}
+	d := plan.Compare(a, b)
+	if o.output == "json" {
+		err = printJSON(s.Out, d)
+	} else {
+		err = render.Diff(s.Out, d, o.a, o.b)
+	}
+	if err != nil {
+		return err
+	}
+	if !d.Empty() {
+		return differsError{err: fmt.Errorf("the plans differ: %d package(s) moved, %d service(s) renamed", len(d.Moved), len(d.Renamed))}
 	}
 	return nil
 }
@@ -251,12 +242,9 @@ func writeOut(s Streams, file string, b []byte) error {
 	return nil
 }
 
-// exactArgs requires n positional arguments, as bad usage (exit 2) naming what is expected.
-func exactArgs(n int, want string) cobra.PositionalArgs {
-	return func(c *cobra.Command, args []string) error {
-		if len(args) != n {
-			return usageError{err: fmt.Errorf("%s takes %s; got %d argument(s)", c.CommandPath(), want, len(args)), cmd: c.CommandPath()}
-		}
-		return nil
-	}
+// printJSON writes v as indented JSON, the form of every JSON output of carve.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

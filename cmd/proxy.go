@@ -1,27 +1,23 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
+	"maps"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/carve-dev/carve/strangler"
-	"github.com/carve-dev/carve/strangler/config"
+	proxyconfig "github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/store"
 )
 
@@ -52,13 +48,9 @@ func newProxyRunCmd(s Streams) *cobra.Command {
 accepting, in-flight requests get until shutdown.timeout, and carve exits 0.
 SIGHUP, or an edit of the file (unless --watch=false), reloads the config; an invalid
 config is refused with its line and the running one keeps serving. Logs are JSON on stderr.`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if o.config == "" {
-				return inputErr(errors.New("no config: pass --config FILE (see docs/strangler.md)"))
-			}
-			return runProxy(c.Context(), s, o)
-		},
+		Args:    noArgs,
+		PreRunE: requireFlags("config"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runProxy(c.Context(), s, o) },
 	}
 	c.Flags().StringVar(&o.config, "config", "", "proxy config file (YAML), required")
 	c.Flags().BoolVar(&o.watch, "watch", true, "reload the config when the file changes")
@@ -66,27 +58,18 @@ config is refused with its line and the running one keeps serving. Logs are JSON
 }
 
 func runProxy(ctx context.Context, s Streams, o *proxyRunOptions) error {
-	cfg, err := config.Load(o.config)
+	cfg, err := proxyconfig.Load(o.config)
 	if err != nil {
 		return inputErr(err)
 	}
 	log := slog.New(slog.NewJSONHandler(s.Err, nil))
 	opts := strangler.Options{Log: log}
-	if d := cfg.Store; d != nil && d.DynamoDB != nil {
-		st, err := store.NewDynamoDB(ctx, *d.DynamoDB)
-		if err != nil {
-			return fmt.Errorf("fleet store: %w", err)
-		}
-		opts.Store = st
+	st, closeStore, err := openWeightStore(ctx, cfg.Store)
+	if err != nil {
+		return fmt.Errorf("fleet store: %w", err)
 	}
-	if d := cfg.Store; d != nil && d.Etcd != nil {
-		st, err := store.NewEtcd(*d.Etcd)
-		if err != nil {
-			return fmt.Errorf("fleet store: %w", err)
-		}
-		defer st.Close()
-		opts.Store = st
-	}
+	defer closeStore()
+	opts.Store = st
 	p, err := strangler.New(cfg, opts)
 	if err != nil {
 		return inputErr(err)
@@ -116,30 +99,100 @@ func runProxy(ctx context.Context, s Streams, o *proxyRunOptions) error {
 	return p.Run(ctx, strangler.RunOptions{ConfigFile: o.config, Watch: o.watch, Reload: reload})
 }
 
-func newProxyValidateCmd(s Streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "validate FILE",
-		Short: "Check a proxy config file without running it",
-		Long: `Parse and validate FILE as 'carve proxy run' would: unknown keys, bad weights, unknown
-upstreams, bad or conflicting route patterns, duplicate names, an admin API on a public
-address without a token. Prints a summary on success; exits 2 with every problem and its
-line otherwise.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(c *cobra.Command, args []string) error {
-			cfg, err := config.Load(args[0])
-			if err != nil {
-				return inputErr(err)
-			}
-			fmt.Fprintf(s.Out, "%s: ok: %d routes, %d upstreams, default %s\n", args[0], len(cfg.Routes), len(cfg.Upstreams), cfg.Default)
-			return nil
-		},
+// openWeightStore opens the fleet's weight store the config names, or none (nil).
+func openWeightStore(ctx context.Context, c *proxyconfig.Store) (strangler.WeightStore, func(), error) {
+	switch {
+	case c != nil && c.DynamoDB != nil:
+		st, err := store.NewDynamoDB(ctx, *c.DynamoDB)
+		return st, func() {}, err
+	case c != nil && c.Etcd != nil:
+		st, err := store.NewEtcd(*c.Etcd)
+		if err != nil {
+			return nil, nil, err
+		}
+		return st, func() { st.Close() }, nil
 	}
+	return nil, func() {}, nil
 }
 
-type proxyWeightsOptions struct {
+type proxyValidateOptions struct{ config string }
+
+// newProxyValidateCmd is 'carve proxy validate --config FILE', as every other proxy and sync
+// command names its config; 'carve proxy validate FILE' is its deprecated form.
+func newProxyValidateCmd(s Streams) *cobra.Command {
+	o := &proxyValidateOptions{}
+	c := &cobra.Command{
+		Use:   "validate --config FILE",
+		Short: "Check a proxy config file without running it",
+		Long: `Parse and validate the config FILE as 'carve proxy run' would: unknown keys, bad weights,
+unknown upstreams, bad or conflicting route patterns, duplicate names, an admin API on a public
+address without a token. Prints a summary on success; exits 2 with every problem and its
+line otherwise. 'carve proxy validate FILE' still works but is deprecated.`,
+		Args: maxArgs(1, "no arguments: give the file with --config FILE"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if c.Flags().Changed("config") {
+					return usage(c, "%s: give the config once, with --config FILE", c.CommandPath())
+				}
+				fmt.Fprintf(s.Err, "carve: warning: 'carve proxy validate FILE' is deprecated: use 'carve proxy validate --config %s'\n", args[0])
+				o.config = args[0]
+			} else if err := requireFlags("config")(c, args); err != nil {
+				return err
+			}
+			return runProxyValidate(c.Context(), s, o)
+		},
+	}
+	c.Flags().StringVar(&o.config, "config", "", "proxy config file (YAML)")
+	return c
+}
+
+func runProxyValidate(_ context.Context, s Streams, o *proxyValidateOptions) error {
+	cfg, err := proxyconfig.Load(o.config)
+	if err != nil {
+		return inputErr(err)
+	}
+	fmt.Fprintf(s.Out, "%s: ok: %d routes, %d upstreams, default %s\n", o.config, len(cfg.Routes), len(cfg.Upstreams), cfg.Default)
+	return nil
+}
+
+// adminFlags are the flags of the commands that talk to a running proxy's admin API.
+type adminFlags struct {
 	admin    string
 	tokenEnv string
 	output   string
+}
+
+func (o *adminFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&o.admin, "admin", "http://"+proxyconfig.DefaultAdminListen, "admin API base URL of the proxy")
+	c.Flags().StringVar(&o.tokenEnv, "token-env", "CARVE_ADMIN_TOKEN", "environment variable holding the admin bearer token")
+	c.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+}
+
+// client checks the output format and returns the client of the admin API the flags name.
+func (o *adminFlags) client() (*strangler.AdminClient, error) {
+	if o.output != "text" && o.output != "json" {
+		return nil, inputErr(fmt.Errorf("unknown output %q: use text or json", o.output))
+	}
+	c, err := strangler.NewAdminClient(o.admin, os.Getenv(o.tokenEnv), nil)
+	if err != nil {
+		return nil, inputErr(fmt.Errorf("bad --admin URL %q: %w", o.admin, err))
+	}
+	return c, nil
+}
+
+// adminErr makes a request the admin API refused bad input (exit 2); anything else failed.
+func adminErr(err error) error {
+	var ae *strangler.AdminError
+	if errors.As(err, &ae) && ae.Refused() {
+		return inputErr(err)
+	}
+	return err
+}
+
+type proxyWeightsOptions struct {
+	adminFlags
+	route  string
+	assign []string // UPSTREAM=WEIGHT arguments
 }
 
 func newProxyWeightsCmd(s Streams) *cobra.Command {
@@ -154,14 +207,13 @@ old and new values, e.g.
   carve proxy weights orders orders=50 monolith=50
 
 The bearer token is read from the environment variable named by --token-env.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1, "a route and optionally its UPSTREAM=WEIGHT pairs"),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runProxyWeights(c.Context(), s, o, args[0], args[1:])
+			o.route, o.assign = args[0], args[1:]
+			return runProxyWeights(c.Context(), s, o)
 		},
 	}
-	c.Flags().StringVar(&o.admin, "admin", "http://"+config.DefaultAdminListen, "admin API base URL of the proxy")
-	c.Flags().StringVar(&o.tokenEnv, "token-env", "CARVE_ADMIN_TOKEN", "environment variable holding the admin bearer token")
-	c.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	o.register(c)
 	return c
 }
 
@@ -181,98 +233,41 @@ func parseWeights(args []string) (map[string]int, error) {
 	return w, nil
 }
 
-func runProxyWeights(ctx context.Context, s Streams, o *proxyWeightsOptions, routeName string, args []string) error {
-	if o.output != "text" && o.output != "json" {
-		return inputErr(fmt.Errorf("unknown output %q: use text or json", o.output))
-	}
-	method, body := http.MethodGet, []byte(nil)
-	if len(args) > 0 {
-		w, err := parseWeights(args)
-		if err != nil {
-			return inputErr(err)
-		}
-		method = http.MethodPut
-		body, _ = json.Marshal(strangler.WeightsRequest{Weights: w})
-	}
-	raw, err := callAdmin(ctx, o.admin, o.tokenEnv, method, "/routes/"+routeName+"/weights", body)
+func runProxyWeights(ctx context.Context, s Streams, o *proxyWeightsOptions) error {
+	admin, err := o.client()
 	if err != nil {
 		return err
+	}
+	if len(o.assign) == 0 {
+		w, err := admin.Weights(ctx, o.route)
+		if err != nil {
+			return adminErr(err)
+		}
+		if o.output == "json" {
+			return printJSON(s.Out, w)
+		}
+		_, err = fmt.Fprintf(s.Out, "%s: %s\n", w.Route, formatWeights(w.Weights))
+		return err
+	}
+	weights, err := parseWeights(o.assign)
+	if err != nil {
+		return inputErr(err)
+	}
+	ch, err := admin.SetWeights(ctx, o.route, weights)
+	if err != nil {
+		return adminErr(err)
 	}
 	if o.output == "json" {
-		_, err := s.Out.Write(raw)
-		return err
+		return printJSON(s.Out, ch)
 	}
-	var out struct {
-		Route   string         `json:"route"`
-		Weights map[string]int `json:"weights"`
-		Old     map[string]int `json:"old"`
-		New     map[string]int `json:"new"`
-		Version int64          `json:"version"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Errorf("admin API answered %q: %w", raw, err)
-	}
-	if method == http.MethodGet {
-		fmt.Fprintf(s.Out, "%s: %s\n", out.Route, formatWeights(out.Weights))
-		return nil
-	}
-	fmt.Fprintf(s.Out, "%s: %s -> %s\n", out.Route, formatWeights(out.Old), formatWeights(out.New))
-	return nil
-}
-
-// callAdmin sends one request to a running proxy's admin API (the bearer token from the
-// environment variable tokenEnv) and returns the body of a 200 answer; other answers are
-// errors carrying the API's message, bad input (exit 2) when the API says the request was.
-func callAdmin(ctx context.Context, admin, tokenEnv, method, path string, body []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	url := strings.TrimSuffix(admin, "/") + path
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, inputErr(fmt.Errorf("bad --admin URL %q: %w", admin, err))
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok := os.Getenv(tokenEnv); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("reach the proxy's admin API at %s: %w; is the proxy running, and is --admin right?", admin, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, fmt.Errorf("read the admin API's answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		msg := strings.TrimSpace(string(raw))
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		err := fmt.Errorf("admin API %s %s: %s: %s", method, url, resp.Status, msg)
-		switch resp.StatusCode {
-		case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusUnauthorized:
-			return nil, inputErr(err)
-		}
-		return nil, err
-	}
-	return raw, nil
+	_, err = fmt.Fprintf(s.Out, "%s: %s -> %s\n", ch.Route, formatWeights(ch.Old), formatWeights(ch.New))
+	return err
 }
 
 func formatWeights(w map[string]int) string {
-	names := make([]string, 0, len(w))
-	for n := range w {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + "=" + strconv.Itoa(w[n])
+	parts := make([]string, 0, len(w))
+	for _, n := range slices.Sorted(maps.Keys(w)) {
+		parts = append(parts, n+"="+strconv.Itoa(w[n]))
 	}
 	return strings.Join(parts, " ")
 }

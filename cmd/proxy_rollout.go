@@ -2,41 +2,22 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/carve-dev/carve/strangler"
-	"github.com/carve-dev/carve/strangler/config"
 )
 
-// proxyAdminOptions are the flags of the commands that talk to a running proxy's admin API.
-type proxyAdminOptions struct {
-	admin    string
-	tokenEnv string
-	output   string
-	top      int
-}
-
-func (o *proxyAdminOptions) flags(c *cobra.Command) {
-	c.Flags().StringVar(&o.admin, "admin", "http://"+config.DefaultAdminListen, "admin API base URL of the proxy")
-	c.Flags().StringVar(&o.tokenEnv, "token-env", "CARVE_ADMIN_TOKEN", "environment variable holding the admin bearer token")
-	c.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
-}
-
-func (o *proxyAdminOptions) check() error {
-	if o.output != "text" && o.output != "json" {
-		return inputErr(fmt.Errorf("unknown output %q: use text or json", o.output))
-	}
-	return nil
+type proxyDiffOptions struct {
+	adminFlags
+	route string
+	top   int
 }
 
 func newProxyDiffCmd(s Streams) *cobra.Command {
-	o := &proxyAdminOptions{}
+	o := &proxyDiffOptions{}
 	c := &cobra.Command{
 		Use:   "diff ROUTE",
 		Short: "Print a route's shadow traffic differences on a running proxy",
@@ -44,34 +25,31 @@ func newProxyDiffCmd(s Streams) *cobra.Command {
 that differ most often with an example request and both answers each (credentials redacted),
 and the fields learned as noise (they differ between two answers of the primary too, such as
 timestamps, and are ignored). The route needs shadow: in the proxy config.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1, "one route"),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runProxyDiff(c.Context(), s, o, args[0])
+			o.route = args[0]
+			return runProxyDiff(c.Context(), s, o)
 		},
 	}
-	o.flags(c)
+	o.register(c)
 	c.Flags().IntVar(&o.top, "top", 10, "number of fields to print")
 	return c
 }
 
-func runProxyDiff(ctx context.Context, s Streams, o *proxyAdminOptions, route string) error {
-	if err := o.check(); err != nil {
+func runProxyDiff(ctx context.Context, s Streams, o *proxyDiffOptions) error {
+	admin, err := o.client()
+	if err != nil {
 		return err
 	}
 	if o.top < 1 {
 		return inputErr(fmt.Errorf("bad --top %d: give a positive number of fields", o.top))
 	}
-	raw, err := callAdmin(ctx, o.admin, o.tokenEnv, http.MethodGet, "/routes/"+route+"/diff?top="+strconv.Itoa(o.top), nil)
+	r, err := admin.Diff(ctx, o.route, o.top)
 	if err != nil {
-		return err
+		return adminErr(err)
 	}
 	if o.output == "json" {
-		_, err := s.Out.Write(raw)
-		return err
-	}
-	var r strangler.DiffReport
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("admin API answered %q: %w", raw, err)
+		return printJSON(s.Out, r)
 	}
 	fmt.Fprintf(s.Out, "%s: %d compared with %s, %d differing\n", r.Route, r.Compared, r.Upstream, r.Differing)
 	for _, f := range r.Fields {
@@ -97,8 +75,14 @@ func oneLine(b string) string {
 	return b
 }
 
+type proxyRolloutOptions struct {
+	adminFlags
+	action string
+	route  string
+}
+
 func newProxyRolloutCmd(s Streams) *cobra.Command {
-	o := &proxyAdminOptions{}
+	o := &proxyRolloutOptions{}
 	c := &cobra.Command{
 		Use:   "rollout status|pause|resume|abort ROUTE",
 		Short: "Show or steer a route's automatic rollout on a running proxy",
@@ -106,40 +90,42 @@ func newProxyRolloutCmd(s Streams) *cobra.Command {
 and the gates of the last hold with their figures. pause stops stepping (the weights stay);
 resume goes on (after a rollback, to the next step); abort sets the candidate's weight to 0.
 In fleet mode one replica steps (leader: true in status): send pause, resume and abort to it.`,
-		Args:      cobra.ExactArgs(2),
+		Args:      exactArgs(2, "an action (status, pause, resume or abort) and a route"),
 		ValidArgs: []string{"status", "pause", "resume", "abort"},
 		RunE: func(c *cobra.Command, args []string) error {
-			return runProxyRollout(c.Context(), s, o, args[0], args[1])
+			o.action, o.route = args[0], args[1]
+			return runProxyRollout(c.Context(), s, o)
 		},
 	}
-	o.flags(c)
+	o.register(c)
 	return c
 }
 
-func runProxyRollout(ctx context.Context, s Streams, o *proxyAdminOptions, action, route string) error {
-	if err := o.check(); err != nil {
-		return err
-	}
-	method, path := http.MethodGet, "/routes/"+route+"/rollout"
-	switch action {
-	case "status":
-	case "pause", "resume", "abort":
-		method, path = http.MethodPost, path+"/"+action
-	default:
-		return inputErr(fmt.Errorf("unknown rollout action %q: use status, pause, resume or abort", action))
-	}
-	raw, err := callAdmin(ctx, o.admin, o.tokenEnv, method, path, nil)
+func runProxyRollout(ctx context.Context, s Streams, o *proxyRolloutOptions) error {
+	admin, err := o.client()
 	if err != nil {
 		return err
 	}
-	if o.output == "json" {
-		_, err := s.Out.Write(raw)
-		return err
-	}
 	var st strangler.RolloutStatus
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return fmt.Errorf("admin API answered %q: %w", raw, err)
+	switch o.action {
+	case "status":
+		st, err = admin.Rollout(ctx, o.route)
+	case "pause", "resume", "abort":
+		st, err = admin.ControlRollout(ctx, o.route, o.action)
+	default:
+		return inputErr(fmt.Errorf("unknown rollout action %q: use status, pause, resume or abort", o.action))
 	}
+	if err != nil {
+		return adminErr(err)
+	}
+	if o.output == "json" {
+		return printJSON(s.Out, st)
+	}
+	writeRolloutStatus(s, st)
+	return nil
+}
+
+func writeRolloutStatus(s Streams, st strangler.RolloutStatus) {
 	fmt.Fprintf(s.Out, "%s: %s, %s at %d%% (steps %v, hold %s, last good %d%%, leader %t, rollbacks %d)\n",
 		st.Route, st.State, st.Candidate, st.Percent, st.Steps, st.Hold, st.LastGood, st.Leader, st.Rollbacks)
 	if st.HeldFor != "" {
@@ -155,5 +141,4 @@ func runProxyRollout(ctx context.Context, s Streams, o *proxyAdminOptions, actio
 	if st.Message != "" {
 		fmt.Fprintf(s.Out, "  %s\n", st.Message)
 	}
-	return nil
 }

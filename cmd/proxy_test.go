@@ -20,7 +20,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/carve-dev/carve/internal/testenv"
-	"github.com/carve-dev/carve/strangler/config"
+	proxyconfig "github.com/carve-dev/carve/strangler/config"
 	"github.com/carve-dev/carve/strangler/store"
 )
 
@@ -166,23 +166,37 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 // carve proxy run in fleet mode: a weight change through the admin API lands in the
-// DynamoDB table (DynamoDB Local from internal/testenv).
+// DynamoDB table (DynamoDB Local from internal/testenv), with the environment's credentials and
+// region, and with none at all (a loopback endpoint: internal/awsclient's dummy credentials and
+// us-east-1; before one rule for every AWS client this refused to start without a region).
 func TestProxyRunFleetStore(t *testing.T) {
 	ddb := testenv.DynamoDB(t)
 	ctx := context.Background()
-	if err := store.CreateTable(ctx, ddb.Client, "weights"); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", "local")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
-	t.Setenv("AWS_REGION", "us-east-1")
-	setWeightsInFleet(t, fmt.Sprintf("store: {dynamodb: {table: weights, endpoint: %q, poll: 100ms}}", ddb.Endpoint))
-	stored, err := store.New(ddb.Client, "weights").Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sw := stored["orders"]; sw.Version != 1 || sw.Weights["orders"] != 3 || sw.Weights["monolith"] != 1 {
-		t.Errorf("stored weights: %+v", sw)
+	for _, tc := range []struct {
+		name  string
+		table string
+		env   map[string]string
+	}{
+		{"environment", "weights", map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1"}},
+		{"none", "weights-noenv", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_REGION": "", "AWS_DEFAULT_REGION": "", "AWS_PROFILE": "",
+			"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := store.CreateTable(ctx, ddb.Client, tc.table); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			setWeightsInFleet(t, fmt.Sprintf("store: {dynamodb: {table: %s, endpoint: %q, poll: 100ms}}", tc.table, ddb.Endpoint))
+			stored, err := store.New(ddb.Client, tc.table).Load(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sw := stored["orders"]; sw.Version != 1 || sw.Weights["orders"] != 3 || sw.Weights["monolith"] != 1 {
+				t.Errorf("stored weights: %+v", sw)
+			}
+		})
 	}
 }
 
@@ -190,7 +204,7 @@ func TestProxyRunFleetStore(t *testing.T) {
 func TestProxyRunEtcdStore(t *testing.T) {
 	etcd := testenv.Etcd(t)
 	setWeightsInFleet(t, fmt.Sprintf("store: {etcd: {endpoints: [%q], key: /carve/weights}}", etcd.Endpoint))
-	c, err := config.Parse("s.yaml", []byte(fmt.Sprintf("listen: \":1\"\nupstreams: {m: {targets: [\"http://127.0.0.1:1\"]}}\ndefault: m\nstore: {etcd: {endpoints: [%q], key: /carve/weights}}\n", etcd.Endpoint)))
+	c, err := proxyconfig.Parse("s.yaml", []byte(fmt.Sprintf("listen: \":1\"\nupstreams: {m: {targets: [\"http://127.0.0.1:1\"]}}\ndefault: m\nstore: {etcd: {endpoints: [%q], key: /carve/weights}}\n", etcd.Endpoint)))
 	if err != nil {
 		t.Fatal(err)
 	}

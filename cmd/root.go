@@ -74,14 +74,14 @@ the plan: a versioned JSON document written by analyze.`,
 	return root
 }
 
-// guardGroups makes every command that only groups subcommands (carve plan, carve proxy, ...)
-// refuse an unknown subcommand with exit 2 and a suggestion; cobra would print the help and
-// exit 0, so a typo in a script would pass unnoticed.
+// guardGroups makes carve and every command that only groups subcommands (carve plan, carve
+// proxy, ...) refuse an unknown subcommand with exit 2 and a suggestion; cobra would print the
+// help and exit 0 for a group, and return an error only its text tells apart for the root.
 func guardGroups(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		guardGroups(sub)
 	}
-	if c.HasParent() && c.HasSubCommands() && !c.Runnable() {
+	if c.HasSubCommands() && !c.Runnable() {
 		c.Args = cobra.ArbitraryArgs
 		c.RunE = func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {

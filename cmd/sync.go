@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/carve-dev/carve/sync/backfill"
-	"github.com/carve-dev/carve/sync/config"
+	syncconfig "github.com/carve-dev/carve/sync/config"
 	"github.com/carve-dev/carve/sync/deadletter"
 	"github.com/carve-dev/carve/sync/job"
 	"github.com/carve-dev/carve/sync/verify"
@@ -33,8 +32,8 @@ verify compares source and sinks. See docs/sync.md for the config file.`,
 }
 
 // loadSyncConfig reads the config; a bad config is bad input (exit 2).
-func loadSyncConfig(path string) (*config.Config, error) {
-	cfg, err := config.Load(path)
+func loadSyncConfig(path string) (*syncconfig.Config, error) {
+	cfg, err := syncconfig.Load(path)
 	if err != nil {
 		return nil, inputErr(err)
 	}
@@ -52,11 +51,11 @@ func newSyncRunCmd(s Streams) *cobra.Command {
 shards in the checkpoint table (other workers take the rest), applies each batch to every
 pipeline's sink and checkpoints the shard after the sinks acknowledged. On SIGTERM it finishes
 the batch in hand, checkpoints it and hands its leases back. Logs are JSON on stderr.`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runSync(c.Context(), s, o) },
+		Args:    noArgs,
+		PreRunE: requireFlags("config"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runSync(c.Context(), s, o) },
 	}
 	c.Flags().StringVar(&o.config, "config", "", "sync config file (YAML)")
-	_ = c.MarkFlagRequired("config")
 	return c
 }
 
@@ -96,13 +95,13 @@ trimmed data, an outage or drift: with --repair (the default) the sink items who
 from the source are tombstoned too (deletes the stream no longer holds), and shards that left
 the stream unfinished are marked done so that the shards after them start. Prints a JSON
 summary on stdout; logs are JSON on stderr.`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runSyncBackfill(c.Context(), s, o) },
+		Args:    noArgs,
+		PreRunE: requireFlags("config"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runSyncBackfill(c.Context(), s, o) },
 	}
 	c.Flags().StringVar(&o.config, "config", "", "sync config file (YAML)")
 	c.Flags().IntVar(&o.segments, "segments", 4, "parallel Scan segments")
 	c.Flags().BoolVar(&o.repair, "repair", true, "also tombstone sink items whose key is gone from the source")
-	_ = c.MarkFlagRequired("config")
 	return c
 }
 
@@ -116,9 +115,7 @@ func runSyncBackfill(ctx context.Context, s Streams, o *syncBackfillOptions) err
 	}
 	res, err := backfill.Run(ctx, cfg, backfill.Options{Segments: o.segments, Repair: o.repair, Logger: slog.New(slog.NewJSONHandler(s.Err, nil))})
 	if res != nil {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(map[string]any{"schema": "carve.sync.backfill/v1", "scanned": res.Scanned, "written": res.Written, "stale": res.Stale, "failed": res.Failed, "repaired": res.Repaired, "version": res.Version})
+		_ = printJSON(s.Out, res.Summary()) // the summary of what was done, even when some of it failed
 	}
 	return err
 }
@@ -139,14 +136,14 @@ func newSyncVerifyCmd(s Streams) *cobra.Command {
 compare with the sink's live items (tombstones count as deleted): counts, a hash per item, and
 the keys that are missing, extra or different. Exits 0 when every sink matches, 3 on drift.
 Run it when the source is quiet or after 'sync run' caught up: changes in flight show as drift.`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error { return runSyncVerify(c.Context(), s, o) },
+		Args:    noArgs,
+		PreRunE: requireFlags("config"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runSyncVerify(c.Context(), s, o) },
 	}
 	c.Flags().StringVar(&o.config, "config", "", "sync config file (YAML)")
 	c.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	c.Flags().IntVar(&o.segments, "segments", 4, "parallel Scan segments")
 	c.Flags().IntVar(&o.limit, "limit", 20, "keys listed per kind of difference")
-	_ = c.MarkFlagRequired("config")
 	return c
 }
 
@@ -167,9 +164,7 @@ func runSyncVerify(ctx context.Context, s Streams, o *syncVerifyOptions) error {
 		return fmt.Errorf("sync verify: %w", err)
 	}
 	if o.output == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := printJSON(s.Out, rep); err != nil {
 			return err
 		}
 	} else {
@@ -181,8 +176,10 @@ func runSyncVerify(ctx context.Context, s Streams, o *syncVerifyOptions) error {
 	return nil
 }
 
+type syncReplayOptions struct{ config string }
+
 func newSyncReplayCmd(s Streams) *cobra.Command {
-	var path string
+	o := &syncReplayOptions{}
 	c := &cobra.Command{
 		Use:   "replay-dead-letters --config FILE",
 		Short: "Re-apply dead-lettered records once their cause is fixed",
@@ -191,33 +188,30 @@ into its sink, with the record's original version: an entry older than what the 
 is skipped, so a replay never undoes a later change. Entries done are removed from a DynamoDB
 dead-letter table (a file is never rewritten: a worker may be appending to it; replaying again
 is harmless). Prints a JSON summary; exits 1 while some entries still fail.`,
-		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := loadSyncConfig(path)
-			if err != nil {
-				return err
-			}
-			res, err := deadletter.Replay(c.Context(), cfg, slog.New(slog.NewJSONHandler(s.Err, nil)))
-			if res != nil {
-				enc := json.NewEncoder(s.Out)
-				enc.SetIndent("", "  ")
-				_ = enc.Encode(struct {
-					Schema string `json:"schema"`
-					*deadletter.ReplayResult
-				}{"carve.sync.replay/v1", res})
-			}
-			if err != nil {
-				return fmt.Errorf("sync replay-dead-letters: %w", err)
-			}
-			if res.Failed+res.Unknown > 0 {
-				return fmt.Errorf("sync replay-dead-letters: %d entries still fail and %d name no pipeline of the config (see the log): fix the cause and run it again", res.Failed, res.Unknown)
-			}
-			return nil
-		},
+		Args:    noArgs,
+		PreRunE: requireFlags("config"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runSyncReplay(c.Context(), s, o) },
 	}
-	c.Flags().StringVar(&path, "config", "", "sync config file (YAML)")
-	_ = c.MarkFlagRequired("config")
+	c.Flags().StringVar(&o.config, "config", "", "sync config file (YAML)")
 	return c
+}
+
+func runSyncReplay(ctx context.Context, s Streams, o *syncReplayOptions) error {
+	cfg, err := loadSyncConfig(o.config)
+	if err != nil {
+		return err
+	}
+	res, err := deadletter.Replay(ctx, cfg, slog.New(slog.NewJSONHandler(s.Err, nil)))
+	if res != nil {
+		_ = printJSON(s.Out, res.Summary())
+	}
+	if err != nil {
+		return fmt.Errorf("sync replay-dead-letters: %w", err)
+	}
+	if res.Failed+res.Unknown > 0 {
+		return fmt.Errorf("sync replay-dead-letters: %d entries still fail and %d name no pipeline of the config (see the log): fix the cause and run it again", res.Failed, res.Unknown)
+	}
+	return nil
 }
 
 type syncValidateOptions struct{ config string }
@@ -227,18 +221,21 @@ func newSyncValidateCmd(s Streams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "validate --config FILE",
 		Short: "Check a sync config without connecting to anything",
-		Long:  `Decode the config strictly (unknown keys are errors) and validate it as a whole; every problem is listed with its line. Exits 0 when valid, 2 otherwise.`,
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			cfg, err := loadSyncConfig(o.config)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(s.Out, "%s: valid: source %s, %d pipeline(s)\n", o.config, cfg.Source.Table, len(cfg.Pipelines))
-			return nil
-		},
+		Long: `Decode the config strictly (unknown keys are errors) and validate it as a whole; every
+problem is listed with its line. Exits 0 when valid, 2 otherwise.`,
+		Args:    noArgs,
+		PreRunE: requireFlags("config"),
+		RunE:    func(c *cobra.Command, _ []string) error { return runSyncValidate(c.Context(), s, o) },
 	}
 	c.Flags().StringVar(&o.config, "config", "", "sync config file (YAML)")
-	_ = c.MarkFlagRequired("config")
 	return c
+}
+
+func runSyncValidate(_ context.Context, s Streams, o *syncValidateOptions) error {
+	cfg, err := loadSyncConfig(o.config)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Out, "%s: valid: source %s, %d pipeline(s)\n", o.config, cfg.Source.Table, len(cfg.Pipelines))
+	return nil
 }

@@ -154,3 +154,23 @@ func TestSyncExitCodes(t *testing.T) {
 		t.Fatalf("drift report:\n%s\n%s", out.String(), errb.String())
 	}
 }
+
+// A sync config that names no region for AWS itself (no loopback endpoint), in an environment
+// that names none either, is bad input (exit 2) saying what to set, before anything connects.
+func TestSyncWithoutRegion(t *testing.T) {
+	dir := t.TempDir()
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
+	cfg := filepath.Join(dir, "sync.yaml")
+	os.WriteFile(cfg, []byte("source: {table: shop}\ncheckpoints: {file: "+filepath.Join(dir, "cp.json")+"}\npipelines: [{name: copy, sink: {dynamodb: {table: orders}}}]\n"), 0o644)
+	for _, cmd := range []string{"verify", "backfill"} {
+		var out, errb bytes.Buffer
+		code := Main([]string{"sync", cmd, "--config", cfg}, Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+		if code != exitInput || !strings.Contains(errb.String(), "no AWS region: set source.region in the sync config") {
+			t.Errorf("carve sync %s without a region: exit %d, want 2\n%s", cmd, code, errb.String())
+		}
+	}
+}

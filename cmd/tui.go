@@ -50,7 +50,7 @@ first, showing its progress. '?' lists every key. docs/tui.md has the details.`,
 		Example: `  carve tui --plan plan.json            # open a plan written by 'carve analyze -o json'
   carve tui samples/shop                 # analyse the module, then explore it
   carve tui . --debug-log /tmp/tui.log   # keep a log (nothing is logged to the terminal)`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1, "at most one argument, the module's directory"),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.dir = "."
 			if len(args) == 1 {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"runtime/debug"
 
@@ -47,10 +48,12 @@ func newVersionCmd(s Streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print carve's version",
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			fmt.Fprintf(s.Out, "carve %s\n", versionString())
-			return nil
-		},
+		Args:  noArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return runVersion(c.Context(), s) },
 	}
+}
+
+func runVersion(_ context.Context, s Streams) error {
+	_, err := fmt.Fprintf(s.Out, "carve %s\n", versionString())
+	return err
 }

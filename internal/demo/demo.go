@@ -390,7 +390,7 @@ func (r *run) generate(ctx context.Context, endpoint string) error {
 		{"plan", "sync", "--plan", plan, "--service", "orders", "--source-table", "shop", "--region", "us-east-1", "--endpoint", endpoint,
 			"--both-ways", "updated_at", "--reverse", "--dead-letter", r.file("dead-letter-reverse.jsonl"),
 			"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", r.ports["sync-reverse"]), "--stream-delay", streamDelay, "--out", r.file("sync-back.yaml")},
-		{"proxy", "validate", r.file("strangler.yaml")},
+		{"proxy", "validate", "--config", r.file("strangler.yaml")},
 		{"sync", "validate", "--config", r.file("sync.yaml")},
 		{"sync", "validate", "--config", r.file("sync-back.yaml")},
 	}

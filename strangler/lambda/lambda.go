@@ -20,7 +20,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -28,11 +27,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/carve-dev/carve/internal/awsclient"
 	"github.com/carve-dev/carve/strangler/config"
 )
 
@@ -72,11 +71,12 @@ func New(api API, c config.Lambda, log *slog.Logger) *Function {
 	return f
 }
 
-// NewClient builds a Lambda client from the environment's AWS config, with c's region and
-// endpoint, connection settings from t, and no SDK retries: a failed invoke is the proxy's to
-// count and retry, as for any target.
+// NewClient builds a Lambda client with c's region and endpoint by internal/awsclient's rule
+// (a loopback endpoint, the Runtime Interface Emulator, needs no region or credentials),
+// connection settings from t, and no SDK retries: a failed invoke is the proxy's to count and
+// retry, as for any target.
 func NewClient(ctx context.Context, c config.Lambda, t config.Transport) (*lambda.Client, error) {
-	opts := []func(*awsconfig.LoadOptions) error{
+	ac, err := awsclient.Load(ctx, awsclient.Target{Region: c.Region, Endpoint: c.Endpoint, RegionKey: "lambda.region"},
 		awsconfig.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
 		awsconfig.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 			tr.MaxIdleConns = 0
@@ -86,35 +86,11 @@ func NewClient(ctx context.Context, c config.Lambda, t config.Transport) (*lambd
 			tr.DialContext = (&net.Dialer{Timeout: t.DialTimeout.D(), KeepAlive: 30 * time.Second}).DialContext
 			tr.Proxy = nil
 		})),
-	}
-	if c.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(c.Region))
-	}
-	if c.Endpoint != "" && strings.HasPrefix(c.Endpoint, "http://") && !hasAWSCredentials() {
-		// A local emulator over plain HTTP checks no signature.
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("carve", "carve", "")))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config for lambda function %s: %w", c.Function, err)
+		return nil, fmt.Errorf("lambda function %s: %w", c.Function, err)
 	}
-	if ac.Region == "" {
-		return nil, fmt.Errorf("lambda function %s: no AWS region: set lambda.region or AWS_REGION", c.Function)
-	}
-	return lambda.NewFromConfig(ac, func(o *lambda.Options) {
-		if c.Endpoint != "" {
-			o.BaseEndpoint = aws.String(c.Endpoint)
-		}
-	}), nil
-}
-
-func hasAWSCredentials() bool {
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
-		if os.Getenv(k) != "" {
-			return true
-		}
-	}
-	return false
+	return lambda.NewFromConfig(ac), nil
 }
 
 // Name is the function's name or ARN as configured.

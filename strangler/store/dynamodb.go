@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/carve-dev/carve/internal/awsclient"
 	"github.com/carve-dev/carve/strangler"
 	"github.com/carve-dev/carve/strangler/config"
 )
@@ -38,25 +38,13 @@ var _ strangler.WeightStore = (*DynamoDB)(nil)
 // New returns a store over table through api.
 func New(api API, table string) *DynamoDB { return &DynamoDB{api: api, table: table} }
 
-// NewDynamoDB builds a client from the environment's AWS config (region and endpoint
-// overridable in the proxy config) and returns the store.
+// NewDynamoDB builds a client with c's region and endpoint by internal/awsclient's rule (a
+// loopback endpoint, DynamoDB Local, needs no region or credentials) and returns the store.
 func NewDynamoDB(ctx context.Context, c config.DynamoDB) (*DynamoDB, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if c.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(c.Region))
-	}
-	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	client, err := awsclient.DynamoDB(ctx, awsclient.Target{Region: c.Region, Endpoint: c.Endpoint, RegionKey: "store.dynamodb.region"})
 	if err != nil {
-		return nil, fmt.Errorf("load AWS config for the weights table %s: %w", c.Table, err)
+		return nil, fmt.Errorf("weights table %s: %w", c.Table, err)
 	}
-	if ac.Region == "" {
-		return nil, fmt.Errorf("weights table %s: no AWS region: set store.dynamodb.region or AWS_REGION", c.Table)
-	}
-	client := dynamodb.NewFromConfig(ac, func(o *dynamodb.Options) {
-		if c.Endpoint != "" {
-			o.BaseEndpoint = aws.String(c.Endpoint)
-		}
-	})
 	return New(client, c.Table), nil
 }
 

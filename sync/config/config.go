@@ -44,7 +44,8 @@ type Config struct {
 type Table struct {
 	// Table is the table name.
 	Table string `yaml:"table"`
-	// Region is the AWS region (default: the SDK's default chain, else us-east-1).
+	// Region is the AWS region (default: AWS_REGION or AWS_DEFAULT_REGION or the profile's; a
+	// loopback endpoint, an emulator, defaults to us-east-1; see internal/awsclient).
 	Region string `yaml:"region"`
 	// Endpoint overrides the service endpoint, e.g. http://127.0.0.1:8000 for DynamoDB Local.
 	Endpoint string `yaml:"endpoint"`
