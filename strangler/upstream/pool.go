@@ -32,8 +32,10 @@ type Target struct {
 	failures     atomic.Int32 // passive: consecutive failures from live traffic
 	inflight     atomic.Int64
 
-	// owned by the health-check loop
-	passes, fails int
+	// consecutive passed and failed health checks: written by the health-check loop under its
+	// pool's lock, read by a reloaded pool taking the target over (while the old loop may
+	// still be running), hence atomic
+	passes, fails atomic.Int32
 }
 
 // Healthy reports the active health state.
@@ -182,7 +184,8 @@ func (p *Pool) setTargets(urls []*url.URL) {
 		if old, ok := known[key]; ok {
 			t.healthy.Store(old.healthy.Load())
 			t.ejectedUntil.Store(old.ejectedUntil.Load())
-			t.passes, t.fails = old.passes, old.fails
+			t.passes.Store(old.passes.Load())
+			t.fails.Store(old.fails.Load())
 		} else {
 			t.healthy.Store(true) // innocent until a check says otherwise
 		}
@@ -334,20 +337,20 @@ func (p *Pool) check(parent context.Context, t *Target) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ok {
-		t.fails = 0
-		t.passes++
-		if !t.healthy.Load() && t.passes >= h.Healthy {
+		t.fails.Store(0)
+		passes := t.passes.Add(1)
+		if !t.healthy.Load() && int(passes) >= h.Healthy {
 			t.healthy.Store(true)
 			t.ejectedUntil.Store(0)
-			p.log.Info("target healthy", "upstream", p.Name, "target", t.Key, "passes", t.passes)
+			p.log.Info("target healthy", "upstream", p.Name, "target", t.Key, "passes", passes)
 		}
 		return
 	}
-	t.passes = 0
-	t.fails++
-	if t.healthy.Load() && t.fails >= h.Unhealthy {
+	t.passes.Store(0)
+	fails := t.fails.Add(1)
+	if t.healthy.Load() && int(fails) >= h.Unhealthy {
 		t.healthy.Store(false)
-		p.log.Warn("target unhealthy", "upstream", p.Name, "target", t.Key, "failed_checks", t.fails)
+		p.log.Warn("target unhealthy", "upstream", p.Name, "target", t.Key, "failed_checks", fails)
 	}
 }
 
