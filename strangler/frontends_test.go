@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -174,21 +173,11 @@ func echoWith(t *testing.T, c *http.Client, url string, hdr map[string]string) e
 func TestRawHeaderCase(t *testing.T) {
 	mono := newBackend(t, "monolith")
 	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\nupstreams: {monolith: {targets: [%q]}}\ndefault: monolith\n", mono.URL()), startOpts{})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(conn, "GET /echo HTTP/1.1\r\nhost: shop.example.com\r\nx-forwarded-for: 6.6.6.6\r\nx-FORWARDED-proto: https\r\n"+
+	_, body, conn := sendRaw(t, r, "GET /echo HTTP/1.1\r\nhost: shop.example.com\r\nx-forwarded-for: 6.6.6.6\r\nx-FORWARDED-proto: https\r\n"+
 		"connection: x-secret\r\nx-secret: hop\r\nkeep-alive: timeout=5\r\nproxy-authorization: Basic Zm9v\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	conn.Close()
 	var e echoed
-	if err := json.NewDecoder(resp.Body).Decode(&e); err != nil {
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.Header["X-Forwarded-For"]; len(got) != 1 || got[0] != "127.0.0.1" {
@@ -216,11 +205,7 @@ func TestMalformedRequest(t *testing.T) {
 		"GET / HTTP/1.1\r\nHost: x\r\nBad Header <script>\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
 	} {
-		conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		conn := dialRaw(t, r)
 		io.WriteString(conn, raw)
 		b, _ := io.ReadAll(conn)
 		conn.Close()

@@ -82,15 +82,8 @@ func TestLogsHoldNoCredentials(t *testing.T) {
 		"GET / HTTP/1.1\r\nHost: a\r\nProxy-Authorization: Basic SECRET-P\r\nTransfer-Encoding: gzip\r\n\r\n",
 		"POST / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer SECRET-A\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
 	} {
-		c, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.SetDeadline(time.Now().Add(10 * time.Second))
-		io.WriteString(c, raw)
-		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
-			resp.Body.Close()
-		}
+		c := dialRaw(t, r)
+		rawRequest(c, raw, "")
 		c.Close()
 	}
 	// The proxy has answered every request; its lines are written before the answers.
@@ -218,14 +211,8 @@ routes:
   - {name: admin, match: {paths: ["/admin/"]}, split: {admin: 1}}
 default: orders
 `, fe.tls, tc.policy, target.URL(), target.URL()), startOpts{tls: fe.tls != ""})
-				c := dialRaw(t, r)
+				resp, b, c := sendRaw(t, r, "GET /admin/..%2forders/x HTTP/1.1\r\nHost: a\r\n\r\n")
 				defer c.Close()
-				io.WriteString(c, "GET /admin/..%2forders/x HTTP/1.1\r\nHost: a\r\n\r\n")
-				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := io.ReadAll(resp.Body)
 				got := target.take()
 				if fmt.Sprint(resp.StatusCode) != tc.status {
 					t.Fatalf("%d %q, want %s", resp.StatusCode, b, tc.status)

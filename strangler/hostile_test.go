@@ -13,39 +13,6 @@ import (
 	"time"
 )
 
-// dialRaw opens a raw connection to a running proxy (TLS with HTTP/1.1 for the TLS listener).
-func dialRaw(t *testing.T, r *running) net.Conn {
-	t.Helper()
-	addr := strings.TrimPrefix(strings.TrimPrefix(r.url, "https://"), "http://")
-	var c net.Conn
-	var err error
-	if strings.HasPrefix(r.url, "https://") {
-		c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
-	} else {
-		c, err = net.Dial("tcp", addr)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	return c
-}
-
-// sendRaw sends raw on a new connection to the proxy and reads one response whole (a 101 has
-// no body); the connection stays open for the caller (a tunnel) to use and close.
-func sendRaw(t *testing.T, r *running, raw string) (*http.Response, string, net.Conn) {
-	t.Helper()
-	c := dialRaw(t, r)
-	io.WriteString(c, raw)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		c.Close()
-		t.Fatalf("%q: %v", raw, err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b), c
-}
-
 // The high-severity finding: a client's own faults — no Host, a bad chunk size, an upload it
 // abandons, Connection naming Content-Length, an https absolute-form target — got 502s that
 // counted against the target, and five of them ejected a healthy target for everyone. They are
@@ -212,8 +179,7 @@ func TestSlowBodyIsCut(t *testing.T) {
 				"POST /a HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n64\r\nsome",
 			} {
 				c := dialRaw(t, r)
-				io.WriteString(c, raw) // and nothing more
-				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				resp, _, err := rawRequest(c, raw, "") // and nothing more
 				c.Close()
 				if err != nil || resp.StatusCode != http.StatusRequestTimeout {
 					t.Errorf("stalled body %q: %v, want 408", raw, statusOf(resp, err))
