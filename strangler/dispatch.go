@@ -348,3 +348,40 @@ func (p *Proxy) logAccess(ctx context.Context, e accessEntry) {
 	}
 	p.access.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
+
+// forwardFailure is the status and message a client gets when forwarding failed with err and
+// no response came.
+func forwardFailure(err error) (int, string) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err):
+		return http.StatusGatewayTimeout, "upstream timed out"
+	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
+		return http.StatusBadGateway, "upstream response headers too large"
+	case errors.Is(err, fasthttp.ErrNoFreeConns):
+		return http.StatusServiceUnavailable, "upstream connection limit reached (transport.max_conns_per_host)"
+	case errors.Is(err, errTunnelsFull):
+		return http.StatusServiceUnavailable, "too many tunnels to the target"
+	}
+	return http.StatusBadGateway, "upstream unreachable"
+}
+
+// maxUnusableConns bounds the kept-alive connections one request may find unusable.
+const maxUnusableConns = 64
+
+// doFast sends req on a target's fasthttp client (until deadline, when set). Kept-alive
+// connections found closed or dirty are closed one by one (after a target restart, every idle
+// one is) and the request goes on another: nothing of it was sent, and fasthttp retries them
+// by itself only without a body stream.
+func doFast(c *fasthttp.HostClient, req *fasthttp.Request, resp *fasthttp.Response, deadline time.Time) (err error) {
+	for range maxUnusableConns {
+		if deadline.IsZero() {
+			err = c.Do(req, resp)
+		} else {
+			err = c.DoDeadline(req, resp, deadline)
+		}
+		if !errors.Is(err, errConnUnusable) {
+			return err
+		}
+	}
+	return err
+}

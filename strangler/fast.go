@@ -192,9 +192,6 @@ func redactCredentials(s string) string {
 	return credentialHeader.ReplaceAllString(s, "$1$2[redacted]")
 }
 
-// maxUnusableConns bounds the kept-alive connections one request may find unusable.
-const maxUnusableConns = 64
-
 // fastAttempt is a request of the plain HTTP/1.1 front end.
 type fastAttempt struct {
 	ctx       *fasthttp.RequestCtx
@@ -477,19 +474,7 @@ func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 	if a.upgrade {
 		return a.tunnel(f)
 	}
-	var err error
-	// Kept-alive connections found closed or dirty are closed one by one (after a target
-	// restart, every idle one is); fasthttp retries them itself only without a body stream.
-	for range maxUnusableConns {
-		if a.deadline.IsZero() {
-			err = f.fast.Do(req, resp)
-		} else {
-			err = f.fast.DoDeadline(req, resp, a.deadline)
-		}
-		if !errors.Is(err, errConnUnusable) {
-			break
-		}
-	}
+	err := doFast(f.fast, req, resp, a.deadline)
 	if f.basePath != "" {
 		req.SetRequestURIBytes(a.scratch[len(f.basePath):])
 	}
@@ -533,14 +518,8 @@ func (a *fastAttempt) failErr(err error) int {
 		return a.refuse(a.body.fault)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return a.refuse(&refuseTooLarge)
-	case errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err):
-		return a.fail(http.StatusGatewayTimeout, "upstream timed out")
-	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
-		return a.fail(http.StatusBadGateway, "upstream response headers too large")
-	case errors.Is(err, fasthttp.ErrNoFreeConns):
-		return a.fail(http.StatusServiceUnavailable, "upstream connection limit reached (transport.max_conns_per_host)")
 	}
-	return a.fail(http.StatusBadGateway, "upstream unreachable")
+	return a.fail(forwardFailure(err))
 }
 
 // retryable: the connection to the target failed before any response, and the request is

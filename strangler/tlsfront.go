@@ -2,15 +2,18 @@ package strangler
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +22,7 @@ import (
 	"github.com/carve-dev/carve/strangler/route"
 	"github.com/carve-dev/carve/strangler/ryw"
 	"github.com/carve-dev/carve/strangler/upstream"
+	"github.com/valyala/fasthttp"
 )
 
 // The TLS front end (HTTP/1.1 and HTTP/2 by ALPN): net/http's server hands each request to
@@ -118,31 +122,38 @@ func (p *Proxy) tunnelSlots(scheme, host string) chan struct{} {
 
 // setForwarded sets X-Forwarded-For/-Host/-Proto. ReverseProxy has already removed the
 // inbound ones and every hop-by-hop header (including those named in Connection) from the
-// outbound request before Rewrite runs, so a client cannot make us drop ours. The inbound
-// values are kept only when the peer is a trusted proxy.
+// outbound request before Rewrite runs, so a client cannot make us drop ours.
 func setForwarded(pr *httputil.ProxyRequest, trusted []netip.Prefix) {
-	in, h := pr.In, pr.Out.Header
-	addr, ip := peerIP(in.RemoteAddr)
-	proto := "http"
-	if in.TLS != nil {
-		proto = "https"
-	}
 	vals := make([]string, 3)
-	vals[0], vals[1], vals[2] = ip, in.Host, proto
-	if isTrusted(addr, trusted) {
-		if prior, ok := forwardedValue(in, "X-Forwarded-For"); ok {
-			vals[0] = prior + ", " + ip
-		}
-		if v, ok := forwardedValue(in, "X-Forwarded-Host"); ok {
-			vals[1] = v
-		}
-		if v, ok := forwardedValue(in, "X-Forwarded-Proto"); ok {
-			vals[2] = v
-		}
-	}
+	vals[0], vals[1], vals[2] = forwardedValues(pr.In, trusted)
+	h := pr.Out.Header
 	h["X-Forwarded-For"] = vals[0:1:1]
 	h["X-Forwarded-Host"] = vals[1:2:2]
 	h["X-Forwarded-Proto"] = vals[2:3:3]
+}
+
+// forwardedValues are X-Forwarded-For, -Host and -Proto for in: the peer, the request's Host
+// and scheme. The inbound values are kept only when the peer is a trusted proxy (For then
+// lists them before the peer).
+func forwardedValues(in *http.Request, trusted []netip.Prefix) (xff, host, proto string) {
+	addr, ip := peerIP(in.RemoteAddr)
+	xff, host, proto = ip, in.Host, "http"
+	if in.TLS != nil {
+		proto = "https"
+	}
+	if !isTrusted(addr, trusted) {
+		return xff, host, proto
+	}
+	if prior, ok := forwardedValue(in, "X-Forwarded-For"); ok {
+		xff = prior + ", " + ip
+	}
+	if v, ok := forwardedValue(in, "X-Forwarded-Host"); ok {
+		host = v
+	}
+	if v, ok := forwardedValue(in, "X-Forwarded-Proto"); ok {
+		proto = v
+	}
+	return xff, host, proto
 }
 
 // dropUnderscored deletes header names with an underscore, as the plain front end does
@@ -258,13 +269,30 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.w }
 
 // stdAttempt is a request of the net/http front end.
 type stdAttempt struct {
-	rec  recorder
-	r    *http.Request
-	body *clientBody // nil without a body
+	rec     recorder
+	r       *http.Request
+	body    *clientBody // nil without a body
+	bufs    *bufferPool
+	trusted []netip.Prefix
+	scratch []byte
+	// transport: the request goes to HTTP targets through net/http's transport
+	// (viaTransport), not the fasthttp client.
+	transport bool
+	// clientGone: writing the response to the client failed (its doing, not the target's).
+	clientGone bool
+	// abort: the target's body failed after the status was sent; the response must end
+	// cut short rather than look complete.
+	abort bool
 }
 
+// send forwards the request to t: an HTTP target through its fasthttp client (sendFast), the
+// plain front end's upstream path; a Lambda function, an upgrade or gRPC through
+// httputil.ReverseProxy.
 func (a *stdAttempt) send(t *upstream.Target) (int, bool, error) {
 	a.rec.err = nil
+	if f, ok := t.Handler.(*forwarders); ok && !a.transport {
+		return a.sendFast(f)
+	}
 	t.Handler.ServeHTTP(&a.rec, a.r)
 	return a.rec.status, a.rec.wrote, a.rec.err
 }
@@ -275,11 +303,13 @@ func (a *stdAttempt) fail(status int, msg string) int {
 }
 
 func (a *stdAttempt) failErr(err error) int {
-	if a.body != nil && a.body.fault != nil {
+	switch {
+	case a.body != nil && a.body.fault != nil:
 		return a.refuse(a.body.fault)
+	case errors.Is(err, context.Canceled) && a.r.Context().Err() != nil:
+		return 0 // the client is gone; nobody reads a status
 	}
-	writeForwardError(&a.rec, a.r, err)
-	return a.rec.status
+	return a.fail(forwardFailure(err))
 }
 
 // refuse answers a request the proxy will not forward and closes the connection (HTTP/1).
@@ -291,7 +321,7 @@ func (a *stdAttempt) refuse(ref *refusal) int {
 func (a *stdAttempt) retryable(err error) bool { return retryable(a.r, err) }
 
 func (a *stdAttempt) clientFault(err error) bool {
-	return a.body != nil && a.body.fault != nil || clientFault(a.r, err)
+	return a.body != nil && a.body.fault != nil || a.clientGone || clientFault(a.r, err)
 }
 
 // retryable reports whether r may go to another target after err: the connection to the
@@ -317,19 +347,6 @@ func clientFault(r *http.Request, err error) bool {
 	return false
 }
 
-func writeForwardError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client is gone; nobody reads a status.
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		http.Error(w, "upstream timed out", http.StatusGatewayTimeout)
-	case errors.Is(err, errTunnelsFull):
-		http.Error(w, "too many tunnels to the target", http.StatusServiceUnavailable)
-	default:
-		http.Error(w, "upstream unreachable", http.StatusBadGateway)
-	}
-}
-
 // ServeHTTP routes, splits and forwards one request (the TLS and HTTP/2 front end; plain
 // HTTP/1.1 is served by serveFast).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -339,7 +356,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := p.attempts.Get().(*stdAttempt)
 	a.rec.reset(w)
 	a.rec.secure = r.TLS != nil
-	a.r = r
+	a.r, a.trusted = r, rt.trusted
 	lr, ref := a.route(rt)
 	st := lr.state.Load()
 	side := 0
@@ -367,9 +384,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			method: r.Method, host: r.Host, path: r.URL.Path, status: rec.status, bytes: rec.bytes,
 			remote: r.RemoteAddr, attempts: attempts, proto: r.Proto, err: rec.err, elapsed: elapsed})
 	}
-	a.r, a.body = nil, nil
+	abort := a.abort
+	a.r, a.body, a.trusted, a.transport, a.clientGone, a.abort = nil, nil, nil, false, false, false
 	a.rec.reset(nil)
 	p.attempts.Put(a)
+	if abort {
+		panic(http.ErrAbortHandler) // net/http's server ends the response cut short, quietly
+	}
 }
 
 // route checks the request (syntax.go) and routes it under the path policies (routePath),
@@ -441,6 +462,7 @@ func (a *stdAttempt) forward(p *Proxy, lr *liveRoute, st *splitState, side int) 
 			a.rec.capture = &shadowCapture{max: lr.shadow.cfg.MaxBodyBytes}
 		}
 	}
+	a.transport = viaTransport(r)
 	target, attempts, _, _ := dispatch(lr, st, side, a)
 	return target, attempts, reqCopy
 }
@@ -522,4 +544,212 @@ func (t tlsServer) shutdown(ctx context.Context) error {
 		t.s.Close()
 	}
 	return err
+}
+
+// viaTransport reports whether r goes to an HTTP target through net/http's transport rather
+// than the fasthttp client both front ends share: an upgrade (WebSocket; the transport hands
+// the switched connection to ReverseProxy's tunnel) or gRPC, which needs HTTP/2 to the target
+// and its trailers relayed, which only net/http's transport does.
+func viaTransport(r *http.Request) bool {
+	return isUpgrade(r) || strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
+}
+
+// sendFast forwards the request to an HTTP target through the target's fasthttp client, the
+// plain front end's upstream path — pooled connections checked before reuse (a target that
+// answered twice cannot shift responses), response_header_timeout up to the end of the header
+// block — and relays the answer, streaming its body.
+func (a *stdAttempt) sendFast(f *forwarders) (int, bool, error) {
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(resp)
+	defer fasthttp.ReleaseRequest(req)
+	a.outbound(req, f)
+	resp.Header.SetNoDefaultContentType(true)
+	var deadline time.Time
+	if d, ok := a.r.Context().Deadline(); ok {
+		deadline = d
+	}
+	if err := doFast(f.fast, req, resp, deadline); err != nil {
+		return 0, false, err
+	}
+	return a.relay(resp)
+}
+
+// outbound makes req the request a target gets: the client's method, path (after the route's
+// path policy, under the target's base path), query and end-to-end headers; hop-by-hop headers
+// and those Connection names dropped, as are header names with an underscore; the Host the
+// upstream's host_header says; X-Forwarded-For/-Host/-Proto the proxy's (setForwarded's
+// values); the body streamed through clientBody.
+func (a *stdAttempt) outbound(req *fasthttp.Request, f *forwarders) {
+	r := a.r
+	h := &req.Header
+	h.DisableNormalizing() // net/http's server has put the names in canonical form already
+	h.SetMethod(r.Method)
+	if r.ProtoMajor == 1 && r.ProtoMinor == 0 {
+		h.SetProtocol("HTTP/1.0") // as the plain front end: the client's version
+	}
+	uri := append(append(a.scratch[:0], f.basePath...), r.URL.EscapedPath()...)
+	if r.URL.RawQuery != "" || r.URL.ForceQuery {
+		uri = append(append(uri, '?'), r.URL.RawQuery...)
+	}
+	a.scratch = uri
+	req.SetRequestURIBytes(uri)
+	named := r.Header["Connection"]
+	for k, vs := range r.Header {
+		if !endToEnd(k) || len(named) > 0 && connectionNames(named, k) {
+			continue
+		}
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	xff, xfh, xfp := forwardedValues(r, a.trusted)
+	h.Set("X-Forwarded-For", xff)
+	h.Set("X-Forwarded-Host", xfh)
+	h.Set("X-Forwarded-Proto", xfp)
+	switch f.hostMode {
+	case "":
+		h.SetHost(r.Host)
+	case "target":
+		h.SetHost(f.host)
+	default:
+		h.SetHost(f.hostMode)
+	}
+	req.UseHostHeader = true
+	if f.tls {
+		req.URI().SetScheme("https")
+	}
+	h.SetNoDefaultContentType(true) // the target gets the Content-Type the client sent, or none
+	if a.body != nil {
+		req.SetBodyStream(a.body, int(r.ContentLength)) // -1: chunked
+	}
+}
+
+// endToEnd reports whether the client's header k may go to the target as it is: not a
+// hop-by-hop header, not framing (the body sets it), not a forwarding header (the proxy sets
+// those), and without an underscore (a target may read X_User as X-User).
+func endToEnd(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer",
+		"Upgrade", "Transfer-Encoding", "Content-Length", "Host", "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto":
+		return false
+	}
+	return strings.IndexByte(k, '_') < 0
+}
+
+// connectionNames reports whether the Connection values vals name header k.
+func connectionNames(vals []string, k string) bool {
+	for _, v := range vals {
+		for tok := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// relay writes the target's answer to the client: its status, its end-to-end headers and its
+// body, streamed (flushed as it comes when its length is unknown or it is an event stream).
+// A body that fails once the status is sent leaves the response cut short (abort).
+func (a *stdAttempt) relay(resp *fasthttp.Response) (int, bool, error) {
+	w := &a.rec
+	dst := w.Header()
+	rh := &resp.Header
+	named := rh.PeekAll(fasthttp.HeaderConnection)
+	for k, v := range rh.All() {
+		key := headerKey(k)
+		if !endToEnd(key) || key == "Connection" || len(named) > 0 && namedIn(named, k) {
+			continue
+		}
+		dst[key] = append(dst[key], string(v))
+	}
+	status := resp.StatusCode()
+	cl := rh.ContentLength()
+	if cl >= 0 && bodyAllowed(status) {
+		dst["Content-Length"] = []string{strconv.Itoa(cl)}
+	}
+	if _, ok := dst["Content-Type"]; !ok {
+		dst["Content-Type"] = nil // no sniffing: the client gets what the target sent
+	}
+	w.WriteHeader(status)
+	stream := resp.BodyStream()
+	if stream == nil {
+		if body := resp.Body(); len(body) > 0 {
+			if _, err := w.Write(body); err != nil {
+				a.clientGone = true
+				return status, true, err
+			}
+		}
+		return status, true, nil
+	}
+	flush := cl < 0 || bytes.HasPrefix(rh.ContentType(), []byte("text/event-stream"))
+	buf := a.bufs.Get()
+	defer a.bufs.Put(buf)
+	for {
+		n, rerr := stream.Read(buf)
+		if n > 0 {
+			if _, err := w.Write(buf[:n]); err != nil {
+				a.clientGone = true // the stream, not read to its end, closes its connection
+				return status, true, err
+			}
+			if flush {
+				w.Flush()
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			return status, true, nil
+		case rerr != nil:
+			a.abort = true // the client must not take a cut body for a whole one
+			return status, true, rerr
+		}
+	}
+}
+
+// namedIn reports whether the Connection values vals name header k.
+func namedIn(vals [][]byte, k []byte) bool {
+	for _, v := range vals {
+		for tok := range bytes.SplitSeq(v, []byte(",")) {
+			if bytes.EqualFold(bytes.TrimSpace(tok), k) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bodyAllowed reports whether a response with status may have a body (and so a length).
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// headerKey is a response header's name as a string: the common names without allocating.
+func headerKey(k []byte) string {
+	switch string(k) {
+	case "Content-Type":
+		return "Content-Type"
+	case "Content-Length":
+		return "Content-Length"
+	case "Content-Encoding":
+		return "Content-Encoding"
+	case "Date":
+		return "Date"
+	case "Server":
+		return "Server"
+	case "Set-Cookie":
+		return "Set-Cookie"
+	case "Cache-Control":
+		return "Cache-Control"
+	case "Etag":
+		return "Etag"
+	case "Last-Modified":
+		return "Last-Modified"
+	case "Vary":
+		return "Vary"
+	case "Location":
+		return "Location"
+	case "Connection":
+		return "Connection"
+	}
+	return string(k)
 }
