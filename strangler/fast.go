@@ -28,9 +28,10 @@ import (
 // The plain HTTP/1.1 front end. net/http's server and Transport cost about three times
 // nginx's CPU per proxied request here (bench/proxy.sh), most of it in the server's
 // per-request goroutines and allocations; fasthttp's server and client reuse every buffer and
-// bring carve within reach of nginx. TLS listeners (and with them HTTP/2) stay on net/http
-// (ServeHTTP); both front ends share routing, splitting, retries, health reports, metrics and
-// the access log (dispatch).
+// bring carve within reach of nginx. It also serves the TLS listener's HTTP/1.1 connections
+// (newTLSServer); HTTP/2 goes to net/http (ServeHTTP). Both front ends share routing,
+// splitting, retries, health reports, metrics and the access log (dispatch.go), and forward to
+// HTTP targets through the same fasthttp clients.
 
 // fastClient returns the fasthttp client of scheme://host, creating it on first use. It is
 // shared by every target and reload that names the host, so keep-alive connections outlive
@@ -342,7 +343,7 @@ func (a *fastAttempt) prepare() *refusal {
 		xff = joinValues(xff, h.PeekAll("X-Forwarded-Proto"))
 	}
 	if len(xff) == fproto {
-		xff = append(xff, "http"...)
+		xff = append(xff, a.scheme()...)
 	}
 	a.scratch = xff
 	if stripped {
@@ -355,6 +356,14 @@ func (a *fastAttempt) prepare() *refusal {
 	h.SetBytesV("X-Forwarded-Proto", xff[fproto:])
 	req.UseHostHeader = true
 	return nil
+}
+
+// scheme is the client's side: https on the TLS listener's HTTP/1.1 connections.
+func (a *fastAttempt) scheme() string {
+	if a.ctx.IsTLS() {
+		return "https"
+	}
+	return "http"
 }
 
 // route picks the request's route under the path policies (routePath), on the request as
@@ -467,8 +476,8 @@ func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 		a.scratch = append(append(a.scratch[:0], f.basePath...), req.Header.RequestURI()...)
 		req.SetRequestURIBytes(a.scratch)
 	}
-	if f.tls {
-		req.URI().SetScheme("https")
+	if f.tls || a.ctx.IsTLS() { // the target's scheme, not the client's (fasthttp checks it)
+		req.URI().SetScheme(map[bool]string{false: "http", true: "https"}[f.tls])
 	}
 	req.Header.SetNoDefaultContentType(true) // the target gets the Content-Type the client sent, or none
 	if a.upgrade {

@@ -13,10 +13,11 @@ import (
 	"time"
 )
 
-// The plain HTTP/1.1 front end (fasthttp) and the TLS one (net/http, HTTP/2) must behave the
-// same: this runs the behaviours that each implements on its own — routing and sticky
-// splitting, forwarding headers and hop-by-hop stripping, streaming, body limits, the sticky
-// cookie — against both.
+// The plain HTTP/1.1 front end (fasthttp) and the HTTP/2 one (net/http, behind the TLS
+// listener) must behave the same: this runs the behaviours that each implements on its own —
+// routing and sticky splitting, forwarding headers and hop-by-hop stripping, streaming, body
+// limits, the sticky cookie — against the plain listener and the TLS one over HTTP/1.1 (which
+// is the plain front end behind TLS) and over HTTP/2.
 func TestFrontEndsAgree(t *testing.T) {
 	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
 	events := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -28,7 +29,9 @@ func TestFrontEndsAgree(t *testing.T) {
 		}
 	}))
 	defer events.Close()
-	for _, fe := range frontEnds(t) {
+	fes := frontEnds(t)
+	fes = append(fes, frontEnd{name: "tls-h2", tls: fes[1].tls, h2: true})
+	for _, fe := range fes {
 		t.Run(fe.name, func(t *testing.T) {
 			yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
 %saccess_log: {sample: 0}
@@ -45,9 +48,12 @@ routes:
 default: monolith
 `, fe.tls, mono.URL(), orders.URL(), events.URL)
 			r := start(t, yaml, startOpts{tls: fe.tls != ""})
-			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableCompression: true}
+			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableCompression: true, ForceAttemptHTTP2: fe.h2}
 			defer tr.CloseIdleConnections()
 			c := &http.Client{Transport: tr}
+			if resp, _ := get(t, c, r.url+"/x", nil); (resp.ProtoMajor == 2) != fe.h2 {
+				t.Fatalf("served over %s", resp.Proto)
+			}
 
 			// Sticky by header: each user stays on one side, and both sides get users.
 			seen := map[string]int{}
@@ -89,8 +95,13 @@ default: monolith
 
 			// Forwarding headers: the peer only, inbound ones from an untrusted peer dropped, and
 			// Connection cannot remove the proxy's own.
-			e := echoWith(t, c, r.url, map[string]string{"X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6",
-				"Connection": "X-Forwarded-For, X-Custom", "X-Custom": "hop", "X-Kept": "yes"})
+			hdr := map[string]string{"X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6",
+				"Connection": "X-Forwarded-For, X-Custom", "X-Custom": "hop", "X-Kept": "yes"}
+			if fe.h2 { // HTTP/2 has no Connection header (Go's client refuses to send one)
+				delete(hdr, "Connection")
+				delete(hdr, "X-Custom")
+			}
+			e := echoWith(t, c, r.url, hdr)
 			if got := e.Header["X-Forwarded-For"]; len(got) != 1 || got[0] != "127.0.0.1" {
 				t.Errorf("X-Forwarded-For = %q, want only the peer", got)
 			}
@@ -147,14 +158,18 @@ default: monolith
 	}
 }
 
-// frontEnd is a kind of traffic listener: plain HTTP/1.1 (fasthttp) or TLS (net/http, with
-// HTTP/2); tls is the config line that makes it, empty for plain.
-type frontEnd struct{ name, tls string }
+// frontEnd is a kind of traffic listener: plain HTTP/1.1 or TLS (HTTP/1.1 served by the same
+// fasthttp front end, HTTP/2 by net/http); tls is the config line that makes it, empty for
+// plain; h2 makes a test's client speak HTTP/2 where it can.
+type frontEnd struct {
+	name, tls string
+	h2        bool
+}
 
 // frontEnds are both kinds, the TLS one with a fresh self-signed certificate.
 func frontEnds(t *testing.T) []frontEnd {
 	certFile, keyFile := selfSigned(t)
-	return []frontEnd{{"plain", ""}, {"tls", fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)}}
+	return []frontEnd{{name: "plain"}, {name: "tls", tls: fmt.Sprintf("tls: {cert_file: %q, key_file: %q}\n", certFile, keyFile)}}
 }
 
 func echoWith(t *testing.T, c *http.Client, url string, hdr map[string]string) echoed {

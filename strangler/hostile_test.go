@@ -111,7 +111,8 @@ func TestNoResponseQueuePoisoning(t *testing.T) {
 // the TLS listener net/http's transport loses this race (a request that takes the connection
 // from the pool before the transport's read loop looks at it again reads the waiting extra
 // response as its own); both listeners now forward through the fasthttp client, which drops
-// the buffered bytes with the response and checks the connection before reusing it.
+// the buffered bytes with the response and checks the connection before reusing it. The
+// tls-h2 case sends the requests over HTTP/2 (net/http's server in front of that client).
 func TestNoResponseQueuePoisoningUnderLoad(t *testing.T) {
 	ln := serveConns(t, func(c net.Conn) {
 		defer c.Close()
@@ -126,14 +127,16 @@ func TestNoResponseQueuePoisoningUnderLoad(t *testing.T) {
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%sHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil", len(body), body)
 		}
 	})
-	for _, fe := range frontEnds(t) {
+	fes := frontEnds(t)
+	fes = append(fes, frontEnd{name: "tls-h2", tls: fes[1].tls, h2: true})
+	for _, fe := range fes {
 		t.Run(fe.name, func(t *testing.T) {
 			// One upstream connection at a time, so requests queue for it and one takes it as
 			// soon as the previous response ends.
 			r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\n%saccess_log: {sample: 0}\ntransport: {max_conns_per_host: 1}\n"+
 				"upstreams: {monolith: {targets: [\"http://%s\"], passive: {failures: -1}}}\ndefault: monolith\n", fe.tls, ln.Addr()),
 				startOpts{tls: fe.tls != ""})
-			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxIdleConnsPerHost: 16}
+			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxIdleConnsPerHost: 16, ForceAttemptHTTP2: fe.h2}
 			defer tr.CloseIdleConnections()
 			c := &http.Client{Transport: tr}
 			var wg sync.WaitGroup
