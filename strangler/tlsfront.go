@@ -446,7 +446,9 @@ func (a *stdAttempt) forward(p *Proxy, lr *liveRoute, st *splitState, side int) 
 		// connection, as a peer in front may have framed the body by the length.
 		w.Header().Set("Connection", "close")
 	}
-	if r.Body != nil && r.Body != http.NoBody {
+	// An HTTP/2 request without a body still has one that reads nothing (ContentLength 0):
+	// no clientBody for it, so the target gets no body stream to read either.
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
 		limit := int64(-1)
 		if lr.maxBody > 0 {
 			limit = lr.maxBody
