@@ -93,68 +93,78 @@ default: monolith
 				}
 			}
 
-			// Forwarding headers: the peer only, inbound ones from an untrusted peer dropped, and
-			// Connection cannot remove the proxy's own.
-			hdr := map[string]string{"X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6",
-				"Connection": "X-Forwarded-For, X-Custom", "X-Custom": "hop", "X-Kept": "yes"}
-			if fe.h2 { // HTTP/2 has no Connection header (Go's client refuses to send one)
-				delete(hdr, "Connection")
-				delete(hdr, "X-Custom")
-			}
-			e := echoWith(t, c, r.url, hdr)
-			if got := e.Header["X-Forwarded-For"]; len(got) != 1 || got[0] != "127.0.0.1" {
-				t.Errorf("X-Forwarded-For = %q, want only the peer", got)
-			}
-			wantProto := map[bool]string{false: "http", true: "https"}[fe.tls != ""]
-			if got := e.Header["X-Forwarded-Proto"]; len(got) != 1 || got[0] != wantProto {
-				t.Errorf("X-Forwarded-Proto = %q, want %s", got, wantProto)
-			}
-			for _, h := range []string{"Forwarded", "X-Custom", "Connection", "Keep-Alive"} {
-				if _, ok := e.Header[h]; ok {
-					t.Errorf("%s forwarded", h)
-				}
-			}
-			if e.Header["X-Kept"][0] != "yes" || !strings.HasPrefix(e.Host, "127.0.0.1:") {
-				t.Errorf("end-to-end header or Host lost: %v %q", e.Header, e.Host)
-			}
-
-			// Server-sent events stream through.
-			resp, err := c.Get(r.url + "/events")
-			if err != nil {
-				t.Fatal(err)
-			}
-			br := bufio.NewReader(resp.Body)
-			for i := range 3 {
-				line, err := br.ReadString('\n')
-				if err != nil || line != fmt.Sprintf("data: %d\n", i) {
-					t.Fatalf("event %d: %q %v", i, line, err)
-				}
-				br.ReadString('\n')
-			}
-			resp.Body.Close()
-
-			// Body limits: by Content-Length before forwarding, and while streaming a body of
-			// unknown length.
-			for _, body := range []io.Reader{strings.NewReader(strings.Repeat("a", 2000)), io.MultiReader(strings.NewReader(strings.Repeat("a", 2000)))} {
-				resp, err := c.Post(r.url+"/x", "text/plain", body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusRequestEntityTooLarge {
-					t.Errorf("2000-byte body over a 1000 limit: %d, want 413", resp.StatusCode)
-				}
-			}
-			resp, err = c.Post(r.url+"/x", "text/plain", io.MultiReader(strings.NewReader("small body")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || string(b) != "monolith" {
-				t.Errorf("small chunked body: %d %q", resp.StatusCode, b)
-			}
+			checkForwarding(t, c, r, fe)
+			checkEvents(t, c, r)
+			checkBodyLimits(t, c, r)
 		})
+	}
+}
+
+// checkForwarding: the forwarding headers are the peer's only, inbound ones from an
+// untrusted peer dropped, and Connection cannot remove the proxy's own.
+func checkForwarding(t *testing.T, c *http.Client, r *running, fe frontEnd) {
+	hdr := map[string]string{"X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6",
+		"Connection": "X-Forwarded-For, X-Custom", "X-Custom": "hop", "X-Kept": "yes"}
+	if fe.h2 { // HTTP/2 has no Connection header (Go's client refuses to send one)
+		delete(hdr, "Connection")
+		delete(hdr, "X-Custom")
+	}
+	e := echoWith(t, c, r.url, hdr)
+	if got := e.Header["X-Forwarded-For"]; len(got) != 1 || got[0] != "127.0.0.1" {
+		t.Errorf("X-Forwarded-For = %q, want only the peer", got)
+	}
+	wantProto := map[bool]string{false: "http", true: "https"}[fe.tls != ""]
+	if got := e.Header["X-Forwarded-Proto"]; len(got) != 1 || got[0] != wantProto {
+		t.Errorf("X-Forwarded-Proto = %q, want %s", got, wantProto)
+	}
+	for _, h := range []string{"Forwarded", "X-Custom", "Connection", "Keep-Alive"} {
+		if _, ok := e.Header[h]; ok {
+			t.Errorf("%s forwarded", h)
+		}
+	}
+	if e.Header["X-Kept"][0] != "yes" || !strings.HasPrefix(e.Host, "127.0.0.1:") {
+		t.Errorf("end-to-end header or Host lost: %v %q", e.Header, e.Host)
+	}
+}
+
+// checkEvents: server-sent events stream through.
+func checkEvents(t *testing.T, c *http.Client, r *running) {
+	resp, err := c.Get(r.url + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(resp.Body)
+	for i := range 3 {
+		line, err := br.ReadString('\n')
+		if err != nil || line != fmt.Sprintf("data: %d\n", i) {
+			t.Fatalf("event %d: %q %v", i, line, err)
+		}
+		br.ReadString('\n')
+	}
+	resp.Body.Close()
+}
+
+// checkBodyLimits: bodies are limited by Content-Length before forwarding, and while
+// streaming a body of unknown length.
+func checkBodyLimits(t *testing.T, c *http.Client, r *running) {
+	for _, body := range []io.Reader{strings.NewReader(strings.Repeat("a", 2000)), io.MultiReader(strings.NewReader(strings.Repeat("a", 2000)))} {
+		resp, err := c.Post(r.url+"/x", "text/plain", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("2000-byte body over a 1000 limit: %d, want 413", resp.StatusCode)
+		}
+	}
+	resp, err := c.Post(r.url+"/x", "text/plain", io.MultiReader(strings.NewReader("small body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "monolith" {
+		t.Errorf("small chunked body: %d %q", resp.StatusCode, b)
 	}
 }
 
