@@ -550,7 +550,6 @@ func (p *Proxy) newTLSServer(cfg *config.Config, tunnels context.Context) (traff
 		handshakeTimeout: s.ReadHeaderTimeout.D(),
 		h1:               p.newFastServer(cfg, tunnels),
 		h2:               h2,
-		log:              p.log,
 	}, nil
 }
 
@@ -560,7 +559,6 @@ type tlsServer struct {
 	handshakeTimeout time.Duration
 	h1               *fasthttp.Server
 	h2               *http.Server
-	log              *slog.Logger
 
 	mu         sync.Mutex
 	ln         net.Listener
@@ -615,7 +613,8 @@ func (t *tlsServer) serve(ln net.Listener) error {
 }
 
 // handshake completes c's TLS handshake within the header timeout and queues it for the
-// server of its protocol.
+// server of its protocol. A failed handshake closes c quietly (a scanner, a client that
+// distrusts the certificate): nothing was asked of the proxy yet.
 func (t *tlsServer) handshake(c net.Conn) {
 	tc := tls.Server(c, t.tls)
 	ctx := context.Background()
