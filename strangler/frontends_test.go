@@ -29,9 +29,7 @@ func TestFrontEndsAgree(t *testing.T) {
 		}
 	}))
 	defer events.Close()
-	fes := frontEnds(t)
-	fes = append(fes, frontEnd{name: "tls-h2", tls: fes[1].tls, h2: true})
-	for _, fe := range fes {
+	for _, fe := range withH2(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
 %saccess_log: {sample: 0}
@@ -174,6 +172,12 @@ func checkBodyLimits(t *testing.T, c *http.Client, r *running) {
 type frontEnd struct {
 	name, tls string
 	h2        bool
+}
+
+// withH2 is frontEnds and the TLS listener spoken to over HTTP/2 (net/http's front end).
+func withH2(t *testing.T) []frontEnd {
+	fes := frontEnds(t)
+	return append(fes, frontEnd{name: "tls-h2", tls: fes[1].tls, h2: true})
 }
 
 // frontEnds are both kinds, the TLS one with a fresh self-signed certificate.

@@ -127,9 +127,7 @@ func TestNoResponseQueuePoisoningUnderLoad(t *testing.T) {
 			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%sHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil", len(body), body)
 		}
 	})
-	fes := frontEnds(t)
-	fes = append(fes, frontEnd{name: "tls-h2", tls: fes[1].tls, h2: true})
-	for _, fe := range fes {
+	for _, fe := range withH2(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			// One upstream connection at a time, so requests queue for it and one takes it as
 			// soon as the previous response ends.
