@@ -71,20 +71,9 @@ func TestClientFaultsNeverEjectTheTarget(t *testing.T) {
 // reusing it (a non-blocking peek) and closes one holding bytes nobody asked for.
 func TestNoResponseQueuePoisoning(t *testing.T) {
 	extra := make(chan net.Conn, 16)
-	ln := serveConns(t, func(c net.Conn) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			body := "own:" + req.URL.Path
-			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-			if req.URL.Path == "/extra" {
-				extra <- c // the test writes the unsolicited response once the first is read
-			}
+	ln := ownTarget(t, "", func(c net.Conn, path string) {
+		if path == "/extra" {
+			extra <- c // the test writes the unsolicited response once the first is read
 		}
 	})
 	for _, fe := range frontEnds(t) {
@@ -114,19 +103,7 @@ func TestNoResponseQueuePoisoning(t *testing.T) {
 // the buffered bytes with the response and checks the connection before reusing it. The
 // tls-h2 case sends the requests over HTTP/2 (net/http's server in front of that client).
 func TestNoResponseQueuePoisoningUnderLoad(t *testing.T) {
-	ln := serveConns(t, func(c net.Conn) {
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return
-			}
-			io.Copy(io.Discard, req.Body)
-			body := "own:" + req.URL.Path
-			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%sHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil", len(body), body)
-		}
-	})
+	ln := ownTarget(t, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil", nil)
 	for _, fe := range withH2(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			// One upstream connection at a time, so requests queue for it and one takes it as
@@ -237,6 +214,27 @@ func statusOf(resp *http.Response, err error) string {
 
 // serveConns is a raw target on loopback: each connection is handed to handle, with a 20 s
 // deadline; the listener closes and every handler is waited for when the test ends.
+// ownTarget answers every request with "own:" and its path, followed by extra (bytes nobody
+// asked for; "" for none), then calls seen (when not nil) with the connection and the path.
+func ownTarget(t *testing.T, extra string, seen func(c net.Conn, path string)) net.Listener {
+	return serveConns(t, func(c net.Conn) {
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			body := "own:" + req.URL.Path
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s%s", len(body), body, extra)
+			if seen != nil {
+				seen(c, req.URL.Path)
+			}
+		}
+	})
+}
+
 func serveConns(t *testing.T, handle func(net.Conn)) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
