@@ -8,7 +8,7 @@
 # ratios carve/nginx and carve/Caddy, then an open-loop check at ~25% of carve's saturation
 # that reports the p99 latency carve adds over going direct.
 #
-# Then the TLS listeners: carve's (net/http, HTTP/2 by ALPN) against nginx with TLS, over
+# Then the TLS listeners: carve's (fasthttp for HTTP/1.1, net/http for HTTP/2, by ALPN) against nginx with TLS, over
 # HTTP/1.1 (wrk) and HTTP/2 (h2load -m1, one stream per connection at a time), same backend,
 # and the ratio of CPU per request.
 #
@@ -345,7 +345,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 tcol() { awk -F'\t' -v t="$1" -v p="$2" -v c="$3" '$1==t && $2==p {print $c}' "$TLSRAW" | median; }
 echo
-echo "## TLS listeners: carve (net/http) vs nginx with TLS — wrk (HTTP/1.1) and h2load -m1 (HTTP/2), 64 connections, $ROUNDS rotated rounds, medians"
+echo "## TLS listeners: carve (HTTP/1.1 fasthttp, HTTP/2 net/http) vs nginx with TLS — wrk (HTTP/1.1) and h2load -m1 (HTTP/2), 64 connections, $ROUNDS rotated rounds, medians"
 echo
 echo "| target | protocol | req/s | proxy CPU µs/request |"
 echo "| --- | --- | ---: | ---: |"

@@ -15,8 +15,9 @@ import (
 )
 
 // BenchmarkProxy forwards GETs to a 1 KiB backend through the plain HTTP/1.1 front end
-// (fasthttp, as `carve proxy run` serves without TLS) and through the net/http handler (the
-// TLS front end's, here without TLS so the two compare):
+// (fasthttp, as `carve proxy run` serves without TLS and serves HTTP/1.1 with TLS), through
+// the net/http handler over HTTP/1.1 without TLS (so the two servers compare) and over HTTP/2
+// with TLS (the TLS listener's HTTP/2 front end):
 // go test -bench Proxy -cpuprofile cpu.out -memprofile mem.out ./strangler/
 // The figures include the in-process client and backend; bench/proxy.sh measures the proxy
 // process alone.
@@ -56,10 +57,18 @@ default: monolith
 	defer func() { cancel(); <-done }()
 	handler := httptest.NewServer(p)
 	defer handler.Close()
+	h2 := httptest.NewUnstartedServer(p) // the TLS listener's HTTP/2 front end
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	defer h2.Close()
 
-	for _, fe := range []struct{ name, url string }{{"plain", "http://" + ln.Addr().String()}, {"handler", handler.URL}} {
+	for _, fe := range []struct{ name, url string }{{"plain", "http://" + ln.Addr().String()}, {"handler", handler.URL}, {"h2", h2.URL}} {
 		b.Run(fe.name, func(b *testing.B) {
 			tr := &http.Transport{MaxIdleConnsPerHost: 64}
+			if fe.name == "h2" {
+				tr = h2.Client().Transport.(*http.Transport).Clone()
+				tr.ForceAttemptHTTP2 = true
+			}
 			defer tr.CloseIdleConnections()
 			c := &http.Client{Transport: tr}
 			b.ReportAllocs()

@@ -10,13 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
 	"regexp"
 	"sync"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -30,9 +28,10 @@ import (
 // The plain HTTP/1.1 front end. net/http's server and Transport cost about three times
 // nginx's CPU per proxied request here (bench/proxy.sh), most of it in the server's
 // per-request goroutines and allocations; fasthttp's server and client reuse every buffer and
-// bring carve within reach of nginx. TLS listeners (and with them HTTP/2) stay on net/http
-// (ServeHTTP); both front ends share routing, splitting, retries, health reports, metrics and
-// the access log (dispatch).
+// bring carve within reach of nginx. It also serves the TLS listener's HTTP/1.1 connections
+// (newTLSServer); HTTP/2 goes to net/http (ServeHTTP). Both front ends share routing,
+// splitting, retries, health reports, metrics and the access log (dispatch.go), and forward to
+// HTTP targets through the same fasthttp clients.
 
 // fastClient returns the fasthttp client of scheme://host, creating it on first use. It is
 // shared by every target and reload that names the host, so keep-alive connections outlive
@@ -194,22 +193,19 @@ func redactCredentials(s string) string {
 	return credentialHeader.ReplaceAllString(s, "$1$2[redacted]")
 }
 
-// maxUnusableConns bounds the kept-alive connections one request may find unusable.
-const maxUnusableConns = 64
-
 // fastAttempt is a request of the plain HTTP/1.1 front end.
 type fastAttempt struct {
-	ctx      *fasthttp.RequestCtx
-	tunnels  context.Context
-	cookie   []byte    // a Set-Cookie value to add to the response (sticky cookie set here)
-	ryw      ryw.Visit // on a read-your-writes route: what the response's cookie records
-	deadline time.Time
-	upgrade  bool
-	trusted  []netip.Prefix
-	inHost   []byte // the request's Host (from an absolute-form target when there is one)
-	scratch  []byte
-	names    []byte // header names listed in Connection, NUL-separated
-	body     clientBody
+	ctx       *fasthttp.RequestCtx
+	tunnels   context.Context
+	newCookie []byte    // a Set-Cookie value to add to the response (sticky cookie set here)
+	ryw       ryw.Visit // on a read-your-writes route: what the response's cookie records
+	deadline  time.Time
+	upgrade   bool
+	trusted   []netip.Prefix
+	inHost    []byte // the request's Host (from an absolute-form target when there is one)
+	scratch   []byte
+	names     []byte // header names listed in Connection, NUL-separated
+	body      clientBody
 }
 
 // serveFast routes, splits and forwards one request of the plain HTTP/1.1 front end.
@@ -242,10 +238,7 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 	st := lr.state.Load()
 	side := 0
 	if st.split.Len() > 1 && status == 0 {
-		side = a.pickSide(lr, st)
-		if g := lr.ryw; g != nil {
-			side, a.ryw = g.Choose(context.Background(), b2s(h.Cookie(g.Cookie)), side, st.names, start, ryw.IsWrite(b2s(h.Method())))
-		}
+		side, a.ryw = chooseSide(context.Background(), lr, st, a, b2s(h.Method()), start)
 	}
 	switch cl := h.ContentLength(); {
 	case status != 0:
@@ -276,16 +269,12 @@ func (p *Proxy) serveFast(ctx *fasthttp.RequestCtx, tunnels context.Context) {
 		a.shadowFast(lr.shadow, st.pools[side], reqCopy)
 	}
 	if p.sampled(rt) {
-		var errText string
-		if err != nil {
-			errText = err.Error()
-		}
 		p.logAccess(context.Background(), accessEntry{route: lr.name, upstream: st.pools[side].Name, target: target,
 			method: string(h.Method()), host: string(a.inHost), path: string(ctx.Path()), status: status,
 			bytes: int64(max(ctx.Response.Header.ContentLength(), 0)), remote: ctx.RemoteAddr().String(),
-			attempts: attempts, proto: string(h.Protocol()), err: errText, elapsed: elapsed})
+			attempts: attempts, proto: string(h.Protocol()), err: err, elapsed: elapsed})
 	}
-	a.ctx, a.tunnels, a.trusted, a.cookie, a.deadline = nil, nil, nil, a.cookie[:0], time.Time{}
+	a.ctx, a.tunnels, a.trusted, a.newCookie, a.deadline = nil, nil, nil, a.newCookie[:0], time.Time{}
 	a.ryw = ryw.Visit{}
 	a.body = clientBody{}
 	p.fastAttempts.Put(a)
@@ -354,7 +343,7 @@ func (a *fastAttempt) prepare() *refusal {
 		xff = joinValues(xff, h.PeekAll("X-Forwarded-Proto"))
 	}
 	if len(xff) == fproto {
-		xff = append(xff, "http"...)
+		xff = append(xff, a.scheme()...)
 	}
 	a.scratch = xff
 	if stripped {
@@ -367,6 +356,14 @@ func (a *fastAttempt) prepare() *refusal {
 	h.SetBytesV("X-Forwarded-Proto", xff[fproto:])
 	req.UseHostHeader = true
 	return nil
+}
+
+// scheme is the client's side: https on the TLS listener's HTTP/1.1 connections.
+func (a *fastAttempt) scheme() string {
+	if a.ctx.IsTLS() {
+		return "https"
+	}
+	return "http"
 }
 
 // route picks the request's route under the path policies (routePath), on the request as
@@ -389,8 +386,6 @@ func (a *fastAttempt) route(rt *runtime) (*liveRoute, *refusal) {
 	}
 	return lr, ref
 }
-
-var forwardedHeaders = [...]string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
 
 // joinValues appends vals to dst separated by ", ".
 func joinValues(dst []byte, vals [][]byte) []byte {
@@ -448,38 +443,20 @@ func (a *fastAttempt) upgradeHeader(f []byte) bool {
 	return a.upgrade && (bytes.EqualFold(f, []byte("Upgrade")) || bytes.EqualFold(f, []byte("keep-alive")))
 }
 
-// hopHeaders are the hop-by-hop headers of RFC 9110 §7.6.1 and their predecessors, never
-// forwarded (Transfer-Encoding is fasthttp's to frame).
-var hopHeaders = [...]string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Trailer", "Upgrade"}
+// The request as pickSide reads it (stickyRequest); the strings are views of the request's
+// bytes, read before it changes.
 
-// pickSide is pickSide of the net/http front end for this one.
-func (a *fastAttempt) pickSide(lr *liveRoute, st *splitState) int {
-	h := &a.ctx.Request.Header
-	var key []byte
-	switch lr.stickyKey {
-	case stickyCookie:
-		key = h.Cookie(lr.stickyArg)
-		if len(key) == 0 {
-			v := newKey()
-			key = []byte(v)
-			// Secure when the client's side is TLS, as a trusted proxy in front says (prepare
-			// left X-Forwarded-Proto as "http" for anyone else).
-			secure := bytes.EqualFold(h.Peek("X-Forwarded-Proto"), []byte("https"))
-			c := &http.Cookie{Name: lr.stickyArg, Value: v, Path: "/", HttpOnly: true,
-				SameSite: http.SameSiteLaxMode, Secure: secure, MaxAge: lr.cookieTTL}
-			a.cookie = append(a.cookie[:0], c.String()...)
-		}
-	case stickyHeader:
-		key = h.Peek(lr.stickyArg)
-	case stickyQuery:
-		key = s2b(queryValue(b2s(a.ctx.URI().QueryString()), lr.stickyArg))
-	}
-	if len(key) == 0 {
-		return st.split.PickRandom(rand.Uint64())
-	}
-	return st.split.PickKey(b2s(key))
+func (a *fastAttempt) cookie(name string) string { return b2s(a.ctx.Request.Header.Cookie(name)) }
+func (a *fastAttempt) header(name string) string { return b2s(a.ctx.Request.Header.Peek(name)) }
+func (a *fastAttempt) rawQuery() string          { return b2s(a.ctx.URI().QueryString()) }
+
+// clientTLS: the client's side is TLS when a trusted proxy in front says so (prepare left
+// X-Forwarded-Proto as "http" for anyone else).
+func (a *fastAttempt) clientTLS() bool {
+	return bytes.EqualFold(a.ctx.Request.Header.Peek("X-Forwarded-Proto"), []byte("https"))
 }
+
+func (a *fastAttempt) setCookie(v string) { a.newCookie = append(a.newCookie[:0], v...) }
 
 func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 	if l, ok := t.Handler.(*lambdaTarget); ok {
@@ -499,26 +476,14 @@ func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 		a.scratch = append(append(a.scratch[:0], f.basePath...), req.Header.RequestURI()...)
 		req.SetRequestURIBytes(a.scratch)
 	}
-	if f.tls {
-		req.URI().SetScheme("https")
+	if f.tls || a.ctx.IsTLS() { // the target's scheme, not the client's (fasthttp checks it)
+		req.URI().SetScheme(map[bool]string{false: "http", true: "https"}[f.tls])
 	}
 	req.Header.SetNoDefaultContentType(true) // the target gets the Content-Type the client sent, or none
 	if a.upgrade {
 		return a.tunnel(f)
 	}
-	var err error
-	// Kept-alive connections found closed or dirty are closed one by one (after a target
-	// restart, every idle one is); fasthttp retries them itself only without a body stream.
-	for range maxUnusableConns {
-		if a.deadline.IsZero() {
-			err = f.fast.Do(req, resp)
-		} else {
-			err = f.fast.DoDeadline(req, resp, a.deadline)
-		}
-		if !errors.Is(err, errConnUnusable) {
-			break
-		}
-	}
+	err := doFast(f.fast, req, resp, a.deadline)
 	if f.basePath != "" {
 		req.SetRequestURIBytes(a.scratch[len(f.basePath):])
 	}
@@ -541,8 +506,8 @@ func (a *fastAttempt) stripResponse() {
 	}
 	// The target closing its connection is no reason to close the client's.
 	h.ResetConnectionClose()
-	if len(a.cookie) > 0 {
-		h.Add("Set-Cookie", b2s(a.cookie))
+	if len(a.newCookie) > 0 {
+		h.Add("Set-Cookie", b2s(a.newCookie))
 	}
 	secure := bytes.EqualFold(a.ctx.Request.Header.Peek("X-Forwarded-Proto"), []byte("https"))
 	if c := a.ryw.SetCookie(a.ctx.Response.StatusCode(), time.Now(), secure); c != "" {
@@ -562,14 +527,8 @@ func (a *fastAttempt) failErr(err error) int {
 		return a.refuse(a.body.fault)
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		return a.refuse(&refuseTooLarge)
-	case errors.Is(err, fasthttp.ErrTimeout) || isTimeout(err):
-		return a.fail(http.StatusGatewayTimeout, "upstream timed out")
-	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
-		return a.fail(http.StatusBadGateway, "upstream response headers too large")
-	case errors.Is(err, fasthttp.ErrNoFreeConns):
-		return a.fail(http.StatusServiceUnavailable, "upstream connection limit reached (transport.max_conns_per_host)")
 	}
-	return a.fail(http.StatusBadGateway, "upstream unreachable")
+	return a.fail(forwardFailure(err))
 }
 
 // retryable: the connection to the target failed before any response, and the request is
@@ -579,15 +538,7 @@ func (a *fastAttempt) retryable(err error) bool {
 	if cl := req.Header.ContentLength(); !idempotent(req) || cl > 0 || cl == -1 || isTimeout(err) || errors.Is(err, fasthttp.ErrTimeout) {
 		return false
 	}
-	if !a.deadline.IsZero() && time.Now().After(a.deadline) {
-		return false
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	return errors.Is(err, fasthttp.ErrConnectionClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		isConnReset(err)
+	return (a.deadline.IsZero() || time.Now().Before(a.deadline)) && connFailed(err)
 }
 
 func (a *fastAttempt) clientFault(err error) bool {
@@ -733,6 +684,15 @@ func b2s(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 // s2b views s as bytes without copying; the bytes must not be written.
 func s2b(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-func isConnReset(err error) bool {
-	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNREFUSED)
+// fastServer is the plain front end's trafficServer.
+type fastServer struct{ s *fasthttp.Server }
+
+func (f fastServer) serve(ln net.Listener) error {
+	if err := f.s.Serve(ln); err != nil {
+		return err
+	}
+	return http.ErrServerClosed
 }
+
+// shutdown closes the connections left when ctx ends (CloseOnShutdown).
+func (f fastServer) shutdown(ctx context.Context) error { return f.s.ShutdownWithContext(ctx) }

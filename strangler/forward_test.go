@@ -150,12 +150,8 @@ func TestUpgradeThroughProxy(t *testing.T) {
 	}))
 	defer be.Close()
 	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\nupstreams: {monolith: {targets: [%q]}}\ndefault: monolith\n", be.URL), startOpts{})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dialRaw(t, r)
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
@@ -207,5 +203,43 @@ func TestBufferPoolAllocatesNothing(t *testing.T) {
 	}
 	if b := bp.Get(); len(b) != 32<<10 {
 		t.Errorf("buffer of %d bytes, want 32 KiB", len(b))
+	}
+}
+
+// gRPC goes to its target over HTTP/2 with its trailers relayed: the TLS listener sends it
+// through net/http's transport (the fasthttp client that carries other requests speaks
+// HTTP/1.1 and relays no trailers), keeping TE: trailers.
+func TestGRPCKeepsHTTP2AndTrailers(t *testing.T) {
+	be := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Trailer", "Grpc-Status")
+		fmt.Fprintf(w, "proto=%d te=%s", r.ProtoMajor, r.Header.Get("Te"))
+		w.Header().Set("Grpc-Status", "0")
+	}))
+	be.EnableHTTP2 = true
+	be.StartTLS()
+	defer be.Close()
+	certFile, keyFile := selfSigned(t)
+	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\ntls: {cert_file: %q, key_file: %q}\nupstreams: {svc: {targets: [%q]}}\ndefault: svc\n",
+		certFile, keyFile, be.URL), startOpts{tls: true})
+	// Trust the target's test certificate (no request has used the transport yet).
+	r.p.transport.TLSClientConfig = be.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest("POST", r.url+"/pkg.Orders/Get", strings.NewReader("\x00\x00\x00\x00\x00"))
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("Te", "trailers")
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || string(body) != "proto=2 te=trailers" {
+		t.Errorf("%s %q, want HTTP/2 to the client and to the target, with TE: trailers", resp.Proto, body)
+	}
+	if got := resp.Trailer.Get("Grpc-Status"); got != "0" {
+		t.Errorf("trailer Grpc-Status %q, want 0 (trailers: %v)", got, resp.Trailer)
 	}
 }

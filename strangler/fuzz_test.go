@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // FuzzPlainListener feeds arbitrary bytes to the plain listener, in front of a target that
@@ -27,11 +26,7 @@ func FuzzPlainListener(f *testing.F) {
 	addr := strings.TrimPrefix(r.url, "http://")
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		target.take()
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c := dialAddr(t, addr, false)
 		c.Write(raw)
 		c.(*net.TCPConn).CloseWrite()
 		responses := 0
@@ -62,19 +57,13 @@ func FuzzPlainListener(f *testing.F) {
 
 func dialSync(t *testing.T, addr string) string {
 	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialAddr(t, addr, false)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, "GET /__sync HTTP/1.1\r\nHost: sync\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	_, body, err := rawRequest(c, "GET /__sync HTTP/1.1\r\nHost: sync\r\n\r\n", "")
 	if err != nil {
 		t.Fatalf("sync request: %v", err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	return body
 }
 
 func withoutSync(reqs []string) []string {

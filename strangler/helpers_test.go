@@ -1,7 +1,9 @@
 package strangler
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/carve-dev/carve/strangler/config"
 )
@@ -182,3 +185,65 @@ default: monolith
 }
 
 var token = map[string]string{"TOKEN": "s3cret"}
+
+// The raw client of the tests: requests written as bytes, responses read with net/http.
+
+// dialAddr opens a raw connection to addr (over TLS offering HTTP/1.1 only when tlsOn) with a
+// 10 s deadline.
+func dialAddr(t testing.TB, addr string, tlsOn bool) net.Conn {
+	t.Helper()
+	var c net.Conn
+	var err error
+	if tlsOn {
+		c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
+	} else {
+		c, err = net.Dial("tcp", addr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
+}
+
+// addrOf is the host:port of a running proxy's traffic listener.
+func (r *running) addrOf() string {
+	return strings.TrimPrefix(strings.TrimPrefix(r.url, "https://"), "http://")
+}
+
+// dialRaw opens a raw connection to a running proxy (TLS with HTTP/1.1 for the TLS listener).
+func dialRaw(t testing.TB, r *running) net.Conn {
+	t.Helper()
+	return dialAddr(t, r.addrOf(), strings.HasPrefix(r.url, "https://"))
+}
+
+// rawRequest writes raw on c and reads one response to a request of method (GET when empty),
+// its body whole; err when no response came.
+func rawRequest(c net.Conn, raw, method string) (*http.Response, string, error) {
+	if _, err := io.WriteString(c, raw); err != nil {
+		return nil, "", err
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
+	if err != nil {
+		return nil, "", err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b), nil
+}
+
+// sendRaw sends raw on a new connection to the proxy and reads one response whole (a 101 has
+// no body); the connection stays open for the caller (a tunnel) to use and close.
+func sendRaw(t *testing.T, r *running, raw string) (*http.Response, string, net.Conn) {
+	t.Helper()
+	c := dialRaw(t, r)
+	resp, body, err := rawRequest(c, raw, "")
+	if err != nil {
+		c.Close()
+		t.Fatalf("%q: %v", raw, err)
+	}
+	return resp, body, c
+}

@@ -28,7 +28,7 @@ import (
 func TestLambdaUpstream(t *testing.T) {
 	fn := testenv.Lambda(t)
 	mono := newBackend(t, "monolith")
-	for _, fe := range frontEnds(t) {
+	for _, fe := range withH2(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			yaml := fmt.Sprintf(`listen: "127.0.0.1:0"
 %saccess_log: {sample: 0}
@@ -46,7 +46,7 @@ routes:
 default: monolith
 `, fe.tls, mono.URL(), fn.Endpoint)
 			r := start(t, yaml, startOpts{tls: fe.tls != ""})
-			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableCompression: true}
+			tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableCompression: true, ForceAttemptHTTP2: fe.h2}
 			defer tr.CloseIdleConnections()
 			c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 			do := func(method, path string, body []byte, hdr http.Header) (*http.Response, []byte) {

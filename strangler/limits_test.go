@@ -44,10 +44,7 @@ default: monolith
 func TestSlowHeadersAreCut(t *testing.T) {
 	mono := newBackend(t, "monolith")
 	r := start(t, fmt.Sprintf("listen: \"127.0.0.1:0\"\nserver: {read_header_timeout: 100ms}\nupstreams: {monolith: {targets: [%q]}}\ndefault: monolith\n", mono.URL()), startOpts{})
-	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dialRaw(t, r)
 	defer conn.Close()
 	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // bound; the server should close long before
@@ -91,7 +88,7 @@ func TestCookieValue(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Cookie", c.hdr)
-		if got := cookieValue(r, "carve-orders"); got != c.want {
+		if got := cookieValue(r.Header["Cookie"], "carve-orders"); got != c.want {
 			t.Errorf("%q: %q, want %q", c.hdr, got, c.want)
 		}
 	}

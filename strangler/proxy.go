@@ -115,7 +115,7 @@ func New(cfg *config.Config, opts Options) (*Proxy, error) {
 	}
 	p.transport = newTransport(cfg.Transport)
 	p.bufs = newBufferPool()
-	p.attempts.New = func() any { return new(stdAttempt) }
+	p.attempts.New = func() any { return &stdAttempt{bufs: p.bufs} }
 	p.fastAttempts.New = func() any { return new(fastAttempt) }
 	p.transportCfg = cfg.Transport
 	p.serverCfg = cfg.Server

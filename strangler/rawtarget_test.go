@@ -2,7 +2,6 @@ package strangler
 
 import (
 	"bufio"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -129,23 +128,14 @@ func (rt *rawTarget) URL() string { return "http://" + rt.ln.Addr().String() }
 // connection open.
 func rawExchange(t *testing.T, addr string, tlsOn bool, raw, method string) (resp *http.Response, body []byte, open bool) {
 	t.Helper()
-	var c net.Conn
-	var err error
-	if tlsOn {
-		c, err = tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
-	} else {
-		c, err = net.Dial("tcp", addr)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dialAddr(t, addr, tlsOn)
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(c, raw); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(c)
 	for {
+		var err error
 		resp, err = http.ReadResponse(br, &http.Request{Method: method})
 		if err != nil {
 			return nil, nil, false

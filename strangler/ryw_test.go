@@ -38,7 +38,7 @@ func newWatermarkServer(t *testing.T) *watermarkServer {
 func TestReadYourWritesAcrossAWeightChange(t *testing.T) {
 	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
 	wm := newWatermarkServer(t)
-	for _, fe := range frontEnds(t) {
+	for _, fe := range withH2(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			r := start(t, fmt.Sprintf(`listen: "127.0.0.1:0"
 %sadmin: {listen: "127.0.0.1:0", token_env: TOKEN}
@@ -55,7 +55,7 @@ default: monolith
 `, fe.tls, mono.URL(), orders.URL(), wm.srv.URL), startOpts{tls: fe.tls != "", env: map[string]string{"TOKEN": "s3cret", "RYW_KEY": "0123456789abcdef-key"}})
 			client := func() *http.Client {
 				jar, _ := cookiejar.New(nil)
-				return &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+				return &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: fe.h2}}
 			}
 			do := func(c *http.Client, method string) string {
 				t.Helper()

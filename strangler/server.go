@@ -2,7 +2,6 @@ package strangler
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,8 +9,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
 )
@@ -42,74 +39,26 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 	if err != nil {
 		return err
 	}
-	ln, aln := opts.Listener, opts.AdminListener
-	var lc net.ListenConfig
-	if ln == nil {
-		if ln, err = lc.Listen(ctx, "tcp", cfg.Listen); err != nil {
-			return fmt.Errorf("listen for traffic on %s: %w", cfg.Listen, err)
-		}
+	ln, aln, err := listen(ctx, cfg, opts, token)
+	if err != nil {
+		return err
 	}
-	if aln == nil {
-		if aln, err = lc.Listen(ctx, "tcp", cfg.Admin.Listen); err != nil {
-			ln.Close()
-			return fmt.Errorf("listen for the admin API on %s: %w", cfg.Admin.Listen, err)
-		}
-	}
-	if !loopbackAddr(aln.Addr()) && token == "" {
-		ln.Close()
-		aln.Close()
-		return fmt.Errorf("admin API on %s is not loopback and has no token: set admin.token_env", aln.Addr())
-	}
-	errLog := slog.NewLogLogger(p.log.Handler(), slog.LevelWarn)
+	// Requests outlive ctx (they drain); connCtx ends tunnels such as WebSockets, which
+	// shutting a server down does not wait for, once the drain is over.
 	connCtx, endConns := context.WithCancel(context.WithoutCancel(ctx))
 	defer endConns()
-	srv := &http.Server{
-		Handler:           p,
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
-		ReadTimeout:       cfg.Server.ReadTimeout.D(),
-		WriteTimeout:      cfg.Server.WriteTimeout.D(),
-		IdleTimeout:       cfg.Server.IdleTimeout.D(),
-		MaxHeaderBytes:    cfg.Server.MaxHeaderBytes,
-		ErrorLog:          errLog,
-		// Requests outlive ctx (they drain); connCtx ends tunnels such as WebSockets, which
-		// Shutdown does not wait for, once the drain is over.
-		BaseContext: func(net.Listener) context.Context { return connCtx },
+	traffic, err := p.newTrafficServer(cfg, connCtx)
+	if err != nil {
+		ln.Close()
+		aln.Close()
+		return err
 	}
-	if cfg.TLS != nil {
-		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
-		if err != nil {
-			ln.Close()
-			aln.Close()
-			return fmt.Errorf("load TLS certificate %s and key %s: %w", cfg.TLS.CertFile, cfg.TLS.KeyFile, err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	adminHandler := p.AdminHandler(token)
-	if token == "" {
-		adminHandler = adminHostOnly(aln.Addr(), adminHandler)
-	}
-	// Bounded like the traffic listener; the write timeout leaves room for a 30 s CPU profile.
-	admin := &http.Server{Handler: adminHandler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: errLog}
+	admin := p.newAdminServer(aln, token)
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
-	// Plain HTTP/1.1 is served by fasthttp (see fast.go), TLS and HTTP/2 by net/http.
-	var fast *fasthttp.Server
-	if srv.TLSConfig == nil {
-		fast = p.newFastServer(cfg, connCtx)
-	}
 	wg.Go(func() {
-		var err error
-		switch {
-		case fast != nil:
-			if err = fast.Serve(ln); err == nil {
-				err = http.ErrServerClosed
-			}
-		default:
-			err = srv.ServeTLS(ln, "", "") // negotiates HTTP/2 with ALPN
-		}
-		if !errors.Is(err, http.ErrServerClosed) {
+		if err := traffic.serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			serveErr <- fmt.Errorf("serve traffic: %w", err)
 		}
 	})
@@ -119,6 +68,93 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 		}
 	})
 	bg, stopBG := context.WithCancel(ctx)
+	p.runBackground(bg, &wg, cfg, opts)
+	p.log.Info("proxy started", "listen", ln.Addr().String(), "admin", aln.Addr().String(), "tls", cfg.TLS != nil,
+		"routes", len(cfg.Routes), "upstreams", len(cfg.Upstreams))
+	if opts.Started != nil {
+		opts.Started(ln.Addr(), aln.Addr())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+	}
+	p.drain(ctx, cfg, runErr == nil, func() {
+		stopBG()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Timeout.D())
+		defer cancel()
+		if err := traffic.shutdown(sctx); err != nil {
+			p.log.Warn("drain deadline passed; closing the remaining connections", "err", err)
+		}
+		endConns()
+		admin.Shutdown(sctx)
+		admin.Close()
+	})
+	wg.Wait()
+	p.log.Info("proxy stopped")
+	return runErr
+}
+
+// trafficServer is the traffic listener's server: fasthttp's for plain HTTP/1.1 (fast.go),
+// net/http's for TLS and HTTP/2 (tlsfront.go).
+type trafficServer interface {
+	// serve serves ln until shutdown, then returns http.ErrServerClosed.
+	serve(ln net.Listener) error
+	// shutdown stops accepting and waits for requests in flight until ctx is done, then
+	// closes what is left.
+	shutdown(ctx context.Context) error
+}
+
+// newTrafficServer is the server of cfg's traffic listener; tunnels (upgraded connections)
+// end when tunnels is done.
+func (p *Proxy) newTrafficServer(cfg *config.Config, tunnels context.Context) (trafficServer, error) {
+	if cfg.TLS == nil {
+		return fastServer{p.newFastServer(cfg, tunnels)}, nil
+	}
+	return p.newTLSServer(cfg, tunnels)
+}
+
+// listen returns the traffic and admin listeners: opts' or new ones on cfg's addresses. It
+// refuses an admin listener off loopback without a token.
+func listen(ctx context.Context, cfg *config.Config, opts RunOptions, token string) (ln, aln net.Listener, err error) {
+	ln, aln = opts.Listener, opts.AdminListener
+	var lc net.ListenConfig
+	if ln == nil {
+		if ln, err = lc.Listen(ctx, "tcp", cfg.Listen); err != nil {
+			return nil, nil, fmt.Errorf("listen for traffic on %s: %w", cfg.Listen, err)
+		}
+	}
+	if aln == nil {
+		if aln, err = lc.Listen(ctx, "tcp", cfg.Admin.Listen); err != nil {
+			ln.Close()
+			return nil, nil, fmt.Errorf("listen for the admin API on %s: %w", cfg.Admin.Listen, err)
+		}
+	}
+	if !loopbackAddr(aln.Addr()) && token == "" {
+		ln.Close()
+		aln.Close()
+		return nil, nil, fmt.Errorf("admin API on %s is not loopback and has no token: set admin.token_env", aln.Addr())
+	}
+	return ln, aln, nil
+}
+
+// newAdminServer serves the admin API on aln: with a token, to requests bearing it; without,
+// to requests addressed to aln's own (loopback) address.
+func (p *Proxy) newAdminServer(aln net.Listener, token string) *http.Server {
+	h := p.AdminHandler(token)
+	if token == "" {
+		h = adminHostOnly(aln.Addr(), h)
+	}
+	// Bounded like the traffic listener; the write timeout leaves room for a 30 s CPU profile.
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(p.log.Handler(), slog.LevelWarn)}
+}
+
+// runBackground starts what runs beside the servers until bg is done: the config file's
+// watcher, reloads on opts.Reload, the shared store's poller.
+func (p *Proxy) runBackground(bg context.Context, wg *sync.WaitGroup, cfg *config.Config, opts RunOptions) {
 	if opts.ConfigFile != "" && opts.Watch {
 		w, err := newWatcher(opts.ConfigFile, cfg.Sum, p.log)
 		if err != nil {
@@ -142,42 +178,18 @@ func (p *Proxy) Run(ctx context.Context, opts RunOptions) error {
 	if cfg.Store != nil && p.store != nil {
 		wg.Go(func() { p.runStore(bg, cfg.Store.PollInterval()) })
 	}
-	p.log.Info("proxy started", "listen", ln.Addr().String(), "admin", aln.Addr().String(), "tls", cfg.TLS != nil,
-		"routes", len(cfg.Routes), "upstreams", len(cfg.Upstreams))
-	if opts.Started != nil {
-		opts.Started(ln.Addr(), aln.Addr())
-	}
+}
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-serveErr:
-	}
-	// Drain: fail readiness first so load balancers stop sending, then stop accepting and
-	// wait for in-flight requests.
+// drain fails readiness first so load balancers stop sending, waits shutdown.delay (when
+// delay), then stops everything with stop.
+func (p *Proxy) drain(ctx context.Context, cfg *config.Config, delay bool, stop func()) {
 	p.ready.Store(false)
 	p.log.Info("draining", "delay", cfg.Shutdown.Delay.D().String(), "timeout", cfg.Shutdown.Timeout.D().String())
-	if d := cfg.Shutdown.Delay.D(); d > 0 && runErr == nil {
+	if d := cfg.Shutdown.Delay.D(); d > 0 && delay {
 		t := time.NewTimer(d)
 		<-t.C
 	}
-	stopBG()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Shutdown.Timeout.D())
-	defer cancel()
-	if fast != nil {
-		if err := fast.ShutdownWithContext(sctx); err != nil {
-			p.log.Warn("drain deadline passed; closing the remaining connections", "err", err)
-		}
-	} else if err := srv.Shutdown(sctx); err != nil {
-		p.log.Warn("drain deadline passed; closing the remaining connections", "err", err)
-		srv.Close()
-	}
-	endConns()
-	admin.Shutdown(sctx)
-	admin.Close()
-	wg.Wait()
-	p.log.Info("proxy stopped")
-	return runErr
+	stop()
 }
 
 func (p *Proxy) adminToken(cfg *config.Config) (string, error) {
