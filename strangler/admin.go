@@ -43,61 +43,15 @@ type WeightsRequest struct {
 func (p *Proxy) AdminHandler(token string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !p.ready.Load() {
-			http.Error(w, "draining", http.StatusServiceUnavailable)
-			return
-		}
-		io.WriteString(w, "ready\n")
-	})
+	mux.HandleFunc("GET /readyz", p.serveReady)
 	auth := func(h http.HandlerFunc) http.Handler { return requireToken(token, h) }
 	mux.Handle("GET /metrics", requireToken(token, promhttp.HandlerFor(p.m.reg, promhttp.HandlerOpts{})))
 	mux.Handle("GET /routes", auth(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"routes": p.Routes()})
 	}))
-	mux.Handle("GET /weights", auth(func(w http.ResponseWriter, _ *http.Request) {
-		out := map[string]map[string]int{}
-		for _, r := range p.Routes() {
-			out[r.Name] = r.Weights
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"weights": out})
-	}))
-	mux.Handle("GET /routes/{name}/weights", auth(func(w http.ResponseWriter, r *http.Request) {
-		for _, rs := range p.Routes() {
-			if rs.Name == r.PathValue("name") {
-				writeJSON(w, http.StatusOK, map[string]any{"route": rs.Name, "weights": rs.Weights, "version": rs.Version})
-				return
-			}
-		}
-		writeError(w, http.StatusNotFound, fmt.Errorf("route %q is not configured; list routes with GET /routes", r.PathValue("name")))
-	}))
-	set := auth(func(w http.ResponseWriter, r *http.Request) {
-		// Requiring a JSON content type keeps browsers from posting forms here (CSRF).
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
-			writeError(w, http.StatusUnsupportedMediaType, errors.New("send the weights as JSON with Content-Type: application/json"))
-			return
-		}
-		var req WeightsRequest
-		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Errorf("bad weights body: %w; send {\"weights\": {\"upstream\": 50, ...}}", err))
-			return
-		}
-		ch, err := p.SetWeights(r.Context(), r.PathValue("name"), req.Weights, "admin")
-		switch {
-		case errors.Is(err, ErrUnknownRoute):
-			writeError(w, http.StatusNotFound, err)
-		case errors.Is(err, ErrVersionConflict):
-			writeError(w, http.StatusConflict, err)
-		case err != nil && isValidation(err):
-			writeError(w, http.StatusUnprocessableEntity, err)
-		case err != nil:
-			writeError(w, http.StatusBadGateway, err)
-		default:
-			writeJSON(w, http.StatusOK, ch)
-		}
-	})
+	mux.Handle("GET /weights", auth(p.serveAllWeights))
+	mux.Handle("GET /routes/{name}/weights", auth(p.serveRouteWeights))
+	set := auth(p.serveSetWeights)
 	mux.Handle("PUT /routes/{name}/weights", set)
 	mux.Handle("POST /routes/{name}/weights", set)
 	// Profiles of the running proxy, behind the token like the rest; without a token there
@@ -107,28 +61,89 @@ func (p *Proxy) AdminHandler(token string) http.Handler {
 		mux.Handle("GET /debug/pprof/profile", auth(pprof.Profile))
 		mux.Handle("GET /debug/pprof/trace", auth(pprof.Trace))
 	}
-	mux.Handle("GET /routes/{name}/diff", auth(func(w http.ResponseWriter, r *http.Request) {
-		top := 10
-		if v := r.URL.Query().Get("top"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				writeError(w, http.StatusBadRequest, fmt.Errorf("bad top %q: give a positive number of fields", v))
-				return
-			}
-			top = n
-		}
-		rep, err := p.Diff(r.PathValue("name"), top)
-		if err != nil {
-			writeError(w, http.StatusNotFound, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, rep)
-	}))
+	mux.Handle("GET /routes/{name}/diff", auth(p.serveDiff))
 	p.rolloutHandlers(mux, auth)
 	mux.Handle("GET /upstreams", auth(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"upstreams": p.Upstreams()})
 	}))
 	return mux
+}
+
+// serveReady answers GET /readyz: 503 while draining.
+func (p *Proxy) serveReady(w http.ResponseWriter, _ *http.Request) {
+	if !p.ready.Load() {
+		http.Error(w, "draining", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
+
+// serveAllWeights answers GET /weights: every route's weights.
+func (p *Proxy) serveAllWeights(w http.ResponseWriter, _ *http.Request) {
+	out := map[string]map[string]int{}
+	for _, r := range p.Routes() {
+		out[r.Name] = r.Weights
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"weights": out})
+}
+
+// serveRouteWeights answers GET /routes/{name}/weights.
+func (p *Proxy) serveRouteWeights(w http.ResponseWriter, r *http.Request) {
+	for _, rs := range p.Routes() {
+		if rs.Name == r.PathValue("name") {
+			writeJSON(w, http.StatusOK, RouteWeights{Route: rs.Name, Weights: rs.Weights, Version: rs.Version})
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, fmt.Errorf("route %q is not configured; list routes with GET /routes", r.PathValue("name")))
+}
+
+// serveSetWeights answers PUT or POST /routes/{name}/weights with the change made.
+func (p *Proxy) serveSetWeights(w http.ResponseWriter, r *http.Request) {
+	// Requiring a JSON content type keeps browsers from posting forms here (CSRF).
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, errors.New("send the weights as JSON with Content-Type: application/json"))
+		return
+	}
+	var req WeightsRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bad weights body: %w; send {\"weights\": {\"upstream\": 50, ...}}", err))
+		return
+	}
+	ch, err := p.SetWeights(r.Context(), r.PathValue("name"), req.Weights, "admin")
+	switch {
+	case errors.Is(err, ErrUnknownRoute):
+		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, ErrVersionConflict):
+		writeError(w, http.StatusConflict, err)
+	case err != nil && isValidation(err):
+		writeError(w, http.StatusUnprocessableEntity, err)
+	case err != nil:
+		writeError(w, http.StatusBadGateway, err)
+	default:
+		writeJSON(w, http.StatusOK, ch)
+	}
+}
+
+// serveDiff answers GET /routes/{name}/diff?top=N: the route's shadow diff report.
+func (p *Proxy) serveDiff(w http.ResponseWriter, r *http.Request) {
+	top := 10
+	if v := r.URL.Query().Get("top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("bad top %q: give a positive number of fields", v))
+			return
+		}
+		top = n
+	}
+	rep, err := p.Diff(r.PathValue("name"), top)
+	if err != nil {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }
 
 // adminHostOnly refuses requests whose Host is not the loopback listen address addr (or
