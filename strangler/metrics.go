@@ -29,63 +29,24 @@ var statusClasses = [6]string{"none", "1xx", "2xx", "3xx", "4xx", "5xx"}
 
 func newMetrics(p *Proxy) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
-	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_requests_total",
-		Help: "Requests proxied, by route, upstream and status class.",
-	}, []string{"route", "upstream", "class"})
+	m.requests = counterVec("carve_proxy_requests_total", "Requests proxied, by route, upstream and status class.", "route", "upstream", "class")
 	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "carve_proxy_request_duration_seconds",
 		Help:    "Time from receiving a request's headers to the end of its response, by route.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"route"})
-	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_config_reloads_total",
-		Help: "Config reloads by result (success, failure).",
-	}, []string{"result"})
-	m.unavailable = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_upstream_unavailable_total",
-		Help: "Requests refused because no target of the chosen upstream was available.",
-	}, []string{"route", "upstream"})
-	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_retries_total",
-		Help: "Requests retried on another target after a connection failure.",
-	}, []string{"route", "upstream"})
-	m.weightSets = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_weight_changes_total",
-		Help: "Route weight changes by source (admin, store, file).",
-	}, []string{"route", "source"})
-	m.rywHeld = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_ryw_held_total",
-		Help: "Requests kept on the side of the user's last write because the sync toward the side the split picks had not applied it.",
-	}, []string{"route"})
-	m.rywForced = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_ryw_forced_total",
-		Help: "Requests moved to the side the split picks after read_your_writes.max_wait with the sync still behind the user's last write.",
-	}, []string{"route"})
-	m.shadowCompared = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_shadow_compared_total",
-		Help: "Shadow copies whose candidate answer was compared with the primary's, by route.",
-	}, []string{"route"})
-	m.shadowDiffering = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_shadow_differing_total",
-		Help: "Shadow copies whose candidate answer differed from the primary's in a field that is not noise, by route.",
-	}, []string{"route"})
-	m.shadowFields = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_shadow_field_differences_total",
-		Help: "Differences by route and field (status, header:NAME, body, or a JSON path with [*] for indexes).",
-	}, []string{"route", "field"})
-	m.shadowDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_shadow_dropped_total",
-		Help: "Sampled shadow copies not compared, by route and reason (queue_full, body_too_large).",
-	}, []string{"route", "reason"})
-	m.rolloutStep = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "carve_proxy_rollout_step",
-		Help: "The candidate's percentage of a route under an automatic rollout.",
-	}, []string{"route"})
-	m.rolloutRollbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "carve_proxy_rollout_rollbacks_total",
-		Help: "Automatic rollbacks of a route's rollout by failing gate.",
-	}, []string{"route", "gate"})
+	m.reloads = counterVec("carve_proxy_config_reloads_total", "Config reloads by result (success, failure).", "result")
+	m.unavailable = counterVec("carve_proxy_upstream_unavailable_total", "Requests refused because no target of the chosen upstream was available.", "route", "upstream")
+	m.retries = counterVec("carve_proxy_retries_total", "Requests retried on another target after a connection failure.", "route", "upstream")
+	m.weightSets = counterVec("carve_proxy_weight_changes_total", "Route weight changes by source (admin, store, file).", "route", "source")
+	m.rywHeld = counterVec("carve_proxy_ryw_held_total", "Requests kept on the side of the user's last write because the sync toward the side the split picks had not applied it.", "route")
+	m.rywForced = counterVec("carve_proxy_ryw_forced_total", "Requests moved to the side the split picks after read_your_writes.max_wait with the sync still behind the user's last write.", "route")
+	m.shadowCompared = counterVec("carve_proxy_shadow_compared_total", "Shadow copies whose candidate answer was compared with the primary's, by route.", "route")
+	m.shadowDiffering = counterVec("carve_proxy_shadow_differing_total", "Shadow copies whose candidate answer differed from the primary's in a field that is not noise, by route.", "route")
+	m.shadowFields = counterVec("carve_proxy_shadow_field_differences_total", "Differences by route and field (status, header:NAME, body, or a JSON path with [*] for indexes).", "route", "field")
+	m.shadowDropped = counterVec("carve_proxy_shadow_dropped_total", "Sampled shadow copies not compared, by route and reason (queue_full, body_too_large).", "route", "reason")
+	m.rolloutStep = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "carve_proxy_rollout_step", Help: "The candidate's percentage of a route under an automatic rollout."}, []string{"route"})
+	m.rolloutRollbacks = counterVec("carve_proxy_rollout_rollbacks_total", "Automatic rollbacks of a route's rollout by failing gate.", "route", "gate")
 	m.reg.MustRegister(m.shadowCompared, m.shadowDiffering, m.shadowFields, m.shadowDropped, m.rolloutStep, m.rolloutRollbacks)
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
@@ -136,4 +97,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(weightDesc, prometheus.GaugeValue, float64(st.split.Weight(i)), lr.name, st.split.Name(i))
 		}
 	}
+}
+
+// counterVec is a counter vector with the given name, help and labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
