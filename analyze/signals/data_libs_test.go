@@ -31,6 +31,11 @@ func TestDataLibraryFixtures(t *testing.T) {
 			{"orders", "sql", "order_items", facts.Read, ""},
 			{"orders", "sql", "orders", facts.ReadWrite, ""},
 		}},
+		{"goqu", []tableWant{
+			{"accounts", "sql", "accounts", facts.ReadWrite, ""},
+			{"accounts", "sql", "owners", facts.Read, ""},
+			{"ledger", "sql", "ledger_entries", facts.ReadWrite, ""},
+		}},
 		{"gorm", []tableWant{
 			{"billing", "sql", "billing_invoices", facts.ReadWrite, ""},
 			{"billing", "sql", "payments", facts.Read, ""}, // db.Raw
