@@ -37,6 +37,14 @@ func (CoChange) Doc() string {
 	return "packages changed in the same git commits (recent history, large commits skipped)"
 }
 
+// Weight is 0.25: commits that touch both packages hint at one team and one change cadence, but
+// history is noisy (mass renames, formatting).
+func (CoChange) Weight() float64 { return 0.25 }
+
+// OptIn is true: co-change reads the git history rather than the code, and runs only when
+// --signals lists it.
+func (CoChange) OptIn() bool { return true }
+
 // Collect adds the co-change Deps. A module outside a git repository, or a machine without
 // git, yields none.
 func (c CoChange) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {

@@ -45,6 +45,10 @@ func (Data) Doc() string {
 	return "SQL tables (database/sql, pgx, sqlx, squirrel, goqu, gorm, sqlc), DynamoDB tables, MongoDB collections and Redis key prefixes each package reads or writes (through constants, literals and struct fields)"
 }
 
+// Weight is 0.5 for two packages using the same table; the graph divides it among the packages
+// sharing the table, so a table the whole module touches glues nothing (see graph.Build).
+func (Data) Weight() float64 { return 0.5 }
+
 const (
 	dynamoPkg      = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	dynamoTypesPkg = "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"

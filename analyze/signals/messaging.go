@@ -57,6 +57,11 @@ func (Messaging) Doc() string {
 	return "topics, subjects and queues each package publishes or consumes (NATS, AMQP, Kafka, SNS/SQS, Pub/Sub, Watermill, in-process buses): async edges"
 }
 
+// Weight is 0.2: a package publishing to a topic another consumes (see graph.buildAsync). Events
+// are how services talk when they are apart, so an async edge binds less than any sync use: 0.2
+// for one shared topic against at least 1.25 for an import with one call.
+func (Messaging) Weight() float64 { return 0.2 }
+
 // Messaging systems, as in TopicUse.System.
 const (
 	sysBus       = "bus"

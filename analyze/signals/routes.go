@@ -51,6 +51,10 @@ func (Routes) Doc() string {
 	return "HTTP routes (net/http, chi, gorilla/mux, gin, echo, Fiber, httprouter, go-swagger) and gRPC services, attributed to the package of their handler"
 }
 
+// Weight is 0: routes are entry points, not a coupling; the signal is always on unless turned
+// off with routes=0.
+func (Routes) Weight() float64 { return 0 }
+
 // routeWalk holds what the registrations are resolved with.
 type routeWalk struct {
 	m         *load.Module
