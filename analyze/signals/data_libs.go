@@ -112,7 +112,7 @@ func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg s
 	if fl.entSite(ts, call, fn, pkg) {
 		return
 	}
-	c := libCall{fl: fl, ts: ts, call: call, fn: fn, info: info, pkg: pkg, encl: encl}
+	c := libCall{dataAt: dataAt{fl: fl, ts: ts, info: info, pkg: pkg, encl: encl}, call: call, fn: fn}
 	switch fn.Pkg().Path() {
 	case sqlxPkg:
 		if sqlxMethods[fn.Name()] {
@@ -133,13 +133,9 @@ func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg s
 
 // libCall is one call of a data library, with what its steps need to record table uses.
 type libCall struct {
-	fl   *flow
-	ts   tableSet
+	dataAt
 	call *ast.CallExpr
 	fn   *types.Func
-	info *types.Info
-	pkg  string
-	encl *types.Func
 }
 
 // sqlArg parses the SQL of argument i (sqlx's query, gorm's Raw).
@@ -147,14 +143,7 @@ func (c libCall) sqlArg(i int) {
 	if i < 0 || i >= len(c.call.Args) {
 		return
 	}
-	arg := c.call.Args[i]
-	bs := c.fl.bind(arg, c.info, c.pkg, c.fl.m.Site(arg.Pos()), c.encl, 0)
-	for _, b := range bs {
-		for _, r := range parseSQL(b.value) {
-			c.ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: storeSQL, Access: r.access}, b.site)
-		}
-	}
-	c.fl.cov.check(c.fn.Pkg().Path(), callName(c.fn), c.fl.m.Site(arg.Pos()), len(bs) > 0, whyTable)
+	c.sqlQuery(c.fn, c.call.Args[i])
 }
 
 // builder reads a squirrel or goqu builder's table-naming call (From, Join, Insert...).
@@ -175,7 +164,7 @@ func (c libCall) builder() {
 		arg = goquTableName(arg, c.info)
 	}
 	n := 0
-	for _, b := range c.fl.bind(arg, c.info, c.pkg, c.fl.m.Site(arg.Pos()), c.encl, 0) {
+	for _, b := range c.bind(arg) {
 		if t := builderTable(b.value); t != "" {
 			c.ts.add(facts.TableUse{Package: b.pkg, Table: t, Store: storeSQL, Access: access}, b.site)
 			n++

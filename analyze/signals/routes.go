@@ -804,6 +804,8 @@ func (w *routeWalk) implOf(e ast.Expr, env *routeEnv) (string, string, bool) {
 	return "", "", false
 }
 
+// handlerTarget returns the module package a handler expression belongs to and a name for it:
+// one step per shape of expression, each following what the handler wraps or delegates to.
 func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, depth int) (string, string, bool) {
 	if depth > 5 || e == nil {
 		return "", "", false
@@ -813,53 +815,9 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 	}
 	switch x := ast.Unparen(e).(type) {
 	case *ast.SelectorExpr, *ast.Ident:
-		switch o := usedObject(info, x).(type) {
-		case *types.Func:
-			if pkg, own := w.m.Own(o.Pkg()); own {
-				return pkg, o.Origin().FullName(), true
-			}
-		case *types.Var:
-			// A value of an interface type (grpcServer := transport.NewGRPCServer(...) of type
-			// pb.AddServer) tells nothing by its type: the one value assigned to it does.
-			if types.IsInterface(o.Type()) && len(w.assigns[o]) == 1 {
-				a := w.assigns[o][0]
-				if pkg, name, ok := w.handlerTarget(a.e, a.info, nil, depth+1); ok {
-					return pkg, name, true
-				}
-			}
-			// A handler value of a named type of the module: its type's package.
-			if named := load.NamedOf(o.Type()); named != nil {
-				if pkg, own := w.m.Own(named.Obj().Pkg()); own {
-					return pkg, types.TypeString(o.Type(), nil), true
-				}
-			}
-		}
+		return w.namedHandler(x, info, depth)
 	case *ast.CallExpr:
-		if tv, ok := info.Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
-			return w.handlerTarget(x.Args[0], info, env, depth+1) // http.HandlerFunc(f)
-		}
-		// Middleware: mw(h) belongs to h's package.
-		for _, a := range x.Args {
-			if handlerLike(info.TypeOf(a)) {
-				if pkg, name, ok := w.handlerTarget(a, info, env, depth+1); ok {
-					return pkg, name, true
-				}
-			}
-		}
-		if fn := load.CalleeFunc(info, x); fn != nil {
-			if w.inGenerated(fn.Pos()) {
-				// A generated constructor wrapping the implementation (oapi-codegen's
-				// NewStrictHandler(impl, mw)): the implementation's package.
-				for _, a := range x.Args {
-					if pkg, name, ok := w.handlerTarget(a, info, env, depth+1); ok && !w.declaredInGenerated(a, info) {
-						return pkg, name, true
-					}
-				}
-			}
-			if pkg, own := w.m.Own(fn.Pkg()); own {
-				return pkg, fn.FullName(), true
-			}
-		}
+		return w.builtHandler(x, info, env, depth)
 	case *ast.UnaryExpr:
 		return w.handlerTarget(x.X, info, env, depth+1)
 	case *ast.CompositeLit:
@@ -869,27 +827,93 @@ func (w *routeWalk) handlerTarget(e ast.Expr, info *types.Info, env *routeEnv, d
 			}
 		}
 	case *ast.FuncLit:
-		// func(w, r) { orders.List(w, r) } or func(r) R { return pets.Find(r) }: the function
-		// it delegates to.
-		if x.Body != nil && len(x.Body.List) == 1 {
-			var delegate ast.Expr
-			switch st := x.Body.List[0].(type) {
-			case *ast.ExprStmt:
-				delegate = st.X
-			case *ast.ReturnStmt:
-				if len(st.Results) == 1 {
-					delegate = st.Results[0]
-				}
+		return w.delegateOf(x, info)
+	}
+	return "", "", false
+}
+
+// namedHandler is the handler a name stands for: a function of the module, or a variable whose
+// one value or whose named type tells the package.
+func (w *routeWalk) namedHandler(x ast.Expr, info *types.Info, depth int) (string, string, bool) {
+	switch o := usedObject(info, x).(type) {
+	case *types.Func:
+		if pkg, own := w.m.Own(o.Pkg()); own {
+			return pkg, o.Origin().FullName(), true
+		}
+	case *types.Var:
+		// A value of an interface type (grpcServer := transport.NewGRPCServer(...) of type
+		// pb.AddServer) tells nothing by its type: the one value assigned to it does.
+		if types.IsInterface(o.Type()) && len(w.assigns[o]) == 1 {
+			a := w.assigns[o][0]
+			if pkg, name, ok := w.handlerTarget(a.e, a.info, nil, depth+1); ok {
+				return pkg, name, true
 			}
-			if delegate != nil {
-				if call, ok := ast.Unparen(delegate).(*ast.CallExpr); ok {
-					if fn := load.CalleeFunc(info, call); fn != nil {
-						if pkg, own := w.m.Own(fn.Pkg()); own {
-							return pkg, fn.FullName(), true
-						}
-					}
-				}
+		}
+		// A handler value of a named type of the module: its type's package.
+		if named := load.NamedOf(o.Type()); named != nil {
+			if pkg, own := w.m.Own(named.Obj().Pkg()); own {
+				return pkg, types.TypeString(o.Type(), nil), true
 			}
+		}
+	}
+	return "", "", false
+}
+
+// builtHandler is the handler a call builds: a conversion (http.HandlerFunc(f)) or middleware
+// (mw(h)) belongs to what it wraps, a generated constructor to the implementation passed to it,
+// any other constructor of the module to its package.
+func (w *routeWalk) builtHandler(x *ast.CallExpr, info *types.Info, env *routeEnv, depth int) (string, string, bool) {
+	if tv, ok := info.Types[x.Fun]; ok && tv.IsType() && len(x.Args) == 1 {
+		return w.handlerTarget(x.Args[0], info, env, depth+1) // http.HandlerFunc(f)
+	}
+	for _, a := range x.Args {
+		if handlerLike(info.TypeOf(a)) {
+			if pkg, name, ok := w.handlerTarget(a, info, env, depth+1); ok {
+				return pkg, name, true
+			}
+		}
+	}
+	fn := load.CalleeFunc(info, x)
+	if fn == nil {
+		return "", "", false
+	}
+	if w.inGenerated(fn.Pos()) {
+		// A generated constructor wrapping the implementation (oapi-codegen's
+		// NewStrictHandler(impl, mw)): the implementation's package.
+		for _, a := range x.Args {
+			if pkg, name, ok := w.handlerTarget(a, info, env, depth+1); ok && !w.declaredInGenerated(a, info) {
+				return pkg, name, true
+			}
+		}
+	}
+	if pkg, own := w.m.Own(fn.Pkg()); own {
+		return pkg, fn.FullName(), true
+	}
+	return "", "", false
+}
+
+// delegateOf is the module function a one-statement function literal delegates to:
+// func(w, r) { orders.List(w, r) } or func(r) R { return pets.Find(r) }.
+func (w *routeWalk) delegateOf(x *ast.FuncLit, info *types.Info) (string, string, bool) {
+	if x.Body == nil || len(x.Body.List) != 1 {
+		return "", "", false
+	}
+	var delegate ast.Expr
+	switch st := x.Body.List[0].(type) {
+	case *ast.ExprStmt:
+		delegate = st.X
+	case *ast.ReturnStmt:
+		if len(st.Results) == 1 {
+			delegate = st.Results[0]
+		}
+	}
+	call, ok := ast.Unparen(delegate).(*ast.CallExpr)
+	if delegate == nil || !ok {
+		return "", "", false
+	}
+	if fn := load.CalleeFunc(info, call); fn != nil {
+		if pkg, own := w.m.Own(fn.Pkg()); own {
+			return pkg, fn.FullName(), true
 		}
 	}
 	return "", "", false
