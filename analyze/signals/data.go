@@ -156,20 +156,12 @@ func (at dataAt) dynamoLiteral(x *ast.CompositeLit) {
 	if access == "" {
 		return
 	}
-	for _, elt := range x.Elts {
-		kv, ok := elt.(*ast.KeyValueExpr)
-		if !ok {
-			continue
-		}
-		key, _ := kv.Key.(*ast.Ident)
-		if key == nil {
-			continue
-		}
-		switch key.Name {
+	for key, value := range keyedFields(x) {
+		switch key {
 		case "TableName":
-			at.dynamoTable(access, kv.Value)
+			at.dynamoTable(access, value)
 		case "RequestItems":
-			at.dynamoItems(access, kv.Value)
+			at.dynamoItems(access, value)
 		}
 	}
 }

@@ -352,26 +352,18 @@ func (mc *msgCollector) site(n ast.Node, info *types.Info, pkg string, encl *typ
 		if fields == nil {
 			return
 		}
-		for _, elt := range x.Elts {
-			kv, ok := elt.(*ast.KeyValueExpr)
-			if !ok {
-				continue
-			}
-			key, _ := kv.Key.(*ast.Ident)
-			if key == nil {
-				continue
-			}
-			fd, ok := fields[key.Name]
+		for key, value := range keyedFields(x) {
+			fd, ok := fields[key]
 			if !ok {
 				continue
 			}
 			before := mc.added
 			if fd.slice {
-				mc.recordSlice(fd.system, fd.role, kv.Value, info, pkg, encl)
+				mc.recordSlice(fd.system, fd.role, value, info, pkg, encl)
 			} else {
-				mc.record(fd.system, fd.role, kv.Value, info, pkg, encl)
+				mc.record(fd.system, fd.role, value, info, pkg, encl)
 			}
-			mc.cov.check(named.Obj().Pkg().Path(), named.Obj().Pkg().Name()+"."+named.Obj().Name()+"{"+key.Name+"}", mc.fl.m.Site(kv.Value.Pos()), mc.added > before, whyTopic)
+			mc.cov.check(named.Obj().Pkg().Path(), named.Obj().Pkg().Name()+"."+named.Obj().Name()+"{"+key+"}", mc.fl.m.Site(value.Pos()), mc.added > before, whyTopic)
 		}
 	}
 }
