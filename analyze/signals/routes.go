@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"cmp"
 	"context"
 	"go/ast"
 	"go/constant"
@@ -353,6 +354,7 @@ func (w *routeWalk) gorillaChain(call *ast.CallExpr, info *types.Info, env *rout
 
 // registration is one route call as read, before its prefixes are applied.
 type registration struct {
+	why     string // when the call is a route carve cannot read: why
 	kind    string
 	methods []string
 	pattern string
@@ -381,6 +383,9 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 	}
 	reg, ok, resolved := w.read(r, fn, call, info, env, viaIface)
 	if !ok {
+		if env == nil && !w.inGenerated(call.Pos()) {
+			w.unreadRouting(r, fn, call, info)
+		}
 		return
 	}
 	if !resolved {
@@ -389,7 +394,7 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 		before := len(w.f.Routes)
 		w.viaCallers(call, info, encl, env)
 		if env == nil && len(w.f.Routes) == before && !w.inGenerated(call.Pos()) {
-			w.unresolved(call, "the path or method is not a constant carve can follow")
+			w.unresolved(call, cmp.Or(reg.why, "the path or method is not a constant carve can follow"))
 		}
 		return
 	}
@@ -469,27 +474,67 @@ func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *ty
 		return reg, false, false
 	}
 	if call.Ellipsis.IsValid() && h == len(call.Args)-1 {
-		return reg, false, false // handlers...: no one handler to attribute the route to
+		reg.why = "the handlers are passed as a slice (handlers...): no one handler to attribute the route to"
+		return reg, true, false
 	}
 	if !handlerLike(info.TypeOf(call.Args[h])) {
 		return reg, false, false
 	}
 	reg.handler, reg.recv = call.Args[h], methodReceiver(info, call)
-	if shape.methodArg >= 0 {
-		m, ok := str(call.Args[shape.methodArg])
-		if !ok {
-			return reg, true, false
-		}
-		reg.methods = []string{strings.ToUpper(m)}
-	} else {
-		reg.methods = []string{shape.method}
+	if reg.methods, ok = w.shapeMethods(shape, call, info, env); !ok {
+		reg.why = "the methods are not constants carve can follow"
+		return reg, true, false
 	}
 	p, ok := str(call.Args[shape.pathArg])
 	if !ok {
 		return reg, true, false
 	}
+	if m, host, rest := splitServeMuxPattern(p); shape.split && m != "" && host == "" {
+		reg.methods, p = []string{m}, rest // chi's Handle("GET /x", h)
+	}
 	reg.pattern = p
 	return reg, true, true
+}
+
+// shapeMethods returns the HTTP methods a route call registers: the one its name gives, its
+// method argument, or each of its list of methods (Match).
+func (w *routeWalk) shapeMethods(shape routeShape, call *ast.CallExpr, info *types.Info, env *routeEnv) ([]string, bool) {
+	if shape.methodArg < 0 {
+		return []string{shape.method}, true
+	}
+	arg := call.Args[shape.methodArg]
+	if !shape.methods {
+		m, ok := w.str(info, arg, env)
+		return []string{strings.ToUpper(m)}, ok
+	}
+	lit, linfo := w.sliceLiteral(arg, info)
+	if lit == nil || len(lit.Elts) == 0 {
+		return nil, false
+	}
+	var ms []string
+	for _, e := range lit.Elts {
+		m, ok := w.str(linfo, e, env)
+		if !ok {
+			return nil, false
+		}
+		ms = append(ms, strings.ToUpper(m))
+	}
+	return ms, true
+}
+
+// sliceLiteral returns the slice literal e is, or the one literal assigned to the variable e
+// names.
+func (w *routeWalk) sliceLiteral(e ast.Expr, info *types.Info) (*ast.CompositeLit, *types.Info) {
+	if lit, ok := ast.Unparen(e).(*ast.CompositeLit); ok {
+		return lit, info
+	}
+	if v := varOf(info, e); v != nil && len(w.assigns[v]) == 1 {
+		a := w.assigns[v][0]
+		if lit, ok := ast.Unparen(a.e).(*ast.CompositeLit); ok {
+			return lit, a.info
+		}
+	}
+	return nil, nil
 }
 
 // ifaceRouter returns the router library behind a method of one of the module's own interfaces

@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"fmt"
 	"go/ast"
 	"go/types"
 	"strings"
@@ -41,6 +42,56 @@ func (w *routeWalk) unknownRouting(call *ast.CallExpr, info *types.Info, fn *typ
 		return // the module's own methods, and the standard library
 	}
 	// Routing takes a path and a handler: a string argument followed by a function or handler.
+	if pathThenHandler(call, info) {
+		w.unresolved(call, "looks like routing on "+path+"."+receiverName(fn)+", a router carve does not read")
+	}
+}
+
+// takesRequest reports whether t can handle a request: a function taking at least one
+// argument (a cache loader takes none), or a type with a ServeHTTP method.
+func takesRequest(t types.Type) bool {
+	if sig, ok := t.Underlying().(*types.Signature); ok {
+		return sig.Params().Len() > 0
+	}
+	return handlerLike(t)
+}
+
+// unreadRouting lists in the coverage a call on a router carve reads that registers a route it
+// does not read: a directory or file served under a path (gin's Static, echo's File), or a
+// method that takes a path and a handler but is no route shape carve knows (a newer version's
+// method, say). Calls that build groups, mount or create routers are read elsewhere.
+func (w *routeWalk) unreadRouting(r *router, fn *types.Func, call *ast.CallExpr, info *types.Info) {
+	if !isMethod(fn) || r.route == nil {
+		return
+	}
+	name := fn.Name()
+	if i, ok := r.files[receiverName(fn)+"."+name]; ok && i < len(call.Args) {
+		where := types.ExprString(call.Args[i])
+		if p, ok := w.str(info, call.Args[i], nil); ok {
+			where = p
+		}
+		w.unresolved(call, fmt.Sprintf("serves files under %s (%s %s): no handler of the module serves them, so no service owns the route", where, r.name, name))
+		return
+	}
+	if hasKey(r.derive, name) || hasKey(r.scope, name) || hasKey(r.mount, name) || r.roots[name] {
+		return
+	}
+	if r.receivers != nil && !r.receivers[receiverName(fn)] {
+		return
+	}
+	if routingNames[name] && pathThenHandler(call, info) {
+		w.unresolved(call, fmt.Sprintf("a %s routing call (%s) carve does not read", r.name, name))
+	}
+}
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// pathThenHandler reports whether a call takes a string argument followed by something that
+// can handle a request: the shape of a route registration.
+func pathThenHandler(call *ast.CallExpr, info *types.Info) bool {
 	sawString := false
 	for _, a := range call.Args {
 		t := info.TypeOf(a)
@@ -52,17 +103,8 @@ func (w *routeWalk) unknownRouting(call *ast.CallExpr, info *types.Info, fn *typ
 			continue
 		}
 		if sawString && takesRequest(t) {
-			w.unresolved(call, "looks like routing on "+path+"."+receiverName(fn)+", a router carve does not read")
-			return
+			return true
 		}
 	}
-}
-
-// takesRequest reports whether t can handle a request: a function taking at least one
-// argument (a cache loader takes none), or a type with a ServeHTTP method.
-func takesRequest(t types.Type) bool {
-	if sig, ok := t.Underlying().(*types.Signature); ok {
-		return sig.Params().Len() > 0
-	}
-	return handlerLike(t)
+	return false
 }

@@ -28,6 +28,10 @@ type router struct {
 	// receivers, when set, are the type names whose methods register routes (Fiber's Ctx has a
 	// Get method too).
 	receivers map[string]bool
+	// files are the methods serving a directory or a file under a path, as "Receiver.Method" →
+	// index of the path argument: routes without a handler of the module, which the coverage
+	// lists (gin's Static, echo's File; a Context's File is not one).
+	files map[string]int
 }
 
 // routeShape says where a route registration call keeps its method, path and handler.
@@ -35,7 +39,10 @@ type routeShape struct {
 	method    string // the method the call registers; "" for any, or read from methodArg
 	methodArg int    // index of the method argument, -1 when the call's name gives it
 	pathArg   int
-	handler   int // index of the handler argument; lastArg for the last one
+	handler   int  // index of the handler argument; lastArg for the last one
+	methods   bool // the method argument is a list of methods (Match([]string{"GET", "HEAD"}, ...))
+	// split: the path may start with a method, as in Go 1.22 patterns ("GET /x": chi's Handle).
+	split bool
 }
 
 const lastArg = -2
@@ -83,8 +90,8 @@ var routers = []router{
 		route: shapes(titleMethods, 1, map[string]routeShape{
 			"Method":     {methodArg: 0, pathArg: 1, handler: 2},
 			"MethodFunc": {methodArg: 0, pathArg: 1, handler: 2},
-			"Handle":     {methodArg: -1, pathArg: 0, handler: 1},
-			"HandleFunc": {methodArg: -1, pathArg: 0, handler: 1},
+			"Handle":     {methodArg: -1, pathArg: 0, handler: 1, split: true},
+			"HandleFunc": {methodArg: -1, pathArg: 0, handler: 1, split: true},
 		}),
 		roots:  map[string]bool{"NewRouter": true, "NewMux": true},
 		derive: map[string]int{"With": -1, "Group": -1, "Route": 0},
@@ -100,19 +107,23 @@ var routers = []router{
 		route: shapes(upperMethods, lastArg, map[string]routeShape{
 			"Any":    {methodArg: -1, pathArg: 0, handler: lastArg},
 			"Handle": {methodArg: 0, pathArg: 1, handler: lastArg},
+			"Match":  {methodArg: 0, pathArg: 1, handler: lastArg, methods: true},
 		}),
 		roots:  map[string]bool{"New": true, "Default": true},
 		derive: map[string]int{"Group": 0},
+		files:  receiverMethods([]string{"RouterGroup", "IRoutes", "IRouter"}, "Static", "StaticFS", "StaticFile", "StaticFileFS"),
 	},
 	{
 		name: "echo", paths: []string{"github.com/labstack/echo", "github.com/labstack/echo/"},
 		route: shapes(upperMethods, 1, map[string]routeShape{
-			"Any": {methodArg: -1, pathArg: 0, handler: 1},
-			"Add": {methodArg: 0, pathArg: 1, handler: 2},
+			"Any":   {methodArg: -1, pathArg: 0, handler: 1},
+			"Add":   {methodArg: 0, pathArg: 1, handler: 2},
+			"Match": {methodArg: 0, pathArg: 1, handler: 2, methods: true},
 		}),
 		roots:     map[string]bool{"New": true},
 		derive:    map[string]int{"Group": 0},
 		receivers: map[string]bool{"Echo": true, "Group": true},
+		files:     receiverMethods([]string{"Echo", "Group"}, "Static", "StaticFS", "File", "FileFS"),
 	},
 	{
 		name: "fiber", paths: []string{"github.com/gofiber/fiber", "github.com/gofiber/fiber/"},
@@ -125,6 +136,7 @@ var routers = []router{
 		scope:     map[string]int{"Route": 0},
 		mount:     map[string]int{"Mount": 0},
 		receivers: map[string]bool{"App": true, "Group": true, "Router": true, "Register": true},
+		files:     receiverMethods([]string{"App", "Group", "Router"}, "Static"),
 	},
 	{
 		name: "httprouter", paths: []string{"github.com/julienschmidt/httprouter"},
@@ -134,7 +146,20 @@ var routers = []router{
 			"HandlerFunc": {methodArg: 0, pathArg: 1, handler: 2},
 		}),
 		roots: map[string]bool{"New": true},
+		files: receiverMethods([]string{"Router"}, "ServeFiles"),
 	},
+}
+
+// receiverMethods returns the files entry for methods of the given receiver types, each taking
+// its path first.
+func receiverMethods(recvs []string, methods ...string) map[string]int {
+	out := map[string]int{}
+	for _, r := range recvs {
+		for _, m := range methods {
+			out[r+"."+m] = 0
+		}
+	}
+	return out
 }
 
 // Libraries recognised without routes of their own: their handlers are registered on one of the

@@ -100,7 +100,7 @@ func TestRoutesFrameworks(t *testing.T) {
 		extra           func(t *testing.T, f *facts.Facts)
 	}{
 		{
-			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 11,
+			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 12,
 			routes: []wantRoute{
 				// Mount of a sub-router built in another package, under a Route and a constant.
 				{"POST", "/booking/v1/cargos/", "booking", "chi"},
@@ -110,6 +110,8 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"GET", "/booking/v1/locations", "booking", "chi"},
 				// Group adds no prefix.
 				{"GET", "/healthz", "cmd/app", "chi"},
+				// Handle with a Go 1.22 method pattern.
+				{"GET", "/ready", "cmd/app", "chi"},
 				// A prefix through a local variable, routes through a helper's router parameter.
 				{"GET", "/tracking/cargos/{id}", "tracking", "chi"},
 				// Route given a function of another package instead of a literal.
@@ -129,43 +131,58 @@ func TestRoutesFrameworks(t *testing.T) {
 			},
 		},
 		{
-			fixture: "gin", module: "example.com/ginapp", framework: "gin", kind: facts.KindRouter, uses: 5,
+			fixture: "gin", module: "example.com/ginapp", framework: "gin", kind: facts.KindRouter, uses: 8,
 			routes: []wantRoute{
 				{"GET", "/ping", "cmd/app", "gin"},
 				{"DELETE", "/cache", "cmd/app", "gin"},
+				{"GET", "/logo", "cmd/app", "gin"},
+				// Match: each constant method.
+				{"GET", "/status", "cmd/app", "gin"},
+				{"HEAD", "/status", "cmd/app", "gin"},
 				// A nested group passed to another package.
 				{"GET", "/api/v1/orders", "orders", "gin"},
 				{"POST", "/api/v1/orders/", "orders", "gin"},
 				{"GET", "/api/v1/orders/:id", "orders", "gin"},
 			},
 			extra: func(t *testing.T, f *facts.Facts) {
-				if !hasUnresolved(f, "cmd/app/main.go", "STATUS_PATH") || len(f.Coverage.Unresolved) != 1 {
-					t.Errorf("coverage does not list the one route whose path is not a constant: %+v", f.Coverage.Unresolved)
-				}
+				// The path known at run time, the handlers passed as a slice, and the files served
+				// (not a Context's File in a handler): listed, never dropped.
+				checkUnresolved(t, f, "cmd/app/main.go", "STATUS_PATH", "handlers...", "files under /assets (gin Static)", "files under /favicon.ico (gin StaticFile)")
 			},
 		},
 		{
-			fixture: "echo", module: "example.com/echoapp", framework: "echo", kind: facts.KindRouter, uses: 5,
+			fixture: "echo", module: "example.com/echoapp", framework: "echo", kind: facts.KindRouter, uses: 8,
 			routes: []wantRoute{
 				{"GET", "/health", "cmd/app", "echo"},
 				{"PUT", "/settings", "cmd/app", "echo"},
+				{"GET", "/logo", "cmd/app", "echo"},
+				// Match with its methods in a variable.
+				{"GET", "/status", "cmd/app", "echo"},
+				{"HEAD", "/status", "cmd/app", "echo"},
 				{"GET", "/api/orders", "orders", "echo"},
 				{"POST", "/api/orders/:id/cancel", "orders", "echo"},
 				// oapi-codegen's echo server: through the generated EchoRouter interface, on a
 				// group, with a base URL; the route belongs to the implementation.
 				{"GET", "/billing/v1/invoices", "billing", "echo"},
 			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /assets (echo Static)", "files under /favicon.ico (echo File)")
+			},
 		},
 		{
-			fixture: "fiber", module: "example.com/fiberapp", framework: "fiber", kind: facts.KindRouter, uses: 5,
+			fixture: "fiber", module: "example.com/fiberapp", framework: "fiber", kind: facts.KindRouter, uses: 6,
 			routes: []wantRoute{
 				{"GET", "/health", "cmd/app", "fiber"},
+				{"GET", "/download", "cmd/app", "fiber"},
 				// Route's function literal gets a router under the prefix.
 				{"GET", "/admin/stats", "cmd/app", "fiber"},
 				// Groups passed through the fiber.Router interface to another package.
 				{"GET", "/api/v2/orders/", "orders", "fiber"},
 				{"POST", "/api/v2/orders/:id/pay", "orders", "fiber"},
 				{"PATCH", "/api/v2/orders/:id", "orders", "fiber"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /public (fiber Static)")
 			},
 		},
 		{
@@ -177,6 +194,9 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"POST", "/api/users", "users", "httprouter"},
 				// The mount itself is a ServeMux route of the main package.
 				{"", "/api/", "cmd/app", "net/http"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /files/*filepath (httprouter ServeFiles)")
 			},
 		},
 		{
@@ -270,6 +290,20 @@ func TestRoutesFrameworks(t *testing.T) {
 			}
 			checkGolden(t, "frameworks", tc.fixture, routeGolden{f.Routes, f.Coverage})
 		})
+	}
+}
+
+// checkUnresolved checks that the coverage lists exactly the given call sites of file as
+// unresolved, each found by a text of its call or reason.
+func checkUnresolved(t *testing.T, f *facts.Facts, file string, texts ...string) {
+	t.Helper()
+	for _, text := range texts {
+		if !hasUnresolved(f, file, text) {
+			t.Errorf("coverage does not list %q as unresolved: %+v", text, f.Coverage.Unresolved)
+		}
+	}
+	if len(f.Coverage.Unresolved) != len(texts) {
+		t.Errorf("coverage lists %d unresolved call sites, want %d: %+v", len(f.Coverage.Unresolved), len(texts), f.Coverage.Unresolved)
 	}
 }
 
