@@ -70,6 +70,7 @@ type routeWalk struct {
 	serves    []exprAt // handlers given to a server of their own: http.ListenAndServe(addr, h)
 	mountMemo map[*ast.CallExpr][]prefix
 	visiting  map[*types.Var]bool
+	noted     map[string]bool // routers with a routing call site listed as not read
 	f         *facts.Facts
 	// go-swagger: the spec's base path once read, and the servers seen (their contexts), to
 	// say so when none of their routes could be read.
@@ -139,6 +140,7 @@ func (Routes) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error
 		scopes:    map[*types.Var]scopeAt{},
 		mountMemo: map[*ast.CallExpr][]prefix{},
 		visiting:  map[*types.Var]bool{},
+		noted:     map[string]bool{},
 		basePaths: map[string]string{},
 		f:         f,
 	}
@@ -193,6 +195,7 @@ func (Routes) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error
 			}
 		}
 	})
+	w.silentRouters()
 	if w.swaggerServers > 0 && !slices.ContainsFunc(f.Coverage.Frameworks, func(fw facts.Framework) bool { return fw.Name == "go-swagger" }) {
 		f.Coverage.Add("go-swagger", facts.KindRouter, 0)
 		f.Coverage.Unresolved = append(f.Coverage.Unresolved, w.swaggerContext...)
@@ -395,6 +398,7 @@ func (w *routeWalk) register(call *ast.CallExpr, info *types.Info, pkg string, e
 		w.viaCallers(call, info, encl, env)
 		if env == nil && len(w.f.Routes) == before && !w.inGenerated(call.Pos()) {
 			w.unresolved(call, cmp.Or(reg.why, "the path or method is not a constant carve can follow"))
+			w.noted[r.name] = true
 		}
 		return
 	}

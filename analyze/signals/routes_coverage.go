@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"go/ast"
 	"go/types"
+	"golang.org/x/tools/go/packages"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/carve-dev/carve/analyze/facts"
@@ -71,6 +75,7 @@ func (w *routeWalk) unreadRouting(r *router, fn *types.Func, call *ast.CallExpr,
 			where = p
 		}
 		w.unresolved(call, fmt.Sprintf("serves files under %s (%s %s): no handler of the module serves them, so no service owns the route", where, r.name, name))
+		w.noted[r.name] = true
 		return
 	}
 	if hasKey(r.derive, name) || hasKey(r.scope, name) || hasKey(r.mount, name) || r.roots[name] {
@@ -81,6 +86,7 @@ func (w *routeWalk) unreadRouting(r *router, fn *types.Func, call *ast.CallExpr,
 	}
 	if routingNames[name] && pathThenHandler(call, info) {
 		w.unresolved(call, fmt.Sprintf("a %s routing call (%s) carve does not read", r.name, name))
+		w.noted[r.name] = true
 	}
 }
 
@@ -107,4 +113,50 @@ func pathThenHandler(call *ast.CallExpr, info *types.Info) bool {
 		}
 	}
 	return false
+}
+
+// silentRouters lists in the coverage each router library the module imports but none of whose
+// routes carve read, nor any call site it could not: a framework recognised by its import and
+// producing nothing would otherwise pass unnoticed. The first import of it is the site.
+func (w *routeWalk) silentRouters() {
+	first := map[string]facts.Unresolved{}
+	w.m.Each(func(_ string, p *packages.Package) {
+		for _, file := range p.Syntax {
+			for _, imp := range file.Imports {
+				path, err := strconv.Unquote(imp.Path.Value)
+				r := routerOfPath(path)
+				if err != nil || r == nil || r.name == "net/http" || w.noted[r.name] {
+					continue
+				}
+				u := facts.Unresolved{
+					Kind: facts.KindRouter, Site: w.m.Site(imp.Pos()), Call: "import " + imp.Path.Value,
+					Why: "the module imports " + r.name + " but carve read none of its routes: they are registered in a way carve does not follow",
+				}
+				if old, ok := first[r.name]; !ok || siteLess(u.Site, old.Site) {
+					first[r.name] = u
+				}
+			}
+		}
+	})
+	for _, name := range slices.Sorted(maps.Keys(first)) {
+		if w.routedBy(name) {
+			continue
+		}
+		w.f.Coverage.Add(name, facts.KindRouter, 0)
+		w.f.Coverage.Unresolved = append(w.f.Coverage.Unresolved, first[name])
+	}
+}
+
+// routedBy reports whether any route of the router called name was found.
+func (w *routeWalk) routedBy(name string) bool {
+	for _, r := range w.f.Routes {
+		if r.Router == name {
+			return true
+		}
+	}
+	return false
+}
+
+func siteLess(a, b facts.Site) bool {
+	return a.File < b.File || a.File == b.File && a.Line < b.Line
 }

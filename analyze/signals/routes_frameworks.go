@@ -183,7 +183,11 @@ func routerOfPkg(pkg *types.Package) *router {
 	if pkg == nil {
 		return nil
 	}
-	path := pkg.Path()
+	return routerOfPath(pkg.Path())
+}
+
+// routerOfPath returns the router library of the package with import path path, or nil.
+func routerOfPath(path string) *router {
 	for i := range routers {
 		for _, p := range routers[i].paths {
 			if path == p || strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) {

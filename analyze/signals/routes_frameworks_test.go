@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -206,6 +207,7 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"POST", "/profiles", "profile", "net/http"},
 				{"GET", "/profiles/{id}", "profile", "net/http"},
 				{"", "/legacy", "cmd/app", "net/http"},
+				{"", "/old/", "legacy", "net/http"},
 			},
 			extra: func(t *testing.T, f *facts.Facts) {
 				// A router carve does not read: its routing call is listed as not read, its
@@ -213,8 +215,16 @@ func TestRoutesFrameworks(t *testing.T) {
 				if !hasUnresolved(f, "cmd/app/main.go", "example.com/otherrouter.Router") {
 					t.Errorf("coverage does not list the call on the unknown router: %+v", f.Coverage.Unresolved)
 				}
-				if len(f.Coverage.Unresolved) != 1 {
-					t.Errorf("coverage lists %d call sites, want the unknown router's only: %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
+				// A router imported whose routes carve cannot follow (a method value) is listed
+				// with 0 routes and its import, never silently empty.
+				if !hasUnresolved(f, "legacy/legacy.go", "imports httprouter but carve read none") {
+					t.Errorf("coverage does not list the router that produced nothing: %+v", f.Coverage.Unresolved)
+				}
+				if !slices.ContainsFunc(f.Coverage.Frameworks, func(fw facts.Framework) bool { return fw.Name == "httprouter" && fw.Uses == 0 }) {
+					t.Errorf("coverage does not list httprouter with 0 routes: %+v", f.Coverage.Frameworks)
+				}
+				if len(f.Coverage.Unresolved) != 2 {
+					t.Errorf("coverage lists %d call sites, want the unknown router's and the silent router's: %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
 				}
 			},
 		},

@@ -4,6 +4,8 @@ go 1.26
 
 require example.com/otherrouter v0.0.0
 
+require github.com/julienschmidt/httprouter v1.3.0
+
 require (
 	github.com/go-kit/kit v0.13.0
 	github.com/go-kit/log v0.2.0 // indirect
