@@ -474,6 +474,10 @@ func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *ty
 	if h == lastArg {
 		h = len(call.Args) - 1
 	}
+	if shape.handler == lastArg && h == shape.pathArg && !call.Ellipsis.IsValid() {
+		reg.why = "a route without a handler of its own (only the group's middleware answers it)"
+		return reg, true, false // gin's g.OPTIONS("/*any")
+	}
 	if h < 0 || h >= len(call.Args) || shape.pathArg >= len(call.Args) || shape.methodArg >= len(call.Args) || h <= shape.pathArg {
 		return reg, false, false
 	}
@@ -489,9 +493,11 @@ func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *ty
 		reg.why = "the methods are not constants carve can follow"
 		return reg, true, false
 	}
-	p, ok := str(call.Args[shape.pathArg])
-	if !ok {
-		return reg, true, false
+	p := ""
+	if shape.pathArg != noPath {
+		if p, ok = str(call.Args[shape.pathArg]); !ok {
+			return reg, true, false
+		}
 	}
 	if m, host, rest := splitServeMuxPattern(p); shape.split && m != "" && host == "" {
 		reg.methods, p = []string{m}, rest // chi's Handle("GET /x", h)

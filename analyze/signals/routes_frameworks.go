@@ -16,6 +16,9 @@ type router struct {
 	route func(method string) (routeShape, bool)
 	// roots are the package-level functions that create a router.
 	roots map[string]bool
+	// rootPrefix are the roots that create a router under a path prefix: function → index of
+	// the prefix argument (routegroup's Mount(mux, "/api")).
+	rootPrefix map[string]int
 	// derive are the methods returning a router below the receiver: method → index of the path
 	// prefix argument, -1 for none (chi's With, Group).
 	derive map[string]int
@@ -46,6 +49,9 @@ type routeShape struct {
 }
 
 const lastArg = -2
+
+// noPath is the pathArg of a call registering the group's own path (routegroup's HandleRoot).
+const noPath = -3
 
 // methodNames maps a route method name of a router (Get, GET) to its HTTP method.
 func methodNames(upper bool) map[string]string {
@@ -109,8 +115,9 @@ var routers = []router{
 			"Handle": {methodArg: 0, pathArg: 1, handler: lastArg},
 			"Match":  {methodArg: 0, pathArg: 1, handler: lastArg, methods: true},
 		}),
-		roots:  map[string]bool{"New": true, "Default": true},
-		derive: map[string]int{"Group": 0},
+		roots: map[string]bool{"New": true, "Default": true},
+		// Use returns the group it is called on: g.Group("/user").Use(mw).POST(...).
+		derive: map[string]int{"Group": 0, "Use": -1},
 		files:  receiverMethods([]string{"RouterGroup", "IRoutes", "IRouter"}, "Static", "StaticFS", "StaticFile", "StaticFileFS"),
 	},
 	{
@@ -132,7 +139,7 @@ var routers = []router{
 			"Add": {methodArg: 0, pathArg: 1, handler: lastArg},
 		}),
 		roots:     map[string]bool{"New": true},
-		derive:    map[string]int{"Group": 0, "Route": 0},
+		derive:    map[string]int{"Group": 0, "Route": 0, "Use": -1},
 		scope:     map[string]int{"Route": 0},
 		mount:     map[string]int{"Mount": 0},
 		receivers: map[string]bool{"App": true, "Group": true, "Router": true, "Register": true},
@@ -147,6 +154,21 @@ var routers = []router{
 		}),
 		roots: map[string]bool{"New": true},
 		files: receiverMethods([]string{"Router"}, "ServeFiles"),
+	},
+	{
+		// go-pkgz/routegroup: groups over a net/http ServeMux, Go 1.22 patterns.
+		name: "routegroup", paths: []string{"github.com/go-pkgz/routegroup"},
+		route: shapes(nil, 1, map[string]routeShape{
+			"Handle":         {methodArg: -1, pathArg: 0, handler: 1, split: true},
+			"HandleFunc":     {methodArg: -1, pathArg: 0, handler: 1, split: true},
+			"HandleRoot":     {methodArg: 0, pathArg: noPath, handler: 1},
+			"HandleRootFunc": {methodArg: 0, pathArg: noPath, handler: 1},
+		}),
+		roots:      map[string]bool{"New": true, "Mount": true},
+		rootPrefix: map[string]int{"Mount": 1},
+		derive:     map[string]int{"Group": -1, "With": -1, "Mount": 0},
+		scope:      map[string]int{"Route": -1},
+		files:      receiverMethods([]string{"Bundle"}, "HandleFiles"),
 	},
 }
 

@@ -132,7 +132,7 @@ func TestRoutesFrameworks(t *testing.T) {
 			},
 		},
 		{
-			fixture: "gin", module: "example.com/ginapp", framework: "gin", kind: facts.KindRouter, uses: 8,
+			fixture: "gin", module: "example.com/ginapp", framework: "gin", kind: facts.KindRouter, uses: 9,
 			routes: []wantRoute{
 				{"GET", "/ping", "cmd/app", "gin"},
 				{"DELETE", "/cache", "cmd/app", "gin"},
@@ -140,6 +140,7 @@ func TestRoutesFrameworks(t *testing.T) {
 				// Match: each constant method.
 				{"GET", "/status", "cmd/app", "gin"},
 				{"HEAD", "/status", "cmd/app", "gin"},
+				{"POST", "/user", "cmd/app", "gin"},
 				// A nested group passed to another package.
 				{"GET", "/api/v1/orders", "orders", "gin"},
 				{"POST", "/api/v1/orders/", "orders", "gin"},
@@ -148,7 +149,7 @@ func TestRoutesFrameworks(t *testing.T) {
 			extra: func(t *testing.T, f *facts.Facts) {
 				// The path known at run time, the handlers passed as a slice, and the files served
 				// (not a Context's File in a handler): listed, never dropped.
-				checkUnresolved(t, f, "cmd/app/main.go", "STATUS_PATH", "handlers...", "files under /assets (gin Static)", "files under /favicon.ico (gin StaticFile)")
+				checkUnresolved(t, f, "cmd/app/main.go", "STATUS_PATH", "handlers...", "without a handler", "files under /assets (gin Static)", "files under /favicon.ico (gin StaticFile)")
 			},
 		},
 		{
@@ -226,6 +227,22 @@ func TestRoutesFrameworks(t *testing.T) {
 				if len(f.Coverage.Unresolved) != 2 {
 					t.Errorf("coverage lists %d call sites, want the unknown router's and the silent router's: %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
 				}
+			},
+		},
+		{
+			fixture: "routegroup", module: "example.com/rgapp", framework: "routegroup", kind: facts.KindRouter, uses: 6,
+			routes: []wantRoute{
+				{"GET", "/health", "cmd/app", "routegroup"},
+				// A mounted group passed to another package, a Route inside it, its root.
+				{"GET", "/api/v1/notes", "notes", "routegroup"},
+				{"POST", "/api/v1/notes", "notes", "routegroup"},
+				{"DELETE", "/api/v1/notes/{id}", "notes", "routegroup"},
+				{"GET", "/api/v1", "notes", "routegroup"},
+				// routegroup.Mount(mux, "/admin"): a root under a prefix.
+				{"GET", "/admin/stats", "cmd/app", "routegroup"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /static/ (routegroup HandleFiles)")
 			},
 		},
 		{
