@@ -463,6 +463,14 @@ func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *ty
 	case "gorilla/mux":
 		return w.readGorilla(fn, call, info, env)
 	}
+	return w.readShape(r, fn, call, info, env, viaIface)
+}
+
+// readShape reads a route call of a router described by its route shapes (chi, gin, echo,
+// Fiber, httprouter, routegroup).
+func (w *routeWalk) readShape(r *router, fn *types.Func, call *ast.CallExpr, info *types.Info, env *routeEnv, viaIface bool) (reg registration, ok, resolved bool) {
+	name := fn.Name()
+	reg = registration{kind: r.name, methods: []string{""}}
 	if r.route == nil || !isMethod(fn) || !viaIface && r.receivers != nil && !r.receivers[receiverName(fn)] {
 		return reg, false, false
 	}
@@ -495,7 +503,7 @@ func (w *routeWalk) read(r *router, fn *types.Func, call *ast.CallExpr, info *ty
 	}
 	p := ""
 	if shape.pathArg != noPath {
-		if p, ok = str(call.Args[shape.pathArg]); !ok {
+		if p, ok = w.str(info, call.Args[shape.pathArg], env); !ok {
 			return reg, true, false
 		}
 	}
