@@ -521,7 +521,8 @@ func (w *routeWalk) shapeMethods(shape routeShape, call *ast.CallExpr, info *typ
 		return []string{shape.method}, true
 	}
 	arg := call.Args[shape.methodArg]
-	if !shape.methods {
+	_, list := types.Unalias(info.TypeOf(arg)).(*types.Slice) // Fiber v3's Add([]string{...}, ...)
+	if !shape.methods && !list {
 		m, ok := w.str(info, arg, env)
 		return []string{strings.ToUpper(m)}, ok
 	}

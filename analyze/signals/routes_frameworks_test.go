@@ -188,6 +188,17 @@ func TestRoutesFrameworks(t *testing.T) {
 			},
 		},
 		{
+			// Fiber v3: handlers typed any, Add with a list of methods.
+			fixture: "fiber3", module: "example.com/fiber3app", framework: "fiber", kind: facts.KindRouter, uses: 4,
+			routes: []wantRoute{
+				{"GET", "/health", "cmd/app", "fiber"},
+				{"GET", "/api/status", "cmd/app", "fiber"},
+				{"HEAD", "/api/status", "cmd/app", "fiber"},
+				{"GET", "/admin/stats", "cmd/app", "fiber"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) { checkUnresolved(t, f, "cmd/app/main.go") },
+		},
+		{
 			fixture: "httprouter", module: "example.com/httprouterapp", framework: "httprouter", kind: facts.KindRouter, uses: 3,
 			routes: []wantRoute{
 				// Mounted with http.StripPrefix("/api", router).
