@@ -367,6 +367,12 @@ func (fl *flow) gormSite(ts tableSet, call *ast.CallExpr, fn *types.Func, info *
 		case ifn.Name() == "Model" && len(inner.Args) > 0:
 			add(fl.gormTable(info.TypeOf(inner.Args[0])))
 			return
+		case hasKey(gormAccess, ifn.Name()) && len(inner.Args) > 0:
+			// db.Find(new(T)).Count(&n): the earlier call's destination set the model.
+			if t := fl.gormTable(info.TypeOf(inner.Args[0])); t != "" {
+				add(t)
+				return
+			}
 		}
 		x = inner.Fun
 	}
