@@ -4,6 +4,7 @@ import (
 	"context"
 	"go/ast"
 	"go/constant"
+	"go/token"
 	"go/types"
 	"sort"
 	"strings"
@@ -228,7 +229,47 @@ func (at dataAt) sqlQuery(fn *types.Func, arg ast.Expr) {
 			at.ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: storeSQL, Access: r.access}, b.site)
 		}
 	}
-	at.fl.cov.check(pkgPath(fn), callName(fn), at.fl.m.Site(arg.Pos()), len(bs) > 0, whyTable)
+	resolved := len(bs) > 0
+	if !resolved {
+		resolved = at.sqlPrefix(arg)
+	}
+	at.fl.cov.check(pkgPath(fn), callName(fn), at.fl.m.Site(arg.Pos()), resolved, whyTable)
+}
+
+// sqlPrefix reads the tables of a statement built by concatenation whose constant start names
+// them: "INSERT INTO `attachment` (" + strings.Join(fields, ", ") + ...), directly or through the
+// one value of a local variable. It reports whether it found any.
+func (at dataAt) sqlPrefix(arg ast.Expr) bool {
+	e, info := arg, at.info
+	if v := varOf(info, e); v != nil && len(at.fl.assigns[v]) == 1 {
+		e, info = at.fl.assigns[v][0].e, at.fl.assigns[v][0].info
+	}
+	prefix := constPrefix(e, info)
+	if prefix == "" {
+		return false
+	}
+	site := at.fl.m.Site(arg.Pos())
+	refs := parseSQL(prefix)
+	for _, r := range refs {
+		at.ts.add(facts.TableUse{Package: at.pkg, Table: r.table, Store: storeSQL, Access: r.access}, site)
+	}
+	return len(refs) > 0
+}
+
+// constPrefix returns the constant start of a string concatenation a + b + ...: the leftmost
+// operands that are constants, joined; "" when the first is not one.
+func constPrefix(e ast.Expr, info *types.Info) string {
+	b, ok := ast.Unparen(e).(*ast.BinaryExpr)
+	if !ok || b.Op != token.ADD {
+		return ""
+	}
+	if s, ok := constString(info, b); ok {
+		return s
+	}
+	if s, ok := constString(info, b.X); ok {
+		return s
+	}
+	return constPrefix(b.X, info)
 }
 
 // dynamoTypeAccess returns the access of a dynamodb type (or pointer to it) that names a
