@@ -573,9 +573,13 @@ func (m *Module) tooNew(dir string) error {
 	if n == 0 {
 		return nil
 	}
+	toolchain := want
+	if strings.Count(toolchain, ".") == 1 {
+		toolchain += ".0" // go1.27 names a language version; its first release is go1.27.0
+	}
 	return &InputError{Path: dir,
 		Problem: fmt.Sprintf("the module needs %s but this carve was built with %s: %d package(s) cannot be type-checked", want, have, n),
-		Hint:    fmt.Sprintf("build carve with %s or newer (GOTOOLCHAIN=%s go install ./cmd/carve in carve's checkout), then analyse again", want, want)}
+		Hint:    fmt.Sprintf("build carve with %s or newer (e.g. GOTOOLCHAIN=%s go install ./cmd/carve in carve's checkout), then analyse again", want, toolchain)}
 }
 
 // missingDependencies lists the packages outside the module that the module's packages import

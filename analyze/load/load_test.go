@@ -29,7 +29,7 @@ func TestTooNewGo(t *testing.T) {
 	if !errors.As(err, &ie) {
 		t.Fatalf("tooNew = %v, want an *InputError", err)
 	}
-	for _, want := range []string{"needs go1.27", "built with go1.26", "2 package(s)", "GOTOOLCHAIN=go1.27"} {
+	for _, want := range []string{"needs go1.27", "built with go1.26", "2 package(s)", "GOTOOLCHAIN=go1.27.0"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
