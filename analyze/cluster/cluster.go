@@ -746,11 +746,28 @@ func (c *clusterer) mergeSatellites(label []int) []int {
 // that is not the only user of any package of its current community (else it is that
 // community's core, not its adapter).
 func (c *clusterer) adoptAdapters(label []int) []int {
+	users, wired := c.usersOf()
+	for s := range c.members {
+		if c.anchor[s] || c.pin[s] != "" || c.free[s] || label[s] < 0 || !wired[s] {
+			continue
+		}
+		dest := c.portOwner(label, s)
+		if dest < 0 || !c.adoptable(label, users, s, dest) {
+			continue
+		}
+		if c.canJoin(label, s, dest) {
+			label[s] = dest
+		}
+	}
+	return label
+}
+
+// usersOf returns, for each super-node s, the super-nodes using it (main packages excluded), and
+// whether anything uses it at all (main packages included).
+func (c *clusterer) usersOf() (users []map[int]bool, wired []bool) {
 	g := c.g
-	// users[s] are the super-nodes using s, main packages excluded; wired[s] says whether
-	// anything uses s at all, main packages included.
-	users := make([]map[int]bool, len(c.members))
-	wired := make([]bool, len(c.members))
+	users = make([]map[int]bool, len(c.members))
+	wired = make([]bool, len(c.members))
 	for s, ms := range c.members {
 		users[s] = map[int]bool{}
 		for _, p := range ms {
@@ -764,49 +781,44 @@ func (c *clusterer) adoptAdapters(label []int) []int {
 			}
 		}
 	}
-	for s, ms := range c.members {
-		if c.anchor[s] || c.pin[s] != "" || c.free[s] || label[s] < 0 || !wired[s] {
-			continue
-		}
-		impl := map[int]int{}
-		for _, p := range ms {
-			for q, n := range g.Impl[p] {
-				if t := c.of[q]; t >= 0 && t != s && label[t] >= 0 {
-					impl[label[t]] += n
-				}
+	return users, wired
+}
+
+// portOwner returns the community whose interfaces s implements more than its own community's,
+// the most implemented first (lowest label on a tie), or -1.
+func (c *clusterer) portOwner(label []int, s int) int {
+	impl := map[int]int{}
+	for _, p := range c.members[s] {
+		for q, n := range c.g.Impl[p] {
+			if t := c.of[q]; t >= 0 && t != s && label[t] >= 0 {
+				impl[label[t]] += n
 			}
-		}
-		own := label[s]
-		dest, destN := -1, impl[own]
-		for _, l := range slices.Sorted(maps.Keys(impl)) {
-			if l != own && impl[l] > destN {
-				dest, destN = l, impl[l]
-			}
-		}
-		if dest < 0 {
-			continue
-		}
-		ok := true
-		for u := range users[s] {
-			if label[u] != dest {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		for t := range c.members {
-			if t != s && label[t] == own && len(users[t]) == 1 && users[t][s] {
-				ok = false // s is the only user of t: s is the core of its community
-				break
-			}
-		}
-		if ok && c.canJoin(label, s, dest) {
-			label[s] = dest
 		}
 	}
-	return label
+	own := label[s]
+	dest, destN := -1, impl[own]
+	for _, l := range slices.Sorted(maps.Keys(impl)) {
+		if l != own && impl[l] > destN {
+			dest, destN = l, impl[l]
+		}
+	}
+	return dest
+}
+
+// adoptable reports whether s may move to dest: every user of s is in dest, and s is not the
+// only user of a package of its own community (the core of it, not an adapter).
+func (c *clusterer) adoptable(label []int, users []map[int]bool, s, dest int) bool {
+	for u := range users[s] {
+		if label[u] != dest {
+			return false
+		}
+	}
+	for t := range c.members {
+		if t != s && label[t] == label[s] && len(users[t]) == 1 && users[t][s] {
+			return false
+		}
+	}
+	return true
 }
 
 // attachMains puts each free node (main packages, composition roots, packages tied only to
@@ -851,11 +863,19 @@ func (c *clusterer) attachMains(label []int) []int {
 }
 
 // markFree leaves composition roots out of clustering, and the packages tied only to free
-// nodes. A composition root is a package that uses the entry points of at least half the
-// services (and at least three): the router that registers every handler. Like a main package
-// it is a hub by construction and would glue services together; the routes it serves itself
-// (a health check) do not make it a service's entry point.
+// nodes: three steps, each seeing what the one before freed.
 func (c *clusterer) markFree() {
+	c.freeCompositionRoots()
+	c.freeSharedLeaves()
+	c.freeUntied()
+}
+
+// freeCompositionRoots frees the composition roots. A composition root is a package that uses
+// the entry points of at least half the services (and at least three): the router that
+// registers every handler. Like a main package it is a hub by construction and would glue
+// services together; the routes it serves itself (a health check) do not make it a service's
+// entry point.
+func (c *clusterer) freeCompositionRoots() {
 	g := c.g
 	// wired[s] lists the entry points s uses by something else than implementing their
 	// interfaces (a handler implementing the router's interface does not wire the router).
@@ -896,11 +916,14 @@ func (c *clusterer) markFree() {
 			c.anchor[s] = false
 		}
 	}
-	// Shared leaves follow: a package that uses no other clustered package and is used by at
-	// least three, two of them entry points of services (a logging helper the kernel rule
-	// missed, a package of message types), says little about which of its users belong
-	// together, but as a hub it would glue them; it joins its strongest user's service
-	// afterwards.
+}
+
+// freeSharedLeaves frees shared leaves: a package that uses no other clustered package and is
+// used by at least three, two of them entry points of services (a logging helper the kernel rule
+// missed, a package of message types), says little about which of its users belong together,
+// but as a hub it would glue them; it joins its strongest user's service afterwards.
+func (c *clusterer) freeSharedLeaves() {
+	g := c.g
 	for s, ms := range c.members {
 		if c.free[s] || c.anchor[s] || c.constrained[s] || len(g.Tables[ms[0]]) > 0 {
 			continue
@@ -922,6 +945,10 @@ func (c *clusterer) markFree() {
 			c.free[s] = true
 		}
 	}
+}
+
+// freeUntied frees the packages coupled only to free nodes.
+func (c *clusterer) freeUntied() {
 	for s := range c.members {
 		if c.free[s] || c.anchor[s] || c.constrained[s] {
 			continue

@@ -116,13 +116,47 @@ func sanitizeName(s string) string {
 // words never win. A pinned service keeps the name carve.yaml gives it. Names are unique: a
 // service whose favourite name is taken gets its next choice, then a numbered name.
 func NameServices(g *graph.Graph, label []int, pins []string, modules []string, entry map[int]int) map[int]string {
-	type choice struct {
-		name  string
-		votes float64
+	votes, size, pinned := nameVotes(g, label, pins, modules, entry)
+	weighByRarity(votes)
+	labels := make([]int, 0, len(size))
+	for l := range size {
+		labels = append(labels, l)
 	}
-	votes := map[int]map[string]float64{}
-	size := map[int]int{}
-	pinned := map[int]string{}
+	// Bigger services choose first; ties by label, which is canonical.
+	sort.Slice(labels, func(i, j int) bool {
+		if size[labels[i]] != size[labels[j]] {
+			return size[labels[i]] > size[labels[j]]
+		}
+		return labels[i] < labels[j]
+	})
+	names := map[int]string{}
+	taken := map[string]bool{}
+	for _, l := range labels {
+		if n, ok := pinned[l]; ok {
+			names[l] = n
+			taken[n] = true
+		}
+	}
+	fallback := "service"
+	if len(modules) > 0 {
+		if n := NameOf(modules[0], modules); n != "" {
+			fallback = n
+		}
+	}
+	for _, l := range labels {
+		if _, ok := names[l]; ok {
+			continue
+		}
+		names[l] = chooseName(votes[l], taken, fallback)
+		taken[names[l]] = true
+	}
+	return names
+}
+
+// nameVotes returns each community's votes for names (see NameServices), its size in packages,
+// and the name carve.yaml pins it to, if any.
+func nameVotes(g *graph.Graph, label []int, pins []string, modules []string, entry map[int]int) (votes map[int]map[string]float64, size map[int]int, pinned map[int]string) {
+	votes, size, pinned = map[int]map[string]float64{}, map[int]int{}, map[int]string{}
 	for p, l := range label {
 		if l < 0 {
 			continue
@@ -157,8 +191,12 @@ func NameServices(g *graph.Graph, label []int, pins []string, modules []string, 
 			}
 		}
 	}
-	// Inverse document frequency over services: a name every service suggests (the
-	// workspace's first module, a shared parent directory) tells none of them apart.
+	return votes, size, pinned
+}
+
+// weighByRarity applies the inverse document frequency over services: a name every service
+// suggests (the workspace's first module, a shared parent directory) tells none of them apart.
+func weighByRarity(votes map[int]map[string]float64) {
 	df := map[string]int{}
 	for _, vs := range votes {
 		for n := range vs {
@@ -171,66 +209,36 @@ func NameServices(g *graph.Graph, label []int, pins []string, modules []string, 
 			vs[n] *= math.Log1p(k / float64(df[n]))
 		}
 	}
-	labels := make([]int, 0, len(size))
-	for l := range size {
-		labels = append(labels, l)
+}
+
+// chooseName returns the most voted name not taken (the fallback when nothing was voted for),
+// else the favourite numbered: "orders-2".
+func chooseName(votes map[string]float64, taken map[string]bool, fallback string) string {
+	type choice struct {
+		name  string
+		votes float64
 	}
-	// Bigger services choose first; ties by label, which is canonical.
-	sort.Slice(labels, func(i, j int) bool {
-		if size[labels[i]] != size[labels[j]] {
-			return size[labels[i]] > size[labels[j]]
+	var cs []choice
+	for n, v := range votes {
+		cs = append(cs, choice{n, v})
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].votes != cs[j].votes {
+			return cs[i].votes > cs[j].votes
 		}
-		return labels[i] < labels[j]
+		return cs[i].name < cs[j].name
 	})
-	names := map[int]string{}
-	taken := map[string]bool{}
-	for _, l := range labels {
-		if n, ok := pinned[l]; ok {
-			names[l] = n
-			taken[n] = true
+	if len(cs) == 0 {
+		cs = []choice{{fallback, 0}}
+	}
+	for _, ch := range cs {
+		if !taken[ch.name] {
+			return ch.name
 		}
 	}
-	fallback := "service"
-	if len(modules) > 0 {
-		if n := NameOf(modules[0], modules); n != "" {
-			fallback = n
+	for i := 2; ; i++ {
+		if n := fmt.Sprintf("%s-%d", cs[0].name, i); !taken[n] {
+			return n
 		}
 	}
-	for _, l := range labels {
-		if _, ok := names[l]; ok {
-			continue
-		}
-		var cs []choice
-		for n, v := range votes[l] {
-			cs = append(cs, choice{n, v})
-		}
-		sort.Slice(cs, func(i, j int) bool {
-			if cs[i].votes != cs[j].votes {
-				return cs[i].votes > cs[j].votes
-			}
-			return cs[i].name < cs[j].name
-		})
-		if len(cs) == 0 {
-			cs = []choice{{fallback, 0}}
-		}
-		name := ""
-		for _, ch := range cs {
-			if !taken[ch.name] {
-				name = ch.name
-				break
-			}
-		}
-		if name == "" {
-			base := cs[0].name
-			for i := 2; ; i++ {
-				if n := fmt.Sprintf("%s-%d", base, i); !taken[n] {
-					name = n
-					break
-				}
-			}
-		}
-		names[l] = name
-		taken[name] = true
-	}
-	return names
 }

@@ -7,10 +7,6 @@ import (
 	"github.com/carve-dev/carve/analyze/facts"
 )
 
-// DefaultMessaging is the default weight of the messaging signal: an async edge from a
-// publisher to a consumer of the same topic. See DefaultSignals.
-const DefaultMessaging = 0.2
-
 // buildAsync records the async couplings: for every topic, each package publishing it to each
 // other package consuming it, weighted w × damp(topics shared). It also fills g.Topics.
 func (g *Graph) buildAsync(f *facts.Facts, w float64, edge func(a, b int) *dirEdge) {

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/signals"
 
 	"github.com/carve-dev/carve/analyze/plan"
 )
@@ -19,49 +20,17 @@ import (
 const DefaultContract = 0.25
 
 // DefaultSignals returns the default weight of each signal, a fresh map the caller may change.
+// Each signal declares its weight, and why, in its own file (signals.Signal.Weight).
 //
 // A weight multiplies the damped count of a coupling (1+ln(count): the first call site counts 1,
 // ten call sites 3.3, a hundred 5.6), so one package calling another a thousand times cannot
-// outweigh the rest of the module.
-//
-// That two packages are coupled at all is the strongest evidence; how much they are coupled
-// (call sites, type references) depends on coding style as much as on design. So the import,
-// which every use implies, carries the unit weight and the other signals add to it:
-//
-//   - imports 1: the dependency itself.
-//   - implements 0.5: a type implementing an interface declared elsewhere is an adapter of that
-//     port; in Go it needs no import, so it must count on its own (adapters are also moved to
-//     the service whose port they implement, see docs/plan.md).
-//   - calls 0.25, state 0.25: calls and shared variables are the couplings that become network
-//     calls; they add to the import by how intense they are.
-//   - types 0.1: type use mostly goes through shared DTOs, a weak tie.
-//   - data 0.5: two packages using the same table; the weight is divided among the packages
-//     sharing the table, so a table the whole module touches glues nothing (see buildGraph).
-//   - cochange 0.25: commits that touch both packages hint at one team and one change cadence,
-//     but history is noisy (mass renames, formatting).
-//   - messaging 0.2: a package publishing to a topic another consumes (see buildAsync). Events
-//     are how services talk when they are apart, so an async edge binds less than any sync use:
-//     0.2 for one shared topic against at least 1.25 for an import with one call.
-//
-// On generated monoliths whose coupling units cross services as often as they stay inside
-// (samples/gen), weights that follow counts closely (calls 1, types 0.5, implements 2) lost
-// 0.1–0.2 ARI against these.
-func DefaultSignals() map[string]float64 {
-	return map[string]float64{
-		facts.SignalImports:    1,
-		facts.SignalCalls:      0.25,
-		facts.SignalTypes:      0.1,
-		facts.SignalImplements: 0.5,
-		facts.SignalState:      0.25,
-		facts.SignalData:       0.5,
-		facts.SignalCoChange:   0.25,
-		facts.SignalMessaging:  DefaultMessaging,
-	}
-}
+// outweigh the rest of the module. The import carries the unit weight and the other signals add
+// to it; data and messaging add their own edges (see Build and buildAsync).
+func DefaultSignals() map[string]float64 { return signals.DefaultWeights() }
 
 // SignalOrder fixes the order in which signals are summed, so that weights are bit-for-bit the
-// same whatever the order of Facts.Deps.
-var SignalOrder = [...]string{facts.SignalImports, facts.SignalCalls, facts.SignalTypes, facts.SignalImplements, facts.SignalState, facts.SignalData, facts.SignalCoChange, facts.SignalMessaging}
+// same whatever the order of Facts.Deps: the weighted signals in the order signals lists them.
+var SignalOrder = signals.Weighted()
 
 // KnownSignal reports whether name is one of the signal names.
 func KnownSignal(name string) bool { return slices.Contains(SignalOrder[:], name) }

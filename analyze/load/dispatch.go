@@ -30,77 +30,98 @@ import (
 // somewhere in the module's own code.
 func conversions(m *Module) map[*types.TypeName]bool {
 	out := map[*types.TypeName]bool{}
-	mark := func(info *types.Info, e ast.Expr, to types.Type) {
-		if e == nil || to == nil || !types.IsInterface(to) {
-			return
-		}
-		tv, ok := info.Types[e]
-		if !ok || tv.Type == nil || types.IsInterface(tv.Type) {
-			return
-		}
-		if n := NamedOf(tv.Type); n != nil {
-			out[n.Obj()] = true
-		}
-	}
 	m.Each(func(_ string, p *packages.Package) {
-		info := p.TypesInfo
-		if info == nil {
+		if p.TypesInfo == nil {
 			return
 		}
 		for _, file := range p.Syntax {
-			var results []*types.Tuple // result types of the enclosing functions
-			var visit func(n ast.Node) bool
-			visit = func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.FuncDecl:
-					if fn, ok := info.Defs[n.Name].(*types.Func); ok && n.Body != nil {
-						results = append(results, fn.Type().(*types.Signature).Results())
-						ast.Inspect(n.Body, visit)
-						results = results[:len(results)-1]
-					}
-					return false
-				case *ast.FuncLit:
-					if sig, ok := info.Types[n].Type.(*types.Signature); ok {
-						results = append(results, sig.Results())
-						ast.Inspect(n.Body, visit)
-						results = results[:len(results)-1]
-					}
-					return false
-				case *ast.ReturnStmt:
-					if len(results) > 0 && results[len(results)-1].Len() == len(n.Results) {
-						for i, r := range n.Results {
-							mark(info, r, results[len(results)-1].At(i).Type())
-						}
-					}
-				case *ast.CallExpr:
-					markCall(info, n, mark)
-				case *ast.AssignStmt:
-					if len(n.Lhs) == len(n.Rhs) {
-						for i, l := range n.Lhs {
-							if tv, ok := info.Types[l]; ok {
-								mark(info, n.Rhs[i], tv.Type)
-							}
-						}
-					}
-				case *ast.ValueSpec:
-					if n.Type != nil && len(n.Values) == len(n.Names) {
-						for _, v := range n.Values {
-							mark(info, v, info.TypeOf(n.Type))
-						}
-					}
-				case *ast.CompositeLit:
-					markComposite(info, n, mark)
-				case *ast.SendStmt:
-					if ch, ok := types.Unalias(info.TypeOf(n.Chan)).Underlying().(*types.Chan); ok {
-						mark(info, n.Value, ch.Elem())
-					}
-				}
-				return true
-			}
-			ast.Inspect(file, visit)
+			c := &convScan{info: p.TypesInfo, out: out}
+			ast.Inspect(file, c.visit)
 		}
 	})
 	return out
+}
+
+// convScan finds, in one file, the values of named types converted to interfaces. results
+// holds the result types of the enclosing functions, innermost last, for return statements.
+type convScan struct {
+	info    *types.Info
+	out     map[*types.TypeName]bool
+	results []*types.Tuple
+}
+
+// mark records e's named type when e, not itself an interface, is used as a value of type to,
+// an interface.
+func (c *convScan) mark(info *types.Info, e ast.Expr, to types.Type) {
+	if e == nil || to == nil || !types.IsInterface(to) {
+		return
+	}
+	tv, ok := info.Types[e]
+	if !ok || tv.Type == nil || types.IsInterface(tv.Type) {
+		return
+	}
+	if n := NamedOf(tv.Type); n != nil {
+		c.out[n.Obj()] = true
+	}
+}
+
+// visit marks the conversions node n makes, and walks function bodies with their result types.
+func (c *convScan) visit(n ast.Node) bool {
+	info := c.info
+	switch n := n.(type) {
+	case *ast.FuncDecl:
+		if fn, ok := info.Defs[n.Name].(*types.Func); ok && n.Body != nil {
+			c.body(fn.Type().(*types.Signature).Results(), n.Body)
+		}
+		return false
+	case *ast.FuncLit:
+		if sig, ok := info.Types[n].Type.(*types.Signature); ok {
+			c.body(sig.Results(), n.Body)
+		}
+		return false
+	case *ast.ReturnStmt:
+		if len(c.results) > 0 && c.results[len(c.results)-1].Len() == len(n.Results) {
+			for i, r := range n.Results {
+				c.mark(info, r, c.results[len(c.results)-1].At(i).Type())
+			}
+		}
+	case *ast.CallExpr:
+		markCall(info, n, c.mark)
+	case *ast.AssignStmt:
+		c.assign(n)
+	case *ast.ValueSpec:
+		if n.Type != nil && len(n.Values) == len(n.Names) {
+			for _, v := range n.Values {
+				c.mark(info, v, info.TypeOf(n.Type))
+			}
+		}
+	case *ast.CompositeLit:
+		markComposite(info, n, c.mark)
+	case *ast.SendStmt:
+		if ch, ok := types.Unalias(info.TypeOf(n.Chan)).Underlying().(*types.Chan); ok {
+			c.mark(info, n.Value, ch.Elem())
+		}
+	}
+	return true
+}
+
+// body walks a function body whose return statements give values of the types in results.
+func (c *convScan) body(results *types.Tuple, body *ast.BlockStmt) {
+	c.results = append(c.results, results)
+	ast.Inspect(body, c.visit)
+	c.results = c.results[:len(c.results)-1]
+}
+
+// assign marks the values assigned to variables of interface types.
+func (c *convScan) assign(n *ast.AssignStmt) {
+	if len(n.Lhs) != len(n.Rhs) {
+		return
+	}
+	for i, l := range n.Lhs {
+		if tv, ok := c.info.Types[l]; ok {
+			c.mark(c.info, n.Rhs[i], tv.Type)
+		}
+	}
 }
 
 // markCall marks the arguments of a call passed as interface parameters, and the operand of an

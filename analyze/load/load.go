@@ -148,6 +148,9 @@ func Load(ctx context.Context, dir string, opts LoadOptions) (*Module, error) {
 			Problem: fmt.Sprintf("the module's dependencies are not all available: %d imported package(s) could not be loaded (%s%s)", len(missing), strings.Join(shown, ", "), more),
 			Hint:    "run 'go mod download' in the module (or check GOFLAGS, GOPROXY and GOWORK), then analyse again"}
 	}
+	if err := m.tooNew(dir); err != nil {
+		return nil, err
+	}
 	if len(m.Packages) == 0 {
 		return nil, &InputError{Path: dir, Problem: fmt.Sprintf("module %s has no Go packages", strings.Join(m.Paths, ", ")),
 			Hint: "add Go files, or pass the directory of a module that has them"}
@@ -547,6 +550,36 @@ func isGenerated(src []byte) bool {
 		end = 0
 	}
 	return generatedHeader.Match(src[:end])
+}
+
+// tooNewGo matches go/types' refusal of code for a newer Go than the one carve was built with.
+var tooNewGo = regexp.MustCompile(`requires newer Go version (go[0-9.]+) \(application built with (go[0-9.]+)\)`)
+
+// tooNew returns one error when the module's packages need a newer Go than carve was built
+// with (the go command ran a newer toolchain for go.mod's go line): go/types refuses them, and
+// every package would warn the same, rather than one clear error saying what to do.
+func (m *Module) tooNew(dir string) error {
+	var want, have string
+	n := 0
+	m.Each(func(_ string, p *packages.Package) {
+		for _, e := range p.Errors {
+			if sm := tooNewGo.FindStringSubmatch(e.Msg); sm != nil {
+				want, have = sm[1], sm[2]
+				n++
+				return
+			}
+		}
+	})
+	if n == 0 {
+		return nil
+	}
+	toolchain := want
+	if strings.Count(toolchain, ".") == 1 {
+		toolchain += ".0" // go1.27 names a language version; its first release is go1.27.0
+	}
+	return &InputError{Path: dir,
+		Problem: fmt.Sprintf("the module needs %s but this carve was built with %s: %d package(s) cannot be type-checked", want, have, n),
+		Hint:    fmt.Sprintf("build carve with %s or newer (e.g. GOTOOLCHAIN=%s go install ./cmd/carve in carve's checkout), then analyse again", want, toolchain)}
 }
 
 // missingDependencies lists the packages outside the module that the module's packages import

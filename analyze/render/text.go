@@ -18,26 +18,49 @@ const (
 // Text writes a readable report of p: the services as a table, then the kernel, the shared
 // tables, the dependencies that would become network calls, and the scores.
 func Text(w io.Writer, p *plan.Plan, opts Options) error {
-	tw := &errWriter{w: w}
-	bold := func(s string) string {
-		if opts.Color {
-			return ansiBold + s + ansiReset
-		}
-		return s
+	r := &textReport{tw: &errWriter{w: w}, p: p, opts: opts}
+	fmt.Fprintf(r.tw, "%s %s: %d services, %d kernel packages, %d packages\n\n",
+		r.bold(moduleTitle(p)), moduleName(p), len(p.Services), len(p.Kernel), len(p.Packages))
+	r.table()
+	r.services()
+	r.outside()
+	r.sharedTables()
+	r.edges()
+	r.scores()
+	writeCoverage(r.tw, p.Coverage, opts.Verbose, r.bold)
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(r.tw, "warning: %s\n", warn)
 	}
-	dim := func(s string) string {
-		if opts.Color {
-			return ansiDim + s + ansiReset
-		}
-		return s
-	}
-	fmt.Fprintf(tw, "%s %s: %d services, %d kernel packages, %d packages\n\n",
-		bold(moduleTitle(p)), moduleName(p), len(p.Services), len(p.Kernel), len(p.Packages))
+	return r.tw.err
+}
 
-	t := tabwriter.NewWriter(tw, 0, 4, 2, ' ', 0)
+// textReport is the text report being written: one method per section.
+type textReport struct {
+	tw   *errWriter
+	p    *plan.Plan
+	opts Options
+}
+
+func (r *textReport) bold(s string) string {
+	if r.opts.Color {
+		return ansiBold + s + ansiReset
+	}
+	return s
+}
+
+func (r *textReport) dim(s string) string {
+	if r.opts.Color {
+		return ansiDim + s + ansiReset
+	}
+	return s
+}
+
+// table writes one row per service.
+func (r *textReport) table() {
+	t := tabwriter.NewWriter(r.tw, 0, 4, 2, ' ', 0)
 	// Escapes inside cells would count toward tabwriter's column widths: the table stays plain.
 	fmt.Fprintln(t, "SERVICE\tPACKAGES\tROUTES\tTABLES\tCOHESION\tCOUPLING")
-	for _, s := range p.Services {
+	for _, s := range r.p.Services {
 		tables := make([]string, 0, len(s.Tables))
 		for _, tb := range s.Tables {
 			tables = append(tables, tb.Name+accessMark(tb.Access))
@@ -45,67 +68,90 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 		fmt.Fprintf(t, "%s\t%d\t%d\t%s\t%.2f\t%.2f\n", s.Name, len(s.Packages), len(s.Routes), orDash(strings.Join(tables, " ")), s.Cohesion, s.Coupling)
 	}
 	t.Flush()
+	fmt.Fprintln(r.tw)
+}
 
-	fmt.Fprintln(tw)
-	for _, s := range p.Services {
-		fmt.Fprintf(tw, "%s\n", bold(s.Name))
+// services writes each service's packages, routes (four without -v) and topics.
+func (r *textReport) services() {
+	tw := r.tw
+	for _, s := range r.p.Services {
+		fmt.Fprintf(tw, "%s\n", r.bold(s.Name))
 		for _, pkg := range s.Packages {
-			fmt.Fprintf(tw, "  %s\n", shortPath(p.Module, pkg))
+			fmt.Fprintf(tw, "  %s\n", shortPath(r.p.Module, pkg))
 		}
 		limit := 4
-		if opts.Verbose {
+		if r.opts.Verbose {
 			limit = len(s.Routes)
 		}
-		for i, r := range s.Routes {
+		for i, rt := range s.Routes {
 			if i == limit {
-				fmt.Fprintf(tw, "  %s\n", dim(fmt.Sprintf("… %d more routes (-v lists all)", len(s.Routes)-limit)))
+				fmt.Fprintf(tw, "  %s\n", r.dim(fmt.Sprintf("… %d more routes (-v lists all)", len(s.Routes)-limit)))
 				break
 			}
-			fmt.Fprintf(tw, "  %s\n", dim(routeString(r)))
+			fmt.Fprintf(tw, "  %s\n", r.dim(routeString(rt)))
 		}
 		if refs := topicRefs(s.Publishes); refs != "" {
-			fmt.Fprintf(tw, "  %s\n", dim("publishes "+refs))
+			fmt.Fprintf(tw, "  %s\n", r.dim("publishes "+refs))
 		}
 		if refs := topicRefs(s.Consumes); refs != "" {
-			fmt.Fprintf(tw, "  %s\n", dim("consumes "+refs))
+			fmt.Fprintf(tw, "  %s\n", r.dim("consumes "+refs))
 		}
 	}
-	for _, grp := range outsideGroups(p) {
+}
+
+// outside writes the packages in no service (kernel, mains, ...), by group.
+func (r *textReport) outside() {
+	for _, grp := range outsideGroups(r.p) {
 		short := make([]string, len(grp.packages))
 		for i, k := range grp.packages {
-			short[i] = shortPath(p.Module, k)
+			short[i] = shortPath(r.p.Module, k)
 		}
-		fmt.Fprintf(tw, "\n%s (%s): %s\n", bold(grp.title), grp.note, strings.Join(short, ", "))
+		fmt.Fprintf(r.tw, "\n%s (%s): %s\n", r.bold(grp.title), grp.note, strings.Join(short, ", "))
 	}
-	if len(p.SharedTables) > 0 {
-		fmt.Fprintf(tw, "\n%s\n", bold("Shared tables"))
-		for _, st := range p.SharedTables {
-			parts := make([]string, len(st.Services))
-			for i, a := range st.Services {
-				parts[i] = a.Service + accessMark(a.Access)
-			}
-			fmt.Fprintf(tw, "  %s (%s): %s\n", st.Name, st.Store, strings.Join(parts, ", "))
+}
+
+// sharedTables writes the tables several services use, with each one's access.
+func (r *textReport) sharedTables() {
+	if len(r.p.SharedTables) == 0 {
+		return
+	}
+	fmt.Fprintf(r.tw, "\n%s\n", r.bold("Shared tables"))
+	for _, st := range r.p.SharedTables {
+		parts := make([]string, len(st.Services))
+		for i, a := range st.Services {
+			parts[i] = a.Service + accessMark(a.Access)
 		}
+		fmt.Fprintf(r.tw, "  %s (%s): %s\n", st.Name, st.Store, strings.Join(parts, ", "))
 	}
-	if len(p.Edges) > 0 {
-		fmt.Fprintf(tw, "\n%s\n", bold("Dependencies that would become network calls"))
-		for _, e := range sortedEdges(p) {
+}
+
+// edges writes the dependencies that would become network calls, then the events between
+// services.
+func (r *textReport) edges() {
+	tw := r.tw
+	if len(r.p.Edges) > 0 {
+		fmt.Fprintf(tw, "\n%s\n", r.bold("Dependencies that would become network calls"))
+		for _, e := range sortedEdges(r.p) {
 			ex := ""
 			if len(e.Sites) > 0 {
 				ex = "  e.g. " + e.Sites[0]
 			}
-			fmt.Fprintf(tw, "  %s → %s: %s, %s%s\n", e.From, e.To, count(e.Calls, "call"), count(e.Refs, "other ref"), dim(ex))
+			fmt.Fprintf(tw, "  %s → %s: %s, %s%s\n", e.From, e.To, count(e.Calls, "call"), count(e.Refs, "other ref"), r.dim(ex))
 		}
 	}
-	if len(p.AsyncEdges) > 0 {
-		fmt.Fprintf(tw, "\n%s\n", bold("Events between services (async: contracts, not network calls)"))
-		for _, e := range p.AsyncEdges {
+	if len(r.p.AsyncEdges) > 0 {
+		fmt.Fprintf(tw, "\n%s\n", r.bold("Events between services (async: contracts, not network calls)"))
+		for _, e := range r.p.AsyncEdges {
 			fmt.Fprintf(tw, "  %s ⇢ %s: %s\n", e.From, e.To, strings.Join(e.Topics, ", "))
 		}
 	}
-	m := p.Metrics
+}
+
+// scores writes the plan's metrics on one line.
+func (r *textReport) scores() {
+	tw, m := r.tw, r.p.Metrics
 	fmt.Fprintf(tw, "\n%s modularity %.3f · cross-service calls (ICP) %.1f%% · interface number (IFN) %.2f",
-		bold("Scores"), m.Modularity, 100*m.ICP, m.IFN)
+		r.bold("Scores"), m.Modularity, 100*m.ICP, m.IFN)
 	if m.KernelPackages > 0 {
 		fmt.Fprintf(tw, " · kernel %.0f%% of packages, %.0f%% of lines · whole-module Q %.3f", 100*m.KernelPackages, 100*m.KernelLines, m.ModularityAll)
 	}
@@ -128,11 +174,6 @@ func Text(w io.Writer, p *plan.Plan, opts Options) error {
 		fmt.Fprintf(tw, " · MoJoFM %.1f", *m.MoJoFM)
 	}
 	fmt.Fprintln(tw)
-	writeCoverage(tw, p.Coverage, opts.Verbose, bold)
-	for _, warn := range p.Warnings {
-		fmt.Fprintf(tw, "warning: %s\n", warn)
-	}
-	return tw.err
 }
 
 func routeString(r plan.Route) string {

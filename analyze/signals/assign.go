@@ -3,6 +3,7 @@ package signals
 import (
 	"go/ast"
 	"go/types"
+	"iter"
 )
 
 // eachAssign calls fn for every value node n gives a variable or field: var x = e, x := e,
@@ -38,6 +39,22 @@ func eachAssign(n ast.Node, info *types.Info, fn func(v *types.Var, e ast.Expr))
 				}
 			} else if st != nil && i < st.NumFields() {
 				assign(st.Field(i), elt) // T{a, b}: the fields in order
+			}
+		}
+	}
+}
+
+// keyedFields yields the field name and value of each keyed element of a struct literal
+// (Name: value), skipping positional elements.
+func keyedFields(lit *ast.CompositeLit) iter.Seq2[string, ast.Expr] {
+	return func(yield func(string, ast.Expr) bool) {
+		for _, elt := range lit.Elts {
+			kv, ok := elt.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			if key, ok := kv.Key.(*ast.Ident); ok && !yield(key.Name, kv.Value) {
+				return
 			}
 		}
 	}

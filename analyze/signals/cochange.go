@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,18 +39,18 @@ func (CoChange) Doc() string {
 	return "packages changed in the same git commits (recent history, large commits skipped)"
 }
 
+// Weight is 0.25: commits that touch both packages hint at one team and one change cadence, but
+// history is noisy (mass renames, formatting).
+func (CoChange) Weight() float64 { return 0.25 }
+
+// OptIn is true: co-change reads the git history rather than the code, and runs only when
+// --signals lists it.
+func (CoChange) OptIn() bool { return true }
+
 // Collect adds the co-change Deps. A module outside a git repository, or a machine without
 // git, yields none.
 func (c CoChange) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
-	if c.MaxCommits <= 0 {
-		c.MaxCommits = 1000
-	}
-	if c.MaxFiles <= 0 {
-		c.MaxFiles = 50
-	}
-	if c.MinShared <= 0 {
-		c.MinShared = 2
-	}
+	c = c.withDefaults()
 	top, err := gitOutput(ctx, m.Root, "rev-parse", "--show-toplevel")
 	if err != nil {
 		if ctx.Err() != nil {
@@ -56,17 +58,7 @@ func (c CoChange) Collect(ctx context.Context, m *load.Module, f *facts.Facts) e
 		}
 		return nil // not a git repository, or no git: the signal has nothing to say
 	}
-	top = strings.TrimSpace(top)
-	// Package directories relative to the repository root.
-	byDir := map[string]string{}
-	for _, info := range m.Infos() {
-		abs := filepath.Join(m.Root, filepath.FromSlash(info.Dir))
-		rel, err := filepath.Rel(top, abs)
-		if err != nil {
-			continue
-		}
-		byDir[filepath.ToSlash(rel)] = info.Path
-	}
+	byDir := packageDirs(m, strings.TrimSpace(top))
 	out, err := gitOutput(ctx, m.Root, "log", "--no-merges", "--no-renames", "--name-only", "--format=%x00%H",
 		fmt.Sprintf("--max-count=%d", c.MaxCommits), "--", ".")
 	if err != nil {
@@ -80,43 +72,85 @@ func (c CoChange) Collect(ctx context.Context, m *load.Module, f *facts.Facts) e
 	}
 	shared := map[[2]string]int{}
 	for _, commit := range strings.Split(out, "\x00") {
-		var files []string
-		sc := bufio.NewScanner(strings.NewReader(commit))
-		sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-		first := true
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			if first { // the hash
-				first = false
-				continue
-			}
-			if line != "" {
-				files = append(files, line)
-			}
-		}
+		files := commitFiles(commit)
 		if len(files) == 0 || len(files) > c.MaxFiles {
 			continue
 		}
-		set := map[string]bool{}
-		for _, file := range files {
-			if !strings.HasSuffix(file, ".go") {
-				continue
-			}
-			if pkg, ok := byDir[path.Dir(file)]; ok {
-				set[pkg] = true
-			}
-		}
-		pkgs := make([]string, 0, len(set))
-		for p := range set {
-			pkgs = append(pkgs, p)
-		}
-		sort.Strings(pkgs)
+		pkgs := changedPackages(files, byDir)
 		for i := range pkgs {
 			for j := i + 1; j < len(pkgs); j++ {
 				shared[[2]string{pkgs[i], pkgs[j]}]++
 			}
 		}
 	}
+	c.emit(f, shared)
+	return nil
+}
+
+// withDefaults fills the bounds left at zero.
+func (c CoChange) withDefaults() CoChange {
+	if c.MaxCommits <= 0 {
+		c.MaxCommits = 1000
+	}
+	if c.MaxFiles <= 0 {
+		c.MaxFiles = 50
+	}
+	if c.MinShared <= 0 {
+		c.MinShared = 2
+	}
+	return c
+}
+
+// packageDirs maps the directories of the module's packages, relative to the repository root
+// top, to their import paths.
+func packageDirs(m *load.Module, top string) map[string]string {
+	byDir := map[string]string{}
+	for _, info := range m.Infos() {
+		abs := filepath.Join(m.Root, filepath.FromSlash(info.Dir))
+		rel, err := filepath.Rel(top, abs)
+		if err != nil {
+			continue
+		}
+		byDir[filepath.ToSlash(rel)] = info.Path
+	}
+	return byDir
+}
+
+// commitFiles returns the files of one commit of the log: the lines after its hash.
+func commitFiles(commit string) []string {
+	var files []string
+	sc := bufio.NewScanner(strings.NewReader(commit))
+	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
+	first := true
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if first { // the hash
+			first = false
+			continue
+		}
+		if line != "" {
+			files = append(files, line)
+		}
+	}
+	return files
+}
+
+// changedPackages returns the sorted packages whose Go files are among files.
+func changedPackages(files []string, byDir map[string]string) []string {
+	set := map[string]bool{}
+	for _, file := range files {
+		if !strings.HasSuffix(file, ".go") {
+			continue
+		}
+		if pkg, ok := byDir[path.Dir(file)]; ok {
+			set[pkg] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// emit appends one Dep per pair of packages sharing at least MinShared commits, sorted.
+func (c CoChange) emit(f *facts.Facts, shared map[[2]string]int) {
 	pairs := make([][2]string, 0, len(shared))
 	for k, n := range shared {
 		if n >= c.MinShared {
@@ -132,7 +166,6 @@ func (c CoChange) Collect(ctx context.Context, m *load.Module, f *facts.Facts) e
 	for _, k := range pairs {
 		f.Deps = append(f.Deps, facts.Dep{From: k[0], To: k[1], Signal: facts.SignalCoChange, Count: shared[k]})
 	}
-	return nil
 }
 
 var errNoCommits = errors.New("no commits")

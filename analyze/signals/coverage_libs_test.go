@@ -14,7 +14,7 @@ func TestLibCoverage(t *testing.T) {
 	if !slices.Contains(data.Frameworks, facts.Framework{Name: "sqlx", Kind: "data", Uses: 4}) {
 		t.Errorf("frameworks %+v: want sqlx used at 4 sites", data.Frameworks)
 	}
-	want := facts.Unresolved{Kind: "data", Site: facts.Site{File: "reports/reports.go", Line: 19}, Call: "sqlx.DB.Select", Why: whyTable}
+	want := facts.Unresolved{Kind: "data", Site: facts.Site{File: "reports/reports.go", Line: 20}, Call: "sqlx.DB.Select", Why: whyTable}
 	if !slices.Equal(data.Unresolved, []facts.Unresolved{want}) {
 		t.Errorf("unresolved %+v, want [%+v]", data.Unresolved, want)
 	}

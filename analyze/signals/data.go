@@ -4,6 +4,7 @@ import (
 	"context"
 	"go/ast"
 	"go/constant"
+	"go/token"
 	"go/types"
 	"sort"
 	"strings"
@@ -44,6 +45,10 @@ func (Data) Name() string { return facts.SignalData }
 func (Data) Doc() string {
 	return "SQL tables (database/sql, pgx, sqlx, squirrel, goqu, gorm, sqlc), DynamoDB tables, MongoDB collections and Redis key prefixes each package reads or writes (through constants, literals and struct fields)"
 }
+
+// Weight is 0.5 for two packages using the same table; the graph divides it among the packages
+// sharing the table, so a table the whole module touches glues nothing (see graph.Build).
+func (Data) Weight() float64 { return 0.5 }
 
 const (
 	dynamoPkg      = "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -94,109 +99,177 @@ func enclosingFunc(info *types.Info, decl ast.Decl) *types.Func {
 	return nil
 }
 
-// dataSite records the table uses found at node n, if any.
+// dataSite records the table uses found at node n, if any: a DynamoDB input literal or field
+// assignment, or a SQL call.
 func (fl *flow) dataSite(ts tableSet, n ast.Node, info *types.Info, pkg string, encl *types.Func) {
-	record := func(store string, access facts.Access, e ast.Expr, refs func(string) []sqlRef) int {
-		bs := fl.bind(e, info, pkg, fl.m.Site(e.Pos()), encl, 0)
-		if store == storeDynamo {
-			fl.cov.check(dynamoPkg, "dynamodb TableName", fl.m.Site(e.Pos()), len(bs) > 0, whyTable)
-		}
-		for _, b := range bs {
-			keys := fl.keyPrefixes(b.fn)
-			if refs == nil {
-				ts.add(facts.TableUse{Package: b.pkg, Table: b.value, Store: store, Access: access, KeyPrefixes: keys.prefixes, KeyAttributes: keys.attrs}, b.site)
-				continue
-			}
-			for _, r := range refs(b.value) {
-				ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: store, Access: r.access}, b.site)
-			}
-		}
-		return len(bs)
-	}
+	at := dataAt{fl: fl, ts: ts, info: info, pkg: pkg, encl: encl}
 	switch x := n.(type) {
 	case *ast.CompositeLit:
-		access := dynamoTypeAccess(info.TypeOf(x))
-		if access == "" {
-			return
-		}
-		for _, elt := range x.Elts {
-			kv, ok := elt.(*ast.KeyValueExpr)
-			if !ok {
-				continue
-			}
-			key, _ := kv.Key.(*ast.Ident)
-			if key == nil {
-				continue
-			}
-			switch key.Name {
-			case "TableName":
-				record(storeDynamo, access, kv.Value, nil)
-			case "RequestItems":
-				if items, ok := ast.Unparen(kv.Value).(*ast.CompositeLit); ok {
-					for _, e := range items.Elts {
-						if ikv, ok := e.(*ast.KeyValueExpr); ok {
-							record(storeDynamo, access, ikv.Key, nil)
-						}
-					}
-				}
-			}
-		}
+		at.dynamoLiteral(x)
 	case *ast.AssignStmt:
-		if len(x.Lhs) != len(x.Rhs) {
-			return
-		}
-		for i, lhs := range x.Lhs {
-			target, index := lhs, ast.Expr(nil)
-			if ix, ok := ast.Unparen(lhs).(*ast.IndexExpr); ok {
-				target, index = ix.X, ix.Index
-			}
-			sel, ok := ast.Unparen(target).(*ast.SelectorExpr)
-			if !ok {
-				continue
-			}
-			s := info.Selections[sel]
-			if s == nil || s.Kind() != types.FieldVal {
-				continue
-			}
-			access := dynamoTypeAccess(s.Recv())
-			if access == "" {
-				continue
-			}
-			switch {
-			case sel.Sel.Name == "TableName" && index == nil:
-				record(storeDynamo, access, x.Rhs[i], nil)
-			case sel.Sel.Name == "RequestItems" && index != nil:
-				record(storeDynamo, access, index, nil)
-			case sel.Sel.Name == "RequestItems":
-				if items, ok := ast.Unparen(x.Rhs[i]).(*ast.CompositeLit); ok {
-					for _, e := range items.Elts {
-						if ikv, ok := e.(*ast.KeyValueExpr); ok {
-							record(storeDynamo, access, ikv.Key, nil)
-						}
-					}
-				}
-			}
-		}
+		at.dynamoAssign(x)
 	case *ast.CallExpr:
-		callee := load.CalleeFunc(info, x)
-		if callee == nil || !sqlMethods[callee.Name()] {
-			return
-		}
-		sig, _ := callee.Type().(*types.Signature)
-		if sig == nil || sig.Recv() == nil {
-			return
-		}
-		for i, arg := range x.Args {
-			if i >= sig.Params().Len() {
-				break
-			}
-			if b, ok := sig.Params().At(i).Type().Underlying().(*types.Basic); ok && b.Kind() == types.String {
-				resolved := record(storeSQL, "", arg, parseSQL) > 0
-				fl.cov.check(pkgPath(callee), callName(callee), fl.m.Site(arg.Pos()), resolved, whyTable)
-				break
-			}
+		at.sqlCall(x)
+	}
+}
+
+// dataAt is where table uses are being recorded: the package and function around a node.
+type dataAt struct {
+	fl   *flow
+	ts   tableSet
+	info *types.Info
+	pkg  string
+	encl *types.Func
+}
+
+// bind returns the values e can take (see flow.bind).
+func (at dataAt) bind(e ast.Expr) []binding {
+	return at.fl.bind(e, at.info, at.pkg, at.fl.m.Site(e.Pos()), at.encl, 0)
+}
+
+// dynamoTable records the DynamoDB table e names, with the key prefixes of the function that
+// builds it.
+func (at dataAt) dynamoTable(access facts.Access, e ast.Expr) {
+	bs := at.bind(e)
+	at.fl.cov.check(dynamoPkg, "dynamodb TableName", at.fl.m.Site(e.Pos()), len(bs) > 0, whyTable)
+	for _, b := range bs {
+		keys := at.fl.keyPrefixes(b.fn)
+		at.ts.add(facts.TableUse{Package: b.pkg, Table: b.value, Store: storeDynamo, Access: access, KeyPrefixes: keys.prefixes, KeyAttributes: keys.attrs}, b.site)
+	}
+}
+
+// dynamoItems records the tables keying a RequestItems map literal.
+func (at dataAt) dynamoItems(access facts.Access, e ast.Expr) {
+	items, ok := ast.Unparen(e).(*ast.CompositeLit)
+	if !ok {
+		return
+	}
+	for _, e := range items.Elts {
+		if ikv, ok := e.(*ast.KeyValueExpr); ok {
+			at.dynamoTable(access, ikv.Key)
 		}
 	}
+}
+
+// dynamoLiteral reads a DynamoDB input literal: &dynamodb.PutItemInput{TableName: ...}.
+func (at dataAt) dynamoLiteral(x *ast.CompositeLit) {
+	access := dynamoTypeAccess(at.info.TypeOf(x))
+	if access == "" {
+		return
+	}
+	for key, value := range keyedFields(x) {
+		switch key {
+		case "TableName":
+			at.dynamoTable(access, value)
+		case "RequestItems":
+			at.dynamoItems(access, value)
+		}
+	}
+}
+
+// dynamoAssign reads assignments to a DynamoDB input's fields: in.TableName = ...,
+// in.RequestItems[table] = ..., in.RequestItems = map...{table: ...}.
+func (at dataAt) dynamoAssign(x *ast.AssignStmt) {
+	if len(x.Lhs) != len(x.Rhs) {
+		return
+	}
+	for i, lhs := range x.Lhs {
+		target, index := lhs, ast.Expr(nil)
+		if ix, ok := ast.Unparen(lhs).(*ast.IndexExpr); ok {
+			target, index = ix.X, ix.Index
+		}
+		sel, ok := ast.Unparen(target).(*ast.SelectorExpr)
+		if !ok {
+			continue
+		}
+		s := at.info.Selections[sel]
+		if s == nil || s.Kind() != types.FieldVal {
+			continue
+		}
+		access := dynamoTypeAccess(s.Recv())
+		switch {
+		case access == "":
+		case sel.Sel.Name == "TableName" && index == nil:
+			at.dynamoTable(access, x.Rhs[i])
+		case sel.Sel.Name == "RequestItems" && index != nil:
+			at.dynamoTable(access, index)
+		case sel.Sel.Name == "RequestItems":
+			at.dynamoItems(access, x.Rhs[i])
+		}
+	}
+}
+
+// sqlCall parses the query of a database/sql or pgx call: its first string parameter.
+func (at dataAt) sqlCall(x *ast.CallExpr) {
+	callee := load.CalleeFunc(at.info, x)
+	if callee == nil || !sqlMethods[callee.Name()] {
+		return
+	}
+	sig, _ := callee.Type().(*types.Signature)
+	if sig == nil || sig.Recv() == nil {
+		return
+	}
+	for i, arg := range x.Args {
+		if i >= sig.Params().Len() {
+			break
+		}
+		if b, ok := sig.Params().At(i).Type().Underlying().(*types.Basic); ok && b.Kind() == types.String {
+			at.sqlQuery(callee, arg)
+			break
+		}
+	}
+}
+
+// sqlQuery parses the SQL query arg of a call of fn, and lists it in the coverage when it has no
+// value carve can follow.
+func (at dataAt) sqlQuery(fn *types.Func, arg ast.Expr) {
+	bs := at.bind(arg)
+	for _, b := range bs {
+		for _, r := range parseSQL(b.value) {
+			at.ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: storeSQL, Access: r.access}, b.site)
+		}
+	}
+	resolved := len(bs) > 0
+	if !resolved {
+		resolved = at.sqlPrefix(arg)
+	}
+	at.fl.cov.check(pkgPath(fn), callName(fn), at.fl.m.Site(arg.Pos()), resolved, whyTable)
+}
+
+// sqlPrefix reads the tables of a statement built by concatenation whose constant start names
+// them: "INSERT INTO `attachment` (" + strings.Join(fields, ", ") + ...), directly or through the
+// one value of a local variable. It reports whether it found any.
+func (at dataAt) sqlPrefix(arg ast.Expr) bool {
+	e, info := arg, at.info
+	if v := varOf(info, e); v != nil && len(at.fl.assigns[v]) == 1 {
+		e, info = at.fl.assigns[v][0].e, at.fl.assigns[v][0].info
+	}
+	prefix := constPrefix(e, info)
+	if prefix == "" {
+		return false
+	}
+	site := at.fl.m.Site(arg.Pos())
+	refs := parseSQL(prefix)
+	for _, r := range refs {
+		at.ts.add(facts.TableUse{Package: at.pkg, Table: r.table, Store: storeSQL, Access: r.access}, site)
+	}
+	return len(refs) > 0
+}
+
+// constPrefix returns the constant start of a string concatenation a + b + ...: the leftmost
+// operands that are constants, joined; "" when the first is not one.
+func constPrefix(e ast.Expr, info *types.Info) string {
+	b, ok := ast.Unparen(e).(*ast.BinaryExpr)
+	if !ok || b.Op != token.ADD {
+		return ""
+	}
+	if s, ok := constString(info, b); ok {
+		return s
+	}
+	if s, ok := constString(info, b.X); ok {
+		return s
+	}
+	return constPrefix(b.X, info)
 }
 
 // dynamoTypeAccess returns the access of a dynamodb type (or pointer to it) that names a

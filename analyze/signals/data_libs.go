@@ -103,88 +103,115 @@ func set(names ...string) map[string]bool {
 	return m
 }
 
-// libSite records the table uses of the data libraries at call, if any.
+// libSite records the table uses of the data libraries at call, if any: one step per library.
 func (fl *flow) libSite(ts tableSet, call *ast.CallExpr, info *types.Info, pkg string, encl *types.Func) {
 	fn := load.CalleeFunc(info, call)
 	if fn == nil || fn.Pkg() == nil {
 		return
 	}
-	record := func(store string, access facts.Access, e ast.Expr, name func(string) string) {
-		n := 0
-		for _, b := range fl.bind(e, info, pkg, fl.m.Site(e.Pos()), encl, 0) {
-			if t := name(b.value); t != "" {
-				ts.add(facts.TableUse{Package: b.pkg, Table: t, Store: store, Access: access}, b.site)
-				n++
-			}
-		}
-		fl.cov.check(fn.Pkg().Path(), callName(fn), fl.m.Site(e.Pos()), n > 0, whyTable)
-	}
 	if fl.entSite(ts, call, fn, pkg) {
 		return
 	}
+	c := libCall{dataAt: dataAt{fl: fl, ts: ts, info: info, pkg: pkg, encl: encl}, call: call, fn: fn}
 	switch fn.Pkg().Path() {
 	case sqlxPkg:
-		if !sqlxMethods[fn.Name()] {
-			return
-		}
-		if i := firstStringParam(fn); i >= 0 && i < len(call.Args) {
-			bs := fl.bind(call.Args[i], info, pkg, fl.m.Site(call.Args[i].Pos()), encl, 0)
-			for _, b := range bs {
-				for _, r := range parseSQL(b.value) {
-					ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: storeSQL, Access: r.access}, b.site)
-				}
-			}
-			fl.cov.check(sqlxPkg, callName(fn), fl.m.Site(call.Args[i].Pos()), len(bs) > 0, whyTable)
+		if sqlxMethods[fn.Name()] {
+			c.sqlArg(firstStringParam(fn))
 		}
 	case squirrelPkg, goquPkg:
-		access, ok := builderAccess[fn.Name()]
-		if !ok || len(call.Args) == 0 {
-			return
-		}
-		if fn.Name() == "From" && recvName(fn) == "DeleteBuilder" {
-			access = facts.Write
-		}
-		if fn.Name() == "From" && fn.Pkg().Path() == goquPkg && recvName(fn) == "" {
-			access = facts.Read // goqu.From(table): a dataset, read unless written later
-		}
-		record(storeSQL, access, call.Args[0], builderTable)
+		c.builder()
 	case gormPkg:
-		if fn.Name() == "Raw" && len(call.Args) > 0 { // db.Raw(sql, ...); db.Exec is the SQL rule's
-			bs := fl.bind(call.Args[0], info, pkg, fl.m.Site(call.Args[0].Pos()), encl, 0)
-			for _, b := range bs {
-				for _, r := range parseSQL(b.value) {
-					ts.add(facts.TableUse{Package: b.pkg, Table: r.table, Store: storeSQL, Access: r.access}, b.site)
-				}
-			}
-			fl.cov.check(gormPkg, callName(fn), fl.m.Site(call.Args[0].Pos()), len(bs) > 0, whyTable)
+		if fn.Name() == "Raw" { // db.Raw(sql, ...); db.Exec is the SQL rule's
+			c.sqlArg(0)
 			return
 		}
 		fl.gormSite(ts, call, fn, info, pkg)
 	case redisPkg, redisV8Pkg:
-		var access facts.Access
-		switch {
-		case redisWrites[fn.Name()]:
-			access = facts.Write
-		case redisReads[fn.Name()]:
-			access = facts.Read
-		default:
-			return
+		c.redis()
+	}
+}
+
+// libCall is one call of a data library, with what its steps need to record table uses.
+type libCall struct {
+	dataAt
+	call *ast.CallExpr
+	fn   *types.Func
+}
+
+// sqlArg parses the SQL of argument i (sqlx's query, gorm's Raw).
+func (c libCall) sqlArg(i int) {
+	if i < 0 || i >= len(c.call.Args) {
+		return
+	}
+	c.sqlQuery(c.fn, c.call.Args[i])
+}
+
+// builder reads a squirrel or goqu builder's table-naming call (From, Join, Insert...).
+func (c libCall) builder() {
+	fn := c.fn
+	access, ok := builderAccess[fn.Name()]
+	if !ok || len(c.call.Args) == 0 {
+		return
+	}
+	if fn.Name() == "From" && recvName(fn) == "DeleteBuilder" {
+		access = facts.Write
+	}
+	if fn.Name() == "From" && fn.Pkg().Path() == goquPkg && recvName(fn) == "" {
+		access = facts.Read // goqu.From(table): a dataset, read unless written later
+	}
+	arg := c.call.Args[0]
+	if fn.Pkg().Path() == goquPkg {
+		arg = goquTableName(arg, c.info)
+	}
+	n := 0
+	for _, b := range c.bind(arg) {
+		if t := builderTable(b.value); t != "" {
+			c.ts.add(facts.TableUse{Package: b.pkg, Table: t, Store: storeSQL, Access: access}, b.site)
+			n++
 		}
-		i, variadic := keyParam(fn)
-		if i < 0 || i >= len(call.Args) {
-			return
+	}
+	c.fl.cov.check(fn.Pkg().Path(), callName(fn), c.fl.m.Site(arg.Pos()), n > 0, whyTable)
+}
+
+// goquTableName unwraps goqu.T(name), the identifier goqu takes for a table (Join(goqu.T("owners"),
+// ...)), to its name; any other expression is returned as it is.
+func goquTableName(e ast.Expr, info *types.Info) ast.Expr {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return e
+	}
+	if fn := load.CalleeFunc(info, call); fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == goquPkg && fn.Name() == "T" && recvName(fn) == "" {
+		return call.Args[0]
+	}
+	return e
+}
+
+// redis reads a go-redis command's keys: a constant prefix names the "table".
+func (c libCall) redis() {
+	fn := c.fn
+	var access facts.Access
+	switch {
+	case redisWrites[fn.Name()]:
+		access = facts.Write
+	case redisReads[fn.Name()]:
+		access = facts.Read
+	default:
+		return
+	}
+	i, variadic := keyParam(fn)
+	if i < 0 || i >= len(c.call.Args) {
+		return
+	}
+	keys := c.call.Args[i : i+1]
+	if variadic && !c.call.Ellipsis.IsValid() {
+		keys = c.call.Args[i:] // Del(ctx, k1, k2), Exists(ctx, keys...)
+	}
+	for _, k := range keys {
+		ps := c.fl.keyPrefixesOf(k, c.info)
+		for _, p := range ps {
+			c.ts.add(facts.TableUse{Package: c.pkg, Table: redisTable(p), Store: storeRedis, Access: access, KeyPrefixes: []string{p}}, c.fl.m.Site(k.Pos()))
 		}
-		keys := call.Args[i : i+1]
-		if variadic && !call.Ellipsis.IsValid() {
-			keys = call.Args[i:] // Del(ctx, k1, k2), Exists(ctx, keys...)
-		}
-		for _, k := range keys {
-			ps := fl.keyPrefixesOf(k, info)
-			for _, p := range ps {
-				ts.add(facts.TableUse{Package: pkg, Table: redisTable(p), Store: storeRedis, Access: access, KeyPrefixes: []string{p}}, fl.m.Site(k.Pos()))
-			}
-			fl.cov.check(fn.Pkg().Path(), callName(fn), fl.m.Site(k.Pos()), len(ps) > 0, "the key has no constant prefix")
-		}
+		c.fl.cov.check(fn.Pkg().Path(), callName(fn), c.fl.m.Site(k.Pos()), len(ps) > 0, "the key has no constant prefix")
 	}
 }
 
@@ -340,6 +367,12 @@ func (fl *flow) gormSite(ts tableSet, call *ast.CallExpr, fn *types.Func, info *
 		case ifn.Name() == "Model" && len(inner.Args) > 0:
 			add(fl.gormTable(info.TypeOf(inner.Args[0])))
 			return
+		case hasKey(gormAccess, ifn.Name()) && len(inner.Args) > 0:
+			// db.Find(new(T)).Count(&n): the earlier call's destination set the model.
+			if t := fl.gormTable(info.TypeOf(inner.Args[0])); t != "" {
+				add(t)
+				return
+			}
 		}
 		x = inner.Fun
 	}

@@ -43,89 +43,115 @@ func parseSQL(q string) []sqlRef {
 	default:
 		return nil
 	}
-	lower := make([]string, len(toks))
+	sc := &sqlScan{toks: toks, lower: make([]string, len(toks))}
 	for i, t := range toks {
-		lower[i] = strings.ToLower(t)
+		sc.lower[i] = strings.ToLower(t)
 	}
+	sc.ctes = sc.cteNames()
+	for i := range sc.lower {
+		sc.step(i)
+	}
+	return sc.refs
+}
+
+// sqlScan is one statement being scanned: its tokens (as written and lower-cased), the names of
+// its common table expressions, the tables found so far, and for each open '(' whether it is a
+// function call's.
+type sqlScan struct {
+	toks, lower []string
+	ctes        map[string]bool
+	refs        []sqlRef
+	parens      []bool
+}
+
+// cteNames returns the names defined by WITH name AS (...).
+func (sc *sqlScan) cteNames() map[string]bool {
 	ctes := map[string]bool{}
-	for i := 0; i+2 < len(lower); i++ {
-		if lower[i+1] == "as" && lower[i+2] == "(" && isSQLName(toks[i]) {
-			ctes[sqlName(toks[i])] = true
+	for i := 0; i+2 < len(sc.lower); i++ {
+		if sc.lower[i+1] == "as" && sc.lower[i+2] == "(" && isSQLName(sc.toks[i]) {
+			ctes[sqlName(sc.toks[i])] = true
 		}
 	}
-	var refs []sqlRef
-	add := func(i int, access facts.Access) int {
-		if i >= len(toks) || !isSQLName(toks[i]) || sqlKeywords[lower[i]] {
-			return i
-		}
-		if access == facts.Read && i+1 < len(toks) && toks[i+1] == "(" { // a table function
-			return i
-		}
-		name := sqlName(toks[i])
-		if name != "" && !ctes[name] {
-			refs = append(refs, sqlRef{table: name, access: access})
-		}
-		return i + 1
+	return ctes
+}
+
+// step reads token i: a parenthesis, or a keyword after which a table name stands.
+func (sc *sqlScan) step(i int) {
+	t, prev := sc.lower[i], ""
+	if i > 0 {
+		prev = sc.lower[i-1]
 	}
-	var parens []bool // for each open '(': whether it is a function call's
-	for i := 0; i < len(lower); i++ {
-		t := lower[i]
-		prev := ""
-		if i > 0 {
-			prev = lower[i-1]
+	switch t {
+	case "(":
+		sc.parens = append(sc.parens, i > 0 && isSQLName(sc.toks[i-1]) && !sqlKeywords[prev])
+	case ")":
+		if len(sc.parens) > 0 {
+			sc.parens = sc.parens[:len(sc.parens)-1]
 		}
-		switch t {
-		case "(":
-			parens = append(parens, i > 0 && isSQLName(toks[i-1]) && !sqlKeywords[prev])
-		case ")":
-			if len(parens) > 0 {
-				parens = parens[:len(parens)-1]
-			}
-		case "from":
-			if len(parens) > 0 && parens[len(parens)-1] {
-				continue // EXTRACT(x FROM y), SUBSTRING(s FROM 1)
-			}
-			if prev == "delete" {
-				add(i+1, facts.Write)
-				continue
-			}
-			// FROM a [AS] x, b y
-			j := add(i+1, facts.Read)
-			for j > i+1 && j < len(toks) {
-				if j < len(toks) && lower[j] == "as" {
-					j++
-				}
-				if j < len(toks) && isSQLName(toks[j]) && !sqlKeywords[lower[j]] {
-					j++
-				}
-				if j < len(toks) && toks[j] == "," {
-					k := add(j+1, facts.Read)
-					if k == j+1 {
-						break
-					}
-					j = k
-					continue
-				}
-				break
-			}
-		case "join", "using":
-			if t == "using" && (i+1 >= len(toks) || toks[i+1] == "(") {
-				continue // JOIN ... USING (col)
-			}
-			add(i+1, facts.Read)
-		case "into":
-			if prev == "insert" || prev == "merge" || prev == "replace" || prev == "ignore" {
-				add(i+1, facts.Write)
-			}
-		case "update":
-			if i+1 < len(lower) && lower[i+1] == "only" {
-				add(i+2, facts.Write)
-			} else {
-				add(i+1, facts.Write)
-			}
+	case "from":
+		sc.from(i, prev)
+	case "join", "using":
+		if t == "using" && (i+1 >= len(sc.toks) || sc.toks[i+1] == "(") {
+			return // JOIN ... USING (col)
+		}
+		sc.add(i+1, facts.Read)
+	case "into":
+		if prev == "insert" || prev == "merge" || prev == "replace" || prev == "ignore" {
+			sc.add(i+1, facts.Write)
+		}
+	case "update":
+		if i+1 < len(sc.lower) && sc.lower[i+1] == "only" {
+			sc.add(i+2, facts.Write)
+		} else {
+			sc.add(i+1, facts.Write)
 		}
 	}
-	return refs
+}
+
+// from reads the tables after the FROM at i: DELETE FROM t writes t; FROM a [AS] x, b y reads a
+// and b; a FROM inside a function call (EXTRACT(x FROM y), SUBSTRING(s FROM 1)) names none.
+func (sc *sqlScan) from(i int, prev string) {
+	if len(sc.parens) > 0 && sc.parens[len(sc.parens)-1] {
+		return
+	}
+	if prev == "delete" {
+		sc.add(i+1, facts.Write)
+		return
+	}
+	toks, lower := sc.toks, sc.lower
+	j := sc.add(i+1, facts.Read)
+	for j > i+1 && j < len(toks) {
+		if j < len(toks) && lower[j] == "as" {
+			j++
+		}
+		if j < len(toks) && isSQLName(toks[j]) && !sqlKeywords[lower[j]] {
+			j++
+		}
+		if j >= len(toks) || toks[j] != "," {
+			return
+		}
+		k := sc.add(j+1, facts.Read)
+		if k == j+1 {
+			return
+		}
+		j = k
+	}
+}
+
+// add records the table named at token i, if a table name stands there, and returns the index
+// after it (i when there is none).
+func (sc *sqlScan) add(i int, access facts.Access) int {
+	if i >= len(sc.toks) || !isSQLName(sc.toks[i]) || sqlKeywords[sc.lower[i]] {
+		return i
+	}
+	if access == facts.Read && i+1 < len(sc.toks) && sc.toks[i+1] == "(" { // a table function
+		return i
+	}
+	name := sqlName(sc.toks[i])
+	if name != "" && !sc.ctes[name] {
+		sc.refs = append(sc.refs, sqlRef{table: name, access: access})
+	}
+	return i + 1
 }
 
 func isSQLName(t string) bool {

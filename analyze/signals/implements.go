@@ -28,6 +28,11 @@ func (Implements) Doc() string {
 	return "a type declared in A implements an interface declared in B"
 }
 
+// Weight is 0.5: a type implementing an interface declared elsewhere is an adapter of that port;
+// in Go it needs no import, so it must count on its own (adapters are also moved to the service
+// whose port they implement, see docs/plan.md).
+func (Implements) Weight() float64 { return 0.5 }
+
 // Collect adds the implements Deps.
 func (Implements) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	ix := m.Types()

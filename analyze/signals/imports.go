@@ -20,6 +20,12 @@ func (Imports) Name() string { return facts.SignalImports }
 // Doc describes the signal.
 func (Imports) Doc() string { return "package A imports package B (count 1)" }
 
+// Weight is 1, the unit: that two packages are coupled at all is the strongest evidence; how
+// much they are coupled (call sites, type references) depends on coding style as much as on
+// design, so the import, which every use implies, carries the unit weight and the other
+// signals add to it.
+func (Imports) Weight() float64 { return 1 }
+
 // Collect adds one Dep per import between two of the module's packages.
 func (Imports) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	deps := newDepSet(facts.SignalImports)

@@ -52,6 +52,16 @@ func TestMessagingFixtures(t *testing.T) {
 			{"ratelimit", "redis", "sessions.ended", facts.Consume},
 			{"sessions", "redis", "sessions.ended", facts.Publish},
 		}},
+		{"pubsub", nil, []topicWant{
+			{"pub", "pubsub", "invoices-issued", facts.Publish},
+			{"sub", "pubsub", "invoices-issued", facts.Consume},
+		}},
+		{"watermill", nil, []topicWant{
+			{"pub", "watermill", "orders.placed", facts.Publish},
+			{"sub", "watermill", "invoices.created", facts.Consume},
+			{"sub", "watermill", "invoices.created", facts.Publish},
+			{"sub", "watermill", "orders.placed", facts.Consume},
+		}},
 		{"snssqs", nil, []topicWant{
 			{"pub", "sns", "user-signed-up", facts.Publish},
 			{"pub", "sqs", "welcome-emails", facts.Publish},

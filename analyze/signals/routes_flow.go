@@ -235,7 +235,7 @@ func (w *routeWalk) callSources(call *ast.CallExpr, info *types.Info, env *route
 	if r := routerOf(fn); r != nil {
 		switch {
 		case !isMethod(fn) && r.roots[fn.Name()]:
-			return []routerSource{{root: call, rootFn: fn}}
+			return w.rootSources(r, fn, call, info, env)
 		case r.name == "net/http" && fn.Name() == "StripPrefix" && len(call.Args) == 2:
 			return w.sources(call.Args[1], info, env, depth+1)
 		case r.name == "gorilla/mux" && fn.Name() == "Subrouter":
@@ -267,6 +267,19 @@ func (w *routeWalk) callSources(call *ast.CallExpr, info *types.Info, env *route
 		return out
 	}
 	return []routerSource{{unresolved: types.ExprString(call)}}
+}
+
+// rootSources is the router a root call creates, under the prefix it is given, if any.
+func (w *routeWalk) rootSources(r *router, fn *types.Func, call *ast.CallExpr, info *types.Info, env *routeEnv) []routerSource {
+	src := routerSource{root: call, rootFn: fn}
+	if i, ok := r.rootPrefix[fn.Name()]; ok && i < len(call.Args) {
+		p, ok := w.str(info, call.Args[i], env)
+		if !ok {
+			return []routerSource{{unresolved: types.ExprString(call.Args[i])}}
+		}
+		src.rel = p
+	}
+	return []routerSource{src}
 }
 
 // derived returns the sources of the router a derivation call (Group("/api"), Route("/v1", fn),

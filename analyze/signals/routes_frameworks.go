@@ -16,6 +16,9 @@ type router struct {
 	route func(method string) (routeShape, bool)
 	// roots are the package-level functions that create a router.
 	roots map[string]bool
+	// rootPrefix are the roots that create a router under a path prefix: function → index of
+	// the prefix argument (routegroup's Mount(mux, "/api")).
+	rootPrefix map[string]int
 	// derive are the methods returning a router below the receiver: method → index of the path
 	// prefix argument, -1 for none (chi's With, Group).
 	derive map[string]int
@@ -28,6 +31,10 @@ type router struct {
 	// receivers, when set, are the type names whose methods register routes (Fiber's Ctx has a
 	// Get method too).
 	receivers map[string]bool
+	// files are the methods serving a directory or a file under a path, as "Receiver.Method" →
+	// index of the path argument: routes without a handler of the module, which the coverage
+	// lists (gin's Static, echo's File; a Context's File is not one).
+	files map[string]int
 }
 
 // routeShape says where a route registration call keeps its method, path and handler.
@@ -35,10 +42,16 @@ type routeShape struct {
 	method    string // the method the call registers; "" for any, or read from methodArg
 	methodArg int    // index of the method argument, -1 when the call's name gives it
 	pathArg   int
-	handler   int // index of the handler argument; lastArg for the last one
+	handler   int  // index of the handler argument; lastArg for the last one
+	methods   bool // the method argument is a list of methods (Match([]string{"GET", "HEAD"}, ...))
+	// split: the path may start with a method, as in Go 1.22 patterns ("GET /x": chi's Handle).
+	split bool
 }
 
 const lastArg = -2
+
+// noPath is the pathArg of a call registering the group's own path (routegroup's HandleRoot).
+const noPath = -3
 
 // methodNames maps a route method name of a router (Get, GET) to its HTTP method.
 func methodNames(upper bool) map[string]string {
@@ -83,8 +96,8 @@ var routers = []router{
 		route: shapes(titleMethods, 1, map[string]routeShape{
 			"Method":     {methodArg: 0, pathArg: 1, handler: 2},
 			"MethodFunc": {methodArg: 0, pathArg: 1, handler: 2},
-			"Handle":     {methodArg: -1, pathArg: 0, handler: 1},
-			"HandleFunc": {methodArg: -1, pathArg: 0, handler: 1},
+			"Handle":     {methodArg: -1, pathArg: 0, handler: 1, split: true},
+			"HandleFunc": {methodArg: -1, pathArg: 0, handler: 1, split: true},
 		}),
 		roots:  map[string]bool{"NewRouter": true, "NewMux": true},
 		derive: map[string]int{"With": -1, "Group": -1, "Route": 0},
@@ -100,19 +113,24 @@ var routers = []router{
 		route: shapes(upperMethods, lastArg, map[string]routeShape{
 			"Any":    {methodArg: -1, pathArg: 0, handler: lastArg},
 			"Handle": {methodArg: 0, pathArg: 1, handler: lastArg},
+			"Match":  {methodArg: 0, pathArg: 1, handler: lastArg, methods: true},
 		}),
-		roots:  map[string]bool{"New": true, "Default": true},
-		derive: map[string]int{"Group": 0},
+		roots: map[string]bool{"New": true, "Default": true},
+		// Use returns the group it is called on: g.Group("/user").Use(mw).POST(...).
+		derive: map[string]int{"Group": 0, "Use": -1},
+		files:  receiverMethods([]string{"RouterGroup", "IRoutes", "IRouter"}, "Static", "StaticFS", "StaticFile", "StaticFileFS"),
 	},
 	{
 		name: "echo", paths: []string{"github.com/labstack/echo", "github.com/labstack/echo/"},
 		route: shapes(upperMethods, 1, map[string]routeShape{
-			"Any": {methodArg: -1, pathArg: 0, handler: 1},
-			"Add": {methodArg: 0, pathArg: 1, handler: 2},
+			"Any":   {methodArg: -1, pathArg: 0, handler: 1},
+			"Add":   {methodArg: 0, pathArg: 1, handler: 2},
+			"Match": {methodArg: 0, pathArg: 1, handler: 2, methods: true},
 		}),
 		roots:     map[string]bool{"New": true},
 		derive:    map[string]int{"Group": 0},
 		receivers: map[string]bool{"Echo": true, "Group": true},
+		files:     receiverMethods([]string{"Echo", "Group"}, "Static", "StaticFS", "File", "FileFS"),
 	},
 	{
 		name: "fiber", paths: []string{"github.com/gofiber/fiber", "github.com/gofiber/fiber/"},
@@ -121,10 +139,11 @@ var routers = []router{
 			"Add": {methodArg: 0, pathArg: 1, handler: lastArg},
 		}),
 		roots:     map[string]bool{"New": true},
-		derive:    map[string]int{"Group": 0, "Route": 0},
+		derive:    map[string]int{"Group": 0, "Route": 0, "Use": -1},
 		scope:     map[string]int{"Route": 0},
 		mount:     map[string]int{"Mount": 0},
 		receivers: map[string]bool{"App": true, "Group": true, "Router": true, "Register": true},
+		files:     receiverMethods([]string{"App", "Group", "Router"}, "Static"),
 	},
 	{
 		name: "httprouter", paths: []string{"github.com/julienschmidt/httprouter"},
@@ -134,7 +153,35 @@ var routers = []router{
 			"HandlerFunc": {methodArg: 0, pathArg: 1, handler: 2},
 		}),
 		roots: map[string]bool{"New": true},
+		files: receiverMethods([]string{"Router"}, "ServeFiles"),
 	},
+	{
+		// go-pkgz/routegroup: groups over a net/http ServeMux, Go 1.22 patterns.
+		name: "routegroup", paths: []string{"github.com/go-pkgz/routegroup"},
+		route: shapes(nil, 1, map[string]routeShape{
+			"Handle":         {methodArg: -1, pathArg: 0, handler: 1, split: true},
+			"HandleFunc":     {methodArg: -1, pathArg: 0, handler: 1, split: true},
+			"HandleRoot":     {methodArg: 0, pathArg: noPath, handler: 1},
+			"HandleRootFunc": {methodArg: 0, pathArg: noPath, handler: 1},
+		}),
+		roots:      map[string]bool{"New": true, "Mount": true},
+		rootPrefix: map[string]int{"Mount": 1},
+		derive:     map[string]int{"Group": -1, "With": -1, "Mount": 0},
+		scope:      map[string]int{"Route": -1},
+		files:      receiverMethods([]string{"Bundle"}, "HandleFiles"),
+	},
+}
+
+// receiverMethods returns the files entry for methods of the given receiver types, each taking
+// its path first.
+func receiverMethods(recvs []string, methods ...string) map[string]int {
+	out := map[string]int{}
+	for _, r := range recvs {
+		for _, m := range methods {
+			out[r+"."+m] = 0
+		}
+	}
+	return out
 }
 
 // Libraries recognised without routes of their own: their handlers are registered on one of the
@@ -158,7 +205,11 @@ func routerOfPkg(pkg *types.Package) *router {
 	if pkg == nil {
 		return nil
 	}
-	path := pkg.Path()
+	return routerOfPath(pkg.Path())
+}
+
+// routerOfPath returns the router library of the package with import path path, or nil.
+func routerOfPath(path string) *router {
 	for i := range routers {
 		for _, p := range routers[i].paths {
 			if path == p || strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) {

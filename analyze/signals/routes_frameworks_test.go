@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,7 +101,7 @@ func TestRoutesFrameworks(t *testing.T) {
 		extra           func(t *testing.T, f *facts.Facts)
 	}{
 		{
-			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 11,
+			fixture: "chi", module: "example.com/chiapp", framework: "chi", kind: facts.KindRouter, uses: 12,
 			routes: []wantRoute{
 				// Mount of a sub-router built in another package, under a Route and a constant.
 				{"POST", "/booking/v1/cargos/", "booking", "chi"},
@@ -110,6 +111,8 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"GET", "/booking/v1/locations", "booking", "chi"},
 				// Group adds no prefix.
 				{"GET", "/healthz", "cmd/app", "chi"},
+				// Handle with a Go 1.22 method pattern.
+				{"GET", "/ready", "cmd/app", "chi"},
 				// A prefix through a local variable, routes through a helper's router parameter.
 				{"GET", "/tracking/cargos/{id}", "tracking", "chi"},
 				// Route given a function of another package instead of a literal.
@@ -129,37 +132,50 @@ func TestRoutesFrameworks(t *testing.T) {
 			},
 		},
 		{
-			fixture: "gin", module: "example.com/ginapp", framework: "gin", kind: facts.KindRouter, uses: 5,
+			fixture: "gin", module: "example.com/ginapp", framework: "gin", kind: facts.KindRouter, uses: 9,
 			routes: []wantRoute{
 				{"GET", "/ping", "cmd/app", "gin"},
 				{"DELETE", "/cache", "cmd/app", "gin"},
+				{"GET", "/logo", "cmd/app", "gin"},
+				// Match: each constant method.
+				{"GET", "/status", "cmd/app", "gin"},
+				{"HEAD", "/status", "cmd/app", "gin"},
+				{"POST", "/user", "cmd/app", "gin"},
 				// A nested group passed to another package.
 				{"GET", "/api/v1/orders", "orders", "gin"},
 				{"POST", "/api/v1/orders/", "orders", "gin"},
 				{"GET", "/api/v1/orders/:id", "orders", "gin"},
 			},
 			extra: func(t *testing.T, f *facts.Facts) {
-				if !hasUnresolved(f, "cmd/app/main.go", "STATUS_PATH") || len(f.Coverage.Unresolved) != 1 {
-					t.Errorf("coverage does not list the one route whose path is not a constant: %+v", f.Coverage.Unresolved)
-				}
+				// The path known at run time, the handlers passed as a slice, and the files served
+				// (not a Context's File in a handler): listed, never dropped.
+				checkUnresolved(t, f, "cmd/app/main.go", "STATUS_PATH", "handlers...", "without a handler", "files under /assets (gin Static)", "files under /favicon.ico (gin StaticFile)")
 			},
 		},
 		{
-			fixture: "echo", module: "example.com/echoapp", framework: "echo", kind: facts.KindRouter, uses: 5,
+			fixture: "echo", module: "example.com/echoapp", framework: "echo", kind: facts.KindRouter, uses: 8,
 			routes: []wantRoute{
 				{"GET", "/health", "cmd/app", "echo"},
 				{"PUT", "/settings", "cmd/app", "echo"},
+				{"GET", "/logo", "cmd/app", "echo"},
+				// Match with its methods in a variable.
+				{"GET", "/status", "cmd/app", "echo"},
+				{"HEAD", "/status", "cmd/app", "echo"},
 				{"GET", "/api/orders", "orders", "echo"},
 				{"POST", "/api/orders/:id/cancel", "orders", "echo"},
 				// oapi-codegen's echo server: through the generated EchoRouter interface, on a
 				// group, with a base URL; the route belongs to the implementation.
 				{"GET", "/billing/v1/invoices", "billing", "echo"},
 			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /assets (echo Static)", "files under /favicon.ico (echo File)")
+			},
 		},
 		{
-			fixture: "fiber", module: "example.com/fiberapp", framework: "fiber", kind: facts.KindRouter, uses: 5,
+			fixture: "fiber", module: "example.com/fiberapp", framework: "fiber", kind: facts.KindRouter, uses: 6,
 			routes: []wantRoute{
 				{"GET", "/health", "cmd/app", "fiber"},
+				{"GET", "/download", "cmd/app", "fiber"},
 				// Route's function literal gets a router under the prefix.
 				{"GET", "/admin/stats", "cmd/app", "fiber"},
 				// Groups passed through the fiber.Router interface to another package.
@@ -167,6 +183,20 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"POST", "/api/v2/orders/:id/pay", "orders", "fiber"},
 				{"PATCH", "/api/v2/orders/:id", "orders", "fiber"},
 			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /public (fiber Static)")
+			},
+		},
+		{
+			// Fiber v3: handlers typed any, Add with a list of methods.
+			fixture: "fiber3", module: "example.com/fiber3app", framework: "fiber", kind: facts.KindRouter, uses: 4,
+			routes: []wantRoute{
+				{"GET", "/health", "cmd/app", "fiber"},
+				{"GET", "/api/status", "cmd/app", "fiber"},
+				{"HEAD", "/api/status", "cmd/app", "fiber"},
+				{"GET", "/admin/stats", "cmd/app", "fiber"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) { checkUnresolved(t, f, "cmd/app/main.go") },
 		},
 		{
 			fixture: "httprouter", module: "example.com/httprouterapp", framework: "httprouter", kind: facts.KindRouter, uses: 3,
@@ -178,6 +208,9 @@ func TestRoutesFrameworks(t *testing.T) {
 				// The mount itself is a ServeMux route of the main package.
 				{"", "/api/", "cmd/app", "net/http"},
 			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /files/*filepath (httprouter ServeFiles)")
+			},
 		},
 		{
 			fixture: "gokit", module: "example.com/kitapp", framework: "go-kit", kind: facts.KindRouter, uses: 2,
@@ -186,6 +219,7 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"POST", "/profiles", "profile", "net/http"},
 				{"GET", "/profiles/{id}", "profile", "net/http"},
 				{"", "/legacy", "cmd/app", "net/http"},
+				{"", "/old/", "legacy", "net/http"},
 			},
 			extra: func(t *testing.T, f *facts.Facts) {
 				// A router carve does not read: its routing call is listed as not read, its
@@ -193,9 +227,33 @@ func TestRoutesFrameworks(t *testing.T) {
 				if !hasUnresolved(f, "cmd/app/main.go", "example.com/otherrouter.Router") {
 					t.Errorf("coverage does not list the call on the unknown router: %+v", f.Coverage.Unresolved)
 				}
-				if len(f.Coverage.Unresolved) != 1 {
-					t.Errorf("coverage lists %d call sites, want the unknown router's only: %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
+				// A router imported whose routes carve cannot follow (a method value) is listed
+				// with 0 routes and its import, never silently empty.
+				if !hasUnresolved(f, "legacy/legacy.go", "imports httprouter but carve read none") {
+					t.Errorf("coverage does not list the router that produced nothing: %+v", f.Coverage.Unresolved)
 				}
+				if !slices.ContainsFunc(f.Coverage.Frameworks, func(fw facts.Framework) bool { return fw.Name == "httprouter" && fw.Uses == 0 }) {
+					t.Errorf("coverage does not list httprouter with 0 routes: %+v", f.Coverage.Frameworks)
+				}
+				if len(f.Coverage.Unresolved) != 2 {
+					t.Errorf("coverage lists %d call sites, want the unknown router's and the silent router's: %+v", len(f.Coverage.Unresolved), f.Coverage.Unresolved)
+				}
+			},
+		},
+		{
+			fixture: "routegroup", module: "example.com/rgapp", framework: "routegroup", kind: facts.KindRouter, uses: 6,
+			routes: []wantRoute{
+				{"GET", "/health", "cmd/app", "routegroup"},
+				// A mounted group passed to another package, a Route inside it, its root.
+				{"GET", "/api/v1/notes", "notes", "routegroup"},
+				{"POST", "/api/v1/notes", "notes", "routegroup"},
+				{"DELETE", "/api/v1/notes/{id}", "notes", "routegroup"},
+				{"GET", "/api/v1", "notes", "routegroup"},
+				// routegroup.Mount(mux, "/admin"): a root under a prefix.
+				{"GET", "/admin/stats", "cmd/app", "routegroup"},
+			},
+			extra: func(t *testing.T, f *facts.Facts) {
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /static/ (routegroup HandleFiles)")
 			},
 		},
 		{
@@ -270,6 +328,20 @@ func TestRoutesFrameworks(t *testing.T) {
 			}
 			checkGolden(t, "frameworks", tc.fixture, routeGolden{f.Routes, f.Coverage})
 		})
+	}
+}
+
+// checkUnresolved checks that the coverage lists exactly the given call sites of file as
+// unresolved, each found by a text of its call or reason.
+func checkUnresolved(t *testing.T, f *facts.Facts, file string, texts ...string) {
+	t.Helper()
+	for _, text := range texts {
+		if !hasUnresolved(f, file, text) {
+			t.Errorf("coverage does not list %q as unresolved: %+v", text, f.Coverage.Unresolved)
+		}
+	}
+	if len(f.Coverage.Unresolved) != len(texts) {
+		t.Errorf("coverage lists %d unresolved call sites, want %d: %+v", len(f.Coverage.Unresolved), len(texts), f.Coverage.Unresolved)
 	}
 }
 

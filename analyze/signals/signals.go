@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -15,29 +16,55 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Signals returns every signal carve knows, in a fixed order. Adding a signal is adding a file
-// that implements Signal and listing it here.
-func Signals() []Signal {
-	return []Signal{
-		Imports{},
-		Calls{},
-		TypeUse{},
-		Implements{},
-		State{},
-		Data{},
-		Routes{},
-		Messaging{},
-		CoChange{},
-	}
+// registry lists every signal carve knows, each declared whole (name, doc, default weight) in
+// its own file. The order is the order signals run, are merged and their weights summed in, so
+// it is fixed here, in one read-only list, rather than left to init order: the same module
+// gives bit-for-bit the same weights. Adding a signal is adding its file and one line here.
+var registry = [...]Signal{
+	Imports{},
+	Calls{},
+	TypeUse{},
+	Implements{},
+	State{},
+	Data{},
+	Routes{},
+	Messaging{},
+	CoChange{},
 }
 
-// StandardSignals returns the signals run when none are chosen: all but git co-change, which
-// depends on the history rather than the code and is asked for explicitly.
+// Signals returns every signal carve knows, in a fixed order, as a fresh slice.
+func Signals() []Signal { return slices.Clone(registry[:]) }
+
+// StandardSignals returns the signals run when none are chosen: all but those that run only
+// when listed (git co-change, which depends on the history rather than the code).
 func StandardSignals() []Signal {
 	var out []Signal
-	for _, s := range Signals() {
-		if s.Name() != facts.SignalCoChange {
+	for _, s := range registry {
+		if !isOptIn(s) {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// DefaultWeights returns each weighted signal's default weight, a fresh map the caller may
+// change. Signals of weight 0 (routes) are not in it.
+func DefaultWeights() map[string]float64 {
+	w := map[string]float64{}
+	for _, s := range registry {
+		if s.Weight() > 0 {
+			w[s.Name()] = s.Weight()
+		}
+	}
+	return w
+}
+
+// Weighted returns the names of the weighted signals, in registry order.
+func Weighted() []string {
+	var out []string
+	for _, s := range registry {
+		if s.Weight() > 0 {
+			out = append(out, s.Name())
 		}
 	}
 	return out

@@ -25,6 +25,10 @@ func (State) Name() string { return facts.SignalState }
 // Doc describes the signal.
 func (State) Doc() string { return "reads and writes in A of package-level variables declared in B" }
 
+// Weight is 0.25: shared variables, like calls, become network calls; they add to the import by
+// how intense they are.
+func (State) Weight() float64 { return 0.25 }
+
 // Collect adds the state Deps.
 func (State) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	deps := newDepSet(facts.SignalState)

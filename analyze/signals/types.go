@@ -25,6 +25,9 @@ func (TypeUse) Doc() string {
 	return "references in A to types declared in B (fields, embedding, parameters, conversions, literals)"
 }
 
+// Weight is 0.1: type use mostly goes through shared DTOs, a weak tie.
+func (TypeUse) Weight() float64 { return 0.1 }
+
 // Collect adds the type-use Deps.
 func (TypeUse) Collect(ctx context.Context, m *load.Module, f *facts.Facts) error {
 	ix := m.Types()

@@ -2,6 +2,8 @@ module example.com/fiberapp
 
 go 1.26
 
+// Fiber v2.52.15 (and v3.1.0) are served from an earlier copy, not an approved release, says the
+// package list; no other module is Fiber, so the fixture keeps the real library.
 require github.com/gofiber/fiber/v2 v2.52.15
 
 require (

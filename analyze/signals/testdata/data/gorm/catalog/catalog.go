@@ -28,3 +28,10 @@ func List(db *gorm.DB) ([]Product, error) {
 func Categorise(db *gorm.DB, pid, cid uint) error {
 	return db.Create(&ProductCategory{ProductID: pid, CategoryID: cid}).Error
 }
+
+// Links counts the product's category links: Count takes its model from the Find before it.
+func Links(db *gorm.DB) (int64, error) {
+	var n int64
+	err := db.Find(new(ProductCategory)).Count(&n).Error
+	return n, err
+}

@@ -26,6 +26,7 @@ func main() {
 	r.Group(func(g chi.Router) {
 		g.Get("/healthz", health)
 	})
+	r.Handle("GET /ready", http.HandlerFunc(health)) // a Go 1.22 method pattern
 	trackingPrefix := "/tracking"
 	r.Mount(trackingPrefix, tracking.Routes()) // a prefix through a local variable
 	r.Route("/tracking-admin", tracking.Admin) // a function of another package given to Route

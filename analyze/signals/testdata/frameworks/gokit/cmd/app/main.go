@@ -6,6 +6,7 @@ import (
 
 	httptransport "github.com/go-kit/kit/transport/http"
 
+	"example.com/kitapp/legacy"
 	"example.com/kitapp/profile"
 	"example.com/otherrouter"
 )
@@ -19,5 +20,6 @@ func main() {
 	other.GET("/legacy", func(http.ResponseWriter, *http.Request) {})
 	mux.Handle("/legacy", other)
 	_, _ = otherrouter.Cache{}.Get("key", func() (string, error) { return "", nil })
+	mux.Handle("/old/", legacy.Routes())
 	_ = http.ListenAndServe(":8080", mux)
 }

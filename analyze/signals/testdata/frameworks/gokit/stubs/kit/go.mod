@@ -1,3 +1,0 @@
-module github.com/go-kit/kit
-
-go 1.26
