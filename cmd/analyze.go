@@ -103,7 +103,7 @@ func signalHelp() string {
 		switch {
 		case !ok:
 			fmt.Fprintf(&b, "  %-11s %s (no weight: always on, %s=0 turns it off)\n", sig.Name(), sig.Doc(), sig.Name())
-		case sig.Name() == facts.SignalCoChange:
+		case signals.IsOptIn(sig):
 			fmt.Fprintf(&b, "  %-11s %s (off unless listed; weight %g)\n", sig.Name(), sig.Doc(), w)
 		default:
 			fmt.Fprintf(&b, "  %-11s %s (default weight %g)\n", sig.Name(), sig.Doc(), w)

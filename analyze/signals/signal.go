@@ -29,8 +29,8 @@ type optIn interface {
 	OptIn() bool
 }
 
-// isOptIn reports whether s runs only when asked for.
-func isOptIn(s Signal) bool {
+// IsOptIn reports whether s runs only when asked for.
+func IsOptIn(s Signal) bool {
 	o, ok := s.(optIn)
 	return ok && o.OptIn()
 }

@@ -40,7 +40,7 @@ func Signals() []Signal { return slices.Clone(registry[:]) }
 func StandardSignals() []Signal {
 	var out []Signal
 	for _, s := range registry {
-		if !isOptIn(s) {
+		if !IsOptIn(s) {
 			out = append(out, s)
 		}
 	}
