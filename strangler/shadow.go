@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/ryw"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
 
@@ -37,6 +39,7 @@ type exchange struct {
 	reqBody                   []byte
 	primary                   *answer
 	primaryPool               *upstream.Pool
+	at                        time.Time // when it was queued, after the primary answered
 }
 
 // answer is a response as compared.
@@ -62,15 +65,25 @@ type shadower struct {
 	store     *diffStore
 	log       *slog.Logger
 	noiseLeft atomic.Int64 // copies that still call the primary twice (warm-up)
+	// synced is, on a read_your_writes route, the watermark of the sync feeding the
+	// candidate: a copy waits until it passes the moment the primary answered (at most
+	// syncWait), so that the candidate answers from data at least as recent as the primary's
+	// and replication lag is not counted as a difference.
+	synced   *ryw.Source
+	syncWait time.Duration
 
-	dropQueue, dropBody prometheus.Counter
+	dropQueue, dropBody, dropSync prometheus.Counter
 }
 
-func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow) *shadower {
+func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow, g *ryw.Guard) *shadower {
 	s := &shadower{route: name, cfg: *sc, candidate: rt.pools[sc.Upstream], methods: sc.Methods,
 		queue: make(chan *exchange, sc.Queue), store: p.diffStore(name), log: p.log,
 		dropQueue: p.m.shadowDropped.WithLabelValues(name, "queue_full"),
 		dropBody:  p.m.shadowDropped.WithLabelValues(name, "body_too_large"),
+		dropSync:  p.m.shadowDropped.WithLabelValues(name, "sync_behind"),
+	}
+	if g != nil {
+		s.synced, s.syncWait = g.Sources[sc.Upstream], g.MaxWait
 	}
 	s.noiseLeft.Store(int64(sc.NoiseWarmup))
 	return s
@@ -87,6 +100,7 @@ func (s *shadower) wants(method string, pool *upstream.Pool) bool {
 
 // submit queues ex, or drops it (counted) when the queue is full: never blocks.
 func (s *shadower) submit(ex *exchange) {
+	ex.at = time.Now()
 	select {
 	case s.queue <- ex:
 	default:
@@ -120,6 +134,12 @@ func (s *shadower) compare(ctx context.Context, ex *exchange) {
 			s.store.learnNoise(diffAnswers(ex.primary, again, s.cfg.Headers))
 		}
 	}
+	if !s.waitSynced(ctx, ex.at) {
+		if ctx.Err() == nil {
+			s.dropSync.Inc()
+		}
+		return
+	}
 	cand := s.call(ctx, s.candidate, ex)
 	if cand.err != nil && ctx.Err() != nil {
 		return // shutting down: not the candidate's fault
@@ -136,6 +156,30 @@ func (s *shadower) compare(ctx context.Context, ex *exchange) {
 		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
 	}
 	s.store.record(ex, cand, diffs)
+}
+
+// waitSynced waits, when a sync feeds the candidate, until its watermark passes at: every
+// change made before the primary answered is then in the candidate's store. False when it
+// does not within syncWait (the copy is dropped, counted) or ctx ends.
+func (s *shadower) waitSynced(ctx context.Context, at time.Time) bool {
+	if s.synced == nil {
+		return true
+	}
+	deadline := at.Add(s.syncWait)
+	for {
+		now := time.Now()
+		if wm, _ := s.synced.Watermark(ctx, now); !wm.Before(at) {
+			return true
+		}
+		if now.After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(ryw.Refresh):
+		}
+	}
 }
 
 func (s *shadower) wantNoise() bool {
