@@ -71,6 +71,10 @@ type shadower struct {
 	// and replication lag is not counted as a difference.
 	synced   *ryw.Source
 	syncWait time.Duration
+	// parked holds the copies waiting for that sync, their noise call made (bounded like the
+	// queue); release hands each to the workers through ready once the sync has passed it,
+	// so a waiting copy holds no worker.
+	parked, ready chan *exchange
 
 	dropQueue, dropBody, dropSync prometheus.Counter
 }
@@ -82,8 +86,9 @@ func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow, g *ryw.
 		dropBody:  p.m.shadowDropped.WithLabelValues(name, "body_too_large"),
 		dropSync:  p.m.shadowDropped.WithLabelValues(name, "sync_behind"),
 	}
-	if g != nil {
+	if g != nil && g.Sources[sc.Upstream] != nil {
 		s.synced, s.syncWait = g.Sources[sc.Upstream], g.MaxWait
+		s.parked, s.ready = make(chan *exchange, sc.Queue), make(chan *exchange)
 	}
 	s.noiseLeft.Store(int64(sc.NoiseWarmup))
 	return s
@@ -108,15 +113,21 @@ func (s *shadower) submit(ex *exchange) {
 	}
 }
 
-// run serves the queue with cfg.Concurrency workers until ctx is done.
+// run serves the queue with cfg.Concurrency workers until ctx is done (and, when a sync feeds
+// the candidate, releases the parked copies).
 func (s *shadower) run(ctx context.Context) {
 	var wg sync.WaitGroup
+	if s.parked != nil {
+		wg.Go(func() { s.release(ctx) })
+	}
 	for range s.cfg.Concurrency {
 		wg.Go(func() {
 			for {
 				select {
 				case <-ctx.Done():
 					return
+				case ex := <-s.ready: // nil without a sync: never
+					s.compareCandidate(ctx, ex)
 				case ex := <-s.queue:
 					s.compare(ctx, ex)
 				}
@@ -126,20 +137,54 @@ func (s *shadower) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// compare calls the candidate (and on a noise sample the primary again) with ex's request,
-// learns noise from the two primary answers, and records the candidate's differences.
+// compare calls the primary again on a noise sample, at once, and learns noise from the two
+// primary answers; then compares the candidate's answer, or parks the copy until the sync
+// feeding the candidate has passed it (dropped, counted, when parked is full).
 func (s *shadower) compare(ctx context.Context, ex *exchange) {
 	if s.wantNoise() {
 		if again := s.call(ctx, ex.primaryPool, ex); again.err == nil {
 			s.store.learnNoise(diffAnswers(ex.primary, again, s.cfg.Headers))
 		}
 	}
-	if !s.waitSynced(ctx, ex.at) {
-		if ctx.Err() == nil {
-			s.dropSync.Inc()
-		}
+	if s.parked == nil {
+		s.compareCandidate(ctx, ex)
 		return
 	}
+	select {
+	case s.parked <- ex:
+	default:
+		s.dropQueue.Inc()
+	}
+}
+
+// release hands the parked copies to the workers, oldest first, each once the sync feeding the
+// candidate has passed the moment its primary answered; one it has not passed within syncWait
+// is dropped and counted.
+func (s *shadower) release(ctx context.Context) {
+	for {
+		var ex *exchange
+		select {
+		case <-ctx.Done():
+			return
+		case ex = <-s.parked:
+		}
+		if !s.waitSynced(ctx, ex.at) {
+			if ctx.Err() == nil {
+				s.dropSync.Inc()
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case s.ready <- ex:
+		}
+	}
+}
+
+// compareCandidate calls the candidate with ex's request and records its differences from the
+// primary's answer.
+func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 	cand := s.call(ctx, s.candidate, ex)
 	if cand.err != nil && ctx.Err() != nil {
 		return // shutting down: not the candidate's fault
@@ -158,13 +203,10 @@ func (s *shadower) compare(ctx context.Context, ex *exchange) {
 	s.store.record(ex, cand, diffs)
 }
 
-// waitSynced waits, when a sync feeds the candidate, until its watermark passes at: every
+// waitSynced waits until the watermark of the sync feeding the candidate passes at: every
 // change made before the primary answered is then in the candidate's store. False when it
-// does not within syncWait (the copy is dropped, counted) or ctx ends.
+// does not within syncWait or ctx ends.
 func (s *shadower) waitSynced(ctx context.Context, at time.Time) bool {
-	if s.synced == nil {
-		return true
-	}
 	deadline := at.Add(s.syncWait)
 	for {
 		now := time.Now()
