@@ -497,4 +497,3 @@ func (r *run) stepLine(t *traffic) string {
 		s.name, s.weight, s.requests, s.byMonolith, s.byService, s.errors, faults, s.staleReads, s.created, s.cancelled,
 		ms(percentile(s.lags, 0.5)), ms(percentile(s.lags, 0.99)))
 }
-

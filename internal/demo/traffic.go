@@ -34,11 +34,11 @@ type stepStats struct {
 	// faults are answers the faulty build failed on purpose (Injected-Fault: rate); errors are
 	// every other failed request.
 	requests, errors, faults, staleReads int
-	byService, byMonolith        int
-	created, cancelled           int
-	lags                         []time.Duration // writes of this step, from the 2xx to both tables holding it
-	late                         int             // writes replicated after the lag bound
-	errorSamples                 []string
+	byService, byMonolith                int
+	created, cancelled                   int
+	lags                                 []time.Duration // writes of this step, from the 2xx to both tables holding it
+	late                                 int             // writes replicated after the lag bound
+	errorSamples                         []string
 }
 
 // write is an order write the probe waits to see in both tables.
