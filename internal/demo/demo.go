@@ -288,8 +288,8 @@ func (s Summary) WriteTable(w io.Writer) {
 			fmt.Fprintf(w, "faulty build %q: NOT rolled back: %s at %d%%\n", f.Fault.Name, ro.State, ro.Percent)
 			continue
 		}
-		fmt.Fprintf(w, "faulty build %q: rolled back %d%% → %d%% after %s (hold %s) by %s: %.3g over the limit %.3g (monolith %.3g)\n",
-			f.Fault.Name, ro.From, ro.To, ro.After.Round(100*time.Millisecond), s.Hold, ro.Gate.Gate, ro.Gate.Candidate, ro.Gate.Limit, ro.Gate.Primary)
+		fmt.Fprintf(w, "faulty build %q: rolled back %d%% → %d%% after %s (%d hold(s) of %s) by %s: %.3g over the limit %.3g (monolith %.3g)\n",
+			f.Fault.Name, ro.From, ro.To, ro.After.Round(100*time.Millisecond), ro.Holds(s.Hold), s.Hold, ro.Gate.Gate, ro.Gate.Candidate, ro.Gate.Limit, ro.Gate.Primary)
 	}
 	for _, v := range s.Verify {
 		fmt.Fprintf(w, "verify %-8s %-11s source %d, sink %d, missing %d, extra %d, different %d", v.Name, v.When, v.Source, v.Sink, v.Missing, v.Extra, v.Different)

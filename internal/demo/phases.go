@@ -83,6 +83,12 @@ type RolloutRun struct {
 	Event      string
 }
 
+// Holds is how many holds of hold the step took before its rollback: 1 when the gates failed at
+// the end of the first, more when a hold lacked the requests the gates need and was held again.
+func (ro RolloutRun) Holds(hold time.Duration) int {
+	return max(1, int((ro.After+hold/2)/hold))
+}
+
 // FaultRun is a faulty build and the rollout that met it.
 type FaultRun struct {
 	Fault   Fault
