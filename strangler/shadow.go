@@ -76,15 +76,16 @@ type shadower struct {
 	// so a waiting copy holds no worker.
 	parked, ready chan *exchange
 
-	dropQueue, dropBody, dropSync prometheus.Counter
+	dropQueue, dropBody, dropSync, dropChanged prometheus.Counter
 }
 
 func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow, g *ryw.Guard) *shadower {
 	s := &shadower{route: name, cfg: *sc, candidate: rt.pools[sc.Upstream], methods: sc.Methods,
 		queue: make(chan *exchange, sc.Queue), store: p.diffStore(name), log: p.log,
-		dropQueue: p.m.shadowDropped.WithLabelValues(name, "queue_full"),
-		dropBody:  p.m.shadowDropped.WithLabelValues(name, "body_too_large"),
-		dropSync:  p.m.shadowDropped.WithLabelValues(name, "sync_behind"),
+		dropQueue:   p.m.shadowDropped.WithLabelValues(name, "queue_full"),
+		dropBody:    p.m.shadowDropped.WithLabelValues(name, "body_too_large"),
+		dropSync:    p.m.shadowDropped.WithLabelValues(name, "sync_behind"),
+		dropChanged: p.m.shadowDropped.WithLabelValues(name, "state_changed"),
 	}
 	if g != nil && g.Sources[sc.Upstream] != nil {
 		s.synced, s.syncWait = g.Sources[sc.Upstream], g.MaxWait
@@ -199,8 +200,23 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 			Candidate: strconv.Itoa(cand.Status) + ": " + cand.err.Error()}}
 	} else {
 		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
+		if s.synced != nil && s.store.real(diffs) && s.changedSince(ctx, ex, cand) {
+			s.dropChanged.Inc()
+			return
+		}
 	}
 	s.store.record(ex, cand, diffs)
+}
+
+// changedSince reports whether the data changed between the primary's answer and the
+// candidate's: the primary, asked again, now answers like the candidate and unlike before (a
+// write applied while the copy waited for the sync, such as a list that gained an item). Such a
+// copy compares two states, not two implementations, and is dropped (counted). A candidate
+// that answers unlike both stays a difference.
+func (s *shadower) changedSince(ctx context.Context, ex *exchange, cand *answer) bool {
+	fresh := s.call(ctx, ex.primaryPool, ex)
+	return fresh.err == nil && s.store.real(diffAnswers(ex.primary, fresh, s.cfg.Headers)) &&
+		!s.store.real(diffAnswers(fresh, cand, s.cfg.Headers))
 }
 
 // waitSynced waits until the watermark of the sync feeding the candidate passes at: every

@@ -2,7 +2,6 @@ package strangler
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -15,30 +14,26 @@ import (
 // On a read_your_writes route, a shadow copy waits until the sync feeding the candidate has
 // applied every change made before the primary answered: the candidate, whose store lags
 // behind, is not compared before it has the data (replication lag is not a difference), the
-// noise call does not wait, and a copy whose sync stays behind past max_wait is dropped and
-// counted, never compared.
+// noise call does not wait; a copy whose data changed meanwhile (the primary, asked again,
+// answers like the candidate) is dropped, a faulty one is a difference; a copy whose sync
+// stays behind past max_wait is dropped and counted, never compared.
 func TestShadowWaitsForTheSync(t *testing.T) {
 	for _, fe := range frontEnds(t) {
 		t.Run(fe.name, func(t *testing.T) {
-			var monoHits atomic.Int64
-			mono := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				monoHits.Add(1)
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, `{"status": "paid"}`)
-			}))
+			// Each side answers the order's status in its store; the candidate's gets it by sync.
+			var monoHits, copies atomic.Int64
+			var monoState, candState atomic.Value
+			monoState.Store("paid")
+			candState.Store("pending")
+			answer := func(hits *atomic.Int64, state *atomic.Value) *httptest.Server {
+				return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					hits.Add(1)
+					w.Header().Set("Content-Type", "application/json")
+					fmt.Fprintf(w, `{"status": %q}`, state.Load())
+				}))
+			}
+			mono, cand := answer(&monoHits, &monoState), answer(&copies, &candState)
 			defer mono.Close()
-			// The candidate's store has the order as paid once the sync applied it.
-			var applied atomic.Bool
-			var copies atomic.Int64
-			cand := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				copies.Add(1)
-				w.Header().Set("Content-Type", "application/json")
-				if applied.Load() {
-					io.WriteString(w, `{"status": "paid"}`)
-				} else {
-					io.WriteString(w, `{"status": "pending"}`)
-				}
-			}))
 			defer cand.Close()
 			wm := newWatermarkServer(t)
 			wm.ms.Store(time.Now().Add(-time.Hour).UnixMilli())
@@ -69,24 +64,48 @@ default: monolith
 				t.Fatalf("compared %d, %d calls to the candidate while its sync is behind, want none", rep.Compared, copies.Load())
 			}
 			// The sync applies the write: the copy goes, and the answers agree.
-			applied.Store(true)
-			wm.ms.Store(time.Now().UnixMilli())
-			var rep DiffReport
+			candState.Store("paid")
+			wm.ms.Store(time.Now().UnixMilli() + 1)
 			waitFor(t, "the copy compared", func() bool {
-				rep, _ = r.p.Diff("items", 10)
+				rep, _ := r.p.Diff("items", 10)
 				return rep.Compared == 1
 			})
-			if rep.Differing != 0 {
-				t.Errorf("differing %d: %+v, want 0 (the candidate had the data when asked)", rep.Differing, rep.Fields)
+			want := func(compared, differing int64, what string) {
+				t.Helper()
+				if rep, _ := r.p.Diff("items", 10); rep.Compared != compared || rep.Differing != differing {
+					t.Errorf("%s: compared %d, differing %d (%+v), want %d, %d", what, rep.Compared, rep.Differing, rep.Fields, compared, differing)
+				}
 			}
+			want(1, 0, "the candidate had the data when asked")
+
+			// The order is cancelled on the monolith while the copy waits, and the sync brings
+			// it: the candidate answers the newer state, as the primary now does. Not compared.
+			get(t, c, r.url+"/items", nil)
+			monoState.Store("cancelled")
+			candState.Store("cancelled")
+			wm.ms.Store(time.Now().UnixMilli() + 1)
+			changed := r.p.m.shadowDropped.WithLabelValues("items", "state_changed")
+			waitFor(t, "the copy dropped as a state change", func() bool { return testutil.ToFloat64(changed) == 1 })
+			want(1, 0, "the data changed between the two answers")
+
+			// A faulty candidate: the primary, asked again, still answers as before. A difference.
+			candState.Store("CANCELLED")
+			get(t, c, r.url+"/items", nil)
+			wm.ms.Store(time.Now().UnixMilli() + 1)
+			waitFor(t, "the faulty copy compared", func() bool {
+				rep, _ := r.p.Diff("items", 10)
+				return rep.Compared == 2
+			})
+			want(2, 1, "a faulty candidate")
 
 			// A sync that stays behind past max_wait: the copy is dropped and counted.
-			applied.Store(false)
+			sent := copies.Load()
 			get(t, c, r.url+"/items", nil)
 			dropped := r.p.m.shadowDropped.WithLabelValues("items", "sync_behind")
 			waitFor(t, "the copy dropped", func() bool { return testutil.ToFloat64(dropped) == 1 })
-			if rep, _ := r.p.Diff("items", 10); rep.Compared != 1 || rep.Differing != 0 || copies.Load() != 1 {
-				t.Errorf("compared %d, differing %d, %d calls to the candidate: want the dropped copy neither sent nor compared", rep.Compared, rep.Differing, copies.Load())
+			want(2, 1, "a copy whose sync stayed behind")
+			if copies.Load() != sent {
+				t.Errorf("%d calls to the candidate for a copy whose sync stayed behind", copies.Load()-sent)
 			}
 		})
 	}
