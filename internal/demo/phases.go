@@ -116,6 +116,15 @@ func (r *run) phases() []phase {
 	}
 }
 
+// quiet pauses the customers and waits until their writes have replicated; the caller resumes
+// them (t.paused.Store(false)).
+func (r *run) quiet(ctx context.Context, t *traffic) error {
+	if err := t.pause(ctx); err != nil {
+		return err
+	}
+	return r.settle(ctx, t)
+}
+
 // wait lets the traffic run for d.
 func (r *run) wait(ctx context.Context, d time.Duration) error {
 	select {
@@ -175,11 +184,8 @@ func (r *run) rolloutPhase(ctx context.Context, t *traffic) error {
 	if ro.State != strangler.RolloutDone {
 		return errStop
 	}
-	if err := t.pause(ctx); err != nil {
-		return err
-	}
 	defer t.paused.Store(false)
-	if err := r.settle(ctx, t); err != nil {
+	if err := r.quiet(ctx, t); err != nil {
 		return err
 	}
 	return r.verify(ctx, "at 100%")
@@ -195,11 +201,8 @@ func (r *run) newBuildPhase(ctx context.Context, t *traffic) error {
 	if err := r.wait(ctx, r.o.Step/2); err != nil {
 		return err
 	}
-	if err := t.pause(ctx); err != nil {
-		return err
-	}
 	defer t.paused.Store(false)
-	if err := r.settle(ctx, t); err != nil {
+	if err := r.quiet(ctx, t); err != nil {
 		return err
 	}
 	n, bySvc, bad, err := t.checkAll(ctx, r.checker, false)
