@@ -200,7 +200,7 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 			Candidate: strconv.Itoa(cand.Status) + ": " + cand.err.Error()}}
 	} else {
 		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
-		if s.synced != nil && s.store.real(diffs) && s.changedSince(ctx, ex, cand) {
+		if s.synced != nil && s.store.real(diffs) && s.changedSince(ctx, ex) {
 			s.dropChanged.Inc()
 			return
 		}
@@ -208,15 +208,15 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 	s.store.record(ex, cand, diffs)
 }
 
-// changedSince reports whether the data changed between the primary's answer and the
-// candidate's: the primary, asked again, now answers like the candidate and unlike before (a
-// write applied while the copy waited for the sync, such as a list that gained an item). Such a
-// copy compares two states, not two implementations, and is dropped (counted). A candidate
-// that answers unlike both stays a difference.
-func (s *shadower) changedSince(ctx context.Context, ex *exchange, cand *answer) bool {
+// changedSince reports whether the data changed since the primary's answer: the primary,
+// asked again after the candidate answered, answers otherwise (a write applied while the copy
+// waited for the sync, such as a list that gained an item, whose later writes the candidate
+// may show in part). Such a copy compares two states, not two implementations, and is dropped
+// (counted). A difference counts only when the primary still answers as it did: the
+// candidate, which had every change up to that answer, had to answer the same.
+func (s *shadower) changedSince(ctx context.Context, ex *exchange) bool {
 	fresh := s.call(ctx, ex.primaryPool, ex)
-	return fresh.err == nil && s.store.real(diffAnswers(ex.primary, fresh, s.cfg.Headers)) &&
-		!s.store.real(diffAnswers(fresh, cand, s.cfg.Headers))
+	return fresh.err == nil && s.store.real(diffAnswers(ex.primary, fresh, s.cfg.Headers))
 }
 
 // waitSynced waits until the watermark of the sync feeding the candidate passes at: every

@@ -15,7 +15,7 @@ import (
 // applied every change made before the primary answered: the candidate, whose store lags
 // behind, is not compared before it has the data (replication lag is not a difference), the
 // noise call does not wait; a copy whose data changed meanwhile (the primary, asked again,
-// answers like the candidate) is dropped, a faulty one is a difference; a copy whose sync
+// answers otherwise) is dropped, a faulty one is a difference; a copy whose sync
 // stays behind past max_wait is dropped and counted, never compared.
 func TestShadowWaitsForTheSync(t *testing.T) {
 	for _, fe := range frontEnds(t) {
@@ -87,9 +87,16 @@ default: monolith
 			changed := r.p.m.shadowDropped.WithLabelValues("items", "state_changed")
 			waitFor(t, "the copy dropped as a state change", func() bool { return testutil.ToFloat64(changed) == 1 })
 			want(1, 0, "the data changed between the two answers")
+			// Changed again, and the candidate shows a state between the two: not judged either.
+			get(t, c, r.url+"/items", nil)
+			monoState.Store("refunded")
+			candState.Store("refunding")
+			wm.ms.Store(time.Now().UnixMilli() + 1)
+			waitFor(t, "the second copy dropped as a state change", func() bool { return testutil.ToFloat64(changed) == 2 })
+			want(1, 0, "a state between the two answers")
 
 			// A faulty candidate: the primary, asked again, still answers as before. A difference.
-			candState.Store("CANCELLED")
+			candState.Store("REFUNDED")
 			get(t, c, r.url+"/items", nil)
 			wm.ms.Store(time.Now().UnixMilli() + 1)
 			waitFor(t, "the faulty copy compared", func() bool {
