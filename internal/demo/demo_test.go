@@ -29,7 +29,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const lagBound = 5 * time.Second
-	hold := 3 * time.Second
+	hold := 4 * time.Second
 	// Customers pause 300ms between rounds: read_your_writes keeps a customer who just wrote on
 	// that side until the sync's watermark passes the write, so one writing faster than the
 	// watermark moves (a few hundred ms under a loaded CI) would stay until max_wait.
