@@ -71,6 +71,10 @@ type shadower struct {
 	// and replication lag is not counted as a difference.
 	synced   *ryw.Source
 	syncWait time.Duration
+	// sources are the route's sync watermarks by upstream: before asking the primary again,
+	// a differing copy waits (at most syncWait) for the sync feeding the primary too, so that
+	// the second answer holds every write the candidate's side took before the first.
+	sources map[string]*ryw.Source
 	// parked holds the copies waiting for that sync, their noise call made (bounded like the
 	// queue); release hands each to the workers through ready once the sync has passed it,
 	// so a waiting copy holds no worker.
@@ -88,7 +92,7 @@ func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow, g *ryw.
 		dropChanged: p.m.shadowDropped.WithLabelValues(name, "state_changed"),
 	}
 	if g != nil && g.Sources[sc.Upstream] != nil {
-		s.synced, s.syncWait = g.Sources[sc.Upstream], g.MaxWait
+		s.synced, s.syncWait, s.sources = g.Sources[sc.Upstream], g.MaxWait, g.Sources
 		s.parked, s.ready = make(chan *exchange, sc.Queue), make(chan *exchange)
 	}
 	s.noiseLeft.Store(int64(sc.NoiseWarmup))
@@ -169,7 +173,7 @@ func (s *shadower) release(ctx context.Context) {
 			return
 		case ex = <-s.parked:
 		}
-		if !s.waitSynced(ctx, ex.at) {
+		if !s.waitSynced(ctx, s.synced, ex.at) {
 			if ctx.Err() == nil {
 				s.dropSync.Inc()
 			}
@@ -215,18 +219,24 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 // (counted). A difference counts only when the primary still answers as it did: the
 // candidate, which had every change up to that answer, had to answer the same.
 func (s *shadower) changedSince(ctx context.Context, ex *exchange) bool {
+	if src := s.sources[ex.primaryPool.Name]; src != nil {
+		// A user whose last write went to the candidate's side may read from the primary before
+		// it has that write (a new session carries no read_your_writes cookie): the first answer
+		// was stale, and the second, once this sync has passed it, shows the change.
+		s.waitSynced(ctx, src, ex.at)
+	}
 	fresh := s.call(ctx, ex.primaryPool, ex)
 	return fresh.err == nil && s.store.real(diffAnswers(ex.primary, fresh, s.cfg.Headers))
 }
 
-// waitSynced waits until the watermark of the sync feeding the candidate passes at: every
-// change made before the primary answered is then in the candidate's store. False when it
-// does not within syncWait or ctx ends.
-func (s *shadower) waitSynced(ctx context.Context, at time.Time) bool {
+// waitSynced waits until src's watermark passes at: every change made before the primary
+// answered is then in the store that sync feeds. False when it does not within syncWait or ctx
+// ends.
+func (s *shadower) waitSynced(ctx context.Context, src *ryw.Source, at time.Time) bool {
 	deadline := at.Add(s.syncWait)
 	for {
 		now := time.Now()
-		if wm, _ := s.synced.Watermark(ctx, now); !wm.Before(at) {
+		if wm, _ := src.Watermark(ctx, now); !wm.Before(at) {
 			return true
 		}
 		if now.After(deadline) {

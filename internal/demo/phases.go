@@ -182,6 +182,7 @@ func (r *run) rolloutPhase(ctx context.Context, t *traffic) error {
 	}
 	r.summary.Rollouts = append(r.summary.Rollouts, ro)
 	if ro.State != strangler.RolloutDone {
+		r.printDiff(ctx)
 		return errStop
 	}
 	defer t.paused.Store(false)
@@ -270,9 +271,17 @@ func (r *run) fixedPhase(ctx context.Context, t *traffic) error {
 	}
 	r.summary.Rollouts = append(r.summary.Rollouts, ro)
 	if ro.State != strangler.RolloutDone {
+		r.printDiff(ctx)
 		return errStop
 	}
 	return nil
+}
+
+// printDiff prints the top shadow differences, to say why a good build was rolled back.
+func (r *run) printDiff(ctx context.Context) {
+	if out, err := r.carveCmd(ctx, "proxy", "diff", route, "--top", "3", "--admin", r.url("admin")); err == nil {
+		r.say("carve proxy diff %s:\n  %s", route, strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "\n  "))
+	}
 }
 
 // deploy replaces the running service by a build with args (none: the good one), with the
