@@ -284,6 +284,10 @@ func (r *run) printDiff(ctx context.Context) {
 	}
 }
 
+// shadowDrain bounds how long a shadow copy takes once its request was answered: the syncs'
+// lag both ways (about 100 ms each here) and two calls.
+const shadowDrain = 1500 * time.Millisecond
+
 // deploy replaces the running service by a build with args (none: the good one), with the
 // customers paused so that no request or shadow copy meets the restart.
 func (r *run) deploy(ctx context.Context, t *traffic, name string, args ...string) error {
@@ -291,6 +295,12 @@ func (r *run) deploy(ctx context.Context, t *traffic, name string, args ...strin
 		return err
 	}
 	defer t.paused.Store(false)
+	// Shadow copies of the last requests may still wait for the sync or be compared: let them
+	// finish against the build that answered them, so that none is counted in the next build's
+	// first hold.
+	if err := r.wait(ctx, shadowDrain); err != nil {
+		return err
+	}
 	if err := r.service.stop(15 * time.Second); err != nil {
 		return fmt.Errorf("demo: stopping the service: %w", err)
 	}
