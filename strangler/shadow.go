@@ -220,10 +220,10 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 // candidate, which had every change up to that answer, had to answer the same.
 func (s *shadower) changedSince(ctx context.Context, ex *exchange) bool {
 	if src := s.sources[ex.primaryPool.Name]; src != nil {
-		// A user whose last write went to the candidate's side may read from the primary before
-		// it has that write (a new session carries no read_your_writes cookie): the first answer
-		// was stale, and the second, once this sync has passed it, shows the change.
-		s.waitSynced(ctx, src, ex.at)
+		// The candidate's side takes writes of its own, up to its answer (now): once the sync
+		// feeding the primary has passed now, the second answer holds them, and is unchanged
+		// only if no write on either side changed the answer since the first.
+		s.waitSynced(ctx, src, time.Now())
 	}
 	fresh := s.call(ctx, ex.primaryPool, ex)
 	return fresh.err == nil && s.store.real(diffAnswers(ex.primary, fresh, s.cfg.Headers))
