@@ -108,6 +108,11 @@ func (s *shadower) wants(method string, pool *upstream.Pool) bool {
 	return s.cfg.Sample >= 1 || rand.Float64() < s.cfg.Sample
 }
 
+// noisePrompt bounds how late a noise call may be made: later, the primary's data may have
+// changed since its first answer (the user wrote again), and a state change would be learned as
+// noise and hide that field from then on.
+const noisePrompt = 50 * time.Millisecond
+
 // submit queues ex, or drops it (counted) when the queue is full: never blocks.
 func (s *shadower) submit(ex *exchange) {
 	ex.at = time.Now()
@@ -146,7 +151,7 @@ func (s *shadower) run(ctx context.Context) {
 // primary answers; then compares the candidate's answer, or parks the copy until the sync
 // feeding the candidate has passed it (dropped, counted, when parked is full).
 func (s *shadower) compare(ctx context.Context, ex *exchange) {
-	if s.wantNoise() {
+	if time.Since(ex.at) < noisePrompt && s.wantNoise() {
 		if again := s.call(ctx, ex.primaryPool, ex); again.err == nil {
 			s.store.learnNoise(diffAnswers(ex.primary, again, s.cfg.Headers))
 		}
