@@ -284,9 +284,30 @@ func (r *run) printDiff(ctx context.Context) {
 	}
 }
 
-// shadowDrain bounds how long a shadow copy takes once its request was answered: the syncs'
-// lag both ways (about 100 ms each here) and two calls.
-const shadowDrain = 1500 * time.Millisecond
+// drainShadow waits, customers paused, until the proxy's count of compared shadow copies has
+// held still for shadowQuiet (at most 15 s).
+func (r *run) drainShadow(ctx context.Context) error {
+	last, since, deadline := int64(-1), time.Now(), time.Now().Add(15*time.Second)
+	for time.Now().Before(deadline) {
+		rep, err := r.diff(ctx)
+		if err != nil {
+			return err
+		}
+		if rep.Compared != last {
+			last, since = rep.Compared, time.Now()
+		} else if time.Since(since) >= shadowQuiet {
+			return nil
+		}
+		if err := r.wait(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shadowQuiet is how long no copy is compared before the shadow pipeline counts as drained:
+// longer than a copy's wait for the syncs (about 100 ms each way here) and its calls.
+const shadowQuiet = time.Second
 
 // deploy replaces the running service by a build with args (none: the good one), with the
 // customers paused so that no request or shadow copy meets the restart.
@@ -295,10 +316,10 @@ func (r *run) deploy(ctx context.Context, t *traffic, name string, args ...strin
 		return err
 	}
 	defer t.paused.Store(false)
-	// Shadow copies of the last requests may still wait for the sync or be compared: let them
-	// finish against the build that answered them, so that none is counted in the next build's
-	// first hold.
-	if err := r.wait(ctx, shadowDrain); err != nil {
+	// Shadow copies of the last requests may still wait for the sync or be compared (a faulty
+	// build's differences each ask the monolith again): let them finish against the build that
+	// answered them, so that none is counted in the next build's first hold.
+	if err := r.drainShadow(ctx); err != nil {
 		return err
 	}
 	if err := r.service.stop(15 * time.Second); err != nil {
