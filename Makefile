@@ -19,8 +19,9 @@ deps:
 	bash internal/testenv/deps.sh
 
 ## demo: the whole migration of the sample's orders service on this machine (internal/demo):
-## analyse, plan, proxy and sync configs, DynamoDB Local, monolith, service, traffic through
-## 0/10/50/100%, verify, rollback and forward; output and logs in .cache/demo
+## analyse, plan, proxy and sync configs, DynamoDB Local, monolith, service; traffic through
+## the phases: shadow (0 differences), automatic rollout to 100%, the service taken out,
+## faulty builds rolled back by the gates, the fixed build to 100%; verify; output in .cache/demo
 demo: deps build
 	$(GO) run ./internal/demo/cmd/demo -dir .cache/demo -carve bin/carve
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -63,6 +64,10 @@ active health checks on the monolith and the service. Everything else goes to th
 	f.IntVar(&o.Weight, "weight", 0, "the service's starting share in percent")
 	f.StringToStringVar(&o.Watermarks, "sync-watermark", nil, "read-your-writes: `UPSTREAM=URL` of the /watermark of the carve sync job feeding that upstream (monolith or the service); repeat for both directions")
 	f.StringVar(&o.RYWSecretEnv, "ryw-secret-env", "CARVE_RYW_KEY", "environment variable holding the read-your-writes cookie key (with --sync-watermark)")
+	f.Float64Var(&o.Shadow, "shadow", 0, "shadow traffic: copy this `FRACTION` (0 to 1) of the route's GET and HEAD requests the monolith serves to the service and compare the answers (carve proxy diff)")
+	f.IntSliceVar(&o.RolloutSteps, "rollout-steps", nil, "automatic rollout: the service's `PERCENTS`, rising, e.g. 1,5,25,50,100 (the default when only --rollout-hold or --rollout-gate is given)")
+	f.DurationVar(&o.RolloutHold, "rollout-hold", 0, "automatic rollout: how long each step is held and judged (default 5m)")
+	f.StringToStringVar(&o.RolloutGates, "rollout-gate", nil, "automatic rollout: a gate's limit, `NAME=VALUE`, repeatable: "+strings.Join(proxyconfig.RolloutGateNames, ", ")+" (docs/strangler.md)")
 	f.StringVar(&o.out, "out", "", "write to `FILE` instead of stdout")
 	return c
 }

@@ -333,7 +333,7 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 			}
 		}
 		if rc.Shadow != nil {
-			lr.shadow = p.newShadower(rt, rc.Name, rc.Shadow)
+			lr.shadow = p.newShadower(rt, rc.Name, rc.Shadow, lr.ryw)
 		}
 		lr.state.Store(p.newSplitState(rt, lr, weights))
 		rt.routes = append(rt.routes, lr)

@@ -108,6 +108,11 @@ type rollout struct {
 	gates     []GateResult
 	rollbacks int
 	message   string
+	// ref are the primary's figures of the last hold in which it served min_requests: at the
+	// high steps it serves too few (none at 100%) for an error rate or a p99 of its own, and
+	// the candidate is judged against these.
+	ref    statsSnapshot
+	hasRef bool
 }
 
 func (p *Proxy) newRollout(rc *config.Route) *rollout {
@@ -209,6 +214,11 @@ func (r *rollout) tick(ctx context.Context) {
 	if cand.requests < int64(r.cfg.Gates.MinRequests) {
 		r.message = fmt.Sprintf("holding %d%%: %d of the %d candidate requests the gates need", r.percent, cand.requests, r.cfg.Gates.MinRequests)
 		return
+	}
+	if prim.requests >= int64(r.cfg.Gates.MinRequests) {
+		r.ref, r.hasRef = prim, true
+	} else if r.hasRef {
+		prim = r.ref
 	}
 	r.gates = r.judge(cand, prim, compared, differing)
 	for _, g := range r.gates {

@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/carve-dev/carve/strangler/config"
+	"github.com/carve-dev/carve/strangler/ryw"
 	"github.com/carve-dev/carve/strangler/upstream"
 )
 
@@ -37,6 +39,7 @@ type exchange struct {
 	reqBody                   []byte
 	primary                   *answer
 	primaryPool               *upstream.Pool
+	at                        time.Time // when it was queued, after the primary answered
 }
 
 // answer is a response as compared.
@@ -62,15 +65,35 @@ type shadower struct {
 	store     *diffStore
 	log       *slog.Logger
 	noiseLeft atomic.Int64 // copies that still call the primary twice (warm-up)
+	// synced is, on a read_your_writes route, the watermark of the sync feeding the
+	// candidate: a copy waits until it passes the moment the primary answered (at most
+	// syncWait), so that the candidate answers from data at least as recent as the primary's
+	// and replication lag is not counted as a difference.
+	synced   *ryw.Source
+	syncWait time.Duration
+	// sources are the route's sync watermarks by upstream: before asking the primary again,
+	// a differing copy waits (at most syncWait) for the sync feeding the primary too, so that
+	// the second answer holds every write the candidate's side took before the first.
+	sources map[string]*ryw.Source
+	// parked holds the copies waiting for that sync, their noise call made (bounded like the
+	// queue); release hands each to the workers through ready once the sync has passed it,
+	// so a waiting copy holds no worker.
+	parked, ready chan *exchange
 
-	dropQueue, dropBody prometheus.Counter
+	dropQueue, dropBody, dropSync, dropChanged prometheus.Counter
 }
 
-func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow) *shadower {
+func (p *Proxy) newShadower(rt *runtime, name string, sc *config.Shadow, g *ryw.Guard) *shadower {
 	s := &shadower{route: name, cfg: *sc, candidate: rt.pools[sc.Upstream], methods: sc.Methods,
 		queue: make(chan *exchange, sc.Queue), store: p.diffStore(name), log: p.log,
-		dropQueue: p.m.shadowDropped.WithLabelValues(name, "queue_full"),
-		dropBody:  p.m.shadowDropped.WithLabelValues(name, "body_too_large"),
+		dropQueue:   p.m.shadowDropped.WithLabelValues(name, "queue_full"),
+		dropBody:    p.m.shadowDropped.WithLabelValues(name, "body_too_large"),
+		dropSync:    p.m.shadowDropped.WithLabelValues(name, "sync_behind"),
+		dropChanged: p.m.shadowDropped.WithLabelValues(name, "state_changed"),
+	}
+	if g != nil && g.Sources[sc.Upstream] != nil {
+		s.synced, s.syncWait, s.sources = g.Sources[sc.Upstream], g.MaxWait, g.Sources
+		s.parked, s.ready = make(chan *exchange, sc.Queue), make(chan *exchange)
 	}
 	s.noiseLeft.Store(int64(sc.NoiseWarmup))
 	return s
@@ -85,8 +108,14 @@ func (s *shadower) wants(method string, pool *upstream.Pool) bool {
 	return s.cfg.Sample >= 1 || rand.Float64() < s.cfg.Sample
 }
 
+// noisePrompt bounds how late a noise call may be made: later, the primary's data may have
+// changed since its first answer (the user wrote again), and a state change would be learned as
+// noise and hide that field from then on.
+const noisePrompt = 50 * time.Millisecond
+
 // submit queues ex, or drops it (counted) when the queue is full: never blocks.
 func (s *shadower) submit(ex *exchange) {
+	ex.at = time.Now()
 	select {
 	case s.queue <- ex:
 	default:
@@ -94,15 +123,21 @@ func (s *shadower) submit(ex *exchange) {
 	}
 }
 
-// run serves the queue with cfg.Concurrency workers until ctx is done.
+// run serves the queue with cfg.Concurrency workers until ctx is done (and, when a sync feeds
+// the candidate, releases the parked copies).
 func (s *shadower) run(ctx context.Context) {
 	var wg sync.WaitGroup
+	if s.parked != nil {
+		wg.Go(func() { s.release(ctx) })
+	}
 	for range s.cfg.Concurrency {
 		wg.Go(func() {
 			for {
 				select {
 				case <-ctx.Done():
 					return
+				case ex := <-s.ready: // nil without a sync: never
+					s.compareCandidate(ctx, ex)
 				case ex := <-s.queue:
 					s.compare(ctx, ex)
 				}
@@ -112,14 +147,54 @@ func (s *shadower) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// compare calls the candidate (and on a noise sample the primary again) with ex's request,
-// learns noise from the two primary answers, and records the candidate's differences.
+// compare calls the primary again on a noise sample, at once, and learns noise from the two
+// primary answers; then compares the candidate's answer, or parks the copy until the sync
+// feeding the candidate has passed it (dropped, counted, when parked is full).
 func (s *shadower) compare(ctx context.Context, ex *exchange) {
-	if s.wantNoise() {
+	if time.Since(ex.at) < noisePrompt && s.wantNoise() {
 		if again := s.call(ctx, ex.primaryPool, ex); again.err == nil {
 			s.store.learnNoise(diffAnswers(ex.primary, again, s.cfg.Headers))
 		}
 	}
+	if s.parked == nil {
+		s.compareCandidate(ctx, ex)
+		return
+	}
+	select {
+	case s.parked <- ex:
+	default:
+		s.dropQueue.Inc()
+	}
+}
+
+// release hands the parked copies to the workers, oldest first, each once the sync feeding the
+// candidate has passed the moment its primary answered; one it has not passed within syncWait
+// is dropped and counted.
+func (s *shadower) release(ctx context.Context) {
+	for {
+		var ex *exchange
+		select {
+		case <-ctx.Done():
+			return
+		case ex = <-s.parked:
+		}
+		if !s.waitSynced(ctx, s.synced, ex.at) {
+			if ctx.Err() == nil {
+				s.dropSync.Inc()
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case s.ready <- ex:
+		}
+	}
+}
+
+// compareCandidate calls the candidate with ex's request and records its differences from the
+// primary's answer.
+func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 	cand := s.call(ctx, s.candidate, ex)
 	if cand.err != nil && ctx.Err() != nil {
 		return // shutting down: not the candidate's fault
@@ -134,8 +209,50 @@ func (s *shadower) compare(ctx context.Context, ex *exchange) {
 			Candidate: strconv.Itoa(cand.Status) + ": " + cand.err.Error()}}
 	} else {
 		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
+		if s.synced != nil && s.store.real(diffs) && s.changedSince(ctx, ex) {
+			s.dropChanged.Inc()
+			return
+		}
 	}
 	s.store.record(ex, cand, diffs)
+}
+
+// changedSince reports whether the data changed since the primary's answer: the primary,
+// asked again after the candidate answered, answers otherwise (a write applied while the copy
+// waited for the sync, such as a list that gained an item, whose later writes the candidate
+// may show in part). Such a copy compares two states, not two implementations, and is dropped
+// (counted). A difference counts only when the primary still answers as it did: the
+// candidate, which had every change up to that answer, had to answer the same.
+func (s *shadower) changedSince(ctx context.Context, ex *exchange) bool {
+	if src := s.sources[ex.primaryPool.Name]; src != nil {
+		// The candidate's side takes writes of its own, up to its answer (now): once the sync
+		// feeding the primary has passed now, the second answer holds them, and is unchanged
+		// only if no write on either side changed the answer since the first.
+		s.waitSynced(ctx, src, time.Now())
+	}
+	fresh := s.call(ctx, ex.primaryPool, ex)
+	return fresh.err == nil && s.store.real(diffAnswers(ex.primary, fresh, s.cfg.Headers))
+}
+
+// waitSynced waits until src's watermark passes at: every change made before the primary
+// answered is then in the store that sync feeds. False when it does not within syncWait or ctx
+// ends.
+func (s *shadower) waitSynced(ctx context.Context, src *ryw.Source, at time.Time) bool {
+	deadline := at.Add(s.syncWait)
+	for {
+		now := time.Now()
+		if wm, _ := src.Watermark(ctx, now); !wm.Before(at) {
+			return true
+		}
+		if now.After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(ryw.Refresh):
+		}
+	}
 }
 
 func (s *shadower) wantNoise() bool {

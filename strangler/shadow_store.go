@@ -73,6 +73,18 @@ func (d *diffStore) learnNoise(diffs []fieldDiff) {
 	}
 }
 
+// real reports whether diffs hold a field that is not noise.
+func (d *diffStore) real(diffs []fieldDiff) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, f := range diffs {
+		if _, noisy := d.noise[f.Field]; !noisy {
+			return true
+		}
+	}
+	return false
+}
+
 // record counts one comparison: its differences that are not noise, with an example each.
 func (d *diffStore) record(ex *exchange, cand *answer, diffs []fieldDiff) {
 	d.mu.Lock()

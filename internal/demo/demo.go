@@ -1,9 +1,12 @@
 // Package demo runs the whole strangler-fig migration of the sample shop's orders service on
 // one machine, as `make demo` shows it and its end-to-end test asserts it: analyse the monolith,
 // write the plan and generate the proxy and sync configs from it, start DynamoDB Local, the
-// monolith, the extracted service, carve sync both ways and carve proxy, drive shop traffic
-// through the proxy while the orders route moves 0% → 10% → 50% → 100%, verify zero drift,
-// roll back to 0% and forward again, and stop everything it started.
+// monolith, the extracted service, carve sync both ways and carve proxy, and drive shop
+// traffic through the proxy through the migration's phases (phases.go): shadow copies compared
+// with 0 differences, an automatic rollout 0% → 100% judged by gates, the service taken out
+// (the monolith serves every order), deliberately faulty builds rolled back by the gates on
+// their own, the fixed build rolled out again; verify zero drift, and stop everything it
+// started.
 package demo
 
 import (
@@ -43,8 +46,27 @@ type Options struct {
 	Users int
 	// SeedOrders are placed in the monolith before sync starts, for the backfill (default 10).
 	SeedOrders int
-	// Step is how long each weight holds while traffic flows (default 8s).
+	// Step is how long the shadow phase runs, and half of it the service stays out before a
+	// new build (default 8s).
 	Step time.Duration
+	// Shadow is the fraction of the orders GETs copied to the service (default 0.5).
+	Shadow float64
+	// RolloutSteps are the service's percentages in the automatic rollout (default 20, 50,
+	// 100: with a dozen customers, sticky by session, a first step of 20% gives its hold the
+	// requests the gates need); Hold is how long each is held and judged (default 4s).
+	RolloutSteps []int
+	Hold         time.Duration
+	// MinRequests is the candidate's requests a hold needs to be judged (default 20).
+	MinRequests int
+	// MaxP99Ratio bounds the service's p99 over the monolith's (default 3: a hold at the first
+	// step has a few dozen service requests, whose p99 is their slowest, on a machine that
+	// runs everything at once). MaxDiffRate bounds the shadow copies that differ (default
+	// 0.01; 1 turns the diff gate off, to see the error-rate gate alone catch -fault-rate).
+	MaxP99Ratio, MaxDiffRate float64
+	// Faults are the faulty builds deployed after the first rollout (default DefaultFaults);
+	// NoFaults deploys none.
+	Faults   []Fault
+	NoFaults bool
 	// Pace is each customer's pause between rounds (default 100ms).
 	Pace time.Duration
 	// LagBound is the longest a write may take to reach both tables (default 5s).
@@ -82,6 +104,27 @@ func (o *Options) defaults() error {
 	if o.Step <= 0 {
 		o.Step = 8 * time.Second
 	}
+	if o.Shadow <= 0 {
+		o.Shadow = 0.5
+	}
+	if len(o.RolloutSteps) == 0 {
+		o.RolloutSteps = []int{20, 50, 100}
+	}
+	if o.Hold <= 0 {
+		o.Hold = 4 * time.Second
+	}
+	if o.MinRequests <= 0 {
+		o.MinRequests = 20
+	}
+	if o.MaxP99Ratio <= 0 {
+		o.MaxP99Ratio = 3
+	}
+	if o.MaxDiffRate <= 0 {
+		o.MaxDiffRate = 0.01
+	}
+	if o.Faults == nil && !o.NoFaults {
+		o.Faults = DefaultFaults
+	}
 	if o.Pace <= 0 {
 		o.Pace = 100 * time.Millisecond
 	}
@@ -96,10 +139,11 @@ func (o *Options) defaults() error {
 
 // StepSummary is what happened while one set of weights was in force.
 type StepSummary struct {
-	Name   string
-	Weight int // the service's share, percent
-	// Requests through the proxy, answered by each side; Errors are failed requests.
-	Requests, ByMonolith, ByService, Errors int
+	Name   string // the phase and the service's share, e.g. "rollout 50%"
+	Weight int    // the service's share, percent
+	// Requests through the proxy, answered by each side; Errors are failed requests, Faults
+	// the faulty build's deliberate failures.
+	Requests, ByMonolith, ByService, Errors, Faults int
 	// StaleReads are reads of an order written a moment before on the other side, retried
 	// until replication brought it (within the lag bound).
 	StaleReads int
@@ -125,16 +169,24 @@ type VerifyResult struct {
 
 // Summary is the outcome of a demo run.
 type Summary struct {
-	Dir    string
-	Steps  []StepSummary
+	Dir   string
+	Steps []StepSummary
+	// Shadow is the shadow phase's comparison; Rollouts the automatic rollouts of the good
+	// build (the first and the fixed one); Faults the faulty builds and their rollbacks.
+	Shadow   *ShadowSummary
+	Rollouts []RolloutRun
+	Faults   []FaultRun
+	// Hold is the rollout's hold, Faulty the faulty builds deployed.
+	Hold   time.Duration
+	Faulty []Fault
 	Verify []VerifyResult
 	// Orders placed in all; SeedOrders of them before sync started.
 	Orders, SeedOrders int
 	// Unreplicated writes never reached both tables; UnreplicatedSamples name a few.
 	Unreplicated        int
 	UnreplicatedSamples []string
-	// RollbackChecked orders were read through the proxy at 0%; RollbackBad were missing,
-	// stale, or answered by the service.
+	// RollbackChecked orders were read through the proxy at 0% (the rollout aborted for a
+	// new build); RollbackBad were missing, stale, or answered by the service.
 	RollbackChecked int
 	// RollbackByService of them had been placed through the service.
 	RollbackByService int
@@ -159,6 +211,36 @@ func (s Summary) Problems() []string {
 			p = append(p, fmt.Sprintf("step %s: %d stale reads: users read older data than they wrote", st.Name, st.StaleReads))
 		}
 	}
+	switch sh := s.Shadow; {
+	case sh == nil:
+		p = append(p, "no shadow phase")
+	case sh.Compared == 0:
+		p = append(p, "shadow: no copy compared")
+	case sh.Differing > 0:
+		p = append(p, fmt.Sprintf("shadow: %d of %d copies differ from the monolith's answers: %s", sh.Differing, sh.Compared, strings.Join(sh.Fields, ", ")))
+	}
+	if len(s.Rollouts) == 0 {
+		p = append(p, "no automatic rollout")
+	}
+	for _, ro := range s.Rollouts {
+		if ro.State != "done" || ro.Percent != 100 {
+			p = append(p, fmt.Sprintf("the %s of the good build did not reach 100%%: %s at %d%%: %s", ro.Phase, ro.State, ro.Percent, ro.Message))
+		}
+	}
+	if len(s.Faults) != len(s.Faulty) {
+		p = append(p, fmt.Sprintf("%d of %d faulty builds deployed", len(s.Faults), len(s.Faulty)))
+	}
+	for _, f := range s.Faults {
+		ro := f.Rollout
+		switch {
+		case !ro.RolledBack:
+			p = append(p, fmt.Sprintf("faulty build %q was not rolled back: %s at %d%%", f.Fault.Name, ro.State, ro.Percent))
+		case f.Fault.Gate != "" && ro.Gate.Gate != f.Fault.Gate:
+			p = append(p, fmt.Sprintf("faulty build %q was rolled back by %s, want %s", f.Fault.Name, ro.Gate.Gate, f.Fault.Gate))
+		case len(ro.Steps) != 1 || ro.To != 0:
+			p = append(p, fmt.Sprintf("faulty build %q passed %d step(s) before its rollback to %d%%", f.Fault.Name, len(ro.Steps)-1, ro.To))
+		}
+	}
 	if s.Unreplicated > 0 {
 		p = append(p, fmt.Sprintf("%d writes never reached both tables, e.g. %s", s.Unreplicated, strings.Join(s.UnreplicatedSamples, ", ")))
 	}
@@ -179,13 +261,36 @@ func (s Summary) Problems() []string {
 // WriteTable prints the summary table.
 func (s Summary) WriteTable(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "step\tservice %\trequests\tmonolith\tservice\terrors\tstale reads\tplaced\tcancelled\tlag p50\tlag p99\tlag max\t")
+	fmt.Fprintln(tw, "step\tservice %\trequests\tmonolith\tservice\terrors\tinjected\tstale reads\tplaced\tcancelled\tlag p50\tlag p99\tlag max\t")
 	for _, st := range s.Steps {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", st.Name, st.Weight, st.Requests, st.ByMonolith, st.ByService,
-			st.Errors, st.StaleReads, st.Placed, st.Cancelled, ms(st.LagP50), ms(st.LagP99), ms(st.LagMax))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", st.Name, st.Weight, st.Requests, st.ByMonolith, st.ByService,
+			st.Errors, st.Faults, st.StaleReads, st.Placed, st.Cancelled, ms(st.LagP50), ms(st.LagP99), ms(st.LagMax))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	if sh := s.Shadow; sh != nil {
+		fmt.Fprintf(w, "shadow (sample %g): %d copies compared, %d differing", sh.Sample, sh.Compared, sh.Differing)
+		if len(sh.Fields) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(sh.Fields, ", "))
+		}
+		if len(sh.Noise) > 0 {
+			fmt.Fprintf(w, "; noise ignored: %s", strings.Join(sh.Noise, " "))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, ro := range s.Rollouts {
+		fmt.Fprintf(w, "%-8s rollout of the good build: %s at %d%% in %s (steps %s, hold %s)\n", ro.Phase, ro.State, ro.Percent,
+			ro.Elapsed.Round(100*time.Millisecond), stepsLine(ro.Steps), s.Hold)
+	}
+	for _, f := range s.Faults {
+		ro := f.Rollout
+		if !ro.RolledBack {
+			fmt.Fprintf(w, "faulty build %q: NOT rolled back: %s at %d%%\n", f.Fault.Name, ro.State, ro.Percent)
+			continue
+		}
+		fmt.Fprintf(w, "faulty build %q: rolled back %d%% → %d%% after %s (%d hold(s) of %s) by %s: %.3g over the limit %.3g (monolith %.3g)\n",
+			f.Fault.Name, ro.From, ro.To, ro.After.Round(100*time.Millisecond), ro.Holds(s.Hold), s.Hold, ro.Gate.Gate, ro.Gate.Candidate, ro.Gate.Limit, ro.Gate.Primary)
+	}
 	for _, v := range s.Verify {
 		fmt.Fprintf(w, "verify %-8s %-11s source %d, sink %d, missing %d, extra %d, different %d", v.Name, v.When, v.Source, v.Sink, v.Missing, v.Extra, v.Different)
 		if v.Outside > 0 {
@@ -194,9 +299,17 @@ func (s Summary) WriteTable(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "orders %d (%d before sync), writes never replicated %d\n", s.Orders, s.SeedOrders, s.Unreplicated)
-	fmt.Fprintf(w, "after rollback to 0%%: the monolith served %d/%d orders (%d placed through the service)\n", s.RollbackChecked-len(s.RollbackBad), s.RollbackChecked, s.RollbackByService)
+	fmt.Fprintf(w, "service taken out (0%%): the monolith served %d/%d orders (%d placed through the service)\n", s.RollbackChecked-len(s.RollbackBad), s.RollbackChecked, s.RollbackByService)
 	fmt.Fprintf(w, "at the end (100%%): the service served %d/%d orders\n", s.FinalChecked-len(s.FinalBad), s.FinalChecked)
 	fmt.Fprintf(w, "run time %s\n", s.Elapsed.Round(100*time.Millisecond))
+}
+
+func stepsLine(steps []RolloutStep) string {
+	var parts []string
+	for _, st := range steps {
+		parts = append(parts, fmt.Sprintf("%d%% at %s", st.Percent, st.At.Round(100*time.Millisecond)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func ms(d time.Duration) string {
@@ -206,21 +319,22 @@ func ms(d time.Duration) string {
 	return fmt.Sprintf("%dms", d.Milliseconds())
 }
 
-// steps are the weights the orders route goes through.
-var steps = []struct {
-	name   string
-	weight int
-}{{"0%", 0}, {"10%", 10}, {"50%", 50}, {"100%", 100}, {"rollback", 0}, {"forward", 100}}
-
 // run is the state of one demo run.
 type run struct {
-	o       Options
-	ps      *procs
-	env     []string
-	carve   string
-	ports   map[string]int
-	say     func(format string, args ...any)
-	summary Summary
+	o        Options
+	ps       *procs
+	env      []string
+	token    string // the proxy's admin token
+	carve    string
+	ports    map[string]int
+	endpoint string // DynamoDB Local's
+	proxy    *proc
+	service  *proc
+	deploys  int        // builds of the service deployed after the first
+	checker  *user      // reads every order through the proxy at checkpoints
+	probeErr chan error // the replication probe's failure
+	say      func(format string, args ...any)
+	summary  Summary
 }
 
 // Run performs the demo and returns its summary. The error is about the run itself (a
@@ -232,9 +346,9 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	if err := o.defaults(); err != nil {
 		return Summary{}, err
 	}
-	r := &run{o: o, ports: map[string]int{}}
+	r := &run{o: o, ports: map[string]int{}, probeErr: make(chan error, 1), checker: newUser("checker", http.DefaultTransport)}
 	r.say = func(format string, args ...any) { fmt.Fprintf(o.Out, format+"\n", args...) }
-	r.summary.Dir = o.Dir
+	r.summary.Dir, r.summary.Hold, r.summary.Faulty = o.Dir, o.Hold, o.Faults
 	for _, d := range []string{"bin", "logs"} {
 		if err := os.MkdirAll(filepath.Join(o.Dir, d), 0o755); err != nil {
 			return Summary{}, fmt.Errorf("demo: %w", err)
@@ -245,7 +359,8 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 	// The analyser's facts cache stays in the demo's directory, not the user's cache.
 	rywKey := make([]byte, 16)
 	_, _ = rand.Read(rywKey)
-	r.env = []string{"CARVE_ADMIN_TOKEN=" + hex.EncodeToString(token), "CARVE_CACHE_DIR=" + filepath.Join(o.Dir, "carve-cache"),
+	r.token = hex.EncodeToString(token)
+	r.env = []string{"CARVE_ADMIN_TOKEN=" + r.token, "CARVE_CACHE_DIR=" + filepath.Join(o.Dir, "carve-cache"),
 		"CARVE_RYW_KEY=" + hex.EncodeToString(rywKey)}
 	r.ps = &procs{logDir: filepath.Join(o.Dir, "logs"), env: r.env}
 	var ddb *testenv.DynamoDBLocal
@@ -280,14 +395,15 @@ func Run(ctx context.Context, o Options) (sum Summary, err error) {
 		return r.summary, fmt.Errorf("demo: starting DynamoDB Local: %w (run make deps)", err)
 	}
 	r.say("listening on %s", ddb.Endpoint)
-	if err := r.generate(ctx, ddb.Endpoint); err != nil {
+	r.endpoint = ddb.Endpoint
+	if err := r.generate(ctx); err != nil {
 		return r.summary, err
 	}
-	if err := r.startShop(ctx, ddb.Endpoint); err != nil {
+	if err := r.startShop(ctx); err != nil {
 		return r.summary, err
 	}
 	db := dynamodb.NewFromConfig(testenv.ClientConfig(), func(op *dynamodb.Options) { op.BaseEndpoint = aws.String(ddb.Endpoint) })
-	t := newTraffic(r.url("proxy"), db, "shop", "orders", o.LagBound, o.Pace, len(steps))
+	t := newTraffic(r.url("proxy"), db, "shop", "orders", o.LagBound, o.Pace)
 	users, err := r.seed(ctx, t)
 	if err != nil {
 		return r.summary, err
@@ -373,24 +489,53 @@ func (r *run) analyse(ctx context.Context) error {
 // stream with the item, so the 1s margin kept for DynamoDB would only hold users longer.
 const streamDelay = "100ms"
 
-// generate writes the proxy config and both sync configs from the plan and validates them.
-func (r *run) generate(ctx context.Context, endpoint string) error {
+// stranglerArgs are the carve plan strangler flags of the demo's proxy config: with rollout,
+// the automatic rollout is added to the shadow traffic.
+func (r *run) stranglerArgs(rollout bool) []string {
+	args := []string{"plan", "strangler", "--plan", r.file("plan.json"), "--service", "orders", "--monolith", r.url("monolith"), "--target", r.url("service"),
+		"--listen", fmt.Sprintf("127.0.0.1:%d", r.ports["proxy"]), "--admin", fmt.Sprintf("127.0.0.1:%d", r.ports["admin"]),
+		// Read your writes: a user moved by a weight change stays on the side of their last
+		// write until the sync toward the other side has applied it.
+		"--sync-watermark", "orders=" + r.url("sync-forward") + "/watermark", "--sync-watermark", "monolith=" + r.url("sync-reverse") + "/watermark",
+		// Shadow traffic: a sample of the GETs the monolith serves is copied to the service.
+		"--shadow", fmt.Sprint(r.o.Shadow)}
+	if rollout {
+		args = append(args, "--rollout-steps", joinInts(r.o.RolloutSteps), "--rollout-hold", r.o.Hold.String(),
+			"--rollout-gate", strings.Join(r.gates(), ","))
+	}
+	return append(args, "--out", r.file("strangler.yaml"))
+}
+
+// writeStranglerConfig writes the proxy config (with or without the rollout) and validates it.
+func (r *run) writeStranglerConfig(ctx context.Context, rollout bool) error {
+	for _, c := range [][]string{r.stranglerArgs(rollout), {"proxy", "validate", "--config", r.file("strangler.yaml")}} {
+		out, err := r.carveCmd(ctx, c...)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if msg := strings.TrimSpace(string(out)); msg != "" {
+			r.say("carve %s %s", strings.Join(c[:2], " "), msg)
+		}
+	}
+	return nil
+}
+
+// generate writes the proxy config (shadow traffic, no rollout yet) and both sync configs from
+// the plan and validates them.
+func (r *run) generate(ctx context.Context) error {
 	r.say("\n== carve plan: configs for orders from the plan")
-	plan := r.file("plan.json")
+	if err := r.writeStranglerConfig(ctx, false); err != nil {
+		return err
+	}
+	r.say("carve plan strangler ... --shadow %g: %s (no rollout yet)", r.o.Shadow, r.file("strangler.yaml"))
+	plan, endpoint := r.file("plan.json"), r.endpoint
 	cmds := [][]string{
-		{"plan", "strangler", "--plan", plan, "--service", "orders", "--monolith", r.url("monolith"), "--target", r.url("service"),
-			"--listen", fmt.Sprintf("127.0.0.1:%d", r.ports["proxy"]), "--admin", fmt.Sprintf("127.0.0.1:%d", r.ports["admin"]),
-			// Read your writes: a user moved by a weight change stays on the side of their last
-			// write until the sync toward the other side has applied it.
-			"--sync-watermark", "orders=" + r.url("sync-forward") + "/watermark", "--sync-watermark", "monolith=" + r.url("sync-reverse") + "/watermark",
-			"--out", r.file("strangler.yaml")},
 		{"plan", "sync", "--plan", plan, "--service", "orders", "--source-table", "shop", "--region", "us-east-1", "--endpoint", endpoint,
 			"--both-ways", "updated_at", "--dead-letter", r.file("dead-letter-forward.jsonl"),
 			"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", r.ports["sync-forward"]), "--stream-delay", streamDelay, "--out", r.file("sync.yaml")},
 		{"plan", "sync", "--plan", plan, "--service", "orders", "--source-table", "shop", "--region", "us-east-1", "--endpoint", endpoint,
 			"--both-ways", "updated_at", "--reverse", "--dead-letter", r.file("dead-letter-reverse.jsonl"),
 			"--metrics-listen", fmt.Sprintf("127.0.0.1:%d", r.ports["sync-reverse"]), "--stream-delay", streamDelay, "--out", r.file("sync-back.yaml")},
-		{"proxy", "validate", "--config", r.file("strangler.yaml")},
 		{"sync", "validate", "--config", r.file("sync.yaml")},
 		{"sync", "validate", "--config", r.file("sync-back.yaml")},
 	}
@@ -405,10 +550,10 @@ func (r *run) generate(ctx context.Context, endpoint string) error {
 }
 
 // startShop starts the monolith (creating and seeding its tables) and the service.
-func (r *run) startShop(ctx context.Context, endpoint string) error {
+func (r *run) startShop(ctx context.Context) error {
 	r.say("\n== the monolith and the extracted service")
 	mono, err := r.ps.start("monolith", r.o.Dir, r.file("bin/shop"), "-addr", fmt.Sprintf("127.0.0.1:%d", r.ports["monolith"]),
-		"-dynamodb-endpoint", endpoint, "-create-tables", "-seed", "-log-level", "warn")
+		"-dynamodb-endpoint", r.endpoint, "-create-tables", "-seed", "-log-level", "warn")
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -416,15 +561,26 @@ func (r *run) startShop(ctx context.Context, endpoint string) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	r.say("monolith  %s (tables created, catalog seeded)", r.url("monolith"))
-	svc, err := r.ps.start("shop-orders", r.o.Dir, r.file("bin/shop-orders"), "-addr", fmt.Sprintf("127.0.0.1:%d", r.ports["service"]),
-		"-dynamodb-endpoint", endpoint, "-create-table", "-table", "orders", "-monolith", r.url("monolith"))
+	if err := r.startService(ctx, "shop-orders", "-create-table"); err != nil {
+		return err
+	}
+	r.say("service   %s (table orders)", r.url("service"))
+	return nil
+}
+
+// startService starts a build of the service (args: its extra flags) and waits until it is
+// healthy.
+func (r *run) startService(ctx context.Context, name string, args ...string) error {
+	args = append([]string{"-addr", fmt.Sprintf("127.0.0.1:%d", r.ports["service"]), "-dynamodb-endpoint", r.endpoint,
+		"-table", "orders", "-monolith", r.url("monolith")}, args...)
+	svc, err := r.ps.start(name, r.o.Dir, r.file("bin/shop-orders"), args...)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	r.service = svc
 	if err := waitHTTP(ctx, svc, r.url("service")+"/healthz", 60*time.Second); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	r.say("service   %s (table orders)", r.url("service"))
 	return nil
 }
 
@@ -497,23 +653,25 @@ func (r *run) startProxy(ctx context.Context) error {
 	if err := waitHTTP(ctx, p, r.url("admin")+"/readyz", 30*time.Second); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	r.say("proxy %s (admin %s); orders route: monolith 100, orders 0", r.url("proxy"), r.url("admin"))
+	r.proxy = p
+	r.say("proxy %s (admin %s); orders route: monolith 100, orders 0, %g of its GETs copied to orders", r.url("proxy"), r.url("admin"), r.o.Shadow)
 	return nil
 }
 
-// migrate drives traffic through the weight steps, verifies, rolls back and forward.
+// migrate runs the migration's phases (phases.go) while customers shop through the proxy, then
+// verifies both tables and that the service serves every order.
 func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
-	r.say("\n== traffic through the proxy while orders moves")
 	// Customers stop at the end of a round (stopUsers) so that every answered write is
 	// tracked; the probe runs until the end of migrate (stopProbe).
 	pctx, stopProbe := context.WithCancel(ctx)
 	stopUsers := make(chan struct{})
 	var customers, probe sync.WaitGroup
-	probeErr := make(chan error, 1)
 	probe.Add(1)
 	go func() {
 		defer probe.Done()
-		probeErr <- t.probe(pctx)
+		if err := t.probe(pctx); err != nil {
+			r.probeErr <- err
+		}
 	}()
 	for i, u := range users {
 		customers.Add(1)
@@ -537,63 +695,30 @@ func (r *run) migrate(ctx context.Context, t *traffic, users []*user) error {
 		probe.Wait()
 	}()
 
-	checker := newUser("checker", http.DefaultTransport)
-	for i, st := range steps {
-		if i > 0 {
-			out, err := r.carveCmd(ctx, "proxy", "weights", "orders", fmt.Sprintf("orders=%d", st.weight), fmt.Sprintf("monolith=%d", 100-st.weight), "--admin", r.url("admin"))
-			if err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			r.say("carve proxy weights: %s", strings.TrimSpace(string(out)))
-		}
-		t.step.Store(int32(i))
-		t.paused.Store(false)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("demo: interrupted: %w", ctx.Err())
-		case err := <-probeErr:
-			return fmt.Errorf("demo: %w", err)
-		case <-time.After(r.o.Step):
-		}
-		r.say("%s", r.stepLine(t, i))
-		switch st.name {
-		case "100%":
-			if err := t.pause(ctx); err != nil {
-				return err
-			}
-			if err := r.settle(ctx, t); err != nil {
-				return err
-			}
-			if err := r.verify(ctx, "at 100%"); err != nil {
-				return err
-			}
-		case "rollback":
-			if err := t.pause(ctx); err != nil {
-				return err
-			}
-			if err := r.settle(ctx, t); err != nil {
-				return err
-			}
-			n, bySvc, bad, err := t.checkAll(ctx, checker, false)
-			if err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			r.summary.RollbackChecked, r.summary.RollbackByService, r.summary.RollbackBad = n, bySvc, bad
-			r.say("after rollback: the monolith serves %d/%d orders, %d of them placed through the service", n-len(bad), n, bySvc)
+	for i, ph := range r.phases() {
+		r.say("\n== phase %d: %s", i+1, ph.name)
+		if err := ph.run(ctx, t); errors.Is(err, errStop) {
+			r.say("demo: %s stopped the migration", ph.name)
+			return nil
+		} else if err != nil {
+			return err
 		}
 	}
+	r.say("%s", r.stepLine(t))
 	stop()
+	r.say("\n== at the end")
 	if err := r.settle(ctx, t); err != nil {
 		return err
 	}
 	if err := r.verify(ctx, "at the end"); err != nil {
 		return err
 	}
-	n, _, bad, err := t.checkAll(ctx, checker, true)
+	n, _, bad, err := t.checkAll(ctx, r.checker, true)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	r.summary.FinalChecked, r.summary.FinalBad = n, bad
+	r.say("at 100%%: the service serves %d/%d orders", n-len(bad), n)
 	return nil
 }
 
@@ -654,23 +779,14 @@ func (r *run) verify(ctx context.Context, when string) error {
 	return nil
 }
 
-func (r *run) stepLine(t *traffic, i int) string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := t.steps[i]
-	return fmt.Sprintf("step %-8s service %3d%%: %4d requests (%d monolith, %d service), %d errors, %d stale reads, %d placed, %d cancelled, lag p50 %s p99 %s (%d still replicating)",
-		steps[i].name, steps[i].weight, s.requests, s.byMonolith, s.byService, s.errors, s.staleReads, s.created, s.cancelled,
-		ms(percentile(s.lags, 0.5)), ms(percentile(s.lags, 0.99)), s.created+s.cancelled-len(s.lags))
-}
-
 // collect turns the traffic's counters into the summary.
 func (r *run) collect(ctx context.Context, t *traffic) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for i, s := range t.steps {
+	for _, s := range t.steps[1:] { // the first row is before the phases: no traffic
 		r.summary.Steps = append(r.summary.Steps, StepSummary{
-			Name: steps[i].name, Weight: steps[i].weight, Requests: s.requests, ByMonolith: s.byMonolith, ByService: s.byService,
-			Errors: s.errors, StaleReads: s.staleReads, Placed: s.created, Cancelled: s.cancelled, Late: s.late,
+			Name: s.name, Weight: s.weight, Requests: s.requests, ByMonolith: s.byMonolith, ByService: s.byService,
+			Errors: s.errors, Faults: s.faults, StaleReads: s.staleReads, Placed: s.created, Cancelled: s.cancelled, Late: s.late,
 			LagP50: percentile(s.lags, 0.5), LagP99: percentile(s.lags, 0.99), LagMax: percentile(s.lags, 1), ErrorSamples: s.errorSamples,
 		})
 	}

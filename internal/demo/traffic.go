@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -20,17 +21,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
+// injectedHeader marks the faulty build's deliberate failures (samples/shop-orders/fault).
+const injectedHeader = "Injected-Fault"
+
 // skus are the seeded products the traffic orders (1000 units each).
 var skus = []string{"mug-blue", "mug-red", "pan-28", "tee-s", "tee-m", "tote"}
 
 // stepStats counts what happened while one step of weights was in force.
 type stepStats struct {
-	requests, errors, staleReads int
-	byService, byMonolith        int
-	created, cancelled           int
-	lags                         []time.Duration // writes of this step, from the 2xx to both tables holding it
-	late                         int             // writes replicated after the lag bound
-	errorSamples                 []string
+	name   string // the phase and the service's share, e.g. "rollout 10%"
+	weight int    // the service's share, percent
+	// faults are answers the faulty build failed on purpose (Injected-Fault: rate); errors are
+	// every other failed request.
+	requests, errors, faults, staleReads int
+	byService, byMonolith                int
+	created, cancelled                   int
+	lags                                 []time.Duration // writes of this step, from the 2xx to both tables holding it
+	late                                 int             // writes replicated after the lag bound
+	errorSamples                         []string
 }
 
 // write is an order write the probe waits to see in both tables.
@@ -66,16 +74,39 @@ type traffic struct {
 	all    []string // order ids in creation order
 }
 
-func newTraffic(proxy string, db *dynamodb.Client, monolithTable, serviceTable string, lagBound, pace time.Duration, nSteps int) *traffic {
-	t := &traffic{proxy: proxy, db: db, tables: [2]string{monolithTable, serviceTable}, lagBound: lagBound, pace: pace,
-		orders: map[string]*order{}, byUser: map[string][]*order{}}
-	for range nSteps {
-		t.steps = append(t.steps, &stepStats{})
-	}
-	return t
+func newTraffic(proxy string, db *dynamodb.Client, monolithTable, serviceTable string, lagBound, pace time.Duration) *traffic {
+	return &traffic{proxy: proxy, db: db, tables: [2]string{monolithTable, serviceTable}, lagBound: lagBound, pace: pace,
+		orders: map[string]*order{}, byUser: map[string][]*order{}, steps: []*stepStats{{name: "start"}}}
+}
+
+// begin starts counting a new row of the table: what happens while the service has weight%
+// of the orders route in the phase name.
+func (t *traffic) begin(name string, weight int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.steps = append(t.steps, &stepStats{name: name, weight: weight})
+	t.step.Store(int32(len(t.steps) - 1))
+}
+
+// current returns the row being counted.
+func (t *traffic) current() stepStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return *t.stats()
 }
 
 func (t *traffic) stats() *stepStats { return t.steps[t.step.Load()] }
+
+// errInjected is an answer the faulty build failed on purpose (counted as a fault, not an error).
+var errInjected = errors.New("fault injected by the faulty build")
+
+// failed counts err as a failed request of the current step unless it was injected on purpose
+// or the demo is ending.
+func (t *traffic) failed(ctx context.Context, err error) {
+	if ctx.Err() == nil && !errors.Is(err, errInjected) {
+		t.fail("%v", err)
+	}
+}
 
 // fail counts a failed request of the current step, keeping the first few messages.
 func (t *traffic) fail(format string, args ...any) {
@@ -221,8 +252,9 @@ func newUser(id string, tr http.RoundTripper) *user {
 }
 
 // sessionRounds is how many rounds a customer's session (its sticky cookie) lasts: a new
-// session may land on the other side, as a returning visitor would.
-const sessionRounds = 8
+// session may land on the other side, as a returning visitor would. Short sessions make the
+// service's share of a few seconds' traffic close to its weight.
+const sessionRounds = 4
 
 // newSession forgets the customer's cookies.
 func (u *user) newSession() {
@@ -256,6 +288,12 @@ func (t *traffic) do(ctx context.Context, u *user, method, path string, body any
 		return resp.StatusCode, byService, err
 	}
 	t.served(resp)
+	if resp.Header.Get(injectedHeader) == "rate" {
+		t.mu.Lock()
+		t.stats().faults++
+		t.mu.Unlock()
+		return resp.StatusCode, byService, fmt.Errorf("%s %s: %d: %w", method, path, resp.StatusCode, errInjected)
+	}
 	if out != nil && resp.StatusCode/100 == 2 {
 		if err := json.Unmarshal(b, out); err != nil {
 			return resp.StatusCode, byService, fmt.Errorf("decoding %s %s answer: %w", method, path, err)
@@ -334,9 +372,7 @@ func (t *traffic) round(ctx context.Context, u *user, rng *rand.Rand, i int) {
 		"items": []map[string]any{{"sku": skus[rng.IntN(len(skus))], "quantity": 1 + rng.IntN(2)}}}
 	_, byService, err := t.do(ctx, u, http.MethodPost, "/orders", body, &placed)
 	if err != nil {
-		if ctx.Err() == nil {
-			t.fail("%v", err)
-		}
+		t.failed(ctx, err)
 		return
 	}
 	if placed.Status != "paid" {
@@ -353,8 +389,8 @@ func (t *traffic) round(ctx context.Context, u *user, rng *rand.Rand, i int) {
 		var list struct {
 			Orders []json.RawMessage `json:"orders"`
 		}
-		if _, _, err := t.do(ctx, u, http.MethodGet, "/users/"+u.id+"/orders?limit=5", nil, &list); err != nil && ctx.Err() == nil {
-			t.fail("%v", err)
+		if _, _, err := t.do(ctx, u, http.MethodGet, "/users/"+u.id+"/orders?limit=5", nil, &list); err != nil {
+			t.failed(ctx, err)
 		}
 	}
 	if i%4 == 0 {
@@ -381,7 +417,7 @@ func (t *traffic) readBack(ctx context.Context, u *user, id string) {
 			}
 			continue
 		}
-		t.fail("%v", err)
+		t.failed(ctx, err)
 		return
 	}
 }
@@ -405,9 +441,7 @@ func (t *traffic) cancelOne(ctx context.Context, u *user, rng *rand.Rand) {
 		Status string `json:"status"`
 	}
 	if _, _, err := t.do(ctx, u, http.MethodPost, "/orders/"+o.id+"/cancel", map[string]string{"reason": "demo"}, &got); err != nil {
-		if ctx.Err() == nil {
-			t.fail("%v", err)
-		}
+		t.failed(ctx, err)
 		return
 	}
 	if got.Status != "cancelled" {

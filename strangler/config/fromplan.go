@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/carve-dev/carve/analyze/plan"
 )
@@ -35,7 +37,21 @@ type FromPlan struct {
 	// RYWSecretEnv names the variable holding the read-your-writes cookie key (default
 	// CARVE_RYW_KEY).
 	RYWSecretEnv string
+	// Shadow, when above 0, turns on shadow traffic: this fraction (at most 1) of the route's
+	// GET and HEAD requests that the monolith serves is copied to the service and the answers
+	// are compared (the route's shadow:).
+	Shadow float64
+	// RolloutSteps, RolloutHold and RolloutGates, when any is set, give the route an automatic
+	// rollout of the service (rollout:): the service's percentages (default 1, 5, 25, 50,
+	// 100), how long each is held and judged (default 5m), and gate limits by name
+	// (RolloutGateNames; a '-' may stand for '_').
+	RolloutSteps []int
+	RolloutHold  time.Duration
+	RolloutGates map[string]string
 }
+
+// RolloutGateNames are the gates RolloutGates may set, as the config names them.
+var RolloutGateNames = []string{"max_diff_rate", "max_error_rate_ratio", "max_p99_ratio", "min_requests"}
 
 // ErrUnknownService is returned when the plan has no service of the asked name.
 var ErrUnknownService = errors.New("unknown service")
@@ -89,6 +105,14 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 		return nil, fmt.Errorf("service name %q is the name of the monolith's upstream: rename the service in the plan", o.Service)
 	}
 
+	if o.Shadow < 0 || o.Shadow > 1 || math.IsNaN(o.Shadow) {
+		return nil, fmt.Errorf("shadow sample %v: want a fraction above 0 and at most 1, e.g. 0.1 to copy one request in ten", o.Shadow)
+	}
+	rollout, err := rolloutYAML(o)
+	if err != nil {
+		return nil, err
+	}
+
 	paths, grpc, unknown := planPaths(svc.Routes)
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: every route of %q is mounted under a prefix carve could not resolve (%s): add the prefix to the plan's routes (e.g. %s) and run again", ErrNoRoutes, o.Service, strings.Join(unknown, ", "), svc.Routes[0].PrefixExpr)
@@ -100,6 +124,13 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 	fmt.Fprintf(&b, "# the %d route(s) of service %s move from the monolith to %s.\n", len(paths), o.Service, o.Target)
 	fmt.Fprintf(&b, "# Shift traffic with: carve proxy weights %s %s=10 monolith=90\n", o.Service, o.Service)
 	fmt.Fprintf(&b, "# Roll back with:     carve proxy weights %s %s=0 monolith=100\n", o.Service, o.Service)
+	if o.Shadow != 0 {
+		fmt.Fprintf(&b, "# Shadow traffic: see what differs with carve proxy diff %s\n", o.Service)
+	}
+	if rollout != "" {
+		fmt.Fprintf(&b, "# The rollout steps on its own from when the proxy loads this config;\n")
+		fmt.Fprintf(&b, "# watch and steer it with: carve proxy rollout status|pause|resume|abort %s\n", o.Service)
+	}
 	if len(grpc) > 0 {
 		fmt.Fprintf(&b, "# The service serves gRPC (%s): gRPC is HTTP/2, which carve proxy\n", strings.Join(grpc, ", "))
 		b.WriteString("# speaks on a TLS listener only; add tls: {cert_file: ..., key_file: ...} and point the\n")
@@ -127,6 +158,12 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 			return nil, err
 		}
 	}
+	if o.Shadow != 0 {
+		fmt.Fprintf(&b, "    shadow: {upstream: %s, sample: %s}\n", q(o.Service), formatFloat(o.Shadow))
+	}
+	if rollout != "" {
+		b.WriteString(rollout)
+	}
 	b.WriteString("default: monolith\n")
 
 	if _, err := Parse("generated", b.Bytes()); err != nil {
@@ -152,6 +189,73 @@ func writeReadYourWrites(b *bytes.Buffer, o FromPlan) error {
 	fmt.Fprintf(b, "    read_your_writes: {secret_env: %s, max_wait: 5s, watermarks: {%s}}\n", quoteIfNeeded(env), strings.Join(parts, ", "))
 	return nil
 }
+
+// rolloutYAML is the route's rollout: line for o's rollout fields, "" when none is set.
+func rolloutYAML(o FromPlan) (string, error) {
+	if len(o.RolloutSteps) == 0 && o.RolloutHold == 0 && len(o.RolloutGates) == 0 {
+		return "", nil
+	}
+	var parts []string
+	parts = append(parts, "upstream: "+quoteIfNeeded(o.Service))
+	if len(o.RolloutSteps) > 0 {
+		steps := make([]string, len(o.RolloutSteps))
+		for i, s := range o.RolloutSteps {
+			if s < 1 || s > 100 || i > 0 && s <= o.RolloutSteps[i-1] {
+				return "", fmt.Errorf("rollout steps %v: step %d is %d; steps are the service's rising percentages from 1 to 100, e.g. 1,5,25,50,100", o.RolloutSteps, i+1, s)
+			}
+			steps[i] = strconv.Itoa(s)
+		}
+		parts = append(parts, "steps: ["+strings.Join(steps, ", ")+"]")
+	}
+	switch {
+	case o.RolloutHold < 0:
+		return "", fmt.Errorf("rollout hold %v: want a positive duration such as 5m", o.RolloutHold)
+	case o.RolloutHold > 0:
+		parts = append(parts, "hold: "+o.RolloutHold.String())
+	}
+	var gates []string
+	seen := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(o.RolloutGates)) {
+		name, v := strings.ReplaceAll(strings.TrimSpace(k), "-", "_"), strings.TrimSpace(o.RolloutGates[k])
+		if !slices.Contains(RolloutGateNames, name) {
+			return "", fmt.Errorf("rollout gate %q: unknown; the gates are %s", k, strings.Join(RolloutGateNames, ", "))
+		}
+		if prev, ok := seen[name]; ok {
+			return "", fmt.Errorf("rollout gate %s given twice (%s and %s): give it once", name, prev, k)
+		}
+		seen[name] = k
+		if name == "min_requests" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return "", fmt.Errorf("rollout gate min_requests=%s: want a whole number of requests from 1, e.g. min_requests=100", v)
+			}
+			gates = append(gates, name+": "+strconv.Itoa(n))
+			continue
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > 0) || math.IsInf(f, 0) {
+			return "", fmt.Errorf("rollout gate %s=%s: want a positive number, e.g. %s=%s", name, v, name, gateExample[name])
+		}
+		if name == "max_diff_rate" {
+			if f > 1 {
+				return "", fmt.Errorf("rollout gate max_diff_rate=%s: want the fraction of shadow copies that may differ, from 0 to 1, e.g. max_diff_rate=0.01", v)
+			}
+			if o.Shadow == 0 {
+				return "", fmt.Errorf("rollout gate max_diff_rate=%s: the diff rate comes from shadow traffic: add a shadow sample (e.g. 0.1)", v)
+			}
+		}
+		gates = append(gates, name+": "+formatFloat(f))
+	}
+	if len(gates) > 0 {
+		parts = append(parts, "gates: {"+strings.Join(gates, ", ")+"}")
+	}
+	return "    rollout: {" + strings.Join(parts, ", ") + "}\n", nil
+}
+
+// gateExample is a sensible value of each ratio gate, for an error message.
+var gateExample = map[string]string{"max_diff_rate": "0.01", "max_error_rate_ratio": "2", "max_p99_ratio": "1.5"}
+
+func formatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // planPaths returns the ServeMux patterns of a service's routes, sorted and without repeats:
 // a gRPC service as the path prefix /package.Service/ (listed in grpc too). Routes whose prefix

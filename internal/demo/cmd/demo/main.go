@@ -1,6 +1,8 @@
 // Command demo runs carve's end-to-end migration demo (`make demo`): see package
-// internal/demo. It exits 1 when a request failed, drift remained or a write never
-// replicated, and 2 when the demo could not run.
+// internal/demo. It exits 1 when a shadow copy differed, a rollout did not reach 100%, a faulty
+// build was not rolled back, a request failed (other than the faulty build's injected
+// failures), a read was stale, drift remained or a write never replicated, and 2 when the demo
+// could not run.
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,10 +34,28 @@ func run(ctx context.Context) int {
 	flag.StringVar(&o.Carve, "carve", "bin/carve", "the carve binary (relative to the repository)")
 	flag.IntVar(&o.Users, "users", 16, "customers sending traffic at once")
 	flag.IntVar(&o.SeedOrders, "seed-orders", 20, "orders placed in the monolith before sync starts")
-	flag.DurationVar(&o.Step, "step", 8*time.Second, "how long each weight holds")
+	flag.DurationVar(&o.Step, "step", 8*time.Second, "how long the shadow phase runs")
+	flag.Float64Var(&o.Shadow, "shadow", 0.5, "the fraction of the orders GETs copied to the service")
+	flag.DurationVar(&o.Hold, "hold", 4*time.Second, "how long the automatic rollout holds and judges each step")
+	faults := flag.String("faults", "both", "the faulty builds deployed: rate (5% of requests fail), field (currency=USD), both or none")
+	flag.Float64Var(&o.MaxDiffRate, "max-diff-rate", 0.01, "the rollout's diff gate: the share of shadow copies that may differ (1: off)")
 	flag.DurationVar(&o.Pace, "pace", 150*time.Millisecond, "each customer's pause between rounds")
 	flag.DurationVar(&o.LagBound, "lag-bound", 5*time.Second, "the longest a write may take to reach both tables")
 	flag.Parse()
+	switch *faults {
+	case "both":
+	case "rate", "field":
+		for _, f := range demo.DefaultFaults {
+			if strings.HasPrefix(f.Args[0], "-fault-"+*faults) {
+				o.Faults = append(o.Faults, f)
+			}
+		}
+	case "none":
+		o.NoFaults = true
+	default:
+		fmt.Fprintf(os.Stderr, "demo: -faults %q: use rate, field, both or none\n", *faults)
+		return 2
+	}
 	o.Out = os.Stdout
 	if err := clean(o.Dir); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -53,7 +74,7 @@ func run(ctx context.Context) int {
 		}
 		return 1
 	}
-	fmt.Printf("\ndemo: ok — every request answered, zero drift; files in %s\n", sum.Dir)
+	fmt.Printf("\ndemo: ok — shadow copies identical, the good build rolled out to 100%% on its own, every faulty build rolled back by the gates, no request failed but the injected ones, no stale read, zero drift; files in %s\n", sum.Dir)
 	return 0
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"example.com/shop-orders/api"
+	"example.com/shop-orders/fault"
 	"example.com/shop-orders/monolith"
 	"example.com/shop-orders/orders"
 	"example.com/shop-orders/payments"
@@ -47,6 +48,8 @@ type options struct {
 	createTable                             bool
 	shutdown                                time.Duration
 	logFormat                               string
+	faultRate                               float64
+	faultField                              string
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -61,8 +64,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&o.monolith, "monolith", "http://127.0.0.1:8080", "base URL of the shop monolith")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 10*time.Second, "grace period on SIGINT/SIGTERM")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	fs.Float64Var(&o.faultRate, "fault-rate", 0, "a faulty build for rollout drills: answer this fraction of requests 500")
+	fs.StringVar(&o.faultField, "fault-field", "", "a faulty build for rollout drills: `NAME=VALUE` sets every JSON member NAME of the answers to VALUE, e.g. currency=USD")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	faults := fault.Faults{Rate: o.faultRate}
+	if o.faultField != "" {
+		var err error
+		if faults.Field, faults.Value, err = fault.ParseField(o.faultField); err != nil {
+			return fmt.Errorf("-fault-field: %w", err)
+		}
+	}
+	if err := faults.Check(); err != nil {
+		return fmt.Errorf("-fault-rate: %w", err)
 	}
 	var h slog.Handler = slog.NewTextHandler(stderr, nil)
 	if o.logFormat == "json" {
@@ -96,7 +111,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.addr, err)
 	}
-	srv := &http.Server{Handler: handler.Routes(), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(h, slog.LevelWarn)}
+	if faults.On() {
+		log.Warn("FAULTY BUILD: faults injected on purpose", "faults", faults.String())
+	}
+	srv := &http.Server{Handler: fault.Wrap(handler.Routes(), faults), ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(h, slog.LevelWarn)}
 	log.InfoContext(ctx, "shop-orders listening", "addr", ln.Addr().String(), "table", o.table, "monolith", o.monolith)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -89,6 +89,8 @@ func TestRunRejectsBadInput(t *testing.T) {
 	}{
 		{[]string{"-monolith", "127.0.0.1:9000", "-addr", "127.0.0.1:0"}, `monolith URL "127.0.0.1:9000": want http://host:port`},
 		{[]string{"-bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-fault-rate", "2"}, "-fault-rate: fault rate 2: want a fraction from 0 to 1"},
+		{[]string{"-fault-field", "currency"}, `-fault-field: fault field "currency": want NAME=VALUE, e.g. currency=USD`},
 	} {
 		var logs syncBuffer
 		err := run(context.Background(), tc.args, &logs)
