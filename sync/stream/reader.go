@@ -125,109 +125,141 @@ func (p *pending) wait(ctx context.Context, d time.Duration) error {
 }
 
 func (r *Reader) fetch(ctx context.Context, after string, out chan<- Batch) error {
-	last := after // last sequence number read: where a renewed iterator resumes
-	it, err := r.iterator(ctx, last)
-	if err != nil {
+	f := &fetcher{r: r, last: after, limit: int32(r.Limit), idle: r.IdleWait, p: &pending{out: out}}
+	if f.limit <= 0 || f.limit > 1000 {
+		f.limit = 1000
+	}
+	if f.idle <= 0 {
+		f.idle = 500 * time.Millisecond
+	}
+	var err error
+	if f.it, err = r.iterator(ctx, f.last); err != nil {
 		return err
 	}
-	limit := int32(r.Limit)
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	idle := r.IdleWait
-	if idle <= 0 {
-		idle = 500 * time.Millisecond
-	}
-	wait := time.Duration(0)
-	startTrims := 0
-	p := &pending{out: out}
 	for {
-		var got *dynamodbstreams.GetRecordsOutput
 		asked := time.Now()
-		err := r.Backoff.Retry(ctx, func() error {
-			var err error
-			got, err = r.API.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(limit)})
+		got, err := f.getRecords(ctx)
+		if err != nil {
+			if err = f.recover(ctx, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := f.take(got, asked); err != nil {
 			return err
-		})
-		var expired *stypes.ExpiredIteratorException
-		var trimmed *stypes.TrimmedDataAccessException
-		switch {
-		case errors.As(err, &trimmed) && last == "" && startTrims < 5:
-			// Nothing read yet and the iterator was at the shard's start: the oldest records
-			// aged out meanwhile (DynamoDB Local also says so spuriously on a fresh shard). A
-			// new TRIM_HORIZON iterator starts at the oldest record kept: no gap is possible.
-			startTrims++
-			if err := Sleep(ctx, time.Duration(startTrims)*50*time.Millisecond); err != nil {
-				return err
-			}
-			if it, err = r.iterator(ctx, last); err != nil {
-				return err
-			}
-			continue
-		case errors.As(err, &expired):
-			// Resume right after the last record read, never at LATEST: nothing is skipped.
-			if it, err = r.iterator(ctx, last); err != nil {
-				return err
-			}
-			if r.OnIteratorRenewed != nil {
-				r.OnIteratorRenewed()
-			}
-			continue
-		case err != nil:
-			// What was read before the error is handled first: a shard stopped by an error (a
-			// trimmed iterator, a refused call) has applied everything it could read.
-			if werr := p.wait(ctx, -1); werr != nil {
-				return werr
-			}
-			return r.classify("get records", last, err)
 		}
-		for _, rec := range got.Records {
-			rec, err := ParseRecord(r.Shard.ID, rec)
-			if err != nil {
-				return fmt.Errorf("stream %s: %w", r.Stream, err)
-			}
-			p.b.Records = append(p.b.Records, rec)
-			last = rec.Seq
+		if f.it = got.NextShardIterator; f.it == nil {
+			f.p.b.End = true
+			return f.p.wait(ctx, -1)
 		}
-		if len(got.Records) < int(limit) && r.OnCaughtUp != nil {
-			// A page short of the limit holds every record there was when it was asked for.
-			r.OnCaughtUp(asked, last)
-		}
-		it = got.NextShardIterator
-		if it == nil {
-			p.b.End = true
-			return p.wait(ctx, -1)
-		}
-		if len(p.b.Records) >= aheadPages*int(limit) {
+		if len(f.p.b.Records) >= aheadPages*int(f.limit) {
 			// The handler is behind: read no further until it takes what is here.
-			if err := p.wait(ctx, -1); err != nil {
+			if err := f.p.wait(ctx, -1); err != nil {
 				return err
 			}
 		}
-		// Adaptive polling: no pause while a backlog drains (full pages); a short pause at the
-		// tip of a busy shard (a partial page), so that records gather into bigger batches
-		// instead of one GetRecords call per record (the service allows 5 calls a second per
-		// shard; DynamoDB Local slows its writers under a tight poll); a pause growing up to
-		// IdleWait while pages come back empty. A handler ready for more gets what was read at
-		// once, during the pause or without one.
-		var pause time.Duration
-		switch n := len(got.Records); {
-		case n >= int(limit):
-			wait = 0
-		case n > 0:
-			wait, pause = 0, idle/10
-		default:
-			if wait == 0 {
-				wait = idle / 10
-			} else {
-				wait = min(wait*2, idle)
-			}
-			pause = wait
-		}
-		if err := p.wait(ctx, pause); err != nil {
+		if err := f.p.wait(ctx, f.pause(len(got.Records))); err != nil {
 			return err
 		}
 	}
+}
+
+// fetcher is one fetch loop's state: the iterator, the last sequence number read (where a
+// renewed iterator resumes), the batch being gathered and the polling pause.
+type fetcher struct {
+	r          *Reader
+	it         *string
+	last       string
+	limit      int32
+	idle, wait time.Duration
+	startTrims int
+	p          *pending
+}
+
+// getRecords reads the next page, retrying transient errors with the reader's backoff.
+func (f *fetcher) getRecords(ctx context.Context) (*dynamodbstreams.GetRecordsOutput, error) {
+	var got *dynamodbstreams.GetRecordsOutput
+	err := f.r.Backoff.Retry(ctx, func() error {
+		var err error
+		got, err = f.r.API.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: f.it, Limit: aws.Int32(f.limit)})
+		return err
+	})
+	return got, err
+}
+
+// recover handles a failed read: it renews the iterator when that loses nothing (nil: read
+// again), else hands what was read to the handler and returns the classified error.
+func (f *fetcher) recover(ctx context.Context, err error) error {
+	var expired *stypes.ExpiredIteratorException
+	var trimmed *stypes.TrimmedDataAccessException
+	switch {
+	case errors.As(err, &trimmed) && f.last == "" && f.startTrims < 5:
+		// Nothing read yet and the iterator was at the shard's start: the oldest records
+		// aged out meanwhile (DynamoDB Local also says so spuriously on a fresh shard). A
+		// new TRIM_HORIZON iterator starts at the oldest record kept: no gap is possible.
+		f.startTrims++
+		if err := Sleep(ctx, time.Duration(f.startTrims)*50*time.Millisecond); err != nil {
+			return err
+		}
+		f.it, err = f.r.iterator(ctx, f.last)
+		return err
+	case errors.As(err, &expired):
+		// Resume right after the last record read, never at LATEST: nothing is skipped.
+		if f.it, err = f.r.iterator(ctx, f.last); err != nil {
+			return err
+		}
+		if f.r.OnIteratorRenewed != nil {
+			f.r.OnIteratorRenewed()
+		}
+		return nil
+	default:
+		// What was read before the error is handled first: a shard stopped by an error (a
+		// trimmed iterator, a refused call) has applied everything it could read.
+		if werr := f.p.wait(ctx, -1); werr != nil {
+			return werr
+		}
+		return f.r.classify("get records", f.last, err)
+	}
+}
+
+// take adds a page's records to the batch being gathered; a page short of the limit, asked for
+// at asked, tells OnCaughtUp.
+func (f *fetcher) take(got *dynamodbstreams.GetRecordsOutput, asked time.Time) error {
+	for _, rec := range got.Records {
+		rec, err := ParseRecord(f.r.Shard.ID, rec)
+		if err != nil {
+			return fmt.Errorf("stream %s: %w", f.r.Stream, err)
+		}
+		f.p.b.Records = append(f.p.b.Records, rec)
+		f.last = rec.Seq
+	}
+	if len(got.Records) < int(f.limit) && f.r.OnCaughtUp != nil {
+		// A page short of the limit holds every record there was when it was asked for.
+		f.r.OnCaughtUp(asked, f.last)
+	}
+	return nil
+}
+
+// pause is how long to wait after a page of n records. Adaptive polling: no pause while a
+// backlog drains (full pages); a short pause at the tip of a busy shard (a partial page), so
+// that records gather into bigger batches instead of one GetRecords call per record (the
+// service allows 5 calls a second per shard; DynamoDB Local slows its writers under a tight
+// poll); a pause growing up to IdleWait while pages come back empty. A handler ready for more
+// gets what was read at once, during the pause or without one.
+func (f *fetcher) pause(n int) time.Duration {
+	switch {
+	case n >= int(f.limit):
+		f.wait = 0
+		return 0
+	case n > 0:
+		f.wait = 0
+		return f.idle / 10
+	case f.wait == 0:
+		f.wait = f.idle / 10
+	default:
+		f.wait = min(f.wait*2, f.idle)
+	}
+	return f.wait
 }
 
 // iterator gets an iterator right after seq, or at the shard's start. Never at LATEST: where a
