@@ -84,37 +84,10 @@ func fromTyped(raw any) (types.AttributeValue, error) {
 	if !ok || len(m) != 1 {
 		return nil, fmt.Errorf("want one {\"TYPE\": value}, got %v", raw)
 	}
-	strs := func(v any) ([]string, error) {
-		l, ok := v.([]any)
-		if !ok {
-			return nil, fmt.Errorf("want a list of strings, got %v", v)
-		}
-		out := make([]string, len(l))
-		for i, e := range l {
-			if out[i], ok = e.(string); !ok {
-				return nil, fmt.Errorf("want a string, got %v", e)
-			}
-		}
-		return out, nil
-	}
 	for t, v := range m {
-		s, isStr := v.(string)
 		switch t {
 		case "S", "N", "B":
-			if !isStr {
-				return nil, fmt.Errorf("%s wants a string, got %v", t, v)
-			}
-			switch t {
-			case "S":
-				return &types.AttributeValueMemberS{Value: s}, nil
-			case "N":
-				return &types.AttributeValueMemberN{Value: s}, nil
-			}
-			b, err := base64.StdEncoding.DecodeString(s)
-			if err != nil {
-				return nil, fmt.Errorf("B: %w", err)
-			}
-			return &types.AttributeValueMemberB{Value: b}, nil
+			return scalarFromTyped(t, v)
 		case "BOOL", "NULL":
 			b, ok := v.(bool)
 			if !ok {
@@ -125,39 +98,9 @@ func fromTyped(raw any) (types.AttributeValue, error) {
 			}
 			return &types.AttributeValueMemberNULL{Value: b}, nil
 		case "SS", "NS", "BS":
-			l, err := strs(v)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", t, err)
-			}
-			switch t {
-			case "SS":
-				return &types.AttributeValueMemberSS{Value: l}, nil
-			case "NS":
-				return &types.AttributeValueMemberNS{Value: l}, nil
-			}
-			bs := make([][]byte, len(l))
-			for i, e := range l {
-				b, err := base64.StdEncoding.DecodeString(e)
-				if err != nil {
-					return nil, fmt.Errorf("BS: %w", err)
-				}
-				bs[i] = b
-			}
-			return &types.AttributeValueMemberBS{Value: bs}, nil
+			return setFromTyped(t, v)
 		case "L":
-			l, ok := v.([]any)
-			if !ok {
-				return nil, fmt.Errorf("L wants a list, got %v", v)
-			}
-			out := make([]types.AttributeValue, len(l))
-			for i, e := range l {
-				c, err := fromTyped(e)
-				if err != nil {
-					return nil, fmt.Errorf("L[%d]: %w", i, err)
-				}
-				out[i] = c
-			}
-			return &types.AttributeValueMemberL{Value: out}, nil
+			return listFromTyped(v)
 		case "M":
 			mm, ok := v.(map[string]any)
 			if !ok {
@@ -176,4 +119,78 @@ func fromTyped(raw any) (types.AttributeValue, error) {
 		}
 	}
 	return nil, fmt.Errorf("want one {\"TYPE\": value}, got %v", raw)
+}
+
+// scalarFromTyped rebuilds an S, N or B value: a string (base64 for B).
+func scalarFromTyped(t string, v any) (types.AttributeValue, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("%s wants a string, got %v", t, v)
+	}
+	switch t {
+	case "S":
+		return &types.AttributeValueMemberS{Value: s}, nil
+	case "N":
+		return &types.AttributeValueMemberN{Value: s}, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("B: %w", err)
+	}
+	return &types.AttributeValueMemberB{Value: b}, nil
+}
+
+// setFromTyped rebuilds an SS, NS or BS value: a list of strings (base64 for BS).
+func setFromTyped(t string, v any) (types.AttributeValue, error) {
+	l, err := stringList(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", t, err)
+	}
+	switch t {
+	case "SS":
+		return &types.AttributeValueMemberSS{Value: l}, nil
+	case "NS":
+		return &types.AttributeValueMemberNS{Value: l}, nil
+	}
+	bs := make([][]byte, len(l))
+	for i, e := range l {
+		b, err := base64.StdEncoding.DecodeString(e)
+		if err != nil {
+			return nil, fmt.Errorf("BS: %w", err)
+		}
+		bs[i] = b
+	}
+	return &types.AttributeValueMemberBS{Value: bs}, nil
+}
+
+// stringList reads a JSON list of strings.
+func stringList(v any) ([]string, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want a list of strings, got %v", v)
+	}
+	out := make([]string, len(l))
+	for i, e := range l {
+		if out[i], ok = e.(string); !ok {
+			return nil, fmt.Errorf("want a string, got %v", e)
+		}
+	}
+	return out, nil
+}
+
+// listFromTyped rebuilds an L value, each element typed in turn.
+func listFromTyped(v any) (types.AttributeValue, error) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("L wants a list, got %v", v)
+	}
+	out := make([]types.AttributeValue, len(l))
+	for i, e := range l {
+		c, err := fromTyped(e)
+		if err != nil {
+			return nil, fmt.Errorf("L[%d]: %w", i, err)
+		}
+		out[i] = c
+	}
+	return &types.AttributeValueMemberL{Value: out}, nil
 }
