@@ -277,6 +277,9 @@ func warnRestartOnly(log *slog.Logger, old, cur *config.Config) {
 	}
 }
 
+// build makes the runtime of cfg: its route table, trusted proxies, upstream pools (taking
+// over old's target state) and live routes, with the pools' health checks and the shadow
+// workers started.
 func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 	table, err := cfg.Table()
 	if err != nil {
@@ -290,13 +293,39 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 		}
 		rt.trusted = append(rt.trusted, pfx)
 	}
+	if err := p.buildPools(rt, old); err != nil {
+		return nil, err
+	}
+	for _, rc := range cfg.Routes {
+		lr, err := p.buildRoute(rt, rc)
+		if err != nil {
+			return nil, err
+		}
+		rt.routes = append(rt.routes, lr)
+	}
+	for name := range p.overlays {
+		if cfg.Route(name) == nil { // route removed: a later route of that name starts afresh
+			delete(p.overlays, name)
+			delete(p.versions, name)
+		}
+	}
+	rt.def = p.newLiveRoute(DefaultRoute, nil, cfg)
+	rt.def.state.Store(p.newSplitState(rt, rt.def, map[string]int{cfg.Default: 1}))
+	p.startRuntime(rt)
+	return rt, nil
+}
+
+// buildPools makes one pool per upstream of rt's config, each taking over the targets' state
+// from old's pool of that name.
+func (p *Proxy) buildPools(rt *runtime, old *runtime) error {
+	cfg := rt.cfg
 	healthClient := &http.Client{Transport: p.transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	fns := map[string]*lambda.Function{} // first, as building one may fail
 	for name, ucfg := range cfg.Upstreams {
 		if ucfg.Lambda != nil {
 			fn, err := p.newLambdaFunction(cfg, name, ucfg)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			fns[name] = fn
 		}
@@ -314,39 +343,39 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 			NewHandler: newHandler, Client: client, Log: p.log, Previous: prev, Resolver: p.resolver,
 		})
 	}
-	for _, rc := range cfg.Routes {
-		lr := p.newLiveRoute(rc.Name, rc, cfg)
-		if rc.ReadYourWrites != nil {
-			g, err := p.newGuard(rc)
-			if err != nil {
-				return nil, err
-			}
-			lr.ryw = g
-		}
-		weights := rc.Split
-		if ov, ok := p.overlays[rc.Name]; ok {
-			if maps.Equal(ov.base, rc.Split) && cfg.ValidWeights(ov.weights) == nil {
-				weights = ov.weights
-			} else {
-				delete(p.overlays, rc.Name)
-				delete(p.versions, rc.Name)
-			}
-		}
-		if rc.Shadow != nil {
-			lr.shadow = p.newShadower(rt, rc.Name, rc.Shadow, lr.ryw)
-		}
-		lr.state.Store(p.newSplitState(rt, lr, weights))
-		rt.routes = append(rt.routes, lr)
-	}
-	for name := range p.overlays {
-		if cfg.Route(name) == nil { // route removed: a later route of that name starts afresh
-			delete(p.overlays, name)
-			delete(p.versions, name)
-		}
-	}
-	rt.def = p.newLiveRoute(DefaultRoute, nil, cfg)
-	rt.def.state.Store(p.newSplitState(rt, rt.def, map[string]int{cfg.Default: 1}))
+	return nil
+}
 
+// buildRoute makes the live route of rc: its read-your-writes guard, shadow, and weights (the
+// config's, or the overlay set at run time while the config's split is unchanged).
+func (p *Proxy) buildRoute(rt *runtime, rc *config.Route) (*liveRoute, error) {
+	lr := p.newLiveRoute(rc.Name, rc, rt.cfg)
+	if rc.ReadYourWrites != nil {
+		g, err := p.newGuard(rc)
+		if err != nil {
+			return nil, err
+		}
+		lr.ryw = g
+	}
+	weights := rc.Split
+	if ov, ok := p.overlays[rc.Name]; ok {
+		if maps.Equal(ov.base, rc.Split) && rt.cfg.ValidWeights(ov.weights) == nil {
+			weights = ov.weights
+		} else {
+			delete(p.overlays, rc.Name)
+			delete(p.versions, rc.Name)
+		}
+	}
+	if rc.Shadow != nil {
+		lr.shadow = p.newShadower(rt, rc.Name, rc.Shadow, lr.ryw)
+	}
+	lr.state.Store(p.newSplitState(rt, lr, weights))
+	return lr, nil
+}
+
+// startRuntime starts rt's background work: the pools' health checks and the shadow workers,
+// until rt.cancel.
+func (p *Proxy) startRuntime(rt *runtime) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	rt.cancel = cancel
 	for _, pool := range rt.pools {
@@ -357,7 +386,6 @@ func (p *Proxy) build(cfg *config.Config, old *runtime) (*runtime, error) {
 			rt.wg.Go(func() { lr.shadow.run(ctx) })
 		}
 	}
-	return rt, nil
 }
 
 func (p *Proxy) newLiveRoute(name string, rc *config.Route, cfg *config.Config) *liveRoute {
