@@ -18,6 +18,7 @@ import (
 // prefix are served and dropped live, health checks apply to them as to static targets, a key
 // that is not a target URL is skipped, and the pool keeps its targets while etcd is down and
 // follows it again after a restart.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestEtcdDiscovery(t *testing.T) {
 	etcd := testenv.Etcd(t)
 	ctx := context.Background()

@@ -103,6 +103,7 @@ func TestRedactCredentials(t *testing.T) {
 // Upgrade tunnels are bounded: only a real upgrade (Connection naming it and an Upgrade
 // header) takes the tunnel; the handshake waits at most response_header_timeout; a refusal's
 // body is bounded; and open tunnels count against max_conns_per_host.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestUpgradeTunnelBounds(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

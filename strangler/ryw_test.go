@@ -35,6 +35,7 @@ func newWatermarkServer(t *testing.T) *watermarkServer {
 // A user who wrote on the monolith and whom a weight change sends to the service stays on the
 // monolith until the sync toward the service has applied the write; then moves. A user who never
 // wrote moves at once; a forged cookie is ignored; past max_wait the user moves and is counted.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestReadYourWritesAcrossAWeightChange(t *testing.T) {
 	mono, orders := newBackend(t, "monolith"), newBackend(t, "orders")
 	wm := newWatermarkServer(t)

@@ -17,6 +17,7 @@ import (
 // noise call does not wait; a copy whose data changed meanwhile (the primary, asked again,
 // answers otherwise) is dropped, a faulty one is a difference; a copy whose sync
 // stays behind past max_wait is dropped and counted, never compared.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestShadowWaitsForTheSync(t *testing.T) {
 	for _, fe := range frontEnds(t) {
 		t.Run(fe.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 
 // TestCoChange builds a git repository with a module of three packages and a history where a
 // and b change together twice, a and c once, and one large commit touches everything.
+// Long on purpose: the git history it builds is part of the test, commit by commit.
 func TestCoChange(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git")

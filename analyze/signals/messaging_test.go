@@ -14,6 +14,9 @@ import (
 // topic and role.
 type topicWant struct{ pkg, system, topic, role string }
 
+// TestMessagingFixtures reads each messaging fixture and checks every topic with the package
+// and role (publish or consume) of each use.
+// Long on purpose: its length is the table of cases, one row per fixture.
 func TestMessagingFixtures(t *testing.T) {
 	cases := []struct {
 		name  string

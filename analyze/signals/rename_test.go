@@ -17,6 +17,7 @@ import (
 // TestRenameInvariance copies the shop fixture with its packages moved to other directories
 // (and so other import paths; package names stay, as Go allows), and checks that the facts are
 // the same up to the renaming: no signal decides anything from a path or directory name.
+// Long on purpose: its length is the list of renames and of the facts compared under them.
 func TestRenameInvariance(t *testing.T) {
 	renames := map[string]string{ // old directory → new directory, under the module root
 		"orders":         "zz/q1",

@@ -91,6 +91,7 @@ func checkFramework(t *testing.T, f *facts.Facts, name, kind string, uses int) {
 // TestRoutesFrameworks loads each framework fixture (a module requiring the real library) and
 // checks every route's method, full path, package and router, the coverage's count for the
 // framework, and the golden file of routes and coverage.
+// Long on purpose: its length is the table of cases, one row per fixture.
 func TestRoutesFrameworks(t *testing.T) {
 	for _, tc := range []struct {
 		fixture, module string

@@ -25,6 +25,7 @@ func (w testLog) Write(p []byte) (int, error) {
 // fails but the injected ones and no read is stale; every order written on either side reaches
 // the other table within the lag bound; verify finds no drift; with the service taken out the
 // monolith serves every order, also those the service placed.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestMigrationEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

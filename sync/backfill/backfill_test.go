@@ -27,6 +27,7 @@ func TestMain(m *testing.M) { os.Exit(testenv.Run(m)) }
 // TestBackfillRacesWrites: items exist before sync starts; backfill scans them while writers
 // update, insert and delete concurrently; then `sync run` takes over from the position backfill
 // handed over. Verify must find no drift in either sink.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestBackfillRacesWrites(t *testing.T) {
 	ddb := Tables(t, Source("shop"), Target("orders", "pk"))
 	pg := testenv.Postgres(t)
@@ -141,6 +142,7 @@ pipelines:
 // tombstones them in both sinks (a DynamoDB sink in batch mode and PostgreSQL), so verify
 // finds no drift; the items still in the source stay. A shard the job had begun that left the
 // stream unfinished (which holds its later shards back) is marked done: the scan covered it.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestBackfillRepairTombstonesKeysGoneFromSource(t *testing.T) {
 	ddb := Tables(t, Source("shop"), Target("orders", "pk"))
 	pg := testenv.Postgres(t)

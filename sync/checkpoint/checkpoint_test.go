@@ -38,6 +38,7 @@ func TestNewer(t *testing.T) {
 
 // exercise runs the lease protocol against a store: exclusive ownership, renewal, checkpoint
 // fencing, takeover after expiry, stealing, release and monotonic Advance.
+// Long on purpose: the lease protocol's steps in order, each on the leases the one before left.
 func exercise(t *testing.T, s checkpoint.Store, shared bool) {
 	ctx := context.Background()
 	const arn = "arn:stream"

@@ -21,6 +21,7 @@ import (
 // run` is killed with SIGKILL three times and restarted. Each queue must receive every change,
 // each key's in stream order, replays carrying the ids (and bodies) of their first delivery; the
 // SNS sink must publish with PublishBatch (no fallback to Publish), and nothing is dead-lettered.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestEventSinksOnMotoUnderSIGKILL(t *testing.T) {
 	bin := buildCarve(t)
 	ddb := testenv.DynamoDB(t)

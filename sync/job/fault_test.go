@@ -42,6 +42,7 @@ func buildCarve(t *testing.T) string {
 // restarted each time. Afterwards verify must report no drift for a DynamoDB sink in each write
 // mode (batch mode writes records above the applied high-water mark blind) and a PostgreSQL sink:
 // no change lost, none applied out of order.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestSIGKILLUnderLoad(t *testing.T) {
 	bin := buildCarve(t)
 	ddb := Tables(t, Source("shop"), Target("orders", "order_id"), Target("orders_batch", "order_id"))

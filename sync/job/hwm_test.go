@@ -89,6 +89,7 @@ func proxyDynamoDB(t *testing.T, endpoint string, hook func(w http.ResponseWrite
 // through the version read (an item already holding a newer version, a value or a tombstone's
 // target, is not overwritten); the records above it are written blind (no BatchGetItem names
 // them), deletes included; later records too, one mark raise per batch.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestBatchModeHighWaterMark(t *testing.T) {
 	ddb := Tables(t, Target("items", "pk"))
 	c := ddb.Client

@@ -70,6 +70,10 @@ func start(t testing.TB, c *config.Config, opts job.Options) (stop func(cause er
 	return stop
 }
 
+// TestEndToEndDynamoDBAndPostgres runs the job from a source table into a DynamoDB and a
+// PostgreSQL sink through puts, overwrites, deletes, a filtered-out item and one the
+// PostgreSQL mapping refuses, and checks both sinks and the metrics.
+// Long on purpose: one scenario told in order, each step needing the state the one before left.
 func TestEndToEndDynamoDBAndPostgres(t *testing.T) {
 	ddb := Tables(t, Source("shop"), Target("orders", "order_id"))
 	pg := testenv.Postgres(t)
