@@ -53,6 +53,7 @@ func drainEvents(t *testing.T, g *testenv.SNSSQS) ([]sink.Event, []testenv.Messa
 // TestSNSEnvelope publishes an insert, an update and a delete through goaws into a subscribed
 // queue and reads the documented envelope back: plain JSON images, keys, the version as the
 // sequence number, the creation time, a stable id, and the filtering attributes.
+// Its complexity is its checks: one condition per envelope field, on three events.
 func TestSNSEnvelope(t *testing.T) {
 	s, g := openSNS(t, "changes", 4)
 	created := time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC)
