@@ -393,6 +393,25 @@ func (m *model) result(files []file) *Result {
 			r.Modules = append(r.Modules, strings.TrimSuffix(m.opts.Module+"/"+d, "/."))
 		}
 	}
+	m.describePackages(r)
+	m.describeKernel(r)
+	for _, t := range m.tables {
+		r.Tables[t.name] = m.services[t.service].name
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.path, ".go") {
+			r.Stats.Files++
+			r.Stats.Lines += bytes.Count(f.data, []byte("\n"))
+		}
+	}
+	m.countEdges(&r.Stats)
+	m.countMixing(&r.Stats)
+	return r
+}
+
+// describePackages records each package's service, role and routes, and each service's entry
+// points.
+func (m *model) describePackages(r *Result) {
 	for _, p := range m.pkgs {
 		if p.service >= 0 {
 			r.Truth[p.path] = m.services[p.service].name
@@ -417,6 +436,10 @@ func (m *model) result(files []file) *Result {
 			r.EntryPoints[svc.name] = append(r.EntryPoints[svc.name], e.path)
 		}
 	}
+}
+
+// describeKernel lists the kernel packages, and as shared those that two or more closures use.
+func (m *model) describeKernel(r *Result) {
 	closures := m.closures()
 	for _, k := range m.kernel {
 		r.Kernel = append(r.Kernel, k.path)
@@ -430,16 +453,10 @@ func (m *model) result(files []file) *Result {
 			r.Shared = append(r.Shared, k.path)
 		}
 	}
-	for _, t := range m.tables {
-		r.Tables[t.name] = m.services[t.service].name
-	}
-	for _, f := range files {
-		if strings.HasSuffix(f.path, ".go") {
-			r.Stats.Files++
-			r.Stats.Lines += bytes.Count(f.data, []byte("\n"))
-		}
-	}
-	st := &r.Stats
+}
+
+// countEdges counts the edges and coupling units, in all and across services.
+func (m *model) countEdges(st *Stats) {
 	for _, e := range m.edges {
 		st.Edges++
 		if e.cross {
@@ -457,6 +474,11 @@ func (m *model) result(files []file) *Result {
 		st.Mixing = float64(st.CrossUnits) / float64(st.Units)
 		st.EdgeMixing = float64(st.CrossEdges) / float64(st.Edges)
 	}
+}
+
+// countMixing averages the packages' cross-service share of coupling units and counts table
+// accesses, in all and across services.
+func (m *model) countMixing(st *Stats) {
 	var sum float64
 	var counted int
 	for _, p := range m.pkgs {
@@ -481,5 +503,4 @@ func (m *model) result(files []file) *Result {
 	if counted > 0 {
 		st.PackageMixing = sum / float64(counted)
 	}
-	return r
 }
