@@ -277,29 +277,68 @@ func (m *model) rankPackages() {
 // service. Every package then gets at least one edge inside its service. Edges are oriented by
 // rank.
 func (m *model) couple() {
-	o := m.opts
-	byPair := map[[2]int]*edge{}
-	add := func(a, b *pkg, units int) {
-		if a.rank > b.rank {
-			a, b = b, a
+	c := &coupler{m: m, byPair: map[[2]int]*edge{}}
+	stubs := c.drawStubs()
+	for _, s := range stubs {
+		c.add(s.p, pick(m.rng, c.candidates(s)), s.units)
+	}
+	for _, p := range m.pkgs {
+		if p.role != roleService && p.role != roleEntry {
+			continue
 		}
-		e := byPair[[2]int{a.id, b.id}]
-		if e == nil {
-			e = &edge{from: a, to: b, cross: a.service != b.service}
-			byPair[[2]int{a.id, b.id}] = e
-			m.edges = append(m.edges, e)
-			a.out = append(a.out, e)
-			b.in = append(b.in, e)
+		intra := false
+		for _, e := range append(append([]*edge(nil), p.out...), p.in...) {
+			intra = intra || !e.cross
 		}
-		for range units {
-			e.units = append(e.units, &unit{kind: m.drawKind(), edge: e})
+		if !intra {
+			c.add(p, m.sibling(p), 1)
 		}
 	}
-	type stub struct {
-		p     *pkg
-		units int
-		cross bool
+}
+
+// coupler draws the edges of couple, one per pair of packages.
+type coupler struct {
+	m      *model
+	byPair map[[2]int]*edge
+}
+
+// stub is one end of an edge to draw: its package, its units, and whether it leaves the service.
+type stub struct {
+	p     *pkg
+	units int
+	cross bool
+}
+
+// add puts units coupling units between a and b, on their edge (made, oriented by rank, if new).
+func (c *coupler) add(a, b *pkg, units int) {
+	if a.rank > b.rank {
+		a, b = b, a
 	}
+	e := c.byPair[[2]int{a.id, b.id}]
+	if e == nil {
+		e = &edge{from: a, to: b, cross: a.service != b.service}
+		c.byPair[[2]int{a.id, b.id}] = e
+		c.m.edges = append(c.m.edges, e)
+		a.out = append(a.out, e)
+		b.in = append(b.in, e)
+	}
+	for range units {
+		e.units = append(e.units, &unit{kind: c.m.drawKind(), edge: e})
+	}
+}
+
+// linked reports whether a and b already share an edge.
+func (c *coupler) linked(a, b *pkg) bool {
+	if a.rank > b.rank {
+		a, b = b, a
+	}
+	return c.byPair[[2]int{a.id, b.id}] != nil
+}
+
+// drawStubs draws every service package's stubs and marks, at random, those holding a share
+// Mixing of all units as leaving the service.
+func (c *coupler) drawStubs() []stub {
+	m := c.m
 	var (
 		stubs []stub
 		total int
@@ -314,65 +353,50 @@ func (m *model) couple() {
 			}
 		}
 	}
-	target, cross := int(math.Round(o.Mixing*float64(total))), 0
+	target, cross := int(math.Round(m.opts.Mixing*float64(total))), 0
 	for _, i := range m.rng.Perm(len(stubs)) {
 		if cross+stubs[i].units <= target {
 			stubs[i].cross = true
 			cross += stubs[i].units
 		}
 	}
-	// Each stub links its package to one it is not linked to yet, when there is one, so that the
-	// share of a package's coupled packages in other services is Mixing too (LFR's μ counts
-	// links), not only the share of coupling units.
-	linked := func(a, b *pkg) bool {
-		if a.rank > b.rank {
-			a, b = b, a
-		}
-		return byPair[[2]int{a.id, b.id}] != nil
-	}
-	for _, s := range stubs {
-		var candidates []*pkg
-		if s.cross {
-			for si, svc := range m.services {
-				if si == s.p.service {
-					continue
-				}
-				for _, q := range svc.pkgs {
-					if linkable(s.p, q) {
-						candidates = append(candidates, q)
-					}
-				}
+	return stubs
+}
+
+// candidates are the packages s may link to: of another service if s leaves its own, else of
+// its own. Each stub links its package to one it is not linked to yet, when there is one, so
+// that the share of a package's coupled packages in other services is Mixing too (LFR's μ
+// counts links), not only the share of coupling units.
+func (c *coupler) candidates(s stub) []*pkg {
+	var candidates []*pkg
+	if s.cross {
+		for si, svc := range c.m.services {
+			if si == s.p.service {
+				continue
 			}
-		} else {
-			for _, q := range m.services[s.p.service].pkgs {
-				if q != s.p && linkable(s.p, q) {
+			for _, q := range svc.pkgs {
+				if linkable(s.p, q) {
 					candidates = append(candidates, q)
 				}
 			}
 		}
-		var free []*pkg
-		for _, q := range candidates {
-			if !linked(s.p, q) {
-				free = append(free, q)
+	} else {
+		for _, q := range c.m.services[s.p.service].pkgs {
+			if q != s.p && linkable(s.p, q) {
+				candidates = append(candidates, q)
 			}
 		}
-		if len(free) > 0 {
-			candidates = free
-		}
-		add(s.p, pick(m.rng, candidates), s.units)
 	}
-	for _, p := range m.pkgs {
-		if p.role != roleService && p.role != roleEntry {
-			continue
-		}
-		intra := false
-		for _, e := range append(append([]*edge(nil), p.out...), p.in...) {
-			intra = intra || !e.cross
-		}
-		if !intra {
-			add(p, m.sibling(p), 1)
+	var free []*pkg
+	for _, q := range candidates {
+		if !c.linked(s.p, q) {
+			free = append(free, q)
 		}
 	}
+	if len(free) > 0 {
+		return free
+	}
+	return candidates
 }
 
 // callThroughStubs makes half of the cross-service edges, chosen at random, calls through the
