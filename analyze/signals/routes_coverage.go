@@ -84,8 +84,10 @@ func (w *routeWalk) unreadRouting(r *router, fn *types.Func, call *ast.CallExpr,
 	if r.receivers != nil && !r.receivers[receiverName(fn)] {
 		return
 	}
-	if routingNames[name] && pathThenHandler(call, info) {
-		w.unresolved(call, fmt.Sprintf("a %s routing call (%s) carve does not read", r.name, name))
+	// On a router carve reads, any method taking a path and then a handler registers
+	// something (echo's RouteNotFound, a newer version's method), whatever its name.
+	if pathThenHandler(call, info) {
+		w.unresolved(call, fmt.Sprintf("%s routing call (%s) that carve does not read", r.name, name))
 		w.noted[r.name] = true
 	}
 }

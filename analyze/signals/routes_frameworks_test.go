@@ -169,7 +169,7 @@ func TestRoutesFrameworks(t *testing.T) {
 				{"GET", "/billing/v1/invoices", "billing", "echo"},
 			},
 			extra: func(t *testing.T, f *facts.Facts) {
-				checkUnresolved(t, f, "cmd/app/main.go", "files under /assets (echo Static)", "files under /favicon.ico (echo File)")
+				checkUnresolved(t, f, "cmd/app/main.go", "files under /assets (echo Static)", "files under /favicon.ico (echo File)", "echo routing call (RouteNotFound)")
 			},
 		},
 		{
