@@ -104,7 +104,6 @@ type rollout struct {
 	lastGood  int
 	since     time.Time
 	base      [2]statsSnapshot // candidate, primary at the start of the hold
-	baseDiff  [2]int64         // shadow compared, differing at the start of the hold
 	gates     []GateResult
 	rollbacks int
 	message   string
@@ -297,9 +296,11 @@ func (r *rollout) enter(ctx context.Context, i int) {
 
 func (r *rollout) startHold() {
 	r.since = r.clock.Now()
-	cand, prim, compared, differing := r.figures()
+	cand, prim := r.figures()
 	r.base = [2]statsSnapshot{cand, prim}
-	r.baseDiff = [2]int64{compared, differing}
+	if d := r.diffs(); d != nil {
+		d.startWindow()
+	}
 }
 
 func (r *rollout) setPercent(ctx context.Context, pct int) error {
@@ -315,20 +316,27 @@ func (r *rollout) setPercent(ctx context.Context, pct int) error {
 	return err
 }
 
-// figures are the running totals the gates are computed from.
-func (r *rollout) figures() (cand, prim statsSnapshot, compared, differing int64) {
-	cand = r.p.sideStats(r.route, r.candidate).snapshot()
-	prim = r.p.sideStats(r.route, r.primary).snapshot()
-	if lr := r.p.rt.Load().route(r.route); lr != nil && lr.shadow != nil {
-		compared, differing = lr.shadow.store.compared.Load(), lr.shadow.store.differing.Load()
-	}
-	return
+// figures are the running totals of both sides the gates are computed from.
+func (r *rollout) figures() (cand, prim statsSnapshot) {
+	return r.p.sideStats(r.route, r.candidate).snapshot(), r.p.sideStats(r.route, r.primary).snapshot()
 }
 
-// window are the figures since the hold started.
+// diffs is the route's shadow results, nil when the route has no shadow.
+func (r *rollout) diffs() *diffStore {
+	if lr := r.p.rt.Load().route(r.route); lr != nil && lr.shadow != nil {
+		return lr.shadow.store
+	}
+	return nil
+}
+
+// window are the figures since the hold started; the shadow copies counted are those whose
+// candidate call started in the hold (a late copy of the build before is not counted).
 func (r *rollout) window() (cand, prim statsSnapshot, compared, differing int64) {
-	c, p, cmp, diff := r.figures()
-	return c.since(r.base[0]), p.since(r.base[1]), cmp - r.baseDiff[0], diff - r.baseDiff[1]
+	c, p := r.figures()
+	if d := r.diffs(); d != nil {
+		compared, differing = d.window()
+	}
+	return c.since(r.base[0]), p.since(r.base[1]), compared, differing
 }
 
 func (r *rollout) judge(cand, prim statsSnapshot, compared, differing int64) []GateResult {

@@ -195,6 +195,7 @@ func (s *shadower) release(ctx context.Context) {
 // compareCandidate calls the candidate with ex's request and records its differences from the
 // primary's answer.
 func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
+	epoch := s.store.currentEpoch()
 	cand := s.call(ctx, s.candidate, ex)
 	if cand.err != nil && ctx.Err() != nil {
 		return // shutting down: not the candidate's fault
@@ -214,7 +215,7 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 			return
 		}
 	}
-	s.store.record(ex, cand, diffs)
+	s.store.record(ex, cand, diffs, epoch)
 }
 
 // changedSince reports whether the data changed since the primary's answer: the primary,

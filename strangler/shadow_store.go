@@ -37,6 +37,34 @@ type diffStore struct {
 	mu     sync.Mutex
 	fields map[string]*fieldStats
 	noise  map[string]int64
+	// window counts the copies whose candidate call started in the current rollout hold
+	// (epoch): a copy the previous build answered, compared late, is no evidence about the
+	// build under judgement.
+	epoch                         int64
+	windowCompared, windowDiffers int64
+}
+
+// startWindow starts a rollout hold: copies whose candidate call starts from now on are
+// counted in the window.
+func (d *diffStore) startWindow() {
+	d.mu.Lock()
+	d.epoch++
+	d.windowCompared, d.windowDiffers = 0, 0
+	d.mu.Unlock()
+}
+
+// currentEpoch is the hold a copy whose candidate call starts now belongs to.
+func (d *diffStore) currentEpoch() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.epoch
+}
+
+// window returns the copies compared and differing in the current hold.
+func (d *diffStore) window() (compared, differing int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.windowCompared, d.windowDiffers
 }
 
 type fieldStats struct {
@@ -86,7 +114,7 @@ func (d *diffStore) real(diffs []fieldDiff) bool {
 }
 
 // record counts one comparison: its differences that are not noise, with an example each.
-func (d *diffStore) record(ex *exchange, cand *answer, diffs []fieldDiff) {
+func (d *diffStore) record(ex *exchange, cand *answer, diffs []fieldDiff, epoch int64) {
 	d.mu.Lock()
 	real := diffs[:0]
 	for _, f := range diffs {
@@ -119,6 +147,12 @@ func (d *diffStore) record(ex *exchange, cand *answer, diffs []fieldDiff) {
 			fs.next = (fs.next + 1) % examplesPerField
 		}
 		d.mFields.WithLabelValues(d.route, name).Inc()
+	}
+	if epoch == d.epoch {
+		d.windowCompared++
+		if len(real) > 0 {
+			d.windowDiffers++
+		}
 	}
 	d.mu.Unlock()
 	d.compared.Add(1)
