@@ -367,7 +367,9 @@ func (s *shadower) callFast(f *forwarders, ex *exchange) *answer {
 	if len(ex.reqBody) > 0 {
 		req.SetBodyRaw(ex.reqBody)
 	}
-	err := f.fast.DoTimeout(req, resp, s.cfg.Timeout.D())
+	// As for the primary: kept-alive connections a restarted candidate left closed are passed
+	// over (every idle one is, after a deploy), not reported as the candidate's 502.
+	err := doFast(f.fast, req, resp, time.Now().Add(s.cfg.Timeout.D()))
 	if err != nil {
 		return &answer{Status: http.StatusBadGateway, err: err}
 	}

@@ -1,6 +1,8 @@
 package strangler
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,5 +39,44 @@ func TestShadowWindowCountsOnlyCopiesStartedInTheHold(t *testing.T) {
 	d.startWindow()
 	if c, n := d.window(); c != 0 || n != 0 {
 		t.Errorf("a new hold starts empty: compared %d, differing %d", c, n)
+	}
+}
+
+// A candidate restarted under shadow traffic (every kept-alive connection to it closed) is
+// not reported different: the copies pass over the closed connections as the primary's
+// requests do, instead of answering 502 once two in a row are found closed.
+func TestShadowPassesOverClosedConnections(t *testing.T) {
+	fe := frontEnds(t)[0]
+	mono, cand := newItemsBackend(t, 10), newItemsBackend(t, 10)
+	r := start(t, shadowConfig(fe, mono.srv.URL, cand.srv.URL, "{upstream: orders, sample: 1, noise_warmup: 3, noise: 0}"), startOpts{env: token})
+	c := feClient(fe)
+	send := func(from, n int) {
+		var wg sync.WaitGroup
+		for g := range 8 { // in parallel, so that the copies keep several connections to the candidate
+			wg.Go(func() {
+				for i := from + g; i < from+n; i += 8 {
+					if resp, _ := get(t, c, r.url+"/items?n="+fmt.Sprint(i), nil); resp.StatusCode != 200 {
+						t.Errorf("request %d: %d", i, resp.StatusCode)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	compared := func(n int64) DiffReport {
+		var rep DiffReport
+		waitFor(t, fmt.Sprint(n, " comparisons"), func() bool {
+			var err error
+			rep, err = r.p.Diff("items", 10)
+			return err == nil && rep.Compared >= n
+		})
+		return rep
+	}
+	send(0, 64)
+	compared(64)
+	cand.srv.CloseClientConnections() // the candidate restarts: its idle connections close
+	send(64, 64)
+	if rep := compared(128); rep.Differing != 0 {
+		t.Errorf("%d of %d copies differ after the candidate closed its connections: %+v", rep.Differing, rep.Compared, rep.Fields)
 	}
 }
