@@ -61,8 +61,7 @@ type Options struct {
 	// MaxP99Ratio bounds the service's p99 over the monolith's (default 3: a hold at the first
 	// step has a few dozen service requests, whose p99 is their slowest, on a machine that
 	// runs everything at once). MaxDiffRate bounds the shadow copies that differ (default
-	// 0.1: the field fault differs in every copy, and the good build's first hold after it has
-	// shown up to 4.5% stray differing copies, an open question of issue 14; 1 turns the diff gate off, to see the error-rate gate alone catch -fault-rate).
+	// 0.01; 1 turns the diff gate off, to see the error-rate gate alone catch -fault-rate).
 	MaxP99Ratio, MaxDiffRate float64
 	// Faults are the faulty builds deployed after the first rollout (default DefaultFaults);
 	// NoFaults deploys none.
@@ -121,7 +120,7 @@ func (o *Options) defaults() error {
 		o.MaxP99Ratio = 3
 	}
 	if o.MaxDiffRate <= 0 {
-		o.MaxDiffRate = 0.1
+		o.MaxDiffRate = 0.01
 	}
 	if o.Faults == nil && !o.NoFaults {
 		o.Faults = DefaultFaults

@@ -38,7 +38,7 @@ func run(ctx context.Context) int {
 	flag.Float64Var(&o.Shadow, "shadow", 0.5, "the fraction of the orders GETs copied to the service")
 	flag.DurationVar(&o.Hold, "hold", 4*time.Second, "how long the automatic rollout holds and judges each step")
 	faults := flag.String("faults", "both", "the faulty builds deployed: rate (5% of requests fail), field (currency=USD), both or none")
-	flag.Float64Var(&o.MaxDiffRate, "max-diff-rate", 0.1, "the rollout's diff gate: the share of shadow copies that may differ (1: off)")
+	flag.Float64Var(&o.MaxDiffRate, "max-diff-rate", 0.01, "the rollout's diff gate: the share of shadow copies that may differ (1: off)")
 	flag.DurationVar(&o.Pace, "pace", 150*time.Millisecond, "each customer's pause between rounds")
 	flag.DurationVar(&o.LagBound, "lag-bound", 5*time.Second, "the longest a write may take to reach both tables")
 	flag.Parse()
