@@ -73,7 +73,8 @@ func TestShadowPassesOverClosedConnections(t *testing.T) {
 		return rep
 	}
 	send(0, 64)
-	before := compared(64) // a copy compared while the timestamp was not yet learned as noise may differ
+	// A copy compared before the timestamp was learned as noise may differ: count from here.
+	before := compared(64)
 	cand.srv.CloseClientConnections() // the candidate restarts: its idle connections close
 	send(64, 64)
 	if rep := compared(128); rep.Differing != before.Differing {
