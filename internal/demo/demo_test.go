@@ -164,7 +164,4 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if sum.FinalChecked != sum.Orders || len(sum.FinalBad) != 0 {
 		t.Errorf("at the end the service served %d of %d orders (of %d): %v", sum.FinalChecked-len(sum.FinalBad), sum.FinalChecked, sum.Orders, sum.FinalBad)
 	}
-	if sum.Elapsed > 4*time.Minute {
-		t.Errorf("took %v", sum.Elapsed)
-	}
 }
