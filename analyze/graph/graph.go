@@ -29,21 +29,27 @@ const DefaultContract = 0.25
 func DefaultSignals() map[string]float64 { return signals.DefaultWeights() }
 
 // SignalOrder fixes the order in which signals are summed, so that weights are bit-for-bit the
-// same whatever the order of Facts.Deps: the weighted signals in the order signals lists them.
+// same whatever the order of Facts.Deps: the weighted signals, by name.
 var SignalOrder = signals.Weighted()
 
 // KnownSignal reports whether name is one of the signal names.
 func KnownSignal(name string) bool { return slices.Contains(SignalOrder[:], name) }
 
-// useSignals are the signals by which one package uses another: the direction means "From
-// depends on To". Data and co-change are symmetric and say nothing about use.
-func IsUseSignal(s string) bool {
-	switch s {
-	case facts.SignalImports, facts.SignalCalls, facts.SignalTypes, facts.SignalImplements, facts.SignalState:
-		return true
+// IsUseSignal reports whether s is a signal by which one package uses another: the direction
+// means "From depends on To". Each signal says so itself (signals.IsUse): data, co-change and
+// messaging are undirected.
+func IsUseSignal(s string) bool { return useSignals[s] }
+
+// useSignals are the names of the signals for which signals.IsUse holds.
+var useSignals = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range signals.Signals() {
+		if signals.IsUse(s) {
+			m[s.Name()] = true
+		}
 	}
-	return false
-}
+	return m
+}()
 
 // damp turns a count into a weight: 0 for none, 1 for one, growing with the logarithm after.
 func damp(n int) float64 {

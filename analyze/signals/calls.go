@@ -11,6 +11,8 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
+func init() { register(Calls{}) }
+
 // Calls is the signal "code in A calls a function or method declared in B", counted by call
 // site. Calls are resolved with the type checker: a method call goes to the package that
 // declares the method (a promoted method to the package of the embedded type). A call through

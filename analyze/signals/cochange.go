@@ -18,6 +18,8 @@ import (
 	"github.com/carve-dev/carve/analyze/load"
 )
 
+func init() { register(CoChange{}) }
+
 // CoChange is the signal "packages A and B change in the same git commits", read from the
 // history of the repository holding the module. It is symmetric: one Dep per pair, From < To,
 // Count the number of shared commits. It is not run by default.
@@ -42,6 +44,9 @@ func (CoChange) Doc() string {
 // Weight is 0.25: commits that touch both packages hint at one team and one change cadence, but
 // history is noisy (mass renames, formatting).
 func (CoChange) Weight() float64 { return 0.25 }
+
+// Undirected: two packages changed in one commit: neither need use the other.
+func (CoChange) Undirected() bool { return true }
 
 // OptIn is true: co-change reads the git history rather than the code, and runs only when
 // --signals lists it.

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
+func init() { register(Data{}) }
+
 // Data is the signal "package A reads or writes database table T". It produces Facts.Tables;
 // clustering derives the package→package data coupling from packages sharing a table.
 //
@@ -49,6 +51,9 @@ func (Data) Doc() string {
 // Weight is 0.5 for two packages using the same table; the graph divides it among the packages
 // sharing the table, so a table the whole module touches glues nothing (see graph.Build).
 func (Data) Weight() float64 { return 0.5 }
+
+// Undirected: a table two packages touch: neither uses the other.
+func (Data) Undirected() bool { return true }
 
 const (
 	dynamoPkg      = "github.com/aws/aws-sdk-go-v2/service/dynamodb"

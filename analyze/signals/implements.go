@@ -8,6 +8,8 @@ import (
 	"github.com/carve-dev/carve/analyze/load"
 )
 
+func init() { register(Implements{}) }
+
 // Implements is the signal "a named type declared in A implements (by value or by pointer) an
 // interface with at least one method declared in B". It is invisible in the import graph: an
 // adapter need not import the package whose port it implements. Count is the number of

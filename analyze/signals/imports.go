@@ -10,6 +10,8 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
+func init() { register(Imports{}) }
+
 // Imports is the signal "package A imports package B", between the module's own packages.
 // Count is 1 per imported package; the sites are the import declarations.
 type Imports struct{}

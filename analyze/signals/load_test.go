@@ -299,7 +299,7 @@ func TestLookupSignal(t *testing.T) {
 		}
 	}
 	_, err := LookupSignal("telepathy")
-	if !load.IsInputError(err) || !strings.Contains(err.Error(), "known signals: imports, calls") {
+	if !load.IsInputError(err) || !strings.Contains(err.Error(), "known signals: calls, cochange, data") {
 		t.Errorf("unknown signal: %v", err)
 	}
 	for _, s := range StandardSignals() {

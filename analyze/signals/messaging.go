@@ -13,6 +13,8 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
+func init() { register(Messaging{}) }
+
 // Messaging is the signal "package A publishes to (or consumes from) topic T". It produces
 // Facts.Topics and Facts.Buses; clustering derives an async package→package coupling from a
 // publisher and a consumer of the same topic, weaker than a call (see graph.DefaultSignals).
@@ -61,6 +63,9 @@ func (Messaging) Doc() string {
 // are how services talk when they are apart, so an async edge binds less than any sync use: 0.2
 // for one shared topic against at least 1.25 for an import with one call.
 func (Messaging) Weight() float64 { return 0.2 }
+
+// Undirected: a topic one package publishes and another reads: coupled in time, not by a call.
+func (Messaging) Undirected() bool { return true }
 
 // Messaging systems, as in TopicUse.System.
 const (

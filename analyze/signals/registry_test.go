@@ -1,10 +1,15 @@
 package signals
 
 import (
+	"context"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/carve-dev/carve/analyze/facts"
+	"github.com/carve-dev/carve/analyze/load"
 )
 
 // Each signal declares its own name, doc and weight; the registry derives the rest from them.
@@ -30,8 +35,15 @@ func TestRegistry(t *testing.T) {
 		t.Error("DefaultWeights returns a shared map")
 	}
 	names := Weighted()
-	if len(names) != len(want) || names[0] != facts.SignalImports {
-		t.Errorf("Weighted() = %v: want the %d weighted signals, imports first", names, len(want))
+	if len(names) != len(want) || !slices.IsSorted(names) {
+		t.Errorf("Weighted() = %v: want the %d weighted signals, by name", names, len(want))
+	}
+	for _, s := range Signals() {
+		use := s.Name() == facts.SignalImports || s.Name() == facts.SignalCalls || s.Name() == facts.SignalTypes ||
+			s.Name() == facts.SignalImplements || s.Name() == facts.SignalState
+		if IsUse(s) != use {
+			t.Errorf("IsUse(%s) = %v, want %v (data, co-change and messaging are undirected, routes unweighted)", s.Name(), IsUse(s), use)
+		}
 	}
 	all := Signals()
 	all[0] = nil
@@ -43,4 +55,37 @@ func TestRegistry(t *testing.T) {
 			t.Error("co-change (opt-in) runs by default")
 		}
 	}
+}
+
+// probe is a signal declared in a test file alone, as a new signal is declared in its own file.
+type probe struct{ name string }
+
+func (p probe) Name() string                                            { return p.name }
+func (probe) Doc() string                                               { return "a test signal" }
+func (probe) Weight() float64                                           { return 0.3 }
+func (probe) Undirected() bool                                          { return true }
+func (probe) Collect(context.Context, *load.Module, *facts.Facts) error { return nil }
+
+// Registering a signal is all it takes for every list to know it, in name order; a second
+// signal of a name is refused.
+func TestRegisterAddsEverywhere(t *testing.T) {
+	saved := slices.Clone(registry)
+	t.Cleanup(func() { registry = saved })
+	register(probe{name: "aaprobe"})
+	register(probe{name: "mmprobe"})
+	if got := Signals(); got[0].Name() != "aaprobe" || !slices.IsSortedFunc(got, func(a, b Signal) int { return strings.Compare(a.Name(), b.Name()) }) {
+		t.Errorf("Signals() = %v: want the new signals in name order", got)
+	}
+	if DefaultWeights()["mmprobe"] != 0.3 || !slices.Contains(Weighted(), "mmprobe") || !slices.Contains(StandardSignals(), Signal(probe{name: "mmprobe"})) {
+		t.Error("a registered signal is missing from DefaultWeights, Weighted or StandardSignals")
+	}
+	if s, err := LookupSignal("mmprobe"); err != nil || IsUse(s) {
+		t.Errorf("LookupSignal(mmprobe) = %v, %v: want the undirected probe", s, err)
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `both called "aaprobe"`) {
+			t.Errorf("a second signal of one name: recovered %v, want a panic naming it", r)
+		}
+	}()
+	register(probe{name: "aaprobe"})
 }

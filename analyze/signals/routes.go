@@ -20,6 +20,8 @@ import (
 // SignalRoutes names the routes signal. It produces Facts.Routes, not Deps.
 const SignalRoutes = "routes"
 
+func init() { register(Routes{}) }
+
 // Routes is the signal "package A serves route R": every route registered with a constant
 // pattern on net/http (http.Handle, http.HandleFunc, (*http.ServeMux).Handle and HandleFunc,
 // with Go 1.22 method and host patterns), chi, gorilla/mux, gin, echo, Fiber, httprouter and

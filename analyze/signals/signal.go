@@ -9,8 +9,8 @@ import (
 
 // Signal computes one kind of coupling over a loaded module and adds it to the facts. A signal's
 // file declares everything about it — its name, its doc line and its default weight, with the
-// reason for that weight — and lists it once in registry (signals.go), where its place fixes
-// the order signals run and are summed in.
+// reason for that weight — and adds itself to the registry from an init function
+// (signals.go); nothing else lists it.
 type Signal interface {
 	// Name is the signal's name, as in --signals, carve.yaml and Dep.Signal.
 	Name() string
@@ -33,4 +33,17 @@ type optIn interface {
 func IsOptIn(s Signal) bool {
 	o, ok := s.(optIn)
 	return ok && o.OptIn()
+}
+
+// undirected is implemented by a signal whose couplings say nothing of which package uses which
+// (a table both touch, a commit both change in, a topic one publishes and the other reads). The
+// other weighted signals are read as "From uses To" (IsUse).
+type undirected interface {
+	Undirected() bool
+}
+
+// IsUse reports whether s is a weighted signal whose couplings mean "From uses To".
+func IsUse(s Signal) bool {
+	u, ok := s.(undirected)
+	return s.Weight() > 0 && !(ok && u.Undirected())
 }

@@ -16,24 +16,28 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// registry lists every signal carve knows, each declared whole (name, doc, default weight) in
-// its own file. The order is the order signals run, are merged and their weights summed in, so
-// it is fixed here, in one read-only list, rather than left to init order: the same module
-// gives bit-for-bit the same weights. Adding a signal is adding its file and one line here.
-var registry = [...]Signal{
-	Imports{},
-	Calls{},
-	TypeUse{},
-	Implements{},
-	State{},
-	Data{},
-	Routes{},
-	Messaging{},
-	CoChange{},
+// registry holds every signal carve knows. Each signal's file adds it from an init function
+// (the pattern of database/sql drivers), declaring everything about it there — name, doc,
+// default weight, whether it runs only when asked for or says nothing of direction — so adding
+// a signal is adding its file and nothing else. The registry is written only while the package
+// initialises and read-only after. It is kept sorted by name: the order signals run, are merged
+// and their weights summed in, and so the weights bit for bit, never depend on file or init
+// order.
+var registry []Signal
+
+// register adds s to the registry; a second signal of the same name is a programming error.
+func register(s Signal) {
+	i, found := slices.BinarySearchFunc(registry, s.Name(), func(r Signal, name string) int {
+		return strings.Compare(r.Name(), name)
+	})
+	if found {
+		panic(fmt.Sprintf("signals: %T and %T are both called %q", registry[i], s, s.Name()))
+	}
+	registry = slices.Insert(registry, i, s)
 }
 
-// Signals returns every signal carve knows, in a fixed order, as a fresh slice.
-func Signals() []Signal { return slices.Clone(registry[:]) }
+// Signals returns every signal carve knows, by name, as a fresh slice.
+func Signals() []Signal { return slices.Clone(registry) }
 
 // StandardSignals returns the signals run when none are chosen: all but those that run only
 // when listed (git co-change, which depends on the history rather than the code).
@@ -59,7 +63,7 @@ func DefaultWeights() map[string]float64 {
 	return w
 }
 
-// Weighted returns the names of the weighted signals, in registry order.
+// Weighted returns the names of the weighted signals, by name.
 func Weighted() []string {
 	var out []string
 	for _, s := range registry {

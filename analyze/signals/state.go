@@ -12,6 +12,8 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
+func init() { register(State{}) }
+
 // State is the signal "code in A reads or writes a package-level variable declared in B".
 // Count is the number of accesses and Dep.Writes how many of them write: an assignment, an
 // increment, or taking the variable's (or one of its fields') address. A variable that nothing

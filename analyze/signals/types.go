@@ -11,6 +11,8 @@ import (
 	"golang.org/x/tools/go/packages"
 )
 
+func init() { register(TypeUse{}) }
+
 // TypeUse is the signal "code in A names a type declared in B": in fields and embedding,
 // parameters and results, conversions, composite literals, variable declarations and type
 // assertions. Count is the number of references. A reference to an interface or a plain-data
