@@ -394,7 +394,7 @@ func newRepairSet(p *pipeline.Pipeline, pc config.Pipeline, s sink.Sink, log *sl
 	kl, ok2 := s.(sink.KeyLister)
 	switch {
 	case pc.Sink.Publishes():
-		log.Warn("backfill: repair skipped: an "+pc.Sink.Kind+" sink publishes events and cannot be read back; its consumers learned of deletions from REMOVE events", "pipeline", p.Name)
+		log.Warn("backfill: repair skipped: the "+pc.Sink.Kind+" sink publishes events and cannot be read back; its consumers learned of deletions from REMOVE events", "pipeline", p.Name)
 	case !ok1 || !ok2:
 		log.Warn("backfill: repair skipped: the sink cannot list its keys", "pipeline", p.Name)
 	case pc.BothWays != nil:
