@@ -62,6 +62,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("source: {table: s}\npipelines:\n  - name: a\n    sink: {}\n"))
 	f.Add([]byte("a: [1, {b: *x}]"))
+	f.Add([]byte("source: {table: s}\npipelines:\n  - name: a\n    sink: {dynamo: {table: b}, sqs: &q {queue_url: u}, sns: *q}\n"))
 	f.Add([]byte("source: {table: s}\npipelines:\n  - name: e\n    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t.fifo\"}}\n  - name: q\n    sink: {sqs: {queue_url: \"https://sqs.r.amazonaws.com/1/q\"}}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse("f.yaml", b)
