@@ -62,6 +62,9 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) bool {
 		c.aliased[n.Alias] = ok
 		return ok
 	}
+	if reflect.PointerTo(t).Implements(unionType) {
+		return c.union(n, t, path)
+	}
 	if reflect.PointerTo(t).Implements(unmarshaler) {
 		// The type reads itself (a duration, a scalar of any kind): its error is the message.
 		if err := reflect.New(t).Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {

@@ -394,7 +394,7 @@ func newRepairSet(p *pipeline.Pipeline, pc config.Pipeline, s sink.Sink, log *sl
 	kl, ok2 := s.(sink.KeyLister)
 	switch {
 	case pc.Sink.Publishes():
-		log.Warn("backfill: repair skipped: an "+pc.Sink.Kind()+" sink publishes events and cannot be read back; its consumers learned of deletions from REMOVE events", "pipeline", p.Name)
+		log.Warn("backfill: repair skipped: the "+pc.Sink.Kind+" sink publishes events and cannot be read back; its consumers learned of deletions from REMOVE events", "pipeline", p.Name)
 	case !ok1 || !ok2:
 		log.Warn("backfill: repair skipped: the sink cannot list its keys", "pipeline", p.Name)
 	case pc.BothWays != nil:
@@ -447,10 +447,8 @@ func (r *repairSet) run(ctx context.Context, version string, cfg *config.Config,
 	if err != nil || len(ws) == 0 {
 		return 0, err
 	}
-	if d := pc.Sink.DynamoDB; d != nil && d.WriteMode == string(sink.Batch) {
-		conditional := *d
-		conditional.WriteMode = string(sink.Transact)
-		pc.Sink.DynamoDB = &conditional
+	if rc, ok := pc.Sink.Config.(sink.RepairConfig); ok {
+		pc.Sink.Config = rc.Conditional()
 	}
 	t, err := pipeline.OpenTarget(ctx, cfg, pc, nil)
 	if err != nil {

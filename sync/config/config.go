@@ -141,94 +141,6 @@ type Map struct {
 	Key map[string]string `yaml:"key"`
 }
 
-// Sink is exactly one destination.
-type Sink struct {
-	DynamoDB *DynamoDBSink `yaml:"dynamodb"`
-	Postgres *PostgresSink `yaml:"postgres"`
-	// SNS publishes each change as an event (docs/sync.md, Events) to a topic.
-	SNS *SNSSink `yaml:"sns"`
-	// SQS sends each change as an event to a queue.
-	SQS *SQSSink `yaml:"sqs"`
-}
-
-// SNSSink is an SNS topic receiving one event per change.
-type SNSSink struct {
-	// TopicArn is the topic, e.g. arn:aws:sns:eu-west-1:123456789012:orders-changed; a name
-	// ending in .fifo makes delivery ordered per key (message group = the item's key).
-	TopicArn string `yaml:"topic_arn"`
-	// Region defaults to the topic ARN's region.
-	Region string `yaml:"region"`
-	// Endpoint overrides the service endpoint (an emulator); it does not default to the source's.
-	Endpoint string `yaml:"endpoint"`
-}
-
-// SQSSink is an SQS queue receiving one event per change.
-type SQSSink struct {
-	// QueueURL is the queue, e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo;
-	// a name ending in .fifo makes delivery ordered per key.
-	QueueURL string `yaml:"queue_url"`
-	// Region defaults to the region in the queue URL's host (sqs.REGION.amazonaws.com).
-	Region string `yaml:"region"`
-	// Endpoint overrides the service endpoint (an emulator); it does not default to the source's.
-	Endpoint string `yaml:"endpoint"`
-}
-
-// Kind names the configured sink: dynamodb, postgres, sns, sqs ("" when none is set).
-func (s Sink) Kind() string {
-	switch {
-	case s.DynamoDB != nil:
-		return "dynamodb"
-	case s.Postgres != nil:
-		return "postgres"
-	case s.SNS != nil:
-		return "sns"
-	case s.SQS != nil:
-		return "sqs"
-	}
-	return ""
-}
-
-// Publishes reports whether the sink publishes events (SNS, SQS) rather than storing items:
-// such a sink cannot be read back, so verify and backfill's repair do not apply to it.
-func (s Sink) Publishes() bool { return s.SNS != nil || s.SQS != nil }
-
-// count is how many sinks are set.
-func (s Sink) count() int {
-	n := 0
-	for _, set := range []bool{s.DynamoDB != nil, s.Postgres != nil, s.SNS != nil, s.SQS != nil} {
-		if set {
-			n++
-		}
-	}
-	return n
-}
-
-// DynamoDBSink is a DynamoDB table receiving items.
-type DynamoDBSink struct {
-	Table    string `yaml:"table"`
-	Region   string `yaml:"region"`
-	Endpoint string `yaml:"endpoint"`
-	// WriteMode is transact (default: conditional puts in TransactWriteItems, fenced by the
-	// store) or batch (versions read with BatchGetItem, newer items written with
-	// BatchWriteItem, fenced by the lease only); see docs/sync.md.
-	WriteMode string `yaml:"write_mode"`
-}
-
-// PostgresSink is a PostgreSQL table receiving items, one column per attribute.
-type PostgresSink struct {
-	// DSN connects to the database; DSNEnv names an environment variable holding it instead.
-	DSN    string `yaml:"dsn"`
-	DSNEnv string `yaml:"dsn_env"`
-	// Table is the table name (optionally schema.table); created if missing, validated if not.
-	Table string `yaml:"table"`
-	// Key lists the primary-key columns (attributes after mapping).
-	Key []string `yaml:"key"`
-	// Columns: column (= attribute after mapping) → PostgreSQL type: text, bigint, integer,
-	// numeric, double precision, boolean, jsonb, bytea. Key columns default to text. Attributes
-	// not listed are not copied.
-	Columns map[string]string `yaml:"columns"`
-}
-
 // BothWays marks a pipeline as one direction of a two-way pair between DynamoDB tables.
 type BothWays struct {
 	// VersionAttribute is the attribute every writer on both sides sets to a newer value on every
@@ -299,16 +211,4 @@ func Parse(file string, b []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
-}
-
-// PostgresDSN resolves the sink's DSN, from the environment if DSNEnv is set.
-func (p *PostgresSink) PostgresDSN() (string, error) {
-	if p.DSN != "" {
-		return p.DSN, nil
-	}
-	v := os.Getenv(p.DSNEnv)
-	if v == "" {
-		return "", fmt.Errorf("postgres sink %s: environment variable %s is empty: export the DSN in it", p.Table, p.DSNEnv)
-	}
-	return v, nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/carve-dev/carve/internal/yamlcfg/yamlcfgtest"
+	"github.com/carve-dev/carve/sync/sink"
 )
 
 const good = `
@@ -25,7 +26,7 @@ func TestParseGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Pipelines[0].Sink.DynamoDB.Endpoint != "http://127.0.0.1:8000" || c.Worker.BatchSize != 1000 || c.Checkpoints.DynamoDB.Region != "us-east-1" {
+	if c.Pipelines[0].Sink.Config.(*sink.DynamoDBConfig).Endpoint != "http://127.0.0.1:8000" || c.Worker.BatchSize != 1000 || c.Checkpoints.DynamoDB.Region != "us-east-1" {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
 	if c.Pipelines[1].Where.AttributeEquals["type"].Value != "user" {
@@ -37,7 +38,10 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"unknown key", "source: {table: shop, tabel: x}\npipelines: []\n", `sync.yaml:1: source: unknown key "tabel": did you mean "table"? (see docs/sync.md)`},
 		{"no source", "pipelines:\n  - name: a\n    sink: {dynamodb: {table: b}}\n", "sync.yaml:1: source.table: missing"},
-		{"bad sink", "source: {table: s}\npipelines:\n  - name: a\n    sink: {}\n", "sync.yaml:4: pipelines[0].sink: missing"},
+		{"bad sink", "source: {table: s}\npipelines:\n  - name: a\n    sink: {}\n", "sync.yaml:4: pipelines[0].sink: missing: set dynamodb, postgres, sns or sqs"},
+		{"unknown sink", "source: {table: s}\npipelines:\n  - name: a\n    sink:\n      dynamo: {table: b}\n", `sync.yaml:5: pipelines[0].sink: unknown key "dynamo": did you mean "dynamodb"? want one of dynamodb, postgres, sns or sqs (see docs/sync.md)`},
+		{"two sinks", "source: {table: s}\npipelines:\n  - name: a\n    sink:\n      dynamodb: {table: b}\n      postgres: {dsn: x, table: t, key: [id]}\n", "sync.yaml:4: pipelines[0].sink: set exactly one of dynamodb, postgres, sns or sqs"},
+		{"pg two ways", "source: {table: s}\npipelines:\n  - name: a\n    both_ways: {version_attribute: v, tie_winner: s}\n    sink: {postgres: {dsn: x, table: t, key: [id]}}\n", "sync.yaml:4: pipelines[0].both_ways: two-way pipelines need a dynamodb sink (the postgres sink has no stream to read back)"},
 		{"bad pg type", "source: {table: s}\npipelines:\n  - name: a\n    sink:\n      postgres:\n        dsn: x\n        table: t\n        key: [id]\n        columns: {n: float}\n", "sync.yaml:9: pipelines[0].sink.postgres.columns.n: type \"float\""},
 		{"dup name", "source: {table: s}\npipelines:\n  - name: a\n    sink: {dynamodb: {table: b}}\n  - name: a\n    sink: {dynamodb: {table: c}}\n", "sync.yaml:5: pipelines[1].name: \"a\" used twice"},
 		{"bad duration", "source: {table: s}\nworker: {lease_duration: soon}\npipelines: []\n", `sync.yaml:2: worker.lease_duration: bad duration "soon"`},
@@ -58,6 +62,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(good))
 	f.Add([]byte("source: {table: s}\npipelines:\n  - name: a\n    sink: {}\n"))
 	f.Add([]byte("a: [1, {b: *x}]"))
+	f.Add([]byte("source: {table: s}\npipelines:\n  - name: a\n    sink: {dynamo: {table: b}, sqs: &q {queue_url: u}, sns: *q}\n"))
 	f.Add([]byte("source: {table: s}\npipelines:\n  - name: e\n    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t.fifo\"}}\n  - name: q\n    sink: {sqs: {queue_url: \"https://sqs.r.amazonaws.com/1/q\"}}\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse("f.yaml", b)

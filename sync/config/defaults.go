@@ -41,10 +41,8 @@ func (c *Config) defaults() {
 		if p.BothWays != nil && p.BothWays.VersionType == "" {
 			p.BothWays.VersionType = "auto"
 		}
-		setEventDefaults(&p.Sink)
-		if d := p.Sink.DynamoDB; d != nil {
-			d.Region = cmp.Or(d.Region, c.Source.Region)
-			d.Endpoint = cmp.Or(d.Endpoint, c.Source.Endpoint)
+		if p.Sink.Config != nil {
+			p.Sink.Config.Defaults(c.source())
 		}
 	}
 }

@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/carve-dev/carve/sync/sink"
 )
 
 func TestParseEventSinks(t *testing.T) {
@@ -19,18 +21,18 @@ pipelines:
 	if err != nil {
 		t.Fatal(err)
 	}
-	sns, sqs := c.Pipelines[0].Sink.SNS, c.Pipelines[1].Sink.SQS
+	sns, sqs := c.Pipelines[0].Sink.Config.(*sink.SNSConfig), c.Pipelines[1].Sink.Config.(*sink.SQSConfig)
 	// The region comes from the topic or queue, and the endpoint never from the source's.
 	if sns.Region != "eu-west-1" || sns.Endpoint != "" || sqs.Region != "eu-central-1" || sqs.Endpoint != "" {
 		t.Errorf("defaults: sns %+v, sqs %+v", sns, sqs)
 	}
-	if c.Pipelines[2].Sink.SQS.Region != "" {
-		t.Errorf("an emulator's queue URL names no region: %+v", c.Pipelines[2].Sink.SQS)
+	if local := c.Pipelines[2].Sink.Config.(*sink.SQSConfig); local.Region != "" {
+		t.Errorf("an emulator's queue URL names no region: %+v", local)
 	}
-	if !c.Pipelines[0].Sink.Publishes() || c.Pipelines[0].Sink.Kind() != "sns" || c.Pipelines[1].Sink.Kind() != "sqs" {
+	if !c.Pipelines[0].Sink.Publishes() || c.Pipelines[0].Sink.Kind != "sns" || c.Pipelines[1].Sink.Kind != "sqs" {
 		t.Error("Publishes/Kind")
 	}
-	if _, name, _ := TopicParts(sns.TopicArn); !IsFIFO(name) {
+	if _, name, _ := sink.TopicParts(sns.TopicArn); !sink.IsFIFO(name) {
 		t.Error("a .fifo topic is FIFO")
 	}
 }
@@ -44,7 +46,7 @@ func TestParseEventSinkErrors(t *testing.T) {
 		{"bad url", head + "    sink:\n      sqs:\n        queue_url: sqs://x/y\n", "sync.yaml:6: pipelines[0].sink.sqs.queue_url: \"sqs://x/y\" is not a queue URL"},
 		{"no url", head + "    sink: {sqs: {region: eu-west-1}}\n", "sync.yaml:4: pipelines[0].sink.sqs.queue_url: missing"},
 		{"two sinks", head + "    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t\"}, dynamodb: {table: t}}\n", "sync.yaml:4: pipelines[0].sink: set exactly one of dynamodb, postgres, sns or sqs"},
-		{"two ways", head + "    both_ways: {version_attribute: v, tie_winner: s}\n    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t\"}}\n", "sync.yaml:4: pipelines[0].both_ways: two-way pipelines need a DynamoDB sink (an sns sink"},
+		{"two ways", head + "    both_ways: {version_attribute: v, tie_winner: s}\n    sink: {sns: {topic_arn: \"arn:aws:sns:r:1:t\"}}\n", "sync.yaml:4: pipelines[0].both_ways: two-way pipelines need a dynamodb sink (the sns sink publishes events"},
 		{"unknown key", head + "    sink: {sns: {topic: x}}\n", `sync.yaml:4: pipelines[0].sink.sns: unknown key "topic": did you mean "topic_arn"?`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

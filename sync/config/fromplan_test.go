@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/carve-dev/carve/analyze/plan"
+	"github.com/carve-dev/carve/sync/sink"
 )
 
 func shopPlan(t *testing.T) *plan.Plan {
@@ -55,7 +56,7 @@ func TestGenerateFromPlan(t *testing.T) {
 			}
 			for i, want := range tc.pipes {
 				got := c.Pipelines[i]
-				if got.Name != want.name || got.Where.KeyPrefix["pk"] != want.prefix || got.Sink.DynamoDB == nil || got.Sink.DynamoDB.Table != want.sink {
+				if got.Name != want.name || got.Where.KeyPrefix["pk"] != want.prefix || got.Sink.Kind != "dynamodb" || got.Sink.Config.(*sink.DynamoDBConfig).Table != want.sink {
 					t.Errorf("pipeline %d = %+v, want %+v", i, got, want)
 				}
 				if want.prefix == "" && len(got.Where.KeyPrefix) != 0 {

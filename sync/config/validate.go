@@ -3,7 +3,6 @@ package config
 import (
 	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/carve-dev/carve/internal/yamlcfg"
@@ -99,66 +98,6 @@ func validateWhereAndMap(doc *yamlcfg.Doc, at string, p *Pipeline) {
 	}
 }
 
-func (c *Config) validateSink(doc *yamlcfg.Doc, at string, p *Pipeline) {
-	switch {
-	case p.Sink.count() == 0:
-		doc.Add(at+".sink", "missing: set dynamodb, postgres, sns or sqs")
-	case p.Sink.count() > 1:
-		doc.Add(at+".sink", "set exactly one of dynamodb, postgres, sns or sqs")
-	case p.Sink.Publishes():
-		validateEvents(doc, at, p)
-	case p.Sink.DynamoDB != nil:
-		validateDynamoDBSink(doc, at+".sink.dynamodb", p)
-	case p.Sink.Postgres != nil:
-		validatePostgresSink(doc, at, p)
-	}
-}
-
-func validateDynamoDBSink(doc *yamlcfg.Doc, at string, p *Pipeline) {
-	d := p.Sink.DynamoDB
-	if d.Table == "" {
-		doc.Add(at+".table", "missing")
-	}
-	switch d.WriteMode {
-	case "", "transact":
-	case "batch":
-		if p.BothWays != nil {
-			doc.Add(at+".write_mode", "a two-way pipeline needs transact: its conflict rule is a condition")
-		}
-	default:
-		doc.Add(at+".write_mode", "%q: want transact or batch", d.WriteMode)
-	}
-}
-
-var pgTypes = map[string]bool{"text": true, "bigint": true, "integer": true, "numeric": true, "double precision": true, "boolean": true, "jsonb": true, "bytea": true}
-
-func validatePostgresSink(doc *yamlcfg.Doc, at string, p *Pipeline) {
-	pg := p.Sink.Postgres
-	if pg.DSN == "" && pg.DSNEnv == "" {
-		doc.Add(at+".sink.postgres", "missing dsn or dsn_env")
-	}
-	if pg.DSN != "" && pg.DSNEnv != "" {
-		doc.Add(at+".sink.postgres", "set either dsn or dsn_env, not both")
-	}
-	if pg.Table == "" {
-		doc.Add(at+".sink.postgres.table", "missing")
-	}
-	if len(pg.Key) == 0 {
-		doc.Add(at+".sink.postgres.key", "missing: list the primary-key columns")
-	}
-	for _, col := range slices.Sorted(maps.Keys(pg.Columns)) {
-		if typ := pg.Columns[col]; !pgTypes[strings.ToLower(typ)] {
-			doc.Add(at+".sink.postgres.columns."+col, "type %q: want one of text, bigint, integer, numeric, double precision, boolean, jsonb, bytea", typ)
-		}
-		if strings.HasPrefix(col, "_carve_") {
-			doc.Add(at+".sink.postgres.columns."+col, "columns starting with _carve_ are sync's own")
-		}
-	}
-	if p.BothWays != nil {
-		doc.Add(at+".both_ways", "two-way pipelines need a DynamoDB sink (a PostgreSQL table has no stream to read back)")
-	}
-}
-
 func (c *Config) validateBothWays(doc *yamlcfg.Doc, at string, p *Pipeline) {
 	bw := p.BothWays
 	if bw == nil {
@@ -173,10 +112,11 @@ func (c *Config) validateBothWays(doc *yamlcfg.Doc, at string, p *Pipeline) {
 	default:
 		doc.Add(at+".version_type", "%q: want auto, number, timestamp (RFC 3339) or string", bw.VersionType)
 	}
+	table, twoWay := p.Sink.TwoWayTable()
 	switch {
 	case bw.TieWinner == "":
 		doc.Add(at+".tie_winner", "missing: name the table whose write wins a tie")
-	case p.Sink.DynamoDB != nil && bw.TieWinner != c.Source.Table && bw.TieWinner != p.Sink.DynamoDB.Table:
-		doc.Add(at+".tie_winner", "%q is neither the source %q nor the sink %q", bw.TieWinner, c.Source.Table, p.Sink.DynamoDB.Table)
+	case twoWay && bw.TieWinner != c.Source.Table && bw.TieWinner != table:
+		doc.Add(at+".tie_winner", "%q is neither the source %q nor the sink %q", bw.TieWinner, c.Source.Table, table)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/carve-dev/carve/sync/config"
 	"github.com/carve-dev/carve/sync/pipeline"
 	"github.com/carve-dev/carve/sync/sink"
-	"github.com/carve-dev/carve/sync/stream"
 )
 
 // ReplayResult counts what a replay did with the store's entries.
@@ -40,14 +39,10 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ReplayR
 	if err != nil {
 		return nil, err
 	}
-	type target struct {
-		p *pipeline.Pipeline
-		s sink.Sink
-	}
-	targets := map[string]*target{}
+	targets := map[string]*pipeline.Target{}
 	defer func() {
 		for _, t := range targets {
-			t.s.Close()
+			t.Sink.Close()
 		}
 	}()
 	res := &ReplayResult{}
@@ -58,11 +53,11 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ReplayR
 				if pc.Name != e.Pipeline {
 					continue
 				}
-				s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, stream.Backoff{Initial: cfg.Retry.Initial.Duration, Max: cfg.Retry.Max.Duration})
+				opened, err := pipeline.OpenTarget(ctx, cfg, pc, nil)
 				if err != nil {
-					return res, fmt.Errorf("replay: pipeline %s: %w", pc.Name, err)
+					return res, fmt.Errorf("replay: %w", err)
 				}
-				t = &target{p: pipeline.New(pc, cfg.Source.Table), s: s}
+				t = &opened
 				targets[e.Pipeline] = t
 			}
 		}
@@ -71,7 +66,7 @@ func Replay(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ReplayR
 			log.Warn("replay: the config has no pipeline of this name; entry kept", "entry", e.ID())
 			continue
 		}
-		stale, err := replayOne(ctx, t.p, t.s, e)
+		stale, err := replayOne(ctx, t.Pipeline, t.Sink, e)
 		switch {
 		case err != nil && !sink.IsPermanent(err):
 			return res, fmt.Errorf("replay %s: %w", e.ID(), err)

@@ -24,16 +24,14 @@ type Pipeline struct {
 	source string // source table: the origin of two-way writes
 	// twoWay is set for one half of a two-way pair.
 	twoWay *config.BothWays
-	// sinkTable is the DynamoDB sink's table, whose own writes a two-way pipeline must not echo.
+	// sinkTable is the two-way sink's table, whose own writes a two-way pipeline must not echo.
 	sinkTable string
 }
 
 // New builds a pipeline from its config; source is the source table.
 func New(p config.Pipeline, source string) *Pipeline {
 	out := &Pipeline{Name: p.Name, where: p.Where, m: p.Map, source: source, twoWay: p.BothWays}
-	if p.Sink.DynamoDB != nil {
-		out.sinkTable = p.Sink.DynamoDB.Table
-	}
+	out.sinkTable, _ = p.Sink.TwoWayTable()
 	return out
 }
 

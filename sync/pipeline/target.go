@@ -44,7 +44,7 @@ func OpenTarget(ctx context.Context, cfg *config.Config, pc config.Pipeline, onR
 		name := pc.Name
 		b.OnRetry = func(error) { onRetry(name) }
 	}
-	s, err := sink.Open(ctx, pc, cfg.Source.Table, cfg.Worker.WriteConcurrency, b)
+	s, err := sink.Open(ctx, pc.Sink.Config, sink.Env{Source: cfg.Source.Table, Pipeline: pc.Name, TwoWay: pc.TwoWay(), Concurrency: cfg.Worker.WriteConcurrency, Backoff: b})
 	if err != nil {
 		return Target{}, fmt.Errorf("pipeline %s: %w", pc.Name, err)
 	}

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/carve-dev/carve/sync/awsconf"
 	"github.com/carve-dev/carve/sync/item"
 	"github.com/carve-dev/carve/sync/stream"
 )
@@ -479,4 +481,65 @@ func IsOwnWrite(img item.Item, origin string) bool {
 		return false
 	}
 	return item.HashData(withDeleted(img, item.IsTombstone(img))) == h
+}
+
+func init() { Register("dynamodb", func() Config { return new(DynamoDBConfig) }) }
+
+// DynamoDBConfig is the `sink: {dynamodb: …}` block: a DynamoDB table receiving items. It can be
+// one side of a two-way pipeline.
+type DynamoDBConfig struct {
+	// Table is the table name; the table must exist, with the key the pipeline maps to.
+	Table string `yaml:"table"`
+	// Region defaults to the source's.
+	Region string `yaml:"region"`
+	// Endpoint overrides the service endpoint (default: the source's).
+	Endpoint string `yaml:"endpoint"`
+	// WriteMode is transact (default: conditional puts in TransactWriteItems, fenced by the
+	// store) or batch (versions read with BatchGetItem, newer items written with
+	// BatchWriteItem, fenced by the lease only); see docs/sync.md.
+	WriteMode string `yaml:"write_mode"`
+}
+
+// Defaults reaches the table the way the source is reached where the file says nothing.
+func (d *DynamoDBConfig) Defaults(src Source) {
+	d.Region = cmp.Or(d.Region, src.Region)
+	d.Endpoint = cmp.Or(d.Endpoint, src.Endpoint)
+}
+
+// Validate checks the table and the write mode.
+func (d *DynamoDBConfig) Validate(c Check) {
+	if d.Table == "" {
+		c.Add("table", "missing")
+	}
+	switch WriteMode(d.WriteMode) {
+	case "", Transact:
+	case Batch:
+		if c.TwoWay != nil {
+			c.Add("write_mode", "a two-way pipeline needs transact: its conflict rule is a condition")
+		}
+	default:
+		c.Add("write_mode", "%q: want transact or batch", d.WriteMode)
+	}
+}
+
+// Publishes is false: a DynamoDB sink stores items.
+func (d *DynamoDBConfig) Publishes() bool { return false }
+
+// TwoWayTable is the sink's table.
+func (d *DynamoDBConfig) TwoWayTable() string { return d.Table }
+
+// Conditional is the settings in transact mode: batch mode writes without a condition.
+func (d *DynamoDBConfig) Conditional() Config {
+	c := *d
+	c.WriteMode = string(Transact)
+	return &c
+}
+
+// Open connects to the table and reads its key.
+func (d *DynamoDBConfig) Open(ctx context.Context, env Env) (Sink, error) {
+	api, err := awsconf.DynamoDB(ctx, d.Region, d.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return opened(OpenDynamoDBMode(ctx, api, d.Table, WriteMode(d.WriteMode), env.TwoWay, env.Concurrency, env.Backoff))
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -366,3 +367,10 @@ func unsupported(err error) bool {
 	var de *smithy.DeserializationError
 	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusBadRequest && errors.As(err, &de)
 }
+
+// eventTargetName is SNS's rule for topic names, which SQS shares for queue names (at most 80
+// long): letters, digits, hyphens and underscores, with .fifo at the end of a FIFO one.
+var eventTargetName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+
+// IsFIFO reports whether a topic or queue name is a FIFO one.
+func IsFIFO(name string) bool { return strings.HasSuffix(name, ".fifo") }

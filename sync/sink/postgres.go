@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -391,3 +394,75 @@ func (p *Postgres) Types() map[string]string { return p.types }
 
 // Table is the table name.
 func (p *Postgres) Table() string { return p.table }
+
+func init() { Register("postgres", func() Config { return new(PostgresConfig) }) }
+
+// PostgresConfig is the `sink: {postgres: …}` block: a PostgreSQL table receiving items, one
+// column per attribute.
+type PostgresConfig struct {
+	// DSN connects to the database; DSNEnv names an environment variable holding it instead.
+	DSN    string `yaml:"dsn"`
+	DSNEnv string `yaml:"dsn_env"`
+	// Table is the table name (optionally schema.table); created if missing, validated if not.
+	Table string `yaml:"table"`
+	// Key lists the primary-key columns (attributes after mapping).
+	Key []string `yaml:"key"`
+	// Columns: column (= attribute after mapping) → PostgreSQL type: text, bigint, integer,
+	// numeric, double precision, boolean, jsonb, bytea. Key columns default to text. Attributes
+	// not listed are not copied.
+	Columns map[string]string `yaml:"columns"`
+}
+
+// postgresTypes are the column types the sink writes.
+var postgresTypes = []string{"text", "bigint", "integer", "numeric", "double precision", "boolean", "jsonb", "bytea"}
+
+// Defaults has nothing to fill: the DSN is read when the sink opens.
+func (pg *PostgresConfig) Defaults(Source) {}
+
+// Validate checks the connection, the table, its key and the column types.
+func (pg *PostgresConfig) Validate(c Check) {
+	if pg.DSN == "" && pg.DSNEnv == "" {
+		c.Add("", "missing dsn or dsn_env")
+	}
+	if pg.DSN != "" && pg.DSNEnv != "" {
+		c.Add("", "set either dsn or dsn_env, not both")
+	}
+	if pg.Table == "" {
+		c.Add("table", "missing")
+	}
+	if len(pg.Key) == 0 {
+		c.Add("key", "missing: list the primary-key columns")
+	}
+	for _, col := range slices.Sorted(maps.Keys(pg.Columns)) {
+		if typ := pg.Columns[col]; !slices.Contains(postgresTypes, strings.ToLower(typ)) {
+			c.Add("columns."+col, "type %q: want one of %s", typ, strings.Join(postgresTypes, ", "))
+		}
+		if strings.HasPrefix(col, "_carve_") {
+			c.Add("columns."+col, "columns starting with _carve_ are sync's own")
+		}
+	}
+}
+
+// Publishes is false: a PostgreSQL sink stores rows.
+func (pg *PostgresConfig) Publishes() bool { return false }
+
+// DSNValue resolves the DSN, from the environment if DSNEnv is set.
+func (pg *PostgresConfig) DSNValue() (string, error) {
+	if pg.DSN != "" {
+		return pg.DSN, nil
+	}
+	v := os.Getenv(pg.DSNEnv)
+	if v == "" {
+		return "", fmt.Errorf("postgres sink %s: environment variable %s is empty: export the DSN in it", pg.Table, pg.DSNEnv)
+	}
+	return v, nil
+}
+
+// Open connects, then creates the table or checks it.
+func (pg *PostgresConfig) Open(ctx context.Context, env Env) (Sink, error) {
+	dsn, err := pg.DSNValue()
+	if err != nil {
+		return nil, err
+	}
+	return opened(OpenPostgres(ctx, dsn, PostgresTable{Name: pg.Table, Key: pg.Key, Columns: pg.Columns}, env.Concurrency))
+}

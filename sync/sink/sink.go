@@ -2,8 +2,13 @@
 // out-of-order redelivery are harmless: every write carries a version (the source record's
 // sequence number, zero-padded to 40 digits) and a write older than what the store holds is
 // skipped. A delete leaves a tombstone with its version, so a late older insert cannot bring the
-// item back. One file per store: dynamodb.go, postgres.go; sinks that publish each change as an event
-// instead (events.go: sns.go, sqs.go) carry the version in the event for consumers to compare.
+// item back. Sinks that publish each change as an event instead (events.go: sns.go, sqs.go)
+// carry the version in the event for consumers to compare.
+//
+// Each sink kind is one file (dynamodb.go, postgres.go, sns.go, sqs.go) holding all of it: its
+// sync.yaml settings (a Config: documented struct, defaults, checks, whether it publishes or
+// can be one side of a two-way pipeline), its opener and the sink itself, registered under its
+// key by an init function (kind.go). Adding a kind is adding a file; see docs/sync.md.
 package sink
 
 import (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,7 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/carve-dev/carve/sync/config"
+	"github.com/carve-dev/carve/sync/awsconf"
 	"github.com/carve-dev/carve/sync/stream"
 )
 
@@ -38,7 +39,7 @@ type snsTopic struct {
 // OpenSNS checks that the topic exists and returns a sink publishing table's changes of pipeline
 // to it; concurrency is how many batches are in flight at once.
 func OpenSNS(ctx context.Context, api SNSAPI, topicArn, table, pipeline string, concurrency int, b stream.Backoff) (*Events, error) {
-	_, name, ok := config.TopicParts(topicArn)
+	_, name, ok := TopicParts(topicArn)
 	if !ok {
 		return nil, fmt.Errorf("sns sink: %q is not a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)", topicArn)
 	}
@@ -46,7 +47,7 @@ func OpenSNS(ctx context.Context, api SNSAPI, topicArn, table, pipeline string, 
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
-	return newEvents(t, table, pipeline, config.IsFIFO(name), concurrency, b), nil
+	return newEvents(t, table, pipeline, IsFIFO(name), concurrency, b), nil
 }
 
 func (t *snsTopic) target() string { return "sns topic " + t.arn }
@@ -161,4 +162,57 @@ func (t *snsTopic) sendEach(ctx context.Context, ms []message, fifo bool) ([]rej
 		}
 	}
 	return out, nil
+}
+
+func init() { Register("sns", func() Config { return new(SNSConfig) }) }
+
+// SNSConfig is the `sink: {sns: …}` block: an SNS topic receiving one event per change
+// (docs/sync.md, Events).
+type SNSConfig struct {
+	// TopicArn is the topic, e.g. arn:aws:sns:eu-west-1:123456789012:orders-changed; a name
+	// ending in .fifo makes delivery ordered per key (message group = the item's key).
+	TopicArn string `yaml:"topic_arn"`
+	// Region defaults to the topic ARN's region.
+	Region string `yaml:"region"`
+	// Endpoint overrides the service endpoint (an emulator); it does not default to the source's.
+	Endpoint string `yaml:"endpoint"`
+}
+
+// TopicParts splits an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME) into its region and
+// name; ok is false when arn is not one.
+func TopicParts(arn string) (region, name string, ok bool) {
+	f := strings.Split(arn, ":")
+	if len(f) != 6 || f[0] != "arn" || f[1] == "" || f[2] != "sns" || f[3] == "" || f[4] == "" || !eventTargetName.MatchString(f[5]) {
+		return "", "", false
+	}
+	return f[3], f[5], true
+}
+
+// Defaults takes the region from the topic ARN.
+func (t *SNSConfig) Defaults(Source) {
+	if t.Region == "" {
+		t.Region, _, _ = TopicParts(t.TopicArn)
+	}
+}
+
+// Validate checks the topic ARN.
+func (t *SNSConfig) Validate(c Check) {
+	switch _, _, ok := TopicParts(t.TopicArn); {
+	case t.TopicArn == "":
+		c.Add("topic_arn", "missing: name the topic, e.g. arn:aws:sns:eu-west-1:123456789012:orders-changed")
+	case !ok:
+		c.Add("topic_arn", "%q is not a topic ARN: want arn:aws:sns:REGION:ACCOUNT:NAME (NAME: letters, digits, - and _, .fifo for a FIFO topic)", t.TopicArn)
+	}
+}
+
+// Publishes is true: the topic's subscribers get events.
+func (t *SNSConfig) Publishes() bool { return true }
+
+// Open checks that the topic exists.
+func (t *SNSConfig) Open(ctx context.Context, env Env) (Sink, error) {
+	api, err := awsconf.SNS(ctx, t.Region, t.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	return opened(OpenSNS(ctx, api, t.TopicArn, env.Source, env.Pipeline, env.Concurrency, env.Backoff))
 }

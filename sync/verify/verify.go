@@ -139,7 +139,7 @@ func checkVerifiable(cfg *config.Config) error {
 	var publishing []string
 	for _, pc := range cfg.Pipelines {
 		if pc.Sink.Publishes() {
-			publishing = append(publishing, pc.Name+" ("+pc.Sink.Kind()+")")
+			publishing = append(publishing, pc.Name+" ("+pc.Sink.Kind+")")
 		}
 	}
 	if len(publishing) > 0 {
