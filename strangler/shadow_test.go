@@ -1,12 +1,16 @@
 package strangler
 
 import (
+	"bufio"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -333,5 +337,74 @@ func TestShadowChunkedAnswer(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// The candidate gets the request as the monolith got it — the same headers (the client's own,
+// the forwarding ones, repeated fields in order) and the same body — from a chunked POST sent
+// as raw bytes to the plain front end: the copy is sent whole, with its length in place of the
+// client's chunking.
+func TestShadowCopiesRequestAsSent(t *testing.T) {
+	type seen struct {
+		header http.Header
+		body   string
+	}
+	got := map[string]chan seen{"monolith": make(chan seen, 4), "orders": make(chan seen, 4)}
+	echo := func(name string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			h := r.Header.Clone()
+			h.Set("Host", r.Host)
+			got[name] <- seen{h, string(b)}
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"got": %q}`, b)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	mono, cand := echo("monolith"), echo("orders")
+	fe := frontEnds(t)[0]
+	r := start(t, shadowConfig(fe, mono.URL, cand.URL, "{upstream: orders, sample: 1, methods: [POST], unsafe: true, noise: 0, noise_warmup: 0}"), startOpts{env: token})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(r.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	raw := "POST /items?x=1 HTTP/1.1\r\nHost: shop.example\r\nX-Trace: a\r\nX-Trace: b\r\nContent-Type: text/plain\r\n" +
+		"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n"
+	if _, err := conn.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != `{"got": "hello"}` {
+		t.Fatalf("client got %q", b)
+	}
+	wait := func(name string) seen {
+		select {
+		case s := <-got[name]:
+			return s
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s got no request", name)
+			return seen{}
+		}
+	}
+	m, c := wait("monolith"), wait("orders")
+	if c.body != "hello" || m.body != "hello" {
+		t.Errorf("bodies: monolith %q, candidate %q, want hello", m.body, c.body)
+	}
+	for _, h := range []http.Header{m.header, c.header} {
+		h.Del("Content-Length") // the monolith may get the client's chunks, the copy its length
+		h.Del("Transfer-Encoding")
+	}
+	if !maps.EqualFunc(m.header, c.header, slices.Equal) {
+		t.Errorf("the candidate's headers differ from the monolith's:\nmonolith  %v\ncandidate %v", m.header, c.header)
+	}
+	if c.header.Get("X-Forwarded-For") == "" || !slices.Equal(c.header.Values("X-Trace"), []string{"a", "b"}) || c.header.Get("Host") != "shop.example" {
+		t.Errorf("candidate's headers %v: want X-Forwarded-For, both X-Trace values in order and the client's Host", c.header)
 	}
 }
