@@ -2,7 +2,6 @@ package config
 
 import (
 	"cmp"
-	"net/http"
 	"strings"
 	"time"
 )
@@ -87,55 +86,6 @@ func (r *Route) defaults(def string) {
 	if r.Rollout != nil {
 		r.Rollout.defaults(r, def)
 	}
-}
-
-func (s *Shadow) defaults() {
-	if len(s.Methods) == 0 {
-		s.Methods = []string{http.MethodGet, http.MethodHead}
-	}
-	for i, m := range s.Methods {
-		s.Methods[i] = strings.ToUpper(m)
-	}
-	if len(s.Headers) == 0 {
-		s.Headers = []string{"Content-Type"}
-	}
-	for i, h := range s.Headers {
-		if validHeaderName(h) {
-			s.Headers[i] = http.CanonicalHeaderKey(h)
-		}
-	}
-	if s.Noise == nil {
-		s.Noise = ptr(DefaultShadowNoise)
-	}
-	orInt(&s.NoiseWarmup, DefaultShadowNoiseWarmup)
-	orInt(&s.Concurrency, DefaultShadowConcurrency)
-	orInt(&s.Queue, DefaultShadowQueue)
-	orInt(&s.MaxBodyBytes, DefaultShadowMaxBodyBytes)
-	orDuration(&s.Timeout, DefaultShadowTimeout)
-}
-
-// defaults picks the rollout's candidate when the file names none: the shadow's upstream,
-// else the one of a split of two that is not the default upstream.
-func (ro *Rollout) defaults(r *Route, def string) {
-	if ro.Upstream == "" && r.Shadow != nil {
-		ro.Upstream = r.Shadow.Upstream
-	}
-	if ro.Upstream == "" && len(r.Split) == 2 {
-		for name := range r.Split {
-			if name != def {
-				ro.Upstream = name
-			}
-		}
-	}
-	if len(ro.Steps) == 0 {
-		ro.Steps = []int{1, 5, 25, 50, 100}
-	}
-	orDuration(&ro.Hold, DefaultRolloutHold)
-	g := &ro.Gates
-	orFloat(&g.MaxErrorRateRatio, DefaultMaxErrorRateRatio)
-	orFloat(&g.MaxP99Ratio, DefaultMaxP99Ratio)
-	orFloat(&g.MaxDiffRate, DefaultMaxDiffRate)
-	orInt(&g.MinRequests, DefaultRolloutMinRequests)
 }
 
 func (s *Store) defaults() {
