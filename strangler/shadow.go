@@ -40,6 +40,7 @@ type exchange struct {
 	primary                   *answer
 	primaryPool               *upstream.Pool
 	at                        time.Time // when it was queued, after the primary answered
+	noised                    bool      // its noise call was made (or passed over) before the candidate's
 }
 
 // answer is a response as compared.
@@ -65,6 +66,9 @@ type shadower struct {
 	store     *diffStore
 	log       *slog.Logger
 	noiseLeft atomic.Int64 // copies that still call the primary twice (warm-up)
+	// slow is set while the candidate answers after noisePrompt: a noise call after its answer
+	// would come too late, so it is made before (compare).
+	slow atomic.Bool
 	// synced is, on a read_your_writes route, the watermark of the sync feeding the
 	// candidate: a copy waits until it passes the moment the primary answered (at most
 	// syncWait), so that the candidate answers from data at least as recent as the primary's
@@ -147,14 +151,16 @@ func (s *shadower) run(ctx context.Context) {
 	wg.Wait()
 }
 
-// compare calls the primary again on a noise sample, at once, and learns noise from the two
-// primary answers; then compares the candidate's answer, or parks the copy until the sync
-// feeding the candidate has passed it (dropped, counted, when parked is full).
+// compare asks the primary again at once when the noise call cannot wait for the candidate's
+// answer — on the warm-up copies, when the candidate answers too late for a prompt noise call,
+// and for a copy parked until the sync passes it — then compares the candidate's answer, or
+// parks the copy (dropped, counted, when parked is full). Otherwise the noise call, if any,
+// comes after the candidate's answer, on a difference not known as noise (compareCandidate):
+// a candidate that answers as the primary does then costs the primary no second call.
 func (s *shadower) compare(ctx context.Context, ex *exchange) {
-	if time.Since(ex.at) < noisePrompt && s.wantNoise() {
-		if again := s.call(ctx, ex.primaryPool, ex); again.err == nil {
-			s.store.learnNoise(diffAnswers(ex.primary, again, s.cfg.Headers))
-		}
+	if s.parked != nil || s.slow.Load() || s.noiseLeft.Load() > 0 {
+		ex.noised = true
+		s.learnNoise(ctx, ex)
 	}
 	if s.parked == nil {
 		s.compareCandidate(ctx, ex)
@@ -164,6 +170,16 @@ func (s *shadower) compare(ctx context.Context, ex *exchange) {
 	case s.parked <- ex:
 	default:
 		s.dropQueue.Inc()
+	}
+}
+
+// learnNoise calls the primary again on a noise sample, promptly, and learns as noise the
+// fields in which its two answers differ.
+func (s *shadower) learnNoise(ctx context.Context, ex *exchange) {
+	if time.Since(ex.at) < noisePrompt && s.wantNoise() {
+		if again := s.call(ctx, ex.primaryPool, ex); again.err == nil {
+			s.store.learnNoise(diffAnswers(ex.primary, again, s.cfg.Headers))
+		}
 	}
 }
 
@@ -210,6 +226,12 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 			Candidate: strconv.Itoa(cand.Status) + ": " + cand.err.Error()}}
 	} else {
 		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
+		if !ex.noised {
+			s.slow.Store(time.Since(ex.at) >= noisePrompt)
+			if s.store.real(diffs) {
+				s.learnNoise(ctx, ex)
+			}
+		}
 		if s.synced != nil && s.store.real(diffs) && s.changedSince(ctx, ex) {
 			s.dropChanged.Inc()
 			return

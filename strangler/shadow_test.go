@@ -28,7 +28,7 @@ type itemsBackend struct {
 	mu     sync.Mutex
 	served map[string]string
 	hits   atomic.Int64
-	delay  time.Duration
+	delay  time.Duration // every answer waits this long
 	block  chan struct{} // when set, every request waits on it
 }
 
@@ -36,6 +36,7 @@ func newItemsBackend(t *testing.T, price int) *itemsBackend {
 	b := &itemsBackend{price: price, served: map[string]string{}}
 	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b.hits.Add(1)
+		time.Sleep(b.delay)
 		if b.block != nil {
 			select {
 			case <-b.block:
@@ -406,5 +407,44 @@ func TestShadowCopiesRequestAsSent(t *testing.T) {
 	}
 	if c.header.Get("X-Forwarded-For") == "" || !slices.Equal(c.header.Values("X-Trace"), []string{"a", "b"}) || c.header.Get("Host") != "shop.example" {
 		t.Errorf("candidate's headers %v: want X-Forwarded-For, both X-Trace values in order and the client's Host", c.header)
+	}
+}
+
+// After the warm-up, the primary is asked again only about a difference not known as noise: a
+// candidate answering as the monolith does (but for the timestamp, learned in the warm-up)
+// costs the monolith no second call even at noise: 1, where every copy used to make one. A
+// candidate answering later than a noise call may wait for has its noise calls made before its
+// own (after its answer they would come too late, and the noise would go unlearned), and shows
+// no difference either.
+func TestShadowNoiseCallsOnlyOnDifferences(t *testing.T) {
+	for _, delay := range []time.Duration{0, 2 * noisePrompt} {
+		t.Run(fmt.Sprint("candidate delay ", delay), func(t *testing.T) {
+			fe := frontEnds(t)[0]
+			mono, cand := newItemsBackend(t, 10), newItemsBackend(t, 10)
+			cand.delay = delay
+			const n, warmup, concurrency = 20, 3, 2
+			r := start(t, shadowConfig(fe, mono.srv.URL, cand.srv.URL, fmt.Sprintf("{upstream: orders, sample: 1, noise: 1, noise_warmup: %d, concurrency: %d}", warmup, concurrency)), startOpts{env: token})
+			c := feClient(fe)
+			for i := range n {
+				if resp, _ := get(t, c, r.url+"/items?n="+fmt.Sprint(i), nil); resp.StatusCode != 200 {
+					t.Fatalf("request %d: status %d", i, resp.StatusCode)
+				}
+				// Paced for a slow candidate, so that copies do not wait in the queue past
+				// the moment a noise call may still be made.
+				time.Sleep(delay * 6 / 10)
+			}
+			var rep DiffReport
+			waitFor(t, "all comparisons", func() bool { rep, _ = r.p.Diff("items", 10); return rep.Compared == n })
+			if rep.Differing != 0 || strings.Join(rep.Noise, ",") != "$.at" {
+				t.Errorf("differing %d, noise %v: want 0 differences, the timestamp learned as noise", rep.Differing, rep.Noise)
+			}
+			second := mono.hits.Load() - n
+			switch {
+			case delay == 0 && second > warmup+concurrency:
+				t.Errorf("the monolith was asked again %d times for %d copies that answered alike: want at most the warm-up's %d (+%d in flight)", second, n, warmup, concurrency)
+			case delay > 0 && second < n/2:
+				t.Errorf("a slow candidate: the monolith was asked again %d times for %d copies: want a prompt noise call on most (noise: 1)", second, n)
+			}
+		})
 	}
 }

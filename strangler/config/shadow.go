@@ -24,9 +24,11 @@ type Shadow struct {
 	Headers []string `yaml:"headers"`
 	// Noise is the fraction of copies that also call the primary a second time, to learn the
 	// fields that differ between two healthy primary answers (default 0.1; the first
-	// NoiseWarmup copies always do).
+	// NoiseWarmup copies always do). After the warm-up only a copy whose candidate answered
+	// otherwise, in a field not yet known as noise, is a candidate for it.
 	Noise *float64 `yaml:"noise"`
-	// NoiseWarmup is how many copies call the primary twice before Noise applies (default 20).
+	// NoiseWarmup is how many copies call the primary twice, each at once, before Noise
+	// applies (default 20).
 	NoiseWarmup int `yaml:"noise_warmup"`
 	// Concurrency bounds the copies in flight (default 4).
 	Concurrency int `yaml:"concurrency"`
