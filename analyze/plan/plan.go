@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // Schema is the version written into every plan; Read refuses any other.
@@ -298,6 +299,18 @@ func (p *Plan) Service(name string) *Service {
 		}
 	}
 	return nil
+}
+
+// ErrUnknownService is returned by Find when the plan has no service of the asked name.
+var ErrUnknownService = errors.New("unknown service")
+
+// Find returns the named service, or an error wrapping ErrUnknownService that lists the
+// plan's services.
+func (p *Plan) Find(name string) (*Service, error) {
+	if s := p.Service(name); s != nil {
+		return s, nil
+	}
+	return nil, fmt.Errorf("%w %q: the plan has %s", ErrUnknownService, name, strings.Join(p.ServiceNames(), ", "))
 }
 
 // Move puts the package at path into the named service, or into the kernel when service is "".

@@ -200,10 +200,8 @@ func writeCalls(w *bufio.Writer, p *plan.Plan, cs []crossCall) {
 }
 
 func service(p *plan.Plan, name string) *plan.Service {
-	for i := range p.Services {
-		if p.Services[i].Name == name {
-			return &p.Services[i]
-		}
+	if s := p.Service(name); s != nil {
+		return s
 	}
 	return &plan.Service{Name: name}
 }

@@ -54,8 +54,9 @@ type FromPlan struct {
 // RolloutGateNames are the gates RolloutGates may set, as the config names them.
 var RolloutGateNames = []string{"max_diff_rate", "max_error_rate_ratio", "max_p99_ratio", "min_requests"}
 
-// ErrUnknownService is returned when the plan has no service of the asked name.
-var ErrUnknownService = errors.New("unknown service")
+// ErrUnknownService is returned when the plan has no service of the asked name (it is
+// plan.ErrUnknownService).
+var ErrUnknownService = plan.ErrUnknownService
 
 // ErrNoRoutes is returned when the service serves no HTTP routes, so there is nothing to move.
 var ErrNoRoutes = errors.New("service has no routes")
@@ -65,7 +66,7 @@ var ErrNoRoutes = errors.New("service has no routes")
 // Weight% to the service, sticky by a cookie so a user stays on one side, with active health
 // checks on both upstreams. Every other request goes to the monolith. The result passes Parse.
 func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
-	svc, err := findService(p, o.Service)
+	svc, err := p.Find(o.Service)
 	if err != nil {
 		return nil, err
 	}
@@ -294,18 +295,6 @@ func RoutePattern(r plan.Route) string {
 		pt = r.Method + " " + pt
 	}
 	return pt
-}
-
-func findService(p *plan.Plan, name string) (*plan.Service, error) {
-	var names []string
-	for i := range p.Services {
-		if p.Services[i].Name == name {
-			return &p.Services[i], nil
-		}
-		names = append(names, p.Services[i].Name)
-	}
-	slices.Sort(names)
-	return nil, fmt.Errorf("%w %q: the plan has %s", ErrUnknownService, name, strings.Join(names, ", "))
 }
 
 func servicesWithRoutes(p *plan.Plan) []string {

@@ -44,8 +44,9 @@ type FromPlan struct {
 	DeadLetterFile string
 }
 
-// ErrUnknownService is returned when the plan has no service of the asked name.
-var ErrUnknownService = errors.New("unknown service")
+// ErrUnknownService is returned when the plan has no service of the asked name (it is
+// plan.ErrUnknownService).
+var ErrUnknownService = plan.ErrUnknownService
 
 // ErrNoTables is returned when the service owns no DynamoDB table in the plan.
 var ErrNoTables = errors.New("service has no DynamoDB tables")
@@ -57,7 +58,7 @@ var ErrNoTables = errors.New("service has no DynamoDB tables")
 // Items keep their attribute names and keys, so the service's table has the source's key
 // schema and the same config read backwards (Reverse) maps them home. The result passes Parse.
 func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
-	svc, err := findService(p, o.Service)
+	svc, err := p.Find(o.Service)
 	if err != nil {
 		return nil, err
 	}
@@ -81,19 +82,6 @@ func Generate(p *plan.Plan, o FromPlan) ([]byte, error) {
 		return nil, fmt.Errorf("the generated config is invalid (a bug in carve plan): %w", err)
 	}
 	return b, nil
-}
-
-// findService returns the plan's service called name.
-func findService(p *plan.Plan, name string) (*plan.Service, error) {
-	var names []string
-	for i := range p.Services {
-		if p.Services[i].Name == name {
-			return &p.Services[i], nil
-		}
-		names = append(names, p.Services[i].Name)
-	}
-	slices.Sort(names)
-	return nil, fmt.Errorf("%w %q: the plan has %s", ErrUnknownService, name, strings.Join(names, ", "))
 }
 
 // sourceTable picks the service's DynamoDB table to replicate: o.SourceTable, or its only one.
