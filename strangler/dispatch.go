@@ -45,6 +45,19 @@ type forwarders struct {
 	slots chan struct{}
 }
 
+// setHost sets the Host a fasthttp request goes to the target with, by the upstream's
+// host_header: the client's (inHost), the target's, or a fixed name.
+func (f *forwarders) setHost(h *fasthttp.RequestHeader, inHost []byte) {
+	switch f.hostMode {
+	case "":
+		h.SetHostBytes(inHost)
+	case "target":
+		h.SetHost(f.host)
+	default:
+		h.SetHost(f.hostMode)
+	}
+}
+
 // forwarderFor returns the builder of a target's forwarders within runtime rt.
 func (p *Proxy) forwarderFor(rt *runtime, u *config.Upstream) func(*url.URL) http.Handler {
 	hostMode := u.HostHeader

@@ -464,14 +464,7 @@ func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 	}
 	f := t.Handler.(*forwarders)
 	req, resp := &a.ctx.Request, &a.ctx.Response
-	switch f.hostMode {
-	case "":
-		req.Header.SetHostBytes(a.inHost)
-	case "target":
-		req.Header.SetHost(f.host)
-	default:
-		req.Header.SetHost(f.hostMode)
-	}
+	f.setHost(&req.Header, a.inHost)
 	if f.basePath != "" {
 		a.scratch = append(append(a.scratch[:0], f.basePath...), req.Header.RequestURI()...)
 		req.SetRequestURIBytes(a.scratch)

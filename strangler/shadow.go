@@ -374,14 +374,7 @@ func (s *shadower) callFast(f *forwarders, ex *exchange) *answer {
 			req.Header.Add(k, v)
 		}
 	}
-	switch f.hostMode {
-	case "":
-		req.Header.SetHost(ex.host)
-	case "target":
-		req.Header.SetHost(f.host)
-	default:
-		req.Header.SetHost(f.hostMode)
-	}
+	f.setHost(&req.Header, []byte(ex.host))
 	req.UseHostHeader = true
 	if f.tls {
 		req.URI().SetScheme("https")
