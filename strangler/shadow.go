@@ -39,8 +39,9 @@ type exchange struct {
 	reqBody                   []byte
 	primary                   *answer
 	primaryPool               *upstream.Pool
-	at                        time.Time // when it was queued, after the primary answered
-	noised                    bool      // its noise call was made (or passed over) before the candidate's
+	at                        time.Time     // when it was queued, after the primary answered
+	noised                    bool          // its noise call was made (or passed over) before the candidate's
+	waited                    time.Duration // from queued to taken by a worker
 }
 
 // answer is a response as compared.
@@ -158,6 +159,7 @@ func (s *shadower) run(ctx context.Context) {
 // comes after the candidate's answer, on a difference not known as noise (compareCandidate):
 // a candidate that answers as the primary does then costs the primary no second call.
 func (s *shadower) compare(ctx context.Context, ex *exchange) {
+	ex.waited = time.Since(ex.at)
 	if s.parked != nil || s.slow.Load() || s.noiseLeft.Load() > 0 {
 		ex.noised = true
 		s.learnNoise(ctx, ex)
@@ -212,7 +214,13 @@ func (s *shadower) release(ctx context.Context) {
 // primary's answer.
 func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 	epoch := s.store.currentEpoch()
+	start := time.Now()
 	cand := s.call(ctx, s.candidate, ex)
+	if s.parked == nil {
+		// Would a noise call after this answer still be prompt? (A parked copy is late by
+		// design; its noise call always goes first.)
+		s.slow.Store(ex.waited+time.Since(start) >= noisePrompt)
+	}
 	if cand.err != nil && ctx.Err() != nil {
 		return // shutting down: not the candidate's fault
 	}
@@ -226,11 +234,8 @@ func (s *shadower) compareCandidate(ctx context.Context, ex *exchange) {
 			Candidate: strconv.Itoa(cand.Status) + ": " + cand.err.Error()}}
 	} else {
 		diffs = diffAnswers(ex.primary, cand, s.cfg.Headers)
-		if !ex.noised {
-			s.slow.Store(time.Since(ex.at) >= noisePrompt)
-			if s.store.real(diffs) {
-				s.learnNoise(ctx, ex)
-			}
+		if !ex.noised && s.store.real(diffs) {
+			s.learnNoise(ctx, ex)
 		}
 		if s.synced != nil && s.store.real(diffs) && s.changedSince(ctx, ex) {
 			s.dropChanged.Inc()
