@@ -167,7 +167,10 @@ func get(t *testing.T, c *http.Client, url string, hdr map[string]string) (*http
 	return resp, string(b)
 }
 
-func twoSided(monolith, orders string, extra string) string {
+// testConfig is a proxy config of the tests: both listeners on loopback, the admin API behind
+// TOKEN, no access log, a monolith and an orders upstream, the given routes (YAML list items,
+// each line indented as under routes:) and the monolith as the default.
+func testConfig(monolith, orders, routes string) string {
 	return fmt.Sprintf(`listen: "127.0.0.1:0"
 admin: {listen: "127.0.0.1:0", token_env: TOKEN}
 access_log: {sample: 0}
@@ -175,13 +178,17 @@ upstreams:
   monolith: {targets: [%q]}
   orders: {targets: [%q]}
 routes:
-  - name: orders
+%s
+default: monolith
+`, monolith, orders, strings.TrimSuffix(routes, "\n"))
+}
+
+func twoSided(monolith, orders string, extra string) string {
+	return testConfig(monolith, orders, `  - name: orders
     match: {paths: ["/orders/"]}
     split: {orders: 25, monolith: 75}
     sticky: {header: X-User-ID}
-%s
-default: monolith
-`, monolith, orders, extra)
+`+extra)
 }
 
 var token = map[string]string{"TOKEN": "s3cret"}

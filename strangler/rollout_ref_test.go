@@ -24,19 +24,10 @@ func TestRolloutJudgesTheLastStepByThePrimarysLastFigures(t *testing.T) {
 	}
 	mono, cand := slow(), slow()
 	clock := newFakeClock()
-	r := startClocked(t, fmt.Sprintf(`listen: "127.0.0.1:0"
-admin: {listen: "127.0.0.1:0", token_env: TOKEN}
-access_log: {sample: 0}
-upstreams:
-  monolith: {targets: [%q]}
-  orders: {targets: [%q]}
-routes:
-  - name: orders
+	r := startClocked(t, testConfig(mono.URL, cand.URL, `  - name: orders
     match: {paths: ["/orders/"]}
     split: {monolith: 100, orders: 0}
-    rollout: {steps: [50, 100], hold: 1m, gates: {min_requests: 20, max_p99_ratio: 3}}
-default: monolith
-`, mono.URL, cand.URL), clock)
+    rollout: {steps: [50, 100], hold: 1m, gates: {min_requests: 20, max_p99_ratio: 3}}`), clock)
 	for _, pct := range []int{50, 100} {
 		waitPercent(t, r, pct)
 		drive(t, r, 40) // at 50%, about as many for the monolith: over min_requests

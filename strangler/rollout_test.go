@@ -90,20 +90,11 @@ func rolloutBackend(t *testing.T, price int, failEvery int64) (*httptest.Server,
 }
 
 func rolloutConfig(mono, cand, extra string) string {
-	return fmt.Sprintf(`listen: "127.0.0.1:0"
-admin: {listen: "127.0.0.1:0", token_env: TOKEN}
-access_log: {sample: 0}
-upstreams:
-  monolith: {targets: [%q]}
-  orders: {targets: [%q]}
-routes:
-  - name: orders
+	return testConfig(mono, cand, `  - name: orders
     match: {paths: ["/orders/"]}
     split: {monolith: 100, orders: 0}
     rollout: {steps: [10, 50, 100], hold: 1m, gates: {min_requests: 20, max_p99_ratio: 40}}
-%s
-default: monolith
-`, mono, cand, extra)
+`+extra)
 }
 
 // drive sends GETs until the candidate has served n requests in the hold (the proxy's own

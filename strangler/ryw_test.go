@@ -41,19 +41,10 @@ func TestReadYourWritesAcrossAWeightChange(t *testing.T) {
 	wm := newWatermarkServer(t)
 	for _, fe := range withH2(t) {
 		t.Run(fe.name, func(t *testing.T) {
-			r := start(t, fmt.Sprintf(`listen: "127.0.0.1:0"
-%sadmin: {listen: "127.0.0.1:0", token_env: TOKEN}
-access_log: {sample: 0}
-upstreams:
-  monolith: {targets: [%q]}
-  orders: {targets: [%q]}
-routes:
-  - name: orders
+			r := start(t, fe.tls+testConfig(mono.URL(), orders.URL(), fmt.Sprintf(`  - name: orders
     match: {paths: ["/orders/"]}
     split: {monolith: 100, orders: 0}
-    read_your_writes: {secret_env: RYW_KEY, max_wait: 1s, watermarks: {orders: %q}}
-default: monolith
-`, fe.tls, mono.URL(), orders.URL(), wm.srv.URL), startOpts{tls: fe.tls != "", env: map[string]string{"TOKEN": "s3cret", "RYW_KEY": "0123456789abcdef-key"}})
+    read_your_writes: {secret_env: RYW_KEY, max_wait: 1s, watermarks: {orders: %q}}`, wm.srv.URL)), startOpts{tls: fe.tls != "", env: map[string]string{"TOKEN": "s3cret", "RYW_KEY": "0123456789abcdef-key"}})
 			client := func() *http.Client {
 				jar, _ := cookiejar.New(nil)
 				return &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: fe.h2}}

@@ -38,20 +38,8 @@ func TestShadowWaitsForTheSync(t *testing.T) {
 			defer cand.Close()
 			wm := newWatermarkServer(t)
 			wm.ms.Store(time.Now().Add(-time.Hour).UnixMilli())
-			r := start(t, fe.tls+fmt.Sprintf(`listen: "127.0.0.1:0"
-admin: {listen: "127.0.0.1:0", token_env: TOKEN}
-access_log: {sample: 0}
-upstreams:
-  monolith: {targets: [%q]}
-  orders: {targets: [%q]}
-routes:
-  - name: items
-    match: {paths: ["/items"]}
-    split: {monolith: 100, orders: 0}
-    shadow: {upstream: orders, sample: 1, noise: 0, noise_warmup: 1}
-    read_your_writes: {secret_env: RYW_KEY, max_wait: 400ms, watermarks: {orders: %q}}
-default: monolith
-`, mono.URL, cand.URL, wm.srv.URL), startOpts{tls: fe.tls != "", env: map[string]string{"TOKEN": "s3cret", "RYW_KEY": "0123456789abcdef-key"}})
+			r := start(t, shadowConfig(fe, mono.URL, cand.URL, fmt.Sprintf(`{upstream: orders, sample: 1, noise: 0, noise_warmup: 1}
+    read_your_writes: {secret_env: RYW_KEY, max_wait: 400ms, watermarks: {orders: %q}}`, wm.srv.URL)), startOpts{tls: fe.tls != "", env: map[string]string{"TOKEN": "s3cret", "RYW_KEY": "0123456789abcdef-key"}})
 			c := feClient(fe)
 
 			// The sync is behind: the copy waits, its noise call (the primary again) made at once,

@@ -66,19 +66,10 @@ func (b *itemsBackend) body(n string) string {
 }
 
 func shadowConfig(fe frontEnd, mono, cand, shadow string) string {
-	return fe.tls + fmt.Sprintf(`listen: "127.0.0.1:0"
-admin: {listen: "127.0.0.1:0", token_env: TOKEN}
-access_log: {sample: 0}
-upstreams:
-  monolith: {targets: [%q]}
-  orders: {targets: [%q]}
-routes:
-  - name: items
+	return fe.tls + testConfig(mono, cand, `  - name: items
     match: {paths: ["/items"]}
     split: {monolith: 100, orders: 0}
-    shadow: %s
-default: monolith
-`, mono, cand, shadow)
+    shadow: `+shadow)
 }
 
 func feClient(fe frontEnd) *http.Client {
@@ -265,24 +256,26 @@ func BenchmarkShadowDiff(b *testing.B) {
 	}
 }
 
+// echoServer answers every request with its body as JSON ({"got": BODY}), after telling seen
+// of the request and its body.
+func echoServer(t *testing.T, seen func(r *http.Request, body []byte)) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		seen(r, b)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"got": %q}`, b)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // With unsafe: true a POST is copied with its body, on both front ends.
 func TestShadowCopiesBody(t *testing.T) {
 	for _, fe := range withH2(t) {
 		t.Run(fe.name, func(t *testing.T) {
 			bodies := make(chan string, 4)
-			echo := func(name string) *httptest.Server {
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					b, _ := io.ReadAll(r.Body)
-					if name == "orders" {
-						bodies <- string(b) + " via " + r.Header.Get("X-Forwarded-Proto")
-					}
-					w.Header().Set("Content-Type", "application/json")
-					fmt.Fprintf(w, `{"got": %q}`, b)
-				}))
-				t.Cleanup(srv.Close)
-				return srv
-			}
-			mono, cand := echo("monolith"), echo("orders")
+			mono := echoServer(t, func(*http.Request, []byte) {})
+			cand := echoServer(t, func(r *http.Request, b []byte) { bodies <- string(b) + " via " + r.Header.Get("X-Forwarded-Proto") })
 			r := start(t, shadowConfig(fe, mono.URL, cand.URL, "{upstream: orders, sample: 1, methods: [POST], unsafe: true, noise: 0, noise_warmup: 1}"), startOpts{env: token, tls: fe.tls != ""})
 			resp, err := feClient(fe).Post(r.url+"/items", "text/plain", strings.NewReader("hello"))
 			if err != nil {
@@ -352,16 +345,11 @@ func TestShadowCopiesRequestAsSent(t *testing.T) {
 	}
 	got := map[string]chan seen{"monolith": make(chan seen, 4), "orders": make(chan seen, 4)}
 	echo := func(name string) *httptest.Server {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			b, _ := io.ReadAll(r.Body)
+		return echoServer(t, func(r *http.Request, b []byte) {
 			h := r.Header.Clone()
 			h.Set("Host", r.Host)
 			got[name] <- seen{h, string(b)}
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"got": %q}`, b)
-		}))
-		t.Cleanup(srv.Close)
-		return srv
+		})
 	}
 	mono, cand := echo("monolith"), echo("orders")
 	fe := frontEnds(t)[0]
