@@ -47,10 +47,10 @@ type forwarders struct {
 
 // setHost sets the Host a fasthttp request goes to the target with, by the upstream's
 // host_header: the client's (inHost), the target's, or a fixed name.
-func (f *forwarders) setHost(h *fasthttp.RequestHeader, inHost []byte) {
+func (f *forwarders) setHost(h *fasthttp.RequestHeader, inHost string) {
 	switch f.hostMode {
 	case "":
-		h.SetHostBytes(inHost)
+		h.SetHost(inHost)
 	case "target":
 		h.SetHost(f.host)
 	default:

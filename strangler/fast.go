@@ -464,7 +464,7 @@ func (a *fastAttempt) send(t *upstream.Target) (int, bool, error) {
 	}
 	f := t.Handler.(*forwarders)
 	req, resp := &a.ctx.Request, &a.ctx.Response
-	f.setHost(&req.Header, a.inHost)
+	f.setHost(&req.Header, b2s(a.inHost))
 	if f.basePath != "" {
 		a.scratch = append(append(a.scratch[:0], f.basePath...), req.Header.RequestURI()...)
 		req.SetRequestURIBytes(a.scratch)

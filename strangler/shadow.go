@@ -379,7 +379,7 @@ func (s *shadower) callFast(f *forwarders, ex *exchange) *answer {
 			req.Header.Add(k, v)
 		}
 	}
-	f.setHost(&req.Header, []byte(ex.host))
+	f.setHost(&req.Header, ex.host)
 	req.UseHostHeader = true
 	if f.tls {
 		req.URI().SetScheme("https")

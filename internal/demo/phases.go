@@ -225,14 +225,7 @@ func (r *run) faultyPhase(ctx context.Context, t *traffic) error {
 		if err != nil {
 			return err
 		}
-		s, err := r.rolloutStatus(ctx)
-		if err != nil {
-			return err
-		}
-		if err := r.rolloutCmd(ctx, "resume"); err != nil {
-			return err
-		}
-		ro, err := r.follow(ctx, t, fmt.Sprintf("fault%d", i+1), s.Rollbacks)
+		ro, err := r.resume(ctx, t, fmt.Sprintf("fault%d", i+1))
 		if err != nil {
 			return err
 		}
@@ -258,14 +251,7 @@ func (r *run) fixedPhase(ctx context.Context, t *traffic) error {
 	if err := r.deploy(ctx, t, "the fixed build"); err != nil {
 		return err
 	}
-	s, err := r.rolloutStatus(ctx)
-	if err != nil {
-		return err
-	}
-	if err := r.rolloutCmd(ctx, "resume"); err != nil {
-		return err
-	}
-	ro, err := r.follow(ctx, t, "fixed", s.Rollbacks)
+	ro, err := r.resume(ctx, t, "fixed")
 	if err != nil {
 		return err
 	}
@@ -275,6 +261,19 @@ func (r *run) fixedPhase(ctx context.Context, t *traffic) error {
 		return errStop
 	}
 	return nil
+}
+
+// resume resumes the paused rollout with `carve proxy rollout resume` and follows it to its end
+// (a rollback counts from the rollbacks before the resume).
+func (r *run) resume(ctx context.Context, t *traffic, phase string) (RolloutRun, error) {
+	s, err := r.rolloutStatus(ctx)
+	if err != nil {
+		return RolloutRun{}, err
+	}
+	if err := r.rolloutCmd(ctx, "resume"); err != nil {
+		return RolloutRun{}, err
+	}
+	return r.follow(ctx, t, phase, s.Rollbacks)
 }
 
 // printDiff prints the top shadow differences, to say why a good build was rolled back.
